@@ -1,0 +1,1 @@
+"""Per-module analysis shared by the rule families."""

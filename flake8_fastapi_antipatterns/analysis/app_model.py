@@ -1,0 +1,187 @@
+"""What one module declares to FastAPI: apps, routers, and route handlers."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names
+
+HTTP_METHODS = frozenset({"get", "post", "put", "delete", "patch", "options", "head", "trace"})
+ROUTE_DECORATORS = HTTP_METHODS | {"api_route", "route", "websocket", "websocket_route"}
+APP_CLASSES = frozenset(
+    {
+        "fastapi.FastAPI",
+        "fastapi.applications.FastAPI",
+        "starlette.applications.Starlette",
+    }
+)
+ROUTER_CLASSES = frozenset(
+    {
+        "fastapi.APIRouter",
+        "fastapi.routing.APIRouter",
+        "starlette.routing.Router",
+    }
+)
+
+
+@dataclass
+class AppSite:
+    """A ``FastAPI(...)``/``Starlette(...)`` or ``APIRouter(...)`` construction."""
+
+    call: ast.Call
+    kind: str
+    """"app" or "router"."""
+    name: str | None
+    """The module-level name it is bound to, if any."""
+
+
+@dataclass
+class Route:
+    func: FunctionNode
+    owner: str | None
+    """The app/router variable the route is registered on (``app`` in ``@app.get``)."""
+    methods: tuple[str, ...]
+    path: str | None
+    registration: ast.expr
+    """The decorator call (or ``add_api_route`` call) that registers it."""
+
+    @property
+    def is_websocket(self) -> bool:
+        return any(m.startswith("websocket") for m in self.methods)
+
+    def keyword(self, name: str) -> ast.expr | None:
+        if isinstance(self.registration, ast.Call):
+            for keyword in self.registration.keywords:
+                if keyword.arg == name:
+                    return keyword.value
+        return None
+
+
+def _constant_str(node: ast.expr | None) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    return None
+
+
+def _class_of(call: ast.Call, names: Names) -> str | None:
+    qualified = names.qualify(call.func)
+    if qualified in APP_CLASSES:
+        return "app"
+    if qualified in ROUTER_CLASSES:
+        return "router"
+    return None
+
+
+class AppModel:
+    """Apps, routers and routes of one module, computed once per file."""
+
+    def __init__(self, names: Names) -> None:
+        self.names = names
+        self.sites: list[AppSite] = []
+        self.routes: list[Route] = []
+        self._route_by_func: dict[int, Route] = {}
+        self._owner_kinds: dict[str, str] = {}
+        self._collect_sites()
+        self._collect_routes()
+
+    @property
+    def apps(self) -> list[AppSite]:
+        return [s for s in self.sites if s.kind == "app"]
+
+    @property
+    def routers(self) -> list[AppSite]:
+        return [s for s in self.sites if s.kind == "router"]
+
+    def _collect_sites(self) -> None:
+        bound: dict[int, str] = {}
+        for node in ast.walk(self.names.tree):
+            if isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Call):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    if isinstance(target, ast.Name):
+                        bound[id(node.value)] = target.id
+                    elif isinstance(target, ast.Attribute):
+                        bound[id(node.value)] = target.attr
+        for node in ast.walk(self.names.tree):
+            if isinstance(node, ast.Call):
+                kind = _class_of(node, self.names)
+                if kind:
+                    name = bound.get(id(node))
+                    self.sites.append(AppSite(call=node, kind=kind, name=name))
+                    if name:
+                        self._owner_kinds[name] = kind
+        self.sites.sort(key=lambda s: (s.call.lineno, s.call.col_offset))
+
+    def owner_kind(self, owner: ast.expr) -> str | None:
+        """"app"/"router" when ``owner`` is a name this module binds to one."""
+        if isinstance(owner, ast.Name):
+            return self._owner_kinds.get(owner.id)
+        if isinstance(owner, ast.Attribute):
+            return self._owner_kinds.get(owner.attr)
+        return None
+
+    def _registration(self, decorator: ast.expr) -> tuple[str | None, tuple[str, ...], str | None] | None:
+        if not (isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute)):
+            return None
+        attr = decorator.func.attr
+        if attr not in ROUTE_DECORATORS:
+            return None
+        path = _constant_str(decorator.args[0]) if decorator.args else None
+        for keyword in decorator.keywords:
+            if keyword.arg == "path":
+                path = _constant_str(keyword.value)
+        owner_node = decorator.func.value
+        known_owner = self.owner_kind(owner_node) is not None
+        # An owner imported from another module is unknown here; a path-shaped
+        # first argument is then what tells a route from any other ``.get(...)``.
+        if not known_owner and (path is None or not (path == "" or path.startswith("/"))):
+            return None
+        owner = owner_node.id if isinstance(owner_node, ast.Name) else None
+        if attr in HTTP_METHODS:
+            methods: tuple[str, ...] = (attr.upper(),)
+        elif attr in ("api_route", "route"):
+            methods = _methods_keyword(decorator) or ("GET",)
+        else:
+            methods = (attr,)
+        return owner, methods, path
+
+    def _collect_routes(self) -> None:
+        functions: dict[str, FunctionNode] = {}
+        for node in ast.walk(self.names.tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                functions.setdefault(node.name, node)
+                for decorator in node.decorator_list:
+                    found = self._registration(decorator)
+                    if found:
+                        self._add(Route(node, found[0], found[1], found[2], decorator))
+                        break
+        for node in ast.walk(self.names.tree):
+            # app.add_api_route("/x", handler, methods=[...])
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("add_api_route", "add_route")
+                and len(node.args) >= 2
+                and isinstance(node.args[1], ast.Name)
+                and node.args[1].id in functions
+            ):
+                func = functions[node.args[1].id]
+                owner = node.func.value.id if isinstance(node.func.value, ast.Name) else None
+                self._add(Route(func, owner, _methods_keyword(node) or ("GET",), _constant_str(node.args[0]), node))
+
+    def _add(self, route: Route) -> None:
+        if id(route.func) not in self._route_by_func:
+            self._route_by_func[id(route.func)] = route
+            self.routes.append(route)
+
+    def route_for(self, func: FunctionNode) -> Route | None:
+        return self._route_by_func.get(id(func))
+
+
+def _methods_keyword(call: ast.Call) -> tuple[str, ...] | None:
+    for keyword in call.keywords:
+        if keyword.arg == "methods" and isinstance(keyword.value, (ast.List, ast.Tuple, ast.Set)):
+            methods = [_constant_str(e) for e in keyword.value.elts]
+            return tuple(m.upper() for m in methods if m)
+    return None

@@ -1,0 +1,336 @@
+"""What a name in one module refers to, as a symbolic dotted path.
+
+Rules never match on spelling: ``from sqlalchemy import create_engine as mk``
+makes ``mk(...)`` the path ``sqlalchemy.create_engine()``.  Paths use ``()``
+for "the result of calling", so values can be followed through bindings:
+
+    engine = create_engine(url)          # engine  -> sqlalchemy.create_engine()
+    SessionLocal = sessionmaker(engine)  # SessionLocal -> sqlalchemy.orm.sessionmaker()
+    db = SessionLocal()                  # db -> sqlalchemy.orm.sessionmaker()()
+    db.query(User)                       # callee -> sqlalchemy.orm.sessionmaker()().query
+
+Annotations produce instances: ``db: Session = Depends(get_db)`` makes ``db``
+the path ``sqlalchemy.orm.Session()``.  Anything not resolvable is ``None``:
+rules stay silent on what they cannot see rather than guess.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
+
+_BUILTIN_NAMES = frozenset(dir(builtins))
+# Following a chain of bindings stops here: a = b; b = a must not loop.
+_MAX_DEPTH = 12
+
+ANNOTATED = frozenset({"typing.Annotated", "typing_extensions.Annotated"})
+OPTIONAL_WRAPPERS = frozenset({"typing.Optional", "typing.Union"})
+
+
+def walk_shallow(node: ast.AST) -> Iterator[ast.AST]:
+    """Every node inside ``node`` except the bodies of nested functions, lambdas and classes.
+
+    Code in a nested ``def`` does not run when the outer function runs, so
+    it must not be attributed to it.
+    """
+    stack = list(ast.iter_child_nodes(node))
+    while stack:
+        child = stack.pop()
+        yield child
+        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            # Decorators and defaults do run in the enclosing scope.
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                stack.extend(child.decorator_list)
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                stack.extend(d for d in child.args.defaults if d is not None)
+                stack.extend(d for d in child.args.kw_defaults if d is not None)
+            continue
+        stack.extend(ast.iter_child_nodes(child))
+
+
+def _target_names(target: ast.expr) -> list[str]:
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, (ast.Tuple, ast.List)):
+        names: list[str] = []
+        for element in target.elts:
+            names.extend(_target_names(element))
+        return names
+    if isinstance(target, ast.Starred):
+        return _target_names(target.value)
+    return []
+
+
+@dataclass
+class Scope:
+    """Names bound in one function body (flow-insensitive: the last binding wins)."""
+
+    values: dict[str, ast.expr] = field(default_factory=dict)
+    """name -> the expression it was assigned from (``with X() as n`` binds ``X()``)."""
+    annotations: dict[str, ast.expr] = field(default_factory=dict)
+    """name -> its annotation (parameters and annotated assignments)."""
+    params: dict[str, ast.arg] = field(default_factory=dict)
+    defaults: dict[str, ast.expr] = field(default_factory=dict)
+    """parameter name -> its default value (``Depends(get_db)`` lives here)."""
+    unknown: set[str] = field(default_factory=set)
+    """names bound in ways we do not model (for targets, tuple unpacking...)."""
+
+
+def build_scope(func: FunctionNode) -> Scope:
+    scope = Scope()
+    args = func.args
+    positional = [*args.posonlyargs, *args.args]
+    for arg, default in zip(reversed(positional), reversed(args.defaults)):
+        scope.defaults[arg.arg] = default
+    for arg, kw_default in zip(args.kwonlyargs, args.kw_defaults):
+        if kw_default is not None:
+            scope.defaults[arg.arg] = kw_default
+    for arg in [*positional, *args.kwonlyargs, args.vararg, args.kwarg]:
+        if arg is None:
+            continue
+        scope.params[arg.arg] = arg
+        if arg.annotation is not None:
+            scope.annotations[arg.arg] = arg.annotation
+    for node in walk_shallow(func):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    scope.values[target.id] = node.value
+                else:
+                    scope.unknown.update(_target_names(target))
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            scope.annotations[node.target.id] = node.annotation
+            if node.value is not None:
+                scope.values[node.target.id] = node.value
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                if isinstance(item.optional_vars, ast.Name):
+                    scope.values[item.optional_vars.id] = item.context_expr
+                elif item.optional_vars is not None:
+                    scope.unknown.update(_target_names(item.optional_vars))
+        elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+            scope.unknown.update(_target_names(node.target))
+        elif isinstance(node, ast.NamedExpr):
+            scope.values[node.target.id] = node.value
+    return scope
+
+
+class Names:
+    """Name resolution for one module."""
+
+    def __init__(self, tree: ast.Module) -> None:
+        self.tree = tree
+        self.imports: dict[str, str] = {}
+        """local name -> qualified dotted name, from every import in the module."""
+        self.bindings: dict[str, ast.expr] = {}
+        """module-level name -> the expression last assigned to it."""
+        self.annotations: dict[str, ast.expr] = {}
+        self.functions: dict[str, FunctionNode] = {}
+        """module-level functions by name."""
+        self.classes: dict[str, ast.ClassDef] = {}
+        self._scopes: dict[int, Scope] = {}
+        self._collect()
+
+    # -- collection -------------------------------------------------------
+    def _collect(self) -> None:
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.asname:
+                        self.imports[alias.asname] = alias.name
+                    else:
+                        # ``import a.b`` binds ``a``; ``a.b.c`` then qualifies through it.
+                        top = alias.name.split(".")[0]
+                        self.imports[top] = top
+            elif isinstance(node, ast.ImportFrom):
+                # Relative imports keep their dots so they never collide with a library path.
+                module = "." * node.level + (node.module or "")
+                for alias in node.names:
+                    if alias.name == "*":
+                        continue
+                    local = alias.asname or alias.name
+                    self.imports[local] = f"{module}.{alias.name}" if module else alias.name
+        for stmt in self.tree.body:
+            self._collect_statement(stmt)
+
+    def _collect_statement(self, stmt: ast.stmt) -> None:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            self.functions[stmt.name] = stmt
+        elif isinstance(stmt, ast.ClassDef):
+            self.classes[stmt.name] = stmt
+        elif isinstance(stmt, ast.Assign):
+            for target in stmt.targets:
+                if isinstance(target, ast.Name):
+                    self.bindings[target.id] = stmt.value
+        elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+            self.annotations[stmt.target.id] = stmt.annotation
+            if stmt.value is not None:
+                self.bindings[stmt.target.id] = stmt.value
+        elif isinstance(stmt, (ast.If, ast.Try)):
+            # ``try: import orjson`` / ``if TYPE_CHECKING:`` blocks still bind module names.
+            for child in ast.iter_child_nodes(stmt):
+                if isinstance(child, ast.stmt):
+                    self._collect_statement(child)
+            for handler in getattr(stmt, "handlers", []):
+                for child in handler.body:
+                    self._collect_statement(child)
+
+    def scope(self, func: FunctionNode) -> Scope:
+        key = id(func)
+        if key not in self._scopes:
+            self._scopes[key] = build_scope(func)
+        return self._scopes[key]
+
+    # -- resolution -------------------------------------------------------
+    def qualify(self, node: ast.expr, scope: Scope | None = None) -> str | None:
+        """The dotted name an expression *names* (not what it evaluates to).
+
+        ``sa.orm.Session`` -> ``sqlalchemy.orm.Session``.  Local variables are
+        not names of anything importable, so they give None.
+        """
+        if isinstance(node, ast.Name):
+            if scope is not None and (node.id in scope.values or node.id in scope.params or node.id in scope.unknown):
+                return None
+            if node.id in self.imports:
+                return self.imports[node.id]
+            if node.id in self.bindings or node.id in self.functions or node.id in self.classes:
+                return None
+            if node.id in _BUILTIN_NAMES:
+                return f"builtins.{node.id}"
+            return None
+        if isinstance(node, ast.Attribute):
+            base = self.qualify(node.value, scope)
+            return f"{base}.{node.attr}" if base else None
+        return None
+
+    def value_path(self, node: ast.expr, scope: Scope | None = None, _depth: int = 0) -> str | None:
+        """A symbolic path for what ``node`` evaluates to (see the module doc)."""
+        if _depth > _MAX_DEPTH:
+            return None
+        depth = _depth + 1
+        if isinstance(node, ast.Await):
+            path = self.value_path(node.value, scope, depth)
+            return f"await {path}" if path else None
+        if isinstance(node, ast.Call):
+            callee = self.value_path(node.func, scope, depth)
+            return f"{callee}()" if callee else None
+        if isinstance(node, ast.Attribute):
+            base = self.value_path(node.value, scope, depth)
+            return f"{base}.{node.attr}" if base else None
+        if isinstance(node, ast.Name):
+            return self._name_path(node.id, scope, depth)
+        return None
+
+    def _name_path(self, name: str, scope: Scope | None, depth: int) -> str | None:
+        if scope is not None:
+            if name in scope.unknown:
+                return None
+            if name in scope.values:
+                # A local bound to itself (x = x.strip()) is followed at module level.
+                return self.value_path(scope.values[name], None if _refers_to(scope.values[name], name) else scope, depth)
+            if name in scope.annotations:
+                return self.annotation_path(scope.annotations[name])
+            if name in scope.params:
+                default = scope.defaults.get(name)
+                if default is not None:
+                    return self.dependency_path(default, depth)
+                return None
+        if name in self.imports:
+            return self.imports[name]
+        if name in self.bindings:
+            return self.value_path(self.bindings[name], None, depth)
+        if name in self.annotations:
+            return self.annotation_path(self.annotations[name])
+        if name in self.functions or name in self.classes:
+            return f"<module>.{name}"
+        if name in _BUILTIN_NAMES:
+            return f"builtins.{name}"
+        return None
+
+    def annotation_path(self, annotation: ast.expr) -> str | None:
+        """An instance of the annotated type: ``Session`` -> ``sqlalchemy.orm.Session()``."""
+        inner = unwrap_annotation(annotation, self)
+        if inner is None:
+            return None
+        qualified = self.qualify(inner)
+        if qualified is None and isinstance(inner, ast.Name) and inner.id in self.classes:
+            qualified = f"<module>.{inner.id}"
+        return f"{qualified}()" if qualified else None
+
+    def dependency_path(self, default: ast.expr, depth: int = 0) -> str | None:
+        """What a ``Depends(provider)`` default injects, when the provider is in this module."""
+        if not (isinstance(default, ast.Call) and self.qualify(default.func) in DEPENDS):
+            return None
+        provider = default.args[0] if default.args else None
+        for keyword in default.keywords:
+            if keyword.arg == "dependency":
+                provider = keyword.value
+        if isinstance(provider, ast.Name) and provider.id in self.functions:
+            return self.returned_path(self.functions[provider.id], depth)
+        return None
+
+    def returned_path(self, func: FunctionNode, depth: int = 0) -> str | None:
+        """What a function returns or (for generator dependencies) yields, if all agree."""
+        scope = self.scope(func)
+        paths: set[str | None] = set()
+        for node in walk_shallow(func):
+            if isinstance(node, (ast.Return, ast.Yield)) and node.value is not None:
+                paths.add(self.value_path(node.value, scope, depth + 1))
+        if func.returns is not None and not paths:
+            return self.annotation_path(func.returns)
+        if len(paths) == 1:
+            return paths.pop()
+        return None
+
+
+DEPENDS = frozenset({"fastapi.Depends", "fastapi.params.Depends", "fastapi.Security"})
+
+
+def _refers_to(expr: ast.expr, name: str) -> bool:
+    return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(expr))
+
+
+def unwrap_annotation(annotation: ast.expr, names: Names) -> ast.expr | None:
+    """``Annotated[X, ...]`` / ``Optional[X]`` / ``X | None`` / ``"X"`` -> ``X``."""
+    node: ast.expr | None = annotation
+    for _ in range(_MAX_DEPTH):
+        if node is None:
+            return None
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            try:
+                node = ast.parse(node.value, mode="eval").body
+            except SyntaxError:
+                return None
+            continue
+        if isinstance(node, ast.Subscript):
+            wrapper = names.qualify(node.value)
+            inner = node.slice
+            if wrapper in ANNOTATED:
+                node = inner.elts[0] if isinstance(inner, ast.Tuple) and inner.elts else inner
+                continue
+            if wrapper in OPTIONAL_WRAPPERS:
+                options = inner.elts if isinstance(inner, ast.Tuple) else [inner]
+                real = [o for o in options if not (isinstance(o, ast.Constant) and o.value is None)]
+                node = real[0] if len(real) == 1 else None
+                continue
+            return node
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+            sides = [node.left, node.right]
+            real = [s for s in sides if not (isinstance(s, ast.Constant) and s.value is None)]
+            node = real[0] if len(real) == 1 else None
+            continue
+        return node
+    return None
+
+
+def annotated_extras(annotation: ast.expr, names: Names) -> list[ast.expr]:
+    """The metadata of ``Annotated[X, Depends(...), Body()]`` (empty for other annotations)."""
+    if isinstance(annotation, ast.Subscript) and names.qualify(annotation.value) in ANNOTATED:
+        inner = annotation.slice
+        if isinstance(inner, ast.Tuple):
+            return list(inner.elts[1:])
+    return []

@@ -1,0 +1,82 @@
+"""User-tunable settings of the static rules, and their flake8 option specs.
+
+The specs are plain data so that this module does not import flake8; the
+plugin registers them with flake8's option manager (command line and
+``[flake8]`` in setup.cfg / tox.ini / .flake8).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, fields
+
+DEFAULT_HEALTH_PATHS: tuple[str, ...] = ("/health", "/healthz", "/ready", "/readyz", "/live", "/livez", "/ping")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every field is a tuple of names; the empty tuple means "built-in defaults only"."""
+
+    health_paths: tuple[str, ...] = DEFAULT_HEALTH_PATHS
+    blocking_calls: tuple[str, ...] = ()
+    db_modules: tuple[str, ...] = ()
+    llm_calls: tuple[str, ...] = ()
+    rate_limit_names: tuple[str, ...] = ()
+    breaker_names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    field: str
+    flag: str
+    help: str
+
+
+OPTION_SPECS: tuple[OptionSpec, ...] = (
+    OptionSpec(
+        "health_paths",
+        "--faa-health-paths",
+        "FAA401: comma-separated route paths that count as health/readiness checks "
+        f"(default: {','.join(DEFAULT_HEALTH_PATHS)}).",
+    ),
+    OptionSpec(
+        "blocking_calls",
+        "--faa-blocking-calls",
+        "FAA102: extra dotted names of blocking calls (e.g. mylib.fetch_sync,boto3.client).",
+    ),
+    OptionSpec(
+        "db_modules",
+        "--faa-db-modules",
+        "FAA101: extra modules whose calls are synchronous database I/O (e.g. cx_Oracle,ibm_db).",
+    ),
+    OptionSpec(
+        "llm_calls",
+        "--faa-llm-calls",
+        "FAA103: extra dotted names or method names of LLM/agent calls (e.g. myagents.run,.kickoff).",
+    ),
+    OptionSpec(
+        "rate_limit_names",
+        "--faa-rate-limit-names",
+        "FAA305: extra names (modules, classes, functions) that count as a rate limiter.",
+    ),
+    OptionSpec(
+        "breaker_names",
+        "--faa-breaker-names",
+        "FAA205: extra names (decorators, context managers, wrappers) that count as a circuit breaker.",
+    ),
+)
+
+
+def _clean(values: Iterable[str] | str | None) -> tuple[str, ...]:
+    if values is None:
+        return ()
+    if isinstance(values, str):
+        values = values.split(",")
+    return tuple(v.strip() for v in values if v and v.strip())
+
+
+def settings_from(values: dict[str, Iterable[str] | str | None]) -> Settings:
+    """Settings from option values by field name; empty or missing keeps the default."""
+    known = {f.name for f in fields(Settings)}
+    cleaned = {name: _clean(value) for name, value in values.items() if name in known}
+    return Settings(**{name: value for name, value in cleaned.items() if value})

@@ -1,0 +1,44 @@
+"""The flake8 entry point (``FAA = flake8_fastapi_antipatterns.plugin:Plugin``)."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from typing import Any
+
+from flake8_fastapi_antipatterns import __version__
+from flake8_fastapi_antipatterns.catalogue import opt_in_codes
+from flake8_fastapi_antipatterns.engine import analyse_tree
+from flake8_fastapi_antipatterns.options import OPTION_SPECS, Settings, settings_from
+
+
+class Plugin:
+    name = "flake8-fastapi-antipatterns"
+    version = __version__
+
+    settings: Settings = Settings()
+
+    def __init__(self, tree: ast.Module, filename: str = "<unknown>") -> None:
+        self._tree = tree
+        self._filename = filename
+
+    @classmethod
+    def add_options(cls, option_manager: Any) -> None:
+        for spec in OPTION_SPECS:
+            option_manager.add_option(
+                spec.flag,
+                default="",
+                parse_from_config=True,
+                comma_separated_list=True,
+                help=spec.help,
+            )
+        # Opt-in codes stay silent under plain ``flake8``; ``--extend-select`` shows them.
+        option_manager.extend_default_ignore(opt_in_codes())
+
+    @classmethod
+    def parse_options(cls, options: Any) -> None:
+        cls.settings = settings_from({spec.field: getattr(options, spec.flag[2:].replace("-", "_"), None) for spec in OPTION_SPECS})
+
+    def run(self) -> Iterator[tuple[int, int, str, type[Plugin]]]:
+        for diagnostic in analyse_tree(self._tree, self._filename, self.settings):
+            yield diagnostic.line, diagnostic.col, f"{diagnostic.code} {diagnostic.message}", type(self)

@@ -1,0 +1,68 @@
+"""The checker interface every rule family implements, and the per-file context."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from flake8_fastapi_antipatterns.analysis.app_model import AppModel
+from flake8_fastapi_antipatterns.analysis.names import Names
+from flake8_fastapi_antipatterns.catalogue import get as get_rule
+from flake8_fastapi_antipatterns.diagnostics import Diagnostic
+from flake8_fastapi_antipatterns.options import Settings
+
+WEB_FRAMEWORKS = ("fastapi", "starlette")
+
+
+@dataclass
+class Context:
+    """Everything a checker may read about the file under analysis."""
+
+    tree: ast.Module
+    filename: str
+    settings: Settings
+    names: Names
+    model: AppModel
+    findings: list[Diagnostic] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, tree: ast.Module, filename: str, settings: Settings) -> Context:
+        names = Names(tree)
+        return cls(tree=tree, filename=filename, settings=settings, names=names, model=AppModel(names))
+
+    @property
+    def imports_web_framework(self) -> bool:
+        return any(q.split(".")[0] in WEB_FRAMEWORKS for q in self.names.imports.values())
+
+    def report(self, code: str, node: ast.AST, message: str, **details: object) -> None:
+        """Record a finding at ``node``; the rule's one-line fix is appended to ``message``."""
+        rule = get_rule(code)
+        self.findings.append(
+            Diagnostic(
+                code=code,
+                message=f"{message}; {rule.fix}",
+                filename=self.filename,
+                line=getattr(node, "lineno", 1),
+                col=getattr(node, "col_offset", 0),
+                source="static",
+                details=dict(details),
+            )
+        )
+
+
+class Checker:
+    """One rule family.  Subclasses set ``codes`` and implement ``run``.
+
+    A checker reads ``self.ctx`` and calls ``self.ctx.report``; it never
+    raises on odd input (the engine isolates it anyway, but a crash there
+    loses that family's findings for the file).
+    """
+
+    codes: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def run(self) -> None:
+        raise NotImplementedError
