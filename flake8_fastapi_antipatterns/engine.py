@@ -12,29 +12,38 @@ from flake8_fastapi_antipatterns.rules import Context, all_checkers
 log = logging.getLogger("flake8_fastapi_antipatterns")
 
 
-def analyse_tree(tree: ast.Module, filename: str, settings: Settings | None = None) -> list[Diagnostic]:
+def analyse_tree(
+    tree: ast.Module, filename: str, settings: Settings | None = None, *, strict: bool = False
+) -> list[Diagnostic]:
     """All findings for one module, sorted by position.
 
     A rule family that fails on this file is logged and skipped: the others
     still report, and the user's flake8 run never crashes because of us.
+    ``strict=True`` re-raises instead (the robustness tests use it to see bugs).
     """
     try:
         ctx = Context.build(tree, filename, settings or Settings())
-    except Exception:  # pragma: no cover - defensive: odd trees must never crash flake8
+    except Exception:
+        if strict:
+            raise
         log.warning("flake8-fastapi-antipatterns could not index %s; skipped", filename, exc_info=True)
         return []
     for checker in all_checkers():
         try:
             checker(ctx).run()
         except Exception:
+            if strict:
+                raise
             log.warning("flake8-fastapi-antipatterns: %s failed on %s; its findings are skipped", checker.__name__, filename, exc_info=True)
     return sorted(ctx.findings, key=lambda d: (d.line, d.col, d.code))
 
 
-def analyse_source(source: str, filename: str = "<source>", settings: Settings | None = None) -> list[Diagnostic]:
+def analyse_source(
+    source: str, filename: str = "<source>", settings: Settings | None = None, *, strict: bool = False
+) -> list[Diagnostic]:
     """Parse and analyse ``source``; a file that does not parse yields no findings."""
     try:
         tree = ast.parse(source, filename=filename)
     except (SyntaxError, ValueError):
         return []
-    return analyse_tree(tree, filename, settings)
+    return analyse_tree(tree, filename, settings, strict=strict)

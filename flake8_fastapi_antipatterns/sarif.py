@@ -10,6 +10,7 @@ from urllib.parse import quote
 from flake8_fastapi_antipatterns import __version__
 from flake8_fastapi_antipatterns.catalogue import CATALOGUE, Rule
 from flake8_fastapi_antipatterns.diagnostics import Diagnostic
+from flake8_fastapi_antipatterns.docs import rule_markdown
 
 SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 TOOL_NAME = "flake8-fastapi-antipatterns"
@@ -27,18 +28,12 @@ def _artifact_uri(filename: str) -> str:
 
 
 def _rule_descriptor(rule: Rule) -> dict[str, Any]:
-    doc = rule.doc
-    markdown = (
-        f"## What it does\n{doc.what}\n\n## Why is this bad?\n{doc.why}\n\n"
-        f"## Example\n```python\n{doc.example}\n```\n\n"
-        f"## Use instead\n```python\n{doc.instead}\n```\n\n## Options\n{doc.options}\n"
-    )
     return {
         "id": rule.code,
         "name": "".join(part.capitalize() for part in rule.slug.split("-")),
         "shortDescription": {"text": rule.title},
-        "fullDescription": {"text": doc.what},
-        "help": {"text": f"{rule.title}: {rule.fix}", "markdown": markdown},
+        "fullDescription": {"text": rule.doc.what},
+        "help": {"text": f"{rule.title}: {rule.fix}", "markdown": rule_markdown(rule, heading_level=2)},
         "defaultConfiguration": {"enabled": rule.default_on, "level": "warning"},
         "properties": {"seed": rule.seed, "tags": ["fastapi", "static" if rule.runtime is None else "static+runtime"]},
     }

@@ -4,12 +4,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if command -v pyenv >/dev/null 2>&1; then
-    # pyenv's shims only answer for activated versions: activate all supported ones,
+    # pyenv's shims answer only for the active version, and tox's interpreter discovery
+    # runs them in a fresh environment: put each interpreter's own bin/ on PATH instead,
     # newest first so plain `python3` is the newest.
-    versions=$(pyenv versions --bare 2>/dev/null | grep -E '^3\.(1[0-3])\.[0-9]+$' | sort -t. -k2,2nr -k3,3nr | tr '\n' ':')
-    if [ -n "$versions" ]; then
-        export PYENV_VERSION="${versions%:}"
-    fi
+    root=$(pyenv root)
+    for version in $(pyenv versions --bare 2>/dev/null | grep -E '^3\.(1[0-3])\.[0-9]+$' | sort -t. -k2,2n -k3,3n); do
+        PATH="$root/versions/$version/bin:$PATH"
+    done
+    export PATH
 fi
 if ! python3 -m tox --version >/dev/null 2>&1; then
     python3 -m pip install --quiet --disable-pip-version-check "tox>=4"

@@ -17,7 +17,7 @@ FIXTURE_FILES = sorted(FIXTURES.glob("*.py"))
 @pytest.mark.parametrize("path", FIXTURE_FILES, ids=[p.stem for p in FIXTURE_FILES])
 def test_fixture(path: Path) -> None:
     fixture = load_fixture(path)
-    findings = analyse_source(fixture.source, str(path), fixture.settings)
+    findings = analyse_source(fixture.source, str(path), fixture.settings, strict=True)
     actual = {(d.line, d.code) for d in findings if d.code in fixture.checks}
     missing = sorted(fixture.expected - actual)
     unexpected = sorted(actual - fixture.expected)

@@ -20,6 +20,10 @@ import ast
 import builtins
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flake8_fastapi_antipatterns.analysis.project import Resolver
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 
@@ -122,8 +126,10 @@ def build_scope(func: FunctionNode) -> Scope:
 class Names:
     """Name resolution for one module."""
 
-    def __init__(self, tree: ast.Module) -> None:
+    def __init__(self, tree: ast.Module, resolver: Resolver | None = None) -> None:
         self.tree = tree
+        self.resolver = resolver
+        """Looks into other project modules; None analyses this module alone."""
         self.imports: dict[str, str] = {}
         """local name -> qualified dotted name, from every import in the module."""
         self.bindings: dict[str, ast.expr] = {}
@@ -148,12 +154,12 @@ class Names:
                         self.imports[top] = top
             elif isinstance(node, ast.ImportFrom):
                 # Relative imports keep their dots so they never collide with a library path.
-                module = "." * node.level + (node.module or "")
+                dots = "." * node.level
+                prefix = f"{dots}{node.module}." if node.module else dots
                 for alias in node.names:
                     if alias.name == "*":
                         continue
-                    local = alias.asname or alias.name
-                    self.imports[local] = f"{module}.{alias.name}" if module else alias.name
+                    self.imports[alias.asname or alias.name] = f"{prefix}{alias.name}"
         for stmt in self.tree.body:
             self._collect_statement(stmt)
 
@@ -220,10 +226,26 @@ class Names:
             return f"{callee}()" if callee else None
         if isinstance(node, ast.Attribute):
             base = self.value_path(node.value, scope, depth)
-            return f"{base}.{node.attr}" if base else None
+            return self._follow(f"{base}.{node.attr}", depth) if base else None
         if isinstance(node, ast.Name):
             return self._name_path(node.id, scope, depth)
         return None
+
+    def _follow(self, dotted: str, depth: int) -> str:
+        """Replace a name bound in another project module by what it is bound to.
+
+        ``from .db import SessionLocal`` makes ``SessionLocal`` the path
+        ``sqlalchemy.orm.sessionmaker()`` when db.py assigns it so.  Functions
+        and classes keep their qualified name (``resolve_function`` finds them).
+        """
+        if self.resolver is None or "(" in dotted or " " in dotted or depth > _MAX_DEPTH:
+            return dotted
+        symbol = self.resolver.symbol(dotted)
+        if symbol is not None and isinstance(symbol.node, ast.expr):
+            followed = symbol.module.names.value_path(symbol.node, None, depth + 1)
+            if followed is not None:
+                return followed
+        return dotted
 
     def _name_path(self, name: str, scope: Scope | None, depth: int) -> str | None:
         if scope is not None:
@@ -240,7 +262,7 @@ class Names:
                     return self.dependency_path(default, depth)
                 return None
         if name in self.imports:
-            return self.imports[name]
+            return self._follow(self.imports[name], depth)
         if name in self.bindings:
             return self.value_path(self.bindings[name], None, depth)
         if name in self.annotations:
@@ -269,9 +291,30 @@ class Names:
         for keyword in default.keywords:
             if keyword.arg == "dependency":
                 provider = keyword.value
-        if isinstance(provider, ast.Name) and provider.id in self.functions:
-            return self.returned_path(self.functions[provider.id], depth)
+        if provider is None:
+            return None
+        found = self.resolve_function(provider)
+        if found is not None:
+            names, func = found
+            return names.returned_path(func, depth)
         return None
+
+    def resolve_function(self, node: ast.expr, scope: Scope | None = None) -> tuple[Names, FunctionNode] | None:
+        """The ``def`` a name or attribute refers to, in this module or another project module.
+
+        Returns the ``Names`` of the module that defines it, so the caller can
+        keep resolving inside that function's body.
+        """
+        if isinstance(node, ast.Name):
+            shadowed = scope is not None and (node.id in scope.values or node.id in scope.params)
+            if not shadowed and node.id in self.functions and node.id not in self.imports:
+                return self, self.functions[node.id]
+        if self.resolver is None:
+            return None
+        dotted = self.qualify(node, scope)
+        if dotted is None or dotted.startswith("builtins."):
+            return None
+        return self.resolver.function(dotted)
 
     def returned_path(self, func: FunctionNode, depth: int = 0) -> str | None:
         """What a function returns or (for generator dependencies) yields, if all agree."""

@@ -8,6 +8,7 @@ from typing import ClassVar
 
 from flake8_fastapi_antipatterns.analysis.app_model import AppModel
 from flake8_fastapi_antipatterns.analysis.names import Names
+from flake8_fastapi_antipatterns.analysis.project import resolver_for
 from flake8_fastapi_antipatterns.catalogue import get as get_rule
 from flake8_fastapi_antipatterns.diagnostics import Diagnostic
 from flake8_fastapi_antipatterns.options import Settings
@@ -28,7 +29,7 @@ class Context:
 
     @classmethod
     def build(cls, tree: ast.Module, filename: str, settings: Settings) -> Context:
-        names = Names(tree)
+        names = Names(tree, resolver=resolver_for(filename, tree))
         return cls(tree=tree, filename=filename, settings=settings, names=names, model=AppModel(names))
 
     @property

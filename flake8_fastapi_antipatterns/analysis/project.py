@@ -1,0 +1,232 @@
+"""Imports between the files of the project being linted.
+
+Real apps are split into modules: ``main.py`` includes routers from
+``routers/*.py``, ``db.py`` holds the engine and ``get_db``, ``crud.py`` the
+sync helpers.  ``ProjectIndex`` finds the file an import names, parses it
+once, and hands back its ``Names``, so a rule can follow a call or a binding
+into another module.
+
+Design notes:
+- Files are found on disk near the file being linted (its package root and
+  its ancestors), so namespace-package layouts (``app/`` with no
+  ``__init__.py``) resolve too.  Third-party imports are simply not found.
+- One index per process, keyed by path and checked against mtime/size.
+  flake8's ``-j`` workers each build their own lazily, which keeps the
+  results identical to a serial run.
+- Memory is bounded: at most ``MAX_MODULES`` parsed modules are kept (LRU).
+- Nothing here raises on bad input: an unreadable or unparsable module is
+  "unknown", and rules stay silent about what they cannot see.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flake8_fastapi_antipatterns.analysis.app_model import AppModel
+    from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names
+
+MAX_MODULES = 512
+# How far above a file to look for the directory an absolute import starts from.
+MAX_ROOT_DEPTH = 6
+MAX_FILE_BYTES = 2_000_000
+
+
+@dataclass
+class ModuleInfo:
+    path: Path
+    names: Names
+    _model: AppModel | None = None
+
+    @property
+    def model(self) -> AppModel:
+        """The module's apps, routers and routes (built on first use)."""
+        if self._model is None:
+            from flake8_fastapi_antipatterns.analysis.app_model import AppModel
+
+            self._model = AppModel(self.names)
+        return self._model
+
+
+@dataclass(frozen=True)
+class Symbol:
+    """A module-level definition found in some project module."""
+
+    module: ModuleInfo
+    name: str
+    node: ast.AST
+    """A FunctionDef/AsyncFunctionDef/ClassDef, or the expression assigned to the name."""
+
+
+class ProjectIndex:
+    def __init__(self, max_modules: int = MAX_MODULES) -> None:
+        self._modules: OrderedDict[Path, tuple[tuple[float, int], ModuleInfo | None]] = OrderedDict()
+        self._max = max_modules
+        self._file_cache: dict[tuple[Path, str], Path | None] = {}
+
+    # -- files ------------------------------------------------------------
+    def module(self, path: Path, tree: ast.Module | None = None) -> ModuleInfo | None:
+        """The parsed module at ``path`` (``tree`` when the caller already parsed it)."""
+        from flake8_fastapi_antipatterns.analysis.names import Names
+
+        try:
+            path = path.resolve()
+            stat = path.stat()
+        except (OSError, RuntimeError):
+            return None
+        key = (stat.st_mtime, stat.st_size)
+        cached = self._modules.get(path)
+        if cached is not None and cached[0] == key:
+            self._modules.move_to_end(path)
+            return cached[1]
+        info: ModuleInfo | None = None
+        if tree is None and stat.st_size <= MAX_FILE_BYTES:
+            try:
+                tree = ast.parse(path.read_bytes(), filename=str(path))
+            except (SyntaxError, ValueError, OSError, RecursionError, MemoryError):
+                tree = None
+        if tree is not None:
+            info = ModuleInfo(path=path, names=Names(tree, resolver=Resolver(self, path)))
+        self._modules[path] = (key, info)
+        while len(self._modules) > self._max:
+            self._modules.popitem(last=False)
+        return info
+
+    def _candidate_roots(self, importer: Path) -> list[Path]:
+        roots = []
+        directory = importer.parent
+        for _ in range(MAX_ROOT_DEPTH):
+            roots.append(directory)
+            if directory.parent == directory:
+                break
+            directory = directory.parent
+        return roots
+
+    def _find_file(self, base: Path, dotted: str) -> Path | None:
+        cache_key = (base, dotted)
+        if cache_key in self._file_cache:
+            return self._file_cache[cache_key]
+        found: Path | None = None
+        parts = [p for p in dotted.split(".") if p]
+        if parts:
+            stem = base.joinpath(*parts)
+            for candidate in (stem.with_suffix(".py"), stem / "__init__.py"):
+                if candidate.is_file():
+                    found = candidate
+                    break
+        if len(self._file_cache) > 8 * self._max:
+            self._file_cache.clear()
+        self._file_cache[cache_key] = found
+        return found
+
+    def find_module(self, importer: Path, dotted: str) -> tuple[Path, list[str]] | None:
+        """The file of the longest module prefix of ``dotted`` and the attribute path after it.
+
+        ``dotted`` is a qualified name as ``Names`` spells it: relative ones keep their
+        leading dots (``.db.get_db``, ``..core.settings``).
+        """
+        level = len(dotted) - len(dotted.lstrip("."))
+        parts = [p for p in dotted[level:].split(".") if p]
+        if level:
+            base = importer.parent
+            for _ in range(level - 1):
+                base = base.parent
+            bases = [base]
+        else:
+            bases = self._candidate_roots(importer)
+        for cut in range(len(parts), -1, -1):
+            module_parts, rest = parts[:cut], parts[cut:]
+            for base in bases:
+                if not module_parts:
+                    if level:
+                        init = base / "__init__.py"
+                        if init.is_file():
+                            return init, rest
+                    continue
+                found = self._find_file(base, ".".join(module_parts))
+                if found is not None and found.resolve() != importer.resolve():
+                    return found, rest
+        return None
+
+    def symbol(self, importer: Path, dotted: str, _depth: int = 0) -> Symbol | None:
+        """The project definition a qualified name refers to, following re-exports."""
+        if _depth > 8:
+            return None
+        located = self.find_module(importer, dotted)
+        if located is None:
+            return None
+        path, rest = located
+        info = self.module(path)
+        if info is None or len(rest) != 1:
+            # ``pkg.module`` itself (no attribute) or deeper attribute chains are not definitions.
+            return None
+        name = rest[0]
+        names = info.names
+        if name in names.functions:
+            return Symbol(info, name, names.functions[name])
+        if name in names.classes:
+            return Symbol(info, name, names.classes[name])
+        if name in names.bindings:
+            return Symbol(info, name, names.bindings[name])
+        if name in names.imports:
+            # ``from .crud import get_user`` in a package __init__: follow the re-export.
+            return self.symbol(path, names.imports[name], _depth + 1)
+        return None
+
+
+class Resolver:
+    """What one module's ``Names`` uses to look into the other project modules."""
+
+    def __init__(self, index: ProjectIndex, path: Path) -> None:
+        self.index = index
+        self.path = path
+
+    def symbol(self, dotted: str) -> Symbol | None:
+        try:
+            return self.index.symbol(self.path, dotted)
+        except (OSError, RecursionError, ValueError):
+            return None
+
+    def module(self, dotted: str) -> ModuleInfo | None:
+        """The project module an import names as a whole (``from app.routers import ops``)."""
+        try:
+            located = self.index.find_module(self.path, dotted)
+        except (OSError, RecursionError, ValueError):
+            return None
+        if located is None or located[1]:
+            return None
+        return self.index.module(located[0])
+
+    def function(self, dotted: str) -> tuple[Names, FunctionNode] | None:
+        found = self.symbol(dotted)
+        if found is not None and isinstance(found.node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return found.module.names, found.node
+        return None
+
+
+_PROCESS_INDEX: ProjectIndex | None = None
+
+
+def process_index() -> ProjectIndex:
+    """The index shared by every file this process lints (one per flake8 worker)."""
+    global _PROCESS_INDEX
+    if _PROCESS_INDEX is None:
+        _PROCESS_INDEX = ProjectIndex()
+    return _PROCESS_INDEX
+
+
+def resolver_for(filename: str, tree: ast.Module) -> Resolver | None:
+    """A resolver for a real file on disk; None for stdin and in-memory sources."""
+    if not filename or filename in ("-", "stdin") or filename.startswith("<"):
+        return None
+    path = Path(filename)
+    if not path.is_file():
+        return None
+    return Resolver(process_index(), path.resolve() if not path.is_absolute() else path)
+
+
+__all__ = ["ModuleInfo", "ProjectIndex", "Resolver", "Symbol", "process_index", "resolver_for"]

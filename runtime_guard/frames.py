@@ -1,0 +1,206 @@
+"""Which stack frames belong to the user's code, and where a route handler lives.
+
+Every runtime finding points at a line the user wrote: the blocking call, the
+raise site, the handler.  Library frames (the standard library, anything
+installed in site-packages, and this project's own packages) are skipped so
+the finding lands on the user's line rather than inside Starlette or sqlite3.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import inspect
+import linecache
+import os
+import re
+import site
+import sysconfig
+import types
+from dataclasses import dataclass
+
+__all__ = [
+    "FrameInfo",
+    "endpoint_location",
+    "innermost_user_frame",
+    "is_user_file",
+    "user_frame_from_traceback",
+    "user_frames",
+]
+
+# How far to scan from a decorator line to its ``def`` (multi-line decorators).
+_DEF_SCAN_LIMIT = 100
+# A cap on frames walked: deep recursion must not make a sample expensive.
+_MAX_FRAMES = 1000
+
+
+@dataclass(frozen=True)
+class FrameInfo:
+    filename: str
+    line: int
+    function: str
+
+
+def _norm(path: str) -> str:
+    return os.path.normcase(os.path.realpath(os.path.abspath(path)))
+
+
+def _own_package_dirs() -> list[str]:
+    """This project's packages: their frames are plumbing, not the user's code.
+
+    ``find_spec`` locates a package without importing it, so this never drags
+    in anything the runtime guard should not load.
+    """
+    dirs = [os.path.dirname(os.path.abspath(__file__))]
+    try:
+        spec = importlib.util.find_spec("flake8_fastapi_antipatterns")
+    except (ImportError, ValueError):
+        spec = None
+    if spec is not None and spec.submodule_search_locations:
+        dirs.extend(spec.submodule_search_locations)
+    return dirs
+
+
+def _library_dirs() -> list[str]:
+    dirs: list[str] = []
+    paths = sysconfig.get_paths()
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        if paths.get(key):
+            dirs.append(paths[key])
+    try:
+        dirs.extend(site.getsitepackages())
+    except AttributeError:  # some embedded/virtualenv builds lack it
+        pass
+    user_site = site.getusersitepackages() if hasattr(site, "getusersitepackages") else None
+    if isinstance(user_site, str):
+        dirs.append(user_site)
+    return dirs
+
+
+@functools.lru_cache(maxsize=1)
+def _excluded_prefixes() -> tuple[str, ...]:
+    prefixes = {_norm(d).rstrip(os.sep) + os.sep for d in _library_dirs() + _own_package_dirs()}
+    return tuple(sorted(prefixes))
+
+
+_LIBRARY_PARTS = frozenset({"site-packages", "dist-packages"})
+
+
+@functools.lru_cache(maxsize=4096)
+def is_user_file(filename: str) -> bool:
+    """True when ``filename`` is code the user wrote (cached: called per frame)."""
+    if not filename or (filename.startswith("<") and filename.endswith(">")):
+        return False  # <frozen ...>, <string>, <stdin>: nothing to point at
+    path = _norm(filename)
+    parts = path.split(os.sep)
+    if _LIBRARY_PARTS.intersection(parts):
+        return False
+    return not path.startswith(_excluded_prefixes())
+
+
+def _frame_info(frame: types.FrameType) -> FrameInfo:
+    code = frame.f_code
+    line = frame.f_lineno
+    return FrameInfo(code.co_filename, line if line is not None else code.co_firstlineno, code.co_name)
+
+
+def innermost_user_frame(frame: types.FrameType | None) -> FrameInfo | None:
+    """From ``frame`` (the innermost) outward, the first frame in user code."""
+    depth = 0
+    while frame is not None and depth < _MAX_FRAMES:
+        if is_user_file(frame.f_code.co_filename):
+            return _frame_info(frame)
+        frame = frame.f_back
+        depth += 1
+    return None
+
+
+def user_frames(frame: types.FrameType | None, limit: int = 10) -> list[FrameInfo]:
+    """Up to ``limit`` user frames from ``frame`` outward, innermost first."""
+    found: list[FrameInfo] = []
+    depth = 0
+    while frame is not None and depth < _MAX_FRAMES and len(found) < limit:
+        if is_user_file(frame.f_code.co_filename):
+            found.append(_frame_info(frame))
+        frame = frame.f_back
+        depth += 1
+    return found
+
+
+def user_frame_from_traceback(tb: types.TracebackType | None) -> FrameInfo | None:
+    """The deepest user frame of a traceback: where user code raised (or called what raised)."""
+    found: FrameInfo | None = None
+    depth = 0
+    while tb is not None and depth < _MAX_FRAMES:
+        code = tb.tb_frame.f_code
+        if is_user_file(code.co_filename):
+            # tb_lineno is the line executing when the exception passed through;
+            # the frame's own f_lineno may have moved on since.
+            found = FrameInfo(code.co_filename, tb.tb_lineno, code.co_name)
+        tb = tb.tb_next
+        depth += 1
+    return found
+
+
+def _unwrap_callable(obj: object) -> object:
+    """Peel partials, bound methods and ``functools.wraps`` layers down to the user's callable."""
+    seen: set[int] = set()
+    while id(obj) not in seen:
+        seen.add(id(obj))
+        if isinstance(obj, functools.partial):
+            obj = obj.func
+        elif isinstance(obj, (types.MethodType, staticmethod, classmethod)):
+            obj = obj.__func__
+        elif getattr(obj, "__wrapped__", None) is not None and not isinstance(obj, type):
+            obj = obj.__wrapped__  # type: ignore[attr-defined]
+        else:
+            break
+    return obj
+
+
+def _def_line(code: types.CodeType) -> int:
+    """The ``def`` line of a function: ``co_firstlineno`` is its first decorator's line."""
+    if code.co_name.startswith("<"):
+        return code.co_firstlineno  # lambdas and comprehensions have no def
+    pattern = re.compile(r"\s*(async\s+)?def\s+" + re.escape(code.co_name) + r"\b")
+    for line in range(code.co_firstlineno, code.co_firstlineno + _DEF_SCAN_LIMIT):
+        text = linecache.getline(code.co_filename, line)
+        if not text:
+            break
+        if pattern.match(text):
+            return line
+    return code.co_firstlineno
+
+
+def _class_location(cls: type) -> FrameInfo | None:
+    """A class endpoint (e.g. Starlette's ``HTTPEndpoint``): the ``class`` line."""
+    codes = [
+        member.__code__
+        for member in (_unwrap_callable(value) for value in vars(cls).values())
+        if isinstance(member, types.FunctionType)
+    ]
+    if not codes:
+        return None
+    first = min(codes, key=lambda code: code.co_firstlineno)
+    pattern = re.compile(r"\s*class\s+" + re.escape(cls.__name__) + r"\b")
+    for line in range(first.co_firstlineno, max(first.co_firstlineno - _DEF_SCAN_LIMIT, 0), -1):
+        if pattern.match(linecache.getline(first.co_filename, line)):
+            return FrameInfo(first.co_filename, line, cls.__name__)
+    return FrameInfo(first.co_filename, first.co_firstlineno, cls.__name__)
+
+
+def endpoint_location(endpoint: object) -> FrameInfo | None:
+    """Where a route handler is defined, or None when it has no Python source."""
+    try:
+        target = _unwrap_callable(endpoint)
+        if isinstance(target, type):
+            return _class_location(target)
+        if not inspect.isfunction(target):
+            call = getattr(type(target), "__call__", None)  # callable instance
+            target = _unwrap_callable(call)
+        code = getattr(target, "__code__", None)
+        if not isinstance(code, types.CodeType):
+            return None
+        return FrameInfo(code.co_filename, _def_line(code), code.co_name)
+    except Exception:  # a strange endpoint must never break the guard
+        return None
