@@ -10,6 +10,7 @@ Codes are stable: never renumber, never reuse.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 
 
@@ -58,8 +59,1551 @@ def _add(rule: Rule) -> None:
     CATALOGUE[rule.code] = rule
 
 
+def _code(text: str) -> str:
+    """A code sample written indented in this file, without the indentation and outer blank lines."""
+    return textwrap.dedent(text).strip("\n")
+
+
 # -- rule entries ------------------------------------------------------------
 # (filled in below; keep them in code order)
+
+_add(
+    Rule(
+        code="FAA101",
+        slug="blocking-db-call-in-coroutine",
+        title="Blocking database call on the event loop",
+        seed=1,
+        default_on=True,
+        static=(
+            "a synchronous database client (SQLAlchemy `Session`/`sessionmaker()`/`Engine.connect()`/`execute`/"
+            "`query`, psycopg2, sync psycopg, sqlite3, pymysql, pymongo, sync `redis.Redis`) is used inside an "
+            "`async def`, directly, through a name bound to it (import, assignment, annotation such as "
+            "`db: Session = Depends(...)`) or through a sync helper the coroutine calls"
+        ),
+        runtime=(
+            "the event loop was blocked past the threshold while a synchronous database driver was on the loop "
+            "thread's stack; reported at the line of user code that called it"
+        ),
+        fix=(
+            "use an async driver (create_async_engine + AsyncSession, redis.asyncio, motor) "
+            "or declare the route with plain `def`"
+        ),
+        doc=RuleDoc(
+            what=(
+                "Flags synchronous database I/O performed inside an `async def` function: SQLAlchemy's "
+                "synchronous `Session`, sessions made by `sessionmaker()`, `Engine.connect()`, `execute()` and "
+                "`query()`, and the psycopg2, synchronous psycopg, sqlite3, pymysql, pymongo and synchronous "
+                "`redis.Redis` clients. The check follows names bound by imports, assignments and annotations "
+                "(such as `db: Session = Depends(get_db)`), and synchronous helper functions that the coroutine "
+                "calls. At runtime, the guard's watchdog reports FAA101 when the event loop stayed blocked for "
+                "longer than `block_threshold` while a synchronous database driver was on the loop thread's "
+                "stack, and points at the line of your code that made the call."
+            ),
+            why=(
+                "An `async def` route runs on the event loop itself. A synchronous driver call holds the loop "
+                "for the whole network round-trip and query time, and while it waits nothing else on that "
+                "worker makes progress: not the fast endpoints, not the health probes, not the responses that "
+                "are already streaming. A 200 ms query under 50 concurrent requests becomes seconds of queueing "
+                "for everyone, and latency rises on every route at once, which makes the cause hard to find "
+                "from dashboards.\n\n"
+                "The problem hides in development, where there is one user and a local database, and appears "
+                "under production load. A typical outcome is liveness probes timing out on a loop that is merely "
+                "blocked, so the orchestrator restarts pods that were healthy and pushes their traffic onto the "
+                "remaining ones. Plain `def` routes do not have this problem because FastAPI runs them in a "
+                "threadpool; the bug is specifically the combination of `async def` and a blocking driver."
+            ),
+            example=_code(
+                """\
+                from fastapi import APIRouter, Depends
+                from sqlalchemy.orm import Session
+
+                from myapp.db import get_db
+                from myapp.models import User
+
+                router = APIRouter()
+
+
+                @router.get("/users/{user_id}")
+                async def read_user(user_id: int, db: Session = Depends(get_db)):
+                    return db.get(User, user_id)  # a blocking query on the event loop
+                """
+            ),
+            instead=_code(
+                """\
+                from fastapi import APIRouter, Depends
+                from sqlalchemy.ext.asyncio import AsyncSession
+                from sqlalchemy.orm import Session
+
+                from myapp.db import get_async_db, get_db  # get_async_db yields sessions of an async engine
+                from myapp.models import User
+
+                router = APIRouter()
+
+
+                @router.get("/users/{user_id}")
+                async def read_user(user_id: int, db: AsyncSession = Depends(get_async_db)):
+                    return await db.get(User, user_id)
+
+
+                # Or keep the sync driver and let FastAPI run the handler in its threadpool:
+                @router.get("/legacy/users/{user_id}")
+                def read_user_sync(user_id: int, db: Session = Depends(get_db)):
+                    return db.get(User, user_id)
+                """
+            ),
+            options=(
+                "`--faa-db-modules`: comma-separated extra modules whose calls count as synchronous database "
+                "I/O, e.g. `faa-db-modules = cx_Oracle,ibm_db` under `[flake8]` in setup.cfg. A name matches "
+                "calls of it and of anything reached through it (`cx_Oracle.connect(...)`, then "
+                "`conn.cursor().execute(...)` on that connection); `.name` matches any method called `name`. "
+                "Runtime guard: `block_threshold`, the number of seconds the event loop may stay blocked before "
+                "the watchdog reports (shared with FAA102)."
+            ),
+        ),
+    )
+)
+
+_add(
+    Rule(
+        code="FAA102",
+        slug="blocking-call-in-coroutine",
+        title="Other blocking call on the event loop",
+        seed=1,
+        default_on=True,
+        static=(
+            "`time.sleep`, `requests`, sync `httpx`, `urllib.request`, file I/O (`open()`, `Path.read_*`/"
+            "`write_*`), `subprocess`, `os.system` or a sync LLM SDK client is called inside an `async def`, "
+            "directly or through a sync helper, and not handed to a thread (`run_in_threadpool`, "
+            "`anyio.to_thread.run_sync`, `loop.run_in_executor`, `asyncio.to_thread`)"
+        ),
+        runtime=(
+            "the event loop was blocked past the threshold for any reason, CPU-bound loops included; reported "
+            "at the innermost frame of user code"
+        ),
+        fix=(
+            "await an async equivalent (asyncio.sleep, a shared httpx.AsyncClient) "
+            "or offload the call with `await run_in_threadpool(func, ...)`"
+        ),
+        doc=RuleDoc(
+            what=(
+                "Flags calls that block the calling thread when they are made inside an `async def`: "
+                "`time.sleep`, the `requests` API, synchronous `httpx` calls and `httpx.Client`, "
+                "`urllib.request`, `open()` and the `pathlib.Path` `read_*`/`write_*` methods, `subprocess.*`, "
+                "`os.system`, and synchronous LLM SDK clients. Calls reached through a synchronous helper that "
+                "the coroutine invokes are found too. A function handed to `run_in_threadpool`, "
+                "`anyio.to_thread.run_sync`, `loop.run_in_executor` or `asyncio.to_thread` is not flagged, "
+                "because it runs on a worker thread. At runtime, the guard's watchdog reports FAA102 whenever the "
+                "loop stays blocked longer than `block_threshold`, whatever the cause (CPU-heavy loops such as "
+                "large JSON processing or image resizing included), attributed to the innermost frame of your "
+                "own code."
+            ),
+            why=(
+                "All the requests a worker serves share one event-loop thread. A blocking call stops that "
+                "thread: other requests queue behind it, timeouts fire in unrelated endpoints, websocket "
+                "heartbeats are missed, and throughput drops to one request at a time for as long as the call "
+                "lasts. A single synchronous HTTP call to a slow upstream is enough to make the worker look "
+                "hung.\n\n"
+                "Because the stall is shared, the symptom shows up far from the cause: tail latency climbs on "
+                "every route, and health checks time out so the orchestrator restarts the pod, dropping the "
+                "in-flight requests with it. Async libraries or an explicit hand-off to a thread keep the loop "
+                "free to serve everyone else while the slow work waits."
+            ),
+            example=_code(
+                """\
+                import requests
+                from fastapi import APIRouter
+
+                router = APIRouter()
+
+
+                def load_template(template_id: int) -> str:
+                    with open(f"templates/{template_id}.txt", encoding="utf-8") as fh:
+                        return fh.read()
+
+
+                @router.get("/rates/{currency}")
+                async def get_rate(currency: str):
+                    resp = requests.get(f"https://rates.example.com/{currency}", timeout=5)
+                    return resp.json()
+
+
+                @router.get("/emails/{template_id}")
+                async def preview_email(template_id: int):
+                    return {"body": load_template(template_id)}  # file I/O through a sync helper
+                """
+            ),
+            instead=_code(
+                """\
+                import httpx
+                from fastapi import APIRouter, Request
+                from starlette.concurrency import run_in_threadpool
+
+                router = APIRouter()
+
+
+                def load_template(template_id: int) -> str:
+                    with open(f"templates/{template_id}.txt", encoding="utf-8") as fh:
+                        return fh.read()
+
+
+                @router.get("/rates/{currency}")
+                async def get_rate(currency: str, request: Request):
+                    client: httpx.AsyncClient = request.app.state.http  # created once in the app's lifespan
+                    resp = await client.get(f"https://rates.example.com/{currency}", timeout=5)
+                    return resp.json()
+
+
+                @router.get("/emails/{template_id}")
+                async def preview_email(template_id: int):
+                    return {"body": await run_in_threadpool(load_template, template_id)}
+                """
+            ),
+            options=(
+                "`--faa-blocking-calls`: comma-separated extra dotted names to treat as blocking, e.g. "
+                "`faa-blocking-calls = mylib.fetch_sync,boto3.client` under `[flake8]` in setup.cfg. A dotted "
+                "name matches calls of it and of anything reached through what it returns (`boto3.client` also "
+                "matches `s3.get_object(...)` on a client it made; a module name matches all its functions); "
+                "`.name` matches any method called `name`. "
+                "Runtime guard: `block_threshold`, the number of seconds the event loop may stay blocked before "
+                "the watchdog reports (shared with FAA101)."
+            ),
+        ),
+    )
+)
+
+_add(
+    Rule(
+        code="FAA103",
+        slug="llm-call-in-request-path",
+        title="Long-running agent/LLM work in the request path",
+        seed=3,
+        default_on=True,
+        static=(
+            "a route handler awaits or calls an LLM/agent SDK (OpenAI, Anthropic, LangChain `invoke`/`ainvoke`, "
+            "LiteLLM, configured names) and returns its result instead of scheduling the work and answering "
+            "202; streaming responses are exempt"
+        ),
+        runtime="a request took longer than the slow-request threshold without blocking the event loop",
+        fix=(
+            "schedule the run (BackgroundTasks, arq, Celery) and return 202 with a run id to poll, "
+            "or stream the output"
+        ),
+        doc=RuleDoc(
+            what=(
+                "Flags route handlers that call an LLM or agent SDK (the OpenAI and Anthropic clients, "
+                "LangChain `invoke`/`ainvoke`, LiteLLM, and any names given with `--faa-llm-calls`) and return "
+                "its result in the same response. Handlers that answer with a `StreamingResponse` or "
+                "server-sent events are not flagged, since the client receives output as it is produced. At "
+                "runtime, the guard reports FAA103 for requests that took longer than `slow_request_threshold` "
+                "while the event loop stayed responsive, which is the signature of a handler awaiting slow "
+                "remote work rather than blocking."
+            ),
+            why=(
+                "LLM and agent calls take seconds to minutes, with a long latency tail. Holding the HTTP request "
+                "open for that long runs into every timeout between the client and the worker: load balancers, "
+                "ingress controllers and API gateways commonly cut connections after 30 or 60 seconds. The "
+                "client then retries, and each retry starts (and bills) a whole new run while the first one is "
+                "still going. Every held request also keeps a connection, memory and a concurrency slot on the "
+                "worker, so a burst of agent runs starves the cheap endpoints.\n\n"
+                "A deploy or scale-in that stops the worker drops every in-flight run without a trace. Accepting "
+                "the job, answering 202 with a run id, and doing the work in a queue or background task gives "
+                "the client something to poll, makes retries safe, and lets the work be tracked, retried and "
+                "rate-limited independently of any one connection. A durable queue (arq, Celery, RQ) also "
+                "survives restarts, which `BackgroundTasks` does not."
+            ),
+            example=_code(
+                """\
+                from fastapi import APIRouter
+                from openai import AsyncOpenAI
+                from pydantic import BaseModel, Field
+
+                router = APIRouter()
+                llm = AsyncOpenAI()
+
+
+                class AgentRunRequest(BaseModel):
+                    input_text: str = Field(min_length=1, max_length=20_000)
+
+
+                @router.post("/agents/run")
+                async def run_agent(body: AgentRunRequest):
+                    completion = await llm.chat.completions.create(  # 30+ seconds while the client waits
+                        model="gpt-4o",
+                        messages=[{"role": "user", "content": body.input_text}],
+                    )
+                    return {"output": completion.choices[0].message.content}
+                """
+            ),
+            instead=_code(
+                """\
+                import uuid
+
+                from fastapi import APIRouter, BackgroundTasks, HTTPException
+                from openai import AsyncOpenAI
+                from pydantic import BaseModel, Field
+
+                from myapp.runs import run_store  # run status kept in the database or Redis
+
+                router = APIRouter()
+                llm = AsyncOpenAI(timeout=120)
+
+
+                class AgentRunRequest(BaseModel):
+                    input_text: str = Field(min_length=1, max_length=20_000)
+
+
+                async def execute_run(run_id: str, input_text: str) -> None:
+                    await run_store.set_status(run_id, "running")
+                    try:
+                        completion = await llm.chat.completions.create(
+                            model="gpt-4o",
+                            messages=[{"role": "user", "content": input_text}],
+                        )
+                    except Exception:
+                        await run_store.set_status(run_id, "failed")
+                        raise
+                    await run_store.finish(run_id, completion.choices[0].message.content)
+
+
+                @router.post("/agents/run", status_code=202)
+                async def run_agent(body: AgentRunRequest, background_tasks: BackgroundTasks):
+                    run_id = str(uuid.uuid4())
+                    await run_store.create(run_id, status="pending")
+                    background_tasks.add_task(execute_run, run_id, body.input_text)  # or enqueue on arq/Celery
+                    return {"run_id": run_id, "status": "pending", "poll_url": f"/agents/runs/{run_id}"}
+
+
+                @router.get("/agents/runs/{run_id}")
+                async def get_run(run_id: str):
+                    run = await run_store.get(run_id)
+                    if run is None:
+                        raise HTTPException(status_code=404, detail="run not found")
+                    return run
+                """
+            ),
+            options=(
+                "`--faa-llm-calls`: comma-separated extra dotted names, or method names with a leading dot, "
+                "treated as LLM/agent calls, e.g. `faa-llm-calls = myagents.run,.kickoff` under `[flake8]` in "
+                "setup.cfg. Functions of your own project are read: a helper that makes an LLM call counts "
+                "wherever it is defined. A function whose body shows no LLM call we recognise, or that is "
+                "imported from outside the project or not defined at all, counts only when its own name says "
+                "so: a model word (llm, gpt, openai, claude, "
+                "anthropic, gemini...) with an action word (call, run, ask, query, generate, complete...), as in "
+                "`call_llm` or `ask_gpt`, or an agent word with a run-like action, as in `run_agent`; "
+                "`get_agent` or `list_agents` do not count. "
+                "Runtime guard: `slow_request_threshold`, the number of seconds a request may take "
+                "(without blocking the loop) before it is reported."
+            ),
+        ),
+    )
+)
+
+_add(
+    Rule(
+        code="FAA201",
+        slug="default-connection-pool",
+        title="Connection pool left at defaults",
+        seed=2,
+        default_on=True,
+        static=(
+            "`create_engine`/`create_async_engine` for a server database (not SQLite) sets none of `pool_size`, "
+            "`max_overflow`, `pool_timeout`, `pool_recycle`, `pool_pre_ping` and no explicit `poolclass`"
+        ),
+        runtime=(
+            "a pool checkout waited past the threshold, or connections were invalidated that a pre-ping would "
+            "have caught"
+        ),
+        fix=(
+            "size the pool explicitly: pass pool_size, max_overflow, pool_timeout, pool_recycle and "
+            "pool_pre_ping=True"
+        ),
+        doc=RuleDoc(
+            what=(
+                "Flags `create_engine()` and `create_async_engine()` calls for a server database (PostgreSQL, "
+                "MySQL and the like; SQLite URLs are ignored) that pass none of the pool settings `pool_size`, "
+                "`max_overflow`, `pool_timeout`, `pool_recycle` or `pool_pre_ping`, and no explicit `poolclass` "
+                "(choosing `NullPool` on purpose, for instance behind PgBouncer, counts as a decision). At "
+                "runtime, the guard reports FAA201 when a request waited for a pool checkout longer than "
+                "`pool_wait_threshold`, or when connections turned out to be dead and were invalidated in the "
+                "middle of a request, which `pool_pre_ping=True` would have caught beforehand."
+            ),
+            why=(
+                "SQLAlchemy's default pool keeps 5 connections plus 10 overflow per engine, lets a request wait "
+                "30 seconds for a free one, and never retires connections by age. Under load, requests beyond "
+                "that limit queue silently inside the pool: latency grows, then requests fail with pool timeout "
+                "errors while the database itself is idle. In the other direction, the per-engine maximum "
+                "multiplied by workers and replicas can exceed the database's `max_connections` during a "
+                "scale-out, so a traffic spike turns into refused connections for every service sharing that "
+                "database.\n\n"
+                "Without `pool_pre_ping` or `pool_recycle`, connections closed behind the pool's back by the "
+                "server, a proxy, a NAT gateway or a failover are handed to requests and fail on first use, "
+                "producing bursts of 500s after idle periods and maintenance windows. Choosing the numbers "
+                "explicitly, per worker process, keeps the total within the database's budget and makes the "
+                "pool's behaviour under pressure predictable."
+            ),
+            example=_code(
+                """\
+                from contextlib import asynccontextmanager
+
+                from fastapi import FastAPI
+                from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+                DATABASE_URL = "postgresql+asyncpg://app@db.internal:5432/app"
+
+
+                @asynccontextmanager
+                async def lifespan(app: FastAPI):
+                    engine = create_async_engine(DATABASE_URL)  # 5 + 10 connections, 30 s waits, no pre-ping
+                    app.state.sessions = async_sessionmaker(engine, expire_on_commit=False)
+                    yield
+                    await engine.dispose()
+                """
+            ),
+            instead=_code(
+                """\
+                from contextlib import asynccontextmanager
+
+                from fastapi import FastAPI
+                from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+                DATABASE_URL = "postgresql+asyncpg://app@db.internal:5432/app"
+
+
+                @asynccontextmanager
+                async def lifespan(app: FastAPI):
+                    # Per worker process: workers x replicas x (pool_size + max_overflow)
+                    # must stay below the database's max_connections.
+                    engine = create_async_engine(
+                        DATABASE_URL,
+                        pool_size=10,
+                        max_overflow=5,
+                        pool_timeout=5,  # fail fast instead of queueing requests for 30 s
+                        pool_recycle=1800,  # shorter than the server's or proxy's idle timeout
+                        pool_pre_ping=True,  # replace dead connections before handing them out
+                    )
+                    app.state.sessions = async_sessionmaker(engine, expire_on_commit=False)
+                    yield
+                    await engine.dispose()
+                """
+            ),
+            options=(
+                "No flake8 option. Runtime guard: `pool_wait_threshold`, the number of seconds a pool checkout "
+                "may wait before it is reported."
+            ),
+        ),
+    )
+)
+
+_add(
+    Rule(
+        code="FAA202",
+        slug="resource-without-graceful-shutdown",
+        title="Resource without graceful shutdown",
+        seed=10,
+        default_on=True,
+        static=(
+            "a database engine, Redis client, `httpx.AsyncClient` or aiohttp session is created at import time "
+            "and never disposed or closed in a lifespan"
+        ),
+        runtime="at lifespan shutdown, engines or clients that the app created are still open",
+        fix=(
+            "create the resource inside a `lifespan` context manager, keep it on `app.state`, "
+            "and close/dispose it after the `yield`"
+        ),
+        doc=RuleDoc(
+            what=(
+                "Flags SQLAlchemy engines (`create_engine`, `create_async_engine`), Redis clients, "
+                "`httpx.AsyncClient` instances and aiohttp client sessions that are created at module import "
+                "time and are never disposed or closed from the application's lifespan. At runtime, the guard "
+                "reports FAA202 when lifespan shutdown completes while engines or clients that the app created "
+                "are still open."
+            ),
+            why=(
+                "Every deploy, scale-in and pod eviction shuts the server down. Resources that are never closed "
+                "are torn down by process exit instead of in order: database connections disappear without a "
+                "proper goodbye (the server logs unexpected EOFs and rolls back whatever was still open on "
+                "them), HTTP client sessions abandon their keep-alive connections and emit unclosed-session "
+                "warnings that bury real errors, and anything a client buffered is lost. Closing in the "
+                "lifespan happens after the server has drained in-flight requests, which is exactly the right "
+                "moment.\n\n"
+                "Creating clients at import time has further costs: they are built whenever a test, a migration "
+                "or a CLI merely imports the module, they are configured before the app has read its settings, "
+                "and async clients end up shared between the event loops of a test suite, a common source of "
+                "'attached to a different loop' errors. A lifespan gives each resource one owner, one place "
+                "where it is opened and one where it is closed."
+            ),
+            example=_code(
+                """\
+                import httpx
+                from fastapi import FastAPI
+                from redis.asyncio import Redis
+                from sqlalchemy.ext.asyncio import create_async_engine
+
+                DATABASE_URL = "postgresql+asyncpg://app@db.internal:5432/app"
+
+                engine = create_async_engine(DATABASE_URL, pool_size=10, max_overflow=5, pool_pre_ping=True)
+                redis = Redis.from_url("redis://cache.internal:6379/0")
+                http = httpx.AsyncClient(timeout=10)
+
+                app = FastAPI()  # nothing above is ever closed
+                """
+            ),
+            instead=_code(
+                """\
+                from contextlib import asynccontextmanager
+
+                import httpx
+                from fastapi import FastAPI
+                from redis.asyncio import Redis
+                from sqlalchemy.ext.asyncio import create_async_engine
+
+                DATABASE_URL = "postgresql+asyncpg://app@db.internal:5432/app"
+
+
+                @asynccontextmanager
+                async def lifespan(app: FastAPI):
+                    app.state.engine = create_async_engine(
+                        DATABASE_URL, pool_size=10, max_overflow=5, pool_pre_ping=True
+                    )
+                    app.state.redis = Redis.from_url("redis://cache.internal:6379/0")
+                    app.state.http = httpx.AsyncClient(timeout=10)
+                    try:
+                        yield
+                    finally:
+                        await app.state.http.aclose()
+                        await app.state.redis.aclose()
+                        await app.state.engine.dispose()
+
+
+                app = FastAPI(lifespan=lifespan)
+                """
+            ),
+            options="None.",
+        ),
+    )
+)
+
+_add(
+    Rule(
+        code="FAA203",
+        slug="deprecated-startup-shutdown-events",
+        title="Deprecated startup/shutdown events",
+        seed=10,
+        default_on=True,
+        static=(
+            '`@app.on_event("startup")`/`@app.on_event("shutdown")` or `add_event_handler(...)` is used instead '
+            "of a lifespan"
+        ),
+        runtime=None,
+        fix="move the code into a `lifespan` async context manager passed to FastAPI(lifespan=...)",
+        doc=RuleDoc(
+            what=(
+                'Flags startup and shutdown handlers registered with `@app.on_event("startup")` or '
+                '`@app.on_event("shutdown")` (on an app or a router) and calls to `add_event_handler(...)`. '
+                "Only the static check reports this code; the runtime guard has nothing to add."
+            ),
+            why=(
+                "Startup and shutdown events are deprecated in Starlette and FastAPI in favour of the lifespan "
+                "protocol and are slated for removal, so code built on them has an expiry date. They also mix "
+                "badly with their replacement: once an app is given a `lifespan`, FastAPI no longer runs its "
+                "`on_event` handlers, so adding a lifespan in one module silently disables the startup code in "
+                "another, and a connection is never opened, or never closed.\n\n"
+                "Separate startup and shutdown functions have to share resources through module globals, which "
+                "makes it easy to open something and forget to close it, and offers no structure for cleaning "
+                "up after a startup that failed halfway. A lifespan context manager keeps setup and teardown in "
+                "one function, with the teardown after the `yield` (in a `finally` when it must run on errors "
+                "too), and stores resources on `app.state` where request handlers can reach them."
+            ),
+            example=_code(
+                """\
+                from fastapi import FastAPI
+                from redis.asyncio import Redis
+
+                app = FastAPI()
+                redis: Redis | None = None
+
+
+                @app.on_event("startup")
+                async def connect() -> None:
+                    global redis
+                    redis = Redis.from_url("redis://cache.internal:6379/0")
+
+
+                @app.on_event("shutdown")
+                async def disconnect() -> None:
+                    if redis is not None:
+                        await redis.aclose()
+                """
+            ),
+            instead=_code(
+                """\
+                from contextlib import asynccontextmanager
+
+                from fastapi import FastAPI
+                from redis.asyncio import Redis
+
+
+                @asynccontextmanager
+                async def lifespan(app: FastAPI):
+                    app.state.redis = Redis.from_url("redis://cache.internal:6379/0")
+                    try:
+                        yield
+                    finally:
+                        await app.state.redis.aclose()
+
+
+                app = FastAPI(lifespan=lifespan)
+                """
+            ),
+            options="None.",
+        ),
+    )
+)
+
+_add(
+    Rule(
+        code="FAA204",
+        slug="outbound-call-without-timeout",
+        title="Outbound HTTP call without a bounded timeout",
+        seed=12,
+        default_on=True,
+        static=(
+            "a `requests` call without `timeout=`, an `httpx` client or call with `timeout=None`, or a new "
+            "`httpx.AsyncClient`/`Client` created per request inside a route handler (no connection reuse)"
+        ),
+        runtime="an outbound call was still running after the request's time budget was spent",
+        fix=(
+            "pass an explicit timeout (e.g. `timeout=(3, 10)`, `httpx.Timeout(10, connect=3)`) "
+            "and reuse one client created in the lifespan"
+        ),
+        doc=RuleDoc(
+            what=(
+                "Flags `requests` calls (`requests.get`, `requests.post` and the rest) made without a `timeout=` "
+                "argument, `httpx` clients and calls given `timeout=None`, and `httpx.AsyncClient` or "
+                "`httpx.Client` objects created inside a route handler, which build a fresh connection pool for "
+                "every request. At runtime, the guard reports FAA204 when an outbound call was still in flight "
+                "after the request's time budget had run out."
+            ),
+            why=(
+                "`requests` waits forever by default, and so does `httpx` when its timeout is switched off. When "
+                "a dependency stops answering (a half-open TCP connection, a stuck load balancer, a provider "
+                "incident), every request that reaches it waits indefinitely, holding a worker slot, memory, "
+                "often a database connection, and for sync handlers one of the threadpool's 40 threads. Within "
+                "minutes the service stops serving even the routes that never touch the broken dependency: one "
+                "silent upstream takes the whole API down with it.\n\n"
+                "A client created per request throws connection pooling away: every call pays DNS, TCP and TLS "
+                "setup again, adds tens to hundreds of milliseconds, leaves sockets in TIME_WAIT, and at high "
+                "rates runs into ephemeral-port or upstream connection limits. One client created at startup, "
+                "with explicit timeouts and connection limits, avoids both problems."
+            ),
+            example=_code(
+                """\
+                import httpx
+                import requests
+                from fastapi import APIRouter
+
+                router = APIRouter()
+
+
+                @router.get("/weather/{city}")
+                def weather(city: str):
+                    return requests.get(f"https://weather.example.com/v1/{city}").json()  # may wait forever
+
+
+                @router.get("/quotes/{symbol}")
+                async def quote(symbol: str):
+                    async with httpx.AsyncClient(timeout=None) as client:  # a new pool per request, no timeout
+                        resp = await client.get(f"https://quotes.example.com/v2/{symbol}")
+                    return resp.json()
+                """
+            ),
+            instead=_code(
+                """\
+                import httpx
+                import requests
+                from fastapi import APIRouter, Request
+
+                router = APIRouter()
+
+
+                @router.get("/weather/{city}")
+                def weather(city: str):
+                    # (connect, read) timeouts in seconds
+                    return requests.get(f"https://weather.example.com/v1/{city}", timeout=(3, 10)).json()
+
+
+                @router.get("/quotes/{symbol}")
+                async def quote(symbol: str, request: Request):
+                    # One shared client, created in the lifespan as
+                    # httpx.AsyncClient(timeout=httpx.Timeout(10, connect=3), limits=httpx.Limits(max_connections=100))
+                    client: httpx.AsyncClient = request.app.state.http
+                    resp = await client.get(f"https://quotes.example.com/v2/{symbol}")
+                    return resp.json()
+                """
+            ),
+            options="None.",
+        ),
+    )
+)
+
+_add(
+    Rule(
+        code="FAA205",
+        slug="outbound-call-without-circuit-breaker",
+        title="Outbound call in the request path without a circuit breaker",
+        seed=12,
+        default_on=False,
+        static=(
+            "an outbound HTTP call in a route handler is not wrapped by a circuit breaker (purgatory, "
+            "aiobreaker, pybreaker or a configured wrapper)"
+        ),
+        runtime="calls to a host that kept failing were still attempted on every request, with no fast failure",
+        fix=(
+            "wrap the call in a circuit breaker (aiobreaker, purgatory, pybreaker or a name in "
+            "--faa-breaker-names) and answer 503 while it is open"
+        ),
+        doc=RuleDoc(
+            what=(
+                "Opt-in. Flags outbound HTTP calls made in a route handler that are not protected by a circuit "
+                "breaker from purgatory, aiobreaker or pybreaker, or by a wrapper named with "
+                "`--faa-breaker-names`. At runtime, the guard reports FAA205 when repeated failures to the same "
+                "host kept being attempted, each one paying the full timeout, with no fast failure in between."
+            ),
+            why=(
+                "When a downstream service is down or overloaded, every request that calls it still waits for "
+                "the connect or read timeout before failing. Under normal traffic that means hundreds of "
+                "requests parked on a dependency already known to be broken, each holding a worker slot and "
+                "memory, while your own retries add load to a service that is trying to recover. Latency for "
+                "the whole API degrades to the timeout value and the failure spreads to your callers.\n\n"
+                "A circuit breaker counts failures per dependency and, past a threshold, rejects calls "
+                "immediately for a cool-down period before letting a trial call through. Requests get a fast, "
+                "explicit 503 (or a cached or degraded answer) and the downstream gets room to recover. The "
+                "rule is opt-in because not every outbound call deserves a breaker, and calls through a service "
+                "mesh may already have one."
+            ),
+            example=_code(
+                """\
+                import httpx
+                from fastapi import APIRouter, Request
+
+                router = APIRouter()
+
+
+                @router.get("/recommendations/{user_id}")
+                async def recommendations(user_id: int, request: Request):
+                    client: httpx.AsyncClient = request.app.state.http
+                    resp = await client.get(f"http://recommender.internal/users/{user_id}", timeout=2.0)
+                    resp.raise_for_status()
+                    return resp.json()
+                """
+            ),
+            instead=_code(
+                """\
+                from datetime import timedelta
+
+                import httpx
+                from aiobreaker import CircuitBreaker, CircuitBreakerError
+                from fastapi import APIRouter, HTTPException, Request
+
+                router = APIRouter()
+
+                # Opens after 5 consecutive failures and lets a trial call through after 30 s;
+                # 4xx answers are the caller's fault and do not count as failures.
+                recommender_breaker = CircuitBreaker(
+                    fail_max=5,
+                    timeout_duration=timedelta(seconds=30),
+                    exclude=[lambda exc: isinstance(exc, httpx.HTTPStatusError) and exc.response.is_client_error],
+                )
+
+
+                @recommender_breaker
+                async def fetch_recommendations(client: httpx.AsyncClient, user_id: int) -> list[dict]:
+                    resp = await client.get(f"http://recommender.internal/users/{user_id}", timeout=2.0)
+                    resp.raise_for_status()
+                    return resp.json()
+
+
+                @router.get("/recommendations/{user_id}")
+                async def recommendations(user_id: int, request: Request):
+                    try:
+                        return await fetch_recommendations(request.app.state.http, user_id)
+                    except CircuitBreakerError:
+                        raise HTTPException(status_code=503, detail="recommendations unavailable") from None
+                """
+            ),
+            options=(
+                "`--faa-breaker-names`: comma-separated extra names (decorators, context managers, wrapper "
+                "functions) that count as a circuit breaker, e.g. `faa-breaker-names = myapp.resilience.guarded` "
+                "under `[flake8]` in setup.cfg. The rule is off by default: enable it with "
+                "`--extend-select FAA205` (or `extend-select = FAA205` in the config file). No runtime-guard "
+                "parameter."
+            ),
+        ),
+    )
+)
+
+_add(
+    Rule(
+        code="FAA301",
+        slug="wildcard-cors-origin",
+        title="Wildcard CORS origin",
+        seed=7,
+        default_on=True,
+        static=(
+            '`CORSMiddleware` gets `"*"` in `allow_origins` (literally or through a module-level name) or an '
+            "`allow_origin_regex` that matches every origin; the message says when `allow_credentials=True` "
+            "makes it exploitable"
+        ),
+        runtime=(
+            "a response granted CORS access to an arbitrary probe origin, worst when it echoed that origin back "
+            "with `Access-Control-Allow-Credentials: true`"
+        ),
+        fix=(
+            'list the exact trusted origins in `allow_origins` (e.g. `["https://app.example.com"]`) '
+            "instead of a wildcard"
+        ),
+        doc=RuleDoc(
+            what=(
+                'Flags `CORSMiddleware` configured with `"*"` in `allow_origins`, whether written inline or through a '
+                "module-level list, and `allow_origin_regex` patterns that match any origin (such as `.*`). The "
+                "message says when `allow_credentials=True` is set as well, which turns the wildcard into an "
+                "exploitable hole. At runtime, the guard reports FAA301 when a response granted CORS access to "
+                "an arbitrary probe origin, and calls out the worst case: that origin echoed back together with "
+                "`Access-Control-Allow-Credentials: true`."
+            ),
+            why=(
+                "CORS is the browser's list of other websites that may read your API's responses. A wildcard "
+                "grants that to every site on the internet. For a public, anonymous, read-only API that can be "
+                "intended, but most FastAPI backends serve a known front end and authenticate their users, and "
+                "there the wildcard only widens the attack surface.\n\n"
+                "Together with `allow_credentials=True` it is a vulnerability, not a smell. Browsers refuse "
+                "`Access-Control-Allow-Origin: *` on credentialed requests, so Starlette's middleware echoes the "
+                "requesting origin back instead whenever the request carries cookies. Any page a logged-in user "
+                "happens to visit can then call your API with that user's session and read the answers: "
+                "profile data, tokens, anything the user can see. No bug in your own front end is needed."
+            ),
+            example=_code(
+                """\
+                from fastapi import FastAPI
+                from fastapi.middleware.cors import CORSMiddleware
+
+                app = FastAPI()
+
+                app.add_middleware(
+                    CORSMiddleware,
+                    allow_origins=["*"],
+                    allow_credentials=True,
+                    allow_methods=["*"],
+                    allow_headers=["*"],
+                )
+                """
+            ),
+            instead=_code(
+                """\
+                from fastapi import FastAPI
+                from fastapi.middleware.cors import CORSMiddleware
+
+                # The exact front-end origins of this environment (load them from settings per deployment).
+                ALLOWED_ORIGINS = ["https://app.example.com", "https://admin.example.com"]
+
+                app = FastAPI()
+
+                app.add_middleware(
+                    CORSMiddleware,
+                    allow_origins=ALLOWED_ORIGINS,
+                    allow_credentials=True,
+                    allow_methods=["GET", "POST", "PUT", "DELETE"],
+                    allow_headers=["Authorization", "Content-Type"],
+                )
+                """
+            ),
+            options="None.",
+        ),
+    )
+)
+
+_add(
+    Rule(
+        code="FAA302",
+        slug="unvalidated-request-body",
+        title="Unvalidated request body",
+        seed=8,
+        default_on=True,
+        static=(
+            "a route's body parameter is typed `dict`/`Dict[...]`/`Mapping`/`Any` or left untyped with `Body()`, "
+            "or the handler reads `await request.json()`/`body()`/`form()` itself; `Depends` parameters and "
+            "response types do not count"
+        ),
+        runtime="(probe) an oversized or malformed request body was accepted instead of rejected",
+        fix="declare a Pydantic model with typed, bounded fields (`Field(max_length=...)`) as the body parameter",
+        doc=RuleDoc(
+            what=(
+                "Flags route handlers whose request body is not described by a schema: a body parameter "
+                "annotated `dict`, `Dict[...]`, `Mapping` or `Any`, an untyped parameter declared with `Body()`, "
+                "or a handler that parses the body itself with `await request.json()`, `await request.body()` "
+                "or `await request.form()`. Parameters resolved through `Depends(...)` and the route's response "
+                "type are not request bodies and are not flagged. When the runtime guard probes the app, it "
+                "reports FAA302 if a route accepted an oversized or malformed body instead of rejecting it with "
+                "a 4xx status."
+            ),
+            why=(
+                "FastAPI's validation is driven by type annotations, and a `dict` or `Any` body switches it off. "
+                "Any JSON shape reaches your code: missing keys turn into `None` or empty defaults deep in the "
+                "business logic, wrong types raise `TypeError`s that come out as 500s instead of clear 422s, and "
+                "unexpected extra keys can flow straight into database writes (mass assignment). Nothing bounds "
+                "sizes either, so a multi-megabyte string or a deeply nested document ends up in an LLM prompt, "
+                "a log line or a query, where it costs money, memory or both.\n\n"
+                "An untyped body also leaves the OpenAPI schema empty, so clients, generated SDKs and gateways "
+                "have no contract to check against. A Pydantic model with constrained fields rejects bad input "
+                "at the edge, documents the API, and gives the handler typed attributes instead of `.get()` "
+                "calls with defaults. Field limits bound what the handler accepts; cap the raw request size at "
+                "the reverse proxy or server as well."
+            ),
+            example=_code(
+                """\
+                from fastapi import APIRouter, Request
+
+                from myapp.agents import execute
+
+                router = APIRouter()
+
+
+                @router.post("/agents/run")
+                async def run_agent(payload: dict):  # accepts any JSON object
+                    return await execute(payload.get("agent_id", ""), payload.get("input_text", ""))
+
+
+                @router.post("/feedback")
+                async def feedback(request: Request):
+                    data = await request.json()  # parsed by hand, never validated
+                    return {"received": data["rating"]}
+                """
+            ),
+            instead=_code(
+                """\
+                from fastapi import APIRouter
+                from pydantic import BaseModel, ConfigDict, Field
+
+                from myapp.agents import execute
+
+                router = APIRouter()
+
+
+                class AgentRunRequest(BaseModel):
+                    model_config = ConfigDict(extra="forbid")
+
+                    agent_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+                    input_text: str = Field(min_length=1, max_length=50_000)
+
+
+                class Feedback(BaseModel):
+                    rating: int = Field(ge=1, le=5)
+                    comment: str | None = Field(default=None, max_length=2_000)
+
+
+                @router.post("/agents/run")
+                async def run_agent(body: AgentRunRequest):
+                    return await execute(body.agent_id, body.input_text)
+
+
+                @router.post("/feedback")
+                async def feedback(body: Feedback):
+                    return {"received": body.rating}
+                """
+            ),
+            options="None.",
+        ),
+    )
+)
+
+_add(
+    Rule(
+        code="FAA303",
+        slug="exception-details-leaked",
+        title="Exception details leaked to the client",
+        seed=5,
+        default_on=True,
+        static=(
+            "`str(e)`, `repr(e)`, an f-string of the exception or `traceback.format_exc()` is put into "
+            "`HTTPException(detail=...)` or a response body, or the app is created with `debug=True`; logging "
+            "the exception is fine"
+        ),
+        runtime=(
+            "a response body carried a traceback, or the text of an exception raised while handling that request"
+        ),
+        fix='log the exception server-side (`logger.exception(...)`) and send the client a generic message',
+        doc=RuleDoc(
+            what=(
+                "Flags exception text sent to clients: `str(exc)`, `repr(exc)`, f-strings that interpolate the "
+                "caught exception, and `traceback.format_exc()` output placed in `HTTPException(detail=...)` or "
+                "in a response body. It also flags `FastAPI(debug=True)` and `Starlette(debug=True)`, which "
+                "render full tracebacks for unhandled errors. Passing the exception to a logger is fine and not "
+                "flagged. At runtime, the guard reports FAA303 when a response body contained a Python traceback "
+                'or the message of an exception raised during that same request; in `mode="enforce"` it also '
+                "redacts that content before it reaches the client."
+            ),
+            why=(
+                "Exception messages are written for developers, not for clients. They routinely contain SQL "
+                "statements and table names, file paths, internal hostnames and ports, library versions, and "
+                "sometimes the very data being processed: a `KeyError` shows the key, an integrity error shows "
+                "the conflicting row, an upstream HTTP error shows the internal URL with its query string, API "
+                "keys included. Returning that text hands attackers a map of your internals and a way to probe "
+                "them one error at a time.\n\n"
+                "It also makes error text part of your API contract: clients start matching on messages that "
+                "change with every library upgrade. `debug=True` goes further and turns every unhandled error "
+                "into a full stack trace with source lines. Keep the details in the logs, correlated by a "
+                "request id, and give clients a stable, generic message."
+            ),
+            example=_code(
+                """\
+                from fastapi import APIRouter, HTTPException
+
+                from myapp.billing import charge_invoice
+
+                router = APIRouter()
+
+
+                @router.post("/invoices/{invoice_id}/pay")
+                async def pay_invoice(invoice_id: int):
+                    try:
+                        return await charge_invoice(invoice_id)
+                    except Exception as exc:
+                        raise HTTPException(status_code=500, detail=str(exc))  # internals sent to the caller
+                """
+            ),
+            instead=_code(
+                """\
+                import logging
+
+                from fastapi import APIRouter, HTTPException
+
+                from myapp.billing import PaymentDeclined, charge_invoice
+
+                logger = logging.getLogger(__name__)
+                router = APIRouter()
+
+
+                @router.post("/invoices/{invoice_id}/pay")
+                async def pay_invoice(invoice_id: int):
+                    try:
+                        return await charge_invoice(invoice_id)
+                    except PaymentDeclined:
+                        raise HTTPException(status_code=402, detail="payment declined") from None
+                    except Exception:
+                        logger.exception("payment failed", extra={"invoice_id": invoice_id})
+                        raise HTTPException(status_code=500, detail="payment could not be processed") from None
+                """
+            ),
+            options=(
+                'No flake8 option. Runtime guard: `mode="report"` only reports leaked details; `mode="enforce"` '
+                "also redacts them from the response before it is sent."
+            ),
+        ),
+    )
+)
+
+_add(
+    Rule(
+        code="FAA304",
+        slug="missing-catch-all-exception-handler",
+        title="No catch-all exception handler",
+        seed=5,
+        default_on=True,
+        static=(
+            "the app registers no handler for `Exception`, neither with the `exception_handler` decorator nor "
+            "with `add_exception_handler`"
+        ),
+        runtime="an exception escaped the app; reported with the place it was raised",
+        fix="register `@app.exception_handler(Exception)` that logs the error and returns a generic JSON 500",
+        doc=RuleDoc(
+            what=(
+                "Flags a `FastAPI(...)` or `Starlette(...)` application that has no handler registered for "
+                "`Exception`, either with the `@app.exception_handler(Exception)` decorator or with "
+                "`app.add_exception_handler(Exception, handler)`. The finding is placed on the line that creates "
+                "the app. At runtime, the guard reports FAA304 whenever an exception propagates out of the "
+                'application, with the location where it was raised; in `mode="enforce"` it also turns the '
+                "escaped exception into a generic 500 response."
+            ),
+            why=(
+                "Without a catch-all handler, an unexpected error falls through to the framework's default: a "
+                "bare `text/plain` 'Internal Server Error' that does not match the JSON error format your "
+                "clients parse, carries no request id that support could correlate, and is logged only as an "
+                "uncaught traceback by the server, outside your structured logging and metrics. If `debug=True` "
+                "was left on by mistake, the same path sends the full traceback to the caller.\n\n"
+                "A handler for `Exception` is the one place where every unexpected failure is logged with "
+                "request context, counted, and turned into a stable response shape. It is also the safety net "
+                "behind FAA303: even when a route forgets to catch something, nothing internal reaches the "
+                "client."
+            ),
+            example=_code(
+                """\
+                from fastapi import FastAPI
+
+                from myapp.routes import router
+
+                app = FastAPI()
+                app.include_router(router)
+                """
+            ),
+            instead=_code(
+                """\
+                import logging
+
+                from fastapi import FastAPI, Request
+                from fastapi.responses import JSONResponse
+
+                from myapp.routes import router
+
+                logger = logging.getLogger(__name__)
+
+                app = FastAPI()
+                app.include_router(router)
+
+
+                @app.exception_handler(Exception)
+                async def unhandled_error(request: Request, exc: Exception) -> JSONResponse:
+                    request_id = request.headers.get("x-request-id", "-")
+                    logger.error(
+                        "unhandled error on %s %s",
+                        request.method,
+                        request.url.path,
+                        exc_info=exc,
+                        extra={"request_id": request_id},
+                    )
+                    body = {"error": "internal_error", "message": "Internal server error", "request_id": request_id}
+                    return JSONResponse(status_code=500, content=body)
+                """
+            ),
+            options=(
+                'No flake8 option. Runtime guard: `mode="report"` only reports escaped exceptions; '
+                '`mode="enforce"` also answers them with a generic 500.'
+            ),
+        ),
+    )
+)
+
+_add(
+    Rule(
+        code="FAA305",
+        slug="missing-rate-limit",
+        title="No rate limiting",
+        seed=4,
+        default_on=True,
+        static=(
+            "the app has routes but no rate limiter (slowapi, fastapi-limiter, a middleware or dependency whose "
+            "name says rate limit or throttle, or a configured name)"
+        ),
+        runtime="(probe) a burst of requests to one route drew no 429",
+        fix='add a rate limiter keyed by client or API key, e.g. slowapi\'s `@limiter.limit("10/minute")`',
+        doc=RuleDoc(
+            what=(
+                "Flags an application that defines routes but shows no rate limiting anywhere: no slowapi or "
+                "fastapi-limiter, no middleware or dependency whose name says rate limit or throttle, and none "
+                "of the names given with `--faa-rate-limit-names`. The finding is placed on the "
+                "`FastAPI(...)`/`Starlette(...)` call. When the runtime guard probes the app, it sends a burst of "
+                "requests to one route and reports FAA305 if none of them was answered with 429."
+            ),
+            why=(
+                "Without a limit, a single client (a buggy retry loop, a scraper, a credential-stuffing script, "
+                "someone's runaway automation) gets all the capacity it can generate. Routes that fan out to "
+                "expensive backends make this a billing problem as much as an availability one: every "
+                "unthrottled call to an LLM-backed route is tokens you pay for, and a loop hitting it overnight "
+                "ends as a surprise invoice or an exhausted provider quota that locks out every other user.\n\n"
+                "Limits also protect login, sign-up and password-reset flows against brute force, and they give "
+                "well-behaved clients a clear 429 instead of timeouts when the service is saturated. Keep the "
+                "counters in shared storage (Redis) so the limit holds across workers and replicas. If an API "
+                "gateway already enforces limits, name its integration in `--faa-rate-limit-names` or silence "
+                "the finding on the app line with `# noqa: FAA305`."
+            ),
+            example=_code(
+                """\
+                from fastapi import FastAPI
+                from pydantic import BaseModel, Field
+
+                from myapp.agents import execute
+
+                app = FastAPI()
+
+
+                class AgentRunRequest(BaseModel):
+                    input_text: str = Field(min_length=1, max_length=20_000)
+
+
+                @app.post("/agents/run")
+                async def run_agent(body: AgentRunRequest):  # every call costs LLM tokens, with no cap
+                    return await execute(body.input_text)
+                """
+            ),
+            instead=_code(
+                """\
+                from fastapi import FastAPI, Request
+                from pydantic import BaseModel, Field
+                from slowapi import Limiter, _rate_limit_exceeded_handler
+                from slowapi.errors import RateLimitExceeded
+                from slowapi.util import get_remote_address
+
+                from myapp.agents import execute
+
+                # Counters in Redis so the limit holds across workers and replicas. Behind a proxy, set
+                # uvicorn's --forwarded-allow-ips (or key on the API key) so clients are not all one address.
+                limiter = Limiter(key_func=get_remote_address, storage_uri="redis://cache.internal:6379/1")
+
+                app = FastAPI()
+                app.state.limiter = limiter
+                app.add_exception_handler(RateLimitExceeded, _rate_limit_exceeded_handler)
+
+
+                class AgentRunRequest(BaseModel):
+                    input_text: str = Field(min_length=1, max_length=20_000)
+
+
+                @app.post("/agents/run")
+                @limiter.limit("10/minute")
+                async def run_agent(request: Request, body: AgentRunRequest):  # slowapi needs `request`
+                    return await execute(body.input_text)
+                """
+            ),
+            options=(
+                "`--faa-rate-limit-names`: comma-separated extra names (modules, classes, functions) that count "
+                "as a rate limiter, e.g. `faa-rate-limit-names = myapp.quota.QuotaMiddleware` under `[flake8]` "
+                "in setup.cfg. No runtime-guard parameter."
+            ),
+        ),
+    )
+)
+
+_add(
+    Rule(
+        code="FAA401",
+        slug="missing-health-route",
+        title="No health or readiness route",
+        seed=6,
+        default_on=True,
+        static=(
+            "no route at a health path (`/health`, `/healthz`, `/ready`, `/readyz`, `/live`, `/livez`, `/ping` or "
+            "configured paths) on the app or the routers it includes"
+        ),
+        runtime="at startup, the app's route table has no health path",
+        fix=(
+            "add a cheap liveness route (`GET /healthz`) and a readiness route (`GET /readyz`) "
+            "that answers 503 while dependencies are down"
+        ),
+        doc=RuleDoc(
+            what=(
+                "Flags an application whose routes, including those of the routers passed to `include_router`, "
+                "contain no health path: `/health`, `/healthz`, `/ready`, `/readyz`, `/live`, `/livez`, `/ping`, "
+                "or the paths set with `--faa-health-paths`. The finding is placed on the line that creates the "
+                "app. At runtime, the guard inspects the route table when the app starts and reports FAA401 if "
+                "none of its `health_paths` is served."
+            ),
+            why=(
+                "Orchestrators and load balancers decide where traffic goes by probing an endpoint. Without one, "
+                "Kubernetes can only check that the port accepts connections, so a worker whose event loop is "
+                "wedged or whose database pool is exhausted keeps receiving traffic; during deploys, new pods get "
+                "requests before they have connected to their dependencies. Teams then point probes at a real "
+                "endpoint such as `/` or `/docs`, which costs work on every probe and fails for unrelated "
+                "reasons.\n\n"
+                "Keep the two questions apart. Liveness ('is this process still working?') must be cheap and "
+                "must not depend on the database: if it does, a short database outage makes the orchestrator "
+                "restart every pod at once. Readiness ('should this pod get traffic right now?') checks the "
+                "dependencies the pod needs and answers 503 while they are unavailable, so traffic moves away "
+                "without any restart."
+            ),
+            example=_code(
+                """\
+                from fastapi import FastAPI
+
+                from myapp.routes import router
+
+                app = FastAPI()  # nothing for the orchestrator or load balancer to probe
+                app.include_router(router, prefix="/api")
+                """
+            ),
+            instead=_code(
+                """\
+                from fastapi import FastAPI, Request
+                from fastapi.responses import JSONResponse
+                from sqlalchemy import text
+
+                from myapp.routes import router
+
+                app = FastAPI()
+                app.include_router(router, prefix="/api")
+
+
+                @app.get("/healthz", include_in_schema=False)
+                async def liveness():
+                    return {"status": "ok"}  # no dependency checks here
+
+
+                @app.get("/readyz", include_in_schema=False)
+                async def readiness(request: Request):
+                    checks = {}
+                    try:
+                        async with request.app.state.sessions() as session:
+                            await session.execute(text("SELECT 1"))
+                        checks["database"] = "ok"
+                    except Exception:
+                        checks["database"] = "unavailable"
+                    try:
+                        await request.app.state.redis.ping()
+                        checks["redis"] = "ok"
+                    except Exception:
+                        checks["redis"] = "unavailable"
+                    ready = all(state == "ok" for state in checks.values())
+                    return JSONResponse(
+                        status_code=200 if ready else 503,
+                        content={"status": "ready" if ready else "degraded", "checks": checks},
+                    )
+                """
+            ),
+            options=(
+                "`--faa-health-paths`: comma-separated route paths that count as health or readiness checks, "
+                "replacing the default list, e.g. `faa-health-paths = /health,/status/live` under `[flake8]` in "
+                "setup.cfg. Runtime guard: `health_paths`, the same list for the check at startup."
+            ),
+        ),
+    )
+)
+
+_add(
+    Rule(
+        code="FAA402",
+        slug="print-for-logging",
+        title="print() used for logging",
+        seed=11,
+        default_on=True,
+        static="`print(...)` in a module that imports fastapi or starlette",
+        runtime=(
+            "something was written to stdout while a request was being handled; reported at the line that "
+            "wrote it"
+        ),
+        fix="log through a module logger (`logger = logging.getLogger(__name__)`, `logger.info(...)`) or structlog",
+        doc=RuleDoc(
+            what=(
+                "Flags every `print(...)` call in a module that imports `fastapi` or `starlette`, that is, in "
+                "application code rather than in stand-alone scripts. At runtime, the guard reports FAA402 when "
+                "anything is written to standard output while a request is being handled, attributed to the "
+                "line of your code that wrote it."
+            ),
+            why=(
+                "`print` output has no level, timestamp, logger name or request context, so it cannot be "
+                "filtered, sampled, routed or alerted on, and in a JSON log pipeline it arrives as lines that "
+                "do not parse. With several workers and concurrent requests, lines interleave with nothing to "
+                "tell them apart. When stdout is a pipe, as in a container, Python buffers it in blocks, so "
+                "prints show up late or are lost when the process is killed, which is exactly when you need "
+                "them.\n\n"
+                "Prints also tend to dump whole objects (request bodies, user records, tokens) into log storage "
+                "that was never meant to hold personal data or secrets. A logger records each event with a "
+                "level and fields chosen on purpose, and one configuration decides where it goes and in which "
+                "format."
+            ),
+            example=_code(
+                """\
+                from fastapi import APIRouter
+                from pydantic import BaseModel
+
+                from myapp.agents import execute
+
+                router = APIRouter()
+
+
+                class AgentRunRequest(BaseModel):
+                    agent_id: str
+                    input_text: str
+
+
+                @router.post("/agents/run")
+                async def run_agent(body: AgentRunRequest):
+                    print(f"running agent {body.agent_id}")
+                    result = await execute(body.agent_id, body.input_text)
+                    print(f"agent done: {result.status}")
+                    return result
+                """
+            ),
+            instead=_code(
+                """\
+                import logging
+
+                from fastapi import APIRouter
+                from pydantic import BaseModel
+
+                from myapp.agents import execute
+
+                logger = logging.getLogger(__name__)
+                router = APIRouter()
+
+
+                class AgentRunRequest(BaseModel):
+                    agent_id: str
+                    input_text: str
+
+
+                @router.post("/agents/run")
+                async def run_agent(body: AgentRunRequest):
+                    logger.info("agent run started", extra={"agent_id": body.agent_id})
+                    result = await execute(body.agent_id, body.input_text)
+                    logger.info("agent run finished", extra={"agent_id": body.agent_id, "status": result.status})
+                    return result
+                """
+            ),
+            options="None.",
+        ),
+    )
+)
+
+_add(
+    Rule(
+        code="FAA403",
+        slug="single-worker-server",
+        title="Single-worker server",
+        seed=9,
+        default_on=False,
+        static="`uvicorn.run(...)` without `workers`, or with `reload=True`",
+        runtime=None,
+        fix=(
+            "pass an explicit `workers=` (e.g. from WEB_CONCURRENCY; 1 is right under an orchestrator) "
+            "and drop `reload=True`"
+        ),
+        doc=RuleDoc(
+            what=(
+                "Opt-in. Flags `uvicorn.run(...)` calls that do not pass `workers`, and calls with `reload=True`, "
+                "a development mode that watches the file system and always runs a single server process. Only "
+                "the static check reports this code; the runtime guard does not."
+            ),
+            why=(
+                "A Uvicorn process runs one event loop on one CPU core. All CPU work (serializing large "
+                "responses, validation, template rendering, a blocking call that slipped through) competes for "
+                "that core, and a crash or a stall takes all of the capacity with it. On a multi-core VM most "
+                "of the machine sits idle while latency climbs. `reload=True` in production adds a file watcher "
+                "that restarts the server when files change, and it cannot be combined with several workers.\n\n"
+                "The rule is off by default because one worker per container is the right design under "
+                "Kubernetes, ECS and similar orchestrators: they scale replicas, restart failed ones, and see "
+                "accurate per-process CPU and memory figures. Enable it for deployments on VMs or single hosts "
+                "where the process manager is the only way to use the cores, and make the count explicit "
+                "(usually from `WEB_CONCURRENCY`), or run gunicorn with `uvicorn.workers.UvicornWorker`."
+            ),
+            example=_code(
+                """\
+                import uvicorn
+
+                if __name__ == "__main__":
+                    uvicorn.run("myapp.main:app", host="0.0.0.0", port=8000, reload=True)
+                """
+            ),
+            instead=_code(
+                """\
+                import os
+
+                import uvicorn
+
+                if __name__ == "__main__":
+                    uvicorn.run(
+                        "myapp.main:app",  # an import string is required for more than one worker
+                        host="0.0.0.0",
+                        port=8000,
+                        workers=int(os.environ.get("WEB_CONCURRENCY", "4")),
+                    )
+                """
+            ),
+            options=(
+                "None. The rule is off by default: enable it with `--extend-select FAA403` (or "
+                "`extend-select = FAA403` in the config file)."
+            ),
+        ),
+    )
+)
+
+_add(
+    Rule(
+        code="FAA404",
+        slug="base-http-middleware",
+        title="BaseHTTPMiddleware in the stack",
+        seed=0,
+        default_on=True,
+        static="a class derives from Starlette's `BaseHTTPMiddleware`",
+        runtime=None,
+        fix=(
+            "write a pure ASGI middleware (a class with `async def __call__(self, scope, receive, send)`) "
+            "instead of subclassing BaseHTTPMiddleware"
+        ),
+        doc=RuleDoc(
+            what=(
+                "Flags class definitions that derive from Starlette's `BaseHTTPMiddleware` "
+                "(`starlette.middleware.base.BaseHTTPMiddleware`). Only the static check reports this code; the "
+                "runtime guard does not."
+            ),
+            why=(
+                "`BaseHTTPMiddleware` lets a middleware look like a simple request-in, response-out function, "
+                "but to do that it runs the rest of the app in a separate task and passes the response body "
+                "back through an in-memory stream. That costs throughput on every request, once per such "
+                "middleware in the stack. The wrapping has a long history of bugs around streaming responses, "
+                "background tasks and client disconnects, and changes to `contextvars` made further down the "
+                "stack do not propagate back up to it, which breaks request-scoped context such as tracing "
+                "spans, request ids and session scopes.\n\n"
+                "A pure ASGI middleware sees the raw `scope`, `receive` and `send` and runs in the same task as "
+                "the request. It adds almost no overhead, lets streaming responses pass through untouched, and "
+                "keeps context variables intact; for the usual jobs (adding headers, timing, request ids) it is "
+                'barely longer than a `dispatch` method. The `@app.middleware("http")` decorator is built on '
+                "the same class and has the same costs, although this rule only reports subclasses."
+            ),
+            example=_code(
+                """\
+                import time
+
+                from fastapi import FastAPI, Request
+                from starlette.middleware.base import BaseHTTPMiddleware
+
+
+                class TimingMiddleware(BaseHTTPMiddleware):
+                    async def dispatch(self, request: Request, call_next):
+                        start = time.perf_counter()
+                        response = await call_next(request)
+                        response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - start) * 1000:.1f}"
+                        return response
+
+
+                app = FastAPI()
+                app.add_middleware(TimingMiddleware)
+                """
+            ),
+            instead=_code(
+                """\
+                import time
+
+                from fastapi import FastAPI
+                from starlette.datastructures import MutableHeaders
+                from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+
+                class TimingMiddleware:
+                    def __init__(self, app: ASGIApp) -> None:
+                        self.app = app
+
+                    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+                        if scope["type"] != "http":
+                            await self.app(scope, receive, send)
+                            return
+                        start = time.perf_counter()
+
+                        async def send_with_timing(message: Message) -> None:
+                            if message["type"] == "http.response.start":
+                                message.setdefault("headers", [])
+                                headers = MutableHeaders(scope=message)
+                                headers.append("Server-Timing", f"app;dur={(time.perf_counter() - start) * 1000:.1f}")
+                            await send(message)
+
+                        await self.app(scope, receive, send_with_timing)
+
+
+                app = FastAPI()
+                app.add_middleware(TimingMiddleware)
+                """
+            ),
+            options="None.",
+        ),
+    )
+)
 
 
 def get(code: str) -> Rule:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "FrameInfo",
+    "endpoint_codes",
     "endpoint_location",
     "innermost_user_frame",
     "is_user_file",
@@ -189,6 +190,29 @@ def _class_location(cls: type) -> FrameInfo | None:
     return FrameInfo(first.co_filename, first.co_firstlineno, cls.__name__)
 
 
+def _class_call(cls: type) -> object:
+    """The ``__call__`` a class defines (looked up on the MRO, never the metaclass's)."""
+    for klass in cls.__mro__:
+        if "__call__" in vars(klass):
+            return vars(klass)["__call__"]
+    return None
+
+
+def endpoint_codes(endpoint: object) -> tuple[types.CodeType, ...]:
+    """The code objects that run when ``endpoint`` handles a request (to spot it on a stack)."""
+    try:
+        target = _unwrap_callable(endpoint)
+        if isinstance(target, type):  # a class endpoint: any of its methods
+            members = (_unwrap_callable(value) for value in vars(target).values())
+            return tuple(member.__code__ for member in members if isinstance(member, types.FunctionType))
+        if not inspect.isfunction(target):
+            target = _unwrap_callable(_class_call(type(target)))
+        code = getattr(target, "__code__", None)
+        return (code,) if isinstance(code, types.CodeType) else ()
+    except Exception:  # noqa: BLE001 - fail-open: a strange endpoint must never break the guard
+        return ()
+
+
 def endpoint_location(endpoint: object) -> FrameInfo | None:
     """Where a route handler is defined, or None when it has no Python source."""
     try:
@@ -196,11 +220,10 @@ def endpoint_location(endpoint: object) -> FrameInfo | None:
         if isinstance(target, type):
             return _class_location(target)
         if not inspect.isfunction(target):
-            call = getattr(type(target), "__call__", None)  # callable instance
-            target = _unwrap_callable(call)
+            target = _unwrap_callable(_class_call(type(target)))  # a callable instance
         code = getattr(target, "__code__", None)
         if not isinstance(code, types.CodeType):
             return None
         return FrameInfo(code.co_filename, _def_line(code), code.co_name)
-    except Exception:  # a strange endpoint must never break the guard
+    except Exception:  # noqa: BLE001 - fail-open: a strange endpoint must never break the guard
         return None

@@ -93,12 +93,13 @@ def build_scope(func: FunctionNode) -> Scope:
     for arg, kw_default in zip(args.kwonlyargs, args.kw_defaults):
         if kw_default is not None:
             scope.defaults[arg.arg] = kw_default
-    for arg in [*positional, *args.kwonlyargs, args.vararg, args.kwarg]:
-        if arg is None:
+    every: list[ast.arg | None] = [*positional, *args.kwonlyargs, args.vararg, args.kwarg]
+    for param in every:
+        if param is None:
             continue
-        scope.params[arg.arg] = arg
-        if arg.annotation is not None:
-            scope.annotations[arg.arg] = arg.annotation
+        scope.params[param.arg] = param
+        if param.annotation is not None:
+            scope.annotations[param.arg] = param.annotation
     for node in walk_shallow(func):
         if isinstance(node, ast.Assign):
             for target in node.targets:

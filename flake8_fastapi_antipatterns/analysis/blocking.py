@@ -1,0 +1,609 @@
+"""Which calls block the event loop, and which are LLM/agent calls: the data, and how to read it.
+
+The tables describe libraries as *kinds* of objects.  A kind says which of
+its methods block, what its other methods and attributes return, and which
+of its call chains are LLM requests.  A symbolic value path in the format of
+``Names.value_path`` (``sqlalchemy.orm.sessionmaker()().query()``) is read
+left to right against them: the longest known callable or object at the
+front gives the first kind, every further ``.attr`` or ``.method()`` moves to
+the next one, and the last call gets a ``Verdict``.
+
+Anything the tables do not describe gives no verdict: an unknown method on a
+known kind, an awaited receiver, a same-module function (``<module>.f``).
+Async twins (``AsyncSession``, ``redis.asyncio``, ``httpx.AsyncClient``,
+``AsyncOpenAI``...) are simply absent from the blocking tables.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+Family = Literal["db", "io"]
+"""``db``: a synchronous database driver (FAA101); ``io``: any other blocking call (FAA102)."""
+
+ANY = "*"
+"""In ``Kind.attributes``/``Kind.returns``: every name not listed explicitly."""
+SAME = "="
+"""As a target kind: the kind does not change (``client.chat.completions`` is still the client)."""
+
+
+@dataclass(frozen=True)
+class Kind:
+    label: str
+    """How messages name the kind: ``Session`` -> ``Session.query``."""
+    family: Family = "io"
+    blocking: frozenset[str] = frozenset()
+    """Methods whose call blocks."""
+    any_method_blocks: bool = False
+    """Every method call blocks except ``safe_methods`` (network clients whose every method is a request)."""
+    safe_methods: frozenset[str] = frozenset()
+    returns: Mapping[str, str] = field(default_factory=dict)
+    """method -> kind of its result (``SAME``, or ``ANY`` as the key for every other method)."""
+    attributes: Mapping[str, str] = field(default_factory=dict)
+    """attribute -> kind; ``{ANY: SAME}`` keeps the kind and records the attribute in the call chain."""
+    on_call: str | None = None
+    """The kind obtained by calling an instance (``sessionmaker()()`` is a Session)."""
+    llm_calls: frozenset[str] = frozenset()
+    """Call chains relative to the kind that are LLM requests (``chat.completions.create``)."""
+    llm_methods: frozenset[str] = frozenset()
+    """Method names that are LLM requests whatever the chain before them."""
+    llm_blocking: bool = False
+    """LLM requests on this kind are synchronous (so also blocking, FAA102)."""
+
+    def method_blocks(self, method: str) -> bool:
+        if method in self.blocking:
+            return True
+        return self.any_method_blocks and method not in self.safe_methods
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A callable or object known by its qualified name."""
+
+    kind: str | None = None
+    """The kind of the value it produces (for a callable: its result; for an object: itself)."""
+    blocks: bool = False
+    """Calling it blocks."""
+    family: Family = "io"
+    llm: bool = False
+    """Calling it is an LLM request."""
+    is_object: bool = False
+    """A module-level object (``openai.chat``) rather than a callable."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What one call is, as far as these rules care."""
+
+    what: str
+    """How messages name the call: ``Session.query``, ``time.sleep``."""
+    blocking: Family | None
+    llm: bool = False
+
+
+def _names(*values: str) -> frozenset[str]:
+    return frozenset(values)
+
+
+# -- SQLAlchemy / SQLModel ----------------------------------------------------
+_SESSION_IO = _names(
+    "execute", "query", "get", "get_one", "scalar", "scalars", "commit", "rollback",
+    "flush", "refresh", "merge", "connection", "exec",
+)  # fmt: skip
+_CONNECTION_IO = _names("execute", "exec_driver_sql", "scalar", "scalars", "commit", "rollback")
+
+# -- DB-API drivers -----------------------------------------------------------
+_DBAPI_CONNECTION_IO = _names(
+    "execute", "executemany", "executescript", "commit", "rollback", "transaction", "ping", "select_db", "backup",
+)  # fmt: skip
+_DBAPI_CURSOR_IO = _names(
+    "execute", "executemany", "executescript", "callproc", "copy", "copy_expert", "copy_from", "copy_to", "nextset",
+)  # fmt: skip
+# driver -> (functions that open a connection, annotation-only connection classes, pool classes)
+_DBAPI_DRIVERS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
+    "psycopg2": (
+        ("psycopg2.connect",),
+        ("psycopg2.extensions.connection",),
+        ("psycopg2.pool.SimpleConnectionPool", "psycopg2.pool.ThreadedConnectionPool"),
+    ),
+    "psycopg": (
+        ("psycopg.connect", "psycopg.Connection.connect"),
+        ("psycopg.Connection",),
+        ("psycopg_pool.ConnectionPool",),
+    ),
+    "sqlite3": (("sqlite3.connect",), ("sqlite3.Connection",), ()),
+    "pymysql": (("pymysql.connect", "pymysql.Connect", "pymysql.connections.Connection"), (), ()),
+    "MySQLdb": (("MySQLdb.connect", "MySQLdb.Connect"), (), ()),
+    "mysql.connector": (("mysql.connector.connect",), (), ()),
+}
+
+# -- pymongo ------------------------------------------------------------------
+_MONGO_IO = _names(
+    "find", "find_one", "find_one_and_update", "find_one_and_replace", "find_one_and_delete",
+    "insert_one", "insert_many", "update_one", "update_many", "replace_one", "delete_one", "delete_many",
+    "aggregate", "count_documents", "estimated_document_count", "distinct", "bulk_write",
+    "create_index", "create_indexes", "drop", "drop_index", "drop_collection", "drop_database",
+    "list_collection_names", "list_database_names", "list_collections", "command", "server_info", "watch", "rename",
+)  # fmt: skip
+
+# -- HTTP, files, processes -----------------------------------------------------
+_HTTP_VERBS = _names("get", "post", "put", "patch", "delete", "head", "options", "request")
+_PATH_IO = _names("read_text", "read_bytes", "write_text", "write_bytes", "open")
+_PATH_DERIVED = _names(
+    "joinpath", "with_name", "with_suffix", "with_stem", "resolve", "absolute", "expanduser", "relative_to",
+)  # fmt: skip
+
+# -- LLM SDKs -------------------------------------------------------------------
+_OPENAI_LLM_CALLS = _names(
+    "chat.completions.create", "chat.completions.parse", "beta.chat.completions.parse",
+    "responses.create", "responses.parse", "completions.create", "beta.threads.runs.create_and_poll",
+)  # fmt: skip
+_ANTHROPIC_LLM_CALLS = _names("messages.create", "beta.messages.create")
+_CLIENT_SAFE = _names("with_options", "copy")
+_LANGCHAIN_LLM = _names("invoke", "ainvoke", "batch", "abatch")
+_LANGCHAIN_SYNC = _names("invoke", "batch", "stream")
+LANGCHAIN_ROOTS = ("langchain", "langgraph")
+"""Top-level package prefixes of LangChain and LangGraph (``langchain_openai``, ``langgraph.prebuilt``...)."""
+# LangChain objects whose ``invoke`` formats or parses locally: no request is made.
+LANGCHAIN_LOCAL = (
+    "langchain_core.prompts",
+    "langchain.prompts",
+    "langchain_core.output_parsers",
+    "langchain.output_parsers",
+    "langchain_core.messages",
+    "langchain_core.documents",
+    "langchain_text_splitters",
+    "langchain.text_splitter",
+    "langchain_core.runnables.RunnablePassthrough",
+    "langchain_core.runnables.RunnableLambda",
+)
+# LangChain objects that make requests but not to a model (search, retrieval, embeddings).
+LANGCHAIN_NOT_LLM = ("vectorstore", "retriever", "embedding", "document_loader", "docstore", ".tools.")
+LANGCHAIN_SEQUENCE = "langchain_core.runnables.RunnableSequence()"
+"""The path given to ``a | b`` when either side is a LangChain object (an LCEL chain)."""
+
+_KINDS_BASE: dict[str, Kind] = {
+    "sa.engine": Kind(
+        "Engine",
+        family="db",
+        blocking=_names("connect", "begin", "execute", "raw_connection", "scalar"),
+        returns={"connect": "sa.connection", "begin": "sa.connection", "execution_options": SAME},
+    ),
+    "sa.connection": Kind(
+        "Connection", family="db", blocking=_CONNECTION_IO, returns={"execution_options": SAME}
+    ),
+    "sa.session": Kind("Session", family="db", blocking=_SESSION_IO, on_call="sa.session", returns={"begin": SAME}),
+    "sa.sessionmaker": Kind("sessionmaker", family="db", on_call="sa.session", returns={"begin": "sa.session"}),
+    "mongo": Kind(
+        "pymongo",
+        family="db",
+        blocking=_MONGO_IO,
+        attributes={ANY: SAME},
+        returns={"get_database": SAME, "get_collection": SAME, "get_default_database": SAME, "with_options": SAME},
+    ),
+    "redis": Kind(
+        "redis.Redis",
+        family="db",
+        any_method_blocks=True,
+        safe_methods=_names("pipeline", "pubsub", "lock", "register_script", "get_encoder", "set_response_callback"),
+        returns={"pipeline": "redis.pipeline", "pubsub": "redis.pubsub", "lock": "redis.lock"},
+    ),
+    "redis.pipeline": Kind("redis pipeline", family="db", blocking=_names("execute"), returns={ANY: SAME}),
+    "redis.pubsub": Kind("redis pubsub", family="db", any_method_blocks=True),
+    "redis.lock": Kind("redis lock", family="db", blocking=_names("acquire", "release", "extend", "reacquire")),
+    "requests.session": Kind("requests.Session", blocking=_HTTP_VERBS | {"send"}),
+    "httpx.client": Kind("httpx.Client", blocking=_HTTP_VERBS | {"send", "stream"}),
+    "urllib3.pool": Kind("urllib3.PoolManager", blocking=_names("request", "urlopen")),
+    "path": Kind(
+        "Path",
+        blocking=_PATH_IO,
+        returns=dict.fromkeys(_PATH_DERIVED, SAME),
+        attributes={"parent": "path"},
+    ),
+    "popen": Kind("subprocess.Popen", blocking=_names("communicate", "wait")),
+    "smtp": Kind(
+        "smtplib.SMTP",
+        blocking=_names("sendmail", "send_message", "login", "starttls", "connect", "ehlo", "helo", "quit", "noop"),
+    ),
+    "openai.sync": Kind(
+        "OpenAI",
+        any_method_blocks=True,
+        safe_methods=_CLIENT_SAFE,
+        attributes={ANY: SAME},
+        returns=dict.fromkeys(_CLIENT_SAFE, SAME),
+        llm_calls=_OPENAI_LLM_CALLS,
+        llm_blocking=True,
+    ),
+    "openai.async": Kind(
+        "AsyncOpenAI", attributes={ANY: SAME}, returns=dict.fromkeys(_CLIENT_SAFE, SAME), llm_calls=_OPENAI_LLM_CALLS
+    ),
+    "anthropic.sync": Kind(
+        "Anthropic",
+        any_method_blocks=True,
+        safe_methods=_CLIENT_SAFE,
+        attributes={ANY: SAME},
+        returns=dict.fromkeys(_CLIENT_SAFE, SAME),
+        llm_calls=_ANTHROPIC_LLM_CALLS,
+        llm_blocking=True,
+    ),
+    "anthropic.async": Kind(
+        "AsyncAnthropic",
+        attributes={ANY: SAME},
+        returns=dict.fromkeys(_CLIENT_SAFE, SAME),
+        llm_calls=_ANTHROPIC_LLM_CALLS,
+    ),
+    "litellm.router": Kind(
+        "litellm.Router",
+        blocking=_names("completion", "text_completion", "embedding"),
+        llm_methods=_names("completion", "acompletion", "text_completion", "atext_completion"),
+        llm_blocking=True,
+    ),
+}
+
+
+def _dbapi_kinds() -> dict[str, Kind]:
+    kinds: dict[str, Kind] = {}
+    for driver in _DBAPI_DRIVERS:
+        kinds[f"{driver}.connection"] = Kind(
+            f"{driver} connection",
+            family="db",
+            blocking=_DBAPI_CONNECTION_IO,
+            returns={"cursor": f"{driver}.cursor", "execute": f"{driver}.cursor"},
+        )
+        kinds[f"{driver}.cursor"] = Kind(
+            f"{driver} cursor", family="db", blocking=_DBAPI_CURSOR_IO, returns={"execute": SAME}
+        )
+        kinds[f"{driver}.pool"] = Kind(
+            f"{driver} pool",
+            family="db",
+            blocking=_names("getconn", "connection"),
+            returns={"getconn": f"{driver}.connection", "connection": f"{driver}.connection"},
+        )
+    return kinds
+
+
+KINDS: dict[str, Kind] = {**_KINDS_BASE, **_dbapi_kinds()}
+
+
+def _entries() -> dict[str, Entry]:
+    entries: dict[str, Entry] = {}
+
+    def add(names: Iterable[str], entry: Entry) -> None:
+        for name in names:
+            entries[name] = entry
+
+    # SQLAlchemy: building engines, sessions and factories does no I/O; their methods do.
+    add(
+        (
+            "sqlalchemy.create_engine",
+            "sqlalchemy.engine.create_engine",
+            "sqlalchemy.engine_from_config",
+            "sqlalchemy.engine.engine_from_config",
+            "sqlmodel.create_engine",
+            "sqlalchemy.Engine",
+            "sqlalchemy.engine.Engine",
+            "sqlalchemy.engine.base.Engine",
+        ),
+        Entry("sa.engine", family="db"),
+    )
+    add(
+        ("sqlalchemy.Connection", "sqlalchemy.engine.Connection", "sqlalchemy.engine.base.Connection"),
+        Entry("sa.connection", family="db"),
+    )
+    add(
+        (
+            "sqlalchemy.orm.Session",
+            "sqlalchemy.orm.session.Session",
+            "sqlalchemy.orm.scoped_session",
+            "sqlalchemy.orm.scoping.scoped_session",
+            "sqlmodel.Session",
+            "sqlmodel.orm.session.Session",
+        ),
+        Entry("sa.session", family="db"),
+    )
+    add(("sqlalchemy.orm.sessionmaker", "sqlalchemy.orm.session.sessionmaker"), Entry("sa.sessionmaker", family="db"))
+    for driver, (connects, classes, pools) in _DBAPI_DRIVERS.items():
+        add(connects, Entry(f"{driver}.connection", blocks=True, family="db"))
+        add(classes, Entry(f"{driver}.connection", family="db"))
+        add(pools, Entry(f"{driver}.pool", family="db"))
+    add(
+        (
+            "pymongo.MongoClient",
+            "pymongo.mongo_client.MongoClient",
+            "pymongo.database.Database",
+            "pymongo.collection.Collection",
+        ),
+        Entry("mongo", family="db"),
+    )
+    add(
+        (
+            "redis.Redis",
+            "redis.StrictRedis",
+            "redis.Redis.from_url",
+            "redis.StrictRedis.from_url",
+            "redis.from_url",
+            "redis.client.Redis",
+            "redis.client.StrictRedis",
+            "redis.RedisCluster",
+            "redis.cluster.RedisCluster",
+        ),
+        Entry("redis", family="db"),
+    )
+    # Blocking calls other than databases.
+    add(("time.sleep", "os.system", "os.popen", "builtins.open", "io.open"), Entry(blocks=True))
+    add(("urllib.request.urlopen", "urllib.request.urlretrieve", "urllib3.request"), Entry(blocks=True))
+    add((f"{module}.{verb}" for module in ("requests", "requests.api") for verb in _HTTP_VERBS), Entry(blocks=True))
+    add((f"httpx.{verb}" for verb in _HTTP_VERBS | {"stream"}), Entry(blocks=True))
+    add(("requests.Session", "requests.session", "requests.sessions.Session"), Entry("requests.session"))
+    add(("httpx.Client",), Entry("httpx.client"))
+    add(("urllib3.PoolManager", "urllib3.poolmanager.PoolManager"), Entry("urllib3.pool"))
+    add(
+        ("subprocess.run", "subprocess.call", "subprocess.check_call", "subprocess.check_output"),
+        Entry(blocks=True),
+    )
+    add(("subprocess.getoutput", "subprocess.getstatusoutput"), Entry(blocks=True))
+    add(("subprocess.Popen",), Entry("popen", blocks=True))
+    add(("smtplib.SMTP", "smtplib.SMTP_SSL"), Entry("smtp", blocks=True))
+    add(
+        (
+            "pathlib.Path",
+            "pathlib.PosixPath",
+            "pathlib.WindowsPath",
+            "pathlib.Path.home",
+            "pathlib.Path.cwd",
+        ),
+        Entry("path"),
+    )
+    # LLM SDKs: sync clients block (FAA102); every client's requests are LLM work (FAA103).
+    add(("openai.OpenAI", "openai.AzureOpenAI", "openai.Client"), Entry("openai.sync"))
+    add(("openai.AsyncOpenAI", "openai.AsyncAzureOpenAI", "openai.AsyncClient"), Entry("openai.async"))
+    # The module-level client: ``openai.chat.completions.create(...)``.
+    add(
+        (f"openai.{resource}" for resource in ("chat", "completions", "responses", "beta")),
+        Entry("openai.sync", is_object=True),
+    )
+    add(
+        ("anthropic.Anthropic", "anthropic.Client", "anthropic.AnthropicBedrock", "anthropic.AnthropicVertex"),
+        Entry("anthropic.sync"),
+    )
+    add(
+        (
+            "anthropic.AsyncAnthropic",
+            "anthropic.AsyncClient",
+            "anthropic.AsyncAnthropicBedrock",
+            "anthropic.AsyncAnthropicVertex",
+        ),
+        Entry("anthropic.async"),
+    )
+    add(("litellm.completion", "litellm.text_completion"), Entry(blocks=True, llm=True))
+    add(("litellm.acompletion", "litellm.atext_completion"), Entry(llm=True))
+    add(("litellm.Router", "litellm.router.Router"), Entry("litellm.router"))
+    return entries
+
+
+ENTRIES: dict[str, Entry] = _entries()
+
+# ``sessionmaker(engine, class_=AsyncSession)`` makes async sessions: (keyword, position) of the class.
+ASYNC_CLASS_ARGUMENT: dict[str, tuple[str, int]] = {
+    "sqlalchemy.orm.sessionmaker": ("class_", 1),
+    "sqlalchemy.orm.session.sessionmaker": ("class_", 1),
+}
+ASYNC_SESSIONMAKER = "sqlalchemy.ext.asyncio.async_sessionmaker"
+
+STREAMING_RESPONSES = ("StreamingResponse", "EventSourceResponse")
+"""Last segment of the response classes that stream (Starlette, FastAPI, sse-starlette)."""
+
+THREAD_HANDOFFS = frozenset(
+    {
+        "fastapi.concurrency.run_in_threadpool",
+        "starlette.concurrency.run_in_threadpool",
+        "anyio.to_thread.run_sync",
+        "asyncio.to_thread",
+    }
+)
+"""Functions that run the function passed to them on a worker thread."""
+THREAD_HANDOFF_METHODS = frozenset({"run_in_executor"})
+"""Methods that do the same (``loop.run_in_executor(None, func)``)."""
+PARTIAL = frozenset({"functools.partial"})
+
+HANDOFF_METHODS = frozenset(
+    {
+        "add_task", "delay", "apply_async", "enqueue", "enqueue_call", "enqueue_job", "send_task", "kiq",
+        "create_task", "ensure_future", "start_soon",
+    }
+)  # fmt: skip
+"""Methods that schedule work elsewhere (BackgroundTasks, Celery, RQ, arq, taskiq, asyncio, anyio)."""
+
+# Names of imported or undefined functions that say "this calls an LLM" (FAA103): a model
+# word together with an action word.  Agent words need a stronger action: ``get_agent``,
+# ``list_agents`` and ``create_agent`` are ordinary CRUD.
+LLM_NAME_MODELS = frozenset(
+    {"llm", "llms", "gpt", "chatgpt", "openai", "claude", "anthropic", "gemini", "mistral", "ollama"}
+)
+LLM_NAME_ACTIONS = frozenset(
+    {
+        "call", "run", "invoke", "ask", "query", "prompt", "complete", "completion", "generate", "execute",
+        "chat", "respond", "response", "answer", "reply",
+    }
+)  # fmt: skip
+AGENT_NAME_WORDS = frozenset({"agent", "agents", "crew"})
+AGENT_NAME_ACTIONS = frozenset({"call", "run", "invoke", "ask", "execute", "chat", "kickoff"})
+
+_TOKEN = re.compile(r"\(\)|[^.()]+")
+
+
+def tokens(path: str) -> list[str]:
+    """``a.b()().c`` -> ``["a", "b", "()", "()", "c"]``."""
+    return _TOKEN.findall(path)
+
+
+def plain_name(path: str) -> str:
+    """The path without its calls: ``boto3.client().get_object()`` -> ``boto3.client.get_object``."""
+    return ".".join(t for t in tokens(path) if t != "()")
+
+
+def is_langchain(path: str) -> bool:
+    top = path.split(".", 1)[0]
+    return top.startswith(LANGCHAIN_ROOTS)
+
+
+def kind_of(path: str | None) -> str | None:
+    """The kind of the value a path denotes, or None."""
+    if path is None:
+        return None
+    state = _read(tokens(path), final_call=False)
+    return state.kind if isinstance(state, _State) else None
+
+
+@dataclass
+class _State:
+    kind: str
+    chain: list[str]
+
+
+def _start(parts: list[str]) -> tuple[int, _State | None, Entry | None]:
+    """The longest known prefix: (tokens consumed, state after it, the callable entry if the next token calls it)."""
+    leading = 0
+    while leading < len(parts) and parts[leading] != "()":
+        leading += 1
+    for cut in range(leading, 0, -1):
+        entry = ENTRIES.get(".".join(parts[:cut]))
+        if entry is None:
+            continue
+        if entry.is_object and entry.kind:
+            return cut, _State(entry.kind, list(parts[1:cut])), None
+        if cut == leading and cut < len(parts):
+            return cut, None, entry
+        return len(parts), None, None
+    return len(parts), None, None
+
+
+def _read(parts: list[str], final_call: bool) -> _State | Verdict | None:
+    """Follow ``parts`` through the tables.
+
+    With ``final_call`` the path ends in a call and the result is that call's
+    Verdict (or None); otherwise it is the state the whole path leaves.
+    """
+    if not parts or parts[0].startswith(("await ", "<")):
+        return None
+    position, state, entry = _start(parts)
+    if entry is not None:
+        # parts[position] is the "()" calling a known callable.
+        name = ".".join(parts[:position]).removeprefix("builtins.")
+        if final_call and position == len(parts) - 1:
+            family = entry.family if entry.blocks else None
+            return Verdict(name, family, entry.llm) if (entry.blocks or entry.llm) else None
+        if entry.kind is None:
+            return None
+        state = _State(entry.kind, [])
+        position += 1
+    if state is None:
+        return None
+    while position < len(parts):
+        kind = KINDS.get(state.kind)
+        if kind is None:
+            return None
+        part = parts[position]
+        if part == "()":
+            if kind.on_call is None:
+                return None
+            state = _State(kind.on_call, [])
+            position += 1
+            continue
+        called = position + 1 < len(parts) and parts[position + 1] == "()"
+        if not called:
+            target = kind.attributes.get(part, kind.attributes.get(ANY))
+            if target is None:
+                return None
+            state = _State(state.kind, [*state.chain, part]) if target == SAME else _State(target, [])
+            position += 1
+            continue
+        if final_call and position + 1 == len(parts) - 1:
+            return _verdict(kind, state.chain, part)
+        target = kind.returns.get(part, kind.returns.get(ANY))
+        if target is None:
+            return None
+        state = _State(state.kind if target == SAME else target, [])
+        position += 2
+    return None if final_call else state
+
+
+def _verdict(kind: Kind, chain: list[str], method: str) -> Verdict | None:
+    dotted = ".".join([*chain, method])
+    llm = dotted in kind.llm_calls or method in kind.llm_methods
+    blocks = kind.method_blocks(method) or (llm and kind.llm_blocking)
+    if not (blocks or llm):
+        return None
+    return Verdict(f"{kind.label}.{dotted}".replace(".[]", "[]"), kind.family if blocks else None, llm)
+
+
+def _langchain_verdict(path: str) -> Verdict | None:
+    parts = tokens(path)
+    if len(parts) < 2 or parts[-1] != "()" or parts[-2] == "()":
+        return None
+    method = parts[-2]
+    if method not in _LANGCHAIN_LLM and method not in _LANGCHAIN_SYNC:
+        return None
+    if plain_name(path).startswith(LANGCHAIN_LOCAL):
+        return None
+    first_call = parts.index("()")
+    origin = parts[first_call - 1] if first_call > 0 else parts[0]
+    blocking: Family | None = "io" if method in _LANGCHAIN_SYNC else None
+    lowered = plain_name(path).lower()
+    llm = method in _LANGCHAIN_LLM and not any(word in lowered for word in LANGCHAIN_NOT_LLM)
+    if blocking is None and not llm:
+        return None
+    return Verdict(f"{origin}.{method}", blocking, llm)
+
+
+def classify_path(path: str | None) -> Verdict | None:
+    """The verdict for a call whose callee path is ``path`` + ``()``.
+
+    ``path`` is the full call path (ending in ``()``).
+    """
+    if not path or "await " in path or path.startswith("<"):
+        return None
+    found = _read(tokens(path), final_call=True)
+    if isinstance(found, Verdict):
+        return found
+    if is_langchain(path):
+        return _langchain_verdict(path)
+    return None
+
+
+def matches_configured(path: str | None, method: str | None, configured: Iterable[str]) -> str | None:
+    """How messages name a call that matches a configured name, or None.
+
+    A dotted name matches calls of it and of anything reached through it
+    (``boto3.client`` matches ``boto3.client(...).get_object()``, a module
+    matches its functions); ``.name`` matches any method called ``name``.
+    """
+    known = path if path and "await " not in path and not path.startswith("<") else None
+    plain = plain_name(known) if known else None
+    shown = known.removesuffix("()") if known else None
+    for name in configured:
+        if name.startswith("."):
+            if method is not None and method == name[1:]:
+                return shown or name
+        elif plain is not None and (plain == name or plain.startswith(name + ".")):
+            return shown
+    return None
+
+
+_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+
+
+def name_words(name: str) -> set[str]:
+    """``callLLM_async`` -> ``{"call", "llm", "async"}``."""
+    return {word.lower() for word in _WORD.findall(name)}
+
+
+def llm_like_name(name: str) -> bool:
+    """True when a function's own name says it runs an LLM or agent (``call_llm``, ``run_agent``)."""
+    words = name_words(name)
+    if words & LLM_NAME_MODELS and words & LLM_NAME_ACTIONS:
+        return True
+    return bool(words & AGENT_NAME_WORDS and words & AGENT_NAME_ACTIONS)

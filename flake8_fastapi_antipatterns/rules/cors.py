@@ -1,0 +1,270 @@
+"""FAA301: ``CORSMiddleware`` that lets every origin in.
+
+Three ways to configure the middleware are recognised, each reported at its
+own call: ``app.add_middleware(CORSMiddleware, ...)``,
+``Middleware(CORSMiddleware, ...)`` (wherever the list it goes into ends up)
+and wrapping an app directly, ``CORSMiddleware(app, ...)``.  Origins are
+followed through local and module-level names; an origin list computed at run
+time (``settings.cors_origins``) cannot be judged and stays silent.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Scope, walk_shallow
+from flake8_fastapi_antipatterns.rules import Checker, register
+
+CORS_CLASSES = frozenset(
+    {
+        "fastapi.middleware.cors.CORSMiddleware",
+        "starlette.middleware.cors.CORSMiddleware",
+    }
+)
+MIDDLEWARE_WRAPPERS = frozenset({"starlette.middleware.Middleware", "fastapi.middleware.Middleware"})
+# CORSMiddleware.__init__(app, allow_origins, allow_methods, allow_headers,
+# allow_credentials, allow_origin_regex, ...): positional arguments after ``app``.
+POSITIONAL = ("allow_origins", "allow_methods", "allow_headers", "allow_credentials", "allow_origin_regex")
+# Origins no legitimate allow-list would accept: if the regex admits these it
+# admits any attacker's site.
+PROBE_ORIGINS = ("https://evil.invalid", "http://evil.invalid")
+CONTAINER_CALLS = frozenset({"builtins.list", "builtins.tuple", "builtins.set", "builtins.frozenset"})
+_MAX_DEPTH = 8
+
+
+@dataclass
+class CorsSite:
+    """One place the middleware is configured."""
+
+    call: ast.Call
+    how: str
+    """How the source spells it, for the message: ``app.add_middleware(CORSMiddleware, ...)``."""
+    arguments: dict[str, ast.expr]
+    """Constructor arguments we could map to their parameter names."""
+    func: FunctionNode | None
+    scope: Scope | None
+
+
+@dataclass
+class Finding:
+    what: str
+    """What lets every origin in, e.g. ``"*" in `allow_origins` ``."""
+    credentials: bool
+    reflects: bool
+    """True when Starlette echoes the caller's Origin back (regex match, or ``*`` with credentials)."""
+
+
+def _nodes_with_function(tree: ast.Module) -> Iterator[tuple[ast.AST, FunctionNode | None]]:
+    """Every node with the function whose body it runs in (None at module level)."""
+    seen: set[int] = set()
+    owners: list[tuple[ast.AST, FunctionNode | None]] = [(tree, None)]
+    owners.extend((n, n) for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))
+    for owner, func in owners:
+        for node in walk_shallow(owner):
+            if id(node) not in seen:
+                seen.add(id(node))
+                yield node, func
+
+
+def _short(node: ast.AST, limit: int = 60) -> str:
+    try:
+        text = ast.unparse(node)
+    except (ValueError, TypeError, AttributeError, RecursionError):  # unparse is not total over odd trees
+        return "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+@register
+class CorsChecker(Checker):
+    codes = ("FAA301",)
+
+    def run(self) -> None:
+        if not self.ctx.imports_web_framework:
+            return
+        for node, func in _nodes_with_function(self.ctx.tree):
+            if isinstance(node, ast.Call):
+                site = self._site(node, func)
+                if site is not None:
+                    self._check(site)
+
+    # -- finding the configuration ----------------------------------------
+    def _is_cors_class(self, expr: ast.expr, scope: Scope | None) -> bool:
+        return self.ctx.names.value_path(expr, scope) in CORS_CLASSES
+
+    def _site(self, call: ast.Call, func: FunctionNode | None) -> CorsSite | None:
+        scope = self.ctx.names.scope(func) if func is not None else None
+        callee = call.func
+        if isinstance(callee, ast.Attribute) and callee.attr == "add_middleware":
+            return self._registration(call, "middleware_class", func, scope)
+        qualified = self.ctx.names.value_path(callee, scope)
+        if qualified in MIDDLEWARE_WRAPPERS:
+            return self._registration(call, "cls", func, scope)
+        if qualified in CORS_CLASSES:
+            # CORSMiddleware(app, ...) wraps an ASGI app by hand.
+            return self._make_site(call, call.args[1:], f"{_short(callee)}(app, ...)", func, scope)
+        return None
+
+    def _registration(
+        self, call: ast.Call, class_keyword: str, func: FunctionNode | None, scope: Scope | None
+    ) -> CorsSite | None:
+        """``add_middleware(cls, ...)`` / ``Middleware(cls, ...)``, the class given either way."""
+        if call.args and not isinstance(call.args[0], ast.Starred):
+            middleware, positional = call.args[0], call.args[1:]
+        else:
+            keyword = next((k for k in call.keywords if k.arg == class_keyword), None)
+            if keyword is None or call.args:
+                return None
+            middleware, positional = keyword.value, []
+        if not self._is_cors_class(middleware, scope):
+            return None
+        how = f"{_short(call.func)}({_short(middleware)}, ...)"
+        return self._make_site(call, positional, how, func, scope)
+
+    def _make_site(
+        self, call: ast.Call, positional: list[ast.expr], how: str, func: FunctionNode | None, scope: Scope | None
+    ) -> CorsSite:
+        arguments: dict[str, ast.expr] = {}
+        for name, value in zip(POSITIONAL, positional):
+            if isinstance(value, ast.Starred):
+                break  # later positions are unknown
+            arguments[name] = value
+        for keyword in call.keywords:
+            if keyword.arg is not None:
+                arguments[keyword.arg] = keyword.value
+            else:
+                arguments.update(self._mapping_arguments(keyword.value, scope))
+        return CorsSite(call=call, how=how, arguments=arguments, func=func, scope=scope)
+
+    def _mapping_arguments(self, expr: ast.expr, scope: Scope | None) -> dict[str, ast.expr]:
+        """The string-keyed entries of a ``**config`` whose dict literal we can see."""
+        value, _ = self._resolve(expr, scope)
+        found: dict[str, ast.expr] = {}
+        if isinstance(value, ast.Dict):
+            for key, item in zip(value.keys, value.values):
+                if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                    found[key.value] = item
+        elif isinstance(value, ast.Call) and self.ctx.names.qualify(value.func) == "builtins.dict" and not value.args:
+            found.update({k.arg: k.value for k in value.keywords if k.arg is not None})
+        return found
+
+    # -- following values ---------------------------------------------------
+    def _resolve(self, expr: ast.expr, scope: Scope | None, depth: int = 0) -> tuple[ast.expr | None, Scope | None]:
+        """Follow a name to the expression bound to it; None when it cannot be seen."""
+        while isinstance(expr, ast.Name) and depth < _MAX_DEPTH:
+            depth += 1
+            name = expr.id
+            if scope is not None and (name in scope.params or name in scope.unknown):
+                return None, None
+            if scope is not None and name in scope.values:
+                expr = scope.values[name]
+            elif name in self.ctx.names.bindings:
+                expr, scope = self.ctx.names.bindings[name], None
+            else:
+                return None, None
+        if isinstance(expr, ast.Name):
+            return None, None
+        return expr, scope
+
+    def _constant(self, expr: ast.expr | None, scope: Scope | None) -> object:
+        if expr is None:
+            return None
+        value, _ = self._resolve(expr, scope)
+        return value.value if isinstance(value, ast.Constant) else None
+
+    def _origins_wildcard(self, expr: ast.expr, scope: Scope | None, depth: int = 0) -> str | None:
+        """How ``allow_origins`` admits every origin, or None."""
+        if depth > _MAX_DEPTH:
+            return None
+        value, scope = self._resolve(expr, scope)
+        if isinstance(value, ast.Constant) and isinstance(value.value, str):
+            # Starlette tests ``"*" in allow_origins``: on a string that is a substring test.
+            if value.value == "*":
+                return '`allow_origins="*"`'
+            if "*" in value.value:
+                return f"`allow_origins` is the string {value.value!r}, and Starlette reads any `*` in it as a wildcard"
+            return None
+        if isinstance(value, (ast.List, ast.Tuple, ast.Set)):
+            for element in value.elts:
+                inner = element.value if isinstance(element, ast.Starred) else element
+                if isinstance(element, ast.Starred):
+                    found = self._origins_wildcard(inner, scope, depth + 1)
+                    if found:
+                        return found
+                    continue
+                item, _ = self._resolve(inner, scope)
+                if isinstance(item, ast.Constant) and item.value == "*":
+                    return '`"*"` in `allow_origins`'
+            return None
+        if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add):
+            return self._origins_wildcard(value.left, scope, depth + 1) or self._origins_wildcard(
+                value.right, scope, depth + 1
+            )
+        if (
+            isinstance(value, ast.Call)
+            and self.ctx.names.qualify(value.func, scope) in CONTAINER_CALLS
+            and len(value.args) == 1
+            and not value.keywords
+        ):
+            return self._origins_wildcard(value.args[0], scope, depth + 1)
+        return None
+
+    def _regex_text(self, expr: ast.expr, scope: Scope | None) -> str | None:
+        value, scope = self._resolve(expr, scope)
+        if (
+            isinstance(value, ast.Call)
+            and self.ctx.names.qualify(value.func, scope) == "re.compile"
+            and len(value.args) == 1
+            and not value.keywords
+        ):
+            value, scope = self._resolve(value.args[0], scope)
+        if isinstance(value, ast.Constant) and isinstance(value.value, str):
+            return value.value
+        return None
+
+    # -- judging ------------------------------------------------------------
+    def _judge(self, site: CorsSite) -> Finding | None:
+        credentials = self._constant(site.arguments.get("allow_credentials"), site.scope) is True
+        origins = site.arguments.get("allow_origins")
+        if origins is not None:
+            found = self._origins_wildcard(origins, site.scope)
+            if found:
+                return Finding(found, credentials, reflects=credentials)
+        regex = site.arguments.get("allow_origin_regex")
+        if regex is not None:
+            text = self._regex_text(regex, site.scope)
+            if text is not None and _matches_any_origin(text):
+                return Finding(f"`allow_origin_regex={text!r}` matches any site", credentials, reflects=True)
+        return None
+
+    def _check(self, site: CorsSite) -> None:
+        finding = self._judge(site)
+        if finding is None:
+            return
+        where = f" in `{site.func.name}`" if site.func is not None else ""
+        if finding.credentials:
+            impact = (
+                "with `allow_credentials=True` Starlette echoes the caller's Origin and allows credentials, "
+                "so any website can send the user's cookies and read the answers"
+            )
+        elif finding.reflects:
+            impact = "Starlette echoes the caller's Origin, so any website can read the responses"
+        else:
+            impact = "any website can read the responses"
+        self.ctx.report(
+            "FAA301",
+            site.call,
+            f"`{site.how}`{where} allows every origin ({finding.what}): {impact}",
+            credentials=finding.credentials,
+        )
+
+
+def _matches_any_origin(pattern: str) -> bool:
+    """True when the regex admits a made-up attacker origin (Starlette uses fullmatch)."""
+    try:
+        compiled = re.compile(pattern)
+    except (re.error, RecursionError, OverflowError):
+        return False
+    return any(compiled.fullmatch(origin) for origin in PROBE_ORIGINS)

@@ -1,0 +1,461 @@
+"""FAA303: exception text or tracebacks sent back to the client.
+
+A *leak* is the text of an exception -- ``str(e)``, ``repr(e)``, an f-string,
+``%`` or ``.format`` of it, ``e.args``, ``traceback.format_exc()`` -- reaching
+a *sink* that becomes the response: ``HTTPException(detail=...)``, the content
+of a ``Response``/``JSONResponse``/``PlainTextResponse``/``HTMLResponse``, or
+the value a route handler or exception handler returns.  The exception is a
+name bound by an enclosing ``except ... as e:`` or the ``exc`` parameter of a
+registered exception handler.  Also reported: ``FastAPI(debug=True)`` /
+``Starlette(debug=True)``, which sends tracebacks of unhandled errors.
+
+Deliberately silent: logging (not a sink), public attributes of an exception
+(``exc.detail``, ``exc.message``, ``exc.errors()``), and exceptions whose text
+is meant for the client (``HTTPException``, ``RequestValidationError``,
+pydantic's ``ValidationError``).  Values passed through a function we do not
+know (``redact(str(e))``) are assumed to be cleaned.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Scope
+from flake8_fastapi_antipatterns.rules import Checker, register
+
+HTTP_EXCEPTIONS = frozenset(
+    {"fastapi.HTTPException", "fastapi.exceptions.HTTPException", "starlette.exceptions.HTTPException"}
+)
+RESPONSE_CLASSES = frozenset(
+    {"fastapi.Response"}
+    | {
+        f"{module}.{name}"
+        for module in ("fastapi.responses", "starlette.responses")
+        for name in ("Response", "JSONResponse", "PlainTextResponse", "HTMLResponse", "ORJSONResponse", "UJSONResponse")
+    }
+)
+# Exceptions whose text is written for the client.
+PUBLIC_EXCEPTIONS = HTTP_EXCEPTIONS | {
+    "fastapi.exceptions.RequestValidationError",
+    "fastapi.exceptions.WebSocketRequestValidationError",
+    "pydantic.ValidationError",
+    "pydantic_core.ValidationError",
+    "pydantic.error_wrappers.ValidationError",
+}
+TRACEBACK_TEXT = frozenset(
+    {
+        "traceback.format_exc",
+        "traceback.format_exception",
+        "traceback.format_exception_only",
+        "traceback.format_tb",
+        "traceback.format_stack",
+    }
+)
+STRINGIFIERS = frozenset({"builtins.str", "builtins.repr", "builtins.format", "builtins.ascii"})
+# Calls that carry their arguments' text into their result.
+CARRIERS = frozenset(
+    {"json.dumps", "builtins.dict", "builtins.list", "builtins.tuple", "builtins.set", "builtins.frozenset"}
+)
+STR_METHODS = frozenset(
+    {
+        "strip",
+        "lstrip",
+        "rstrip",
+        "replace",
+        "lower",
+        "upper",
+        "capitalize",
+        "title",
+        "casefold",
+        "split",
+        "rsplit",
+        "splitlines",
+        "removeprefix",
+        "removesuffix",
+        "encode",
+        "decode",
+        "center",
+        "ljust",
+        "rjust",
+        "zfill",
+        "expandtabs",
+    }
+)
+# Attributes that hold another exception (chaining, SQLAlchemy's DBAPIError.orig).
+CHAINED = frozenset({"__cause__", "__context__", "orig"})
+_MAX_DEPTH = 8
+_FOLLOW_NAMES = 3
+
+Position = tuple[int, int]
+
+
+@dataclass
+class BodyIndex:
+    """What one walk over a body learned: live exception names and local assignments."""
+
+    live: dict[int, frozenset[str]]
+    """id(node) -> exception names live where the node runs."""
+    assignments: dict[str, list[tuple[Position, ast.expr]]]
+    """local name -> (where, value) of each plain assignment to it."""
+
+    def value_before(self, name: ast.Name) -> ast.expr | None:
+        """The value most recently assigned to ``name`` before it is read (in source order)."""
+        here = (name.lineno, name.col_offset)
+        earlier = [(where, value) for where, value in self.assignments.get(name.id, []) if where < here]
+        return max(earlier, key=lambda item: item[0])[1] if earlier else None
+
+
+@dataclass
+class Owner:
+    """A body whose statements run together: the module, or one function."""
+
+    body: list[ast.stmt]
+    func: FunctionNode | None
+    scope: Scope | None
+    initial: frozenset[str]
+    """Exception names live from the start (an exception handler's ``exc``)."""
+    returns_to_client: str | None
+    """"route handler" / "exception handler" when what it returns is the response."""
+
+
+@dataclass
+class Leak:
+    shown: str
+    """The leaking expression as the message shows it."""
+
+
+_Check = Callable[[ast.expr], Leak | None]
+_CheckAll = Callable[[list[ast.expr]], Leak | None]
+
+
+def _short(node: ast.AST, limit: int = 60) -> str:
+    try:
+        text = ast.unparse(node)
+    except (ValueError, TypeError, AttributeError, RecursionError):  # unparse is not total over odd trees
+        return "..."
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+@register
+class LeakChecker(Checker):
+    codes = ("FAA303",)
+
+    def run(self) -> None:
+        if not self.ctx.imports_web_framework:
+            return
+        self._check_debug()
+        handlers = self._exception_handlers()
+        for owner in self._owners(handlers):
+            self._check_owner(owner)
+
+    # -- debug mode ---------------------------------------------------------
+    def _is_true(self, expr: ast.expr) -> bool:
+        if isinstance(expr, ast.Name) and expr.id not in self.ctx.names.imports:
+            bound = self.ctx.names.bindings.get(expr.id)
+            return isinstance(bound, ast.Constant) and bound.value is True
+        return isinstance(expr, ast.Constant) and expr.value is True
+
+    def _check_debug(self) -> None:
+        for site in self.ctx.model.apps:
+            for keyword in site.call.keywords:
+                if keyword.arg == "debug" and self._is_true(keyword.value):
+                    shown = _short(site.call.func)
+                    self.ctx.report(
+                        "FAA303",
+                        site.call,
+                        f"`{shown}(debug=True)` answers every unhandled error with its traceback",
+                    )
+        for node in ast.walk(self.ctx.tree):
+            if isinstance(node, ast.Assign) and self._is_true(node.value):
+                for target in node.targets:
+                    if (
+                        isinstance(target, ast.Attribute)
+                        and target.attr == "debug"
+                        and self.ctx.model.owner_kind(target.value) == "app"
+                    ):
+                        self.ctx.report(
+                            "FAA303",
+                            node,
+                            f"`{_short(target)} = True` answers every unhandled error with its traceback",
+                        )
+
+    # -- who returns to the client ----------------------------------------
+    def _public_type(self, node: ast.expr | None) -> bool:
+        """True when every exception class named in ``node`` has client-facing text."""
+        if node is None:
+            return False
+        if isinstance(node, ast.Constant) and isinstance(node.value, int):
+            return True  # a status code handler receives an HTTPException
+        if isinstance(node, ast.Tuple):
+            return bool(node.elts) and all(self._public_type(e) for e in node.elts)
+        return self.ctx.names.qualify(node) in PUBLIC_EXCEPTIONS
+
+    def _exception_handlers(self) -> dict[int, bool]:
+        """id(function) -> whether every class it handles has public text."""
+        found: dict[int, bool] = {}
+
+        def add(func: ast.AST | None, handled: ast.expr | None) -> None:
+            if isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                found[id(func)] = found.get(id(func), True) and self._public_type(handled)
+
+        def first_arg(call: ast.Call, keyword: str) -> ast.expr | None:
+            if call.args:
+                return call.args[0]
+            return next((k.value for k in call.keywords if k.arg == keyword), None)
+
+        for node in ast.walk(self.ctx.tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                for decorator in node.decorator_list:
+                    if (
+                        isinstance(decorator, ast.Call)
+                        and isinstance(decorator.func, ast.Attribute)
+                        and decorator.func.attr == "exception_handler"
+                    ):
+                        add(node, first_arg(decorator, "exc_class_or_status_code"))
+            elif (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "add_exception_handler"
+                and len(node.args) >= 2
+                and isinstance(node.args[1], ast.Name)
+            ):
+                add(self.ctx.names.functions.get(node.args[1].id), node.args[0])
+        for site in self.ctx.model.apps:
+            for keyword in site.call.keywords:
+                if keyword.arg == "exception_handlers" and isinstance(keyword.value, ast.Dict):
+                    for key, value in zip(keyword.value.keys, keyword.value.values):
+                        if isinstance(value, ast.Name):
+                            add(self.ctx.names.functions.get(value.id), key)
+        return found
+
+    def _owners(self, handlers: dict[int, bool]) -> Iterator[Owner]:
+        yield Owner(self.ctx.tree.body, None, None, frozenset(), None)
+        for node in ast.walk(self.ctx.tree):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            initial: frozenset[str] = frozenset()
+            role: str | None = None
+            if id(node) in handlers:
+                role = "exception handler"
+                positional = [*node.args.posonlyargs, *node.args.args]
+                if len(positional) >= 2 and not handlers[id(node)]:
+                    initial = frozenset({positional[1].arg})
+            elif self.ctx.model.route_for(node) is not None:
+                role = "route handler"
+            yield Owner(node.body, node, self.ctx.names.scope(node), initial, role)
+
+    # -- walking one body -------------------------------------------------------
+    def _walk(self, owner: Owner) -> Iterator[tuple[ast.AST, frozenset[str]]]:
+        """Every node of the body with the exception names live there.
+
+        Like ``walk_shallow``: nested functions, lambdas and classes are not
+        entered (their decorators and defaults are, they run here).
+        """
+        stack: list[tuple[ast.AST, frozenset[str]]] = [(s, owner.initial) for s in owner.body]
+        while stack:
+            node, live = stack.pop()
+            yield node, live
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+                if not isinstance(node, ast.Lambda):
+                    stack.extend((d, live) for d in node.decorator_list)
+                if not isinstance(node, ast.ClassDef):
+                    defaults = [*node.args.defaults, *node.args.kw_defaults]
+                    stack.extend((d, live) for d in defaults if d is not None)
+                continue
+            if isinstance(node, ast.ExceptHandler):
+                inner = live
+                if node.name:
+                    # A handler for a public exception rebinds the name to something harmless.
+                    inner = live - {node.name} if self._public_type(node.type) else live | {node.name}
+                body = {id(s) for s in node.body}
+                stack.extend((c, inner if id(c) in body else live) for c in ast.iter_child_nodes(node))
+                continue
+            stack.extend((c, live) for c in ast.iter_child_nodes(node))
+
+    def _check_owner(self, owner: Owner) -> None:
+        index = BodyIndex(live={}, assignments={})
+        nodes: list[tuple[ast.AST, frozenset[str]]] = []
+        for node, live in self._walk(owner):
+            index.live[id(node)] = live
+            nodes.append((node, live))
+            for target, value in _assigned(node):
+                index.assignments.setdefault(target.id, []).append(((target.lineno, target.col_offset), value))
+        where = f"`{owner.func.name}`" if owner.func is not None else "module level"
+        for node, live in nodes:
+            if isinstance(node, ast.Call):
+                sink = self._sink(node)
+                if sink is None:
+                    continue
+                label, value = sink
+                leak = self._leak(value, live, owner, index)
+                if leak is not None:
+                    self.ctx.report(
+                        "FAA303",
+                        node,
+                        f"`{label}` in {where} receives {leak.shown}, so the client sees internal error text",
+                    )
+            elif isinstance(node, ast.Return) and node.value is not None and owner.returns_to_client:
+                leak = self._leak(node.value, live, owner, index)
+                if leak is not None:
+                    self.ctx.report(
+                        "FAA303",
+                        node,
+                        f"{owner.returns_to_client} {where} returns {leak.shown}, "
+                        "so the client sees internal error text",
+                    )
+
+    def _sink(self, call: ast.Call) -> tuple[str, ast.expr] | None:
+        """(how the message names the sink, the value that becomes the response)."""
+        qualified = self.ctx.names.qualify(call.func)
+        if qualified in HTTP_EXCEPTIONS:
+            parameter, position = "detail", 1
+        elif qualified in RESPONSE_CLASSES:
+            parameter, position = "content", 0
+        else:
+            return None
+        label = f"{_short(call.func)}({parameter}=...)"
+        for keyword in call.keywords:
+            if keyword.arg == parameter:
+                return label, keyword.value
+        positional = call.args[: position + 1]
+        if len(positional) > position and not any(isinstance(a, ast.Starred) for a in positional):
+            return label, call.args[position]
+        return None
+
+    # -- what leaks -----------------------------------------------------------
+    def _exception(self, expr: ast.expr, live: frozenset[str]) -> str | None:
+        """How to name the caught exception ``expr`` evaluates to, or None if it is not one."""
+        if isinstance(expr, ast.Name):
+            return f"caught exception `{expr.id}`" if expr.id in live else None
+        if isinstance(expr, ast.Attribute) and expr.attr in CHAINED:
+            return self._exception(expr.value, live)
+        if isinstance(expr, ast.Call) and not expr.args and self.ctx.names.qualify(expr.func) == "sys.exception":
+            return "the current exception"
+        if (
+            isinstance(expr, ast.Subscript)
+            and isinstance(expr.slice, ast.Constant)
+            and expr.slice.value == 1
+            and isinstance(expr.value, ast.Call)
+            and self.ctx.names.qualify(expr.value.func) == "sys.exc_info"
+        ):
+            return "the current exception"
+        return None
+
+    def _leak(
+        self, expr: ast.expr, live: frozenset[str], owner: Owner, index: BodyIndex, depth: int = 0, follows: int = 0
+    ) -> Leak | None:
+        if depth > _MAX_DEPTH:
+            return None
+
+        def inner(child: ast.expr) -> Leak | None:
+            return self._leak(child, live, owner, index, depth + 1, follows)
+
+        def formatted(child: ast.expr) -> Leak | None:
+            # ``child`` is turned into text here: the exception itself leaks.
+            exception = self._exception(child, live)
+            if exception:
+                return Leak(f"the text of {exception} (`{_short(expr)}`)")
+            return inner(child)
+
+        def first(children: list[ast.expr]) -> Leak | None:
+            for child in children:
+                found = inner(child)
+                if found:
+                    return found
+            return None
+
+        if isinstance(expr, ast.Name):
+            return self._follow(expr, live, owner, index, depth, follows)
+        if isinstance(expr, ast.JoinedStr):
+            for part in expr.values:
+                if isinstance(part, ast.FormattedValue):
+                    found = formatted(part.value)
+                    if found:
+                        return found
+            return None
+        if isinstance(expr, ast.Attribute):
+            exception = self._exception(expr.value, live) if expr.attr == "args" else None
+            if exception:
+                return Leak(f"the arguments of {exception} (`{_short(expr)}`)")
+            return None
+        if isinstance(expr, ast.Call):
+            return self._leak_call(expr, live, formatted, first)
+        if isinstance(expr, ast.BinOp):
+            if isinstance(expr.op, ast.Mod):
+                right = expr.right
+                operands = right.elts if isinstance(right, ast.Tuple) else [right]
+                if isinstance(right, ast.Dict):
+                    operands = [v for v in right.values if v is not None]
+                for operand in operands:
+                    found = formatted(operand)
+                    if found:
+                        return found
+            return first([expr.left, expr.right])
+        if isinstance(expr, ast.Dict):
+            return first([*(k for k in expr.keys if k is not None), *expr.values])
+        if isinstance(expr, (ast.List, ast.Tuple, ast.Set)):
+            return first(list(expr.elts))
+        if isinstance(expr, ast.Starred):
+            return inner(expr.value)
+        if isinstance(expr, ast.Subscript):
+            return inner(expr.value)
+        if isinstance(expr, ast.IfExp):
+            return first([expr.body, expr.orelse])
+        if isinstance(expr, ast.BoolOp):
+            return first(list(expr.values))
+        return None
+
+    def _leak_call(self, call: ast.Call, live: frozenset[str], formatted: _Check, first: _CheckAll) -> Leak | None:
+        qualified = self.ctx.names.qualify(call.func)
+        if qualified in TRACEBACK_TEXT:
+            return Leak(f"a traceback (`{_short(call)}`)")
+        if qualified in STRINGIFIERS:
+            return formatted(call.args[0]) if len(call.args) >= 1 else None
+        keyword_values = [k.value for k in call.keywords]
+        if qualified in CARRIERS:
+            return first([*call.args, *keyword_values])
+        if isinstance(call.func, ast.Attribute):
+            method = call.func.attr
+            if method == "format":
+                for argument in [*call.args, *keyword_values]:
+                    target = argument.value if isinstance(argument, ast.Starred) else argument
+                    found = formatted(target)
+                    if found:
+                        return found
+                return first([call.func.value])
+            if method == "join":
+                return first([call.func.value, *call.args])
+            if method in STR_METHODS:
+                return first([call.func.value])
+        return None
+
+    def _follow(
+        self, name: ast.Name, live: frozenset[str], owner: Owner, index: BodyIndex, depth: int, follows: int
+    ) -> Leak | None:
+        """A local variable: judge the value it last got before this read, where it got it."""
+        scope = owner.scope
+        if name.id in live or scope is None or follows >= _FOLLOW_NAMES:
+            return None
+        if name.id in scope.params or name.id in scope.unknown:
+            return None
+        value = index.value_before(name)
+        if value is None or id(value) not in index.live:
+            return None
+        found = self._leak(value, index.live[id(value)], owner, index, depth + 1, follows + 1)
+        if found is None:
+            return None
+        return Leak(f"{found.shown} through `{name.id}`")
+
+
+def _assigned(node: ast.AST) -> list[tuple[ast.Name, ast.expr]]:
+    """(name, value) pairs a statement binds plainly (``x = v``, ``x: T = v``, ``x += v``, ``(x := v)``)."""
+    if isinstance(node, ast.Assign):
+        return [(t, node.value) for t in node.targets if isinstance(t, ast.Name)]
+    if isinstance(node, (ast.AnnAssign, ast.AugAssign)) and isinstance(node.target, ast.Name) and node.value:
+        return [(node.target, node.value)]
+    if isinstance(node, ast.NamedExpr):
+        return [(node.target, node.value)]
+    return []

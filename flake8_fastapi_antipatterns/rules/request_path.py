@@ -1,0 +1,278 @@
+"""FAA103: a route handler waits for LLM/agent work and returns its result.
+
+An LLM call is one of: a request on an OpenAI/Anthropic client (sync or
+async), LangChain/LangGraph ``invoke``/``ainvoke``/``batch``/``abatch``,
+LiteLLM, a name from ``--faa-llm-calls``, or a project function (this module,
+a nested ``def`` or another project module) that makes one, followed
+transitively.  An imported or undefined function, or a project function the
+handler calls whose body shows no LLM call we recognise, counts when its own
+name says so: a model word with an action word (``call_llm``, ``ask_gpt``,
+``generate_llm_response``) or an agent word with a run-like action
+(``run_agent``, ``invoke_agent``); ``get_agent``/``list_agents`` do not.
+
+The handler is reported at the call when the call's result reaches a
+``return`` (directly, or through variables, containers and attribute
+access).  It is quiet when the route answers 202 (``status_code=202`` on the
+decorator or the response), streams (``StreamingResponse``/
+``EventSourceResponse``, as ``response_class`` or returned), or when the call
+is handed to a scheduler (``add_task``, ``.delay``, ``.apply_async``,
+``.enqueue``, ``create_task``...).  Websocket handlers are not requests.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from flake8_fastapi_antipatterns.analysis.app_model import Route
+from flake8_fastapi_antipatterns.analysis.blocking import (
+    HANDOFF_METHODS,
+    STREAMING_RESPONSES,
+    classify_path,
+    llm_like_name,
+    matches_configured,
+)
+from flake8_fastapi_antipatterns.analysis.names import FunctionNode
+from flake8_fastapi_antipatterns.rules import Checker, register
+from flake8_fastapi_antipatterns.rules.event_loop import (
+    CallResolver,
+    Program,
+    Where,
+    body_walk,
+    call_text,
+    method_name,
+    ordered_calls,
+    short,
+)
+
+ACCEPTED_NAMES = frozenset(
+    {"fastapi.status.HTTP_202_ACCEPTED", "starlette.status.HTTP_202_ACCEPTED", "http.HTTPStatus.ACCEPTED"}
+)
+HANDOFF_FUNCTIONS = frozenset({"asyncio.create_task", "asyncio.ensure_future"})
+_MAX_TAINT_ROUNDS = 20
+# Methods that put their argument into the container they are called on (``results.append(x)``).
+CONTAINER_FILLERS = frozenset({"append", "appendleft", "extend", "insert", "update", "setdefault"})
+
+
+def _handed_off(func: FunctionNode, resolver: CallResolver) -> set[int]:
+    """Ids of every node inside the arguments of a call that schedules work elsewhere."""
+    inside: set[int] = set()
+    for node in body_walk(func):
+        if not isinstance(node, ast.Call):
+            continue
+        scheduler = method_name(node) in HANDOFF_METHODS
+        if not scheduler:
+            scheduler = resolver.names.qualify(node.func) in HANDOFF_FUNCTIONS
+        if scheduler:
+            for argument in [*node.args, *(k.value for k in node.keywords)]:
+                inside.update(id(n) for n in ast.walk(argument))
+    return inside
+
+
+def calls_not_handed_off(func: FunctionNode, resolver: CallResolver) -> Iterator[ast.Call]:
+    handed = _handed_off(func, resolver)
+    return (call for call in ordered_calls(func) if id(call) not in handed)
+
+
+def _target_names(target: ast.expr) -> set[str]:
+    """Names a store to ``target`` changes (``x``, ``x[k]``, ``x.attr``, tuples of them)."""
+    if isinstance(target, ast.Name):
+        return {target.id}
+    if isinstance(target, (ast.Subscript, ast.Attribute)):
+        return _target_names(target.value)
+    if isinstance(target, ast.Starred):
+        return _target_names(target.value)
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return set().union(*(_target_names(e) for e in target.elts)) if target.elts else set()
+    return set()
+
+
+def _assignments(func: FunctionNode) -> list[tuple[set[str], ast.expr]]:
+    """(names changed, expression whose value flows into them) for every store in the body."""
+    flows: list[tuple[set[str], ast.expr]] = []
+    for node in body_walk(func):
+        if isinstance(node, ast.Assign):
+            names: set[str] = set()
+            for target in node.targets:
+                names |= _target_names(target)
+            flows.append((names, node.value))
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)) and node.value is not None:
+            flows.append((_target_names(node.target), node.value))
+        elif isinstance(node, ast.NamedExpr):
+            flows.append(({node.target.id}, node.value))
+        elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+            flows.append((_target_names(node.target), node.iter))
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                if item.optional_vars is not None:
+                    flows.append((_target_names(item.optional_vars), item.context_expr))
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in CONTAINER_FILLERS
+            and isinstance(node.func.value, ast.Name)
+        ):
+            # results.append(x) / data.update(x): the container now holds x.
+            for argument in [*node.args, *(k.value for k in node.keywords)]:
+                flows.append(({node.func.value.id}, argument))
+    return flows
+
+
+def result_returned(func: FunctionNode, call: ast.Call) -> bool:
+    """Whether the value of ``call`` reaches a ``return`` of ``func`` (flow-insensitive)."""
+    tainted: set[str] = set()
+
+    def carries(expr: ast.AST) -> bool:
+        return any(
+            node is call or (isinstance(node, ast.Name) and node.id in tainted and isinstance(node.ctx, ast.Load))
+            for node in ast.walk(expr)
+        )
+
+    flows = _assignments(func)
+    for _ in range(_MAX_TAINT_ROUNDS):
+        before = len(tainted)
+        for names, value in flows:
+            if not names <= tainted and carries(value):
+                tainted |= names
+        if len(tainted) == before:
+            break
+    return any(isinstance(n, ast.Return) and n.value is not None and carries(n.value) for n in body_walk(func))
+
+
+@register
+class RequestPathChecker(Checker):
+    codes = ("FAA103",)
+
+    def run(self) -> None:
+        self.program = Program(self.ctx)
+        resolver = self.program.main
+        for route in self.ctx.model.routes:
+            if route.is_websocket or self._quiet(route, resolver):
+                continue
+            self._check_handler(resolver, route.func)
+
+    def _check_handler(self, resolver: CallResolver, handler: FunctionNode) -> None:
+        where = resolver.where(handler)
+        reported: set[int] = set()
+        for call in calls_not_handed_off(handler, resolver):
+            if call.lineno in reported:
+                continue
+            chain = self._llm_chain(resolver, call, where)
+            if chain is None or not result_returned(handler, call):
+                continue
+            reported.add(call.lineno)
+            text = (
+                f"route handler `{handler.name}` waits for `{call_text(call)}` and returns its result: "
+                + " -> ".join([handler.name, *chain])
+            )
+            self.ctx.report("FAA103", call, text, call=chain[-1], function=handler.name, chain=[handler.name, *chain])
+
+    # -- what counts as LLM work --------------------------------------------------
+    def _llm_chain(self, resolver: CallResolver, call: ast.Call, where: Where) -> list[str] | None:
+        """How the call reaches LLM work: ``["AsyncOpenAI.chat.completions.create"]`` or via helpers."""
+        what = self._direct(resolver, call, where)
+        if what is not None:
+            return [what]
+        target = resolver.function_called(call, where)
+        if target is None:
+            return None
+        reach = self.program.reach(
+            "llm",
+            target[0],
+            target[1],
+            resolver.bind(call, where, target[1]),
+            self._direct,
+            lambda _resolver, _func: True,
+            lambda helper_resolver, func: calls_not_handed_off(func, helper_resolver),
+        )
+        if reach is not None:
+            return [*reach.chain, reach.what]
+        if llm_like_name(target[1].name):
+            # Its body shows no SDK we know (raw HTTP to a model API, say): its name still says what it does.
+            return [f"{target[1].name} (an LLM/agent call, judging by its name)"]
+        return None
+
+    def _direct(self, resolver: CallResolver, call: ast.Call, where: Where) -> str | None:
+        if resolver.function_called(call, where) is not None:
+            return None  # a project function: its body is read instead of its name
+        path = resolver.callee_path(call, where)
+        verdict = classify_path(path)
+        if verdict is not None and verdict.llm:
+            return verdict.what
+        configured = matches_configured(path, method_name(call), self.ctx.settings.llm_calls)
+        if configured is not None:
+            return configured
+        if verdict is None and self._named_like_llm(resolver, call, where):
+            return f"{short(call.func)} (an LLM/agent call, judging by its name)"
+        return None
+
+    def _named_like_llm(self, resolver: CallResolver, call: ast.Call, where: Where) -> bool:
+        """An imported or undefined function whose own name says LLM/agent (no body to read)."""
+        callee = call.func
+        names = resolver.names
+        if isinstance(callee, ast.Name):
+            for func in where.funcs:
+                scope = names.scope(func)
+                if callee.id in scope.values or callee.id in scope.params or callee.id in scope.unknown:
+                    return False
+            defined = (
+                callee.id in names.bindings
+                or callee.id in names.classes
+                or callee.id in names.functions
+                or callee.id in names.annotations
+            )
+            imported = callee.id in names.imports
+            if defined and not imported:
+                return False
+            if not imported and names.qualify(callee) is not None:
+                return False  # a builtin
+            return llm_like_name(callee.id)
+        if isinstance(callee, ast.Attribute):
+            # module.func where module is an import: ``agents.run_agent(...)``.
+            return names.qualify(callee, names.scope(where.funcs[0])) is not None and llm_like_name(callee.attr)
+        return False
+
+    # -- routes that are already fine ----------------------------------------------
+    def _quiet(self, route: Route, resolver: CallResolver) -> bool:
+        names = resolver.names
+        if self._is_202(route.keyword("status_code"), resolver):
+            return True
+        response_class = route.keyword("response_class")
+        if response_class is not None and self._is_streaming(names.value_path(response_class)):
+            return True
+        where = resolver.where(route.func)
+        for node in body_walk(route.func):
+            if isinstance(node, ast.Return) and isinstance(node.value, (ast.Call, ast.Name)):
+                value = self._returned_call(node.value, resolver, where)
+                if value is None:
+                    continue
+                if self._is_streaming(resolver.path(value.func, where)):
+                    return True
+                if any(k.arg == "status_code" and self._is_202(k.value, resolver) for k in value.keywords):
+                    return True
+            elif (
+                isinstance(node, ast.Assign)
+                and self._is_202(node.value, resolver)
+                and any(isinstance(t, ast.Attribute) and t.attr == "status_code" for t in node.targets)
+            ):
+                return True  # response.status_code = 202
+        return False
+
+    @staticmethod
+    def _returned_call(value: ast.expr, resolver: CallResolver, where: Where) -> ast.Call | None:
+        if isinstance(value, ast.Name):
+            bound = resolver.names.scope(where.funcs[0]).values.get(value.id)
+            return bound if isinstance(bound, ast.Call) else None
+        return value if isinstance(value, ast.Call) else None
+
+    @staticmethod
+    def _is_streaming(path: str | None) -> bool:
+        return path is not None and path.removesuffix("()").split(".")[-1].endswith(STREAMING_RESPONSES)
+
+    @staticmethod
+    def _is_202(value: ast.expr | None, resolver: CallResolver) -> bool:
+        if value is None:
+            return False
+        if isinstance(value, ast.Constant):
+            return value.value == 202 and not isinstance(value.value, bool)
+        return resolver.names.qualify(value) in ACCEPTED_NAMES

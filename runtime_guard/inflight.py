@@ -1,0 +1,99 @@
+"""Requests in flight, readable from the watchdog thread without per-request locks.
+
+The loop thread adds and removes entries; the watchdog thread only copies the
+table.  Single dict operations are atomic under the GIL, so neither side takes
+a lock: a request never waits on the watchdog.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Mapping, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["InFlight", "RequestInfo", "route_template"]
+
+# Requests tracked at once; past this, new ones go untracked rather than grow memory.
+DEFAULT_MAX_TRACKED = 10_000
+# How often to retry a copy that raced a resize (see ``current``).
+_COPY_ATTEMPTS = 5
+
+
+@dataclass
+class RequestInfo:
+    method: str
+    route: str
+    started: float
+    """``time.monotonic()`` when the request began."""
+    endpoint: Any = None
+    """The route handler, once the router picked one (for the watchdog's attribution)."""
+
+
+def route_template(scope: Mapping[str, Any]) -> str:
+    """The route's path template (``/users/{user_id}``) when the router set it, else the raw path.
+
+    Templates keep findings aggregatable (one entry per route, not per user id).
+    """
+    path = str(scope.get("path", ""))
+    route = scope.get("route")
+    template = getattr(route, "path", None)
+    if not isinstance(template, str):
+        return path
+    # Under a Mount the innermost router's route path lacks the mount prefix;
+    # Starlette records the consumed prefix in root_path.
+    root_path = str(scope.get("root_path", ""))
+    app_root = str(scope.get("app_root_path", root_path))
+    prefix = root_path[len(app_root) :] if root_path.startswith(app_root) else ""
+    if prefix and not template.startswith(prefix):
+        return prefix + template
+    return template
+
+
+class InFlight:
+    """The table of requests being served, keyed by a token from ``begin``."""
+
+    def __init__(self, max_tracked: int = DEFAULT_MAX_TRACKED) -> None:
+        self._tokens = itertools.count(1)
+        # The scope itself is kept (not copied) so the route the router sets later is visible.
+        self._requests: dict[int, tuple[MutableMapping[str, Any], float]] = {}
+        self._max_tracked = max_tracked
+
+    def begin(self, scope: MutableMapping[str, Any]) -> int:
+        token = next(self._tokens)
+        if len(self._requests) < self._max_tracked:
+            self._requests[token] = (scope, time.monotonic())
+        return token
+
+    def end(self, token: int) -> None:
+        self._requests.pop(token, None)
+
+    def __len__(self) -> int:
+        return len(self._requests)
+
+    def current(self) -> list[RequestInfo]:
+        """A snapshot of the requests in flight, oldest first."""
+        entries: list[tuple[MutableMapping[str, Any], float]] = []
+        for _ in range(_COPY_ATTEMPTS):
+            try:
+                entries = list(self._requests.copy().values())
+                break
+            except RuntimeError:  # resized under us by a finalizer mid-copy; try again
+                continue
+        infos: list[RequestInfo] = []
+        for scope, started in entries:
+            try:
+                infos.append(
+                    RequestInfo(
+                        method=str(scope.get("method") or str(scope.get("type", "")).upper()),
+                        route=route_template(scope),
+                        started=started,
+                        endpoint=scope.get("endpoint"),
+                    )
+                )
+            # Fail-open: a scope mutated mid-read is skipped, never an error for the caller.
+            except Exception:  # noqa: BLE001, S112
+                continue
+        infos.sort(key=lambda info: info.started)
+        return infos

@@ -1,0 +1,367 @@
+"""The event-loop watchdog: FAA101/FAA102 when the loop stops turning.
+
+A heartbeat callback on the loop records when its next turn is due.  A daemon
+thread checks that timestamp every ``interval``; when the loop is overdue by
+more than ``threshold`` it samples the loop thread's stack (while the loop is
+still stuck, so the culprit is on it) and, once the heartbeat runs again,
+reports one finding with the measured stall.
+
+Nothing here runs per request: the loop side is one timer callback per
+interval, and the thread reads plain attributes the loop writes (atomic under
+the GIL).  The only lock guards ``start``/``stop``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import os
+import sys
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from flake8_fastapi_antipatterns import catalogue
+from flake8_fastapi_antipatterns.diagnostics import Diagnostic
+from runtime_guard.blocking import StackSample, analyse_stack
+from runtime_guard.frames import FrameInfo, endpoint_codes, endpoint_location
+from runtime_guard.inflight import InFlight, RequestInfo
+
+__all__ = ["LoopWatchdog"]
+
+_logger = logging.getLogger("runtime_guard.watchdog")
+
+MIN_INTERVAL = 0.005
+# Bounded memory: recent stalls kept for blocked_time_between, samples and
+# distinct locations kept per stall.
+_RING_SIZE = 512
+_MAX_SAMPLES_PER_STALL = 400
+_MAX_LOCATIONS_PER_STALL = 16
+_MAX_ROUTES_LISTED = 10
+# A loop stuck this long is reported while still stuck (it may never come back).
+_ONGOING_AFTER = 5.0
+
+_FALLBACK_FIX = {
+    "FAA101": (
+        "use an async driver (asyncpg, aiosqlite, SQLAlchemy's AsyncSession) or run the sync call "
+        "in a worker thread (run_in_threadpool, anyio.to_thread.run_sync)"
+    ),
+    "FAA102": (
+        "await an async equivalent, or move the blocking work to a worker thread "
+        "(run_in_threadpool, anyio.to_thread.run_sync) or a process pool for CPU-bound work"
+    ),
+}
+
+
+def _fix(code: str) -> str:
+    try:
+        return catalogue.get(code).fix
+    except KeyError:  # the catalogue may not know the code in a partial install
+        return _FALLBACK_FIX.get(code, "")
+
+
+_faults_logged: set[str] = set()
+
+
+def _fault(where: str, exc: BaseException) -> None:
+    """Fail-open: a fault in the guard is logged once per place and otherwise ignored."""
+    if where in _faults_logged:
+        return
+    _faults_logged.add(where)
+    _logger.warning("runtime guard: %s failed; the app is unaffected (logged once)", where, exc_info=exc)
+
+
+@functools.lru_cache(maxsize=512)
+def _codes_of(endpoint: object) -> frozenset[int]:
+    return frozenset(id(code) for code in endpoint_codes(endpoint))
+
+
+def _endpoint_code_ids(endpoint: object) -> frozenset[int]:
+    try:
+        return _codes_of(endpoint)
+    except TypeError:  # unhashable callable instance
+        return frozenset(id(code) for code in endpoint_codes(endpoint))
+
+
+@dataclass
+class _Location:
+    sample: StackSample
+    count: int
+    request: RequestInfo | None
+    others_in_flight: list[RequestInfo]
+
+
+@dataclass
+class _Stall:
+    due: float
+    samples: int = 0
+    idle_samples: int = 0
+    locations: dict[tuple[str, int, str | None], _Location] = field(default_factory=dict)
+    reported: bool = False
+
+
+class _Run:
+    """One watch of one loop: a fresh object per ``start`` so an old thread never sees new state."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, interval: float) -> None:
+        self.loop = loop
+        self.interval = interval
+        self.stop_event = threading.Event()
+        self.stopped = False
+        self.stopped_at: float | None = None
+        self.due = time.monotonic() + interval
+        self.thread_id: int | None = None
+        self.handle: asyncio.Handle | None = None
+        self.thread: threading.Thread | None = None
+
+
+class LoopWatchdog:
+    """Reports loop stalls longer than ``threshold`` seconds (FAA101 for sync DB drivers, else FAA102)."""
+
+    def __init__(self, reporter: Any, inflight: InFlight, threshold: float, *, interval: float | None = None) -> None:
+        if threshold <= 0:
+            raise ValueError(f"block threshold must be positive, not {threshold!r}")
+        self._reporter = reporter
+        self._inflight = inflight
+        self.threshold = float(threshold)
+        self.interval = max(float(interval) if interval is not None else self.threshold / 4, MIN_INTERVAL)
+        self._stalls: deque[tuple[float, float]] = deque(maxlen=_RING_SIZE)
+        self._run: _Run | None = None
+        self._control = threading.Lock()  # start/stop only; never taken per request
+
+    # -- control -------------------------------------------------------------
+
+    def start(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        try:
+            if loop is None:
+                loop = asyncio.get_running_loop()
+            run = self._run
+            if run is not None and run.loop is loop and not run.stopped:
+                return  # the common case (called per request): no lock
+            with self._control:
+                run = self._run
+                if run is not None and run.loop is loop and not run.stopped:
+                    return
+                if run is not None:
+                    self._stop_run(run)
+                self._run = self._start_run(loop)
+        except Exception as exc:  # noqa: BLE001 - fail-open
+            _fault("starting the loop watchdog", exc)
+
+    def _start_run(self, loop: asyncio.AbstractEventLoop) -> _Run:
+        run = _Run(loop, self.interval)
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            run.thread_id = threading.get_ident()
+            self._schedule(run, time.monotonic())
+        else:
+            # Started from another thread: the first beat learns the loop's thread.
+            loop.call_soon_threadsafe(self._beat, run)
+        run.thread = threading.Thread(target=self._watch, args=(run,), name="runtime-guard-watchdog", daemon=True)
+        run.thread.start()
+        return run
+
+    def stop(self) -> None:
+        try:
+            with self._control:
+                run, self._run = self._run, None
+                if run is not None:
+                    self._stop_run(run)
+        except Exception as exc:  # noqa: BLE001 - fail-open
+            _fault("stopping the loop watchdog", exc)
+
+    def _stop_run(self, run: _Run) -> None:
+        if run.stopped:
+            return
+        run.stopped = True
+        run.stopped_at = time.monotonic()
+        run.stop_event.set()
+        handle = run.handle
+        if handle is not None:
+            if run.thread_id == threading.get_ident():
+                handle.cancel()
+            elif not run.loop.is_closed():
+                try:
+                    run.loop.call_soon_threadsafe(handle.cancel)
+                except RuntimeError:  # closed in the meantime: its handles are gone anyway
+                    pass
+        thread = run.thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=1.0)
+
+    # -- loop side -----------------------------------------------------------
+
+    def _schedule(self, run: _Run, now: float) -> None:
+        run.due = now + run.interval
+        run.handle = run.loop.call_later(run.interval, self._beat, run)
+
+    def _beat(self, run: _Run) -> None:
+        """Runs on the loop each interval; its lateness is how long the loop was stuck."""
+        now = time.monotonic()
+        if run.thread_id is None:
+            run.thread_id = threading.get_ident()
+        if now - run.due >= run.interval:
+            self._stalls.append((run.due, now))
+        if not run.stopped:
+            self._schedule(run, now)
+
+    def blocked_time_between(self, start: float, end: float) -> float:
+        """Seconds the loop was observed stuck within [start, end] (``time.monotonic()`` values).
+
+        Counts heartbeats late by at least one interval; recent stalls only (a bounded ring).
+        """
+        stalls: list[tuple[float, float]] = []
+        for _ in range(5):
+            try:
+                stalls = list(self._stalls)
+                break
+            except RuntimeError:  # appended to mid-copy; try again
+                continue
+        total = 0.0
+        for stall_start, stall_end in stalls:
+            overlap = min(end, stall_end) - max(start, stall_start)
+            if overlap > 0:
+                total += overlap
+        return total
+
+    # -- watchdog thread -----------------------------------------------------
+
+    def _watch(self, run: _Run) -> None:
+        stall: _Stall | None = None
+        while not run.stop_event.wait(run.interval):
+            try:
+                if run.loop.is_closed():
+                    break
+                due = run.due
+                now = time.monotonic()
+                if stall is not None and due != stall.due:
+                    self._finish(stall, self._measured(stall.due, now), ongoing=False)
+                    stall = None
+                if now - due <= self.threshold or run.thread_id is None or not run.loop.is_running():
+                    continue
+                if stall is None:
+                    stall = _Stall(due=due)
+                self._sample(run, stall)
+                if not stall.reported and now - due > max(_ONGOING_AFTER, 10 * self.threshold):
+                    self._finish(stall, now - due, ongoing=True)
+            except Exception as exc:  # noqa: BLE001 - fail-open
+                _fault("watching the event loop", exc)
+        if stall is not None:
+            try:
+                end = run.stopped_at if run.stopped_at is not None else time.monotonic()
+                self._finish(stall, self._measured(stall.due, end), ongoing=False)
+            except Exception as exc:  # noqa: BLE001 - fail-open
+                _fault("reporting a loop stall", exc)
+
+    def _measured(self, due: float, fallback_end: float) -> float:
+        """The stall as the heartbeat measured it when the loop came back."""
+        for start, end in reversed(list(self._stalls)):
+            if start == due:
+                return end - start
+        return max(fallback_end - due, 0.0)
+
+    def _sample(self, run: _Run, stall: _Stall) -> None:
+        if stall.samples >= _MAX_SAMPLES_PER_STALL or run.thread_id is None:
+            return
+        frame = sys._current_frames().get(run.thread_id)
+        if frame is None:
+            return
+        try:
+            sample = analyse_stack(frame)
+        finally:
+            del frame  # never keep the loop's frames (and their locals) alive
+        stall.samples += 1
+        if sample.idle:
+            stall.idle_samples += 1
+            return
+        key = sample.key()
+        location = stall.locations.get(key)
+        if location is not None:
+            location.count += 1
+            return
+        if len(stall.locations) >= _MAX_LOCATIONS_PER_STALL:
+            return
+        request, others = self._request_for(sample)
+        sample.code_ids = set()  # only needed to match the handler, right now
+        stall.locations[key] = _Location(sample, 1, request, others)
+
+    def _request_for(self, sample: StackSample) -> tuple[RequestInfo | None, list[RequestInfo]]:
+        """The request being served by the stuck code: its handler is on the stack, or it is alone."""
+        in_flight = self._inflight.current()
+        on_stack = [info for info in in_flight if _endpoint_code_ids(info.endpoint) & sample.code_ids]
+        if on_stack:
+            return on_stack[-1], []
+        if len(in_flight) == 1:
+            return in_flight[0], []
+        return None, in_flight[:_MAX_ROUTES_LISTED]
+
+    def _finish(self, stall: _Stall, seconds: float, *, ongoing: bool) -> None:
+        if stall.reported or not stall.locations:
+            return  # only idle samples: the whole process was paused, not the loop
+        stall.reported = True
+        ranked = sorted(stall.locations.values(), key=lambda location: -location.count)
+        diagnostic = self._diagnostic(ranked[0], ranked[1:], stall, seconds, ongoing)
+        try:
+            self._reporter.report(diagnostic)
+        except Exception as exc:  # noqa: BLE001 - fail-open: a broken sink must not break the watchdog
+            _fault("reporting a loop stall", exc)
+
+    def _diagnostic(
+        self, best: _Location, others: list[_Location], stall: _Stall, seconds: float, ongoing: bool
+    ) -> Diagnostic:
+        sample = best.sample
+        code = "FAA101" if sample.driver else "FAA102"
+        where = sample.attributed
+        attributed_to = sample.attributed_to
+        if (sample.innermost_user is None or sample.outside_router) and best.request is not None:
+            endpoint_at = endpoint_location(best.request.endpoint)
+            if endpoint_at is not None:
+                where, attributed_to = endpoint_at, "endpoint"
+        if where is None:
+            where, attributed_to = FrameInfo("<event loop>", 0, "?"), "unknown"
+        details: dict[str, Any] = {
+            "stall_seconds": round(seconds, 3),
+            "threshold_seconds": self.threshold,
+            "function": where.function,
+            "attributed_to": attributed_to,
+            "stack": [f"{frame.filename}:{frame.line}" for frame in sample.user_stack],
+            "samples": stall.samples - stall.idle_samples,
+        }
+        if ongoing:
+            details["ongoing"] = True
+        if sample.driver:
+            details["driver"] = sample.driver
+        if sample.via:
+            details["via"] = sample.via
+        innermost = sample.innermost_user
+        if innermost is not None and innermost != where:
+            details["blocking_frame"] = f"{innermost.filename}:{innermost.line}"
+        if others:
+            details["other_locations"] = [f"{o.sample.key()[0]}:{o.sample.key()[1]}" for o in others[:3]]
+        if best.request is not None:
+            details["method"] = best.request.method
+            details["route"] = best.request.route
+            serving = f"while serving {best.request.method} {best.request.route}"
+        elif best.others_in_flight:
+            details["routes_in_flight"] = [f"{info.method} {info.route}" for info in best.others_in_flight]
+            serving = f"while serving {len(best.others_in_flight)} requests ({', '.join(details['routes_in_flight'])})"
+        else:
+            serving = "outside any request"
+        duration = f"over {seconds:.2f} s (still blocked)" if ongoing else f"{seconds:.2f} s"
+        cause = f" by a sync {sample.driver} call" if sample.driver else ""
+        place = f"`{where.function}` ({os.path.basename(where.filename)}:{where.line})"
+        message = f"event loop blocked for {duration}{cause} in {place} {serving}; {_fix(code)}"
+        return Diagnostic(
+            code=code,
+            message=message,
+            filename=where.filename,
+            line=where.line,
+            source="runtime",
+            details=details,
+        )
