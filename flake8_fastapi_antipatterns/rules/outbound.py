@@ -1,0 +1,474 @@
+"""FAA204/FAA205: outbound HTTP calls without a bounded timeout, a reused client or a circuit breaker.
+
+FAA204 reports three things:
+
+- a ``requests`` call (``requests.get`` ... ``requests.request``, or the same
+  methods on a ``requests.Session()``) without ``timeout=``, or with
+  ``timeout=None``: requests waits forever by default.  A session with an
+  adapter mounted on it (``s.mount(...)``) or a method replaced on it may
+  carry a default timeout, so its calls are left alone;
+- an ``httpx`` function, client or client call given ``timeout=None`` or
+  ``httpx.Timeout(None)``.  A *missing* timeout is fine: httpx defaults to 5 s;
+- an ``httpx.AsyncClient``/``httpx.Client``/``aiohttp.ClientSession`` created
+  per request: in a route handler, in a same-module ``Depends`` provider of
+  one, or in a same-module function they call.  Clients stored on an
+  attribute or a ``global`` (a lazily built shared client) and functions
+  cached with ``lru_cache``/``cache`` are not per request.
+
+FAA205 (opt-in) reports an outbound call (requests, httpx, aiohttp) made
+directly in a route handler's body with no circuit breaker around it.  A
+breaker is anything from purgatory, aiobreaker, pybreaker or circuitbreaker,
+a name given with ``--faa-breaker-names``, or -- for hand-rolled breakers as
+in seed 12 -- any expression whose name or resolved path contains "breaker".
+The call counts as wrapped when the handler is decorated with one, when it
+runs inside a ``with``/``async with`` of one or as an argument of a call to
+one, or when the handler calls any method of one (``breaker.can_execute()``).
+
+Calls passed through ``**kwargs`` (whose timeout cannot be seen) and
+receivers that cannot be resolved are never reported.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from flake8_fastapi_antipatterns.analysis.app_model import Route
+from flake8_fastapi_antipatterns.analysis.names import DEPENDS, FunctionNode, Names, Scope, annotated_extras
+from flake8_fastapi_antipatterns.rules import Checker, register
+from flake8_fastapi_antipatterns.rules.event_loop import body_walk, short
+
+REQUEST_METHODS = frozenset({"get", "post", "put", "delete", "patch", "head", "options", "request"})
+REQUESTS_MODULES = ("requests", "requests.api")
+REQUESTS_SESSIONS = frozenset(
+    {"requests.Session()", "requests.session()", "requests.sessions.Session()", "requests.sessions.session()"}
+)
+# requests.Session.request(method, url, params, data, headers, cookies, files, auth, timeout, ...)
+SESSION_REQUEST_TIMEOUT_POSITION = 8
+
+HTTPX_METHODS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request", "stream"})
+HTTPX_CLIENTS = frozenset({"httpx.Client()", "httpx.AsyncClient()"})
+HTTPX_CLIENT_CLASSES = frozenset({"httpx.Client", "httpx.AsyncClient"})
+HTTPX_TIMEOUT = "httpx.Timeout"
+
+AIOHTTP_METHODS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request", "ws_connect"})
+AIOHTTP_SESSIONS = frozenset({"aiohttp.ClientSession()", "aiohttp.client.ClientSession()"})
+AIOHTTP_FUNCTIONS = frozenset({"aiohttp.request", "aiohttp.client.request"})
+
+PER_REQUEST_CLIENTS = frozenset(
+    {"httpx.AsyncClient", "httpx.Client", "aiohttp.ClientSession", "aiohttp.client.ClientSession"}
+)
+CACHE_DECORATORS = frozenset({"functools.lru_cache", "functools.cache", "async_lru.alru_cache"})
+BREAKER_LIBRARIES = frozenset({"purgatory", "aiobreaker", "pybreaker", "circuitbreaker"})
+# Route handlers reach their helpers through at most this many same-module calls.
+_MAX_HELPER_DEPTH = 4
+
+
+@dataclass(frozen=True)
+class Outbound:
+    """One call that goes out over HTTP."""
+
+    library: str
+    """"requests", "httpx" or "aiohttp"."""
+    method: str
+    on_client: bool
+    """Made on a client/session object rather than through a module function."""
+    path: str
+
+
+def classify(path: str | None) -> Outbound | None:
+    """What a resolved callee path is, if it is an outbound HTTP call."""
+    if not path:
+        return None
+    path = path.removeprefix("await ")
+    receiver, _, method = path.rpartition(".")
+    if receiver in REQUESTS_MODULES and method in REQUEST_METHODS:
+        return Outbound("requests", method, on_client=False, path=path)
+    if receiver in REQUESTS_SESSIONS and method in REQUEST_METHODS:
+        return Outbound("requests", method, on_client=True, path=path)
+    if receiver == "httpx" and method in HTTPX_METHODS:
+        return Outbound("httpx", method, on_client=False, path=path)
+    if receiver in HTTPX_CLIENTS and (method in HTTPX_METHODS or method in ("send", "build_request")):
+        return Outbound("httpx", method, on_client=True, path=path)
+    if receiver in AIOHTTP_SESSIONS and method in AIOHTTP_METHODS:
+        return Outbound("aiohttp", method, on_client=True, path=path)
+    if path in AIOHTTP_FUNCTIONS:
+        return Outbound("aiohttp", "request", on_client=False, path=path)
+    return None
+
+
+def value_of(names: Names, expr: ast.expr, scope: Scope | None) -> str | None:
+    """``Names.value_path``, except that an annotated local is what its annotation says.
+
+    ``client: httpx.AsyncClient = request.app.state.http`` says nothing useful
+    through its value, but its annotation says what it is.
+    """
+    if isinstance(expr, ast.Name):
+        if scope is not None and expr.id in scope.annotations and expr.id not in scope.unknown:
+            annotated = names.annotation_path(scope.annotations[expr.id])
+            if annotated is not None:
+                return annotated
+        return names.value_path(expr, scope)
+    if isinstance(expr, ast.Attribute) and _annotated_root(expr, scope):
+        base = value_of(names, expr.value, scope)
+        return f"{base}.{expr.attr}" if base else None
+    if isinstance(expr, ast.Call) and _annotated_root(expr.func, scope):
+        callee = value_of(names, expr.func, scope)
+        return f"{callee}()" if callee else None
+    return names.value_path(expr, scope)
+
+
+def _annotated_root(expr: ast.expr, scope: Scope | None) -> bool:
+    node = expr
+    for _ in range(12):
+        if isinstance(node, ast.Attribute):
+            node = node.value
+        elif isinstance(node, ast.Call):
+            node = node.func
+        else:
+            break
+    return isinstance(node, ast.Name) and scope is not None and node.id in scope.annotations
+
+
+def callee_path(names: Names, call: ast.Call, scope: Scope | None) -> str | None:
+    path = value_of(names, call.func, scope)
+    return path.removeprefix("await ") if path else None
+
+
+def _keyword(call: ast.Call, name: str) -> ast.keyword | None:
+    for keyword in call.keywords:
+        if keyword.arg == name:
+            return keyword
+    return None
+
+
+def _has_double_star(call: ast.Call) -> bool:
+    return any(k.arg is None for k in call.keywords)
+
+
+def _is_none(expr: ast.expr) -> bool:
+    return isinstance(expr, ast.Constant) and expr.value is None
+
+
+def _unbounded_httpx_timeout(expr: ast.expr, names: Names, scope: Scope | None) -> bool:
+    """``None`` or ``httpx.Timeout(None)`` with nothing else set."""
+    if _is_none(expr):
+        return True
+    if isinstance(expr, ast.Call) and names.qualify(expr.func, scope) == HTTPX_TIMEOUT:
+        values = [*expr.args, *(k.value for k in expr.keywords if k.arg in (None, "timeout"))]
+        others = [k for k in expr.keywords if k.arg not in (None, "timeout")]
+        return not others and len(values) == 1 and _is_none(values[0])
+    return False
+
+
+def _call_name(call: ast.Call) -> str:
+    return f"{short(call.func)}()"
+
+
+def _scoped_calls(tree: ast.AST) -> Iterator[tuple[ast.Call, FunctionNode | None]]:
+    stack: list[tuple[ast.AST, FunctionNode | None]] = [(tree, None)]
+    while stack:
+        node, func = stack.pop()
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.Call):
+                yield child, func
+            inner = child if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)) else func
+            stack.append((child, inner))
+
+
+def _where(func: FunctionNode | None) -> str:
+    return f"in `{func.name}`" if func is not None else "at module level"
+
+
+@dataclass(frozen=True)
+class PerRequest:
+    """A function that runs for every request of some route, and why."""
+
+    func: FunctionNode
+    reason: str
+    """How messages say where the client is created."""
+    route: str
+    """The route handler it runs for."""
+
+
+@register
+class OutboundChecker(Checker):
+    codes = ("FAA204", "FAA205")
+
+    def run(self) -> None:
+        self._customised_sessions = self._customised_receivers()
+        per_request = self._per_request_functions()
+        fresh_clients = self._fresh_clients(per_request)
+        for call, func in _scoped_calls(self.ctx.tree):
+            scope = self.ctx.names.scope(func) if func is not None else None
+            problem = self._timeout_problem(call, scope)
+            fresh = fresh_clients.get(id(call))
+            shown = _call_name(call)
+            if fresh is not None:
+                detail = f", and {problem}" if problem else ""
+                self.ctx.report(
+                    "FAA204",
+                    call,
+                    f"`{shown}` is created per request {fresh} (no connection reuse; create one client in the "
+                    f"lifespan and share it through app.state or a dependency){detail}",
+                    function=func.name if func else None,
+                )
+            elif problem is not None:
+                self.ctx.report(
+                    "FAA204", call, f"`{shown}` {_where(func)} {problem}", function=func.name if func else None
+                )
+        self._breakers()
+
+    # -- timeouts -----------------------------------------------------------
+    def _timeout_problem(self, call: ast.Call, scope: Scope | None) -> str | None:
+        names = self.ctx.names
+        path = callee_path(names, call, scope)
+        if path is None:
+            return None
+        timeout = _keyword(call, "timeout")
+        outbound = classify(path)
+        if path in HTTPX_CLIENT_CLASSES or (outbound is not None and outbound.library == "httpx"):
+            if timeout is not None and _unbounded_httpx_timeout(timeout.value, names, scope):
+                return f"is given `timeout={short(timeout.value)}`, which turns off httpx's 5 s default"
+            return None
+        if outbound is None or outbound.library != "requests":
+            return None
+        if timeout is not None:
+            return "is given `timeout=None` and may wait forever" if _is_none(timeout.value) else None
+        if _has_double_star(call) or any(isinstance(a, ast.Starred) for a in call.args):
+            return None
+        if outbound.on_client:
+            if outbound.method == "request" and len(call.args) > SESSION_REQUEST_TIMEOUT_POSITION:
+                return None
+            if self._receiver_name(call) in self._customised_sessions:
+                return None
+        return "has no `timeout=` (requests waits forever by default)"
+
+    @staticmethod
+    def _receiver_name(call: ast.Call) -> str | None:
+        func = call.func
+        if not isinstance(func, ast.Attribute):
+            return None
+        receiver = func.value
+        if isinstance(receiver, ast.Name):
+            return receiver.id
+        if isinstance(receiver, ast.Attribute):
+            return receiver.attr
+        return None
+
+    def _customised_receivers(self) -> set[str]:
+        """Names of objects given an adapter (``s.mount(...)``) or a replaced method: they may set a timeout."""
+        found: set[str] = set()
+        for node in ast.walk(self.ctx.tree):
+            owner: ast.expr | None = None
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "mount":
+                owner = node.func.value
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    if isinstance(target, ast.Attribute) and target.attr in REQUEST_METHODS:
+                        owner = target.value
+            if isinstance(owner, ast.Name):
+                found.add(owner.id)
+            elif isinstance(owner, ast.Attribute):
+                found.add(owner.attr)
+        return found
+
+    # -- per-request clients --------------------------------------------------
+    def _per_request_functions(self) -> list[PerRequest]:
+        names = self.ctx.names
+        found: dict[int, PerRequest] = {}
+        queue: list[tuple[PerRequest, int]] = []
+
+        def add(func: FunctionNode, reason: str, route: str, depth: int) -> None:
+            if id(func) in found or self._cached(func):
+                return
+            entry = PerRequest(func, reason, route)
+            found[id(func)] = entry
+            queue.append((entry, depth))
+
+        for route in self.ctx.model.routes:
+            handler = route.func.name
+            add(route.func, f"in route handler `{handler}`", handler, 0)
+            for provider in self._providers(route):
+                add(provider, f"in `{provider.name}`, a dependency of route handler `{handler}`", handler, 1)
+        while queue:
+            entry, depth = queue.pop(0)
+            if depth >= _MAX_HELPER_DEPTH:
+                continue
+            scope = names.scope(entry.func)
+            for node in body_walk(entry.func):
+                if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+                    continue
+                callee = node.func.id
+                if callee in scope.values or callee in scope.params or callee not in names.functions:
+                    continue
+                if callee in names.imports:
+                    continue
+                reason = f"in `{callee}`, called for every request of route handler `{entry.route}`"
+                add(names.functions[callee], reason, entry.route, depth + 1)
+        return list(found.values())
+
+    def _providers(self, route: Route) -> Iterator[FunctionNode]:
+        """Same-module functions a route injects with ``Depends``."""
+        names = self.ctx.names
+        args = route.func.args
+        candidates: list[ast.expr] = [
+            *args.defaults,
+            *(d for d in args.kw_defaults if d is not None),
+        ]
+        for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
+            if arg.annotation is not None:
+                candidates.extend(annotated_extras(arg.annotation, names))
+        dependencies = route.keyword("dependencies")
+        if isinstance(dependencies, (ast.List, ast.Tuple)):
+            candidates.extend(dependencies.elts)
+        for candidate in candidates:
+            if not (isinstance(candidate, ast.Call) and names.qualify(candidate.func) in DEPENDS):
+                continue
+            provider = candidate.args[0] if candidate.args else None
+            keyword = _keyword(candidate, "dependency")
+            if keyword is not None:
+                provider = keyword.value
+            if isinstance(provider, ast.Name) and provider.id in names.functions and provider.id not in names.imports:
+                yield names.functions[provider.id]
+
+    def _cached(self, func: FunctionNode) -> bool:
+        """A function whose result is cached builds its client once, not per request."""
+        for decorator in func.decorator_list:
+            target = decorator.func if isinstance(decorator, ast.Call) else decorator
+            if self.ctx.names.qualify(target) in CACHE_DECORATORS:
+                return True
+        return False
+
+    def _fresh_clients(self, per_request: list[PerRequest]) -> dict[int, str]:
+        """id(call) -> where, for every client construction that runs once per request."""
+        names = self.ctx.names
+        fresh: dict[int, str] = {}
+        for entry in per_request:
+            func = entry.func
+            scope = names.scope(func)
+            kept = _kept_beyond_request(func)
+            for node in body_walk(func):
+                if not isinstance(node, ast.Call) or id(node) in kept:
+                    continue
+                if names.value_path(node.func, scope) in PER_REQUEST_CLIENTS:
+                    fresh.setdefault(id(node), entry.reason)
+        return fresh
+
+    # -- FAA205 ---------------------------------------------------------------
+    def _breakers(self) -> None:
+        names = self.ctx.names
+        for route in self.ctx.model.routes:
+            func = route.func
+            scope = names.scope(func)
+            if any(self._is_breaker(d, scope) for d in func.decorator_list if d is not route.registration):
+                continue
+            parents = _parents(func)
+            body = list(body_walk(func))
+            if any(self._uses_breaker(node, scope) for node in body):
+                continue
+            for node in body:
+                if not isinstance(node, ast.Call):
+                    continue
+                outbound = classify(callee_path(names, node, scope))
+                if outbound is None or outbound.method == "build_request":
+                    continue
+                if self._wrapped(node, parents, scope):
+                    continue
+                self.ctx.report(
+                    "FAA205",
+                    node,
+                    f"`{_call_name(node)}` in route handler `{func.name}` calls another service with no circuit "
+                    "breaker around it",
+                    function=func.name,
+                    library=outbound.library,
+                )
+
+    def _uses_breaker(self, node: ast.AST, scope: Scope) -> bool:
+        """A method call on a breaker (``breaker.can_execute()``) or a ``with breaker:`` anywhere in the handler."""
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            return self._is_breaker(node.func.value, scope)
+        if isinstance(node, (ast.With, ast.AsyncWith)):
+            return any(self._is_breaker(item.context_expr, scope) for item in node.items)
+        return False
+
+    def _wrapped(self, call: ast.Call, parents: dict[int, ast.AST], scope: Scope) -> bool:
+        node: ast.AST = call
+        while id(node) in parents:
+            parent = parents[id(node)]
+            if isinstance(parent, ast.Call) and node is not parent.func and self._is_breaker(parent.func, scope):
+                return True
+            if isinstance(parent, (ast.With, ast.AsyncWith)):
+                if any(self._is_breaker(item.context_expr, scope) for item in parent.items):
+                    return True
+            node = parent
+        return False
+
+    def _is_breaker(self, expr: ast.expr, scope: Scope | None) -> bool:
+        names = self.ctx.names
+        head = expr
+        # ``await factory.get_breaker("x")``, ``@circuit(failure_threshold=5)``: what is called decides.
+        while isinstance(head, (ast.Await, ast.Call)):
+            head = head.value if isinstance(head, ast.Await) else head.func
+        spelled = " ".join(_identifiers(head))
+        path = value_of(names, head, scope) or names.qualify(head, scope) or ""
+        bare = path.removeprefix("await ").replace("()", "")
+        if bare.split(".")[0] in BREAKER_LIBRARIES:
+            return True
+        for configured in self.ctx.settings.breaker_names:
+            configured = configured.strip(".")
+            if not configured:
+                continue
+            if bare == configured or bare.startswith(f"{configured}.") or bare.endswith(f".{configured}"):
+                return True
+            if configured in _identifiers(head):
+                return True
+        return "breaker" in f"{spelled} {path}".lower()
+
+
+def _identifiers(expr: ast.expr) -> list[str]:
+    parts: list[str] = []
+    node: ast.expr = expr
+    for _ in range(12):
+        if isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        elif isinstance(node, ast.Name):
+            parts.append(node.id)
+            break
+        elif isinstance(node, (ast.Call, ast.Await)):
+            node = node.func if isinstance(node, ast.Call) else node.value
+        else:
+            break
+    return parts
+
+
+def _kept_beyond_request(func: FunctionNode) -> set[int]:
+    """Ids of nodes whose value is stored on an attribute, a subscript or a global: shared, not per request."""
+    declared: set[str] = set()
+    for node in body_walk(func):
+        if isinstance(node, (ast.Global, ast.Nonlocal)):
+            declared.update(node.names)
+    kept: set[int] = set()
+    for node in body_walk(func):
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(
+                isinstance(t, (ast.Attribute, ast.Subscript)) or (isinstance(t, ast.Name) and t.id in declared)
+                for t in targets
+            ):
+                kept.update(id(n) for n in ast.walk(node.value))
+    return kept
+
+
+def _parents(func: FunctionNode) -> dict[int, ast.AST]:
+    parents: dict[int, ast.AST] = {}
+    for node in ast.walk(func):
+        for child in ast.iter_child_nodes(node):
+            parents[id(child)] = node
+    return parents
+
+
+__all__ = ["OutboundChecker", "Outbound", "classify"]
