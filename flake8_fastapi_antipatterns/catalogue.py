@@ -835,8 +835,10 @@ _add(
                 "`--faa-breaker-names`: comma-separated extra names (decorators, context managers, wrapper "
                 "functions) that count as a circuit breaker, e.g. `faa-breaker-names = myapp.resilience.guarded` "
                 "under `[flake8]` in setup.cfg. The rule is off by default: enable it with "
-                "`--extend-select FAA205` (or `extend-select = FAA205` in the config file). No runtime-guard "
-                "parameter."
+                "`--extend-select FAA205` (or `extend-select = FAA205` in the config file). A hand-rolled "
+                "breaker counts without configuration: a handler that calls a method of an object whose name "
+                "or class name contains `breaker` (`if not breaker.can_execute(): ...`) is treated as guarded. "
+                "No runtime-guard parameter."
             ),
         ),
     )

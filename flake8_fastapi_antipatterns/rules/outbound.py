@@ -11,7 +11,8 @@ FAA204 reports three things:
   ``httpx.Timeout(None)``.  A *missing* timeout is fine: httpx defaults to 5 s;
 - an ``httpx.AsyncClient``/``httpx.Client``/``aiohttp.ClientSession`` created
   per request: in a route handler, in a same-module ``Depends`` provider of
-  one, or in a same-module function they call.  Clients stored on an
+  one, or in a same-module function they call (websocket handlers run once
+  per connection and are left out).  Clients stored on an
   attribute or a ``global`` (a lazily built shared client) and functions
   cached with ``lru_cache``/``cache`` are not per request.
 
@@ -35,9 +36,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from flake8_fastapi_antipatterns.analysis.app_model import Route
+from flake8_fastapi_antipatterns.analysis.calls import body_walk, short
 from flake8_fastapi_antipatterns.analysis.names import DEPENDS, FunctionNode, Names, Scope, annotated_extras
 from flake8_fastapi_antipatterns.rules import Checker, register
-from flake8_fastapi_antipatterns.rules.event_loop import body_walk, short
 
 REQUEST_METHODS = frozenset({"get", "post", "put", "delete", "patch", "head", "options", "request"})
 REQUESTS_MODULES = ("requests", "requests.api")
@@ -162,6 +163,29 @@ def _unbounded_httpx_timeout(expr: ast.expr, names: Names, scope: Scope | None) 
     return False
 
 
+HTTP_LIBRARIES = frozenset({"requests", "httpx", "aiohttp"})
+# Names a call must end in to be worth resolving: resolution can read other project files.
+_RELEVANT_NAMES = (
+    REQUEST_METHODS
+    | HTTPX_METHODS
+    | AIOHTTP_METHODS
+    | {"send", "build_request", "Client", "AsyncClient", "ClientSession"}
+)
+
+
+def may_be_http(names: Names, call: ast.Call) -> bool:
+    """A cheap test that lets most calls skip name resolution."""
+    func = call.func
+    if isinstance(func, ast.Attribute):
+        return func.attr in _RELEVANT_NAMES
+    if isinstance(func, ast.Name):
+        imported = names.imports.get(func.id)
+        if imported is not None:
+            return imported.split(".")[0] in HTTP_LIBRARIES
+        return func.id in names.bindings
+    return False
+
+
 def _call_name(call: ast.Call) -> str:
     return f"{short(call.func)}()"
 
@@ -197,10 +221,12 @@ class OutboundChecker(Checker):
     codes = ("FAA204", "FAA205")
 
     def run(self) -> None:
-        self._customised_sessions = self._customised_receivers()
+        self._customised: set[str] | None = None
         per_request = self._per_request_functions()
         fresh_clients = self._fresh_clients(per_request)
         for call, func in _scoped_calls(self.ctx.tree):
+            if not may_be_http(self.ctx.names, call):
+                continue
             scope = self.ctx.names.scope(func) if func is not None else None
             problem = self._timeout_problem(call, scope)
             fresh = fresh_clients.get(id(call))
@@ -241,7 +267,9 @@ class OutboundChecker(Checker):
         if outbound.on_client:
             if outbound.method == "request" and len(call.args) > SESSION_REQUEST_TIMEOUT_POSITION:
                 return None
-            if self._receiver_name(call) in self._customised_sessions:
+            if self._customised is None:
+                self._customised = self._customised_receivers()
+            if self._receiver_name(call) in self._customised:
                 return None
         return "has no `timeout=` (requests waits forever by default)"
 
@@ -289,6 +317,9 @@ class OutboundChecker(Checker):
             queue.append((entry, depth))
 
         for route in self.ctx.model.routes:
+            if route.is_websocket:
+                # A websocket handler runs once per long-lived connection, not per request.
+                continue
             handler = route.func.name
             add(route.func, f"in route handler `{handler}`", handler, 0)
             for provider in self._providers(route):
@@ -351,7 +382,7 @@ class OutboundChecker(Checker):
             scope = names.scope(func)
             kept = _kept_beyond_request(func)
             for node in body_walk(func):
-                if not isinstance(node, ast.Call) or id(node) in kept:
+                if not isinstance(node, ast.Call) or id(node) in kept or not may_be_http(names, node):
                     continue
                 if names.value_path(node.func, scope) in PER_REQUEST_CLIENTS:
                     fresh.setdefault(id(node), entry.reason)
@@ -370,7 +401,7 @@ class OutboundChecker(Checker):
             if any(self._uses_breaker(node, scope) for node in body):
                 continue
             for node in body:
-                if not isinstance(node, ast.Call):
+                if not isinstance(node, ast.Call) or not may_be_http(names, node):
                     continue
                 outbound = classify(callee_path(names, node, scope))
                 if outbound is None or outbound.method == "build_request":

@@ -32,9 +32,7 @@ from flake8_fastapi_antipatterns.analysis.blocking import (
     llm_like_name,
     matches_configured,
 )
-from flake8_fastapi_antipatterns.analysis.names import FunctionNode
-from flake8_fastapi_antipatterns.rules import Checker, register
-from flake8_fastapi_antipatterns.rules.event_loop import (
+from flake8_fastapi_antipatterns.analysis.calls import (
     CallResolver,
     Program,
     Where,
@@ -44,6 +42,8 @@ from flake8_fastapi_antipatterns.rules.event_loop import (
     ordered_calls,
     short,
 )
+from flake8_fastapi_antipatterns.analysis.names import FunctionNode
+from flake8_fastapi_antipatterns.rules import Checker, register
 
 ACCEPTED_NAMES = frozenset(
     {"fastapi.status.HTTP_202_ACCEPTED", "starlette.status.HTTP_202_ACCEPTED", "http.HTTPStatus.ACCEPTED"}

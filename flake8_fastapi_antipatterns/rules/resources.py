@@ -10,9 +10,10 @@ is skipped; a URL we cannot read (``settings.database_url``,
 ``os.environ[...]``) counts as a server database.  ``*args``/``**kwargs``
 hide what is passed, so such calls are skipped.
 
-FAA202 -- an engine, Redis client, ``httpx`` client or aiohttp session
-assigned at module level (import time) that nothing ever closes.  "Closed"
-is any reference to its ``dispose``/``close``/``aclose``/``disconnect``
+FAA202 -- an engine (not SQLite: there is no server to say goodbye to),
+Redis client, ``httpx`` client or aiohttp session assigned at module level
+(import time) that nothing ever closes.  "Closed" is any reference to its
+``dispose``/``close``/``aclose``/``disconnect``
 (called, or handed over as in ``atexit.register(engine.dispose)``), an
 ``async with client:``, or handing it to ``enter_async_context``/``aclosing``
 -- in this module or, for a module-level name, in a project module that
@@ -39,10 +40,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from flake8_fastapi_antipatterns.analysis.app_model import APP_CLASSES, ROUTER_CLASSES
+from flake8_fastapi_antipatterns.analysis.calls import short
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, Scope, walk_shallow
 from flake8_fastapi_antipatterns.rules import Checker, register
 from flake8_fastapi_antipatterns.rules.base import WEB_FRAMEWORKS
-from flake8_fastapi_antipatterns.rules.event_loop import short
 
 # --- FAA201 data -------------------------------------------------------------
 
@@ -55,6 +56,7 @@ ENGINE_FACTORIES: dict[str, bool] = {
     "sqlalchemy.ext.asyncio.create_async_engine": True,
     "sqlalchemy.ext.asyncio.engine.create_async_engine": True,
 }
+ENGINE_FUNCTION_NAMES = frozenset(path.rsplit(".", 1)[-1] for path in ENGINE_FACTORIES)
 POOL_SETTINGS = ("pool_size", "max_overflow", "pool_timeout", "pool_recycle", "pool_pre_ping")
 # Passing a pool class or a ready pool is a decision about pooling, whatever it is.
 POOL_CHOICES = frozenset({"poolclass", "pool"})
@@ -125,6 +127,8 @@ CLOSING_WRAPPERS = frozenset({"enter_async_context", "enter_context", "aclosing"
 PROJECT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", "tox.ini", ".git")
 MAX_ROOT_DEPTH = 6
 MAX_PROJECT_FILES = 2000
+# A home directory under git can hold any number of directories with no Python in them.
+MAX_PROJECT_DIRS = 4000
 SKIPPED_DIRS = frozenset(
     {"node_modules", "site-packages", "__pycache__", "build", "dist", "venv", "env", "migrations", "alembic"}
 )
@@ -227,6 +231,25 @@ def _sqlite_connect_args(call: ast.Call) -> bool:
         return any(isinstance(k, ast.Constant) and k.value == "check_same_thread" for k in value.keys)
     if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "dict":
         return any(k.arg == "check_same_thread" for k in value.keywords)
+    return False
+
+
+def _url_argument(call: ast.Call) -> ast.expr | None:
+    return call.args[0] if call.args else _keyword(call, "url")
+
+
+def _is_sqlite_engine(call: ast.Call, names: Names, scope: Scope | None = None) -> bool:
+    url = _literal_url(_url_argument(call), names, scope)
+    return (url is not None and url.lower().startswith("sqlite")) or _sqlite_connect_args(call)
+
+
+def _may_be_engine(call: ast.Call, names: Names) -> bool:
+    """A cheap test that lets most calls skip name resolution (which can read other files)."""
+    func = call.func
+    if isinstance(func, ast.Attribute):
+        return func.attr in ENGINE_FUNCTION_NAMES
+    if isinstance(func, ast.Name):
+        return func.id in names.bindings or names.imports.get(func.id, "").split(".")[0] in ("sqlalchemy", "sqlmodel")
     return False
 
 
@@ -350,7 +373,9 @@ def _project_root(path: Path) -> Path:
 def _python_files(root: str, _root_mtime: float) -> tuple[str, ...]:
     """The project's Python files (virtualenvs, caches and hidden directories left out), bounded."""
     found: list[str] = []
-    for directory, subdirs, files in os.walk(root):
+    for visited, (directory, subdirs, files) in enumerate(os.walk(root)):
+        if visited >= MAX_PROJECT_DIRS:
+            break
         subdirs[:] = sorted(
             d
             for d in subdirs
@@ -497,7 +522,7 @@ class ResourceChecker(Checker):
     def _pools(self) -> None:
         names = self.ctx.names
         for node, func in scoped_nodes(self.ctx.tree):
-            if not isinstance(node, ast.Call):
+            if not (isinstance(node, ast.Call) and _may_be_engine(node, names)):
                 continue
             scope = names.scope(func) if func is not None else None
             factory = _engine_factory(node, names, scope)
@@ -506,10 +531,9 @@ class ResourceChecker(Checker):
             given = {k.arg for k in node.keywords}
             if given & (set(POOL_SETTINGS) | POOL_CHOICES):
                 continue
-            url_expr = node.args[0] if node.args else _keyword(node, "url")
-            url = _literal_url(url_expr, names, scope)
-            if (url is not None and url.lower().startswith("sqlite")) or _sqlite_connect_args(node):
+            if _is_sqlite_engine(node, names, scope):
                 continue
+            url = _literal_url(_url_argument(node), names, scope)
             shown = _call_name(node)
             if not shown.endswith(f"{factory.rsplit('.', 1)[-1]}()"):
                 shown = f"{shown}` (`{factory}`)"
@@ -562,7 +586,7 @@ class ResourceChecker(Checker):
             if not isinstance(value, ast.Call):
                 continue
             kind = RESOURCE_FACTORIES.get(names.value_path(value.func) or "")
-            if kind is None:
+            if kind is None or (kind in (_SYNC_ENGINE, _ASYNC_ENGINE) and _is_sqlite_engine(value, names)):
                 continue
             for target in targets:
                 if isinstance(target, (ast.Name, ast.Attribute)):
@@ -626,9 +650,11 @@ class ResourceChecker(Checker):
             if keyword.arg not in EVENT_KEYWORDS:
                 continue
             value = keyword.value
-            if isinstance(value, ast.Constant) and value.value is None:
-                continue
-            if isinstance(value, (ast.List, ast.Tuple)) and not value.elts:
+            if isinstance(value, ast.Name) and value.id in self.ctx.names.bindings:
+                value = self.ctx.names.bindings[value.id]
+            # Only handlers we can see: a parameter passed on (``on_startup=on_startup``
+            # in a wrapper) or ``None`` registers nothing here.
+            if not (isinstance(value, (ast.List, ast.Tuple)) and value.elts):
                 continue
             self.ctx.report(
                 "FAA203",

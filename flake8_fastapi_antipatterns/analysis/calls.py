@@ -1,0 +1,590 @@
+"""Following calls through a program: which function a call reaches, and what it does.
+
+The machinery the call-following rules share (FAA101/FAA102 in
+``rules/event_loop.py``, FAA103 in ``rules/request_path.py``, FAA204/FAA205 in
+``rules/outbound.py``): ``Program`` holds one ``CallResolver`` per module
+(this one and the project modules calls lead into), and a ``CallResolver``
+answers "what does this call reach" inside a given function scope, binding a
+helper's untyped parameters to what the caller passed.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+from flake8_fastapi_antipatterns.analysis.blocking import (
+    ASYNC_CLASS_ARGUMENT,
+    ASYNC_SESSIONMAKER,
+    LANGCHAIN_SEQUENCE,
+    PARTIAL,
+    THREAD_HANDOFF_METHODS,
+    THREAD_HANDOFFS,
+    is_langchain,
+    kind_of,
+)
+from flake8_fastapi_antipatterns.analysis.names import (
+    DEPENDS,
+    FunctionNode,
+    Names,
+    walk_shallow,
+)
+
+if TYPE_CHECKING:
+    from flake8_fastapi_antipatterns.rules.base import Context
+
+_MAX_DEPTH = 12
+CACHE_DECORATORS = frozenset({"functools.lru_cache", "functools.cache"})
+SYNC_SESSION_CLASSES = frozenset({"sqlalchemy.orm.Session", "sqlalchemy.orm.session.Session", "sqlmodel.Session"})
+
+Funcs = tuple[FunctionNode, ...]
+"""A function followed by the functions enclosing it (innermost first): the scopes its names resolve in."""
+
+
+def short(node: ast.AST, limit: int = 60) -> str:
+    """Source text of a node for a message, shortened."""
+    try:
+        text = ast.unparse(node)
+    except (ValueError, TypeError, AttributeError, RecursionError):  # unparse is not total over odd trees
+        return "..."
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def call_text(call: ast.Call) -> str:
+    return f"{short(call.func)}()"
+
+
+def method_name(call: ast.Call) -> str | None:
+    return call.func.attr if isinstance(call.func, ast.Attribute) else None
+
+
+def _enclosing_functions(tree: ast.AST) -> dict[int, Funcs]:
+    """Function id -> the functions enclosing it, innermost first (class bodies are not scopes)."""
+    result: dict[int, Funcs] = {}
+    stack: list[tuple[ast.AST, Funcs]] = [(tree, ())]
+    while stack:
+        node, enclosing = stack.pop()
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                result[id(child)] = enclosing
+                stack.append((child, (child, *enclosing)))
+            else:
+                stack.append((child, enclosing))
+    return result
+
+
+def body_walk(func: FunctionNode) -> Iterator[ast.AST]:
+    """The nodes of a function's body that run when it runs.
+
+    Unlike ``walk_shallow(func)`` this leaves out the function's own
+    decorators, defaults and annotations, which ran when it was defined.
+    """
+    # A stand-in module holding just the body: walk_shallow then yields its statements and stops at nested defs.
+    return walk_shallow(ast.Module(body=list(func.body), type_ignores=[]))
+
+
+def _local_defs(func: FunctionNode) -> dict[str, FunctionNode]:
+    return {n.name: n for n in body_walk(func) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+
+
+def _refers_to(expr: ast.expr, name: str) -> bool:
+    return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(expr))
+
+
+def is_generator(func: FunctionNode) -> bool:
+    return any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in body_walk(func))
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where an expression is evaluated: a function (with its enclosing ones) and what its parameters hold.
+
+    ``arguments`` are the paths of the arguments a caller passed to ``funcs[0]``
+    (``load_user(db, 1)`` with ``db`` a Session binds ``db`` in ``load_user``),
+    used for parameters that say nothing about themselves.
+    """
+
+    funcs: Funcs
+    arguments: tuple[tuple[str, str], ...] = ()
+
+    def argument(self, name: str) -> str | None:
+        for param, path in self.arguments:
+            if param == name:
+                return path
+        return None
+
+    def outer(self, index: int) -> Where:
+        """The scopes from ``funcs[index]`` outwards (arguments belong to ``funcs[0]`` only)."""
+        return Where(self.funcs[index:], self.arguments if index == 0 else ())
+
+
+MODULE_LEVEL = Where(())
+
+Direct = Callable[["CallResolver", ast.Call, Where], "str | None"]
+"""Names the call when it is what is being looked for (a blocking call, an LLM call), else None."""
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class _Memo(Generic[T]):
+    """A cached answer about a function, with how far the search that produced it could look."""
+
+    func: FunctionNode
+    """Kept so the node (whose id is the key) stays alive as long as the cache."""
+    value: T
+    complete: bool
+    """Nothing cut the search short; otherwise it is valid for callers with at most ``budget`` depth left."""
+    budget: int
+
+
+@dataclass(frozen=True)
+class _Question:
+    key: str
+    direct: Direct
+    follow: Callable[[CallResolver, FunctionNode], bool]
+    calls: Callable[[CallResolver, FunctionNode], Iterable[ast.Call]]
+
+
+class CallResolver:
+    """Value paths and callees inside the functions of one module.
+
+    Extends ``Names.value_path`` with what these rules need: nested scopes
+    (closures), nested ``def``s, arguments passed by the caller, module-level
+    ``Annotated`` aliases (``SessionDep``), ``Path / "x"``, LCEL
+    ``prompt | llm``, results of project functions, and
+    ``sessionmaker(class_=AsyncSession)``.
+    """
+
+    def __init__(self, program: Program, names: Names) -> None:
+        self.program = program
+        self.names = names
+        self._enclosing: dict[int, Funcs] | None = None
+        self._local_defs: dict[int, dict[str, FunctionNode]] = {}
+        self._returned: dict[int, _Memo[str | None]] = {}
+        self._returning: set[int] = set()
+
+    # -- scopes -------------------------------------------------------------
+    def funcs(self, func: FunctionNode) -> Funcs:
+        if self._enclosing is None:
+            self._enclosing = _enclosing_functions(self.names.tree)
+        return (func, *self._enclosing.get(id(func), ()))
+
+    def where(self, func: FunctionNode, arguments: tuple[tuple[str, str], ...] = ()) -> Where:
+        return Where(self.funcs(func), arguments)
+
+    def local_defs(self, func: FunctionNode) -> dict[str, FunctionNode]:
+        key = id(func)
+        if key not in self._local_defs:
+            self._local_defs[key] = _local_defs(func)
+        return self._local_defs[key]
+
+    # -- callees ------------------------------------------------------------
+    def function_called(self, call: ast.Call, where: Where) -> tuple[CallResolver, FunctionNode] | None:
+        """The project function a call runs (nested def, this module, or another project module)."""
+        return self.function_named(call.func, where)
+
+    def function_named(self, callee: ast.expr, where: Where) -> tuple[CallResolver, FunctionNode] | None:
+        if isinstance(callee, ast.Name):
+            name = callee.id
+            for func in where.funcs:
+                local = self.local_defs(func).get(name)
+                if local is not None:
+                    return self, local
+                scope = self.names.scope(func)
+                if name in scope.values or name in scope.params or name in scope.unknown:
+                    return None
+            if name in self.names.bindings:
+                return None
+        elif not isinstance(callee, ast.Attribute):
+            return None
+        try:
+            found = self.names.resolve_function(callee, self.names.scope(where.funcs[0]) if where.funcs else None)
+        except (RecursionError, ValueError, OSError):
+            return None
+        if found is None:
+            return None
+        names, func = found
+        return self.program.resolver(names), func
+
+    def bind(self, call: ast.Call, where: Where, target: FunctionNode) -> tuple[tuple[str, str], ...]:
+        """The paths of the arguments ``call`` passes to ``target``'s parameters, by parameter name."""
+        args = target.args
+        positional = [a.arg for a in (*args.posonlyargs, *args.args)]
+        by_keyword = {a.arg for a in (*args.args, *args.kwonlyargs)}
+        bound: dict[str, str] = {}
+        for index, argument in enumerate(call.args):
+            if isinstance(argument, ast.Starred) or index >= len(positional):
+                break
+            path = self.path(argument, where)
+            if path is not None:
+                bound[positional[index]] = path
+        for keyword in call.keywords:
+            if keyword.arg in by_keyword:
+                path = self.path(keyword.value, where)
+                if path is not None:
+                    bound[keyword.arg] = path
+        return tuple(sorted(bound.items()))
+
+    # -- value paths ----------------------------------------------------------
+    def path(self, node: ast.expr, where: Where, depth: int = 0) -> str | None:
+        if depth > _MAX_DEPTH:
+            return None
+        depth += 1
+        if isinstance(node, ast.Await):
+            if isinstance(node.value, ast.Call):
+                target = self.function_called(node.value, where)
+                if target is not None and isinstance(target[1], ast.AsyncFunctionDef):
+                    return target[0].returned(target[1])
+            inner = self.path(node.value, where, depth)
+            return f"await {inner}" if inner else None
+        if isinstance(node, ast.Call):
+            return self._call_path(node, where, depth)
+        if isinstance(node, ast.Attribute):
+            if self._is_imported_name(node, where):
+                return self._imported_path(node, depth)
+            base = self.path(node.value, where, depth)
+            return f"{base}.{node.attr}" if base else None
+        if isinstance(node, ast.Subscript):
+            base = self.path(node.value, where, depth)
+            return f"{base}.[]" if base else None
+        if isinstance(node, ast.BinOp):
+            return self._binop_path(node, where, depth)
+        if isinstance(node, ast.Name):
+            return self._name_path(node, where, depth)
+        return None
+
+    def _imported_path(self, node: ast.Name | ast.Attribute, depth: int) -> str | None:
+        """An imported name: what another project module binds it to, read by that module's resolver.
+
+        ``from .db import SessionLocal`` is followed into db.py, so that
+        ``sessionmaker(class_=AsyncSession)`` there is seen for what it is.
+        Library names keep their qualified name.
+        """
+        names = self.names
+        dotted = names.qualify(node)
+        if dotted is not None and names.resolver is not None:
+            try:
+                symbol = names.resolver.symbol(dotted)
+            except (RecursionError, ValueError, OSError):
+                symbol = None
+            if symbol is not None and isinstance(symbol.node, ast.expr):
+                return self.program.resolver(symbol.module.names).path(symbol.node, MODULE_LEVEL, depth + 1)
+        return names.value_path(node, None)
+
+    def _is_imported_name(self, node: ast.expr, where: Where) -> bool:
+        root = node
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        if not (isinstance(root, ast.Name) and root.id in self.names.imports):
+            return False
+        for func in where.funcs:
+            scope = self.names.scope(func)
+            if root.id in scope.values or root.id in scope.params or root.id in scope.unknown:
+                return False
+        return True
+
+    def _call_path(self, node: ast.Call, where: Where, depth: int) -> str | None:
+        target = self.function_called(node, where)
+        if target is not None:
+            resolver, func = target
+            if isinstance(func, ast.FunctionDef) and not is_generator(func):
+                return resolver.returned(func)
+            return None
+        callee = self.path(node.func, where, depth)
+        if callee is None:
+            return None
+        if callee in ASYNC_CLASS_ARGUMENT:
+            callee = self._sessionmaker_path(node, callee, where, depth)
+            if callee is None:
+                return None
+        return f"{callee}()"
+
+    def _sessionmaker_path(self, node: ast.Call, callee: str, where: Where, depth: int) -> str | None:
+        """``sessionmaker(class_=AsyncSession)`` makes async sessions; an unknown class is unknown."""
+        keyword, position = ASYNC_CLASS_ARGUMENT[callee]
+        argument: ast.expr | None = None
+        if len(node.args) > position and not any(isinstance(a, ast.Starred) for a in node.args[: position + 1]):
+            argument = node.args[position]
+        for item in node.keywords:
+            if item.arg == keyword:
+                argument = item.value
+            elif item.arg is None:
+                return None  # **kwargs may carry class_
+        if argument is None:
+            return callee
+        named = self.path(argument, where, depth)
+        if named in SYNC_SESSION_CLASSES:
+            return callee
+        if named is not None and named.endswith("AsyncSession"):
+            return ASYNC_SESSIONMAKER
+        return None
+
+    def _binop_path(self, node: ast.BinOp, where: Where, depth: int) -> str | None:
+        if isinstance(node.op, ast.Div):
+            left = self.path(node.left, where, depth)
+            return left if kind_of(left) == "path" else None
+        if isinstance(node.op, ast.BitOr):
+            sides = (self.path(node.left, where, depth), self.path(node.right, where, depth))
+            if any(side is not None and is_langchain(side) for side in sides):
+                return LANGCHAIN_SEQUENCE
+        return None
+
+    def _name_path(self, node: ast.Name, where: Where, depth: int) -> str | None:
+        name = node.id
+        for index, func in enumerate(where.funcs):
+            if name in self.local_defs(func):
+                return None
+            scope = self.names.scope(func)
+            if name in scope.unknown:
+                return None
+            if name in scope.values:
+                value = scope.values[name]
+                # ``x = x.strip()`` is evaluated in the enclosing scopes.
+                return self.path(value, where.outer(index + 1 if _refers_to(value, name) else index), depth)
+            if name in scope.params:
+                return self._param_path(name, where.outer(index), depth)
+            if name in scope.annotations:
+                return self.annotation(scope.annotations[name], depth)
+        names = self.names
+        if name in names.imports:
+            return self._imported_path(node, depth)
+        if name in names.bindings:
+            return self.path(names.bindings[name], MODULE_LEVEL, depth)
+        if name in names.annotations:
+            return self.annotation(names.annotations[name], depth)
+        return names.value_path(node, None)
+
+    def _param_path(self, name: str, where: Where, depth: int) -> str | None:
+        """A parameter: its annotation, what its ``Depends`` injects, or what the caller passed.
+
+        The first of these that the tables know wins (``db: Any`` says less
+        than the Session a caller passes); otherwise the first one found.
+        """
+        scope = self.names.scope(where.funcs[0])
+        annotation = scope.annotations.get(name)
+        default = scope.defaults.get(name)
+        found = [
+            self.annotation(annotation, depth) if annotation is not None else None,
+            self.dependency(default, where.outer(1), depth) if default is not None else None,
+            where.argument(name),
+        ]
+        known = [path for path in found if path is not None]
+        for path in known:
+            if kind_of(path) is not None or is_langchain(path):
+                return path
+        return known[0] if known else None
+
+    def annotation(self, annotation: ast.expr, depth: int = 0) -> str | None:
+        """An instance of the annotated type, following ``SessionDep = Annotated[Session, ...]`` aliases."""
+        if depth > _MAX_DEPTH:
+            return None
+        names = self.names
+        if isinstance(annotation, ast.Name) and annotation.id not in names.classes:
+            bound = names.bindings.get(annotation.id)
+            if bound is not None and annotation.id not in names.imports:
+                return self.annotation(bound, depth + 1) if isinstance(bound, ast.Subscript) else None
+            dotted = names.imports.get(annotation.id)
+            if dotted is not None and names.resolver is not None:
+                try:
+                    symbol = names.resolver.symbol(dotted)
+                except (RecursionError, ValueError, OSError):
+                    symbol = None
+                if symbol is not None and isinstance(symbol.node, ast.Subscript):
+                    return self.program.resolver(symbol.module.names).annotation(symbol.node, depth + 1)
+        try:
+            return names.annotation_path(annotation)
+        except RecursionError:
+            return None
+
+    def dependency(self, default: ast.expr, where: Where, depth: int = 0) -> str | None:
+        """What ``Depends(provider)`` injects, read from the provider's return/yield."""
+        if not isinstance(default, ast.Call) or self.names.qualify(default.func) not in DEPENDS:
+            return None
+        provider = default.args[0] if default.args else None
+        for keyword in default.keywords:
+            if keyword.arg == "dependency":
+                provider = keyword.value
+        if provider is None or isinstance(provider, ast.Starred):
+            return None
+        target = self.function_named(provider, where)
+        if target is None:
+            return None
+        resolver, func = target
+        return resolver.returned(func, include_yield=True)
+
+    def returned(self, func: FunctionNode, include_yield: bool = False) -> str | None:
+        """What a function returns (or yields, for dependency generators), when every return agrees."""
+        key = id(func) * 2 + include_yield
+        budget = _MAX_DEPTH - self.program.returning
+        known = self._returned.get(key)
+        if known is not None and (known.complete or known.budget >= budget):
+            return known.value
+        if key in self._returning or budget <= 0:
+            self.program.cuts += 1
+            return None  # recursion, or a chain of functions too long to follow
+        self._returning.add(key)
+        self.program.returning += 1
+        cuts = self.program.cuts
+        try:
+            where = self.where(func)
+            paths: set[str | None] = set()
+            values = (ast.Return, ast.Yield) if include_yield else (ast.Return,)
+            for node in body_walk(func):
+                if isinstance(node, values) and node.value is not None:
+                    paths.add(self.path(node.value, where))
+            result: str | None = None
+            if len(paths) == 1:
+                result = paths.pop()
+            elif not paths and func.returns is not None:
+                result = self.annotation(func.returns)
+        finally:
+            self._returning.discard(key)
+            self.program.returning -= 1
+        # Results cut short are kept with the depth they had: a caller with no more depth left may reuse them.
+        self._returned[key] = _Memo(func, result, self.program.cuts == cuts, budget)
+        return result
+
+    # -- what a call is -------------------------------------------------------
+    def callee_path(self, call: ast.Call, where: Where) -> str | None:
+        """The path of the call itself (``...Session().query()``), or None for project functions."""
+        if self.function_called(call, where) is not None:
+            return None
+        callee = self.path(call.func, where)
+        return f"{callee}()" if callee else None
+
+
+class Program:
+    """Per-file cache of resolvers and of what each function reaches."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self._resolvers: dict[int, tuple[Names, CallResolver]] = {}
+        self.returning = 0
+        """How many ``CallResolver.returned`` calls are in progress (bounds following return values)."""
+        self.cuts = 0
+        """How many times following return values was cut short (recursion or depth)."""
+        self._reach: dict[tuple[str, int, tuple[tuple[str, str], ...]], _Memo[Reach | None]] = {}
+
+    def resolver(self, names: Names) -> CallResolver:
+        key = id(names)
+        if key not in self._resolvers:
+            self._resolvers[key] = (names, CallResolver(self, names))
+        return self._resolvers[key][1]
+
+    @property
+    def main(self) -> CallResolver:
+        return self.resolver(self.ctx.names)
+
+    def reach(
+        self,
+        key: str,
+        resolver: CallResolver,
+        func: FunctionNode,
+        arguments: tuple[tuple[str, str], ...],
+        direct: Direct,
+        follow: Callable[[CallResolver, FunctionNode], bool],
+        calls: Callable[[CallResolver, FunctionNode], Iterable[ast.Call]],
+    ) -> Reach | None:
+        """The first call ``func`` makes, directly or through the project functions it calls, that ``direct`` names.
+
+        ``arguments`` are what the caller passed; ``follow`` says which callees
+        run as part of the call (sync helpers for blocking, any helper for LLM
+        work); ``key`` separates the questions.
+        """
+        question = _Question(key, direct, follow, calls)
+        return self._reach_from(question, resolver, func, arguments, frozenset(), _MAX_DEPTH)[0]
+
+    def _reach_from(
+        self,
+        question: _Question,
+        resolver: CallResolver,
+        func: FunctionNode,
+        arguments: tuple[tuple[str, str], ...],
+        visiting: frozenset[int],
+        budget: int,
+    ) -> tuple[Reach | None, bool]:
+        """(what ``func`` reaches, whether the search was complete: no cycle or depth cut it short)."""
+        memo_key = (question.key, id(func), arguments)
+        known = self._reach.get(memo_key)
+        if known is not None and (known.complete or known.budget >= budget):
+            return known.value, known.complete
+        if budget <= 0:
+            return None, False
+        visiting = visiting | {id(func)}
+        where = resolver.where(func, arguments)
+        found: Reach | None = None
+        complete = True
+        for call in question.calls(resolver, func):
+            what = question.direct(resolver, call, where)
+            if what is not None:
+                found = Reach((func.name,), what)
+                break
+            target = resolver.function_called(call, where)
+            if target is None or not question.follow(target[0], target[1]):
+                continue
+            if id(target[1]) in visiting:
+                complete = False
+                continue
+            bound = resolver.bind(call, where, target[1])
+            inner, inner_complete = self._reach_from(question, target[0], target[1], bound, visiting, budget - 1)
+            complete = complete and inner_complete
+            if inner is not None:
+                found = Reach((func.name, *inner.chain), inner.what)
+                break
+        complete = complete or found is not None
+        self._reach[memo_key] = _Memo(func, found, complete, budget)
+        return found, complete
+
+
+@dataclass(frozen=True)
+class Reach:
+    chain: tuple[str, ...]
+    """Function names from the helper the caller calls down to the one making the call."""
+    what: str
+    """The call found at the end: ``Session.query``."""
+
+
+def ordered_calls(func: FunctionNode) -> list[ast.Call]:
+    calls = [n for n in body_walk(func) if isinstance(n, ast.Call)]
+    # Inner calls of a chain first (``session.query(...).all()`` -> ``query``), then source order.
+    calls.sort(key=lambda c: (c.lineno, c.col_offset, c.end_lineno or 0, c.end_col_offset or 0))
+    return calls
+
+
+def calls_on_loop(func: FunctionNode, names: Names) -> list[ast.Call]:
+    """Calls a coroutine's body makes synchronously.
+
+    Left out: awaited calls, ``async with``/``async for`` targets, and the
+    calls that only build the bound method handed to a thread
+    (``await asyncio.to_thread(db.query(User).all)``: ``all`` runs on the
+    thread; ``query`` only builds the lazy query it belongs to).
+    """
+    asynchronous: set[int] = set()
+    for node in body_walk(func):
+        if isinstance(node, ast.Await):
+            asynchronous.add(id(node.value))
+        elif isinstance(node, ast.AsyncWith):
+            asynchronous.update(id(item.context_expr) for item in node.items)
+        elif isinstance(node, ast.AsyncFor) or (isinstance(node, ast.comprehension) and node.is_async):
+            asynchronous.add(id(node.iter))
+        elif isinstance(node, ast.Call) and _hands_to_thread(node, names):
+            for handed in _handed_functions(node, names):
+                asynchronous.update(id(n) for n in ast.walk(handed))
+    return [c for c in ordered_calls(func) if id(c) not in asynchronous]
+
+
+def _hands_to_thread(call: ast.Call, names: Names) -> bool:
+    return method_name(call) in THREAD_HANDOFF_METHODS or names.qualify(call.func) in THREAD_HANDOFFS
+
+
+def _handed_functions(call: ast.Call, names: Names) -> Iterator[ast.expr]:
+    """Bound methods passed to a thread hand-off, directly or through ``functools.partial``."""
+    for argument in call.args:
+        if isinstance(argument, ast.Call) and names.qualify(argument.func) in PARTIAL and argument.args:
+            argument = argument.args[0]
+        if isinstance(argument, ast.Attribute):
+            yield argument
