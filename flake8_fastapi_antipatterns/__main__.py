@@ -9,7 +9,7 @@ from pathlib import Path
 
 from flake8_fastapi_antipatterns import __version__
 from flake8_fastapi_antipatterns.catalogue import CATALOGUE, get
-from flake8_fastapi_antipatterns.docs import rule_text, stale_pages, write_pages
+from flake8_fastapi_antipatterns.docs import rule_text, stale_pages, with_readme_table, write_pages
 
 
 def _codes_epilog() -> str:
@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("code", help="an FAA code, e.g. FAA101")
     docs = commands.add_parser("docs", help="write one Markdown page per rule")
     docs.add_argument("--out", type=Path, default=Path("docs/rules"), help="directory (default: docs/rules)")
+    docs.add_argument("--readme", type=Path, default=Path("README.md"), help="README whose rules table to refresh")
     docs.add_argument("--check", action="store_true", help="exit 1 if the pages differ from the catalogue")
     return parser
 
@@ -55,13 +56,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(rule_text(rule))
         return 0
     if args.command == "docs":
+        readme = args.readme.read_text(encoding="utf-8") if args.readme.is_file() else None
         if args.check:
-            stale = stale_pages(args.out)
+            stale = [str(args.out / name) for name in stale_pages(args.out)]
+            if readme is not None and with_readme_table(readme) != readme:
+                stale.append(str(args.readme))
             for name in stale:
-                print(f"stale: {args.out / name}", file=sys.stderr)
+                print(f"stale: {name}", file=sys.stderr)
             return 1 if stale else 0
         for path in write_pages(args.out):
             print(path)
+        if readme is not None and with_readme_table(readme) != readme:
+            args.readme.write_text(with_readme_table(readme), encoding="utf-8")
+            print(args.readme)
         return 0
     parser.print_help()
     return 0

@@ -54,6 +54,29 @@ def index_markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
+README_START = "<!-- rules-table -->"
+README_END = "<!-- /rules-table -->"
+
+
+def readme_table() -> str:
+    """One line per code for the README (the block between the rules-table markers)."""
+    lines = ["| code | what it catches | default |", "|---|---|---|"]
+    for rule in CATALOGUE.values():
+        default = "on" if rule.default_on else "opt-in"
+        lines.append(f"| [{rule.code}](docs/rules/{rule.code}.md) | {rule.title} | {default} |")
+    return "\n".join(lines) + "\n"
+
+
+def with_readme_table(readme: str) -> str:
+    """``readme`` with its rules-table block regenerated (unchanged if it has no markers)."""
+    start = readme.find(README_START)
+    if start < 0:
+        return readme
+    end = readme.find(README_END, start)
+    tail = readme[end + len(README_END) :] if end >= 0 else readme[start + len(README_START) :]
+    return f"{readme[:start]}{README_START}\n{readme_table()}{README_END}{tail}"
+
+
 def render_pages() -> dict[str, str]:
     """File name -> content of every generated page."""
     pages = {f"{rule.code}.md": rule_markdown(rule) for rule in CATALOGUE.values()}

@@ -11,7 +11,7 @@ import pytest
 
 from flake8_fastapi_antipatterns.__main__ import main
 from flake8_fastapi_antipatterns.catalogue import CATALOGUE, opt_in_codes
-from flake8_fastapi_antipatterns.docs import render_pages, stale_pages
+from flake8_fastapi_antipatterns.docs import render_pages, stale_pages, with_readme_table
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACT = ROOT.parent / "shared" / "CATALOGUE.md"
@@ -44,6 +44,13 @@ def test_every_rule_is_documented_in_five_parts() -> None:
 def test_docs_pages_are_up_to_date() -> None:
     stale = stale_pages(ROOT / "docs" / "rules")
     assert not stale, f"regenerate with `python -m flake8_fastapi_antipatterns docs`: {stale}"
+
+
+def test_readme_lists_every_code_with_its_title() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert with_readme_table(readme) == readme, "regenerate with `python -m flake8_fastapi_antipatterns docs`"
+    for rule in CATALOGUE.values():
+        assert f"| [{rule.code}](docs/rules/{rule.code}.md) | {rule.title} |" in readme
 
 
 def test_pages_have_every_section() -> None:
