@@ -498,6 +498,16 @@ class Program:
         question = _Question(key, direct, follow, calls)
         return self._reach_from(question, resolver, func, arguments, frozenset(), _MAX_DEPTH)[0]
 
+    def label(self, resolver: CallResolver, func: FunctionNode) -> str:
+        """A function's name in a call chain; helpers of other modules carry their module (``crud.get_user``)."""
+        if resolver is self.main:
+            return func.name
+        project = resolver.names.resolver
+        if project is None:
+            return func.name
+        module = project.path.parent.name if project.path.stem == "__init__" else project.path.stem
+        return f"{module}.{func.name}"
+
     def _reach_from(
         self,
         question: _Question,
@@ -521,7 +531,7 @@ class Program:
         for call in question.calls(resolver, func):
             what = question.direct(resolver, call, where)
             if what is not None:
-                found = Reach((func.name,), what)
+                found = Reach((self.label(resolver, func),), what)
                 break
             target = resolver.function_called(call, where)
             if target is None or not question.follow(target[0], target[1]):
@@ -533,7 +543,7 @@ class Program:
             inner, inner_complete = self._reach_from(question, target[0], target[1], bound, visiting, budget - 1)
             complete = complete and inner_complete
             if inner is not None:
-                found = Reach((func.name, *inner.chain), inner.what)
+                found = Reach((self.label(resolver, func), *inner.chain), inner.what)
                 break
         complete = complete or found is not None
         self._reach[memo_key] = _Memo(func, found, complete, budget)

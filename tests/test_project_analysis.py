@@ -1,0 +1,118 @@
+"""Whole-project analysis: imports between the files being linted are followed."""
+
+from __future__ import annotations
+
+import ast
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from flake8_fastapi_antipatterns.analysis.project import ProjectIndex
+from flake8_fastapi_antipatterns.engine import analyse_tree
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "multi_module_app"
+CHAIN = "read_user -> crud.get_user -> Session.query"
+
+
+def flake8(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "flake8", "--isolated", "--select", "FAA", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+    )
+
+
+@pytest.fixture
+def app_copy(tmp_path: Path) -> Path:
+    """A private copy of the multi-module example that a test may edit."""
+    target = tmp_path / "multi_module_app"
+    shutil.copytree(EXAMPLE, target)
+    return target
+
+
+def test_cross_module_blocking_call_is_reported_with_its_chain() -> None:
+    result = flake8(str(EXAMPLE))
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1, result.stdout + result.stderr
+    assert "routers/users.py:12:12: FAA101" in lines[0]
+    assert CHAIN in lines[0]
+
+
+def test_one_file_alone_gets_the_same_finding() -> None:
+    result = flake8(str(EXAMPLE / "routers" / "users.py"))
+    assert CHAIN in result.stdout, result.stdout + result.stderr
+
+
+def test_parallel_workers_agree_with_a_serial_run() -> None:
+    serial = flake8("-j1", str(EXAMPLE)).stdout
+    parallel = flake8("-j2", str(EXAMPLE)).stdout
+    assert sorted(serial.splitlines()) == sorted(parallel.splitlines())
+
+
+def test_the_helper_becoming_async_safe_silences_the_route(app_copy: Path) -> None:
+    crud = app_copy / "crud.py"
+    crud.write_text(crud.read_text().replace("return db.query", "return db.info.get"))
+    assert flake8(str(app_copy)).stdout == ""
+
+
+def test_unresolvable_and_broken_modules_invent_nothing(app_copy: Path) -> None:
+    (app_copy / "crud.py").write_text("def get_user(db, user_id:\n")  # a syntax error
+    users = app_copy / "routers" / "users.py"
+    users.write_text(users.read_text().replace("from .. import crud", "from .. import crud, nowhere_module"))
+    result = flake8(str(users))
+    assert "FAA101" not in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_index_is_bounded_and_refreshes_changed_files(tmp_path: Path) -> None:
+    index = ProjectIndex(max_modules=2)
+    files = []
+    for i in range(4):
+        path = tmp_path / f"m{i}.py"
+        path.write_text(f"VALUE = {i}\n")
+        files.append(path)
+        assert index.module(path) is not None
+    assert len(index._modules) == 2
+    info = index.module(files[-1])
+    assert info is not None and "VALUE" in info.names.bindings
+    files[-1].write_text("OTHER = 1\n# grown\n")
+    refreshed = index.module(files[-1])
+    assert refreshed is not None and "OTHER" in refreshed.names.bindings
+
+
+def test_relative_imports_and_reexports_resolve(tmp_path: Path) -> None:
+    pkg = tmp_path / "app"
+    (pkg / "services").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "services" / "__init__.py").write_text("from .users import load\n")
+    (pkg / "services" / "users.py").write_text(
+        textwrap.dedent(
+            """\
+            import time
+
+            def load(user_id):
+                time.sleep(1)
+                return user_id
+            """
+        )
+    )
+    main = pkg / "main.py"
+    main.write_text(
+        textwrap.dedent(
+            """\
+            from .services import load
+
+            async def handler():
+                return load(1)
+            """
+        )
+    )
+    findings = analyse_tree(ast.parse(main.read_text()), str(main), strict=True)
+    assert [(d.line, d.code) for d in findings] == [(4, "FAA102")]
+    assert "handler -> users.load -> time.sleep" in findings[0].message
