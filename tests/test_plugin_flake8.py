@@ -41,7 +41,7 @@ def flake8(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 def test_finding_is_reported_and_noqa_silences_it(tmp_path: Path) -> None:
     (tmp_path / "app.py").write_text(BLOCKING)
-    result = flake8(tmp_path, "--isolated", "--select", "FAA", "app.py")
+    result = flake8(tmp_path, "--isolated", "--select", "FAA1", "app.py")
     lines = result.stdout.splitlines()
     assert result.returncode == 1, result.stderr
     assert len(lines) == 1, lines

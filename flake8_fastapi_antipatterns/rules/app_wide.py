@@ -1,0 +1,172 @@
+"""FAA304, FAA305, FAA401: what a whole app lacks (catch-all handler, rate limiter, health route).
+
+Each is reported once per app, at the ``FastAPI(...)``/``Starlette(...)`` call,
+and says what was looked for.  The app is followed into the routers it
+includes from other project modules (``analysis/app_graph.py``); when an
+included router or mounted app cannot be resolved, the codes it could
+satisfy stay silent rather than guess.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from flake8_fastapi_antipatterns.analysis.app_graph import AppGraph, build_app_graph, middleware_classes
+from flake8_fastapi_antipatterns.analysis.names import Names
+from flake8_fastapi_antipatterns.rules import Checker, register
+
+CATCH_ALL = frozenset({"builtins.Exception", "builtins.BaseException"})
+LIMITER_MODULES = ("slowapi", "fastapi_limiter", "limits", "ratelimit", "starlette_ratelimit", "asgi_ratelimit", "pyrate_limiter")
+# Identifiers that say "rate limit": RateLimitMiddleware, rate_limit, Limiter, throttle_requests.
+LIMITER_WORDS = re.compile(r"rate_?limit|throttl|limiter", re.IGNORECASE)
+
+
+def _identifiers(tree: ast.AST) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            found.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            found.add(node.attr)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            found.add(node.name)
+    return found
+
+
+def _is_catch_all(node: ast.expr, names: Names) -> bool:
+    if isinstance(node, ast.Constant) and node.value == 500:
+        return True
+    return names.qualify(node) in CATCH_ALL
+
+
+def _handler_keys(mapping: ast.expr | None, names: Names) -> list[ast.expr] | None:
+    """Keys of an ``exception_handlers={...}`` dict; None when it is not a literal we can read."""
+    if isinstance(mapping, ast.Name) and mapping.id in names.bindings:
+        mapping = names.bindings[mapping.id]
+    if isinstance(mapping, ast.Dict):
+        return [key for key in mapping.keys if key is not None]
+    return None
+
+
+def _wraps_app_in_try(cls: ast.ClassDef, names: Names) -> bool:
+    """A pure ASGI (or dispatch-style) middleware that catches ``Exception`` around the app."""
+    for node in ast.walk(cls):
+        if isinstance(node, ast.Try):
+            catches = any(handler.type is None or _is_catch_all(handler.type, names) for handler in node.handlers)
+            awaits_app = any(isinstance(n, ast.Await) for stmt in node.body for n in ast.walk(stmt))
+            if catches and awaits_app:
+                return True
+    return False
+
+
+def _class_node(expr: ast.expr, names: Names) -> tuple[Names, ast.ClassDef] | None:
+    if isinstance(expr, ast.Name) and expr.id in names.classes:
+        return names, names.classes[expr.id]
+    dotted = names.qualify(expr)
+    if names.resolver is None or dotted is None:
+        return None
+    symbol = names.resolver.symbol(dotted)
+    if symbol is not None and isinstance(symbol.node, ast.ClassDef):
+        return symbol.module.names, symbol.node
+    return None
+
+
+@register
+class AppWideChecker(Checker):
+    codes = ("FAA304", "FAA305", "FAA401")
+
+    def run(self) -> None:
+        for site in self.ctx.model.apps:
+            graph = build_app_graph(site, self.ctx.names, self.ctx.model)
+            self._check_exception_handler(graph)
+            self._check_rate_limit(graph)
+            self._check_health(graph)
+
+    # -- FAA304 -----------------------------------------------------------------
+    def _check_exception_handler(self, graph: AppGraph) -> None:
+        names = self.ctx.names
+        keys = _handler_keys(next((k.value for k in graph.site.call.keywords if k.arg == "exception_handlers"), None), names)
+        if any(k.arg == "exception_handlers" for k in graph.site.call.keywords) and keys is None:
+            return  # handlers built elsewhere: cannot tell
+        if keys and any(_is_catch_all(key, names) for key in keys):
+            return
+        for part_names, call in graph.registrations:
+            if isinstance(call.func, ast.Attribute) and call.func.attr == "add_exception_handler" and call.args:
+                if _is_catch_all(call.args[0], part_names):
+                    return
+        for part_names, decorator in graph.decorators:
+            if isinstance(decorator.func, ast.Attribute) and decorator.func.attr == "exception_handler" and decorator.args:
+                if _is_catch_all(decorator.args[0], part_names):
+                    return
+        for part_names, middleware in middleware_classes(graph):
+            found = _class_node(middleware, part_names)
+            if found is not None and _wraps_app_in_try(found[1], found[0]):
+                return
+        if self._app_passed_to_project_function(graph, "add_exception_handler", "exception_handler"):
+            return
+        self.ctx.report(
+            "FAA304",
+            graph.site.call,
+            f"`{graph.name}` registers no handler for `Exception` (looked for `@{graph.name}.exception_handler(Exception)`, "
+            "`add_exception_handler(Exception, ...)` and `exception_handlers={Exception: ...}` on the app and its routers), "
+            "so an unexpected error reaches the client as the server's default 500",
+        )
+
+    def _app_passed_to_project_function(self, graph: AppGraph, *methods: str) -> bool:
+        """``setup_errors(app)``: a project function that registers on the app it is given."""
+        names = self.ctx.names
+        for node in ast.walk(self.ctx.tree):
+            if not isinstance(node, ast.Call):
+                continue
+            passes_app = any(isinstance(a, ast.Name) and a.id == graph.site.name for a in node.args)
+            if not passes_app:
+                continue
+            found = names.resolve_function(node.func)
+            if found is None:
+                continue
+            for inner in ast.walk(found[1]):
+                if isinstance(inner, ast.Attribute) and inner.attr in methods:
+                    return True
+        return False
+
+    # -- FAA305 -----------------------------------------------------------------
+    def _check_rate_limit(self, graph: AppGraph) -> None:
+        if not graph.paths or graph.unknown:
+            return  # no routes to protect, or parts we cannot see may hold the limiter
+        configured = self.ctx.settings.rate_limit_names
+        for part in graph.parts:
+            imports = part.names.imports.values()
+            if any(q.split(".")[0] in LIMITER_MODULES for q in imports):
+                return
+            identifiers = _identifiers(part.names.tree)
+            if any(LIMITER_WORDS.search(identifier) for identifier in identifiers):
+                return
+            if configured and any(
+                name in identifiers or any(q == name or q.endswith("." + name) or q.startswith(name + ".") for q in imports)
+                for name in configured
+            ):
+                return
+        self.ctx.report(
+            "FAA305",
+            graph.site.call,
+            f"`{graph.name}` serves {len(graph.paths)} route(s) with no rate limiter (looked for slowapi, fastapi-limiter, "
+            "and middleware or dependencies named rate limit/throttle/limiter; name yours with --faa-rate-limit-names)",
+        )
+
+    # -- FAA401 -----------------------------------------------------------------
+    def _check_health(self, graph: AppGraph) -> None:
+        if graph.unknown:
+            return  # an included router or mounted app we cannot see may serve it
+        health = self.ctx.settings.health_paths
+        for path in graph.paths:
+            trimmed = path.rstrip("/") or "/"
+            if any(trimmed == h.rstrip("/") or trimmed.endswith(h.rstrip("/")) for h in health if h.strip("/")):
+                return
+        looked_at = ", ".join(part.label for part in graph.parts)
+        self.ctx.report(
+            "FAA401",
+            graph.site.call,
+            f"`{graph.name}` has no route at {', '.join(health)} (looked at {looked_at}); "
+            "orchestrators and load balancers have nothing to probe (list your paths with --faa-health-paths)",
+        )

@@ -1,0 +1,86 @@
+"""FAA402 print for logging, FAA403 single-worker uvicorn (opt-in), FAA404 BaseHTTPMiddleware."""
+
+from __future__ import annotations
+
+import ast
+
+from flake8_fastapi_antipatterns.rules import Checker, register
+
+BASE_HTTP_MIDDLEWARE = frozenset({"starlette.middleware.base.BaseHTTPMiddleware", "fastapi.middleware.base.BaseHTTPMiddleware"})
+UVICORN_RUN = frozenset({"uvicorn.run", "uvicorn.main.run"})
+
+
+def _is_main_guard(node: ast.If) -> bool:
+    """``if __name__ == "__main__":`` — output there is a script's, not the service's logging."""
+    test = node.test
+    return (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == "__name__"
+        and len(test.comparators) == 1
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value == "__main__"
+    )
+
+
+def _outside_main_guard(tree: ast.Module) -> list[ast.AST]:
+    """Every node of the module except those under a top-level ``__main__`` guard."""
+    nodes: list[ast.AST] = []
+    for stmt in tree.body:
+        if isinstance(stmt, ast.If) and _is_main_guard(stmt):
+            nodes.extend(n for other in stmt.orelse for n in ast.walk(other))
+            continue
+        nodes.extend(ast.walk(stmt))
+    return nodes
+
+
+def _keyword(call: ast.Call, name: str) -> ast.expr | None:
+    for keyword in call.keywords:
+        if keyword.arg == name:
+            return keyword.value
+    return None
+
+
+@register
+class DeploymentChecker(Checker):
+    codes = ("FAA402", "FAA403", "FAA404")
+
+    def run(self) -> None:
+        names = self.ctx.names
+        if self.ctx.imports_web_framework:
+            for node in _outside_main_guard(self.ctx.tree):
+                if isinstance(node, ast.Call) and names.qualify(node.func) == "builtins.print":
+                    where = self._function_of(node)
+                    self.ctx.report("FAA402", node, f"`print()`{where} writes unstructured text to stdout, with no level and no request context")
+        for node in ast.walk(self.ctx.tree):
+            if isinstance(node, ast.Call) and names.qualify(node.func) in UVICORN_RUN:
+                self._check_uvicorn(node)
+            elif isinstance(node, ast.ClassDef):
+                for base in node.bases:
+                    if names.qualify(base) in BASE_HTTP_MIDDLEWARE:
+                        self.ctx.report(
+                            "FAA404",
+                            node,
+                            f"`class {node.name}` derives from `BaseHTTPMiddleware`, which adds a task per request, "
+                            "breaks streaming responses and background tasks' context, and does not propagate contextvars",
+                        )
+
+    def _function_of(self, node: ast.AST) -> str:
+        for func in ast.walk(self.ctx.tree):
+            if isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)) and func.lineno <= node.lineno <= (func.end_lineno or 0):
+                if any(child is node for child in ast.walk(func)):
+                    return f" in `{func.name}`"
+        return ""
+
+    def _check_uvicorn(self, call: ast.Call) -> None:
+        if any(keyword.arg is None for keyword in call.keywords):
+            return  # **options: the worker count may be in there
+        reload = _keyword(call, "reload")
+        if isinstance(reload, ast.Constant) and reload.value is True:
+            self.ctx.report("FAA403", call, "`uvicorn.run(..., reload=True)` runs one auto-reloading development worker")
+            return
+        workers = _keyword(call, "workers")
+        if workers is None:
+            self.ctx.report("FAA403", call, "`uvicorn.run()` without `workers=` serves every request from one process")
+        elif isinstance(workers, ast.Constant) and workers.value == 1:
+            self.ctx.report("FAA403", call, "`uvicorn.run(..., workers=1)` serves every request from one process")
