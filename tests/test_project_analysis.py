@@ -116,3 +116,40 @@ def test_relative_imports_and_reexports_resolve(tmp_path: Path) -> None:
     findings = analyse_tree(ast.parse(main.read_text()), str(main), strict=True)
     assert [(d.line, d.code) for d in findings] == [(4, "FAA102")]
     assert "handler -> users.load -> time.sleep" in findings[0].message
+
+
+def test_no_app_level_findings_when_parts_live_in_other_modules() -> None:
+    result = flake8(str(EXAMPLE / "main.py"))
+    assert not any(code in result.stdout for code in ("FAA304", "FAA305", "FAA401")), result.stdout
+
+
+@pytest.mark.parametrize(
+    ("relative", "old", "new", "code"),
+    [
+        ("routers/ops.py", '@router.get("/health")', '@router.get("/about")', "FAA401"),
+        ("routers/users.py", ', dependencies=[Depends(rate_limit)]', "", "FAA305"),
+        ("main.py", "app.add_exception_handler(Exception, unhandled_error)\n", "", "FAA304"),
+    ],
+)
+def test_each_app_level_code_fires_once_its_part_is_gone(app_copy: Path, relative: str, old: str, new: str, code: str) -> None:
+    target = app_copy / relative
+    text = target.read_text()
+    assert old in text
+    target.write_text(text.replace(old, new))
+    if code == "FAA305":
+        # The limiter module still names itself; make it something else entirely.
+        limits = app_copy / "limits.py"
+        limits.write_text(limits.read_text().replace("rate_limit", "count_client"))
+        users = app_copy / "routers" / "users.py"
+        users.write_text(users.read_text().replace("from ..limits import rate_limit\n", ""))
+    result = flake8(str(app_copy / "main.py"))
+    lines = [line for line in result.stdout.splitlines() if code in line]
+    assert len(lines) == 1 and "main.py:21:7:" in lines[0], result.stdout
+
+
+def test_an_unresolvable_router_keeps_app_level_codes_silent(app_copy: Path) -> None:
+    main = app_copy / "main.py"
+    main.write_text(main.read_text().replace("from .routers import ops, users", "from .routers import users\nfrom thirdparty import ops"))
+    (app_copy / "routers" / "ops.py").unlink()
+    result = flake8(str(main))
+    assert "FAA401" not in result.stdout and "FAA305" not in result.stdout
