@@ -1,4 +1,4 @@
-"""``python -m flake8_fastapi_antipatterns``: the rule list, rule docs, and docs generation."""
+"""``python -m flake8_fastapi_antipatterns``: the rule list, rule docs, docs generation, and the combined report."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 from flake8_fastapi_antipatterns import __version__
 from flake8_fastapi_antipatterns.catalogue import CATALOGUE, get
 from flake8_fastapi_antipatterns.docs import rule_text, stale_pages, with_readme_table, write_pages
+from flake8_fastapi_antipatterns.report import cli as report_cli
 
 
 def _codes_epilog() -> str:
@@ -36,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     docs.add_argument("--out", type=Path, default=Path("docs/rules"), help="directory (default: docs/rules)")
     docs.add_argument("--readme", type=Path, default=Path("README.md"), help="README whose rules table to refresh")
     docs.add_argument("--check", action="store_true", help="exit 1 if the pages differ from the catalogue")
+    report_cli.add_parser(commands)
     return parser
 
 
@@ -70,6 +72,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.readme.write_text(with_readme_table(readme), encoding="utf-8")
             print(args.readme)
         return 0
+    if args.command == "report":
+        return report_cli.run(args)
     parser.print_help()
     return 0
 

@@ -326,8 +326,9 @@ def calibrated_redos_length(target: float) -> int:
     while True:
         started = time.perf_counter()
         REDOS.match("a" * length + "b")
-        if time.perf_counter() - started >= target / 8 or length > 40:
+        if time.perf_counter() - started >= target / 8 or length > 32:
             return length + 3  # each extra "a" doubles the work
+        length += 1
 
 
 REDOS = re.compile(r"(a+)+$")

@@ -1,0 +1,1 @@
+"""Request-level detectors of the runtime guard, one module per code family."""

@@ -1,0 +1,87 @@
+"""Exceptions seen during a request: their texts (for FAA303) and the ones that escape (FAA304).
+
+On Python 3.12+ a ``sys.monitoring`` RAISE callback records the str()/repr()
+of each exception raised while a request is in flight (bounded per request),
+so a body that echoes ``str(e)`` after the app caught ``e`` is recognised.
+On older Pythons only tracebacks and the debug page are recognised.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import types
+from typing import Any
+
+from runtime_guard.request_state import CURRENT
+
+log = logging.getLogger("runtime_guard")
+
+# Exceptions whose text is meant for the client.
+PUBLIC_EXCEPTIONS = frozenset({"HTTPException", "WebSocketException", "RequestValidationError", "ValidationError"})
+_lock = threading.Lock()
+_tool_id: int | None = None
+_users = 0
+
+
+def _public(exc: BaseException) -> bool:
+    return any(cls.__name__ in PUBLIC_EXCEPTIONS for cls in type(exc).__mro__)
+
+
+def _on_raise(code: types.CodeType, offset: int, exc: BaseException) -> Any:
+    state = CURRENT.get()
+    if state is None or _public(exc) or isinstance(exc, (StopIteration, StopAsyncIteration, GeneratorExit)):
+        return None
+    try:
+        text = str(exc)
+        if text and text not in state.exception_texts:
+            state.exception_texts.append(text)
+        if repr(exc) not in state.exception_texts:
+            state.exception_texts.append(repr(exc))
+    except Exception:  # an exception whose __str__ fails: nothing to match against
+        pass
+    return None
+
+
+def install() -> bool:
+    """Start recording exception texts (reference-counted; False where unsupported)."""
+    global _tool_id, _users
+    monitoring = getattr(sys, "monitoring", None)
+    if monitoring is None:
+        return False
+    with _lock:
+        if _tool_id is None:
+            for candidate in range(6):
+                if monitoring.get_tool(candidate) is None:
+                    monitoring.use_tool_id(candidate, "runtime_guard")
+                    monitoring.register_callback(candidate, monitoring.events.RAISE, _on_raise)
+                    monitoring.set_events(candidate, monitoring.events.RAISE)
+                    _tool_id = candidate
+                    break
+            else:
+                log.warning("runtime_guard: no free sys.monitoring tool id; exception texts are not tracked")
+                return False
+        _users += 1
+    return True
+
+
+def uninstall() -> None:
+    global _tool_id, _users
+    monitoring = getattr(sys, "monitoring", None)
+    with _lock:
+        if _tool_id is None or monitoring is None:
+            return
+        _users -= 1
+        if _users > 0:
+            return
+        monitoring.set_events(_tool_id, 0)
+        monitoring.register_callback(_tool_id, monitoring.events.RAISE, None)
+        monitoring.free_tool_id(_tool_id)
+        _tool_id = None
+
+
+def has_catch_all_handler(app: object) -> bool:
+    """Whether a Starlette/FastAPI app handles ``Exception``/500 itself (then nothing escapes to clients)."""
+    handlers = getattr(app, "exception_handlers", None)
+    return isinstance(handlers, dict) and any(key in (Exception, BaseException, 500) for key in handlers)

@@ -1,0 +1,363 @@
+"""``RuntimeGuard``: a pure ASGI middleware that reports the FAA codes a running app shows.
+
+Mount it either way:
+
+    app.add_middleware(RuntimeGuard, sink=MemorySink())
+    app = RuntimeGuard(app, sink=MemorySink())
+
+It watches; it does not change what the app does (``mode="report"``), except
+in ``mode="enforce"``, where it also redacts leaked details and turns an
+escaped exception into a generic 500.  A fault inside the guard is logged
+once and the request goes on untouched (fail-open).  WebSocket traffic passes
+through; lifespan passes through with the guard's start-up checks beside it.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from flake8_fastapi_antipatterns.catalogue import get as get_rule
+from flake8_fastapi_antipatterns.diagnostics import Diagnostic, Severity
+from flake8_fastapi_antipatterns.sinks import JsonLinesSink, LoggingSink, Sink
+from runtime_guard import sqla
+from runtime_guard.config import GuardConfig, Mode
+from runtime_guard.detectors import exceptions as exception_texts
+from runtime_guard.detectors import stdout as stdout_watch
+from runtime_guard.detectors.cors import cors_problem
+from runtime_guard.detectors.health import find_routes, has_health_route
+from runtime_guard.detectors.leaks import LeakScanner, redacted
+from runtime_guard.detectors.location import app_location
+from runtime_guard.frames import FrameInfo, user_frame_from_traceback
+from runtime_guard.inflight import InFlight
+from runtime_guard.reporter import Reporter
+from runtime_guard.request_state import CURRENT, RequestState
+from runtime_guard.watchdog import LoopWatchdog
+
+log = logging.getLogger("runtime_guard")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+GENERIC_500 = json.dumps({"detail": "Internal Server Error"}).encode()
+
+
+class RuntimeGuard:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        sink: Sink | None = None,
+        sinks: Sequence[Sink] = (),
+        block_threshold: float = 0.1,
+        slow_request_threshold: float = 10.0,
+        mode: Mode = "report",
+        health_paths: Iterable[str] | None = None,
+        pool_wait_threshold: float = 1.0,
+        report_path: str | None = None,
+        config: GuardConfig | None = None,
+        environ: MutableMapping[str, str] | None = None,
+    ) -> None:
+        self.app = app
+        base = config or GuardConfig(
+            mode=mode,
+            block_threshold=block_threshold,
+            slow_request_threshold=slow_request_threshold,
+            pool_wait_threshold=pool_wait_threshold,
+            report_path=report_path,
+        )
+        if health_paths is not None:
+            base = replace(base, health_paths=tuple(health_paths))
+        self.config = base.with_environment(environ)
+        all_sinks: list[Sink] = [*([sink] if sink is not None else []), *sinks]
+        if self.config.jsonl_path:
+            try:
+                all_sinks.append(JsonLinesSink(self.config.jsonl_path))
+            except OSError:
+                log.warning("runtime_guard: cannot open %s for findings", self.config.jsonl_path, exc_info=True)
+        self.reporter = Reporter(all_sinks or [LoggingSink("runtime_guard")])
+        self.inflight = InFlight()
+        self.watchdog = LoopWatchdog(self.reporter, self.inflight, self.config.block_threshold)
+        self._sqla: sqla.SqlaInstrumentation | None = None
+        self._stdout: stdout_watch.StdoutWatch | None = None
+        self._tracking_exceptions = False
+        self._started = False
+        self._app_checked = False
+        self._faults: set[str] = set()
+
+    # -- plumbing -----------------------------------------------------------
+    def _fault(self, where: str) -> None:
+        """Log a fault inside the guard once per place; the app goes on untouched."""
+        if where not in self._faults:
+            self._faults.add(where)
+            log.warning("runtime_guard: fault in %s (reported once; the app is unaffected)", where, exc_info=True)
+
+    def _report(
+        self, code: str, where: FrameInfo | None, message: str, *, severity: Severity = "warning", **details: object
+    ) -> None:
+        self.reporter.report(
+            Diagnostic(
+                code=code,
+                message=f"{message}; {get_rule(code).fix}",
+                filename=where.filename if where else "<unknown>",
+                line=where.line if where else 0,
+                severity=severity,
+                source="runtime",
+                details={k: v for k, v in details.items() if v is not None},
+            )
+        )
+
+    # -- ASGI ---------------------------------------------------------------
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.config.disabled:
+            await self.app(scope, receive, send)
+        elif scope["type"] == "http":
+            await self._http(scope, receive, send)
+        elif scope["type"] == "lifespan":
+            await self._lifespan(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+    async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def observed_send(message: Message) -> None:
+            kind = message.get("type")
+            if kind == "lifespan.startup.complete":
+                self._on_startup(scope)
+            elif kind in ("lifespan.shutdown.complete", "lifespan.shutdown.failed"):
+                self._on_shutdown()
+            await send(message)
+
+        await self.app(scope, receive, observed_send)
+
+    def _on_startup(self, scope: Scope) -> None:
+        try:
+            self._start()
+            self._check_app(scope.get("app") or self.app)
+        except Exception:
+            self._fault("start-up checks")
+
+    def _start(self) -> None:
+        """Start what watches the process; idempotent (also run on the first request)."""
+        if self._started:
+            if self.config.watchdog:
+                self.watchdog.start()  # a new loop (a test client per test) gets a new watchdog run
+            return
+        self._started = True
+        if self.config.watchdog:
+            self.watchdog.start()
+        if self.config.instrument_sqlalchemy:
+            self._sqla = sqla.instrument_sqlalchemy(self.reporter, pool_wait_threshold=self.config.pool_wait_threshold)
+        self._stdout = stdout_watch.install(self._on_stdout)
+        self._tracking_exceptions = exception_texts.install()
+
+    def _on_shutdown(self) -> None:
+        try:
+            if self._sqla is not None:
+                self._sqla.check_shutdown()
+        except Exception:
+            self._fault("shutdown checks")
+        self.close()
+
+    def close(self) -> None:
+        """Stop the watchdog and restore what the guard replaced (stdout, monitoring)."""
+        try:
+            self.watchdog.stop()
+            if self._stdout is not None:
+                stdout_watch.uninstall(self._stdout)
+                self._stdout = None
+            if self._tracking_exceptions:
+                exception_texts.uninstall()
+                self._tracking_exceptions = False
+            if self._sqla is not None:
+                self._sqla.remove()
+                self._sqla = None
+            self._started = False
+        except Exception:
+            self._fault("shutdown")
+
+    def _check_app(self, app: object) -> None:
+        """Once per app: a debug-mode app (FAA303) and a route table with no health path (FAA401)."""
+        if self._app_checked:
+            return
+        routes = find_routes(app)
+        if routes is None:
+            return
+        self._app_checked = True
+        target = app
+        while getattr(target, "routes", None) is not routes and getattr(target, "app", None) is not None:
+            target = target.app  # type: ignore[attr-defined]
+        where = app_location(target) or app_location(app)
+        if getattr(target, "debug", False) is True:
+            self._report("FAA303", where, "the app runs with `debug=True`: every unhandled error is answered with its traceback")
+        if not has_health_route(routes, self.config.health_paths):
+            self._report(
+                "FAA401",
+                where,
+                f"the app's route table has no route at {', '.join(self.config.health_paths)}",
+                routes=len(routes),
+            )
+
+    def _on_stdout(self, state: RequestState, frame: FrameInfo) -> None:
+        self._report("FAA402", frame, f"`{frame.function}` wrote to stdout while handling {state.route}", route=state.route)
+
+    # -- HTTP ---------------------------------------------------------------
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.config.report_path and scope.get("path") == self.config.report_path and self.config.report_token:
+            await self._serve_report(scope, send)
+            return
+        try:
+            self._start()
+            if not self._app_checked and scope.get("app") is not None:
+                self._check_app(scope["app"])
+            state = RequestState(scope=scope, started=time.monotonic())
+            token = self.inflight.begin(scope)
+        except Exception:
+            self._fault("request start")
+            await self.app(scope, receive, send)
+            return
+        context = CURRENT.set(state)
+        exchange = _Exchange(self, scope, state, send)
+        try:
+            await self.app(scope, receive, exchange.send)
+        except Exception as exc:
+            if not await exchange.escaped(exc):
+                raise
+        finally:
+            CURRENT.reset(context)
+            self.inflight.end(token)
+            exchange.finished()
+
+    async def _serve_report(self, scope: Scope, send: Send) -> None:
+        expected = f"Bearer {self.config.report_token}".encode()
+        given = dict((k.lower(), v) for k, v in scope.get("headers", [])).get(b"authorization", b"")
+        if hmac.compare_digest(given, expected):
+            status, body = 200, json.dumps([d.to_dict() for d in self.reporter.findings()], default=repr).encode()
+        else:
+            status, body = 401, b'{"detail": "Unauthorized"}'
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+class _Exchange:
+    """One HTTP request/response passing through the guard."""
+
+    def __init__(self, guard: RuntimeGuard, scope: Scope, state: RequestState, send: Send) -> None:
+        self.guard = guard
+        self.scope = scope
+        self.state = state
+        self._send = send
+        self.started = False
+        self.scanner = LeakScanner(guard.config.leak_scan_bytes, ())
+        self.held_start: Message | None = None
+        self.enforce = guard.config.mode == "enforce"
+
+    async def send(self, message: Message) -> None:
+        try:
+            outgoing = self._observe(message)
+        except Exception:
+            self.guard._fault("response inspection")
+            outgoing = [message] if self.held_start is None else [self._release(), message]
+        for item in outgoing:
+            await self._send(item)
+
+    def _release(self) -> Message:
+        held, self.held_start = self.held_start, None
+        assert held is not None
+        return held
+
+    def _observe(self, message: Message) -> list[Message]:
+        kind = message.get("type")
+        if kind == "http.response.start":
+            self.started = True
+            self._check_cors(message)
+            if self.enforce:
+                # Held until the first body chunk is seen, so a leak can still be replaced.
+                self.held_start = message
+                return []
+            return [message]
+        if kind != "http.response.body":
+            return [message] if self.held_start is None else [self._release(), message]
+        body = message.get("body", b"") or b""
+        leak = self.scanner.feed(body, self.state.exception_texts)
+        if leak is not None:
+            self._report_leak(leak)
+        if not self.enforce:
+            return [message]
+        start = self.held_start
+        self.held_start = None
+        if leak is None:
+            return [start, message] if start is not None else [message]
+        if start is not None and not message.get("more_body", False):
+            # A whole (single-chunk) response: answer a generic 500 instead.
+            headers = [(k, v) for k, v in start.get("headers", []) if k.lower() not in (b"content-length", b"content-type")]
+            headers += [(b"content-type", b"application/json"), (b"content-length", str(len(GENERIC_500)).encode())]
+            return [{**start, "status": 500, "headers": headers}, {**message, "body": GENERIC_500}]
+        replaced = {**message, "body": redacted(body)}
+        return [start, replaced] if start is not None else [replaced]
+
+    def _check_cors(self, message: Message) -> None:
+        problem = cors_problem(self.scope.get("headers", []), message.get("headers", []), self.guard.config.cors_probe_origins)
+        if problem is not None:
+            severity, text = problem
+            where = app_location(self.scope.get("app")) if self.scope.get("app") is not None else None
+            self.guard._report("FAA301", where, f"{text} (on {self.state.route})", severity=severity, route=self.state.route)
+
+    def _report_leak(self, what: str) -> None:
+        self.guard._report(
+            "FAA303",
+            self.state.endpoint_location(),
+            f"the response to {self.state.route} carried {what}",
+            route=self.state.route,
+            redacted=self.enforce,
+        )
+
+    async def escaped(self, exc: Exception) -> bool:
+        """Report an exception leaving the app; True when the guard answered for it (enforce mode)."""
+        try:
+            app = self.scope.get("app")
+            if not exception_texts.has_catch_all_handler(app):
+                where = user_frame_from_traceback(exc.__traceback__) or self.state.endpoint_location()
+                self.guard._report(
+                    "FAA304",
+                    where,
+                    f"`{type(exc).__name__}` escaped the app while handling {self.state.route}",
+                    route=self.state.route,
+                    exception=type(exc).__name__,
+                )
+            if self.enforce and not self.started:
+                headers = [(b"content-type", b"application/json"), (b"content-length", str(len(GENERIC_500)).encode())]
+                await self._send({"type": "http.response.start", "status": 500, "headers": headers})
+                await self._send({"type": "http.response.body", "body": GENERIC_500})
+                return True
+        except Exception:
+            self.guard._fault("escaped-exception handling")
+        return False
+
+    def finished(self) -> None:
+        try:
+            end = time.monotonic()
+            duration = end - self.state.started
+            config = self.guard.config
+            if duration <= config.slow_request_threshold:
+                return
+            blocked = self.guard.watchdog.blocked_time_between(self.state.started, end)
+            if blocked >= duration / 2:
+                return  # the loop was blocked: that is FAA101/FAA102, already reported by the watchdog
+            self.guard._report(
+                "FAA103",
+                self.state.endpoint_location(),
+                f"{self.state.route} took {duration:.1f} s without blocking the loop (waiting on slow work, such as an LLM call)",
+                route=self.state.route,
+                duration_seconds=round(duration, 3),
+            )
+        except Exception:
+            self.guard._fault("slow-request check")

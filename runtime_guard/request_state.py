@@ -1,0 +1,33 @@
+"""What the guard knows about the request being handled in the current task."""
+
+from __future__ import annotations
+
+import contextvars
+from collections import deque
+from collections.abc import MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from runtime_guard.frames import FrameInfo, endpoint_location
+from runtime_guard.inflight import route_template
+
+MAX_EXCEPTION_TEXTS = 16
+
+
+@dataclass
+class RequestState:
+    scope: MutableMapping[str, Any]
+    started: float
+    exception_texts: deque[str] = field(default_factory=lambda: deque(maxlen=MAX_EXCEPTION_TEXTS))
+    """str()/repr() of exceptions raised while this request ran (for FAA303)."""
+
+    @property
+    def route(self) -> str:
+        return f"{self.scope.get('method', '')} {route_template(self.scope)}".strip()
+
+    def endpoint_location(self) -> FrameInfo | None:
+        endpoint = self.scope.get("endpoint")
+        return endpoint_location(endpoint) if endpoint is not None else None
+
+
+CURRENT: contextvars.ContextVar[RequestState | None] = contextvars.ContextVar("runtime_guard_request", default=None)

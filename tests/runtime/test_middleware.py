@@ -1,0 +1,405 @@
+"""RuntimeGuard end to end: real apps driven through lifespan and requests."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import sys
+import time
+import traceback
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi import FastAPI, HTTPException
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route, WebSocketRoute
+from starlette.testclient import TestClient
+from starlette.websockets import WebSocket
+
+from flake8_fastapi_antipatterns.diagnostics import Diagnostic
+from runtime_guard import GuardConfig, MemorySink, Reporter, RuntimeGuard
+
+HERE = __file__
+
+
+def line_of(func: Any, text: str) -> int:
+    """The line in this file of the first line of ``func`` containing ``text``."""
+    lines, start = inspect.getsourcelines(func)
+    for offset, line in enumerate(lines):
+        if text in line:
+            return start + offset
+    raise AssertionError(f"{text!r} not in {func.__name__}")
+
+
+def def_line(func: Any) -> int:
+    """The ``def`` line (not the decorator's), where the guard attributes a handler's findings."""
+    return line_of(func, "def ")
+
+
+def codes(sink: MemorySink) -> list[str]:
+    return sorted(d.code for d in sink.diagnostics)
+
+
+def only(sink: MemorySink, code: str) -> Diagnostic:
+    found = [d for d in sink.diagnostics if d.code == code]
+    assert len(found) == 1, sink.diagnostics
+    return found[0]
+
+
+# -- a module-level app, so the guard can find where it was created ------------
+broken_app = FastAPI()  # no health route, no catch-all handler
+
+
+@broken_app.get("/leak")
+async def leak() -> dict[str, str]:
+    try:
+        return {"ratio": str(1 / 0)}
+    except ZeroDivisionError:
+        return {"error": traceback.format_exc()}
+
+
+@broken_app.get("/echo-error")
+async def echo_error() -> dict[str, str]:
+    try:
+        {}["database_password_column"]
+    except KeyError as exc:
+        return {"error": str(exc)}
+    return {}
+
+
+@broken_app.get("/fine-error")
+async def fine_error() -> dict[str, str]:
+    raise HTTPException(status_code=404, detail="Item not found in catalogue")
+
+
+@broken_app.get("/crash")
+async def crash() -> dict[str, str]:
+    raise KeyError("order-42")
+
+
+@broken_app.get("/print")
+async def shout() -> dict[str, str]:
+    print("handling /print")
+    return {}
+
+
+@broken_app.get("/slow")
+async def slow() -> dict[str, str]:
+    await asyncio.sleep(0.4)
+    return {}
+
+
+@broken_app.get("/block")
+async def block() -> dict[str, str]:
+    time.sleep(0.4)
+    return {}
+
+
+@broken_app.get("/stream")
+async def stream() -> StreamingResponse:
+    async def chunks() -> Any:
+        for i in range(5):
+            yield f"chunk {i}\n".encode()
+
+    return StreamingResponse(chunks())
+
+
+def guarded(app: Any = broken_app, **options: Any) -> tuple[TestClient, MemorySink, RuntimeGuard]:
+    sink = MemorySink()
+    guard = RuntimeGuard(app, sink=sink, environ={}, **options)
+    return TestClient(guard, raise_server_exceptions=False), sink, guard
+
+
+@pytest.fixture(autouse=True)
+def _restore_stdout() -> Iterator[None]:
+    before = sys.stdout
+    yield
+    sys.stdout = before
+
+
+def test_startup_reports_missing_health_route_at_the_app_line() -> None:
+    client, sink, _ = guarded()
+    with client:
+        pass
+    finding = only(sink, "FAA401")
+    assert finding.source == "runtime"
+    assert finding.filename == HERE
+    source_line = open(HERE).read().splitlines()[finding.line - 1]
+    assert source_line.startswith("broken_app = FastAPI()")
+
+
+def test_traceback_in_body_is_reported_at_the_handler() -> None:
+    client, sink, _ = guarded()
+    with client:
+        response = client.get("/leak")
+    assert "Traceback" in response.json()["error"]  # report mode changes nothing
+    finding = only(sink, "FAA303")
+    assert (finding.filename, finding.line) == (HERE, def_line(leak))
+    assert "traceback" in finding.message and finding.details["route"] == "GET /leak"
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="exception texts are tracked with sys.monitoring (3.12+)")
+def test_exception_text_in_body_is_reported() -> None:
+    client, sink, _ = guarded()
+    with client:
+        client.get("/echo-error")
+        client.get("/fine-error")  # HTTPException details are meant for the client
+    finding = only(sink, "FAA303")
+    assert finding.line == def_line(echo_error)
+    assert "exception" in finding.message
+
+
+def test_enforce_mode_replaces_a_leaking_body_with_a_generic_500() -> None:
+    client, sink, _ = guarded(mode="enforce")
+    with client:
+        response = client.get("/leak")
+    assert response.status_code == 500
+    assert response.json() == {"detail": "Internal Server Error"}
+    assert int(response.headers["content-length"]) == len(response.content)
+    assert only(sink, "FAA303").details["redacted"] is True
+
+
+def test_escaped_exception_is_reported_at_its_raise_site() -> None:
+    client, sink, _ = guarded()
+    with client:
+        response = client.get("/crash")
+    assert response.status_code == 500
+    finding = only(sink, "FAA304")
+    assert (finding.filename, finding.line) == (HERE, line_of(crash, "raise KeyError"))
+    assert finding.details["exception"] == "KeyError"
+    assert "order-42" not in json.dumps(finding.to_dict())  # the exception's text may hold data
+
+
+def test_enforce_mode_answers_an_escaped_exception_with_generic_json() -> None:
+    sink = MemorySink()
+    # Mounted inside the app, the guard sees the exception before Starlette's error
+    # middleware would render its debug page with the traceback.
+    inner = Starlette(
+        debug=True,
+        routes=[Route("/boom", lambda request: 1 / 0)],
+        middleware=[Middleware(RuntimeGuard, sink=sink, mode="enforce", environ={})],
+    )
+    with TestClient(inner) as client:
+        response = client.get("/boom")
+    assert response.status_code == 500 and response.json() == {"detail": "Internal Server Error"}
+    assert "FAA304" in codes(sink) and "FAA303" in codes(sink)  # FAA303: the app runs with debug=True
+
+
+def test_catch_all_handler_means_nothing_escaped() -> None:
+    app = FastAPI()
+
+    @app.exception_handler(Exception)
+    async def handler(request: Any, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": "oops"}, status_code=500)
+
+    @app.get("/crash")
+    async def crash_here() -> None:
+        raise RuntimeError("x")
+
+    app.add_middleware(RuntimeGuard, sink=(sink := MemorySink()), environ={})
+    with TestClient(app, raise_server_exceptions=False) as client:
+        assert client.get("/crash").json() == {"detail": "oops"}
+    assert "FAA304" not in codes(sink)
+
+
+def test_print_during_a_request_is_attributed_to_its_line(capsys: pytest.CaptureFixture[str]) -> None:
+    client, sink, _ = guarded()
+    with client:
+        client.get("/print")
+        print("outside any request")
+    assert "handling /print" in capsys.readouterr().out  # the write still happens
+    finding = only(sink, "FAA402")
+    assert (finding.filename, finding.line) == (HERE, line_of(shout, "print("))
+
+
+def test_slow_request_that_did_not_block_is_faa103_and_blocking_is_not() -> None:
+    client, sink, _ = guarded(slow_request_threshold=0.25, block_threshold=0.1)
+    with client:
+        client.get("/slow")
+        client.get("/block")
+    finding = only(sink, "FAA103")
+    assert finding.line == def_line(slow) and finding.details["route"] == "GET /slow"
+    assert any(d.code == "FAA102" and d.line == line_of(block, "time.sleep") for d in sink.diagnostics)
+
+
+def test_cors_wildcard_and_reflected_probe_origin() -> None:
+    app = FastAPI()
+    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=True)
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        return {}
+
+    sink = MemorySink()
+    with TestClient(RuntimeGuard(app, sink=sink, environ={})) as client:
+        client.get("/health", headers={"Origin": "https://runtime-guard-probe.invalid", "Cookie": "session=abc"})
+    finding = only(sink, "FAA301")
+    assert finding.severity == "error" and "credentials" in finding.message.lower()
+    assert "session=abc" not in json.dumps(finding.to_dict())
+
+    sink2 = MemorySink()
+    app2 = FastAPI()
+    app2.add_middleware(CORSMiddleware, allow_origins=["*"])
+    app2.add_api_route("/health", health)
+    with TestClient(RuntimeGuard(app2, sink=sink2, environ={})) as client:
+        client.get("/health", headers={"Origin": "https://elsewhere.example"})
+    assert only(sink2, "FAA301").severity == "warning"
+
+
+def test_explicit_cors_origins_are_not_reported() -> None:
+    app = FastAPI()
+    app.add_middleware(CORSMiddleware, allow_origins=["https://app.example.com"], allow_credentials=True)
+    app.add_api_route("/health", lambda: {})
+    sink = MemorySink()
+    with TestClient(RuntimeGuard(app, sink=sink, environ={})) as client:
+        client.get("/health", headers={"Origin": "https://app.example.com"})
+        client.get("/health", headers={"Origin": "https://runtime-guard-probe.invalid"})
+    assert codes(sink) == []
+
+
+def test_streamed_body_passes_through_unchanged_chunk_by_chunk() -> None:
+    produced: list[int] = []
+    forwarded: list[tuple[int, bytes]] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        for i in range(200):
+            produced.append(i)
+            await send({"type": "http.response.body", "body": b"x" * 1024, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def collect(message: Any) -> None:
+        if message["type"] == "http.response.body":
+            forwarded.append((len(produced), message["body"]))
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b""}
+
+    guard = RuntimeGuard(app, sink=MemorySink(), environ={}, config=GuardConfig(watchdog=False))
+    asyncio.run(guard({"type": "http", "method": "GET", "path": "/", "headers": []}, receive, collect))
+    guard.close()
+    # Each chunk reached the client before the next one was produced: nothing was buffered.
+    assert [count for count, _ in forwarded[:-1]] == list(range(1, 201))
+    assert sum(len(body) for _, body in forwarded) == 200 * 1024
+
+
+def test_websocket_passes_through() -> None:
+    async def ws(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_text(await websocket.receive_text())
+        await websocket.close()
+
+    sink = MemorySink()
+    app = Starlette(routes=[WebSocketRoute("/ws", ws), Route("/health", lambda r: PlainTextResponse("ok"))])
+    with TestClient(RuntimeGuard(app, sink=sink, environ={})) as client, client.websocket_connect("/ws") as socket:
+        socket.send_text("ping")
+        assert socket.receive_text() == "ping"
+    assert codes(sink) == []
+
+
+def test_plain_starlette_app_is_checked_too() -> None:
+    def boom(request: Any) -> PlainTextResponse:
+        raise ValueError("nope")
+
+    app = Starlette(routes=[Route("/boom", boom)])
+    sink = MemorySink()
+    with TestClient(RuntimeGuard(app, sink=sink, environ={}), raise_server_exceptions=False) as client:
+        assert client.get("/boom").status_code == 500
+    assert codes(sink) == ["FAA304", "FAA401"]
+    assert only(sink, "FAA304").line == line_of(boom, "raise ValueError")
+
+
+class ExplodingSink:
+    def emit(self, diagnostic: Diagnostic) -> None:
+        raise RuntimeError("sink down")
+
+    def close(self) -> None:
+        raise RuntimeError("sink down")
+
+
+def test_a_failing_sink_changes_nothing_and_other_sinks_still_report() -> None:
+    sink = MemorySink()
+    guard = RuntimeGuard(broken_app, sinks=[ExplodingSink(), sink], environ={})
+    with TestClient(guard, raise_server_exceptions=False) as client:
+        response = client.get("/leak")
+    assert response.status_code == 200 and "Traceback" in response.json()["error"]
+    assert "FAA303" in codes(sink)
+
+
+def test_a_failing_detector_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object) -> None:
+        raise RuntimeError("detector bug")
+
+    monkeypatch.setattr("runtime_guard.middleware.cors_problem", broken)
+    client, _, _ = guarded()
+    with client:
+        response = client.get("/stream")
+    assert response.status_code == 200 and response.text == "".join(f"chunk {i}\n" for i in range(5))
+
+
+def test_secrets_never_reach_findings() -> None:
+    client, sink, _ = guarded()
+    with client:
+        client.get("/leak?token=s3cret-query", headers={"Authorization": "Bearer s3cret-header", "Cookie": "sid=s3cret-cookie"})
+        client.get("/crash?token=s3cret-query", headers={"Authorization": "Bearer s3cret-header"})
+    dumped = json.dumps([d.to_dict() for d in sink.diagnostics])
+    assert "s3cret" not in dumped
+    assert {"FAA303", "FAA304"} <= set(codes(sink))
+
+
+def test_environment_overrides_arguments() -> None:
+    guard = RuntimeGuard(broken_app, sink=MemorySink(), mode="report", environ={"RUNTIME_GUARD_MODE": "enforce", "RUNTIME_GUARD_BLOCK_THRESHOLD": "bad"})
+    assert guard.config.mode == "enforce"
+    assert guard.config.block_threshold == 0.1  # an invalid value is ignored, not fatal
+
+
+def test_disabled_guard_is_a_passthrough() -> None:
+    sink = MemorySink()
+    with TestClient(RuntimeGuard(broken_app, sink=sink, environ={"RUNTIME_GUARD_DISABLED": "1"}), raise_server_exceptions=False) as client:
+        client.get("/leak")
+    assert sink.diagnostics == []
+
+
+def test_report_route_needs_the_token() -> None:
+    client, _, _ = guarded(report_path="/_runtime_guard")
+    client.app.config = GuardConfig(report_path="/_runtime_guard", report_token="t0ken")  # type: ignore[attr-defined]
+    with client:
+        client.get("/leak")
+        assert client.get("/_runtime_guard").status_code == 401
+        body = client.get("/_runtime_guard", headers={"Authorization": "Bearer t0ken"}).json()
+    assert {item["code"] for item in body} >= {"FAA303", "FAA401"}
+    without_token, _, _ = guarded(report_path="/_runtime_guard")
+    with without_token:
+        assert without_token.get("/_runtime_guard").status_code == 404  # disabled: the app's own 404
+
+
+def test_add_middleware_mounting_works_like_wrapping() -> None:
+    app = FastAPI()
+
+    @app.get("/leak")
+    async def leak_again() -> dict[str, str]:
+        return {"error": "Traceback (most recent call last):\n  ..."}
+
+    sink = MemorySink()
+    app.add_middleware(RuntimeGuard, sink=sink, block_threshold=0.1, slow_request_threshold=10.0, mode="report")
+    with TestClient(app) as client:
+        client.get("/leak")
+    assert {"FAA303", "FAA401"} <= set(codes(sink))
+
+
+def test_reporter_deduplicates_with_a_count_and_is_bounded() -> None:
+    sink = MemorySink()
+    reporter = Reporter([sink], max_distinct=2)
+    for line in (1, 1, 1, 2, 3):
+        reporter.report(Diagnostic("FAA102", "m", "a.py", line, source="runtime"))
+    assert [d.line for d in sink.diagnostics] == [1, 2]
+    assert {d.line: d.details["count"] for d in reporter.findings()} == {1: 3, 2: 1}
+    assert reporter.dropped == 1
