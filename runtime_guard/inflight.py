@@ -40,7 +40,10 @@ def route_template(scope: Mapping[str, Any]) -> str:
     route = scope.get("route")
     template = getattr(route, "path", None)
     if not isinstance(template, str):
-        return path
+        # Older Starlette (before scope["route"]) records only the endpoint the router chose.
+        endpoint = scope.get("endpoint")
+        found = _template_of_endpoint(getattr(scope.get("app"), "routes", ()), endpoint) if endpoint else None
+        return found if found is not None else path
     # Under a Mount the innermost router's route path lacks the mount prefix;
     # Starlette records the consumed prefix in root_path.
     root_path = str(scope.get("root_path", ""))
@@ -49,6 +52,28 @@ def route_template(scope: Mapping[str, Any]) -> str:
     if prefix and not template.startswith(prefix):
         return prefix + template
     return template
+
+
+# How deep to follow mounts when looking a template up; deeper trees fall back to the raw path.
+_MAX_MOUNT_DEPTH = 8
+
+
+def _template_of_endpoint(routes: Any, endpoint: Any, prefix: str = "", depth: int = 0) -> str | None:
+    """The full path template of the route serving ``endpoint``, following mounted sub-apps."""
+    if depth > _MAX_MOUNT_DEPTH:
+        return None
+    for route in list(routes or ()):
+        path = getattr(route, "path", None)
+        if not isinstance(path, str):
+            continue
+        if getattr(route, "endpoint", None) is endpoint:
+            return prefix + path
+        children = getattr(route, "routes", None)
+        if children:
+            found = _template_of_endpoint(children, endpoint, prefix + path, depth + 1)
+            if found is not None:
+                return found
+    return None
 
 
 class InFlight:

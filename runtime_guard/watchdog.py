@@ -228,6 +228,13 @@ class LoopWatchdog:
             overlap = min(end, stall_end) - max(start, stall_start)
             if overlap > 0:
                 total += overlap
+        # A stall that just ended may not be recorded yet: the request can finish in the
+        # same loop step that unblocked, before the late heartbeat gets to run.
+        run = self._run
+        if run is not None and not run.stopped:
+            due, now = run.due, time.monotonic()
+            if now - due >= run.interval:
+                total += max(0.0, min(end, now) - max(start, due))
         return total
 
     # -- watchdog thread -----------------------------------------------------

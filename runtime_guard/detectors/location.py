@@ -17,6 +17,10 @@ def app_location(app: object) -> FrameInfo | None:
     variable that refers to the app, found in ``sys.modules``, is the next
     best thing and matches where the static rules report app-level codes.
     """
+    # A module that imports the app (``from main import app``) also refers to it: prefer the
+    # module whose source assigns it by calling its class, then any that assigns it.
+    best: tuple[int, FrameInfo] | None = None
+    constructor = f"{type(app).__name__}("
     for module in list(sys.modules.values()):
         filename = getattr(module, "__file__", None)
         if not filename or not is_user_file(filename):
@@ -26,15 +30,22 @@ def app_location(app: object) -> FrameInfo | None:
         except TypeError:
             continue
         for name, value in items:
-            if value is app:
-                return FrameInfo(filename, _assignment_line(filename, name), "<module>")
-    return None
+            if value is not app:
+                continue
+            line = _assignment_line(filename, name)
+            rank = 0 if line == 0 else (2 if constructor in linecache.getline(filename, line) else 1)
+            if best is None or rank > best[0]:
+                best = (rank, FrameInfo(filename, line or 1, "<module>"))
+            if rank == 2:
+                return best[1]
+    return best[1] if best is not None else None
 
 
 @lru_cache(maxsize=256)
 def _assignment_line(filename: str, name: str) -> int:
-    pattern = re.compile(rf"^\s*{re.escape(name)}\s*(:[^=]+)?=(?!=)")
+    """The first line that assigns ``name`` at module level, or 0."""
+    pattern = re.compile(rf"^{re.escape(name)}\s*(:[^=]+)?=(?!=)")
     for number, line in enumerate(linecache.getlines(filename), 1):
         if pattern.match(line):
             return number
-    return 1
+    return 0

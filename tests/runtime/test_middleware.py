@@ -1,3 +1,4 @@
+# ruff: noqa: ASYNC251  (blocking inside async handlers is what these tests are about)
 """RuntimeGuard end to end: real apps driven through lifespan and requests."""
 
 from __future__ import annotations
