@@ -139,8 +139,9 @@ class RuntimeGuard:
 
     def _on_startup(self, scope: Scope) -> None:
         try:
-            self._start()
+            # The app check first: it walks sys.modules, a stall the watchdog would blame on the app.
             self._check_app(scope.get("app") or self.app)
+            self._start()
         except Exception:
             self._fault("start-up checks")
 
@@ -151,12 +152,14 @@ class RuntimeGuard:
                 self.watchdog.start()  # a new loop (a test client per test) gets a new watchdog run
             return
         self._started = True
-        if self.config.watchdog:
-            self.watchdog.start()
         if self.config.instrument_sqlalchemy:
             self._sqla = sqla.instrument_sqlalchemy(self.reporter, pool_wait_threshold=self.config.pool_wait_threshold)
         self._stdout = stdout_watch.install(self._on_stdout)
         self._tracking_exceptions = exception_texts.install()
+        # Last: the set-up above may import SQLAlchemy on the loop, a stall the
+        # watchdog would otherwise report as the app's own.
+        if self.config.watchdog:
+            self.watchdog.start()
 
     def _on_shutdown(self) -> None:
         try:
@@ -213,14 +216,20 @@ class RuntimeGuard:
         if self.config.report_path and scope.get("path") == self.config.report_path and self.config.report_token:
             await self._serve_report(scope, send)
             return
+        state: RequestState | None = None
+        token = 0
         try:
-            self._start()
             if not self._app_checked and scope.get("app") is not None:
                 self._check_app(scope["app"])
+            self._start()
             state = RequestState(scope=scope, started=time.monotonic())
             token = self.inflight.begin(scope)
         except Exception:
             self._fault("request start")
+            state = None
+        if state is None:
+            # Served outside the except block: the app's own exceptions must not chain
+            # to the guard's fault (a traceback the app renders would show it).
             await self.app(scope, receive, send)
             return
         context = CURRENT.set(state)
@@ -256,9 +265,13 @@ class _Exchange:
         self.state = state
         self._send = send
         self.started = False
+        self.started_at: float | None = None
+        """When the response headers went out: a streamed body after that is not the request being slow."""
         self.scanner = LeakScanner(guard.config.leak_scan_bytes, ())
         self.held_start: Message | None = None
         self.enforce = guard.config.mode == "enforce"
+        self.client_gone = False
+        """The server could not deliver a message: the client left (not an error of the app)."""
 
     async def send(self, message: Message) -> None:
         try:
@@ -267,7 +280,11 @@ class _Exchange:
             self.guard._fault("response inspection")
             outgoing = [message] if self.held_start is None else [self._release(), message]
         for item in outgoing:
-            await self._send(item)
+            try:
+                await self._send(item)
+            except Exception:
+                self.client_gone = True
+                raise
 
     def _release(self) -> Message:
         held, self.held_start = self.held_start, None
@@ -278,6 +295,7 @@ class _Exchange:
         kind = message.get("type")
         if kind == "http.response.start":
             self.started = True
+            self.started_at = time.monotonic()
             self._check_cors(message)
             if self.enforce:
                 # Held until the first body chunk is seen, so a leak can still be replaced.
@@ -293,16 +311,20 @@ class _Exchange:
         if not self.enforce:
             return [message]
         start = self.held_start
-        self.held_start = None
+        outgoing: list[Message]
         if leak is None:
-            return [start, message] if start is not None else [message]
-        if start is not None and not message.get("more_body", False):
+            outgoing = [start, message] if start is not None else [message]
+        elif start is not None and not message.get("more_body", False):
             # A whole (single-chunk) response: answer a generic 500 instead.
             headers = [(k, v) for k, v in start.get("headers", []) if k.lower() not in (b"content-length", b"content-type")]
             headers += [(b"content-type", b"application/json"), (b"content-length", str(len(GENERIC_500)).encode())]
-            return [{**start, "status": 500, "headers": headers}, {**message, "body": GENERIC_500}]
-        replaced = {**message, "body": redacted(body)}
-        return [start, replaced] if start is not None else [replaced]
+            outgoing = [{**start, "status": 500, "headers": headers}, {**message, "body": GENERIC_500}]
+        else:
+            replaced = {**message, "body": redacted(body)}
+            outgoing = [start, replaced] if start is not None else [replaced]
+        # Released only now: should the above fail, send() still has the start to pass on.
+        self.held_start = None
+        return outgoing
 
     def _check_cors(self, message: Message) -> None:
         problem = cors_problem(self.scope.get("headers", []), message.get("headers", []), self.guard.config.cors_probe_origins)
@@ -322,6 +344,8 @@ class _Exchange:
 
     async def escaped(self, exc: Exception) -> bool:
         """Report an exception leaving the app; True when the guard answered for it (enforce mode)."""
+        if self.client_gone:
+            return False  # e.g. Starlette's ClientDisconnect: the server's send failed, the app did not
         try:
             app = self.scope.get("app")
             if not exception_texts.has_catch_all_handler(app):
@@ -344,7 +368,9 @@ class _Exchange:
 
     def finished(self) -> None:
         try:
-            end = time.monotonic()
+            # Time to the response headers: a stream (server-sent events, a token stream) that
+            # answers at once and then runs long is the right design, not FAA103.
+            end = self.started_at if self.started_at is not None else time.monotonic()
             duration = end - self.state.started
             config = self.guard.config
             if duration <= config.slow_request_threshold:
@@ -355,7 +381,7 @@ class _Exchange:
             self.guard._report(
                 "FAA103",
                 self.state.endpoint_location(),
-                f"{self.state.route} took {duration:.1f} s without blocking the loop (waiting on slow work, such as an LLM call)",
+                f"{self.state.route} took {duration:.1f} s to respond without blocking the loop (waiting on slow work, such as an LLM call)",
                 route=self.state.route,
                 duration_seconds=round(duration, 3),
             )

@@ -279,10 +279,11 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     collector = state.collector
     writer = terminalreporter
     writer.section("runtime guard")
-    if state.failed_tests:
-        writer.write_line(f"{len(state.failed_tests)} test(s) failed on findings: {', '.join(state.failed_tests)}")
-    if state.warned_tests:
-        writer.write_line(f"{len(state.warned_tests)} test(s) warned of findings: {', '.join(state.warned_tests)}")
+    failed, warned = list(dict.fromkeys(state.failed_tests)), list(dict.fromkeys(state.warned_tests))
+    if failed:
+        writer.write_line(f"{len(failed)} test(s) failed on findings: {', '.join(failed)}")
+    if warned:
+        writer.write_line(f"{len(warned)} test(s) warned of findings: {', '.join(warned)}")
     if not state.failed_tests and not state.warned_tests:
         writer.write_line("no test showed an anti-pattern")
     root = str(config.rootpath)

@@ -63,6 +63,16 @@ class Reporter:
             items = list(self._seen.values())
         return [dataclasses.replace(d, details={**d.details, "count": count}) for d, count in items]
 
+    def reset(self) -> None:
+        """Forget the findings seen so far: the next occurrence of each is sent to the sinks again.
+
+        The pytest plugin resets between tests, so a finding counts for every
+        test that triggers it rather than only for the first one.
+        """
+        with self._lock:
+            self._seen.clear()
+            self.dropped = 0
+
     def close(self) -> None:
         for sink in self.sinks:
             try:

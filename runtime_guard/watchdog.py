@@ -1,10 +1,10 @@
 """The event-loop watchdog: FAA101/FAA102 when the loop stops turning.
 
 A heartbeat callback on the loop records when its next turn is due.  A daemon
-thread checks that timestamp every ``interval``; when the loop is overdue by
-more than ``threshold`` it samples the loop thread's stack (while the loop is
+thread checks that timestamp every ``interval``; once the loop is overdue by
+half of ``threshold`` it samples the loop thread's stack (while the loop is
 still stuck, so the culprit is on it) and, once the heartbeat runs again,
-reports one finding with the measured stall.
+reports one finding when the measured stall exceeded ``threshold``.
 
 Nothing here runs per request: the loop side is one timer callback per
 interval, and the thread reads plain attributes the loop writes (atomic under
@@ -128,6 +128,13 @@ class LoopWatchdog:
         self._inflight = inflight
         self.threshold = float(threshold)
         self.interval = max(float(interval) if interval is not None else self.threshold / 4, MIN_INTERVAL)
+        # Sampling starts halfway to the threshold; whether the stall is reported is decided when
+        # the loop comes back (``_finish``).  Waiting for the threshold itself missed stalls just
+        # above it: the thread wakes once per interval and, against a loop that holds the GIL,
+        # waits up to a switch interval more, so the loop was often running again before the
+        # first sample.
+        # (Never below one interval: shorter lateness is not recorded, so could not be measured.)
+        self.sample_after = max(self.threshold / 2, min(self.interval, self.threshold))
         self._stalls: deque[tuple[float, float]] = deque(maxlen=_RING_SIZE)
         self._run: _Run | None = None
         self._control = threading.Lock()  # start/stop only; never taken per request
@@ -250,7 +257,7 @@ class LoopWatchdog:
                 if stall is not None and due != stall.due:
                     self._finish(stall, self._measured(stall.due, now), ongoing=False)
                     stall = None
-                if now - due <= self.threshold or run.thread_id is None or not run.loop.is_running():
+                if now - due <= self.sample_after or run.thread_id is None or not run.loop.is_running():
                     continue
                 if stall is None:
                     stall = _Stall(due=due)
@@ -311,6 +318,8 @@ class LoopWatchdog:
     def _finish(self, stall: _Stall, seconds: float, *, ongoing: bool) -> None:
         if stall.reported or not stall.locations:
             return  # only idle samples: the whole process was paused, not the loop
+        if not ongoing and seconds <= self.threshold:
+            return  # sampled early, but the loop came back within the threshold
         stall.reported = True
         ranked = sorted(stall.locations.values(), key=lambda location: -location.count)
         diagnostic = self._diagnostic(ranked[0], ranked[1:], stall, seconds, ongoing)

@@ -124,7 +124,7 @@ def _render(report: Report, fmt: str, sources: SourceFiles) -> str:
         return render_sarif(report)
     if fmt == "html":
         return render_html(report, sources)
-    return render_text(report)
+    return render_text(report, sources)
 
 
 def run(

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flake8_fastapi_antipatterns.catalogue import CATALOGUE
 from flake8_fastapi_antipatterns.report.model import SHOWN_DETAILS, Finding, Report
+from flake8_fastapi_antipatterns.report.sources import SourceFiles
 
 
 def _tags(finding: Finding) -> str:
@@ -19,8 +22,12 @@ def _tags(finding: Finding) -> str:
     return ", ".join(tags)
 
 
-def _line(finding: Finding) -> str:
-    message = " ".join(finding.diagnostic.format_text().splitlines())
+def _line(finding: Finding, sources: SourceFiles | None) -> str:
+    d = finding.diagnostic
+    if sources is not None:
+        # The guard reports absolute paths (its workers may run anywhere): show both halves alike.
+        d = replace(d, filename=sources.display(d.filename))
+    message = " ".join(d.format_text().splitlines())
     return f"{message}  [{_tags(finding)}]"
 
 
@@ -42,10 +49,10 @@ def summary_rows(report: Report) -> list[tuple[str, str, int, int, int]]:
     return rows
 
 
-def render_text(report: Report) -> str:
+def render_text(report: Report, sources: SourceFiles | None = None) -> str:
     if not report.findings:
         return "no findings\n"
-    out = [_line(f) for f in report.findings]
+    out = [_line(f, sources) for f in report.findings]
     out.append("")
     out.append(
         f"{len(report.findings)} findings: {len(report.static)} static, {len(report.runtime)} runtime; "

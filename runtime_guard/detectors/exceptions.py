@@ -1,9 +1,17 @@
 """Exceptions seen during a request: their texts (for FAA303) and the ones that escape (FAA304).
 
 On Python 3.12+ a ``sys.monitoring`` RAISE callback records the str()/repr()
-of each exception raised while a request is in flight (bounded per request),
-so a body that echoes ``str(e)`` after the app caught ``e`` is recognised.
-On older Pythons only tracebacks and the debug page are recognised.
+of each exception raised in, or passing through, the user's code while a
+request is in flight (bounded per request), so a body that echoes ``str(e)``
+after the app caught ``e`` is recognised.  On older Pythons only tracebacks
+and the debug page are recognised.
+
+The callback runs for every raise in the process, including the many that
+libraries raise and catch themselves (an ``os.environ`` miss raises three
+times); it gets away cheaply with those: one context-variable read and one
+cached look-up of the frame's file.  Code the app's author wrote is the only
+place that can echo an exception it caught, and an exception raised inside a
+library reaches that code through a RAISE event in the user's frame as well.
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ import threading
 import types
 from typing import Any
 
+from runtime_guard.frames import is_user_file
 from runtime_guard.request_state import CURRENT
 
 log = logging.getLogger("runtime_guard")
@@ -25,13 +34,30 @@ _tool_id: int | None = None
 _users = 0
 
 
+# Exception types whose text is never recorded, by type: walking the MRO on every raise was the
+# guard's largest per-request cost.  Bounded, since classes made on the fly would pile up.
+_SKIPPED_TYPES: dict[type, bool] = {}
+_MAX_SKIPPED_TYPES = 1024
+
+
 def _public(exc: BaseException) -> bool:
     return any(cls.__name__ in PUBLIC_EXCEPTIONS for cls in type(exc).__mro__)
 
 
+def _skipped(exc: BaseException) -> bool:
+    """Texts meant for the client, and iteration plumbing: not worth recording."""
+    kind = type(exc)
+    skipped = _SKIPPED_TYPES.get(kind)
+    if skipped is None:
+        skipped = _public(exc) or isinstance(exc, (StopIteration, StopAsyncIteration, GeneratorExit))
+        if len(_SKIPPED_TYPES) < _MAX_SKIPPED_TYPES:
+            _SKIPPED_TYPES[kind] = skipped
+    return skipped
+
+
 def _on_raise(code: types.CodeType, offset: int, exc: BaseException) -> Any:
     state = CURRENT.get()
-    if state is None or _public(exc) or isinstance(exc, (StopIteration, StopAsyncIteration, GeneratorExit)):
+    if state is None or not is_user_file(code.co_filename) or _skipped(exc):
         return None
     try:
         text = str(exc)

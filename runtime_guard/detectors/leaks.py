@@ -15,39 +15,53 @@ TRACEBACK_MARKERS: tuple[bytes, ...] = (
 )
 # An exception's text shorter than this is too likely to appear in a normal body.
 MIN_TEXT = 8
+# Bytes of the window scanned again with each chunk, so a marker split across two chunks is found.
+_OVERLAP = max(len(marker) for marker in TRACEBACK_MARKERS) - 1
 
 
 class LeakScanner:
-    """Feeds on body chunks; ``found`` says what leaked (None while nothing has)."""
+    """Feeds on body chunks; ``found`` says what leaked (None while nothing has).
+
+    Runs on every response body, so the common case (one small chunk, no
+    exception raised) costs one copy into the window and three substring
+    searches; texts are encoded once, however many chunks follow.
+    """
 
     def __init__(self, limit: int, exception_texts: Iterable[str]) -> None:
         self.limit = limit
         self._window = bytearray()
-        self._texts = [t.encode("utf-8", "replace") for t in exception_texts if len(t) >= MIN_TEXT]
+        self._known: set[str] = set()
+        self._texts: list[bytes] = []
+        self._learn(exception_texts)
         self.found: str | None = None
 
     @property
     def exhausted(self) -> bool:
         return len(self._window) >= self.limit
 
+    def _learn(self, exception_texts: Iterable[str]) -> None:
+        for text in exception_texts:
+            if text not in self._known:
+                self._known.add(text)
+                if len(text) >= MIN_TEXT:
+                    self._texts.append(text.encode("utf-8", "replace"))
+
     def feed(self, chunk: bytes, exception_texts: Iterable[str] = ()) -> str | None:
         """Scan ``chunk`` (its part inside the window); returns what it found in this chunk."""
-        if self.found is not None or self.exhausted or not chunk:
+        window = self._window
+        room = self.limit - len(window)
+        if self.found is not None or room <= 0 or not chunk:
             return None
-        overlap = max((len(m) for m in TRACEBACK_MARKERS), default=0)
-        start = max(len(self._window) - overlap, 0)
-        self._window.extend(chunk[: self.limit - len(self._window)])
-        for text in exception_texts:
-            encoded = text.encode("utf-8", "replace")
-            if len(text) >= MIN_TEXT and encoded not in self._texts:
-                self._texts.append(encoded)
-        region = bytes(self._window[start:])
+        start = max(len(window) - _OVERLAP, 0)
+        window += chunk[:room] if len(chunk) > room else chunk
+        if exception_texts:
+            self._learn(exception_texts)
         for marker in TRACEBACK_MARKERS:
-            if marker in region:
+            if window.find(marker, start) >= 0:
                 self.found = "a Python traceback" if b"Traceback" in marker else "the framework's debug error page"
                 return self.found
         for encoded_text in self._texts:
-            if encoded_text in self._window:
+            if encoded_text in window:
                 self.found = "the text of an exception raised while handling the request"
                 return self.found
         return None

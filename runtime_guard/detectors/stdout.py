@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Callable
 from typing import Any, TextIO
 
 from runtime_guard.frames import FrameInfo, innermost_user_frame
 from runtime_guard.request_state import CURRENT, RequestState
+
+log = logging.getLogger("runtime_guard")
 
 
 class StdoutWatch:
@@ -16,6 +19,7 @@ class StdoutWatch:
     def __init__(self, wrapped: TextIO, on_write: Callable[[RequestState, FrameInfo], None]) -> None:
         self._wrapped = wrapped
         self._on_write = on_write
+        self._fault_logged = False
 
     def write(self, text: str) -> int:
         state = CURRENT.get()
@@ -25,7 +29,9 @@ class StdoutWatch:
                 if frame is not None:
                     self._on_write(state, frame)
             except Exception:  # fail-open: the write itself must happen regardless
-                pass
+                if not self._fault_logged:
+                    self._fault_logged = True
+                    log.warning("runtime_guard: fault in the stdout watch (reported once; the app is unaffected)", exc_info=True)
         return self._wrapped.write(text)
 
     def __getattr__(self, name: str) -> Any:

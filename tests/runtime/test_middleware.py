@@ -102,6 +102,16 @@ async def block() -> dict[str, str]:
     return {}
 
 
+@broken_app.get("/slow-stream")
+async def slow_stream() -> StreamingResponse:
+    async def tokens() -> Any:
+        for i in range(4):
+            await asyncio.sleep(0.1)  # a token stream: answers at once, then runs long
+            yield f"token {i}\n".encode()
+
+    return StreamingResponse(tokens(), media_type="text/event-stream")
+
+
 @broken_app.get("/stream")
 async def stream() -> StreamingResponse:
     async def chunks() -> Any:
@@ -227,6 +237,14 @@ def test_slow_request_that_did_not_block_is_faa103_and_blocking_is_not() -> None
     finding = only(sink, "FAA103")
     assert finding.line == def_line(slow) and finding.details["route"] == "GET /slow"
     assert any(d.code == "FAA102" and d.line == line_of(block, "time.sleep") for d in sink.diagnostics)
+
+
+def test_a_stream_that_answers_at_once_and_runs_long_is_not_faa103() -> None:
+    client, sink, _ = guarded(slow_request_threshold=0.25, block_threshold=0.1)
+    with client:
+        response = client.get("/slow-stream")
+    assert response.text.count("token") == 4
+    assert "FAA103" not in codes(sink)
 
 
 def test_cors_wildcard_and_reflected_probe_origin() -> None:

@@ -1,0 +1,280 @@
+"""The pytest plugin, run the way users run it: pytest sessions inside this one (pytester)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import textwrap
+
+import anyio.pytest_plugin  # noqa: F401
+import fastapi.testclient  # noqa: F401
+import httpx  # noqa: F401
+import pytest
+import sqlalchemy  # noqa: F401 - the guard instruments it when installed
+from starlette.testclient import TestClient
+
+import runtime_guard.testing  # noqa: F401
+
+# The inner sessions run in this process: pytester drops the modules they import
+# afterwards, and FastAPI/pydantic imported afresh for every session misbehave
+# (and cost seconds).  Imported here, they stay loaded.
+pytest_plugins = ["pytester"]
+
+# Loaded by name as well as by entry point, so the inner sessions have the plugins
+# even where PYTEST_DISABLE_PLUGIN_AUTOLOAD is set.
+PLUGINS = ("-p", "runtime_guard", "-p", "anyio", "-p", "no:hypothesispytest")
+
+APP = textwrap.dedent(
+    """\
+    import asyncio
+    import time
+
+    import httpx
+    import pytest
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    app = FastAPI()
+
+
+    @app.get("/health")
+    async def health():
+        return {"ok": True}
+
+
+    @app.get("/block")
+    async def block():
+        time.sleep(0.3)  # BLOCKING LINE
+        return {"ok": True}
+
+
+    @app.get("/print")
+    async def shout():
+        print("handling /print")  # PRINT LINE
+        return {"ok": True}
+
+
+    @app.get("/clean")
+    async def clean():
+        await asyncio.sleep(0.01)
+        return {"ok": True}
+
+
+    module_client = TestClient(app)  # made while the module is collected
+
+
+    @pytest.fixture
+    def client():
+        with TestClient(app) as started:  # lifespan starts in setup, requests come in the call phase
+            yield started
+
+
+    @pytest.fixture
+    def anyio_backend():
+        return "asyncio"
+    """
+)
+
+TESTS = textwrap.dedent(
+    """
+    def test_block_testclient():
+        assert TestClient(app).get("/block").json() == {"ok": True}
+
+
+    def test_block_httpx():
+        async def go():
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+                return await http.get("/block")
+
+        assert asyncio.run(go()).json() == {"ok": True}
+
+
+    @pytest.mark.anyio
+    async def test_block_anyio():
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
+            assert (await http.get("/block")).json() == {"ok": True}
+
+
+    @pytest.mark.runtime_guard_allow("FAA102")
+    def test_block_allowed():
+        assert TestClient(app).get("/block").status_code == 200
+
+
+    def test_clean():
+        with TestClient(app) as http:
+            assert http.get("/clean").status_code == 200
+            assert http.get("/health").status_code == 200
+
+
+    def test_module_client_print():
+        assert module_client.get("/print").status_code == 200
+
+
+    def test_fixture_client_print(client):
+        assert client.get("/print").status_code == 200
+
+
+    def test_fails_on_its_own():
+        TestClient(app).get("/print")
+        assert 1 == 2
+    """
+)
+
+SOURCE = APP + TESTS
+
+
+def line_with(marker: str) -> int:
+    return next(n for n, line in enumerate(SOURCE.splitlines(), 1) if marker in line)
+
+
+def failure_section(output: str, test: str) -> str:
+    """The text pytest printed under ``____ test ____`` in the failures."""
+    match = re.search(rf"_+ {re.escape(test)} _+\n(.*?)(?=\n_{{3,}} \w|\n=+ )", output, re.S)
+    assert match, f"no failure section for {test}:\n{output}"
+    return match.group(1)
+
+
+def failed_tests(result: pytest.RunResult) -> set[str]:
+    return set(re.findall(r"^FAILED \S+::(\w+)", result.stdout.str(), re.M))
+
+
+@pytest.fixture
+def guarded_tests(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makepyfile(test_guarded=SOURCE)
+    return pytester
+
+
+def test_fail_mode_fails_each_test_that_showed_an_anti_pattern(guarded_tests: pytest.Pytester) -> None:
+    result = guarded_tests.runpytest(*PLUGINS, "--runtime-guard")
+    output = result.stdout.str()
+    result.assert_outcomes(passed=2, failed=6)
+    block, printed = line_with("BLOCKING LINE"), line_with("PRINT LINE")
+    for test in ("test_block_testclient", "test_block_httpx", "test_block_anyio"):
+        section = failure_section(output, test)
+        assert re.search(rf"FAA102 test_guarded\.py:{block}: event loop blocked for 0\.\d+ s in `block`", section), section
+        assert "while serving GET /block" in section
+        assert 'runtime_guard_allow("FAA102")' in section  # the failure says how to allow it
+        assert "FAA402" not in section and "FAA401" not in section
+    for test in ("test_module_client_print", "test_fixture_client_print"):
+        section = failure_section(output, test)
+        assert f"FAA402 test_guarded.py:{printed}: `shout` wrote to stdout" in section, section
+        assert "FAA102" not in section
+    # A test that failed by itself keeps its own failure and lists the findings beside it.
+    own = failure_section(output, "test_fails_on_its_own")
+    assert "assert 1 == 2" in own and "runtime guard" in own and f"FAA402 test_guarded.py:{printed}" in own
+    assert failed_tests(result) == {
+        "test_block_testclient",
+        "test_block_httpx",
+        "test_block_anyio",
+        "test_module_client_print",
+        "test_fixture_client_print",
+        "test_fails_on_its_own",
+    }  # not test_block_allowed (marker), not test_clean
+    result.stdout.fnmatch_lines(["*runtime guard: fail (guarding apps served by starlette.testclient.TestClient, httpx.ASGITransport)*"])
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+
+
+def test_warn_mode_passes_with_a_warning_per_test(guarded_tests: pytest.Pytester) -> None:
+    result = guarded_tests.runpytest(*PLUGINS, "--runtime-guard=warn", "-W", "ignore::DeprecationWarning")
+    result.assert_outcomes(passed=7, failed=1, warnings=5)  # test_fails_on_its_own still fails on its assert
+    output = result.stdout.str()
+    warned = output.split("warnings summary")[1]
+    assert warned.count("RuntimeGuardWarning") == 5
+    assert warned.count(f"FAA102 test_guarded.py:{line_with('BLOCKING LINE')}") == 3
+    assert warned.count(f"FAA402 test_guarded.py:{line_with('PRINT LINE')}") == 2
+    assert "test_block_allowed" not in warned
+
+
+def test_fixture_opts_a_test_in_without_the_option(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_fixture=APP
+        + textwrap.dedent(
+            """
+            def test_guarded_by_the_fixture(runtime_guard):
+                TestClient(runtime_guard(app)).get("/block")
+
+
+            def test_sees_its_findings(runtime_guard):
+                runtime_guard.allow("FAA102")
+                guarded = runtime_guard(app, block_threshold=0.2)
+                assert guarded.routes is app.routes  # the guard reads through to the app
+                with TestClient(guarded) as http:
+                    http.get("/block")
+                assert runtime_guard.codes() == ["FAA102"]
+                assert runtime_guard.findings[0].details["route"] == "/block"
+
+
+            def test_not_guarded():
+                assert TestClient.__init__.__module__ == "starlette.testclient"  # nothing patched
+                TestClient(app).get("/block")
+            """
+        )
+    )
+    result = pytester.runpytest(*PLUGINS)
+    result.assert_outcomes(passed=2, failed=1)
+    section = failure_section(result.stdout.str(), "test_guarded_by_the_fixture")
+    assert f"FAA102 test_fixture.py:{line_with('BLOCKING LINE')}" in section
+    assert "runtime guard: fail" not in result.stdout.str()  # no auto-guarding header
+
+
+def test_ini_settings_and_the_option_overriding_them(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_ini=APP
+        + textwrap.dedent(
+            """
+            def test_print():
+                TestClient(app).get("/print")
+            """
+        )
+    )
+    pytester.makeini("[pytest]\nruntime_guard = fail\n")
+    assert pytester.runpytest(*PLUGINS).ret == pytest.ExitCode.TESTS_FAILED
+    pytester.runpytest(*PLUGINS, "--runtime-guard=off").assert_outcomes(passed=1)
+    pytester.makeini("[pytest]\nruntime_guard = fail\nruntime_guard_ignore = FAA402\n")
+    pytester.runpytest(*PLUGINS).assert_outcomes(passed=1)
+    pytester.makeini("[pytest]\nruntime_guard = loud\n")
+    result = pytester.runpytest(*PLUGINS)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*runtime_guard: expected one of fail, warn, off, not 'loud'*"])
+
+
+def test_the_session_summary_lists_app_wide_findings_once(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_summary=textwrap.dedent(
+            """\
+            from fastapi import FastAPI
+            from fastapi.testclient import TestClient
+
+            app = FastAPI()  # no health route
+
+
+            @app.get("/")
+            async def root():
+                return {}
+
+
+            def test_one():
+                with TestClient(app) as client:  # the app is checked when its lifespan starts
+                    client.get("/")
+
+
+            def test_two():
+                with TestClient(app) as client:
+                    client.get("/")
+            """
+        )
+    )
+    result = pytester.runpytest(*PLUGINS, "--runtime-guard")
+    result.assert_outcomes(passed=2)  # a missing health route fails no test...
+    summary = result.stdout.str().split("runtime guard ==")[1]
+    assert summary.count("FAA401 test_summary.py:4") == 1  # ...and is listed once
+
+
+def test_the_plugin_is_loaded_but_inert_here(request: pytest.FixtureRequest) -> None:
+    assert request.config.pluginmanager.has_plugin("runtime_guard")
+    assert TestClient.__init__.__module__ == "starlette.testclient"
+    code = "import sys, runtime_guard.pytest_plugin; print(sorted(m for m in sys.modules if m.startswith(('runtime_guard.', 'flake8_'))))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "['runtime_guard.pytest_plugin']"  # importing it loads nothing of the guard
