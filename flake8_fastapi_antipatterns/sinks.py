@@ -155,12 +155,21 @@ class SarifSink:
         with self._lock:
             return to_sarif(self._items)
 
+    def flush(self) -> None:
+        """Write the log of everything so far (again): the runtime guard calls this at each shutdown."""
+        with self._lock:
+            text = json.dumps(to_sarif(self._items), indent=2, default=repr)
+        self._write(text)
+
     def close(self) -> None:
         with self._lock:
             if self._closed:
                 return
             self._closed = True
             text = json.dumps(to_sarif(self._items), indent=2, default=repr)
+        self._write(text)
+
+    def _write(self, text: str) -> None:
         if isinstance(self._target, (str, os.PathLike)):
             with open(self._target, "w", encoding="utf-8") as handle:
                 handle.write(text + "\n")

@@ -85,10 +85,11 @@ class InFlight:
         self._requests: dict[int, tuple[MutableMapping[str, Any], float]] = {}
         self._max_tracked = max_tracked
 
-    def begin(self, scope: MutableMapping[str, Any]) -> int:
+    def begin(self, scope: MutableMapping[str, Any], started: float | None = None) -> int:
+        """Track a request; ``started`` is its ``time.monotonic()`` start when the caller has it."""
         token = next(self._tokens)
         if len(self._requests) < self._max_tracked:
-            self._requests[token] = (scope, time.monotonic())
+            self._requests[token] = (scope, time.monotonic() if started is None else started)
         return token
 
     def end(self, token: int) -> None:

@@ -14,6 +14,7 @@ through; lifespan passes through with the guard's start-up checks beside it.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -31,7 +32,7 @@ from runtime_guard.detectors import exceptions as exception_texts
 from runtime_guard.detectors import stdout as stdout_watch
 from runtime_guard.detectors.cors import cors_problem
 from runtime_guard.detectors.health import find_routes, has_health_route
-from runtime_guard.detectors.leaks import LeakScanner, redacted
+from runtime_guard.detectors.leaks import LeakScanner, redacted, scan_body
 from runtime_guard.detectors.location import app_location
 from runtime_guard.frames import FrameInfo, user_frame_from_traceback
 from runtime_guard.inflight import InFlight
@@ -90,6 +91,8 @@ class RuntimeGuard:
         self._stdout: stdout_watch.StdoutWatch | None = None
         self._tracking_exceptions = False
         self._started = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        """The loop ``_start`` last ran on: a request on another loop (a new test client) starts again."""
         self._app_checked = False
         self._faults: set[str] = set()
 
@@ -117,14 +120,50 @@ class RuntimeGuard:
 
     # -- ASGI ---------------------------------------------------------------
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.config.disabled:
+        if scope["type"] != "http" or self.config.disabled:
+            if scope["type"] == "lifespan" and not self.config.disabled:
+                await self._lifespan(scope, receive, send)
+            else:
+                await self.app(scope, receive, send)
+            return
+        # HTTP is served right here rather than in a method of its own: every coroutine
+        # between the server and the app costs each request again at each resumption.
+        if self.config.report_path and scope.get("path") == self.config.report_path and self.config.report_token:
+            await self._serve_report(scope, send)
+            return
+        state: RequestState | None = None
+        token = 0
+        try:
+            if not self._app_checked and scope.get("app") is not None:
+                self._check_app(scope["app"])
+            # (_get_running_loop: None, not an error, under a server that runs on trio.)
+            if not self._started or self._loop is not asyncio._get_running_loop():
+                self._start()
+            started = time.monotonic()
+            state = RequestState(scope=scope, started=started)
+            token = self.inflight.begin(scope, started)
+        except Exception:
+            self._fault("request start")
+            state = None
+        if state is None:
+            # Served outside the except block: the app's own exceptions must not chain
+            # to the guard's fault (a traceback the app renders would show it).
             await self.app(scope, receive, send)
-        elif scope["type"] == "http":
-            await self._http(scope, receive, send)
-        elif scope["type"] == "lifespan":
-            await self._lifespan(scope, receive, send)
-        else:
-            await self.app(scope, receive, send)
+            return
+        context = CURRENT.set(state)
+        exchange = _Exchange(self, scope, state, send)
+        try:
+            await self.app(scope, receive, exchange.send)
+        except Exception as exc:
+            if not await exchange.escaped(exc):
+                raise
+        finally:
+            CURRENT.reset(context)
+            self.inflight.end(token)
+            # The slow-request check, only when the response was late enough to need it.
+            answered = exchange.started_at
+            if answered is None or answered - started > self.config.slow_request_threshold:
+                exchange.finished()
 
     async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def observed_send(message: Message) -> None:
@@ -147,6 +186,7 @@ class RuntimeGuard:
 
     def _start(self) -> None:
         """Start what watches the process; idempotent (also run on the first request)."""
+        self._loop = asyncio._get_running_loop()
         if self._started:
             if self.config.watchdog:
                 self.watchdog.start()  # a new loop (a test client per test) gets a new watchdog run
@@ -167,6 +207,9 @@ class RuntimeGuard:
                 self._sqla.check_shutdown()
         except Exception:
             self._fault("shutdown checks")
+        # After the shutdown checks, so their findings reach a SARIF file too; sinks stay open
+        # (a test suite runs one app's lifespan many times).
+        self.reporter.flush()
         self.close()
 
     def close(self) -> None:
@@ -211,39 +254,7 @@ class RuntimeGuard:
     def _on_stdout(self, state: RequestState, frame: FrameInfo) -> None:
         self._report("FAA402", frame, f"`{frame.function}` wrote to stdout while handling {state.route}", route=state.route)
 
-    # -- HTTP ---------------------------------------------------------------
-    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.config.report_path and scope.get("path") == self.config.report_path and self.config.report_token:
-            await self._serve_report(scope, send)
-            return
-        state: RequestState | None = None
-        token = 0
-        try:
-            if not self._app_checked and scope.get("app") is not None:
-                self._check_app(scope["app"])
-            self._start()
-            state = RequestState(scope=scope, started=time.monotonic())
-            token = self.inflight.begin(scope)
-        except Exception:
-            self._fault("request start")
-            state = None
-        if state is None:
-            # Served outside the except block: the app's own exceptions must not chain
-            # to the guard's fault (a traceback the app renders would show it).
-            await self.app(scope, receive, send)
-            return
-        context = CURRENT.set(state)
-        exchange = _Exchange(self, scope, state, send)
-        try:
-            await self.app(scope, receive, exchange.send)
-        except Exception as exc:
-            if not await exchange.escaped(exc):
-                raise
-        finally:
-            CURRENT.reset(context)
-            self.inflight.end(token)
-            exchange.finished()
-
+    # -- HTTP (served in ``__call__``) ---------------------------------------
     async def _serve_report(self, scope: Scope, send: Send) -> None:
         expected = f"Bearer {self.config.report_token}".encode()
         given = dict((k.lower(), v) for k, v in scope.get("headers", [])).get(b"authorization", b"")
@@ -267,13 +278,43 @@ class _Exchange:
         self.started = False
         self.started_at: float | None = None
         """When the response headers went out: a streamed body after that is not the request being slow."""
-        self.scanner = LeakScanner(guard.config.leak_scan_bytes, ())
+        self.scanner: LeakScanner | None = None
+        """Made for a streamed body only; a body sent whole is scanned as it is (``_scan``)."""
+        self.scan_bytes = guard.config.leak_scan_bytes
         self.held_start: Message | None = None
         self.enforce = guard.config.mode == "enforce"
         self.client_gone = False
         """The server could not deliver a message: the client left (not an error of the app)."""
 
     async def send(self, message: Message) -> None:
+        if not self.enforce:
+            # Report mode only looks: the message goes on as it is.  This runs for every
+            # message of every response, hence the common cases written out here rather
+            # than in helpers (each call is a measurable share of a trivial request).
+            try:
+                kind = message.get("type")
+                if kind == "http.response.body":
+                    if self.scanner is None and not message.get("more_body", False):
+                        leak = scan_body(message.get("body") or b"", self.state.exception_texts, self.scan_bytes)
+                    else:
+                        leak = self._scan(message)
+                    if leak is not None:
+                        self._report_leak(leak)
+                elif kind == "http.response.start":
+                    self.started = True
+                    self.started_at = time.monotonic()
+                    for key, _value in message.get("headers") or ():
+                        if key.lower() == b"access-control-allow-origin":
+                            self._check_cors(message)
+                            break
+            except Exception:
+                self.guard._fault("response inspection")
+            try:
+                await self._send(message)
+            except Exception:
+                self.client_gone = True
+                raise
+            return
         try:
             outgoing = self._observe(message)
         except Exception:
@@ -291,7 +332,17 @@ class _Exchange:
         assert held is not None
         return held
 
+    def _scan(self, message: Message) -> str | None:
+        """The leak in this body message, if any: a body sent whole needs no scanner (and no copy)."""
+        body = message.get("body", b"") or b""
+        if self.scanner is None:
+            if not message.get("more_body", False):
+                return scan_body(body, self.state.exception_texts, self.scan_bytes)
+            self.scanner = LeakScanner(self.scan_bytes, ())
+        return self.scanner.feed(body, self.state.exception_texts)
+
     def _observe(self, message: Message) -> list[Message]:
+        """Enforce mode: the messages to send in place of ``message`` (a leak is replaced)."""
         kind = message.get("type")
         if kind == "http.response.start":
             self.started = True
@@ -305,7 +356,7 @@ class _Exchange:
         if kind != "http.response.body":
             return [message] if self.held_start is None else [self._release(), message]
         body = message.get("body", b"") or b""
-        leak = self.scanner.feed(body, self.state.exception_texts)
+        leak = self._scan(message)
         if leak is not None:
             self._report_leak(leak)
         if not self.enforce:
@@ -327,6 +378,11 @@ class _Exchange:
         return outgoing
 
     def _check_cors(self, message: Message) -> None:
+        for key, _value in message.get("headers") or ():
+            if key.lower() == b"access-control-allow-origin":
+                break
+        else:
+            return  # the common case: no CORS header, nothing to judge
         problem = cors_problem(self.scope.get("headers", []), message.get("headers", []), self.guard.config.cors_probe_origins)
         if problem is not None:
             severity, text = problem

@@ -73,6 +73,17 @@ class Reporter:
             self._seen.clear()
             self.dropped = 0
 
+    def flush(self) -> None:
+        """Ask sinks that write on demand (SARIF) to write what they hold; the others have nothing to do."""
+        for sink in self.sinks:
+            flush = getattr(sink, "flush", None)
+            if not callable(flush):
+                continue
+            try:
+                flush()
+            except Exception:
+                log.warning("runtime_guard: flushing sink %r failed", sink, exc_info=True)
+
     def close(self) -> None:
         for sink in self.sinks:
             try:

@@ -79,14 +79,6 @@ def _string(node: ast.expr | None) -> str | None:
     return None
 
 
-def _owner_name(node: ast.expr) -> str | None:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        return node.attr
-    return None
-
-
 def build_app_graph(site: AppSite, names: Names, model: AppModel) -> AppGraph:
     graph = AppGraph(site=site)
     _add_part(graph, Part(names, model, site.name, "", site.name or "app"), depth=0, seen=set())
@@ -109,18 +101,9 @@ def _add_part(graph: AppGraph, part: Part, depth: int, seen: set[tuple[int, str 
     for route in part.model.routes:
         if route.owner == part.owner and route.path is not None:
             graph.paths.append(_join(part.prefix, route.path))
-    for node in ast.walk(part.names.tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            for decorator in node.decorator_list:
-                if (
-                    isinstance(decorator, ast.Call)
-                    and isinstance(decorator.func, ast.Attribute)
-                    and _owner_name(decorator.func.value) == part.owner
-                ):
-                    graph.decorators.append((part.names, decorator))
-        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
-            continue
-        if _owner_name(node.func.value) != part.owner:
+    graph.decorators.extend((part.names, decorator) for decorator in part.model.decorators_on(part.owner))
+    for node in part.model.calls_on(part.owner):
+        if not isinstance(node.func, ast.Attribute):
             continue
         graph.registrations.append((part.names, node))
         method = node.func.attr

@@ -82,6 +82,7 @@ class AppModel:
         self.routes: list[Route] = []
         self._route_by_func: dict[int, Route] = {}
         self._owner_kinds: dict[str, str] = {}
+        self._owner_uses: tuple[dict[str, list[ast.Call]], dict[str, list[ast.Call]]] | None = None
         self._collect_sites()
         self._collect_routes()
 
@@ -95,23 +96,52 @@ class AppModel:
 
     def _collect_sites(self) -> None:
         bound: dict[int, str] = {}
-        for node in ast.walk(self.names.tree):
-            if isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Call):
+        nodes = self.names.nodes
+        for node in nodes.each(ast.Assign, ast.AnnAssign):
+            if isinstance(node.value, ast.Call):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 for target in targets:
                     if isinstance(target, ast.Name):
                         bound[id(node.value)] = target.id
                     elif isinstance(target, ast.Attribute):
                         bound[id(node.value)] = target.attr
-        for node in ast.walk(self.names.tree):
-            if isinstance(node, ast.Call):
-                kind = _class_of(node, self.names)
-                if kind:
-                    name = bound.get(id(node))
-                    self.sites.append(AppSite(call=node, kind=kind, name=name))
-                    if name:
-                        self._owner_kinds[name] = kind
+        for node in nodes.of(ast.Call):
+            kind = _class_of(node, self.names)
+            if kind:
+                name = bound.get(id(node))
+                self.sites.append(AppSite(call=node, kind=kind, name=name))
+                if name:
+                    self._owner_kinds[name] = kind
         self.sites.sort(key=lambda s: (s.call.lineno, s.call.col_offset))
+
+    def _uses(self) -> tuple[dict[str, list[ast.Call]], dict[str, list[ast.Call]]]:
+        # One pass for every app of the module: a test file builds dozens of apps, each
+        # including the module's routers, and each of those used to walk the whole tree.
+        if self._owner_uses is None:
+            calls: dict[str, list[ast.Call]] = {}
+            decorators: dict[str, list[ast.Call]] = {}
+            nodes = self.names.nodes
+            for node in nodes.each(ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
+                for decorator in node.decorator_list:
+                    if isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute):
+                        owner = owner_name(decorator.func.value)
+                        if owner is not None:
+                            decorators.setdefault(owner, []).append(decorator)
+            for call in nodes.of(ast.Call):
+                if isinstance(call.func, ast.Attribute):
+                    owner = owner_name(call.func.value)
+                    if owner is not None:
+                        calls.setdefault(owner, []).append(call)
+            self._owner_uses = (calls, decorators)
+        return self._owner_uses
+
+    def calls_on(self, owner: str) -> list[ast.Call]:
+        """Method calls on a name (``app.include_router(...)``), anywhere in the module, in walk order."""
+        return self._uses()[0].get(owner, [])
+
+    def decorators_on(self, owner: str) -> list[ast.Call]:
+        """Decorator calls on a name (``@app.exception_handler(...)``), in walk order."""
+        return self._uses()[1].get(owner, [])
 
     def owner_kind(self, owner: ast.expr) -> str | None:
         """"app"/"router" when ``owner`` is a name this module binds to one."""
@@ -148,19 +178,18 @@ class AppModel:
 
     def _collect_routes(self) -> None:
         functions: dict[str, FunctionNode] = {}
-        for node in ast.walk(self.names.tree):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                functions.setdefault(node.name, node)
-                for decorator in node.decorator_list:
-                    found = self._registration(decorator)
-                    if found:
-                        self._add(Route(node, found[0], found[1], found[2], decorator))
-                        break
-        for node in ast.walk(self.names.tree):
+        nodes = self.names.nodes
+        for node in nodes.of(ast.FunctionDef, ast.AsyncFunctionDef):
+            functions.setdefault(node.name, node)
+            for decorator in node.decorator_list:
+                found = self._registration(decorator)
+                if found:
+                    self._add(Route(node, found[0], found[1], found[2], decorator))
+                    break
+        for node in nodes.of(ast.Call):
             # app.add_api_route("/x", handler, methods=[...])
             if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Attribute)
+                isinstance(node.func, ast.Attribute)
                 and node.func.attr in ("add_api_route", "add_route")
                 and len(node.args) >= 2
                 and isinstance(node.args[1], ast.Name)
@@ -177,6 +206,15 @@ class AppModel:
 
     def route_for(self, func: FunctionNode) -> Route | None:
         return self._route_by_func.get(id(func))
+
+
+def owner_name(node: ast.expr) -> str | None:
+    """The name methods are called on: ``app`` in ``app.get``, ``router`` in ``self.router.get``."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return None
 
 
 def _methods_keyword(call: ast.Call) -> tuple[str, ...] | None:

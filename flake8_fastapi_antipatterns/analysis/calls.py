@@ -11,6 +11,7 @@ helper's untyped parameters to what the caller passed.
 from __future__ import annotations
 
 import ast
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, TypeVar
@@ -31,6 +32,7 @@ from flake8_fastapi_antipatterns.analysis.names import (
     Names,
     walk_shallow,
 )
+from flake8_fastapi_antipatterns.analysis.nodes import mentions_name
 
 if TYPE_CHECKING:
     from flake8_fastapi_antipatterns.rules.base import Context
@@ -61,29 +63,34 @@ def method_name(call: ast.Call) -> str | None:
     return call.func.attr if isinstance(call.func, ast.Attribute) else None
 
 
-def _enclosing_functions(tree: ast.AST) -> dict[int, Funcs]:
-    """Function id -> the functions enclosing it, innermost first (class bodies are not scopes)."""
-    result: dict[int, Funcs] = {}
-    stack: list[tuple[ast.AST, Funcs]] = [(tree, ())]
-    while stack:
-        node, enclosing = stack.pop()
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                result[id(child)] = enclosing
-                stack.append((child, (child, *enclosing)))
-            else:
-                stack.append((child, enclosing))
-    return result
+@dataclass
+class _Body:
+    """What the rules ask about one function body, computed once and shared by every rule."""
+
+    nodes: list[ast.AST]
+    calls: list[ast.Call] | None = None
+    generator: bool | None = None
 
 
-def body_walk(func: FunctionNode) -> Iterator[ast.AST]:
-    """The nodes of a function's body that run when it runs.
+# Keyed weakly by the function node: an entry lives as long as the tree it belongs to.
+_BODIES: weakref.WeakKeyDictionary[ast.AST, _Body] = weakref.WeakKeyDictionary()
+
+
+def _body(func: FunctionNode) -> _Body:
+    found = _BODIES.get(func)
+    if found is None:
+        # A stand-in module holding just the body: walk_shallow then yields its statements and stops at nested defs.
+        found = _BODIES[func] = _Body(list(walk_shallow(ast.Module(body=list(func.body), type_ignores=[]))))
+    return found
+
+
+def body_walk(func: FunctionNode) -> list[ast.AST]:
+    """The nodes of a function's body that run when it runs (a shared list: do not modify).
 
     Unlike ``walk_shallow(func)`` this leaves out the function's own
     decorators, defaults and annotations, which ran when it was defined.
     """
-    # A stand-in module holding just the body: walk_shallow then yields its statements and stops at nested defs.
-    return walk_shallow(ast.Module(body=list(func.body), type_ignores=[]))
+    return _body(func).nodes
 
 
 def _local_defs(func: FunctionNode) -> dict[str, FunctionNode]:
@@ -91,11 +98,14 @@ def _local_defs(func: FunctionNode) -> dict[str, FunctionNode]:
 
 
 def _refers_to(expr: ast.expr, name: str) -> bool:
-    return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(expr))
+    return mentions_name(expr, name)
 
 
 def is_generator(func: FunctionNode) -> bool:
-    return any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in body_walk(func))
+    body = _body(func)
+    if body.generator is None:
+        body.generator = any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in body.nodes)
+    return body.generator
 
 
 @dataclass(frozen=True)
@@ -170,8 +180,18 @@ class CallResolver:
     # -- scopes -------------------------------------------------------------
     def funcs(self, func: FunctionNode) -> Funcs:
         if self._enclosing is None:
-            self._enclosing = _enclosing_functions(self.names.tree)
-        return (func, *self._enclosing.get(id(func), ()))
+            self._enclosing = {}
+        key = id(func)
+        if key not in self._enclosing:
+            # The defs around it, innermost first, read off the module's shared node index.
+            nodes = self.names.nodes
+            enclosing: list[FunctionNode] = []
+            outer = nodes.enclosing_def(func)
+            while outer is not None:
+                enclosing.append(outer)
+                outer = nodes.enclosing_def(outer)
+            self._enclosing[key] = tuple(enclosing)
+        return (func, *self._enclosing[key])
 
     def where(self, func: FunctionNode, arguments: tuple[tuple[str, str], ...] = ()) -> Where:
         return Where(self.funcs(func), arguments)
@@ -559,7 +579,11 @@ class Reach:
 
 
 def ordered_calls(func: FunctionNode) -> list[ast.Call]:
-    calls = [n for n in body_walk(func) if isinstance(n, ast.Call)]
+    """The calls of a function's body, inner calls of a chain first, then in source order (shared list)."""
+    body = _body(func)
+    if body.calls is not None:
+        return body.calls
+    calls = body.calls = [n for n in body.nodes if isinstance(n, ast.Call)]
     # Inner calls of a chain first (``session.query(...).all()`` -> ``query``), then source order.
     calls.sort(key=lambda c: (c.lineno, c.col_offset, c.end_lineno or 0, c.end_col_offset or 0))
     return calls

@@ -22,6 +22,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from flake8_fastapi_antipatterns.analysis.nodes import ModuleNodes, child_nodes, mentions_name
+
 if TYPE_CHECKING:
     from flake8_fastapi_antipatterns.analysis.project import Resolver
 
@@ -35,25 +37,28 @@ ANNOTATED = frozenset({"typing.Annotated", "typing_extensions.Annotated"})
 OPTIONAL_WRAPPERS = frozenset({"typing.Optional", "typing.Union"})
 
 
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+
 def walk_shallow(node: ast.AST) -> Iterator[ast.AST]:
     """Every node inside ``node`` except the bodies of nested functions, lambdas and classes.
 
     Code in a nested ``def`` does not run when the outer function runs, so
     it must not be attributed to it.
     """
-    stack = list(ast.iter_child_nodes(node))
+    stack = list(child_nodes(node))
     while stack:
         child = stack.pop()
         yield child
-        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+        if isinstance(child, _SCOPES):
             # Decorators and defaults do run in the enclosing scope.
-            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            if not isinstance(child, ast.Lambda):
                 stack.extend(child.decorator_list)
-            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            if not isinstance(child, ast.ClassDef):
                 stack.extend(d for d in child.args.defaults if d is not None)
                 stack.extend(d for d in child.args.kw_defaults if d is not None)
             continue
-        stack.extend(ast.iter_child_nodes(child))
+        stack.extend(child_nodes(child))
 
 
 def _target_names(target: ast.expr) -> list[str]:
@@ -84,7 +89,19 @@ class Scope:
     """names bound in ways we do not model (for targets, tuple unpacking...)."""
 
 
-def build_scope(func: FunctionNode) -> Scope:
+BINDING_NODES = (
+    ast.Assign, ast.AnnAssign, ast.With, ast.AsyncWith, ast.For, ast.AsyncFor, ast.comprehension, ast.NamedExpr
+)
+
+
+def build_scope(func: FunctionNode, bindings: list[ast.AST] | None = None) -> Scope | None:
+    """The names ``func`` binds.
+
+    ``bindings`` are its binding nodes (``BINDING_NODES`` that ``walk_shallow(func)`` yields)
+    when the caller already has them, in any order: the answer is then None if two of them
+    bind the same name, since which one wins depends on the walk order (the caller then
+    walks).  Without ``bindings`` the function body is walked.
+    """
     scope = Scope()
     args = func.args
     positional = [*args.posonlyargs, *args.args]
@@ -100,28 +117,56 @@ def build_scope(func: FunctionNode) -> Scope:
         scope.params[param.arg] = param
         if param.annotation is not None:
             scope.annotations[param.arg] = param.annotation
-    for node in walk_shallow(func):
+    values = 0
+    annotated: set[str] = set()
+    for node in walk_shallow(func) if bindings is None else bindings:
         if isinstance(node, ast.Assign):
             for target in node.targets:
                 if isinstance(target, ast.Name):
                     scope.values[target.id] = node.value
+                    values += 1
                 else:
                     scope.unknown.update(_target_names(target))
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            if bindings is not None and node.target.id in annotated:
+                return None
+            annotated.add(node.target.id)
             scope.annotations[node.target.id] = node.annotation
             if node.value is not None:
                 scope.values[node.target.id] = node.value
+                values += 1
         elif isinstance(node, (ast.With, ast.AsyncWith)):
             for item in node.items:
                 if isinstance(item.optional_vars, ast.Name):
                     scope.values[item.optional_vars.id] = item.context_expr
+                    values += 1
                 elif item.optional_vars is not None:
                     scope.unknown.update(_target_names(item.optional_vars))
         elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
             scope.unknown.update(_target_names(node.target))
         elif isinstance(node, ast.NamedExpr):
             scope.values[node.target.id] = node.value
+            values += 1
+    if bindings is not None and values != len(scope.values):
+        return None  # a name bound twice: the last binding in walk order wins, so walk
     return scope
+
+
+def _bindings_by_function(nodes: ModuleNodes) -> dict[int, list[ast.AST]]:
+    """id(def) -> the binding nodes ``walk_shallow(def)`` yields, read off the shared node index.
+
+    ``walk_shallow(f)`` covers what runs in ``f`` and also ``f``'s own decorators and
+    defaults, which run in the enclosing scope: those are the nodes written in ``f``
+    that some other function (or the module) runs.  Class and lambda bodies, which no
+    function runs, are not reached by any function's walk.
+    """
+    found: dict[int, list[ast.AST]] = {}
+    for node, runs_in, written_in in nodes.run_in(*BINDING_NODES):
+        if runs_in is not None:
+            found.setdefault(id(runs_in), []).append(node)
+        if written_in is not None and written_in is not runs_in:
+            found.setdefault(id(written_in), []).append(node)
+    return found
 
 
 class Names:
@@ -140,11 +185,23 @@ class Names:
         """module-level functions by name."""
         self.classes: dict[str, ast.ClassDef] = {}
         self._scopes: dict[int, Scope] = {}
+        self._nodes: ModuleNodes | None = None
+        self._bindings: dict[int, list[ast.AST]] | None = None
+        self._defs: set[int] = set()
+        self._memo_paths: dict[tuple[str, str, int], str | None] = {}
+        self._memo_epoch = -1
         self._collect()
+
+    @property
+    def nodes(self) -> ModuleNodes:
+        """The module's nodes by type, walked once and shared by every rule."""
+        if self._nodes is None:
+            self._nodes = ModuleNodes(self.tree)
+        return self._nodes
 
     # -- collection -------------------------------------------------------
     def _collect(self) -> None:
-        for node in ast.walk(self.tree):
+        for node in self.nodes.of(ast.Import, ast.ImportFrom):
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     if alias.asname:
@@ -189,7 +246,15 @@ class Names:
     def scope(self, func: FunctionNode) -> Scope:
         key = id(func)
         if key not in self._scopes:
-            self._scopes[key] = build_scope(func)
+            scope: Scope | None = None
+            if self._bindings is None:
+                self._bindings = _bindings_by_function(self.nodes)
+                self._defs = {id(d) for d in self.nodes.each(ast.FunctionDef, ast.AsyncFunctionDef)}
+            if key in self._defs:
+                # Most functions bind each name once: their scope is read off the module's
+                # node index without walking the body again.
+                scope = build_scope(func, self._bindings.get(key, []))
+            self._scopes[key] = scope if scope is not None else build_scope(func) or Scope()
         return self._scopes[key]
 
     # -- resolution -------------------------------------------------------
@@ -241,12 +306,30 @@ class Names:
         """
         if self.resolver is None or "(" in dotted or " " in dotted or depth > _MAX_DEPTH:
             return dotted
+        memo = self._memo()
+        key = ("follow", dotted, depth)
+        if key in memo:
+            return memo[key]  # type: ignore[return-value]
+        result = dotted
         symbol = self.resolver.symbol(dotted)
         if symbol is not None and isinstance(symbol.node, ast.expr):
             followed = symbol.module.names.value_path(symbol.node, None, depth + 1)
             if followed is not None:
-                return followed
-        return dotted
+                result = followed
+        memo[key] = result
+        return result
+
+    def _memo(self) -> dict[tuple[str, str, int], str | None]:
+        """Answers about module-level names, valid while the project index answers the same.
+
+        Every call of a module asks again what ``Depends`` or ``client`` is; the answer
+        only changes when another file is linted (the index re-checks modules then).
+        """
+        epoch = self.resolver.index.epoch if self.resolver is not None else 0
+        if epoch != self._memo_epoch:
+            self._memo_epoch = epoch
+            self._memo_paths.clear()
+        return self._memo_paths
 
     def _name_path(self, name: str, scope: Scope | None, depth: int) -> str | None:
         if scope is not None:
@@ -262,6 +345,14 @@ class Names:
                 if default is not None:
                     return self.dependency_path(default, depth)
                 return None
+        memo = self._memo()
+        key = ("name", name, depth)
+        if key in memo:
+            return memo[key]
+        memo[key] = result = self._module_name_path(name, depth)
+        return result
+
+    def _module_name_path(self, name: str, depth: int) -> str | None:
         if name in self.imports:
             return self._follow(self.imports[name], depth)
         if name in self.bindings:
@@ -335,7 +426,7 @@ DEPENDS = frozenset({"fastapi.Depends", "fastapi.params.Depends", "fastapi.Secur
 
 
 def _refers_to(expr: ast.expr, name: str) -> bool:
-    return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(expr))
+    return mentions_name(expr, name)
 
 
 def unwrap_annotation(annotation: ast.expr, names: Names) -> ast.expr | None:

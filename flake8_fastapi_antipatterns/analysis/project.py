@@ -21,6 +21,7 @@ Design notes:
 from __future__ import annotations
 
 import ast
+import os
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,6 +68,20 @@ class ProjectIndex:
         self._modules: OrderedDict[Path, tuple[tuple[float, int], ModuleInfo | None]] = OrderedDict()
         self._max = max_modules
         self._file_cache: dict[tuple[Path, str], Path | None] = {}
+        # Every file of a project asks the same questions (``from .db import get_db``, ``fastapi.Depends``):
+        # answers about where a name lives are kept, like ``_file_cache``, for the life of the process.
+        self._located: dict[tuple[Path, str], tuple[Path, tuple[str, ...]] | None] = {}
+        self._resolved: dict[Path, Path] = {}
+        self._listings: dict[str, frozenset[str]] = {}
+        self._roots: dict[Path, list[Path]] = {}
+        # What a qualified name refers to, per importing file: a file asks about ``Depends`` or
+        # ``crud.get_user`` once per call site.  Each answer lists the modules it read; those are
+        # re-checked (mtime/size) once per linted file, and an eviction empties the memo so that
+        # answers never keep evicted modules alive.
+        self._symbols: dict[tuple[Path, str], tuple[Symbol | None, tuple[Path, ...], int]] = {}
+        self._verified: set[Path] = set()
+        self._epoch = 0
+        """Counts ``new_file`` calls: an answer checked in the current epoch is not checked again."""
 
     # -- files ------------------------------------------------------------
     def module(self, path: Path, tree: ast.Module | None = None) -> ModuleInfo | None:
@@ -74,7 +89,7 @@ class ProjectIndex:
         from flake8_fastapi_antipatterns.analysis.names import Names
 
         try:
-            path = path.resolve()
+            path = self._resolve(path)
             stat = path.stat()
         except (OSError, RuntimeError):
             return None
@@ -94,16 +109,40 @@ class ProjectIndex:
         self._modules[path] = (key, info)
         while len(self._modules) > self._max:
             self._modules.popitem(last=False)
+            self._symbols.clear()
         return info
 
-    def _candidate_roots(self, importer: Path) -> list[Path]:
-        roots = []
-        directory = importer.parent
-        for _ in range(MAX_ROOT_DEPTH):
-            roots.append(directory)
-            if directory.parent == directory:
-                break
-            directory = directory.parent
+    def _listing(self, directory: str) -> frozenset[str]:
+        names = self._listings.get(directory)
+        if names is None:
+            try:
+                names = frozenset(os.listdir(directory))
+            except OSError:
+                names = frozenset()
+            if len(self._listings) > 8 * self._max:
+                self._listings.clear()
+            self._listings[directory] = names
+        return names
+
+    def _resolve(self, path: Path) -> Path:
+        resolved = self._resolved.get(path)
+        if resolved is None:
+            if len(self._resolved) > 8 * self._max:
+                self._resolved.clear()
+            resolved = self._resolved[path] = path.resolve()
+        return resolved
+
+    def _candidate_roots(self, directory: Path) -> list[Path]:
+        roots = self._roots.get(directory)
+        if roots is None:
+            if len(self._roots) > 8 * self._max:
+                self._roots.clear()
+            roots = self._roots[directory] = []
+            for _ in range(MAX_ROOT_DEPTH):
+                roots.append(directory)
+                if directory.parent == directory:
+                    break
+                directory = directory.parent
         return roots
 
     def _find_file(self, base: Path, dotted: str) -> Path | None:
@@ -113,11 +152,20 @@ class ProjectIndex:
         found: Path | None = None
         parts = [p for p in dotted.split(".") if p]
         if parts:
-            stem = base.joinpath(*parts)
-            for candidate in (stem.with_suffix(".py"), stem / "__init__.py"):
-                if candidate.is_file():
-                    found = candidate
-                    break
+            # ``base/a/b.py`` or ``base/a/b/__init__.py``.  Plain strings and a directory listing
+            # read once per directory: most candidates are ruled out without a stat or a Path.
+            directory = os.path.join(str(base), *parts[:-1])
+            module_file = parts[-1] + ".py"
+            package = os.path.join(directory, parts[-1])
+            listing = self._listing(directory)
+            if module_file in listing and os.path.isfile(os.path.join(directory, module_file)):
+                found = Path(directory, module_file)
+            elif (
+                parts[-1] in listing
+                and "__init__.py" in self._listing(package)
+                and os.path.isfile(os.path.join(package, "__init__.py"))
+            ):
+                found = Path(package, "__init__.py")
         if len(self._file_cache) > 8 * self._max:
             self._file_cache.clear()
         self._file_cache[cache_key] = found
@@ -129,15 +177,34 @@ class ProjectIndex:
         ``dotted`` is a qualified name as ``Names`` spells it: relative ones keep their
         leading dots (``.db.get_db``, ``..core.settings``).
         """
+        # The answer depends on the importer's directory only, unless it names the importer
+        # itself (which must be skipped): every file of a directory shares one lookup.
+        located = self._located_from(importer.parent, dotted, None)
+        if located is not None and self._resolve(located[0]) == self._resolve(importer):
+            located = self._located_from(importer, dotted, importer)
+        return None if located is None else (located[0], list(located[1]))
+
+    def _located_from(self, key_path: Path, dotted: str, exclude: Path | None) -> tuple[Path, tuple[str, ...]] | None:
+        key = (key_path, dotted)
+        if key in self._located:
+            return self._located[key]
+        if len(self._located) > 8 * self._max:
+            self._located.clear()
+        directory = key_path if exclude is None else exclude.parent
+        located = self._located[key] = self._locate(directory, dotted, exclude)
+        return located
+
+    def _locate(self, directory: Path, dotted: str, exclude: Path | None) -> tuple[Path, tuple[str, ...]] | None:
         level = len(dotted) - len(dotted.lstrip("."))
         parts = [p for p in dotted[level:].split(".") if p]
+        excluded = self._resolve(exclude) if exclude is not None else None
         if level:
-            base = importer.parent
+            base = directory
             for _ in range(level - 1):
                 base = base.parent
             bases = [base]
         else:
-            bases = self._candidate_roots(importer)
+            bases = self._candidate_roots(directory)
         for cut in range(len(parts), -1, -1):
             module_parts, rest = parts[:cut], parts[cut:]
             for base in bases:
@@ -145,15 +212,52 @@ class ProjectIndex:
                     if level:
                         init = base / "__init__.py"
                         if init.is_file():
-                            return init, rest
+                            return init, tuple(rest)
                     continue
                 found = self._find_file(base, ".".join(module_parts))
-                if found is not None and found.resolve() != importer.resolve():
-                    return found, rest
+                if found is not None and (excluded is None or self._resolve(found) != excluded):
+                    return found, tuple(rest)
         return None
 
     def symbol(self, importer: Path, dotted: str, _depth: int = 0) -> Symbol | None:
         """The project definition a qualified name refers to, following re-exports."""
+        key = (importer, dotted)
+        known = self._symbols.get(key)
+        if known is not None and not _depth:
+            if known[2] == self._epoch:
+                return known[0]
+            if self._fresh(known[1]):
+                self._symbols[key] = (known[0], known[1], self._epoch)
+                return known[0]
+        consulted: list[Path] = []
+        found = self._symbol(importer, dotted, _depth, consulted)
+        if not _depth:
+            if len(self._symbols) > 64 * self._max:
+                self._symbols.clear()
+            self._symbols[key] = (found, tuple(consulted), self._epoch)
+        return found
+
+    @property
+    def epoch(self) -> int:
+        """Changes whenever a new file is linted (answers cached under another epoch are re-checked)."""
+        return self._epoch
+
+    def new_file(self) -> None:
+        """A new file is being linted: modules read before are checked for changes again."""
+        self._verified.clear()
+        self._epoch += 1
+
+    def _fresh(self, paths: tuple[Path, ...]) -> bool:
+        for path in paths:
+            if path in self._verified:
+                continue
+            cached = self._modules.get(path)
+            if cached is None or self.module(path) is not cached[1]:
+                return False  # evicted, or re-read because it changed
+            self._verified.add(path)
+        return True
+
+    def _symbol(self, importer: Path, dotted: str, _depth: int, consulted: list[Path]) -> Symbol | None:
         if _depth > 8:
             return None
         located = self.find_module(importer, dotted)
@@ -161,6 +265,7 @@ class ProjectIndex:
             return None
         path, rest = located
         info = self.module(path)
+        consulted.append(self._resolve(path))
         if info is None or len(rest) != 1:
             # ``pkg.module`` itself (no attribute) or deeper attribute chains are not definitions.
             return None
@@ -174,7 +279,7 @@ class ProjectIndex:
             return Symbol(info, name, names.bindings[name])
         if name in names.imports:
             # ``from .crud import get_user`` in a package __init__: follow the re-export.
-            return self.symbol(path, names.imports[name], _depth + 1)
+            return self._symbol(path, names.imports[name], _depth + 1, consulted)
         return None
 
 
@@ -226,7 +331,9 @@ def resolver_for(filename: str, tree: ast.Module) -> Resolver | None:
     path = Path(filename)
     if not path.is_file():
         return None
-    return Resolver(process_index(), path.resolve() if not path.is_absolute() else path)
+    index = process_index()
+    index.new_file()
+    return Resolver(index, path.resolve() if not path.is_absolute() else path)
 
 
 __all__ = ["ModuleInfo", "ProjectIndex", "Resolver", "Symbol", "process_index", "resolver_for"]

@@ -22,18 +22,6 @@ LIMITER_MODULES = ("slowapi", "fastapi_limiter", "limits", "ratelimit", "starlet
 LIMITER_WORDS = re.compile(r"rate_?limit|throttl|limiter", re.IGNORECASE)
 
 
-def _identifiers(tree: ast.AST) -> set[str]:
-    found: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            found.add(node.id)
-        elif isinstance(node, ast.Attribute):
-            found.add(node.attr)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            found.add(node.name)
-    return found
-
-
 def _is_catch_all(node: ast.expr, names: Names) -> bool:
     if isinstance(node, ast.Constant) and node.value == 500:
         return True
@@ -77,6 +65,10 @@ class AppWideChecker(Checker):
     codes = ("FAA304", "FAA305", "FAA401")
 
     def run(self) -> None:
+        # Facts about a module that every app of it asks again (a test module builds dozens of apps).
+        self._passing: dict[str, list[ast.Call]] | None = None
+        self._registers: dict[tuple[int, tuple[str, ...]], bool] = {}
+        self._limiter_mentions: dict[int, bool] = {}
         for site in self.ctx.model.apps:
             graph = build_app_graph(site, self.ctx.names, self.ctx.model)
             self._check_exception_handler(graph)
@@ -116,18 +108,23 @@ class AppWideChecker(Checker):
     def _app_passed_to_project_function(self, graph: AppGraph, *methods: str) -> bool:
         """``setup_errors(app)``: a project function that registers on the app it is given."""
         names = self.ctx.names
-        for node in ast.walk(self.ctx.tree):
-            if not isinstance(node, ast.Call):
-                continue
-            passes_app = any(isinstance(a, ast.Name) and a.id == graph.site.name for a in node.args)
-            if not passes_app:
-                continue
+        if self._passing is None:
+            self._passing = {}
+            for node in names.nodes.of(ast.Call):
+                for passed in {a.id for a in node.args if isinstance(a, ast.Name)}:
+                    self._passing.setdefault(passed, []).append(node)
+        for node in self._passing.get(graph.site.name or "", []):
             found = names.resolve_function(node.func)
             if found is None:
                 continue
-            for inner in ast.walk(found[1]):
-                if isinstance(inner, ast.Attribute) and inner.attr in methods:
-                    return True
+            func = found[1]
+            key = (id(func), methods)
+            if key not in self._registers:
+                self._registers[key] = any(
+                    isinstance(inner, ast.Attribute) and inner.attr in methods for inner in ast.walk(func)
+                )
+            if self._registers[key]:
+                return True
         return False
 
     # -- FAA305 -----------------------------------------------------------------
@@ -137,10 +134,15 @@ class AppWideChecker(Checker):
         configured = self.ctx.settings.rate_limit_names
         for part in graph.parts:
             imports = part.names.imports.values()
-            if any(q.split(".")[0] in LIMITER_MODULES for q in imports):
-                return
-            identifiers = _identifiers(part.names.tree)
-            if any(LIMITER_WORDS.search(identifier) for identifier in identifiers):
+            identifiers = part.names.nodes.identifiers
+            if id(part.names) not in self._limiter_mentions:
+                # Once per module: a limiter library imported, or a name that says rate limit
+                # (one search over all the names: no pattern spans a newline).
+                self._limiter_mentions[id(part.names)] = (
+                    any(q.split(".")[0] in LIMITER_MODULES for q in imports)
+                    or LIMITER_WORDS.search("\n".join(identifiers)) is not None
+                )
+            if self._limiter_mentions[id(part.names)]:
                 return
             if configured and any(
                 name in identifiers or any(q == name or q.endswith("." + name) or q.startswith(name + ".") for q in imports)

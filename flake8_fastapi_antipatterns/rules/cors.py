@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Scope, walk_shallow
+from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, Scope
 from flake8_fastapi_antipatterns.rules import Checker, register
 
 CORS_CLASSES = frozenset(
@@ -57,16 +57,11 @@ class Finding:
     """True when Starlette echoes the caller's Origin back (regex match, or ``*`` with credentials)."""
 
 
-def _nodes_with_function(tree: ast.Module) -> Iterator[tuple[ast.AST, FunctionNode | None]]:
-    """Every node with the function whose body it runs in (None at module level)."""
-    seen: set[int] = set()
-    owners: list[tuple[ast.AST, FunctionNode | None]] = [(tree, None)]
-    owners.extend((n, n) for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))
-    for owner, func in owners:
-        for node in walk_shallow(owner):
-            if id(node) not in seen:
-                seen.add(id(node))
-                yield node, func
+def _calls_with_function(names: Names) -> Iterator[tuple[ast.Call, FunctionNode | None]]:
+    """Every call with the function whose body it runs in (None at module level)."""
+    for node, runs_in, _ in names.nodes.run_in(ast.Call):
+        if isinstance(node, ast.Call):
+            yield node, runs_in
 
 
 def _short(node: ast.AST, limit: int = 60) -> str:
@@ -84,11 +79,10 @@ class CorsChecker(Checker):
     def run(self) -> None:
         if not self.ctx.imports_web_framework:
             return
-        for node, func in _nodes_with_function(self.ctx.tree):
-            if isinstance(node, ast.Call):
-                site = self._site(node, func)
-                if site is not None:
-                    self._check(site)
+        for node, func in _calls_with_function(self.ctx.names):
+            site = self._site(node, func)
+            if site is not None:
+                self._check(site)
 
     # -- finding the configuration ----------------------------------------
     def _is_cors_class(self, expr: ast.expr, scope: Scope | None) -> bool:

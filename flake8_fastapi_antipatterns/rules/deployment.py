@@ -23,15 +23,14 @@ def _is_main_guard(node: ast.If) -> bool:
     )
 
 
-def _outside_main_guard(tree: ast.Module) -> list[ast.AST]:
-    """Every node of the module except those under a top-level ``__main__`` guard."""
-    nodes: list[ast.AST] = []
+def _under_main_guard(tree: ast.Module) -> set[int]:
+    """Ids of the nodes a top-level ``__main__`` guard holds (its test and body; its ``else`` runs on import)."""
+    guarded: set[int] = set()
     for stmt in tree.body:
         if isinstance(stmt, ast.If) and _is_main_guard(stmt):
-            nodes.extend(n for other in stmt.orelse for n in ast.walk(other))
-            continue
-        nodes.extend(ast.walk(stmt))
-    return nodes
+            guarded.update(id(n) for n in ast.walk(stmt.test))
+            guarded.update(id(n) for part in stmt.body for n in ast.walk(part))
+    return guarded
 
 
 def _keyword(call: ast.Call, name: str) -> ast.expr | None:
@@ -48,11 +47,13 @@ class DeploymentChecker(Checker):
     def run(self) -> None:
         names = self.ctx.names
         if self.ctx.imports_web_framework:
-            for node in _outside_main_guard(self.ctx.tree):
-                if isinstance(node, ast.Call) and names.qualify(node.func) == "builtins.print":
+            prints = [c for c in names.nodes.of(ast.Call) if names.qualify(c.func) == "builtins.print"]
+            guarded = _under_main_guard(self.ctx.tree) if prints else set()
+            for node in prints:
+                if id(node) not in guarded:
                     where = self._function_of(node)
                     self.ctx.report("FAA402", node, f"`print()`{where} writes unstructured text to stdout, with no level and no request context")
-        for node in ast.walk(self.ctx.tree):
+        for node in names.nodes.each(ast.Call, ast.ClassDef):
             if isinstance(node, ast.Call) and names.qualify(node.func) in UVICORN_RUN:
                 self._check_uvicorn(node)
             elif isinstance(node, ast.ClassDef):

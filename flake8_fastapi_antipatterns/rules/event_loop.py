@@ -58,9 +58,8 @@ class EventLoopChecker(Checker):
     def run(self) -> None:
         self.program = Program(self.ctx)
         resolver = self.program.main
-        for node in ast.walk(self.ctx.tree):
-            if isinstance(node, ast.AsyncFunctionDef):
-                self._check_coroutine(resolver, node)
+        for node in self.ctx.names.nodes.of(ast.AsyncFunctionDef):
+            self._check_coroutine(resolver, node)
 
     # -- one coroutine ----------------------------------------------------------
     def _check_coroutine(self, resolver: CallResolver, coroutine: ast.AsyncFunctionDef) -> None:

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Scope
+from flake8_fastapi_antipatterns.analysis.nodes import child_nodes
 from flake8_fastapi_antipatterns.rules import Checker, register
 
 HTTP_EXCEPTIONS = frozenset(
@@ -53,6 +54,8 @@ TRACEBACK_TEXT = frozenset(
         "traceback.format_stack",
     }
 )
+# Calls that reach the current exception or its text without naming it.
+EXCEPTION_SOURCES = TRACEBACK_TEXT | {"sys.exception", "sys.exc_info"}
 STRINGIFIERS = frozenset({"builtins.str", "builtins.repr", "builtins.format", "builtins.ascii"})
 # Calls that carry their arguments' text into their result.
 CARRIERS = frozenset(
@@ -148,8 +151,20 @@ class LeakChecker(Checker):
             return
         self._check_debug()
         handlers = self._exception_handlers()
-        for owner in self._owners(handlers):
+        for owner in self._owners(handlers, self._bodies_with_sources()):
             self._check_owner(owner)
+
+    def _bodies_with_sources(self) -> set[FunctionNode | None]:
+        """The bodies (function, or None for the module) holding an ``except ... as e``, a traceback or sys call."""
+        names = self.ctx.names
+        found: set[FunctionNode | None] = set()
+        for node, runs_in, _ in names.nodes.run_in(ast.ExceptHandler, ast.Call):
+            if isinstance(node, ast.ExceptHandler):
+                if node.name:
+                    found.add(runs_in)
+            elif isinstance(node, ast.Call) and names.qualify(node.func) in EXCEPTION_SOURCES:
+                found.add(runs_in)
+        return found
 
     # -- debug mode ---------------------------------------------------------
     def _is_true(self, expr: ast.expr) -> bool:
@@ -168,8 +183,8 @@ class LeakChecker(Checker):
                         site.call,
                         f"`{shown}(debug=True)` answers every unhandled error with its traceback",
                     )
-        for node in ast.walk(self.ctx.tree):
-            if isinstance(node, ast.Assign) and self._is_true(node.value):
+        for node in self.ctx.names.nodes.of(ast.Assign):
+            if self._is_true(node.value):
                 for target in node.targets:
                     if (
                         isinstance(target, ast.Attribute)
@@ -206,7 +221,7 @@ class LeakChecker(Checker):
                 return call.args[0]
             return next((k.value for k in call.keywords if k.arg == keyword), None)
 
-        for node in ast.walk(self.ctx.tree):
+        for node in self.ctx.names.nodes.each(ast.FunctionDef, ast.AsyncFunctionDef, ast.Call):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 for decorator in node.decorator_list:
                     if (
@@ -231,10 +246,13 @@ class LeakChecker(Checker):
                             add(self.ctx.names.functions.get(value.id), key)
         return found
 
-    def _owners(self, handlers: dict[int, bool]) -> Iterator[Owner]:
-        yield Owner(self.ctx.tree.body, None, None, frozenset(), None)
-        for node in ast.walk(self.ctx.tree):
-            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+    def _owners(self, handlers: dict[int, bool], with_sources: set[FunctionNode | None]) -> Iterator[Owner]:
+        """The bodies that may leak: a body with no caught exception, no traceback or sys call and
+        no handler argument cannot, and skipping those saves walking most of the module."""
+        if None in with_sources:
+            yield Owner(self.ctx.tree.body, None, None, frozenset(), None)
+        for node in self.ctx.names.nodes.each(ast.FunctionDef, ast.AsyncFunctionDef):
+            if node not in with_sources and not (id(node) in handlers and not handlers[id(node)]):
                 continue
             initial: frozenset[str] = frozenset()
             role: str | None = None
@@ -245,7 +263,8 @@ class LeakChecker(Checker):
                     initial = frozenset({positional[1].arg})
             elif self.ctx.model.route_for(node) is not None:
                 role = "route handler"
-            yield Owner(node.body, node, self.ctx.names.scope(node), initial, role)
+            if initial or node in with_sources:
+                yield Owner(node.body, node, self.ctx.names.scope(node), initial, role)
 
     # -- walking one body -------------------------------------------------------
     def _walk(self, owner: Owner) -> Iterator[tuple[ast.AST, frozenset[str]]]:
@@ -271,9 +290,9 @@ class LeakChecker(Checker):
                     # A handler for a public exception rebinds the name to something harmless.
                     inner = live - {node.name} if self._public_type(node.type) else live | {node.name}
                 body = {id(s) for s in node.body}
-                stack.extend((c, inner if id(c) in body else live) for c in ast.iter_child_nodes(node))
+                stack.extend((c, inner if id(c) in body else live) for c in child_nodes(node))
                 continue
-            stack.extend((c, live) for c in ast.iter_child_nodes(node))
+            stack.extend((c, live) for c in child_nodes(node))
 
     def _check_owner(self, owner: Owner) -> None:
         index = BodyIndex(live={}, assignments={})

@@ -190,15 +190,11 @@ def _call_name(call: ast.Call) -> str:
     return f"{short(call.func)}()"
 
 
-def _scoped_calls(tree: ast.AST) -> Iterator[tuple[ast.Call, FunctionNode | None]]:
-    stack: list[tuple[ast.AST, FunctionNode | None]] = [(tree, None)]
-    while stack:
-        node, func = stack.pop()
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, ast.Call):
-                yield child, func
-            inner = child if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)) else func
-            stack.append((child, inner))
+def _scoped_calls(names: Names) -> Iterator[tuple[ast.Call, FunctionNode | None]]:
+    """Every call with the innermost function it is written in (None at module level)."""
+    for call, written_in in names.nodes.written_in(ast.Call):
+        if isinstance(call, ast.Call):
+            yield call, written_in
 
 
 def _where(func: FunctionNode | None) -> str:
@@ -224,7 +220,7 @@ class OutboundChecker(Checker):
         self._customised: set[str] | None = None
         per_request = self._per_request_functions()
         fresh_clients = self._fresh_clients(per_request)
-        for call, func in _scoped_calls(self.ctx.tree):
+        for call, func in _scoped_calls(self.ctx.names):
             if not may_be_http(self.ctx.names, call):
                 continue
             scope = self.ctx.names.scope(func) if func is not None else None
@@ -288,7 +284,7 @@ class OutboundChecker(Checker):
     def _customised_receivers(self) -> set[str]:
         """Names of objects given an adapter (``s.mount(...)``) or a replaced method: they may set a timeout."""
         found: set[str] = set()
-        for node in ast.walk(self.ctx.tree):
+        for node in self.ctx.names.nodes.each(ast.Call, ast.Assign, ast.AnnAssign):
             owner: ast.expr | None = None
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "mount":
                 owner = node.func.value
@@ -396,7 +392,7 @@ class OutboundChecker(Checker):
             scope = names.scope(func)
             if any(self._is_breaker(d, scope) for d in func.decorator_list if d is not route.registration):
                 continue
-            parents = _parents(func)
+            parents: dict[int, ast.AST] | None = None  # built for the first outbound call only
             body = list(body_walk(func))
             if any(self._uses_breaker(node, scope) for node in body):
                 continue
@@ -406,6 +402,8 @@ class OutboundChecker(Checker):
                 outbound = classify(callee_path(names, node, scope))
                 if outbound is None or outbound.method == "build_request":
                     continue
+                if parents is None:
+                    parents = _parents(func)
                 if self._wrapped(node, parents, scope):
                     continue
                 self.ctx.report(

@@ -144,15 +144,9 @@ _INSTANCES = frozenset(f"{cls}()" for cls in APP_CLASSES | ROUTER_CLASSES)
 # --- shared helpers ----------------------------------------------------------
 
 
-def scoped_nodes(tree: ast.AST) -> Iterator[tuple[ast.AST, FunctionNode | None]]:
-    """Every node with the innermost function whose body holds it (None at module level)."""
-    stack: list[tuple[ast.AST, FunctionNode | None]] = [(tree, None)]
-    while stack:
-        node, func = stack.pop()
-        for child in ast.iter_child_nodes(node):
-            yield child, func
-            inner = child if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)) else func
-            stack.append((child, inner))
+def scoped_nodes(names: Names, *kinds: type[ast.AST]) -> Iterator[tuple[ast.AST, FunctionNode | None]]:
+    """The module's nodes of the given types, each with the innermost function that holds it (None at module level)."""
+    yield from names.nodes.written_in(*kinds)
 
 
 def _where(func: FunctionNode | None) -> str:
@@ -292,11 +286,10 @@ class _Mentions:
         return False
 
 
-def closes(tree: ast.Module, refers: Refers) -> bool:
+def closes(names: Names, refers: Refers) -> bool:
     """Whether anything in the module releases the resource ``refers`` recognises."""
-    nodes = list(scoped_nodes(tree))
     mentions = _Mentions(refers)
-    for node, func in nodes:
+    for node, func in scoped_nodes(names, ast.Assign, ast.AnnAssign):
         if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None and refers(node.value, func):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:
@@ -304,7 +297,7 @@ def closes(tree: ast.Module, refers: Refers) -> bool:
                     mentions.names.add(target.id)
                 elif isinstance(target, ast.Attribute):
                     mentions.attributes.add(target.attr)
-    for node, func in nodes:
+    for node, func in scoped_nodes(names, ast.Attribute, ast.With, ast.AsyncWith, ast.Call):
         if isinstance(node, ast.Attribute) and node.attr in CLOSE_METHODS and mentions.within(node.value, func):
             return True
         if isinstance(node, (ast.With, ast.AsyncWith)):
@@ -449,7 +442,7 @@ def project_use(names: Names, var: str) -> ProjectUse:
             continue
         if any(q.split(".")[0] in WEB_FRAMEWORKS for q in other.imports.values()):
             web_importer = True
-        if not closed and not _is_test_file(candidate, own) and closes(other.tree, _imported_refers(other, own, var)):
+        if not closed and not _is_test_file(candidate, own) and closes(other, _imported_refers(other, own, var)):
             closed = True
         if web_importer and closed:
             break
@@ -521,7 +514,7 @@ class ResourceChecker(Checker):
     # FAA201
     def _pools(self) -> None:
         names = self.ctx.names
-        for node, func in scoped_nodes(self.ctx.tree):
+        for node, func in scoped_nodes(names, ast.Call):
             if not (isinstance(node, ast.Call) and _may_be_engine(node, names)):
                 continue
             scope = names.scope(func) if func is not None else None
@@ -554,7 +547,7 @@ class ResourceChecker(Checker):
         for resource in self._module_resources():
             target = resource.target
             if isinstance(target, ast.Name):
-                if closes(self.ctx.tree, _module_name_refers(target.id, self.ctx.names)):
+                if closes(self.ctx.names, _module_name_refers(target.id, self.ctx.names)):
                     continue
                 use = project_use(self.ctx.names, target.id)
                 if use.closed or not (self.ctx.imports_web_framework or use.web_importer):
@@ -562,7 +555,7 @@ class ResourceChecker(Checker):
             else:
                 if not self.ctx.imports_web_framework:
                     continue
-                if closes(self.ctx.tree, _attribute_refers(target)):
+                if closes(self.ctx.names, _attribute_refers(target)):
                     continue
             close = resource.kind.close_call(resource.shown)
             self.ctx.report(
@@ -597,7 +590,7 @@ class ResourceChecker(Checker):
     def _events(self) -> None:
         if not self.ctx.imports_web_framework:
             return
-        for node in ast.walk(self.ctx.tree):
+        for node in self.ctx.names.nodes.each(ast.FunctionDef, ast.AsyncFunctionDef, ast.Call):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 for decorator in node.decorator_list:
                     if isinstance(decorator, ast.Call) and self._event_registration(decorator, "on_event"):

@@ -23,7 +23,7 @@ import types
 from typing import Any
 
 from runtime_guard.frames import is_user_file
-from runtime_guard.request_state import CURRENT
+from runtime_guard.request_state import CURRENT, MAX_EXCEPTION_TEXTS
 
 log = logging.getLogger("runtime_guard")
 
@@ -59,14 +59,17 @@ def _on_raise(code: types.CodeType, offset: int, exc: BaseException) -> Any:
     state = CURRENT.get()
     if state is None or not is_user_file(code.co_filename) or _skipped(exc):
         return None
+    texts = state.exception_texts
     try:
         text = str(exc)
-        if text and text not in state.exception_texts:
-            state.exception_texts.append(text)
-        if repr(exc) not in state.exception_texts:
-            state.exception_texts.append(repr(exc))
+        if text and text not in texts:
+            texts.append(text)
+        if repr(exc) not in texts:
+            texts.append(repr(exc))
     except Exception:  # an exception whose __str__ fails: nothing to match against
         pass
+    if len(texts) > MAX_EXCEPTION_TEXTS:
+        del texts[: len(texts) - MAX_EXCEPTION_TEXTS]  # keep the latest: the one a handler echoes
     return None
 
 

@@ -342,3 +342,32 @@ def test_fastapi_app_pool_wait_and_leak(tmp_path: Path, reporter: Reporter) -> N
     leaked = [d for d in reporter.items if d.code == "FAA202"]
     assert [(d.filename, d.line) for d in waits] == [(HERE, line_of("marker: route-connect"))]
     assert [(d.filename, d.line) for d in leaked] == [(HERE, line_of("marker: route-leak"))]
+
+
+def test_guard_writes_a_sarif_sink_at_shutdown_with_the_shutdown_findings(tmp_path: Path) -> None:
+    import json
+
+    from flake8_fastapi_antipatterns.sinks import SarifSink
+    from runtime_guard import RuntimeGuard
+
+    engine = small_engine(tmp_path)
+    app = FastAPI()
+    leaks: list[Any] = []
+
+    @app.get("/leak")
+    def leak() -> dict[str, str]:
+        leaks.append(Session(engine).connection())  # marker: sarif-leak
+        return {}
+
+    log_path = tmp_path / "runtime.sarif"
+    try:
+        with TestClient(RuntimeGuard(app, sink=SarifSink(str(log_path)), environ={})) as client:
+            client.get("/leak")
+            assert not log_path.exists()  # written when the app shuts down, not per finding
+    finally:
+        for conn in leaks:
+            conn.close()
+        engine.dispose()
+    results = json.loads(log_path.read_text(encoding="utf-8"))["runs"][0]["results"]
+    leaked = [r for r in results if r["ruleId"] == "FAA202"]
+    assert [r["locations"][0]["physicalLocation"]["region"]["startLine"] for r in leaked] == [line_of("marker: sarif-leak")]

@@ -1,0 +1,359 @@
+"""Throughput of a trivial route under uvicorn: bare, behind RuntimeGuard, behind a no-op BaseHTTPMiddleware.
+
+Three uvicorn servers (one worker each, separate processes, 127.0.0.1) serve
+the same one-route app; only the middleware differs.  A load generator in
+another process (wrk when installed, else the bounded asyncio client below)
+hits them in turn, A B C A B C ..., so drift on a shared machine spreads over
+all three instead of landing on one.  Reported: the median requests/s of each
+variant, the ratios guarded/bare (goal >= 0.95) and basehttp/bare, and the
+machine's load average before and after.  Beside requests/s, the CPU time
+the server process spent per request (all its threads, from /proc) is shown:
+on a shared machine it moves less with the neighbours' load than wall-clock
+throughput does.  The guarded server's findings during the run are printed
+at the end (a loop stall there means the machine starved the process).
+
+Usage:
+    python benchmarks/guard_throughput.py            # full run (~2.5 minutes)
+    python benchmarks/guard_throughput.py --quick    # smoke run (~15 s)
+Options: --rounds N --seconds S --connections C --loader {auto,wrk,python}
+         --framework {fastapi,starlette} --sink {memory,jsonl}
+Exit status 1 when guarded/bare is below --goal (default 0.95).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+VARIANTS = ("bare", "guarded", "basehttp")
+HOST = "127.0.0.1"
+
+
+# -- the server side (run in a child process) ----------------------------------
+
+
+def build_app(variant: str, framework: str, sink_kind: str) -> Any:
+    if framework == "fastapi":
+        from fastapi import FastAPI
+
+        app: Any = FastAPI()
+
+        @app.get("/")
+        async def root() -> dict[str, bool]:
+            return {"ok": True}
+
+    else:
+        from starlette.applications import Starlette
+        from starlette.requests import Request
+        from starlette.responses import JSONResponse
+        from starlette.routing import Route
+
+        async def index(request: Request) -> JSONResponse:
+            return JSONResponse({"ok": True})
+
+        app = Starlette(routes=[Route("/", index)])
+
+    if variant == "guarded":
+        from runtime_guard import JsonLinesSink, MemorySink, RuntimeGuard
+
+        sink: Any
+        if sink_kind == "jsonl":
+            sink = JsonLinesSink(os.path.join(tempfile.mkdtemp(prefix="guard-bench-"), "findings.jsonl"))
+        else:
+            sink = MemorySink()
+        app.add_middleware(RuntimeGuard, sink=sink, mode="report")
+    elif variant == "basehttp":
+        from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+        from starlette.requests import Request
+        from starlette.responses import Response
+
+        class NoOp(BaseHTTPMiddleware):
+            async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+                return await call_next(request)
+
+        app.add_middleware(NoOp)
+    return app
+
+
+def guard_findings(app: Any) -> list[dict[str, Any]]:
+    """The findings of the RuntimeGuard inside ``app``'s middleware stack, with their counts."""
+    from runtime_guard import RuntimeGuard
+
+    layer = getattr(app, "middleware_stack", None)
+    while layer is not None and not isinstance(layer, RuntimeGuard):
+        layer = getattr(layer, "app", None)
+    if layer is None:
+        return []
+    return [
+        {"code": d.code, "where": f"{os.path.basename(d.filename)}:{d.line}", "count": d.details.get("count")}
+        for d in layer.reporter.findings()
+    ]
+
+
+def serve(variant: str, port: int, framework: str, sink_kind: str) -> None:
+    import uvicorn
+
+    app = build_app(variant, framework, sink_kind)
+    # uvicorn re-raises the SIGTERM it shut down on, with the handler it found: a no-op one
+    # lets ``run`` return so the findings below are printed.
+    signal.signal(signal.SIGTERM, lambda signum, frame: None)
+    # The access log would cost the same in every variant and only dilute the ratios.
+    uvicorn.run(app, host=HOST, port=port, workers=1, log_level="warning", access_log=False)
+    if variant == "guarded":
+        # What the guard reported while under load (a loop stall = the machine starved the process).
+        print(json.dumps(guard_findings(app)), flush=True)
+
+
+# -- the load side -------------------------------------------------------------
+
+
+def wrk_load(port: int, seconds: float, connections: int) -> dict[str, Any]:
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{max(int(round(seconds)), 1)}s", f"http://{HOST}:{port}/"],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 30,
+        check=True,
+    ).stdout
+    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if match is None:
+        raise RuntimeError(f"cannot read wrk's output:\n{out}")
+    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    socket_errors = re.search(r"Socket errors:.*", out)
+    total = re.search(r"(\d+) requests in", out)
+    return {
+        "rps": float(match.group(1)),
+        "requests": int(total.group(1)) if total else 0,
+        "errors": int(errors.group(1)) if errors else 0,
+        "socket_errors": socket_errors.group(0) if socket_errors else "",
+    }
+
+
+REQUEST = f"GET / HTTP/1.1\r\nHost: {HOST}\r\nUser-Agent: bench\r\n\r\n".encode()
+
+
+async def _one_connection(port: int, deadline: float, budget: list[int], counts: list[int]) -> None:
+    """Keep-alive requests on one socket until the deadline or the shared request budget runs out."""
+    reader, writer = await asyncio.open_connection(HOST, port)
+    try:
+        while time.monotonic() < deadline and budget[0] > 0:
+            budget[0] -= 1
+            writer.write(REQUEST)
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = head.split(b" ", 2)[1]
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":", 1)[1])
+            await reader.readexactly(length)
+            counts[0 if status == b"200" else 1] += 1
+    finally:
+        writer.close()
+
+
+async def _python_load(port: int, seconds: float, connections: int, max_requests: int) -> dict[str, Any]:
+    budget, counts = [max_requests], [0, 0]
+    started = time.monotonic()
+    deadline = started + seconds
+    await asyncio.gather(*(_one_connection(port, deadline, budget, counts) for _ in range(connections)))
+    elapsed = time.monotonic() - started
+    done = counts[0] + counts[1]
+    return {"rps": done / elapsed, "requests": done, "errors": counts[1], "socket_errors": ""}
+
+
+def python_load(port: int, seconds: float, connections: int) -> dict[str, Any]:
+    """The fallback load generator, in its own process so it never shares a core's GIL with a server."""
+    out = subprocess.run(
+        [sys.executable, __file__, "--load-port", str(port), "--seconds", str(seconds), "--connections", str(connections)],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 30,
+        check=True,
+    ).stdout
+    return dict(json.loads(out))
+
+
+# -- orchestration -------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_ready(port: int, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server on port {port} exited with {process.returncode}")
+        try:
+            with socket.create_connection((HOST, port), timeout=1.0) as sock:
+                sock.sendall(REQUEST.replace(b"User-Agent: bench\r\n", b"Connection: close\r\n"))
+                if sock.recv(64).startswith(b"HTTP/1.1 200"):
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"server on port {port} did not come up")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (all its threads), from /proc."""
+    with open(f"/proc/{pid}/stat") as handle:
+        fields = handle.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def load_average() -> str:
+    try:
+        with open("/proc/loadavg") as handle:
+            return " ".join(handle.read().split()[:3])
+    except OSError:
+        return "n/a"
+
+
+@dataclass
+class Results:
+    rps: dict[str, list[float]] = field(default_factory=lambda: {v: [] for v in VARIANTS})
+    cpu_us: dict[str, list[float]] = field(default_factory=lambda: {v: [] for v in VARIANTS})
+    """Server CPU time per request, in microseconds (all threads of the server process)."""
+    errors: int = 0
+
+    def median(self, variant: str) -> float:
+        return statistics.median(self.rps[variant])
+
+    def ratio(self, variant: str) -> float:
+        return self.median(variant) / self.median("bare")
+
+    def round_ratios(self, variant: str) -> list[float]:
+        return [x / b for x, b in zip(self.rps[variant], self.rps["bare"])]
+
+    def cpu_ratio(self, variant: str) -> float:
+        """bare's CPU per request over the variant's: the throughput ratio a dedicated core would show."""
+        return statistics.median(self.cpu_us["bare"]) / statistics.median(self.cpu_us[variant])
+
+
+def run(args: argparse.Namespace) -> int:
+    loader_name = args.loader
+    if loader_name == "auto":
+        loader_name = "wrk" if shutil.which("wrk") else "python"
+    loader: Callable[[int, float, int], dict[str, Any]] = wrk_load if loader_name == "wrk" else python_load
+
+    load_before = load_average()
+    ports = {variant: free_port() for variant in VARIANTS}
+    servers = {
+        variant: subprocess.Popen(
+            [sys.executable, __file__, "--serve", variant, "--port", str(port), "--framework", args.framework, "--sink", args.sink],
+            stdout=subprocess.PIPE,
+            # A RUNTIME_GUARD_* variable in the caller's environment must not change what is measured.
+            env={k: v for k, v in os.environ.items() if not k.startswith("RUNTIME_GUARD_")},
+        )
+        for variant, port in ports.items()
+    }
+    results = Results()
+    findings: list[dict[str, Any]] = []
+    try:
+        for variant, port in ports.items():
+            wait_ready(port, servers[variant])
+        for variant in VARIANTS:  # warm-up: imports, caches, the guard's first-request start-up
+            loader(ports[variant], args.warmup, args.connections)
+        for number in range(1, args.rounds + 1):
+            # Rotate the order so no variant always runs right after another.
+            order = VARIANTS[number % 3 :] + VARIANTS[: number % 3]
+            line = []
+            for variant in order:
+                before = cpu_seconds(servers[variant].pid)
+                outcome = loader(ports[variant], args.seconds, args.connections)
+                spent = cpu_seconds(servers[variant].pid) - before
+                results.rps[variant].append(outcome["rps"])
+                results.cpu_us[variant].append(spent / max(int(outcome["requests"]), 1) * 1e6)
+                results.errors += int(outcome["errors"])
+                line.append(f"{variant} {outcome['rps']:6.0f}/s {results.cpu_us[variant][-1]:5.0f} us")
+            print(f"round {number}: " + "  ".join(line), flush=True)
+    finally:
+        for process in servers.values():
+            process.terminate()
+        for variant, process in servers.items():
+            try:
+                out, _ = process.communicate(timeout=10)
+                if variant == "guarded" and out.strip():
+                    findings = json.loads(out.decode().strip().splitlines()[-1])
+            except subprocess.TimeoutExpired:
+                process.kill()
+            except ValueError:
+                pass
+    load_after = load_average()
+
+    import uvicorn
+
+    guarded = results.ratio("guarded")
+    print()
+    print(f"loader: {loader_name} ({args.connections} connections, {args.seconds:g} s per run, {args.rounds} rounds)")
+    print(
+        f"app: {args.framework}, uvicorn {uvicorn.__version__} (1 worker), Python {sys.version.split()[0]}, "
+        f"guard sink: {args.sink}; cores: {os.cpu_count()}"
+    )
+    print(f"load average (1/5/15 min): before {load_before}; after {load_after}")
+    for variant in VARIANTS:
+        print(
+            f"  {variant:9s} median {results.median(variant):6.0f} req/s, "
+            f"{statistics.median(results.cpu_us[variant]):5.0f} us server CPU per request;"
+            f"  runs: {', '.join(f'{x:.0f}' for x in results.rps[variant])}"
+        )
+    for variant in ("guarded", "basehttp"):
+        print(
+            f"{variant}/bare: throughput {results.ratio(variant):.3f} "
+            f"(median of per-round ratios {statistics.median(results.round_ratios(variant)):.3f}); "
+            f"CPU per request {results.cpu_ratio(variant):.3f}" + (f"; goal >= {args.goal}" if variant == "guarded" else "")
+        )
+    print("guard findings during the run: " + ("; ".join(f"{f['code']} at {f['where']} x{f['count']}" for f in findings) or "none"))
+    if results.errors:
+        print(f"non-2xx responses: {results.errors}")
+    return 0 if guarded >= args.goal and not results.errors else 1
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a short smoke run")
+    parser.add_argument("--rounds", type=int, default=None)
+    parser.add_argument("--seconds", type=float, default=None, help="length of each load run")
+    parser.add_argument("--warmup", type=float, default=None)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--loader", choices=("auto", "wrk", "python"), default="auto")
+    parser.add_argument("--framework", choices=("fastapi", "starlette"), default="fastapi")
+    parser.add_argument("--sink", choices=("memory", "jsonl"), default="memory")
+    parser.add_argument("--goal", type=float, default=0.95)
+    # Internal: the child processes.
+    parser.add_argument("--serve", choices=VARIANTS, help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--load-port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--max-requests", type=int, default=2_000_000, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve, args.port, args.framework, args.sink)
+        return 0
+    if args.load_port:
+        print(json.dumps(asyncio.run(_python_load(args.load_port, args.seconds or 1.0, args.connections, args.max_requests))))
+        return 0
+    args.rounds = args.rounds or (2 if args.quick else 12)
+    args.seconds = args.seconds or (1.0 if args.quick else 3.0)
+    args.warmup = args.warmup or (1.0 if args.quick else 2.0)
+    return run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
