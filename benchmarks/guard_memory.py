@@ -46,11 +46,7 @@ STREAM_CHUNKS = 24
 STREAM_CHUNK = b"x" * 4096
 
 # Request mix, per 20 requests (paths cycle in this order).
-MIX = (
-    ["/"] * 12
-    + ["/leak-traceback", "/leak-text", "/print", "/cors", "/boom", "/items/1", "/items/2"]
-    + ["/stream"]
-)
+MIX = ["/"] * 12 + ["/leak-traceback", "/leak-text", "/print", "/cors", "/boom", "/items/1", "/items/2"] + ["/stream"]
 
 
 def build_app() -> tuple[Any, Any]:

@@ -12,9 +12,19 @@ on a shared machine it moves less with the neighbours' load than wall-clock
 throughput does.  The guarded server's findings during the run are printed
 at the end (a loop stall there means the machine starved the process).
 
+With ``--instructions`` (needs valgrind: ``apt-get install valgrind``) it
+counts instead the CPU instructions each server executes per request, under
+cachegrind: the same three servers, each answering 200 and then 1,200
+sequential keep-alive requests, the difference divided by 1,000.  A count does
+not move with the neighbours' load; it leaves out cache misses and the
+watchdog thread, whose work is per second rather than per request (it is
+switched off for this count, since valgrind's slow-down would bill every
+request for dozens of its wake-ups).
+
 Usage:
-    python benchmarks/guard_throughput.py            # full run (~2.5 minutes)
-    python benchmarks/guard_throughput.py --quick    # smoke run (~15 s)
+    python benchmarks/guard_throughput.py                  # full run (~2.5 minutes)
+    python benchmarks/guard_throughput.py --quick          # smoke run (~15 s)
+    python benchmarks/guard_throughput.py --instructions   # instruction counts (~3 minutes)
 Options: --rounds N --seconds S --connections C --loader {auto,wrk,python}
          --framework {fastapi,starlette} --sink {memory,jsonl}
 Exit status 1 when guarded/bare is below --goal (default 0.95).
@@ -178,7 +188,16 @@ async def _python_load(port: int, seconds: float, connections: int, max_requests
 def python_load(port: int, seconds: float, connections: int) -> dict[str, Any]:
     """The fallback load generator, in its own process so it never shares a core's GIL with a server."""
     out = subprocess.run(
-        [sys.executable, __file__, "--load-port", str(port), "--seconds", str(seconds), "--connections", str(connections)],
+        [
+            sys.executable,
+            __file__,
+            "--load-port",
+            str(port),
+            "--seconds",
+            str(seconds),
+            "--connections",
+            str(connections),
+        ],
         capture_output=True,
         text=True,
         timeout=seconds + 30,
@@ -188,6 +207,82 @@ def python_load(port: int, seconds: float, connections: int) -> dict[str, Any]:
 
 
 # -- orchestration -------------------------------------------------------------
+
+
+def sequential_requests(port: int, count: int) -> None:
+    """``count`` requests, one after another, on one keep-alive connection."""
+    with socket.create_connection((HOST, port), timeout=120) as sock:
+        pending = b""
+        for _ in range(count):
+            sock.sendall(REQUEST)
+            while b"\r\n\r\n" not in pending:
+                pending += sock.recv(65536)
+            head, _, pending = pending.partition(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":", 1)[1])
+            while len(pending) < length:
+                pending += sock.recv(65536)
+            pending = pending[length:]
+
+
+def instructions(variant: str, count: int, args: argparse.Namespace) -> int:
+    """Instructions a server under cachegrind executed to start, answer ``count`` requests, and stop."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RUNTIME_GUARD_")}
+    env["PYTHONMALLOC"] = "malloc"  # what valgrind expects
+    env["RUNTIME_GUARD_WATCHDOG"] = "0"  # per second, not per request: see the module's docstring
+    server = subprocess.Popen(
+        [
+            "valgrind",
+            "--tool=cachegrind",
+            "--cache-sim=no",
+            f"--cachegrind-out-file={os.devnull}",
+            sys.executable,
+            __file__,
+            "--serve",
+            variant,
+            "--port",
+            str(port),
+            "--framework",
+            args.framework,
+            "--sink",
+            args.sink,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    try:
+        wait_ready(port, server, timeout=600)  # answers exactly one request, whatever the count
+        sequential_requests(port, count)
+    finally:
+        server.terminate()
+        _, err = server.communicate(timeout=300)
+    match = re.search(r"I\s+refs:\s+([\d,]+)", err.decode(errors="replace"))
+    if match is None:
+        raise RuntimeError(f"no instruction count from valgrind:\n{err.decode(errors='replace')[-2000:]}")
+    return int(match.group(1).replace(",", ""))
+
+
+def run_instructions(args: argparse.Namespace) -> int:
+    if shutil.which("valgrind") is None:
+        print("valgrind is not installed (apt-get install valgrind)")
+        return 2
+    low, high = 200, 1200
+    per_request: dict[str, float] = {}
+    for variant in VARIANTS:
+        counts = [instructions(variant, low, args), instructions(variant, high, args)]
+        per_request[variant] = (counts[1] - counts[0]) / (high - low)
+        print(f"  {variant:9s} {per_request[variant]:10,.0f} instructions per request", flush=True)
+    print()
+    print(f"app: {args.framework}, uvicorn 1 worker, guard sink: {args.sink}, guard watchdog off for the count")
+    for variant in ("guarded", "basehttp"):
+        print(
+            f"{variant}/bare: {per_request['bare'] / per_request[variant]:.3f} (instructions per request, bare over {variant})"
+        )
+    return 0 if per_request["bare"] / per_request["guarded"] >= args.goal else 1
 
 
 def free_port() -> int:
@@ -257,7 +352,18 @@ def run(args: argparse.Namespace) -> int:
     ports = {variant: free_port() for variant in VARIANTS}
     servers = {
         variant: subprocess.Popen(
-            [sys.executable, __file__, "--serve", variant, "--port", str(port), "--framework", args.framework, "--sink", args.sink],
+            [
+                sys.executable,
+                __file__,
+                "--serve",
+                variant,
+                "--port",
+                str(port),
+                "--framework",
+                args.framework,
+                "--sink",
+                args.sink,
+            ],
             stdout=subprocess.PIPE,
             # A RUNTIME_GUARD_* variable in the caller's environment must not change what is measured.
             env={k: v for k, v in os.environ.items() if not k.startswith("RUNTIME_GUARD_")},
@@ -318,9 +424,13 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"{variant}/bare: throughput {results.ratio(variant):.3f} "
             f"(median of per-round ratios {statistics.median(results.round_ratios(variant)):.3f}); "
-            f"CPU per request {results.cpu_ratio(variant):.3f}" + (f"; goal >= {args.goal}" if variant == "guarded" else "")
+            f"CPU per request {results.cpu_ratio(variant):.3f}"
+            + (f"; goal >= {args.goal}" if variant == "guarded" else "")
         )
-    print("guard findings during the run: " + ("; ".join(f"{f['code']} at {f['where']} x{f['count']}" for f in findings) or "none"))
+    print(
+        "guard findings during the run: "
+        + ("; ".join(f"{f['code']} at {f['where']} x{f['count']}" for f in findings) or "none")
+    )
     if results.errors:
         print(f"non-2xx responses: {results.errors}")
     return 0 if guarded >= args.goal and not results.errors else 1
@@ -337,6 +447,7 @@ def main() -> int:
     parser.add_argument("--framework", choices=("fastapi", "starlette"), default="fastapi")
     parser.add_argument("--sink", choices=("memory", "jsonl"), default="memory")
     parser.add_argument("--goal", type=float, default=0.95)
+    parser.add_argument("--instructions", action="store_true", help="count instructions per request under valgrind")
     # Internal: the child processes.
     parser.add_argument("--serve", choices=VARIANTS, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
@@ -347,8 +458,14 @@ def main() -> int:
         serve(args.serve, args.port, args.framework, args.sink)
         return 0
     if args.load_port:
-        print(json.dumps(asyncio.run(_python_load(args.load_port, args.seconds or 1.0, args.connections, args.max_requests))))
+        print(
+            json.dumps(
+                asyncio.run(_python_load(args.load_port, args.seconds or 1.0, args.connections, args.max_requests))
+            )
+        )
         return 0
+    if args.instructions:
+        return run_instructions(args)
     args.rounds = args.rounds or (2 if args.quick else 12)
     args.seconds = args.seconds or (1.0 if args.quick else 3.0)
     args.warmup = args.warmup or (1.0 if args.quick else 2.0)

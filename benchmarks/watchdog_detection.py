@@ -87,7 +87,9 @@ def build_app(threshold: float) -> Any:
         return {"waited_ms": ms}
 
     # The token comes from RUNTIME_GUARD_REPORT_TOKEN, set by the parent process.
-    app.add_middleware(RuntimeGuard, sink=MemorySink(), block_threshold=threshold, mode="report", report_path=REPORT_PATH)
+    app.add_middleware(
+        RuntimeGuard, sink=MemorySink(), block_threshold=threshold, mode="report", report_path=REPORT_PATH
+    )
     return app
 
 
@@ -120,7 +122,9 @@ class Outcome:
     @property
     def attributed(self) -> bool:
         """Reported once, with FAA102, at this file and the stalling line."""
-        return len(self.found) == 1 and self.found[0][0] == "FAA102" and self.found[0][1:] == (HERE, self.expected_line, 1)
+        return (
+            len(self.found) == 1 and self.found[0][0] == "FAA102" and self.found[0][1:] == (HERE, self.expected_line, 1)
+        )
 
 
 class Client:
@@ -154,8 +158,11 @@ class Client:
             time.sleep(0.02)
         time.sleep(0.05)  # one more look: a stall reported at two places shows up here too
         after = self.counts()
-        found = [(code, filename, line, after[(code, filename, line)] - before.get((code, filename, line), 0))
-                 for (code, filename, line) in after if after[(code, filename, line)] != before.get((code, filename, line), 0)]
+        found = [
+            (code, filename, line, after[(code, filename, line)] - before.get((code, filename, line), 0))
+            for (code, filename, line) in after
+            if after[(code, filename, line)] != before.get((code, filename, line), 0)
+        ]
         expected = line_of("stall: sleep") if kind == "sleep" else line_of("stall: cpu")
         return Outcome(series, kind, ms, found, expected if kind != "wait" else 0, elapsed)
 
@@ -232,7 +239,9 @@ def run(args: argparse.Namespace) -> int:
             outcomes.append(outcome)
             expected = series in ("spread", "100ms")
             if args.verbose or (expected and not outcome.attributed) or (not expected and outcome.found):
-                print(f"  #{number:3d} {kind:5s} {ms:6.1f} ms (took {outcome.elapsed_ms:6.1f} ms): {outcome.found or 'not reported'}")
+                print(
+                    f"  #{number:3d} {kind:5s} {ms:6.1f} ms (took {outcome.elapsed_ms:6.1f} ms): {outcome.found or 'not reported'}"
+                )
     finally:
         server.terminate()
         try:
@@ -246,7 +255,9 @@ def run(args: argparse.Namespace) -> int:
     below = [o for o in outcomes if o.series == "below"]
     controls = [o for o in outcomes if o.series == "control"]
     print()
-    print(f"threshold {args.threshold * 1000:.0f} ms (watchdog interval {args.threshold * 250:.0f} ms); uvicorn 1 worker; {len(outcomes)} requests in {spent:.0f} s")
+    print(
+        f"threshold {args.threshold * 1000:.0f} ms (watchdog interval {args.threshold * 250:.0f} ms); uvicorn 1 worker; {len(outcomes)} requests in {spent:.0f} s"
+    )
     print(f"load average (1/5/15 min): before {load_before}; after {load_average()}")
     for kind, label in (("sleep", "time.sleep"), ("spin", "busy loop")):
         print(summarise(f"  {label:10s} 50-500 ms", [o for o in spread if o.kind == kind]))
@@ -259,8 +270,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"  missed stalls (ms): {', '.join(f'{ms:g}' for ms in misses)}")
     if below:
         low, high = min(o.ms for o in below), max(o.ms for o in below)
-        print(f"  stalls under the threshold ({low:g}-{high:g} ms, both kinds): {sum(o.detected for o in below)}/{len(below)} reported")
-    print(f"  non-blocking control (await asyncio.sleep 200 ms): {sum(o.detected for o in controls)}/{len(controls)} reported")
+        print(
+            f"  stalls under the threshold ({low:g}-{high:g} ms, both kinds): {sum(o.detected for o in below)}/{len(below)} reported"
+        )
+    print(
+        f"  non-blocking control (await asyncio.sleep 200 ms): {sum(o.detected for o in controls)}/{len(controls)} reported"
+    )
     return 0 if hundred_ms and all(o.attributed for o in hundred_ms) else 1
 
 

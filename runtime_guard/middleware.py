@@ -49,6 +49,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 GENERIC_500 = json.dumps({"detail": "Internal Server Error"}).encode()
+_ALLOW_ORIGIN_LENGTH = len(b"access-control-allow-origin")
 
 
 class RuntimeGuard:
@@ -140,7 +141,7 @@ class RuntimeGuard:
             if not self._started or self._loop is not asyncio._get_running_loop():
                 self._start()
             started = time.monotonic()
-            state = RequestState(scope=scope, started=started)
+            state = RequestState(scope, started)
             token = self.inflight.begin(scope, started)
         except Exception:
             self._fault("request start")
@@ -304,7 +305,8 @@ class _Exchange:
                     self.started = True
                     self.started_at = time.monotonic()
                     for key, _value in message.get("headers") or ():
-                        if key.lower() == b"access-control-allow-origin":
+                        # (The length first: lower() makes a new bytes object for every header.)
+                        if len(key) == _ALLOW_ORIGIN_LENGTH and key.lower() == b"access-control-allow-origin":
                             self._check_cors(message)
                             break
             except Exception:

@@ -164,14 +164,16 @@ class LoopWatchdog:
             running = asyncio.get_running_loop()
         except RuntimeError:
             running = None
+        run.thread = threading.Thread(target=self._watch, args=(run,), name="runtime-guard-watchdog", daemon=True)
+        run.thread.start()
+        # Scheduled after the thread is up: on a starved machine starting a thread can take
+        # longer than the threshold, and that wait is the guard's, not the app's.
         if running is loop:
-            run.thread_id = threading.get_ident()
             self._schedule(run, time.monotonic())
+            run.thread_id = threading.get_ident()  # last: the watch thread samples only once it is set
         else:
             # Started from another thread: the first beat learns the loop's thread.
             loop.call_soon_threadsafe(self._beat, run)
-        run.thread = threading.Thread(target=self._watch, args=(run,), name="runtime-guard-watchdog", daemon=True)
-        run.thread.start()
         return run
 
     def stop(self) -> None:

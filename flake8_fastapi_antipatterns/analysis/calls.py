@@ -14,7 +14,7 @@ import ast
 import weakref
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar, cast
 
 from flake8_fastapi_antipatterns.analysis.blocking import (
     ASYNC_CLASS_ARGUMENT,
@@ -170,7 +170,9 @@ class CallResolver:
     """
 
     def __init__(self, program: Program, names: Names) -> None:
-        self.program = program
+        # A weak reference: the program holds its resolvers, and a reference cycle would keep
+        # each linted file's whole analysis (tree included) alive until the cyclic GC runs.
+        self.program: Program = cast("Program", weakref.proxy(program))
         self.names = names
         self._enclosing: dict[int, Funcs] | None = None
         self._local_defs: dict[int, dict[str, FunctionNode]] = {}

@@ -80,6 +80,7 @@ class ProjectIndex:
         # answers never keep evicted modules alive.
         self._symbols: dict[tuple[Path, str], tuple[Symbol | None, tuple[Path, ...], int]] = {}
         self._verified: set[Path] = set()
+        self._parents: dict[Path, Path] = {}
         self._epoch = 0
         """Counts ``new_file`` calls: an answer checked in the current epoch is not checked again."""
 
@@ -221,7 +222,16 @@ class ProjectIndex:
 
     def symbol(self, importer: Path, dotted: str, _depth: int = 0) -> Symbol | None:
         """The project definition a qualified name refers to, following re-exports."""
-        key = (importer, dotted)
+        # The files of a directory share answers (like ``find_module``), unless the name's
+        # module is the importer itself, which ``find_module`` then skips for that file only.
+        directory = self._parents.get(importer)
+        if directory is None:
+            if len(self._parents) > 8 * self._max:
+                self._parents.clear()
+            directory = self._parents[importer] = importer.parent
+        neutral = self._located_from(directory, dotted, None)
+        own = neutral is not None and self._resolve(neutral[0]) == self._resolve(importer)
+        key = (importer if own else directory, dotted)
         known = self._symbols.get(key)
         if known is not None and not _depth:
             if known[2] == self._epoch:
