@@ -332,6 +332,23 @@ class Names:
         return self._memo_paths
 
     def _name_path(self, name: str, scope: Scope | None, depth: int) -> str | None:
+        if scope is not None and (name in scope.values or name in scope.annotations or name in scope.params):
+            # A local is read many times in its function (``client.get``, ``client.post``).
+            memo = self._memo()
+            key = (f"{id(scope)}", name, depth)
+            if key not in memo:
+                memo[key] = self._local_path(name, scope, depth)
+            return memo[key]
+        if scope is not None and name in scope.unknown:
+            return None
+        memo = self._memo()
+        key = ("name", name, depth)
+        if key in memo:
+            return memo[key]
+        memo[key] = result = self._module_name_path(name, depth)
+        return result
+
+    def _local_path(self, name: str, scope: Scope, depth: int) -> str | None:
         if scope is not None:
             if name in scope.unknown:
                 return None
@@ -345,12 +362,7 @@ class Names:
                 if default is not None:
                     return self.dependency_path(default, depth)
                 return None
-        memo = self._memo()
-        key = ("name", name, depth)
-        if key in memo:
-            return memo[key]
-        memo[key] = result = self._module_name_path(name, depth)
-        return result
+        return self._module_name_path(name, depth)
 
     def _module_name_path(self, name: str, depth: int) -> str | None:
         if name in self.imports:

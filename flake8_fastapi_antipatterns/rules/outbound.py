@@ -226,6 +226,8 @@ class OutboundChecker(Checker):
             scope = self.ctx.names.scope(func) if func is not None else None
             problem = self._timeout_problem(call, scope)
             fresh = fresh_clients.get(id(call))
+            if fresh is None and problem is None:
+                continue
             shown = _call_name(call)
             if fresh is not None:
                 detail = f", and {problem}" if problem else ""
