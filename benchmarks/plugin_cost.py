@@ -131,7 +131,7 @@ def time_once(flake8: Path, corpus: Path) -> Timing:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     result = subprocess.run(
-        [str(flake8), "--isolated", "-j1", "."], cwd=corpus, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [str(flake8), "--isolated", "-j1", "."], cwd=corpus, capture_output=True, text=True
     )
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -105,11 +105,11 @@ class AppModel:
                         bound[id(node.value)] = target.id
                     elif isinstance(target, ast.Attribute):
                         bound[id(node.value)] = target.attr
-        for node in nodes.of(ast.Call):
-            kind = _class_of(node, self.names)
+        for call in nodes.of(ast.Call):
+            kind = _class_of(call, self.names)
             if kind:
-                name = bound.get(id(node))
-                self.sites.append(AppSite(call=node, kind=kind, name=name))
+                name = bound.get(id(call))
+                self.sites.append(AppSite(call=call, kind=kind, name=name))
                 if name:
                     self._owner_kinds[name] = kind
         self.sites.sort(key=lambda s: (s.call.lineno, s.call.col_offset))
@@ -121,8 +121,8 @@ class AppModel:
             calls: dict[str, list[ast.Call]] = {}
             decorators: dict[str, list[ast.Call]] = {}
             nodes = self.names.nodes
-            for node in nodes.each(ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
-                for decorator in node.decorator_list:
+            for definition in nodes.each(ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
+                for decorator in definition.decorator_list:  # type: ignore[attr-defined]  # all three kinds have it
                     if isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute):
                         owner = owner_name(decorator.func.value)
                         if owner is not None:
@@ -186,18 +186,18 @@ class AppModel:
                 if found:
                     self._add(Route(node, found[0], found[1], found[2], decorator))
                     break
-        for node in nodes.of(ast.Call):
+        for call in nodes.of(ast.Call):
             # app.add_api_route("/x", handler, methods=[...])
             if (
-                isinstance(node.func, ast.Attribute)
-                and node.func.attr in ("add_api_route", "add_route")
-                and len(node.args) >= 2
-                and isinstance(node.args[1], ast.Name)
-                and node.args[1].id in functions
+                isinstance(call.func, ast.Attribute)
+                and call.func.attr in ("add_api_route", "add_route")
+                and len(call.args) >= 2
+                and isinstance(call.args[1], ast.Name)
+                and call.args[1].id in functions
             ):
-                func = functions[node.args[1].id]
-                owner = node.func.value.id if isinstance(node.func.value, ast.Name) else None
-                self._add(Route(func, owner, _methods_keyword(node) or ("GET",), _constant_str(node.args[0]), node))
+                func = functions[call.args[1].id]
+                owner = call.func.value.id if isinstance(call.func.value, ast.Name) else None
+                self._add(Route(func, owner, _methods_keyword(call) or ("GET",), _constant_str(call.args[0]), call))
 
     def _add(self, route: Route) -> None:
         if id(route.func) not in self._route_by_func:

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
-from typing import TypeVar
+from typing import Any, TypeVar, overload
 
 N = TypeVar("N", bound=ast.AST)
+M = TypeVar("M", bound=ast.AST)
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -160,10 +161,17 @@ class ModuleNodes:
         self._identifiers: frozenset[str] | None = None
         self._def_lexical: dict[int, FunctionNode | None] | None = None
 
-    def of(self, *kinds: type[N]) -> list[N]:
+    @overload
+    def of(self, kind: type[N], /) -> list[N]: ...
+    @overload
+    def of(self, kind: type[N], other: type[M], /) -> list[N | M]: ...
+    @overload
+    def of(self, *kinds: type[ast.AST]) -> list[ast.AST]: ...
+
+    def of(self, *kinds: type[ast.AST]) -> list[Any]:
         """The nodes of the given types, in walk order (shared list: do not modify)."""
         if len(kinds) == 1:
-            return self._by_type.get(kinds[0], [])  # type: ignore[return-value]
+            return self._by_type.get(kinds[0], [])
         cached = self._cache.get(kinds)
         if cached is None:
             # Merge the buckets back into walk order by the positions recorded during the walk.
@@ -174,9 +182,16 @@ class ModuleNodes:
             ]
             pairs.sort(key=_first)
             cached = self._cache[kinds] = [node for _, node in pairs]
-        return cached  # type: ignore[return-value]
+        return cached
 
-    def each(self, *kinds: type[ast.AST]) -> Iterator[ast.AST]:
+    @overload
+    def each(self, kind: type[N], /) -> Iterator[N]: ...
+    @overload
+    def each(self, kind: type[N], other: type[M], /) -> Iterator[N | M]: ...
+    @overload
+    def each(self, *kinds: type[ast.AST]) -> Iterator[ast.AST]: ...
+
+    def each(self, *kinds: type[ast.AST]) -> Iterator[Any]:
         """The nodes of the given types, one type after the other: for callers to whom order is no matter."""
         for kind in kinds:
             yield from self._by_type.get(kind, ())

@@ -49,10 +49,10 @@ class DeploymentChecker(Checker):
         if self.ctx.imports_web_framework:
             prints = [c for c in names.nodes.of(ast.Call) if names.qualify(c.func) == "builtins.print"]
             guarded = _under_main_guard(self.ctx.tree) if prints else set()
-            for node in prints:
-                if id(node) not in guarded:
-                    where = self._function_of(node)
-                    self.ctx.report("FAA402", node, f"`print()`{where} writes unstructured text to stdout, with no level and no request context")
+            for call in prints:
+                if id(call) not in guarded:
+                    where = self._function_of(call)
+                    self.ctx.report("FAA402", call, f"`print()`{where} writes unstructured text to stdout, with no level and no request context")
         for node in names.nodes.each(ast.Call, ast.ClassDef):
             if isinstance(node, ast.Call) and names.qualify(node.func) in UVICORN_RUN:
                 self._check_uvicorn(node)
@@ -66,7 +66,7 @@ class DeploymentChecker(Checker):
                             "breaks streaming responses and background tasks' context, and does not propagate contextvars",
                         )
 
-    def _function_of(self, node: ast.AST) -> str:
+    def _function_of(self, node: ast.Call) -> str:
         for func in ast.walk(self.ctx.tree):
             if isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)) and func.lineno <= node.lineno <= (func.end_lineno or 0):
                 if any(child is node for child in ast.walk(func)):
