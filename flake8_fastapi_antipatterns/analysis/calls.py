@@ -178,8 +178,6 @@ class CallResolver:
         self._local_defs: dict[int, dict[str, FunctionNode]] = {}
         self._returned: dict[int, _Memo[str | None]] = {}
         self._returning: set[int] = set()
-        self._named: dict[tuple[int, Funcs], tuple[Names, FunctionNode] | None] = {}
-        self._callee_paths: dict[tuple[int, Where], str | None] = {}
 
     # -- scopes -------------------------------------------------------------
     def funcs(self, func: FunctionNode) -> Funcs:
@@ -188,12 +186,15 @@ class CallResolver:
         key = id(func)
         if key not in self._enclosing:
             # The defs around it, innermost first, read off the module's shared node index.
-            nodes = self.names.nodes
             enclosing: list[FunctionNode] = []
-            outer = nodes.enclosing_def(func)
-            while outer is not None:
-                enclosing.append(outer)
-                outer = nodes.enclosing_def(outer)
+            # A module-level def (what another module's helper usually is) has nothing around it:
+            # no need to index that module for it.
+            if self.names.functions.get(func.name) is not func:
+                nodes = self.names.nodes
+                outer = nodes.enclosing_def(func)
+                while outer is not None:
+                    enclosing.append(outer)
+                    outer = nodes.enclosing_def(outer)
             self._enclosing[key] = tuple(enclosing)
         return (func, *self._enclosing[key])
 
@@ -212,17 +213,6 @@ class CallResolver:
         return self.function_named(call.func, where)
 
     def function_named(self, callee: ast.expr, where: Where) -> tuple[CallResolver, FunctionNode] | None:
-        # Each rule asks this several times per call (once per family, then for the chain).
-        # Kept as (module names, def), not the resolver: a resolver in its own memo is a reference cycle.
-        key = (id(callee), where.funcs)
-        if key in self._named:
-            known = self._named[key]
-        else:
-            found = self._function_named(callee, where)
-            known = self._named[key] = None if found is None else (found[0].names, found[1])
-        return None if known is None else (self.program.resolver(known[0]), known[1])
-
-    def _function_named(self, callee: ast.expr, where: Where) -> tuple[CallResolver, FunctionNode] | None:
         if isinstance(callee, ast.Name):
             name = callee.id
             for func in where.funcs:
@@ -486,15 +476,10 @@ class CallResolver:
     # -- what a call is -------------------------------------------------------
     def callee_path(self, call: ast.Call, where: Where) -> str | None:
         """The path of the call itself (``...Session().query()``), or None for project functions."""
-        key = (id(call), where)
-        if key in self._callee_paths:
-            return self._callee_paths[key]
-        found: str | None = None
-        if self.function_called(call, where) is None:
-            callee = self.path(call.func, where)
-            found = f"{callee}()" if callee else None
-        self._callee_paths[key] = found
-        return found
+        if self.function_called(call, where) is not None:
+            return None
+        callee = self.path(call.func, where)
+        return f"{callee}()" if callee else None
 
 
 class Program:

@@ -152,6 +152,38 @@ def build_scope(func: FunctionNode, bindings: list[ast.AST] | None = None) -> Sc
     return scope
 
 
+def _imports(tree: ast.Module) -> list[ast.Import | ast.ImportFrom]:
+    """Every import of the module, in ``ast.walk`` order, visiting statements only.
+
+    Imports are statements, and statements only hang off statements, handlers and match
+    cases: walking those breadth-first keeps ``ast.walk``'s order (so a later import of a
+    name still wins) without building the node index.  A module read for its imports
+    only (one the linted file imports) then never walks its expressions.
+    """
+    found: list[ast.Import | ast.ImportFrom] = []
+    queue: list[ast.AST] = [tree]
+    for node in queue:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            found.append(node)
+            continue
+        for name in _STATEMENT_FIELDS.get(type(node), ()):
+            for child in getattr(node, name, ()):
+                if isinstance(child, (ast.stmt, ast.excepthandler, ast.match_case)):
+                    queue.append(child)
+    return found
+
+
+# The fields that hold statements (or the handlers and cases that hold them), in ``_fields`` order.
+_STATEMENT_FIELDS: dict[type, tuple[str, ...]] = {
+    kind: tuple(f for f in kind._fields if f in ("body", "orelse", "finalbody", "handlers", "cases"))
+    for kind in (
+        ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.For, ast.AsyncFor, ast.While, ast.If,
+        ast.With, ast.AsyncWith, ast.Try, ast.ExceptHandler, ast.Match, ast.match_case,
+        *((ast.TryStar,) if hasattr(ast, "TryStar") else ()),
+    )
+}
+
+
 def _bindings_by_function(nodes: ModuleNodes) -> dict[int, list[ast.AST]]:
     """id(def) -> the binding nodes ``walk_shallow(def)`` yields, read off the shared node index.
 
@@ -201,7 +233,7 @@ class Names:
 
     # -- collection -------------------------------------------------------
     def _collect(self) -> None:
-        for node in self.nodes.of(ast.Import, ast.ImportFrom):
+        for node in _imports(self.tree):
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     if alias.asname:
@@ -247,6 +279,11 @@ class Names:
         key = id(func)
         if key not in self._scopes:
             scope: Scope | None = None
+            if self._nodes is None:
+                # A module read only for a few of its functions (another file's helper): walking
+                # that function is cheaper than indexing the whole module.
+                self._scopes[key] = build_scope(func) or Scope()
+                return self._scopes[key]
             if self._bindings is None:
                 self._bindings = _bindings_by_function(self.nodes)
                 self._defs = {id(d) for d in self.nodes.each(ast.FunctionDef, ast.AsyncFunctionDef)}
@@ -332,23 +369,6 @@ class Names:
         return self._memo_paths
 
     def _name_path(self, name: str, scope: Scope | None, depth: int) -> str | None:
-        if scope is not None and (name in scope.values or name in scope.annotations or name in scope.params):
-            # A local is read many times in its function (``client.get``, ``client.post``).
-            memo = self._memo()
-            key = (f"{id(scope)}", name, depth)
-            if key not in memo:
-                memo[key] = self._local_path(name, scope, depth)
-            return memo[key]
-        if scope is not None and name in scope.unknown:
-            return None
-        memo = self._memo()
-        key = ("name", name, depth)
-        if key in memo:
-            return memo[key]
-        memo[key] = result = self._module_name_path(name, depth)
-        return result
-
-    def _local_path(self, name: str, scope: Scope, depth: int) -> str | None:
         if scope is not None:
             if name in scope.unknown:
                 return None
@@ -362,7 +382,12 @@ class Names:
                 if default is not None:
                     return self.dependency_path(default, depth)
                 return None
-        return self._module_name_path(name, depth)
+        memo = self._memo()
+        key = ("name", name, depth)
+        if key in memo:
+            return memo[key]
+        memo[key] = result = self._module_name_path(name, depth)
+        return result
 
     def _module_name_path(self, name: str, depth: int) -> str | None:
         if name in self.imports:

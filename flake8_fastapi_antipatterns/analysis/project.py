@@ -81,6 +81,8 @@ class ProjectIndex:
         self._symbols: dict[tuple[Path, str], tuple[Symbol | None, tuple[Path, ...], int]] = {}
         self._verified: set[Path] = set()
         self._parents: dict[Path, Path] = {}
+        self._directories: dict[str, Path] = {}
+        self._real_directories: dict[str, str] = {}
         self._epoch = 0
         """Counts ``new_file`` calls: an answer checked in the current epoch is not checked again."""
 
@@ -124,6 +126,35 @@ class ProjectIndex:
                 self._listings.clear()
             self._listings[directory] = names
         return names
+
+    def _parent(self, path: Path) -> Path:
+        # One Path object per directory: a fresh ``path.parent`` would be hashed from scratch.
+        directory = self._parents.get(path)
+        if directory is None:
+            if len(self._parents) > 8 * self._max:
+                self._parents.clear()
+                self._directories.clear()
+            parent = path.parent
+            # The same object for every file of the directory: dict keys then match by identity.
+            directory = self._parents[path] = self._directories.setdefault(str(parent), parent)
+        return directory
+
+    def resolve_linted(self, filename: str) -> Path:
+        """The real path of a file given relative to the working directory (flake8's ``./app/main.py``).
+
+        The files of a directory share the resolution of the directory: only the file itself
+        is checked for being a symlink.
+        """
+        directory, name = os.path.split(os.path.abspath(filename))
+        real_directory = self._real_directories.get(directory)
+        if real_directory is None:
+            if len(self._real_directories) > 8 * self._max:
+                self._real_directories.clear()
+            real_directory = self._real_directories[directory] = os.path.realpath(directory)
+        candidate = os.path.join(real_directory, name)
+        path = Path(os.path.realpath(candidate) if os.path.islink(candidate) else candidate)
+        self._resolved[path] = path
+        return path
 
     def _resolve(self, path: Path) -> Path:
         resolved = self._resolved.get(path)
@@ -180,7 +211,7 @@ class ProjectIndex:
         """
         # The answer depends on the importer's directory only, unless it names the importer
         # itself (which must be skipped): every file of a directory shares one lookup.
-        located = self._located_from(importer.parent, dotted, None)
+        located = self._located_from(self._parent(importer), dotted, None)
         if located is not None and self._resolve(located[0]) == self._resolve(importer):
             located = self._located_from(importer, dotted, importer)
         return None if located is None else (located[0], list(located[1]))
@@ -224,11 +255,7 @@ class ProjectIndex:
         """The project definition a qualified name refers to, following re-exports."""
         # The files of a directory share answers (like ``find_module``), unless the name's
         # module is the importer itself, which ``find_module`` then skips for that file only.
-        directory = self._parents.get(importer)
-        if directory is None:
-            if len(self._parents) > 8 * self._max:
-                self._parents.clear()
-            directory = self._parents[importer] = importer.parent
+        directory = self._parent(importer)
         neutral = self._located_from(directory, dotted, None)
         own = neutral is not None and self._resolve(neutral[0]) == self._resolve(importer)
         key = (importer if own else directory, dotted)
@@ -338,12 +365,11 @@ def resolver_for(filename: str, tree: ast.Module) -> Resolver | None:
     """A resolver for a real file on disk; None for stdin and in-memory sources."""
     if not filename or filename in ("-", "stdin") or filename.startswith("<"):
         return None
-    path = Path(filename)
-    if not path.is_file():
+    if not os.path.isfile(filename):
         return None
     index = process_index()
     index.new_file()
-    return Resolver(index, path.resolve() if not path.is_absolute() else path)
+    return Resolver(index, Path(filename) if os.path.isabs(filename) else index.resolve_linted(filename))
 
 
 __all__ = ["ModuleInfo", "ProjectIndex", "Resolver", "Symbol", "process_index", "resolver_for"]

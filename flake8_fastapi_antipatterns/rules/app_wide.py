@@ -134,16 +134,16 @@ class AppWideChecker(Checker):
         configured = self.ctx.settings.rate_limit_names
         for part in graph.parts:
             imports = part.names.imports.values()
-            identifiers = part.names.nodes.identifiers
             if id(part.names) not in self._limiter_mentions:
                 # Once per module: a limiter library imported, or a name that says rate limit
                 # (one search over all the names: no pattern spans a newline).
                 self._limiter_mentions[id(part.names)] = (
                     any(q.split(".")[0] in LIMITER_MODULES for q in imports)
-                    or LIMITER_WORDS.search("\n".join(identifiers)) is not None
+                    or LIMITER_WORDS.search("\n".join(part.names.nodes.identifiers)) is not None
                 )
             if self._limiter_mentions[id(part.names)]:
                 return
+            identifiers = part.names.nodes.identifiers
             if configured and any(
                 name in identifiers or any(q == name or q.endswith("." + name) or q.startswith(name + ".") for q in imports)
                 for name in configured
