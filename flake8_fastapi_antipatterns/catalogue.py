@@ -681,7 +681,8 @@ _add(
                 "Flags `requests` calls (`requests.get`, `requests.post` and the rest) made without a `timeout=` "
                 "argument, `httpx` clients and calls given `timeout=None`, and `httpx.AsyncClient` or "
                 "`httpx.Client` objects created inside a route handler, which build a fresh connection pool for "
-                "every request. At runtime, the guard reports FAA204 when an outbound call was still in flight "
+                "every request (a client on an in-process `ASGITransport`/`WSGITransport`, which opens no "
+                "connection, is not reported). At runtime, the guard reports FAA204 when an outbound call was still in flight "
                 "after the request's time budget had run out."
             ),
             why=(
@@ -1384,7 +1385,8 @@ _add(
         doc=RuleDoc(
             what=(
                 "Flags every `print(...)` call in a module that imports `fastapi` or `starlette`, that is, in "
-                "application code rather than in stand-alone scripts. At runtime, the guard reports FAA402 when "
+                "application code rather than in stand-alone scripts; pytest test functions and fixtures in such "
+                "a module are test code (pytest captures their output) and are skipped. At runtime, the guard reports FAA402 when "
                 "anything is written to standard output while a request is being handled, attributed to the "
                 "line of your code that wrote it."
             ),

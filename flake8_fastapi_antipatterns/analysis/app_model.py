@@ -64,7 +64,12 @@ def _constant_str(node: ast.expr | None) -> str | None:
     return None
 
 
+_SITE_NAMES = frozenset(q.rsplit(".", 1)[-1] for q in APP_CLASSES | ROUTER_CLASSES)
+
+
 def _class_of(call: ast.Call, names: Names) -> str | None:
+    if not names.may_name(call.func, _SITE_NAMES):
+        return None
     qualified = names.qualify(call.func)
     if qualified in APP_CLASSES:
         return "app"

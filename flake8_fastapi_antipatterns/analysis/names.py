@@ -87,6 +87,9 @@ class Scope:
     """parameter name -> its default value (``Depends(get_db)`` lives here)."""
     unknown: set[str] = field(default_factory=set)
     """names bound in ways we do not model (for targets, tuple unpacking...)."""
+    paths: dict[tuple[str, int], str | None] = field(default_factory=dict, compare=False, repr=False)
+    """What locals evaluate to, once worked out (valid for ``paths_epoch`` of the project index)."""
+    paths_epoch: int = field(default=-1, compare=False, repr=False)
 
 
 BINDING_NODES = (
@@ -316,6 +319,18 @@ class Names:
             return f"{base}.{node.attr}" if base else None
         return None
 
+    def may_name(self, node: ast.expr, last_names: frozenset[str]) -> bool:
+        """False when ``qualify(node)`` cannot end in one of ``last_names``.
+
+        A test that costs a dict look-up, for rules that qualify every call of a module
+        looking for a handful of names (``FastAPI``, ``print``, ``format_exc``).
+        """
+        if isinstance(node, ast.Attribute):
+            return node.attr in last_names
+        if isinstance(node, ast.Name):
+            return (self.imports.get(node.id) or node.id).rsplit(".", 1)[-1] in last_names
+        return False
+
     def value_path(self, node: ast.expr, scope: Scope | None = None, _depth: int = 0) -> str | None:
         """A symbolic path for what ``node`` evaluates to (see the module doc)."""
         if _depth > _MAX_DEPTH:
@@ -373,8 +388,19 @@ class Names:
             if name in scope.unknown:
                 return None
             if name in scope.values:
+                # A local is read many times in its function (``client.get``, ``client.post``).
+                self._memo()
+                if scope.paths_epoch != self._memo_epoch:
+                    scope.paths.clear()
+                    scope.paths_epoch = self._memo_epoch
+                local_key = (name, depth)
+                if local_key in scope.paths:
+                    return scope.paths[local_key]
+                value = scope.values[name]
                 # A local bound to itself (x = x.strip()) is followed at module level.
-                return self.value_path(scope.values[name], None if _refers_to(scope.values[name], name) else scope, depth)
+                found = self.value_path(value, None if _refers_to(value, name) else scope, depth)
+                scope.paths[local_key] = found
+                return found
             if name in scope.annotations:
                 return self.annotation_path(scope.annotations[name])
             if name in scope.params:

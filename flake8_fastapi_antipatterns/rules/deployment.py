@@ -8,6 +8,10 @@ from flake8_fastapi_antipatterns.rules import Checker, register
 
 BASE_HTTP_MIDDLEWARE = frozenset({"starlette.middleware.base.BaseHTTPMiddleware", "fastapi.middleware.base.BaseHTTPMiddleware"})
 UVICORN_RUN = frozenset({"uvicorn.run", "uvicorn.main.run"})
+PYTEST_FIXTURES = frozenset({"pytest.fixture", "pytest_asyncio.fixture"})
+# What the qualified names above end in: a cheap test before qualifying every call.
+_PRINT = frozenset({"print"})
+_RUN = frozenset({"run"})
 
 
 def _is_main_guard(node: ast.If) -> bool:
@@ -47,14 +51,18 @@ class DeploymentChecker(Checker):
     def run(self) -> None:
         names = self.ctx.names
         if self.ctx.imports_web_framework:
-            prints = [c for c in names.nodes.of(ast.Call) if names.qualify(c.func) == "builtins.print"]
+            prints = [
+                c
+                for c in names.nodes.of(ast.Call)
+                if names.may_name(c.func, _PRINT) and names.qualify(c.func) == "builtins.print"
+            ]
             guarded = _under_main_guard(self.ctx.tree) if prints else set()
             for call in prints:
-                if id(call) not in guarded:
+                if id(call) not in guarded and not self._in_test_code(call):
                     where = self._function_of(call)
                     self.ctx.report("FAA402", call, f"`print()`{where} writes unstructured text to stdout, with no level and no request context")
         for node in names.nodes.each(ast.Call, ast.ClassDef):
-            if isinstance(node, ast.Call) and names.qualify(node.func) in UVICORN_RUN:
+            if isinstance(node, ast.Call) and names.may_name(node.func, _RUN) and names.qualify(node.func) in UVICORN_RUN:
                 self._check_uvicorn(node)
             elif isinstance(node, ast.ClassDef):
                 for base in node.bases:
@@ -65,6 +73,25 @@ class DeploymentChecker(Checker):
                             f"`class {node.name}` derives from `BaseHTTPMiddleware`, which adds a task per request, "
                             "breaks streaming responses and background tasks' context, and does not propagate contextvars",
                         )
+
+    def _in_test_code(self, call: ast.Call) -> bool:
+        """Inside a pytest test function or fixture: test output, which pytest captures, not the app's logging.
+
+        A route handler is application code whatever its name (``@app.get("/test") def test_page``).
+        """
+        nodes = self.ctx.names.nodes
+        func = next((f for node, f in nodes.written_in(ast.Call) if node is call), None)
+        while func is not None:
+            if self.ctx.model.route_for(func) is None and (
+                func.name.startswith("test") or any(self._is_fixture(d) for d in func.decorator_list)
+            ):
+                return True
+            func = nodes.enclosing_def(func)
+        return False
+
+    def _is_fixture(self, decorator: ast.expr) -> bool:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        return self.ctx.names.qualify(target) in PYTEST_FIXTURES
 
     def _function_of(self, node: ast.Call) -> str:
         for func in ast.walk(self.ctx.tree):

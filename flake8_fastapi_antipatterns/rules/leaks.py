@@ -56,6 +56,7 @@ TRACEBACK_TEXT = frozenset(
 )
 # Calls that reach the current exception or its text without naming it.
 EXCEPTION_SOURCES = TRACEBACK_TEXT | {"sys.exception", "sys.exc_info"}
+_SOURCE_NAMES = frozenset(q.rsplit(".", 1)[-1] for q in EXCEPTION_SOURCES)
 STRINGIFIERS = frozenset({"builtins.str", "builtins.repr", "builtins.format", "builtins.ascii"})
 # Calls that carry their arguments' text into their result.
 CARRIERS = frozenset(
@@ -162,7 +163,11 @@ class LeakChecker(Checker):
             if isinstance(node, ast.ExceptHandler):
                 if node.name:
                     found.add(runs_in)
-            elif isinstance(node, ast.Call) and names.qualify(node.func) in EXCEPTION_SOURCES:
+            elif (
+                isinstance(node, ast.Call)
+                and names.may_name(node.func, _SOURCE_NAMES)
+                and names.qualify(node.func) in EXCEPTION_SOURCES
+            ):
                 found.add(runs_in)
         return found
 

@@ -382,7 +382,7 @@ class OutboundChecker(Checker):
             for node in body_walk(func):
                 if not isinstance(node, ast.Call) or id(node) in kept or not may_be_http(names, node):
                     continue
-                if names.value_path(node.func, scope) in PER_REQUEST_CLIENTS:
+                if names.value_path(node.func, scope) in PER_REQUEST_CLIENTS and not _in_process(names, node, scope):
                     fresh.setdefault(id(node), entry.reason)
         return fresh
 
@@ -404,6 +404,9 @@ class OutboundChecker(Checker):
                 outbound = classify(callee_path(names, node, scope))
                 if outbound is None or outbound.method == "build_request":
                     continue
+                construction = _receiver_construction(names, node, scope)
+                if construction is not None and _in_process(names, construction, scope):
+                    continue  # a client on the app itself (ASGITransport): no other service to protect from
                 if parents is None:
                     parents = _parents(func)
                 if self._wrapped(node, parents, scope):
@@ -474,6 +477,40 @@ def _identifiers(expr: ast.expr) -> list[str]:
         else:
             break
     return parts
+
+
+IN_PROCESS_TRANSPORTS = frozenset({"httpx.ASGITransport", "httpx.WSGITransport"})
+
+
+def _in_process(names: Names, construction: ast.Call, scope: Scope | None) -> bool:
+    """``AsyncClient(transport=ASGITransport(app=app))``: requests that never leave the process.
+
+    Such a client opens no connections (nothing to reuse) and calls no other service.
+    """
+    transport = _keyword(construction, "transport")
+    if transport is None:
+        return False
+    value = transport.value
+    if isinstance(value, ast.Name) and scope is not None and value.id in scope.values:
+        value = scope.values[value.id]
+    elif isinstance(value, ast.Name) and value.id in names.bindings:
+        value = names.bindings[value.id]
+    return isinstance(value, ast.Call) and names.qualify(value.func, scope) in IN_PROCESS_TRANSPORTS
+
+
+def _receiver_construction(names: Names, call: ast.Call, scope: Scope | None) -> ast.Call | None:
+    """The call that built the client a method is called on (``client`` in ``client.get``), when it is in sight."""
+    receiver = call.func.value if isinstance(call.func, ast.Attribute) else None
+    if isinstance(receiver, ast.Call):
+        return receiver
+    if not isinstance(receiver, ast.Name):
+        return None
+    value: ast.expr | None = None
+    if scope is not None and receiver.id in scope.values:
+        value = scope.values[receiver.id]
+    else:
+        value = names.bindings.get(receiver.id)
+    return value if isinstance(value, ast.Call) else None
 
 
 def _kept_beyond_request(func: FunctionNode) -> set[int]:

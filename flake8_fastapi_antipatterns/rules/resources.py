@@ -603,7 +603,7 @@ class ResourceChecker(Checker):
                             handler=node.name,
                         )
             elif isinstance(node, ast.Call):
-                if self._event_registration(node, "add_event_handler"):
+                if self._event_registration(node, "add_event_handler") and not self._forwards_handler(node):
                     handler = short(node.args[1]) if len(node.args) > 1 else "a handler"
                     self.ctx.report(
                         "FAA203",
@@ -612,7 +612,25 @@ class ResourceChecker(Checker):
                         "startup/shutdown event handler",
                         handler=handler,
                     )
-                self._event_keywords(node)
+        # ``FastAPI(on_startup=[...])``: the app and router constructions the model already found.
+        for site in self.ctx.model.sites:
+            self._event_keywords(site.call)
+
+    def _forwards_handler(self, call: ast.Call) -> bool:
+        """``for handler in router.on_startup: self.add_event_handler("startup", handler)``.
+
+        A handler that is a parameter or a loop variable of the enclosing function is passed
+        on, not chosen here (a router copying an included router's handlers, a helper that
+        registers whatever it is given): the registration worth reporting is elsewhere.
+        """
+        handler = call.args[1] if len(call.args) > 1 else _keyword(call, "func")
+        if not isinstance(handler, ast.Name):
+            return False
+        func = next((f for node, f in self.ctx.names.nodes.written_in(ast.Call) if node is call), None)
+        if func is None:
+            return False
+        scope = self.ctx.names.scope(func)
+        return handler.id in scope.params or (handler.id in scope.unknown and handler.id not in scope.values)
 
     def _event_registration(self, call: ast.Call, method: str) -> bool:
         func = call.func
@@ -637,8 +655,6 @@ class ResourceChecker(Checker):
         return path in _INSTANCES
 
     def _event_keywords(self, call: ast.Call) -> None:
-        if self.ctx.names.qualify(call.func) not in APP_CLASSES | ROUTER_CLASSES:
-            return
         for keyword in call.keywords:
             if keyword.arg not in EVENT_KEYWORDS:
                 continue

@@ -56,7 +56,9 @@ SEQUENCE_TYPES = frozenset(
 REQUEST_CLASSES = frozenset({"fastapi.Request", "fastapi.requests.Request", "starlette.requests.Request"})
 RAW_READS = frozenset({"json", "body", "form"})
 # Calls that only re-shape the raw body on its way to a validator.
-PASS_THROUGH = frozenset({"json.loads", "orjson.loads", "ujson.loads"})
+PASS_THROUGH = frozenset(
+    {"json.loads", "orjson.loads", "ujson.loads", "yaml.safe_load", "yaml.load", "yaml.full_load", "tomllib.loads"}
+)
 # Name words that say a call checks what it is given (a schema, a webhook signature).
 VALIDATING_WORDS = frozenset({"validate", "validator", "verify", "signature", "hmac"})
 VALIDATING_METHODS = frozenset({"construct_event", "parse_obj", "parse_raw"})
@@ -180,10 +182,23 @@ class _Types:
         # FastAPI uses the last FastAPI marker in Annotated[...] metadata.
         kind: str | None = None
         for extra in annotated_extras(self.resolve_alias(annotation), self.names):
-            found = self.marker(extra)
+            found = self.marker(extra) if self._readable(extra) else "unknown"
             if found is not None:
                 kind = found
         return kind
+
+    def _readable(self, metadata: ast.expr) -> bool:
+        """Metadata whose kind can be read here: a call, or a constant (FastAPI ignores those).
+
+        Anything else (``deps[0]``, a local, an imported object) may well be a ``Depends``,
+        so it is unknown and keeps the rule silent.
+        """
+        node = metadata
+        for _ in range(_MAX_DEPTH):
+            if not (isinstance(node, ast.Name) and node.id not in self.names.imports and node.id in self.names.bindings):
+                break
+            node = self.names.bindings[node.id]
+        return isinstance(node, (ast.Call, ast.Constant, ast.JoinedStr))
 
 
 @register
@@ -313,7 +328,11 @@ class ValidationChecker(Checker):
             return False
         return False
 
-    def _name_validated(self, name: str, nodes: list[ast.AST]) -> bool:
+    def _name_validated(self, name: str, nodes: list[ast.AST], depth: int = 0) -> bool:
+        """The variable holding the raw body goes into a check, or is parsed into one that does.
+
+        ``raw = await request.body(); data = yaml.safe_load(raw); Item.model_validate(data)``.
+        """
         for node in nodes:
             if isinstance(node, ast.Call) and self._is_validator(node):
                 values = [*node.args, *(k.value for k in node.keywords)]
@@ -321,6 +340,18 @@ class ValidationChecker(Checker):
                     inner = value.value if isinstance(value, ast.Starred) else value
                     if isinstance(inner, ast.Name) and inner.id == name:
                         return True
+            elif (
+                depth < _MAX_DEPTH
+                and isinstance(node, ast.Assign)
+                and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)
+                and node.targets[0].id != name
+                and isinstance(node.value, ast.Call)
+                and self.ctx.names.qualify(node.value.func) in PASS_THROUGH
+                and any(isinstance(a, ast.Name) and a.id == name for a in node.value.args)
+                and self._name_validated(node.targets[0].id, nodes, depth + 1)
+            ):
+                return True
         return False
 
     def _is_validator(self, call: ast.Call) -> bool:
