@@ -76,7 +76,8 @@ def run_flake8(flake8: Path, corpus: Path, jobs: int) -> list[Finding]:
 def count_table(findings: list[Finding], markdown: bool) -> list[str]:
     counts = Counter((f.code, f.area) for f in findings)
     codes = sorted({f.code for f in findings})
-    areas = [a for a in (*AREAS, "other") if any(f.area == a for f in findings)]
+    # Every area of the sdist gets a column, the empty ones too (no finding is a result).
+    areas = [*AREAS, *(["other"] if any(f.area == "other" for f in findings) else [])]
     header = ["code", "kind", *areas, "total"]
     rows = []
     for code in codes:

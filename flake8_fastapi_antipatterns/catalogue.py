@@ -1123,7 +1123,8 @@ _add(
                 "Flags a `FastAPI(...)` or `Starlette(...)` application that has no handler registered for "
                 "`Exception`, either with the `@app.exception_handler(Exception)` decorator or with "
                 "`app.add_exception_handler(Exception, handler)`. The finding is placed on the line that creates "
-                "the app. At runtime, the guard reports FAA304 whenever an exception propagates out of the "
+                "the app. An app mounted on another one is checked on its own, because it answers its own "
+                "unhandled errors. At runtime, the guard reports FAA304 whenever an exception propagates out of the "
                 'application, with the location where it was raised; in `mode="enforce"` it also turns the '
                 "escaped exception into a generic 500 response."
             ),
@@ -1203,7 +1204,9 @@ _add(
                 "Flags an application that defines routes but shows no rate limiting anywhere: no slowapi or "
                 "fastapi-limiter, no middleware or dependency whose name says rate limit or throttle, and none "
                 "of the names given with `--faa-rate-limit-names`. The finding is placed on the "
-                "`FastAPI(...)`/`Starlette(...)` call. When the runtime guard probes the app, it sends a burst of "
+                "`FastAPI(...)`/`Starlette(...)` call. An app that another app of the same module mounts "
+                "(`app.mount(\"/v1\", v1)`, `Mount(\"/v1\", app=v1)`) is not reported on its own: its routes count "
+                "as the outer app's, where a limiter covers both. When the runtime guard probes the app, it sends a burst of "
                 "requests to one route and reports FAA305 if none of them was answered with 429."
             ),
             why=(
@@ -1293,10 +1296,12 @@ _add(
         ),
         doc=RuleDoc(
             what=(
-                "Flags an application whose routes, including those of the routers passed to `include_router`, "
-                "contain no health path: `/health`, `/healthz`, `/ready`, `/readyz`, `/live`, `/livez`, `/ping`, "
-                "or the paths set with `--faa-health-paths`. The finding is placed on the line that creates the "
-                "app. At runtime, the guard inspects the route table when the app starts and reports FAA401 if "
+                "Flags an application whose routes, including those of the routers passed to `include_router` "
+                "and of the apps it mounts from the same module (under the mount path), contain no health path: "
+                "`/health`, `/healthz`, `/ready`, `/readyz`, `/live`, `/livez`, `/ping`, or the paths set with "
+                "`--faa-health-paths`. The finding is placed on the line that creates the app; an app that "
+                "another app of its module mounts is not reported on its own, since probes reach it through the "
+                "outer app. At runtime, the guard inspects the route table when the app starts and reports FAA401 if "
                 "none of its `health_paths` is served."
             ),
             why=(

@@ -118,6 +118,39 @@ def test_relative_imports_and_reexports_resolve(tmp_path: Path) -> None:
     assert "handler -> users.load -> time.sleep" in findings[0].message
 
 
+def test_a_checkout_of_a_modelled_library_beside_the_app_is_not_followed(tmp_path: Path) -> None:
+    # Linting a repository that holds FastAPI's own sources next to apps that import it:
+    # ``fastapi.FastAPI`` stays a library name, not a class to parse and follow.
+    (tmp_path / "fastapi").mkdir()
+    (tmp_path / "fastapi" / "__init__.py").write_text("from .applications import FastAPI\n")
+    (tmp_path / "fastapi" / "applications.py").write_text("class FastAPI:\n    pass\n")
+    (tmp_path / "calendar.py").write_text("import time\n\ndef book():\n    time.sleep(1)\n")
+    main = tmp_path / "main.py"
+    main.write_text(
+        textwrap.dedent(
+            """\
+            from fastapi import FastAPI
+            from calendar import book
+
+            app = FastAPI()
+
+            @app.get("/")
+            async def index():
+                book()
+            """
+        )
+    )
+    index = ProjectIndex()
+    assert index.find_module(main, "fastapi.FastAPI") is None
+    assert index.symbol(main, "fastapi.FastAPI") is None
+    assert not any("fastapi" in str(path) for path in index._modules)
+    # A project module that shares a standard-library name is still the project's.
+    located = index.find_module(main, "calendar.book")
+    assert located is not None and located[0].name == "calendar.py"
+    findings = analyse_tree(ast.parse(main.read_text()), str(main), strict=True)
+    assert any(d.code == "FAA102" and "calendar.book -> time.sleep" in d.message for d in findings), findings
+
+
 def test_no_app_level_findings_when_parts_live_in_other_modules() -> None:
     result = flake8(str(EXAMPLE / "main.py"))
     assert not any(code in result.stdout for code in ("FAA304", "FAA305", "FAA401")), result.stdout

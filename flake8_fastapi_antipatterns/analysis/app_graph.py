@@ -24,7 +24,9 @@ ROUTE_CLASSES = frozenset(
         "fastapi.routing.APIWebSocketRoute",
     }
 )
-MOUNT_CLASSES = frozenset({"starlette.routing.Mount", "starlette.routing.Host"})
+MOUNT = "starlette.routing.Mount"
+MOUNT_CLASSES = frozenset({MOUNT, "starlette.routing.Host"})
+_MOUNT_NAMES = frozenset({"Mount"})
 MIDDLEWARE_WRAPPERS = frozenset({"starlette.middleware.Middleware", "fastapi.middleware.Middleware"})
 MAX_INCLUDE_DEPTH = 6
 
@@ -81,8 +83,10 @@ def _string(node: ast.expr | None) -> str | None:
 
 def build_app_graph(site: AppSite, names: Names, model: AppModel) -> AppGraph:
     graph = AppGraph(site=site)
-    _add_part(graph, Part(names, model, site.name, "", site.name or "app"), depth=0, seen=set())
-    _collect_route_list(graph, names, site.call, "")
+    seen: set[tuple[int, str | None]] = set()
+    part = Part(names, model, site.name, "", site.name or "app")
+    _add_part(graph, part, depth=0, seen=seen)
+    _collect_route_list(graph, part, site.call, "", 0, seen)
     return graph
 
 
@@ -114,10 +118,41 @@ def _add_part(graph: AppGraph, part: Part, depth: int, seen: set[tuple[int, str 
             path = _string(node.args[0])
             if path is not None:
                 graph.paths.append(_join(part.prefix, path))
-        elif method == "mount" and node.args:
-            mount_path = _string(node.args[0]) or ""
-            target = node.args[1] if len(node.args) > 1 else _keyword(node, "app")
-            graph.unknown.append(f"the app mounted at {mount_path or '?'}" if target is not None else "a mount")
+        elif method == "mount":
+            mount_path, target = _mount_target(node)
+            if target is None:
+                graph.unknown.append("a mount")
+            else:
+                _mount(graph, part, target, _join(part.prefix, mount_path), depth, seen)
+
+
+def _mount_target(call: ast.Call) -> tuple[str, ast.expr | None]:
+    """The path and the app of ``x.mount(path, app)`` or ``Mount(path, app=...)``, positional or by keyword."""
+    path = _string(call.args[0]) if call.args else _string(_keyword(call, "path"))
+    target = call.args[1] if len(call.args) > 1 else _keyword(call, "app")
+    return path or "", target
+
+
+def _mount(graph: AppGraph, part: Part, target: ast.expr, prefix: str, depth: int, seen: set[tuple[int, str | None]]) -> None:
+    """An app (or router) mounted at ``prefix``: followed when this module builds it.
+
+    Only its routes count for the app it is mounted on (a health route or a limited
+    route under the mount is served through it); its exception handlers do not, since
+    a mounted app answers its own errors.
+    """
+    if not (isinstance(target, ast.Name) and part.model.owner_kind(target) is not None) or depth >= MAX_INCLUDE_DEPTH:
+        graph.unknown.append(f"the app mounted at {prefix or '?'}")
+        return
+    if (id(part.names.tree), target.id) in seen:
+        return  # already part of this app (an app mounted in itself, or two apps mounted in each other)
+    mounted = AppGraph(site=graph.site)
+    _add_part(mounted, Part(part.names, part.model, target.id, "", f"{target.id} (mounted at {prefix or '/'})"), depth + 1, seen)
+    for site in part.model.apps:
+        if site.name == target.id:
+            _collect_route_list(mounted, part, site.call, "", depth + 1, seen)
+    graph.parts.extend(mounted.parts)
+    graph.paths.extend(_join(prefix, path) for path in mounted.paths)
+    graph.unknown.extend(mounted.unknown)
 
 
 def _include(graph: AppGraph, part: Part, router: ast.expr, prefix: str, depth: int, seen: set[tuple[int, str | None]]) -> None:
@@ -139,8 +174,9 @@ def _include(graph: AppGraph, part: Part, router: ast.expr, prefix: str, depth: 
     _add_part(graph, Part(module.names, module.model, symbol.name, prefix, label), depth + 1, seen)
 
 
-def _collect_route_list(graph: AppGraph, names: Names, call: ast.Call, prefix: str) -> None:
+def _collect_route_list(graph: AppGraph, part: Part, call: ast.Call, prefix: str, depth: int, seen: set[tuple[int, str | None]]) -> None:
     """Starlette-style ``routes=[Route("/health", ...), Mount("/api", routes=[...])]``."""
+    names = part.names
     routes = _keyword(call, "routes")
     if isinstance(routes, ast.Name) and routes.id in names.bindings:
         routes = names.bindings[routes.id]
@@ -158,11 +194,47 @@ def _collect_route_list(graph: AppGraph, names: Names, call: ast.Call, prefix: s
         if kind in ROUTE_CLASSES and path is not None:
             graph.paths.append(_join(prefix, path))
         elif kind in MOUNT_CLASSES:
-            _collect_route_list(graph, names, element, _join(prefix, path or ""))
-            if _keyword(element, "app") is not None or len(element.args) > 1:
+            _collect_route_list(graph, part, element, _join(prefix, path or ""), depth, seen)
+            target = _mount_target(element)[1]
+            if target is None:
+                continue
+            if kind == MOUNT:
+                _mount(graph, part, target, _join(prefix, path or ""), depth, seen)
+            else:
                 graph.unknown.append(f"the app mounted at {path or '?'}")
         else:
             graph.unknown.append("a route entry")
+
+
+def mounted_apps(model: AppModel) -> set[int]:
+    """The app constructions (``id`` of their call) that another app or router of the module mounts.
+
+    ``parent.mount("/v1", child)`` and ``Mount("/v1", app=child)`` count when written in
+    the same function as ``child = FastAPI()`` (or both at module level): probes and
+    rate limits reach ``child`` through the app it is mounted on, which follows the mount.
+    """
+    names = model.names
+    apps = [site for site in model.apps if site.name]
+    if not apps or not {"mount", "Mount"} & names.nodes.identifiers:
+        return set()
+    app_names = {site.name for site in apps}
+    calls = {id(site.call) for site in apps}
+    written: dict[int, int] = {}
+    mounts: set[tuple[int, str]] = set()
+    for call, where in names.nodes.written_in(ast.Call):
+        if id(call) in calls:
+            written[id(call)] = id(where)
+            continue
+        if not isinstance(call, ast.Call):
+            continue
+        func = call.func
+        if (isinstance(func, ast.Attribute) and func.attr == "mount") or (
+            names.may_name(func, _MOUNT_NAMES) and names.qualify(func) == MOUNT
+        ):
+            target = _mount_target(call)[1]
+            if isinstance(target, ast.Name) and target.id in app_names:
+                mounts.add((id(where), target.id))
+    return {id(site.call) for site in apps if (written.get(id(site.call)), site.name) in mounts}
 
 
 def middleware_classes(graph: AppGraph) -> list[tuple[Names, ast.expr]]:

@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import ast
 import builtins
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from flake8_fastapi_antipatterns.analysis.nodes import ModuleNodes, child_nodes, mentions_name
+from flake8_fastapi_antipatterns.analysis.project import MODELLED_LIBRARIES
 
 if TYPE_CHECKING:
     from flake8_fastapi_antipatterns.analysis.project import Resolver
@@ -37,6 +39,7 @@ ANNOTATED = frozenset({"typing.Annotated", "typing_extensions.Annotated"})
 OPTIONAL_WRAPPERS = frozenset({"typing.Optional", "typing.Union"})
 
 
+_STDLIB = frozenset(sys.stdlib_module_names)
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 
 
@@ -330,6 +333,36 @@ class Names:
         if isinstance(node, ast.Name):
             return (self.imports.get(node.id) or node.id).rsplit(".", 1)[-1] in last_names
         return False
+
+    def may_evaluate_to(self, node: ast.expr, last_names: frozenset[str], scope: Scope | None = None) -> bool:
+        """False when ``value_path(node, scope)`` cannot end in one of ``last_names``.
+
+        The cheap test ``may_name`` makes, extended to what ``value_path`` follows: a
+        local, a parameter or a module-level binding may hold anything, and so may a name
+        imported from a project module (it is followed there).  A library import is its
+        qualified name.  An attribute is judged by its own name: a class re-bound under
+        another name on a module attribute (``config.Cors``) is not followed by the rules
+        that use this test, nor is an alias kept in a project module that shadows a
+        standard-library module.
+        """
+        if isinstance(node, ast.Attribute):
+            return node.attr in last_names
+        if not isinstance(node, ast.Name):
+            return True
+        name = node.id
+        if scope is not None and (
+            name in scope.values or name in scope.params or name in scope.unknown or name in scope.annotations
+        ):
+            return True
+        if name in self.bindings or name in self.annotations:
+            return True
+        imported = self.imports.get(name)
+        if imported is None:
+            return name in last_names
+        top = imported.split(".", 1)[0]
+        if imported.startswith(".") or (top not in MODELLED_LIBRARIES and top not in _STDLIB):
+            return True  # a project module's name, which value_path follows there
+        return imported.rsplit(".", 1)[-1] in last_names
 
     def value_path(self, node: ast.expr, scope: Scope | None = None, _depth: int = 0) -> str | None:
         """A symbolic path for what ``node`` evaluates to (see the module doc)."""

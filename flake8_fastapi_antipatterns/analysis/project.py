@@ -35,6 +35,20 @@ MAX_MODULES = 512
 # How far above a file to look for the directory an absolute import starts from.
 MAX_ROOT_DEPTH = 6
 MAX_FILE_BYTES = 2_000_000
+# Libraries the rules know by qualified name (``fastapi.Depends``, ``requests.get``,
+# ``sqlalchemy.orm.Session``).  An absolute import of one of them is never looked for
+# on disk: a checkout of the library next to the linted code (linting FastAPI's own
+# repository) would otherwise be parsed and followed, to learn nothing the qualified
+# name does not already say.  Standard-library names are still looked for: a project
+# may have its own ``calendar.py``, and no project holds a copy of the standard library.
+MODELLED_LIBRARIES = frozenset(
+    {
+        "fastapi", "starlette", "pydantic", "pydantic_core", "sqlalchemy", "sqlmodel", "httpx", "requests",
+        "aiohttp", "urllib3", "uvicorn", "gunicorn", "anyio", "redis", "psycopg", "psycopg2", "pymongo",
+        "motor", "boto3", "botocore", "openai", "anthropic", "slowapi", "pytest", "databases", "asyncpg",
+        "aiosqlite", "jinja2", "yaml", "orjson", "ujson", "jwt", "jose", "passlib", "celery", "elasticsearch",
+    }
+)
 
 
 @dataclass
@@ -229,6 +243,8 @@ class ProjectIndex:
     def _locate(self, directory: Path, dotted: str, exclude: Path | None) -> tuple[Path, tuple[str, ...]] | None:
         level = len(dotted) - len(dotted.lstrip("."))
         parts = [p for p in dotted[level:].split(".") if p]
+        if not level and parts and parts[0] in MODELLED_LIBRARIES:
+            return None
         excluded = self._resolve(exclude) if exclude is not None else None
         if level:
             base = directory

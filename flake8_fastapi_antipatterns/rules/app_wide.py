@@ -2,9 +2,11 @@
 
 Each is reported once per app, at the ``FastAPI(...)``/``Starlette(...)`` call,
 and says what was looked for.  The app is followed into the routers it
-includes from other project modules (``analysis/app_graph.py``); when an
-included router or mounted app cannot be resolved, the codes it could
-satisfy stay silent rather than guess.
+includes from other project modules (``analysis/app_graph.py``) and into the
+apps it mounts from its own module; when an included router or mounted app
+cannot be resolved, the codes it could satisfy stay silent rather than guess.
+An app that another app of its module mounts is judged for FAA305 and FAA401
+as part of that app, not on its own.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import ast
 import re
 
-from flake8_fastapi_antipatterns.analysis.app_graph import AppGraph, build_app_graph, middleware_classes
+from flake8_fastapi_antipatterns.analysis.app_graph import AppGraph, build_app_graph, middleware_classes, mounted_apps
 from flake8_fastapi_antipatterns.analysis.names import Names
 from flake8_fastapi_antipatterns.rules import Checker, register
 
@@ -69,9 +71,12 @@ class AppWideChecker(Checker):
         self._passing: dict[str, list[ast.Call]] | None = None
         self._registers: dict[tuple[int, tuple[str, ...]], bool] = {}
         self._limiter_mentions: dict[int, bool] = {}
+        mounted = mounted_apps(self.ctx.model)
         for site in self.ctx.model.apps:
             graph = build_app_graph(site, self.ctx.names, self.ctx.model)
-            self._check_exception_handler(graph)
+            self._check_exception_handler(graph)  # a mounted app answers its own errors
+            if id(site.call) in mounted:
+                continue  # probed and rate-limited through the app it is mounted on, which follows the mount
             self._check_rate_limit(graph)
             self._check_health(graph)
 
@@ -100,7 +105,7 @@ class AppWideChecker(Checker):
         self.ctx.report(
             "FAA304",
             graph.site.call,
-            f"`{graph.name}` registers no handler for `Exception` (looked for `@{graph.name}.exception_handler(Exception)`, "
+            f"`{graph.name}` registers no handler for `Exception` (looked for `@{graph.site.name or 'app'}.exception_handler(Exception)`, "
             "`add_exception_handler(Exception, ...)` and `exception_handlers={Exception: ...}` on the app and its routers), "
             "so an unexpected error reaches the client as the server's default 500",
         )

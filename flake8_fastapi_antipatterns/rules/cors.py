@@ -27,6 +27,7 @@ CORS_CLASSES = frozenset(
 MIDDLEWARE_WRAPPERS = frozenset({"starlette.middleware.Middleware", "fastapi.middleware.Middleware"})
 # CORSMiddleware.__init__(app, allow_origins, allow_methods, allow_headers,
 # allow_credentials, allow_origin_regex, ...): positional arguments after ``app``.
+_SITE_NAMES = frozenset(q.rsplit(".", 1)[-1] for q in CORS_CLASSES | MIDDLEWARE_WRAPPERS)
 POSITIONAL = ("allow_origins", "allow_methods", "allow_headers", "allow_credentials", "allow_origin_regex")
 # Origins no legitimate allow-list would accept: if the regex admits these it
 # admits any attacker's site.
@@ -93,6 +94,8 @@ class CorsChecker(Checker):
         callee = call.func
         if isinstance(callee, ast.Attribute) and callee.attr == "add_middleware":
             return self._registration(call, "middleware_class", func, scope)
+        if not self.ctx.names.may_evaluate_to(callee, _SITE_NAMES, scope):
+            return None  # most calls of a module: settled without following any name
         qualified = self.ctx.names.value_path(callee, scope)
         if qualified in MIDDLEWARE_WRAPPERS:
             return self._registration(call, "cls", func, scope)
