@@ -15,7 +15,7 @@ and prints the medians and the ratios plugin/plain and bugbear/plain.  Each
 run's CPU time (user + system, from the kernel's accounting of the child) is
 the measure the budget is judged on; wall time is printed beside it.
 
-Usage: python benchmarks/plugin_cost.py [--rounds 5] [--budget 1.15]
+Usage: python benchmarks/plugin_cost.py [--rounds 6] [--budget 1.15]
        python benchmarks/plugin_cost.py --instructions 8   # instruction counts, every 8th file
 Exit status 1 when plugin/plain is over the budget.
 
@@ -190,7 +190,7 @@ def instructions_mode(executables: dict[str, Path], corpus: Path, step: int, bud
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=6, help="a multiple of 3 gives each variant each place equally")
     parser.add_argument("--budget", type=float, default=1.15, help="largest acceptable plugin/plain ratio")
     parser.add_argument("--corpus-version", default=PINNED_VERSION)
     parser.add_argument(
@@ -207,14 +207,18 @@ def main() -> int:
     print(f"python {sys.version.split()[0]}, flake8 {FLAKE8_VERSION}, flake8-bugbear {BUGBEAR_VERSION}, {os.cpu_count()} cpus")
     if args.instructions:
         return instructions_mode(executables, corpus, args.instructions, args.budget)
-    print(f"corpus: {corpus.name} ({files} .py files), flake8 --isolated -j1 ., {args.rounds} rounds alternated")
+    print(f"corpus: {corpus.name} ({files} .py files), flake8 --isolated -j1 ., {args.rounds} rounds, order rotated")
     print(f"load average before: {load()}")
 
     runs: dict[str, list[Timing]] = {name: [] for name in executables}
+    order = list(executables)
     for round_no in range(1, args.rounds + 1):
+        # The order rotates each round (A B C, B C A, C A B): the machine's speed drifts over a
+        # round, and a fixed order would bill the drift to whichever variant always runs last.
+        shift = (round_no - 1) % len(order)
         row = []
-        for name, flake8 in executables.items():
-            timing = time_once(flake8, corpus)
+        for name in order[shift:] + order[:shift]:
+            timing = time_once(executables[name], corpus)
             runs[name].append(timing)
             row.append(f"{name} {timing.cpu:6.2f}s cpu {timing.wall:6.2f}s wall")
         print(f"round {round_no}: " + " | ".join(row) + f"   (load {load()})", flush=True)

@@ -1203,7 +1203,9 @@ _add(
             what=(
                 "Flags an application that defines routes but shows no rate limiting anywhere: no slowapi or "
                 "fastapi-limiter, no middleware or dependency whose name says rate limit or throttle, and none "
-                "of the names given with `--faa-rate-limit-names`. The finding is placed on the "
+                "of the names given with `--faa-rate-limit-names` (a name bound to a limit on concurrency, "
+                "such as anyio's `CapacityLimiter` or an `asyncio.Semaphore`, does not count: it does not slow "
+                "a client down). The finding is placed on the "
                 "`FastAPI(...)`/`Starlette(...)` call. An app that another app of the same module mounts "
                 "(`app.mount(\"/v1\", v1)`, `Mount(\"/v1\", app=v1)`) is not reported on its own: its routes count "
                 "as the outer app's, where a limiter covers both. When the runtime guard probes the app, it sends a burst of "

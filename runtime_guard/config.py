@@ -44,6 +44,10 @@ class GuardConfig:
     """Append findings to this JSON-lines file (safe for several workers)."""
     watchdog: bool = True
     instrument_sqlalchemy: bool = True
+    exception_texts: bool = True
+    """Record the text of exceptions raised in the app's code (Python 3.12+), so that a body echoing
+    ``str(e)`` is FAA303.  It costs a callback for every raise in the process, about 3% of a trivial
+    route's throughput (benchmarks/README.md); tracebacks and the debug page are recognised without it."""
     disabled: bool = False
 
     def __post_init__(self) -> None:

@@ -1,6 +1,7 @@
 """SQLAlchemy pool instrumentation: FAA201 (pool waits, disconnects pre-ping would catch), FAA202 (leaks at shutdown).
 
-SQLAlchemy is optional: it is imported only when instrumenting, and
+SQLAlchemy is optional: the guard instruments it only once the app has
+imported it (the guard never imports it for an app that does not use it), and
 ``instrument_sqlalchemy`` returns None without it.
 
 How a checkout wait is measured.  SQLAlchemy's pool events fire *after* a

@@ -15,13 +15,27 @@ import ast
 import re
 
 from flake8_fastapi_antipatterns.analysis.app_graph import AppGraph, build_app_graph, middleware_classes, mounted_apps
-from flake8_fastapi_antipatterns.analysis.names import Names
+from flake8_fastapi_antipatterns.analysis.names import Names, Scope
 from flake8_fastapi_antipatterns.rules import Checker, register
 
 CATCH_ALL = frozenset({"builtins.Exception", "builtins.BaseException"})
 LIMITER_MODULES = ("slowapi", "fastapi_limiter", "limits", "ratelimit", "starlette_ratelimit", "asgi_ratelimit", "pyrate_limiter")
 # Identifiers that say "rate limit": RateLimitMiddleware, rate_limit, Limiter, throttle_requests.
 LIMITER_WORDS = re.compile(r"rate_?limit|throttl|limiter", re.IGNORECASE)
+# Limits on concurrency, not on a client's rate: ``limiter = anyio.to_thread.current_default_thread_limiter()``
+# says "limiter" and protects nothing from a burst.
+CONCURRENCY_LIMITERS = frozenset(
+    {
+        "anyio.CapacityLimiter",
+        "anyio.to_thread.current_default_thread_limiter",
+        "anyio.Semaphore",
+        "asyncio.Semaphore",
+        "asyncio.BoundedSemaphore",
+        "threading.Semaphore",
+        "threading.BoundedSemaphore",
+    }
+)
+_CONCURRENCY_NAMES = frozenset(q.rsplit(".", 1)[-1] for q in CONCURRENCY_LIMITERS)
 
 
 def _is_catch_all(node: ast.expr, names: Names) -> bool:
@@ -60,6 +74,29 @@ def _class_node(expr: ast.expr, names: Names) -> tuple[Names, ast.ClassDef] | No
     if symbol is not None and isinstance(symbol.node, ast.ClassDef):
         return symbol.module.names, symbol.node
     return None
+
+
+def _holds_concurrency_limit(names: Names, name: str) -> bool:
+    """``name`` is a concurrency primitive's own name, or every binding of it holds one.
+
+    A name bound to anything else, or in a way we do not model, may be a rate limiter.
+    """
+    if name in _CONCURRENCY_NAMES:
+        return True
+    values: list[tuple[ast.expr, Scope | None]] = []
+    if name in names.bindings:
+        values.append((names.bindings[name], None))
+    elif name in names.imports or name in names.functions or name in names.classes:
+        return False
+    for func in names.nodes.each(ast.FunctionDef, ast.AsyncFunctionDef):
+        scope = names.scope(func)
+        if name in scope.values:
+            values.append((scope.values[name], scope))
+        elif name in scope.params or name in scope.unknown:
+            return False
+    if not values:
+        return False
+    return all((names.value_path(value, scope) or "").removesuffix("()") in CONCURRENCY_LIMITERS for value, scope in values)
 
 
 @register
@@ -142,9 +179,12 @@ class AppWideChecker(Checker):
             if id(part.names) not in self._limiter_mentions:
                 # Once per module: a limiter library imported, or a name that says rate limit
                 # (one search over all the names: no pattern spans a newline).
-                self._limiter_mentions[id(part.names)] = (
-                    any(q.split(".")[0] in LIMITER_MODULES for q in imports)
-                    or LIMITER_WORDS.search("\n".join(part.names.nodes.identifiers)) is not None
+                self._limiter_mentions[id(part.names)] = any(q.split(".")[0] in LIMITER_MODULES for q in imports) or (
+                    LIMITER_WORDS.search("\n".join(part.names.nodes.identifiers)) is not None
+                    and any(
+                        LIMITER_WORDS.search(name) and not _holds_concurrency_limit(part.names, name)
+                        for name in part.names.nodes.identifiers
+                    )
                 )
             if self._limiter_mentions[id(part.names)]:
                 return

@@ -166,6 +166,16 @@ def test_exception_text_in_body_is_reported() -> None:
     assert "exception" in finding.message
 
 
+def test_exception_texts_can_be_switched_off_and_tracebacks_are_still_seen() -> None:
+    client, sink, guard = guarded(config=GuardConfig(exception_texts=False))
+    with client:
+        client.get("/echo-error")
+        assert not guard._tracking_exceptions
+        client.get("/leak")
+    assert codes(sink) == ["FAA303", "FAA401"], sink.diagnostics  # the traceback only, not the echoed text
+    assert only(sink, "FAA303").line == def_line(leak)
+
+
 def test_enforce_mode_replaces_a_leaking_body_with_a_generic_500() -> None:
     client, sink, _ = guarded(mode="enforce")
     with client:

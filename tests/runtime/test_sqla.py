@@ -371,3 +371,54 @@ def test_guard_writes_a_sarif_sink_at_shutdown_with_the_shutdown_findings(tmp_pa
     results = json.loads(log_path.read_text(encoding="utf-8"))["runs"][0]["results"]
     leaked = [r for r in results if r["ruleId"] == "FAA202"]
     assert [r["locations"][0]["physicalLocation"]["region"]["startLine"] for r in leaked] == [line_of("marker: sarif-leak")]
+
+
+LAZY_IMPORT_APP = r"""
+import asyncio, sys
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+from runtime_guard import GuardConfig, MemorySink, RuntimeGuard
+
+async def plain(request):
+    return PlainTextResponse("ok")
+
+async def uses_db(request):
+    import sqlalchemy  # the app's first use of SQLAlchemy, long after start-up
+    return PlainTextResponse(sqlalchemy.__version__)
+
+guard = RuntimeGuard(Starlette(routes=[Route("/", plain), Route("/db", uses_db)]), sink=MemorySink(), config=GuardConfig(watchdog=False))
+
+async def call(path):
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+             "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "", "headers": [],
+             "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80)}
+    sent = []
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+    async def send(message):
+        sent.append(message)
+    await guard(scope, receive, send)
+    return sent[0]["status"]
+
+async def main():
+    assert await call("/") == 200
+    print("after first request:", "sqlalchemy" in sys.modules, guard._sqla is not None)
+    assert await call("/db") == 200
+    assert await call("/") == 200
+    print("after the app imported it:", "sqlalchemy" in sys.modules, guard._sqla is not None)
+
+asyncio.run(main())
+"""
+
+
+def test_the_guard_never_imports_sqlalchemy_and_instruments_it_once_the_app_does() -> None:
+    # In a fresh interpreter: this one has SQLAlchemy imported already.
+    import subprocess
+
+    result = subprocess.run([sys.executable, "-c", LAZY_IMPORT_APP], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "after first request: False False",
+        "after the app imported it: True True",
+    ], result.stdout + result.stderr
