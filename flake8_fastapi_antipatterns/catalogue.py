@@ -157,7 +157,8 @@ _add(
                 "calls of it and of anything reached through it (`cx_Oracle.connect(...)`, then "
                 "`conn.cursor().execute(...)` on that connection); `.name` matches any method called `name`. "
                 "Runtime guard: `block_threshold`, the number of seconds the event loop may stay blocked before "
-                "the watchdog reports (shared with FAA102)."
+                "the watchdog reports (default 0.075, so that every block of 100 ms or more is reported; shared "
+                "with FAA102)."
             ),
         ),
     )
@@ -265,7 +266,8 @@ _add(
                 "matches `s3.get_object(...)` on a client it made; a module name matches all its functions); "
                 "`.name` matches any method called `name`. "
                 "Runtime guard: `block_threshold`, the number of seconds the event loop may stay blocked before "
-                "the watchdog reports (shared with FAA101)."
+                "the watchdog reports (default 0.075, so that every block of 100 ms or more is reported; shared "
+                "with FAA101)."
             ),
         ),
     )

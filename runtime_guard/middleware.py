@@ -60,7 +60,7 @@ class RuntimeGuard:
         *,
         sink: Sink | None = None,
         sinks: Sequence[Sink] = (),
-        block_threshold: float = 0.1,
+        block_threshold: float = 0.075,
         slow_request_threshold: float = 10.0,
         mode: Mode = "report",
         health_paths: Iterable[str] | None = None,

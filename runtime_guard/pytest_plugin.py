@@ -86,7 +86,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("runtime_guard_ignore", "FAA codes the runtime guard never reports in tests", type="args", default=[])
     parser.addini(
         "runtime_guard_block_threshold",
-        "seconds the event loop may stall before FAA101/FAA102 is reported in tests (default: the guard's, 0.1)",
+        "seconds the event loop may stall before FAA101/FAA102 is reported in tests (default: the guard's, 0.075)",
         default="",
     )
 

@@ -92,7 +92,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a request slower than this without blocking the loop is FAA103 (default: 1; the guard's own default is 10)",
     )
     guard.add_argument(
-        "--block-threshold", type=_positive(float), default=0.1, metavar="SECONDS", help="a loop stall longer than this is FAA101/FAA102 (default: 0.1)"
+        "--block-threshold", type=_positive(float), default=0.075, metavar="SECONDS", help="a loop stall longer than this is FAA101/FAA102 (default: 0.075)"
     )
     guard.add_argument(
         "--health-path", action="append", metavar="PATH", help=f"a health path (repeatable; default: {', '.join(DEFAULT_HEALTH_PATHS)})"

@@ -47,7 +47,7 @@ class ProbeOptions:
     """Seconds for the whole run, start-up included; no request starts after it."""
     request_timeout: float = 10.0
     slow_request_threshold: float = 1.0
-    block_threshold: float = 0.1
+    block_threshold: float = 0.075
     burst: int = 120
     burst_window: float = 10.0
     oversized_bytes: int = 1024 * 1024
