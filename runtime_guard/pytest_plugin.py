@@ -19,6 +19,8 @@ only imported when used.
 
 from __future__ import annotations
 
+import argparse
+import os
 import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -63,23 +65,45 @@ class _State:
 
 
 _STATE = pytest.StashKey[_State]()
+_PATHS_DEST = "runtime_guard_paths"
+
+
+class _ModeOrTestPath(argparse.Action):
+    """``--runtime-guard`` with an optional mode, that gives back a test path it swallowed.
+
+    argparse hands an option with an optional value the next word, so
+    ``pytest --runtime-guard tests/`` would read ``tests/`` as the mode.  A word that
+    is no mode but names an existing path is taken for what the user meant: the mode
+    is ``fail`` and the path goes back to the paths to collect (``pytest_configure``).
+    Anything else is still an invalid choice, so a typo (``--runtime-guard=wran``) is
+    not mistaken for a path.
+    """
+
+    def __call__(
+        self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any, option_string: str | None = None
+    ) -> None:
+        if values is None or values in MODES:
+            setattr(namespace, self.dest, values or "fail")
+            return
+        if isinstance(values, str) and os.path.exists(values.split("::", 1)[0]):
+            setattr(namespace, self.dest, "fail")
+            setattr(namespace, _PATHS_DEST, [*(getattr(namespace, _PATHS_DEST, None) or []), values])
+            return
+        raise argparse.ArgumentError(self, f"invalid choice: {values!r} (choose from {', '.join(MODES)})")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("runtime-guard", "runtime guard (FastAPI anti-patterns seen while tests run)")
     group.addoption(
         "--runtime-guard",
-        action="store",
+        action=_ModeOrTestPath,
         nargs="?",
-        const="fail",
         default=None,
-        choices=MODES,
         dest="runtime_guard",
         metavar="fail|warn|off",
         help=(
             "guard every app driven by TestClient or httpx.ASGITransport: a test that shows an anti-pattern "
-            "fails (fail, the default when given without a value) or warns (warn). Takes an optional value, "
-            "so put it after the paths or write --runtime-guard=fail."
+            "fails (fail, the default when given without a value) or warns (warn)."
         ),
     )
     parser.addini("runtime_guard", "fail | warn | off: as --runtime-guard (the option wins)", default="off")
@@ -96,6 +120,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         f"{ALLOW_MARKER}(*codes): the runtime guard lets these FAA codes pass in this test (every code when none is given)",
     )
+    _restore_test_paths(config)
     mode = config.getoption("runtime_guard", None) or str(config.getini("runtime_guard") or "off").strip().lower()
     if mode not in MODES:
         raise pytest.UsageError(f"runtime_guard: expected one of {', '.join(MODES)}, not {mode!r}")
@@ -114,6 +139,19 @@ def pytest_configure(config: pytest.Config) -> None:
         collector = state.ensure_collector()
         state.patch = ClientPatch(collector.wrap_client_app)
         state.patched = state.patch.install()
+
+
+def _restore_test_paths(config: pytest.Config) -> None:
+    """Give back the paths ``--runtime-guard`` swallowed (``pytest --runtime-guard tests/``)."""
+    swallowed = getattr(config.option, _PATHS_DEST, None)
+    if not swallowed:
+        return
+    source = getattr(config, "args_source", None)
+    given = source is not None and source == pytest.Config.ArgsSource.ARGS
+    # Without other paths on the command line pytest fell back to testpaths or the current
+    # directory: the swallowed paths replace that default instead of adding to it.
+    config.args = [*swallowed, *config.args] if given else list(swallowed)
+    setattr(config.option, _PATHS_DEST, None)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -278,3 +278,18 @@ def test_the_plugin_is_loaded_but_inert_here(request: pytest.FixtureRequest) -> 
     code = "import sys, runtime_guard.pytest_plugin; print(sorted(m for m in sys.modules if m.startswith(('runtime_guard.', 'flake8_'))))"
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "['runtime_guard.pytest_plugin']"  # importing it loads nothing of the guard
+
+
+def test_a_path_after_the_option_is_collected_not_taken_for_a_mode(guarded_tests: pytest.Pytester) -> None:
+    guarded_tests.makepyfile(test_other="def test_elsewhere():\n    assert False\n")
+    result = guarded_tests.runpytest(*PLUGINS, "--runtime-guard", "test_guarded.py")
+    result.assert_outcomes(passed=2, failed=6)  # test_other.py is not collected: only the path given
+    assert "test_elsewhere" not in result.stdout.str()
+    both = guarded_tests.runpytest(*PLUGINS, "--runtime-guard", "test_guarded.py", "test_other.py")
+    both.assert_outcomes(passed=2, failed=7)
+
+
+def test_a_misspelt_mode_is_still_a_usage_error(guarded_tests: pytest.Pytester) -> None:
+    result = guarded_tests.runpytest(*PLUGINS, "--runtime-guard=wran")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*invalid choice: 'wran'*"])
