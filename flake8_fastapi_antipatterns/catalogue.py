@@ -1126,7 +1126,9 @@ _add(
                 "`Exception`, either with the `@app.exception_handler(Exception)` decorator or with "
                 "`app.add_exception_handler(Exception, handler)`. The finding is placed on the line that creates "
                 "the app. An app mounted on another one is checked on its own, because it answers its own "
-                "unhandled errors. At runtime, the guard reports FAA304 whenever an exception propagates out of the "
+                "unhandled errors. Apps built in pytest modules (`test_*.py`, `*_test.py`, `conftest.py`) are "
+                "test fixtures and are not reported. At runtime, the guard reports FAA304 whenever an exception "
+                "propagates out of the "
                 'application, with the location where it was raised; in `mode="enforce"` it also turns the '
                 "escaped exception into a generic 500 response."
             ),
@@ -1210,7 +1212,9 @@ _add(
                 "a client down). The finding is placed on the "
                 "`FastAPI(...)`/`Starlette(...)` call. An app that another app of the same module mounts "
                 "(`app.mount(\"/v1\", v1)`, `Mount(\"/v1\", app=v1)`) is not reported on its own: its routes count "
-                "as the outer app's, where a limiter covers both. When the runtime guard probes the app, it sends a burst of "
+                "as the outer app's, where a limiter covers both. Apps built in pytest modules (`test_*.py`, "
+                "`*_test.py`, `conftest.py`) are test fixtures and are not reported. When the runtime guard "
+                "probes the app, it sends a burst of "
                 "requests to one route and reports FAA305 if none of them was answered with 429."
             ),
             why=(
@@ -1305,7 +1309,9 @@ _add(
                 "`/health`, `/healthz`, `/ready`, `/readyz`, `/live`, `/livez`, `/ping`, or the paths set with "
                 "`--faa-health-paths`. The finding is placed on the line that creates the app; an app that "
                 "another app of its module mounts is not reported on its own, since probes reach it through the "
-                "outer app. At runtime, the guard inspects the route table when the app starts and reports FAA401 if "
+                "outer app. Apps built in pytest modules (`test_*.py`, `*_test.py`, `conftest.py`) are test "
+                "fixtures and are not reported. At runtime, the guard inspects the route table when the app "
+                "starts and reports FAA401 if "
                 "none of its `health_paths` is served."
             ),
             why=(

@@ -145,7 +145,7 @@ class RuntimeGuard:
             elif self._sqla_pending and "sqlalchemy" in sys.modules:
                 self._instrument_sqlalchemy()
             started = time.monotonic()
-            state = RequestState(scope, started)
+            state = RequestState(scope, started, self._tracking_exceptions)
             token = self.inflight.begin(scope, started)
         except Exception:
             self._fault("request start")

@@ -17,6 +17,9 @@ MAX_EXCEPTION_TEXTS = 16
 class RequestState:
     scope: MutableMapping[str, Any]
     started: float
+    records_texts: bool = True
+    """False when this request's guard has ``exception_texts`` off: another guard in the process
+    may keep the RAISE callback running, and it must not record texts for this one."""
     exception_texts: list[str] = field(default_factory=list)
     """str()/repr() of exceptions raised while this request ran (for FAA303), the latest
     ``MAX_EXCEPTION_TEXTS``.  A list, not a bounded deque: one is made per request, and a

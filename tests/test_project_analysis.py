@@ -118,6 +118,21 @@ def test_relative_imports_and_reexports_resolve(tmp_path: Path) -> None:
     assert "handler -> users.load -> time.sleep" in findings[0].message
 
 
+APP_LEVEL = {"FAA304", "FAA305", "FAA401"}
+ONE_ROUTE_APP = "from fastapi import FastAPI\n\napp = FastAPI()\n\n\n@app.get('/items')\nasync def items():\n    return []\n"
+
+
+@pytest.mark.parametrize("name", ["test_items.py", "items_test.py", "conftest.py"])
+def test_apps_built_in_pytest_modules_are_not_judged(tmp_path: Path, name: str) -> None:
+    test_module, app_module = tmp_path / name, tmp_path / "items.py"
+    for path in (test_module, app_module):
+        path.write_text(ONE_ROUTE_APP)
+    in_test = {d.code for d in analyse_tree(ast.parse(ONE_ROUTE_APP), str(test_module), strict=True)}
+    in_app = {d.code for d in analyse_tree(ast.parse(ONE_ROUTE_APP), str(app_module), strict=True)}
+    assert not in_test & APP_LEVEL
+    assert APP_LEVEL <= in_app
+
+
 def test_a_checkout_of_a_modelled_library_beside_the_app_is_not_followed(tmp_path: Path) -> None:
     # Linting a repository that holds FastAPI's own sources next to apps that import it:
     # ``fastapi.FastAPI`` stays a library name, not a class to parse and follow.

@@ -6,7 +6,8 @@ includes from other project modules (``analysis/app_graph.py``) and into the
 apps it mounts from its own module; when an included router or mounted app
 cannot be resolved, the codes it could satisfy stay silent rather than guess.
 An app that another app of its module mounts is judged for FAA305 and FAA401
-as part of that app, not on its own.
+as part of that app, not on its own.  Apps built in pytest modules (``test_*.py``,
+``*_test.py``, ``conftest.py``) are test fixtures and are not judged at all.
 """
 
 from __future__ import annotations
@@ -104,7 +105,9 @@ class AppWideChecker(Checker):
     codes = ("FAA304", "FAA305", "FAA401")
 
     def run(self) -> None:
-        # Facts about a module that every app of it asks again (a test module builds dozens of apps).
+        if self.ctx.in_test_module:
+            return  # apps a test module builds are fixtures: the deployed app is built elsewhere
+        # Facts about a module that every app of it asks again (a module may build dozens of apps).
         self._passing: dict[str, list[ast.Call]] | None = None
         self._registers: dict[tuple[int, tuple[str, ...]], bool] = {}
         self._limiter_mentions: dict[int, bool] = {}

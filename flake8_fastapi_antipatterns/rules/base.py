@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -14,6 +15,12 @@ from flake8_fastapi_antipatterns.diagnostics import Diagnostic
 from flake8_fastapi_antipatterns.options import Settings
 
 WEB_FRAMEWORKS = ("fastapi", "starlette")
+
+
+def is_test_module(filename: str) -> bool:
+    """Whether ``filename`` is a pytest module by pytest's default patterns, or a ``conftest.py``."""
+    name = os.path.basename(filename)
+    return name == "conftest.py" or (name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py")))
 
 
 @dataclass
@@ -31,6 +38,11 @@ class Context:
     def build(cls, tree: ast.Module, filename: str, settings: Settings) -> Context:
         names = Names(tree, resolver=resolver_for(filename, tree))
         return cls(tree=tree, filename=filename, settings=settings, names=names, model=AppModel(names))
+
+    @property
+    def in_test_module(self) -> bool:
+        """A module pytest collects by default (``test_*.py``, ``*_test.py``) or a ``conftest.py``."""
+        return is_test_module(self.filename)
 
     @property
     def imports_web_framework(self) -> bool:

@@ -71,7 +71,7 @@ def _on_raise(code: types.CodeType, offset: int, exc: BaseException) -> Any:
             _LIBRARY_FILES.add(filename)
         return None
     state = CURRENT.get()
-    if state is None or _skipped(exc):
+    if state is None or not state.records_texts or _skipped(exc):
         return None
     texts = state.exception_texts
     try:

@@ -25,6 +25,7 @@ from starlette.websockets import WebSocket
 
 from flake8_fastapi_antipatterns.diagnostics import Diagnostic
 from runtime_guard import GuardConfig, MemorySink, Reporter, RuntimeGuard
+from runtime_guard.detectors import exceptions as exception_texts
 
 HERE = __file__
 
@@ -166,12 +167,19 @@ def test_exception_text_in_body_is_reported() -> None:
     assert "exception" in finding.message
 
 
-def test_exception_texts_can_be_switched_off_and_tracebacks_are_still_seen() -> None:
-    client, sink, guard = guarded(config=GuardConfig(exception_texts=False))
-    with client:
-        client.get("/echo-error")
-        assert not guard._tracking_exceptions
-        client.get("/leak")
+@pytest.mark.parametrize("other_guard_tracking", [False, True])
+def test_exception_texts_can_be_switched_off_and_tracebacks_are_still_seen(other_guard_tracking: bool) -> None:
+    # Another guard of the process may keep the RAISE callback running: it must not record for this one.
+    other = exception_texts.install() if other_guard_tracking else False
+    try:
+        client, sink, guard = guarded(config=GuardConfig(exception_texts=False))
+        with client:
+            client.get("/echo-error")
+            assert not guard._tracking_exceptions
+            client.get("/leak")
+    finally:
+        if other:
+            exception_texts.uninstall()
     assert codes(sink) == ["FAA303", "FAA401"], sink.diagnostics  # the traceback only, not the echoed text
     assert only(sink, "FAA303").line == def_line(leak)
 

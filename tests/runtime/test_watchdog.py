@@ -354,8 +354,24 @@ def test_regex_backtracking_holding_the_gil_is_still_attributed() -> None:
         return {"ok": ok}
 
     reporter, _ = guard(app)
-    finding = assert_one(run_requests(app, reporter, "/validate"), "FAA102", line_of("marker: redos"))
-    assert finding.details["route"] == "/validate"
+    # The watchdog samples when the regex gives the GIL back, if the OS runs its thread before
+    # the handler returns to the loop; on a starved machine that race is lost now and then, and
+    # a stall seen only as an idle loop is not reported (it looks like a paused process).  The
+    # attribution must still happen within three tries.
+    findings: list[Diagnostic] = []
+    for _ in range(3):
+        findings = run_requests(app, reporter, "/validate")
+        if findings:
+            break
+    assert len(findings) == 1, [f.format_text() for f in findings]
+    finding = findings[0]
+    # The sample is taken where the handler is when the GIL comes back: the matching statement or,
+    # when the interpreter switches threads a little later, the one after it; always in the handler.
+    marker = line_of("marker: redos")
+    assert (finding.code, finding.filename) == ("FAA102", HERE)
+    assert finding.line in (marker, marker + 1), finding.format_text()
+    assert finding.details["function"] == "validate"
+    assert finding.details["stall_seconds"] >= BLOCK - 0.1
 
 
 # -- async SQLAlchemy: its sync core runs in greenlets on the loop thread, yet it is not a sync driver --
