@@ -43,7 +43,7 @@ from flake8_fastapi_antipatterns.analysis.app_model import APP_CLASSES, ROUTER_C
 from flake8_fastapi_antipatterns.analysis.calls import short
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, Scope, walk_shallow
 from flake8_fastapi_antipatterns.rules import Checker, register
-from flake8_fastapi_antipatterns.rules.base import WEB_FRAMEWORKS
+from flake8_fastapi_antipatterns.rules.base import WEB_FRAMEWORKS, is_test_module
 
 # --- FAA201 data -------------------------------------------------------------
 
@@ -410,8 +410,7 @@ def _candidate_importers(path: Path, word: str) -> Iterator[Path]:
 
 def _is_test_file(candidate: Path, own: Path) -> bool:
     """Test code closing a resource says nothing about the app's shutdown."""
-    name = candidate.name
-    if name == "conftest.py" or name.startswith("test_") or name.endswith("_test.py"):
+    if is_test_module(candidate.name):
         return True
     own_parents = set(own.parents)
     return any(p.name in TEST_DIRS and p not in own_parents for p in candidate.parents)
