@@ -21,7 +21,6 @@ Usage: python benchmarks/astroid_cost.py [--infer-step 8]
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -29,6 +28,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from fetch_corpus import PINNED_VERSION, fetch  # noqa: E402
+from local_machine import load_average  # noqa: E402
 from plugin_cost import FLAKE8_VERSION, VENVS, install_project, project_fingerprint, run  # noqa: E402
 
 ASTROID_VERSION = "4.3.4"
@@ -113,8 +113,7 @@ def main() -> int:
     args = parser.parse_args()
     corpus = fetch(args.corpus_version)
     python = ensure_astroid_venv()
-    one, five, fifteen = os.getloadavg()
-    print(f"python {sys.version.split()[0]}, astroid {ASTROID_VERSION}; load average {one:.2f} {five:.2f} {fifteen:.2f}")
+    print(f"python {sys.version.split()[0]}, astroid {ASTROID_VERSION}; load average {load_average()}")
     result = subprocess.run(
         [str(python), "-c", MEASURE, str(corpus), str(args.infer_step)], capture_output=True, text=True, cwd=corpus
     )

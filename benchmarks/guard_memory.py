@@ -39,6 +39,9 @@ from collections import Counter
 from collections.abc import AsyncIterator, MutableMapping
 from typing import Any, TextIO
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from local_machine import load_average  # noqa: E402
+
 MiB = 1024 * 1024
 TRACED_LIMIT = 1 * MiB
 RSS_LIMIT = 2 * MiB
@@ -200,14 +203,6 @@ class Lifespan:
 def rss_bytes() -> int:
     with open("/proc/self/statm") as handle:
         return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-def load_average() -> str:
-    try:
-        with open("/proc/loadavg") as handle:
-            return " ".join(handle.read().split()[:3])
-    except OSError:
-        return "n/a"
 
 
 async def run(total: int, every: int, out: TextIO) -> int:

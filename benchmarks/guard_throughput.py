@@ -49,6 +49,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from local_machine import free_port, load_average  # noqa: E402
+
 VARIANTS = ("bare", "guarded", "basehttp")
 HOST = "127.0.0.1"
 
@@ -239,16 +242,7 @@ def instructions(variant: str, count: int, args: argparse.Namespace) -> int:
             "--tool=cachegrind",
             "--cache-sim=no",
             f"--cachegrind-out-file={os.devnull}",
-            sys.executable,
-            __file__,
-            "--serve",
-            variant,
-            "--port",
-            str(port),
-            "--framework",
-            args.framework,
-            "--sink",
-            args.sink,
+            *serve_command(variant, port, args),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -285,10 +279,9 @@ def run_instructions(args: argparse.Namespace) -> int:
     return 0 if per_request["bare"] / per_request["guarded"] >= args.goal else 1
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
+def serve_command(variant: str, port: int, args: argparse.Namespace) -> list[str]:
+    """The command that runs one variant's server in a process of its own (this script, ``--serve``)."""
+    return [sys.executable, __file__, "--serve", variant, "--port", str(port), "--framework", args.framework, "--sink", args.sink]
 
 
 def wait_ready(port: int, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
@@ -311,14 +304,6 @@ def cpu_seconds(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as handle:
         fields = handle.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def load_average() -> str:
-    try:
-        with open("/proc/loadavg") as handle:
-            return " ".join(handle.read().split()[:3])
-    except OSError:
-        return "n/a"
 
 
 @dataclass
@@ -352,18 +337,7 @@ def run(args: argparse.Namespace) -> int:
     ports = {variant: free_port() for variant in VARIANTS}
     servers = {
         variant: subprocess.Popen(
-            [
-                sys.executable,
-                __file__,
-                "--serve",
-                variant,
-                "--port",
-                str(port),
-                "--framework",
-                args.framework,
-                "--sink",
-                args.sink,
-            ],
+            serve_command(variant, port, args),
             stdout=subprocess.PIPE,
             # A RUNTIME_GUARD_* variable in the caller's environment must not change what is measured.
             env={k: v for k, v in os.environ.items() if not k.startswith("RUNTIME_GUARD_")},

@@ -53,6 +53,7 @@ PROJECT_PACKAGES = ("flake8_fastapi_antipatterns", "runtime_guard")
 
 sys.path.insert(0, str(HERE))
 from fetch_corpus import PINNED_VERSION, fetch  # noqa: E402
+from local_machine import load_average  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -149,11 +150,6 @@ def time_once(flake8: Path, corpus: Path) -> Timing:
     return Timing(cpu=cpu, wall=wall, lines=len(result.stdout.splitlines()))
 
 
-def load() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"{one:.2f} {five:.2f} {fifteen:.2f}"
-
-
 def count_instructions(flake8: Path, corpus: Path, files: list[str]) -> int:
     """Instructions one flake8 run executes (valgrind's cachegrind), which load on the machine does not change."""
     cmd = [
@@ -208,7 +204,7 @@ def main() -> int:
     if args.instructions:
         return instructions_mode(executables, corpus, args.instructions, args.budget)
     print(f"corpus: {corpus.name} ({files} .py files), flake8 --isolated -j1 ., {args.rounds} rounds, order rotated")
-    print(f"load average before: {load()}")
+    print(f"load average before: {load_average()}")
 
     runs: dict[str, list[Timing]] = {name: [] for name in executables}
     order = list(executables)
@@ -221,7 +217,7 @@ def main() -> int:
             timing = time_once(executables[name], corpus)
             runs[name].append(timing)
             row.append(f"{name} {timing.cpu:6.2f}s cpu {timing.wall:6.2f}s wall")
-        print(f"round {round_no}: " + " | ".join(row) + f"   (load {load()})", flush=True)
+        print(f"round {round_no}: " + " | ".join(row) + f"   (load {load_average()})", flush=True)
 
     cpu = {name: statistics.median(t.cpu for t in timings) for name, timings in runs.items()}
     wall = {name: statistics.median(t.wall for t in timings) for name, timings in runs.items()}
@@ -231,7 +227,7 @@ def main() -> int:
         name: statistics.median(t.cpu / plain.cpu for t, plain in zip(runs[name], runs["plain"]))
         for name in ("plugin", "bugbear")
     }
-    print(f"load average after: {load()}")
+    print(f"load average after: {load_average()}")
     print()
     print(f"{'variant':<8} {'median cpu s':>13} {'min':>7} {'max':>7} {'median wall s':>14} {'output lines':>13}")
     for name, timings in runs.items():

@@ -31,7 +31,6 @@ import os
 import random
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -39,6 +38,9 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from local_machine import free_port, load_average  # noqa: E402
 
 HOST = "127.0.0.1"
 HERE = os.path.abspath(__file__)
@@ -167,12 +169,6 @@ class Client:
         return Outcome(series, kind, ms, found, expected if kind != "wait" else 0, elapsed)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
 def wait_ready(port: int, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
     import httpx
 
@@ -186,14 +182,6 @@ def wait_ready(port: int, process: subprocess.Popen[bytes], timeout: float = 30.
         except httpx.HTTPError:
             time.sleep(0.1)
     raise RuntimeError("the server did not come up")
-
-
-def load_average() -> str:
-    try:
-        with open("/proc/loadavg") as handle:
-            return " ".join(handle.read().split()[:3])
-    except OSError:
-        return "n/a"
 
 
 def plan(stalls: int, hundred: int, threshold: float, seed: int) -> list[tuple[str, str, float]]:
