@@ -18,6 +18,12 @@ from flake8_fastapi_antipatterns.options import DEFAULT_HEALTH_PATHS
 
 log = logging.getLogger("runtime_guard")
 
+DEFAULT_BLOCK_THRESHOLD = 0.075
+"""Seconds the event loop may stall before FAA101/FAA102 (the guard's, the probe's and the CLI's default).
+
+Under 0.1 on purpose: a stall is measured by a heartbeat that can read up to a quarter of the
+threshold short, and at 0.075 every block of 100 ms or more is still reported."""
+
 Mode = Literal["report", "enforce"]
 MODES: tuple[Mode, ...] = ("report", "enforce")
 DEFAULT_PROBE_ORIGINS: tuple[str, ...] = ("https://runtime-guard-probe.invalid",)
@@ -26,11 +32,8 @@ DEFAULT_PROBE_ORIGINS: tuple[str, ...] = ("https://runtime-guard-probe.invalid",
 @dataclass(frozen=True)
 class GuardConfig:
     mode: Mode = "report"
-    block_threshold: float = 0.075
-    """Seconds the event loop may stall before FAA101/FAA102 is reported.
-
-    Under 0.1 on purpose: a stall is measured by a heartbeat that can read up to a quarter of
-    the threshold short, and at 0.075 every block of 100 ms or more is still reported."""
+    block_threshold: float = DEFAULT_BLOCK_THRESHOLD
+    """Seconds the event loop may stall before FAA101/FAA102 is reported."""
     slow_request_threshold: float = 10.0
     """Seconds after which a request whose loop was not blocked is FAA103."""
     pool_wait_threshold: float = 1.0

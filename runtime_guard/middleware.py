@@ -28,7 +28,7 @@ from flake8_fastapi_antipatterns.catalogue import get as get_rule
 from flake8_fastapi_antipatterns.diagnostics import Diagnostic, Severity
 from flake8_fastapi_antipatterns.sinks import JsonLinesSink, LoggingSink, Sink
 from runtime_guard import sqla
-from runtime_guard.config import GuardConfig, Mode
+from runtime_guard.config import DEFAULT_BLOCK_THRESHOLD, GuardConfig, Mode
 from runtime_guard.detectors import exceptions as exception_texts
 from runtime_guard.detectors import stdout as stdout_watch
 from runtime_guard.detectors.cors import cors_problem
@@ -60,7 +60,7 @@ class RuntimeGuard:
         *,
         sink: Sink | None = None,
         sinks: Sequence[Sink] = (),
-        block_threshold: float = 0.075,
+        block_threshold: float = DEFAULT_BLOCK_THRESHOLD,
         slow_request_threshold: float = 10.0,
         mode: Mode = "report",
         health_paths: Iterable[str] | None = None,

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from flake8_fastapi_antipatterns.options import DEFAULT_HEALTH_PATHS
+from runtime_guard.config import DEFAULT_BLOCK_THRESHOLD
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 KNOWN_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -92,7 +93,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a request slower than this without blocking the loop is FAA103 (default: 1; the guard's own default is 10)",
     )
     guard.add_argument(
-        "--block-threshold", type=_positive(float), default=0.075, metavar="SECONDS", help="a loop stall longer than this is FAA101/FAA102 (default: 0.075)"
+        "--block-threshold", type=_positive(float), default=DEFAULT_BLOCK_THRESHOLD, metavar="SECONDS", help=f"a loop stall longer than this is FAA101/FAA102 (default: {DEFAULT_BLOCK_THRESHOLD})"
     )
     guard.add_argument(
         "--health-path", action="append", metavar="PATH", help=f"a health path (repeatable; default: {', '.join(DEFAULT_HEALTH_PATHS)})"

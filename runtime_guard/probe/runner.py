@@ -19,7 +19,7 @@ from typing import Any
 from flake8_fastapi_antipatterns.diagnostics import Diagnostic
 from flake8_fastapi_antipatterns.options import DEFAULT_HEALTH_PATHS
 from flake8_fastapi_antipatterns.sinks import MemorySink, Sink
-from runtime_guard.config import GuardConfig
+from runtime_guard.config import DEFAULT_BLOCK_THRESHOLD, GuardConfig
 from runtime_guard.detectors.location import app_location
 from runtime_guard.frames import FrameInfo, endpoint_location, is_user_file
 from runtime_guard.middleware import ASGIApp, RuntimeGuard
@@ -47,7 +47,7 @@ class ProbeOptions:
     """Seconds for the whole run, start-up included; no request starts after it."""
     request_timeout: float = 10.0
     slow_request_threshold: float = 1.0
-    block_threshold: float = 0.075
+    block_threshold: float = DEFAULT_BLOCK_THRESHOLD
     burst: int = 120
     burst_window: float = 10.0
     oversized_bytes: int = 1024 * 1024
