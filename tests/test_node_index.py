@@ -136,10 +136,63 @@ def test_scopes_read_off_the_index_equal_walked_scopes(name: str, tree: ast.Modu
 
 
 def test_corner_module_takes_both_scope_paths() -> None:
-    # ``handler`` binds ``x`` three times (walk order decides), ``method`` binds each name once.
+    # ``handler`` binds ``x`` three times (the walk's order decides which wins), ``method``
+    # binds each name once: both are read off the index and equal the walked scopes.
     tree = ast.parse(CORNERS)
     names = Names(tree)
     by_name = {f.name: f for f in ast.walk(tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))}
     bindings = _bindings_by_function(names.nodes)
-    assert build_scope(by_name["handler"], bindings.get(id(by_name["handler"]), [])) is None
-    assert build_scope(by_name["method"], bindings.get(id(by_name["method"]), [])) is not None
+    for name in ("handler", "method"):
+        func = by_name[name]
+        assert build_scope(func, bindings.get(id(func), [])) == build_scope(func), name
+    assert build_scope(by_name["handler"], bindings[id(by_name["handler"])]).values["x"] is not None  # type: ignore[union-attr]
+
+
+REBOUND = textwrap.dedent(
+    """\
+    async def rebound(flag):
+        a = first()
+        if flag:
+            a = nested_in_if()
+        with opener() as a:
+            a = inside_with()
+        b = (b := inner_walrus())
+        c = one() if (c := test()) else two()
+        for item in items:
+            d = loop_body()
+        else:
+            d = loop_else()
+        try:
+            e = tried()
+        except Exception:
+            e = handled()
+        finally:
+            e = final()
+        response = client.get("/a")
+        response = client.get("/b")
+    """
+)
+
+
+def test_rebound_names_take_the_binding_the_walk_would() -> None:
+    tree = ast.parse(REBOUND)
+    func = tree.body[0]
+    assert isinstance(func, ast.AsyncFunctionDef)
+    bindings = _bindings_by_function(Names(tree).nodes)[id(func)]
+    walked = build_scope(func)
+    assert walked is not None
+    # Shuffled: the answer must not depend on the order the index hands the nodes over.
+    for order in (bindings, bindings[::-1], sorted(bindings, key=lambda n: getattr(n, "col_offset", 0))):
+        assert build_scope(func, list(order)) == walked
+    assert ast.unparse(walked.values["response"]) == "client.get('/a')"
+
+
+def test_bindings_without_positions_fall_back_to_the_walk() -> None:
+    tree = ast.parse(REBOUND)
+    func = tree.body[0]
+    assert isinstance(func, ast.AsyncFunctionDef)
+    bindings = _bindings_by_function(Names(tree).nodes)[id(func)]
+    for node in bindings:
+        if isinstance(node, ast.Assign):
+            del node.end_lineno
+    assert build_scope(func, bindings) is None

@@ -19,7 +19,7 @@ from __future__ import annotations
 import ast
 import builtins
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -41,6 +41,13 @@ OPTIONAL_WRAPPERS = frozenset({"typing.Optional", "typing.Union"})
 
 _STDLIB = frozenset(sys.stdlib_module_names)
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+
+def _is_project_name(qualified: str) -> bool:
+    """Whether an imported name may come from the project (relative, or neither a modelled library nor the standard library)."""
+    return qualified.startswith(".") or (
+        (top := qualified.split(".", 1)[0]) not in MODELLED_LIBRARIES and top not in _STDLIB
+    )
 
 
 def walk_shallow(node: ast.AST) -> Iterator[ast.AST]:
@@ -79,7 +86,10 @@ def _target_names(target: ast.expr) -> list[str]:
 
 @dataclass
 class Scope:
-    """Names bound in one function body (flow-insensitive: the last binding wins)."""
+    """Names bound in one function body.
+
+    Flow-insensitive: a name bound several times keeps the binding ``walk_shallow`` yields
+    last, which is the first in source order unless one binding sits inside the other."""
 
     values: dict[str, ast.expr] = field(default_factory=dict)
     """name -> the expression it was assigned from (``with X() as n`` binds ``X()``)."""
@@ -104,9 +114,48 @@ def build_scope(func: FunctionNode, bindings: list[ast.AST] | None = None) -> Sc
     """The names ``func`` binds.
 
     ``bindings`` are its binding nodes (``BINDING_NODES`` that ``walk_shallow(func)`` yields)
-    when the caller already has them, in any order: the answer is then None if two of them
-    bind the same name, since which one wins depends on the walk order (the caller then
-    walks).  Without ``bindings`` the function body is walked.
+    when the caller already has them, in any order.  A name bound twice takes the binding that
+    ``walk_shallow`` yields last; the nodes are then put in that order by their source spans
+    (see ``_walk_order``), and None is returned when a node has no span to order it by (the
+    caller then walks).  Without ``bindings`` the function body is walked.
+    """
+    if bindings is None:
+        return _scope_of(func, walk_shallow(func))
+    scope = _scope_of(func, bindings, single=True)
+    if scope is None:
+        ordered = _walk_order(bindings)
+        scope = _scope_of(func, ordered) if ordered is not None else None
+    return scope
+
+
+def _walk_order(bindings: list[ast.AST]) -> list[ast.AST] | None:
+    """``bindings`` in the order ``walk_shallow`` yields them; None when a span is missing.
+
+    ``walk_shallow`` pops children off a stack: it yields a pre-order walk with the children
+    reversed, the reverse of a left-to-right post-order.  In post-order a node comes after
+    the nodes that end before it and after its own descendants, so ordering by where a node
+    ends (the inner node first on a tie) and reversing gives the walk's order.  Comprehension
+    clauses carry no span; they only mark their targets unknown, so their place is no matter.
+    """
+    keyed: list[tuple[tuple[int, int, int, int], int, ast.AST]] = []
+    for index, node in enumerate(bindings):
+        if isinstance(node, ast.comprehension):
+            keyed.append(((0, 0, 0, 0), index, node))
+            continue
+        end_line, end_col = getattr(node, "end_lineno", None), getattr(node, "end_col_offset", None)
+        line, col = getattr(node, "lineno", None), getattr(node, "col_offset", None)
+        if end_line is None or end_col is None or line is None or col is None:
+            return None
+        keyed.append(((end_line, end_col, -line, -col), index, node))
+    keyed.sort(reverse=True)
+    return [node for _, _, node in keyed]
+
+
+def _scope_of(func: FunctionNode, bindings: Iterable[ast.AST], *, single: bool = False) -> Scope | None:
+    """The scope from ``func``'s parameters and ``bindings``, a later binding of a name winning.
+
+    ``single=True``: None if some name is bound twice (the order of ``bindings`` is then
+    unknown to be the walk's, and decides which binding wins).
     """
     scope = Scope()
     args = func.args
@@ -125,7 +174,7 @@ def build_scope(func: FunctionNode, bindings: list[ast.AST] | None = None) -> Sc
             scope.annotations[param.arg] = param.annotation
     values = 0
     annotated: set[str] = set()
-    for node in walk_shallow(func) if bindings is None else bindings:
+    for node in bindings:
         if isinstance(node, ast.Assign):
             for target in node.targets:
                 if isinstance(target, ast.Name):
@@ -134,7 +183,7 @@ def build_scope(func: FunctionNode, bindings: list[ast.AST] | None = None) -> Sc
                 else:
                     scope.unknown.update(_target_names(target))
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-            if bindings is not None and node.target.id in annotated:
+            if single and node.target.id in annotated:
                 return None
             annotated.add(node.target.id)
             scope.annotations[node.target.id] = node.annotation
@@ -153,8 +202,8 @@ def build_scope(func: FunctionNode, bindings: list[ast.AST] | None = None) -> Sc
         elif isinstance(node, ast.NamedExpr):
             scope.values[node.target.id] = node.value
             values += 1
-    if bindings is not None and values != len(scope.values):
-        return None  # a name bound twice: the last binding in walk order wins, so walk
+    if single and values != len(scope.values):
+        return None  # a name bound twice: which binding wins depends on the order
     return scope
 
 
@@ -228,6 +277,7 @@ class Names:
         self._defs: set[int] = set()
         self._memo_paths: dict[tuple[str, str, int], str | None] = {}
         self._memo_epoch = -1
+        self._project_imports: bool | None = None
         self._collect()
 
     @property
@@ -334,6 +384,29 @@ class Names:
             return (self.imports.get(node.id) or node.id).rsplit(".", 1)[-1] in last_names
         return False
 
+    def may_spell(self, last_names: frozenset[str]) -> bool:
+        """False when no expression of this module can ``value_path`` to a name ending in ``last_names``.
+
+        A module-wide ``may_evaluate_to``: such a name must be spelled in the module (as a name
+        or attribute), or imported under another name, or reached through a project module's
+        name, which ``value_path`` follows there.  A rule looking for one class (CORS's
+        middleware) skips the many modules that never mention it.
+        """
+        if not last_names.isdisjoint(self.nodes.identifiers) or self.imports_project_names:
+            return True
+        return any(imported.rsplit(".", 1)[-1] in last_names for imported in self.imports.values())
+
+    @property
+    def imports_project_names(self) -> bool:
+        """Whether some import names a project module (``value_path`` then follows it there)."""
+        if self._project_imports is None:
+            self._project_imports = any(map(_is_project_name, self.imports.values()))
+        return self._project_imports
+
+    def imports_library(self, tops: frozenset[str]) -> bool:
+        """Whether some import is of one of these top-level packages (``httpx``, ``sqlalchemy``)."""
+        return any(imported.split(".", 1)[0] in tops for imported in self.imports.values())
+
     def may_evaluate_to(self, node: ast.expr, last_names: frozenset[str], scope: Scope | None = None) -> bool:
         """False when ``value_path(node, scope)`` cannot end in one of ``last_names``.
 
@@ -359,8 +432,7 @@ class Names:
         imported = self.imports.get(name)
         if imported is None:
             return name in last_names
-        top = imported.split(".", 1)[0]
-        if imported.startswith(".") or (top not in MODELLED_LIBRARIES and top not in _STDLIB):
+        if _is_project_name(imported):
             return True  # a project module's name, which value_path follows there
         return imported.rsplit(".", 1)[-1] in last_names
 

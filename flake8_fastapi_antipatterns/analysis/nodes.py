@@ -122,6 +122,11 @@ class ModuleNodes:
             else:
                 bucket.append(node)
                 positions[kind].append(position)
+            fields = fields_of.get(kind)
+            if fields is None:
+                fields = node_fields(kind)
+            if not fields:
+                continue  # a leaf (``Name``, ``Pass``...): a third of the nodes, done with here
             claim = running[position]
             inner = lexical[position]
             special = None
@@ -142,9 +147,6 @@ class ModuleNodes:
                     special = {"decorator_list": outer}
                     defaults_claim[id(node.args)] = outer  # type: ignore[attr-defined]
                     claim = node
-            fields = fields_of.get(kind)
-            if fields is None:
-                fields = node_fields(kind)
             for name in fields:
                 value = getattr(node, name, None)
                 child_claim = claim if special is None else special.get(name, claim)

@@ -28,6 +28,8 @@ MIDDLEWARE_WRAPPERS = frozenset({"starlette.middleware.Middleware", "fastapi.mid
 # CORSMiddleware.__init__(app, allow_origins, allow_methods, allow_headers,
 # allow_credentials, allow_origin_regex, ...): positional arguments after ``app``.
 _SITE_NAMES = frozenset(q.rsplit(".", 1)[-1] for q in CORS_CLASSES | MIDDLEWARE_WRAPPERS)
+# What a module must spell (or import, or reach through a project module) to configure CORS at all.
+_SPELLINGS = _SITE_NAMES | {"add_middleware"}
 POSITIONAL = ("allow_origins", "allow_methods", "allow_headers", "allow_credentials", "allow_origin_regex")
 # Origins no legitimate allow-list would accept: if the regex admits these it
 # admits any attacker's site.
@@ -78,7 +80,7 @@ class CorsChecker(Checker):
     codes = ("FAA301",)
 
     def run(self) -> None:
-        if not self.ctx.imports_web_framework:
+        if not self.ctx.imports_web_framework or not self.ctx.names.may_spell(_SPELLINGS):
             return
         for node, func in _calls_with_function(self.ctx.names):
             site = self._site(node, func)
@@ -90,8 +92,10 @@ class CorsChecker(Checker):
         return self.ctx.names.value_path(expr, scope) in CORS_CLASSES
 
     def _site(self, call: ast.Call, func: FunctionNode | None) -> CorsSite | None:
-        scope = self.ctx.names.scope(func) if func is not None else None
         callee = call.func
+        if isinstance(callee, ast.Attribute) and callee.attr != "add_middleware" and callee.attr not in _SITE_NAMES:
+            return None  # settled by the attribute's name, before the function's scope is built
+        scope = self.ctx.names.scope(func) if func is not None else None
         if isinstance(callee, ast.Attribute) and callee.attr == "add_middleware":
             return self._registration(call, "middleware_class", func, scope)
         if not self.ctx.names.may_evaluate_to(callee, _SITE_NAMES, scope):

@@ -217,6 +217,11 @@ class OutboundChecker(Checker):
     codes = ("FAA204", "FAA205")
 
     def run(self) -> None:
+        names = self.ctx.names
+        if not names.imports_library(HTTP_LIBRARIES) and not names.imports_project_names:
+            # Every finding is a call ``classify`` recognises, whose path starts at an import of
+            # an HTTP library, here or in a project module: most modules have neither.
+            return
         self._customised: set[str] | None = None
         per_request = self._per_request_functions()
         fresh_clients = self._fresh_clients(per_request)
