@@ -144,6 +144,8 @@ class RuntimeGuard:
                 self._start()
             elif self._sqla_pending and "sqlalchemy" in sys.modules:
                 self._instrument_sqlalchemy()
+            if self._tracking_exceptions and len(sys.modules) != exception_texts.modules_seen:
+                exception_texts.watch_new_modules()  # the app imported modules of its own since
             started = time.monotonic()
             state = RequestState(scope, started, self._tracking_exceptions)
             token = self.inflight.begin(scope, started)

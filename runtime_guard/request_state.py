@@ -19,7 +19,9 @@ class RequestState:
     started: float
     records_texts: bool = True
     """False when this request's guard has ``exception_texts`` off: another guard in the process
-    may keep the RAISE callback running, and it must not record texts for this one."""
+    may keep the exception-text callback running, and it must not record texts for this one."""
+    last_exception: int = 0
+    """id() of the exception last recorded: every line of an except block sees the same one."""
     exception_texts: list[str] = field(default_factory=list)
     """str()/repr() of exceptions raised while this request ran (for FAA303), the latest
     ``MAX_EXCEPTION_TEXTS``.  A list, not a bounded deque: one is made per request, and a

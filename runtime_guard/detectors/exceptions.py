@@ -1,17 +1,23 @@
 """Exceptions seen during a request: their texts (for FAA303) and the ones that escape (FAA304).
 
-On Python 3.12+ a ``sys.monitoring`` RAISE callback records the str()/repr()
-of each exception raised in, or passing through, the user's code while a
-request is in flight (bounded per request), so a body that echoes ``str(e)``
-after the app caught ``e`` is recognised.  On older Pythons only tracebacks
-and the debug page are recognised.
+On Python 3.12+ the guard records the str()/repr() of each exception the app's own code
+handles while a request is in flight (bounded per request), so a body that echoes ``str(e)``
+after the app caught ``e`` is recognised.  On older Pythons only tracebacks and the debug page
+are recognised.
 
-The callback runs for every raise in the process, including the many that
-libraries raise and catch themselves (an ``os.environ`` miss raises three
-times); it gets away cheaply with those: one set look-up of the frame's file.
-Code the app's author wrote is the only place that can echo an exception it
-caught, and an exception raised inside a library reaches that code through a
-RAISE event in the user's frame as well.
+How: the functions of the app's modules (files outside the standard library and
+site-packages) get ``sys.monitoring`` LINE events.  The callback asks whether an exception is
+being handled; when none is, it switches that line's event off for good (``DISABLE``), so once
+each line has run once only the lines of ``except`` blocks are left, and the code they call,
+and those report only while an exception is being handled: exactly where an app can echo one.
+An exception handler registered with the app runs inside the framework's ``except`` block, so
+it is seen the same way.  The exceptions libraries raise and catch among themselves (FastAPI
+reads the environment on every request: a KeyError per missing variable) never reach the
+callback, which a RAISE event would have called for each.
+
+Modules imported after start-up are picked up when ``sys.modules`` grows (checked per request:
+one ``len``).  Code not in a module's namespace at scan time (a function made by ``exec``) is
+not watched.
 """
 
 from __future__ import annotations
@@ -29,13 +35,23 @@ log = logging.getLogger("runtime_guard")
 
 # Exceptions whose text is meant for the client.
 PUBLIC_EXCEPTIONS = frozenset({"HTTPException", "WebSocketException", "RequestValidationError", "ValidationError"})
+# Bounded: the code objects watched, and how deep classes nest within a module's namespace.
+MAX_WATCHED_CODE = 200_000
+_MAX_CLASS_DEPTH = 4
+
 _lock = threading.Lock()
 _tool_id: int | None = None
 _users = 0
+_watched: set[types.CodeType] = set()
+_scanned_modules: set[str] = set()
+modules_seen = 0
+"""``len(sys.modules)`` at the last scan: the middleware scans again when it grows."""
+line_events = 0
+"""How many times the callback ran (a watched line not yet switched off, or an except block at work)."""
 
 
-# Exception types whose text is never recorded, by type: walking the MRO on every raise was the
-# guard's largest per-request cost.  Bounded, since classes made on the fly would pile up.
+# Exception types whose text is never recorded, by type.  Bounded, since classes made on the
+# fly would pile up.
 _SKIPPED_TYPES: dict[type, bool] = {}
 _MAX_SKIPPED_TYPES = 1024
 
@@ -55,24 +71,17 @@ def _skipped(exc: BaseException) -> bool:
     return skipped
 
 
-# Files already known not to be the user's.  Nearly every raise is a library's (FastAPI reads
-# the environment on each request: three raises per missing variable), and a set membership
-# test is the cheapest way out of the callback, cheaper than even the context-variable read.
-_LIBRARY_FILES: set[str] = set()
-_MAX_LIBRARY_FILES = 4096
-
-
-def _on_raise(code: types.CodeType, offset: int, exc: BaseException) -> Any:
-    filename = code.co_filename
-    if filename in _LIBRARY_FILES:
-        return None
-    if not is_user_file(filename):
-        if len(_LIBRARY_FILES) < _MAX_LIBRARY_FILES:
-            _LIBRARY_FILES.add(filename)
-        return None
+def _on_line(code: types.CodeType, line: int) -> Any:
+    global line_events
+    line_events += 1
+    exc = sys.exception()
+    if exc is None:
+        # This line runs outside any except block: never ask again (about this line only).
+        return sys.monitoring.DISABLE
     state = CURRENT.get()
-    if state is None or not state.records_texts or _skipped(exc):
+    if state is None or not state.records_texts or id(exc) == state.last_exception or _skipped(exc):
         return None
+    state.last_exception = id(exc)  # an except block's lines all see one exception: record it once
     texts = state.exception_texts
     try:
         text = str(exc)
@@ -87,6 +96,62 @@ def _on_raise(code: types.CodeType, offset: int, exc: BaseException) -> Any:
     return None
 
 
+# -- which code is the app's ----------------------------------------------------
+def _watch_code(code: types.CodeType, tool: int) -> None:
+    pending = [code]
+    while pending and len(_watched) < MAX_WATCHED_CODE:
+        code = pending.pop()
+        if code in _watched or not is_user_file(code.co_filename):
+            continue
+        _watched.add(code)
+        sys.monitoring.set_local_events(tool, code, sys.monitoring.events.LINE)
+        # Nested functions, lambdas, comprehensions and class bodies: their code is a constant.
+        pending.extend(const for const in code.co_consts if isinstance(const, types.CodeType))
+
+
+def _functions_of(namespace: dict[str, Any], module: str, depth: int = 0) -> list[types.CodeType]:
+    """The code of the functions, methods and properties defined in a module namespace."""
+    found: list[types.CodeType] = []
+    for value in list(namespace.values()):
+        if isinstance(value, (staticmethod, classmethod)):
+            value = value.__func__
+        if isinstance(value, property):
+            found.extend(f.__code__ for f in (value.fget, value.fset, value.fdel) if isinstance(f, types.FunctionType))
+            continue
+        while isinstance(getattr(value, "__wrapped__", None), types.FunctionType):
+            if isinstance(value, types.FunctionType):
+                found.append(value.__code__)
+            value = value.__wrapped__
+        if isinstance(value, types.FunctionType):
+            found.append(value.__code__)
+        elif isinstance(value, type) and value.__module__ == module and depth < _MAX_CLASS_DEPTH:
+            found.extend(_functions_of(dict(vars(value)), module, depth + 1))
+    return found
+
+
+def watch_new_modules() -> None:
+    """Watch the functions of the app's modules imported since the last scan."""
+    global modules_seen
+    with _lock:
+        tool = _tool_id
+        if tool is None:
+            return
+        modules = list(sys.modules.items())
+        modules_seen = len(modules)
+        for name, module in modules:
+            if name in _scanned_modules:
+                continue
+            _scanned_modules.add(name)
+            filename = getattr(module, "__file__", None)
+            if not isinstance(filename, str) or not is_user_file(filename):
+                continue
+            try:
+                for code in _functions_of(dict(vars(module)), name):
+                    _watch_code(code, tool)
+            except Exception:  # an odd module (a proxy namespace): skipped, the others are still watched
+                log.debug("runtime_guard: could not scan module %s for exception handlers", name, exc_info=True)
+
+
 def install() -> bool:
     """Start recording exception texts (reference-counted; False where unsupported)."""
     global _tool_id, _users
@@ -98,19 +163,19 @@ def install() -> bool:
             for candidate in range(6):
                 if monitoring.get_tool(candidate) is None:
                     monitoring.use_tool_id(candidate, "runtime_guard")
-                    monitoring.register_callback(candidate, monitoring.events.RAISE, _on_raise)
-                    monitoring.set_events(candidate, monitoring.events.RAISE)
+                    monitoring.register_callback(candidate, monitoring.events.LINE, _on_line)
                     _tool_id = candidate
                     break
             else:
                 log.warning("runtime_guard: no free sys.monitoring tool id; exception texts are not tracked")
                 return False
         _users += 1
+    watch_new_modules()
     return True
 
 
 def uninstall() -> None:
-    global _tool_id, _users
+    global _tool_id, _users, modules_seen
     monitoring = getattr(sys, "monitoring", None)
     with _lock:
         if _tool_id is None or monitoring is None:
@@ -118,8 +183,12 @@ def uninstall() -> None:
         _users -= 1
         if _users > 0:
             return
-        monitoring.set_events(_tool_id, 0)
-        monitoring.register_callback(_tool_id, monitoring.events.RAISE, None)
+        for code in _watched:
+            monitoring.set_local_events(_tool_id, code, 0)
+        _watched.clear()
+        _scanned_modules.clear()
+        modules_seen = 0
+        monitoring.register_callback(_tool_id, monitoring.events.LINE, None)
         monitoring.free_tool_id(_tool_id)
         _tool_id = None
 

@@ -167,6 +167,102 @@ def test_exception_text_in_body_is_reported() -> None:
     assert "exception" in finding.message
 
 
+texts_app = FastAPI()
+
+
+class InventoryError(Exception):
+    pass
+
+
+@texts_app.exception_handler(InventoryError)
+async def inventory_error(request: Any, exc: InventoryError) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=409)
+
+
+@texts_app.get("/handler-echo")
+async def handler_echo() -> dict[str, str]:
+    raise InventoryError("warehouse table inventory_v2 is locked")
+
+
+@texts_app.get("/sync-echo")
+def sync_echo() -> dict[str, str]:  # served in a worker thread
+    try:
+        json.loads('{"unterminated": ')
+    except ValueError as exc:  # raised inside the json module, caught here
+        return {"error": repr(exc)}
+    return {}
+
+
+@texts_app.get("/fine")
+async def fine() -> dict[str, str]:
+    try:
+        value = {"a": 1}["a"]
+    except KeyError:
+        value = 0
+    return {"value": str(value)}
+
+
+@texts_app.get("/late-import")
+async def late_import() -> dict[str, str]:
+    import importlib
+
+    return importlib.import_module("late_module_for_guard").handle()  # type: ignore[no-any-return]
+
+
+needs_monitoring = pytest.mark.skipif(sys.version_info < (3, 12), reason="exception texts are tracked with sys.monitoring (3.12+)")
+
+
+@needs_monitoring
+def test_exception_text_echoed_by_a_registered_exception_handler_is_reported() -> None:
+    client, sink, _ = guarded(texts_app)
+    with client:
+        response = client.get("/handler-echo")
+    assert response.json() == {"detail": "warehouse table inventory_v2 is locked"}
+    finding = only(sink, "FAA303")
+    assert "exception" in finding.message and finding.details["route"] == "GET /handler-echo"
+
+
+@needs_monitoring
+def test_exception_text_echoed_by_a_sync_route_in_a_worker_thread_is_reported() -> None:
+    client, sink, _ = guarded(texts_app)
+    with client:
+        client.get("/sync-echo")
+    finding = only(sink, "FAA303")
+    assert finding.line == def_line(sync_echo)
+
+
+@needs_monitoring
+def test_lines_outside_except_blocks_stop_calling_back_after_their_first_run() -> None:
+    client, sink, _ = guarded(texts_app)
+    seen: list[int] = []
+    with client:
+        for _ in range(20):
+            seen.append(exception_texts.line_events)
+            assert client.get("/fine").json() == {"value": "1"}
+    # The first request (and the first turn of this loop) runs every line once; after that, nothing.
+    assert seen[2] > 0 and seen[-1] == seen[2], seen
+    assert "FAA303" not in codes(sink)
+
+
+@needs_monitoring
+def test_a_module_imported_after_start_up_is_watched(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "late_module_for_guard.py").write_text(
+        "def handle():\n"
+        "    try:\n"
+        "        raise LookupError('tenant 7 missing from shard-b')\n"
+        "    except LookupError as exc:\n"
+        "        return {'error': str(exc)}\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "late_module_for_guard", raising=False)
+    client, sink, _ = guarded(texts_app)
+    with client:
+        client.get("/late-import")  # imports the module: the guard sees it at the next request
+        response = client.get("/late-import")
+    assert response.json() == {"error": "tenant 7 missing from shard-b"}
+    assert "exception" in only(sink, "FAA303").message
+
+
 @pytest.mark.parametrize("other_guard_tracking", [False, True])
 def test_exception_texts_can_be_switched_off_and_tracebacks_are_still_seen(other_guard_tracking: bool) -> None:
     # Another guard of the process may keep the RAISE callback running: it must not record for this one.
