@@ -33,6 +33,10 @@ from runtime_guard.request_state import CURRENT, MAX_EXCEPTION_TEXTS
 
 log = logging.getLogger("runtime_guard")
 
+# Both exist from 3.12 (``sys.exception`` from 3.11); None before, and nothing here is installed.
+_monitoring: Any = getattr(sys, "monitoring", None)
+_current_exception: Any = getattr(sys, "exception", None)
+
 # Exceptions whose text is meant for the client.
 PUBLIC_EXCEPTIONS = frozenset({"HTTPException", "WebSocketException", "RequestValidationError", "ValidationError"})
 # Bounded: the code objects watched, and how deep classes nest within a module's namespace.
@@ -74,10 +78,10 @@ def _skipped(exc: BaseException) -> bool:
 def _on_line(code: types.CodeType, line: int) -> Any:
     global line_events
     line_events += 1
-    exc = sys.exception()
+    exc = _current_exception()
     if exc is None:
         # This line runs outside any except block: never ask again (about this line only).
-        return sys.monitoring.DISABLE
+        return _monitoring.DISABLE
     state = CURRENT.get()
     if state is None or not state.records_texts or id(exc) == state.last_exception or _skipped(exc):
         return None
@@ -104,7 +108,7 @@ def _watch_code(code: types.CodeType, tool: int) -> None:
         if code in _watched or not is_user_file(code.co_filename):
             continue
         _watched.add(code)
-        sys.monitoring.set_local_events(tool, code, sys.monitoring.events.LINE)
+        _monitoring.set_local_events(tool, code, _monitoring.events.LINE)
         # Nested functions, lambdas, comprehensions and class bodies: their code is a constant.
         pending.extend(const for const in code.co_consts if isinstance(const, types.CodeType))
 
