@@ -78,82 +78,76 @@ class Symbol:
 
 
 class ProjectIndex:
+    """Where the modules a file imports are, and what they define (one per process).
+
+    Paths are kept as plain strings: a ``Path`` is several objects that every full garbage
+    collection of the flake8 run walks again, and a fresh one is formatted to be hashed.
+    """
+
     def __init__(self, max_modules: int = MAX_MODULES) -> None:
-        self._modules: OrderedDict[Path, tuple[tuple[float, int], ModuleInfo | None]] = OrderedDict()
+        self._modules: OrderedDict[str, tuple[tuple[float, int], ModuleInfo | None]] = OrderedDict()
         self._max = max_modules
-        self._file_cache: dict[tuple[Path, str], Path | None] = {}
+        self._file_cache: dict[tuple[str, str], str | None] = {}
         # Every file of a project asks the same questions (``from .db import get_db``, ``fastapi.Depends``):
         # answers about where a name lives are kept, like ``_file_cache``, for the life of the process.
-        self._located: dict[tuple[Path, str], tuple[Path, tuple[str, ...]] | None] = {}
-        self._resolved: dict[Path, Path] = {}
-        self._listings: dict[str, frozenset[str]] = {}
-        self._roots: dict[Path, list[Path]] = {}
+        self._located: dict[tuple[str, str], tuple[str, tuple[str, ...]] | None] = {}
+        self._resolved: dict[str, str] = {}
+        # Directory listings as dicts of names: unlike sets, the collector does not track them.
+        self._listings: dict[str, dict[str, None]] = {}
+        self._roots: dict[str, tuple[str, ...]] = {}
         # What a qualified name refers to, per importing file: a file asks about ``Depends`` or
         # ``crud.get_user`` once per call site.  Each answer lists the modules it read; those are
         # re-checked (mtime/size) once per linted file, and an eviction empties the memo so that
         # answers never keep evicted modules alive.
-        self._symbols: dict[tuple[Path, str], tuple[Symbol | None, tuple[Path, ...], int]] = {}
-        self._verified: set[Path] = set()
-        self._parents: dict[Path, Path] = {}
-        self._directories: dict[str, Path] = {}
+        self._symbols: dict[tuple[str, str], tuple[Symbol | None, tuple[str, ...], int]] = {}
+        self._verified: set[str] = set()
         self._real_directories: dict[str, str] = {}
         self._epoch = 0
         """Counts ``new_file`` calls: an answer checked in the current epoch is not checked again."""
 
     # -- files ------------------------------------------------------------
-    def module(self, path: Path, tree: ast.Module | None = None) -> ModuleInfo | None:
+    def module(self, path: Path | str, tree: ast.Module | None = None) -> ModuleInfo | None:
         """The parsed module at ``path`` (``tree`` when the caller already parsed it)."""
         from flake8_fastapi_antipatterns.analysis.names import Names
 
         try:
-            path = self._resolve(path)
-            stat = path.stat()
-        except (OSError, RuntimeError):
+            real = self._resolve(os.fspath(path))
+            stat = os.stat(real)
+        except (OSError, RuntimeError, TypeError, ValueError):
             return None
         key = (stat.st_mtime, stat.st_size)
-        cached = self._modules.get(path)
+        cached = self._modules.get(real)
         if cached is not None and cached[0] == key:
-            self._modules.move_to_end(path)
+            self._modules.move_to_end(real)
             return cached[1]
         info: ModuleInfo | None = None
         if tree is None and stat.st_size <= MAX_FILE_BYTES:
             try:
-                tree = ast.parse(path.read_bytes(), filename=str(path))
+                with open(real, "rb") as source:
+                    tree = ast.parse(source.read(), filename=real)
             except (SyntaxError, ValueError, OSError, RecursionError, MemoryError):
                 tree = None
         if tree is not None:
-            info = ModuleInfo(path=path, names=Names(tree, resolver=Resolver(self, path)))
-        self._modules[path] = (key, info)
+            info = ModuleInfo(path=Path(real), names=Names(tree, resolver=Resolver(self, real)))
+        self._modules[real] = (key, info)
         while len(self._modules) > self._max:
             self._modules.popitem(last=False)
             self._symbols.clear()
         return info
 
-    def _listing(self, directory: str) -> frozenset[str]:
+    def _listing(self, directory: str) -> dict[str, None]:
         names = self._listings.get(directory)
         if names is None:
             try:
-                names = frozenset(os.listdir(directory))
+                names = dict.fromkeys(os.listdir(directory))
             except OSError:
-                names = frozenset()
+                names = {}
             if len(self._listings) > 8 * self._max:
                 self._listings.clear()
             self._listings[directory] = names
         return names
 
-    def _parent(self, path: Path) -> Path:
-        # One Path object per directory: a fresh ``path.parent`` would be hashed from scratch.
-        directory = self._parents.get(path)
-        if directory is None:
-            if len(self._parents) > 8 * self._max:
-                self._parents.clear()
-                self._directories.clear()
-            parent = path.parent
-            # The same object for every file of the directory: dict keys then match by identity.
-            directory = self._parents[path] = self._directories.setdefault(str(parent), parent)
-        return directory
-
-    def resolve_linted(self, filename: str) -> Path:
+    def resolve_linted(self, filename: str) -> str:
         """The real path of a file given relative to the working directory (flake8's ``./app/main.py``).
 
         The files of a directory share the resolution of the directory: only the file itself
@@ -166,91 +160,99 @@ class ProjectIndex:
                 self._real_directories.clear()
             real_directory = self._real_directories[directory] = os.path.realpath(directory)
         candidate = os.path.join(real_directory, name)
-        path = Path(os.path.realpath(candidate) if os.path.islink(candidate) else candidate)
+        path = os.path.realpath(candidate) if os.path.islink(candidate) else candidate
         self._resolved[path] = path
         return path
 
-    def _resolve(self, path: Path) -> Path:
+    def _resolve(self, path: str) -> str:
         resolved = self._resolved.get(path)
         if resolved is None:
             if len(self._resolved) > 8 * self._max:
                 self._resolved.clear()
-            resolved = self._resolved[path] = path.resolve()
+            resolved = self._resolved[path] = os.path.realpath(path)
         return resolved
 
-    def _candidate_roots(self, directory: Path) -> list[Path]:
+    def _candidate_roots(self, directory: str) -> tuple[str, ...]:
         roots = self._roots.get(directory)
         if roots is None:
             if len(self._roots) > 8 * self._max:
                 self._roots.clear()
-            roots = self._roots[directory] = []
+            found: list[str] = []
+            current = directory
             for _ in range(MAX_ROOT_DEPTH):
-                roots.append(directory)
-                if directory.parent == directory:
+                found.append(current)
+                parent = os.path.dirname(current)
+                if parent == current:
                     break
-                directory = directory.parent
+                current = parent
+            roots = self._roots[directory] = tuple(found)
         return roots
 
-    def _find_file(self, base: Path, dotted: str) -> Path | None:
+    def _find_file(self, base: str, dotted: str) -> str | None:
         cache_key = (base, dotted)
         if cache_key in self._file_cache:
             return self._file_cache[cache_key]
-        found: Path | None = None
+        found: str | None = None
         parts = [p for p in dotted.split(".") if p]
         if parts:
-            # ``base/a/b.py`` or ``base/a/b/__init__.py``.  Plain strings and a directory listing
-            # read once per directory: most candidates are ruled out without a stat or a Path.
-            directory = os.path.join(str(base), *parts[:-1])
+            # ``base/a/b.py`` or ``base/a/b/__init__.py``.  A directory listing read once per
+            # directory: most candidates are ruled out without a stat.
+            directory = os.path.join(base, *parts[:-1])
             module_file = parts[-1] + ".py"
             package = os.path.join(directory, parts[-1])
             listing = self._listing(directory)
             if module_file in listing and os.path.isfile(os.path.join(directory, module_file)):
-                found = Path(directory, module_file)
+                found = os.path.join(directory, module_file)
             elif (
                 parts[-1] in listing
                 and "__init__.py" in self._listing(package)
                 and os.path.isfile(os.path.join(package, "__init__.py"))
             ):
-                found = Path(package, "__init__.py")
+                found = os.path.join(package, "__init__.py")
         if len(self._file_cache) > 8 * self._max:
             self._file_cache.clear()
         self._file_cache[cache_key] = found
         return found
 
-    def find_module(self, importer: Path, dotted: str) -> tuple[Path, list[str]] | None:
+    def find_module(self, importer: Path | str, dotted: str) -> tuple[Path, list[str]] | None:
         """The file of the longest module prefix of ``dotted`` and the attribute path after it.
 
         ``dotted`` is a qualified name as ``Names`` spells it: relative ones keep their
         leading dots (``.db.get_db``, ``..core.settings``).
         """
+        located = self._find_module(os.fspath(importer), dotted)
+        return None if located is None else (Path(located[0]), list(located[1]))
+
+    def _find_module(self, importer: str, dotted: str) -> tuple[str, tuple[str, ...]] | None:
         # The answer depends on the importer's directory only, unless it names the importer
         # itself (which must be skipped): every file of a directory shares one lookup.
-        located = self._located_from(self._parent(importer), dotted, None)
+        located = self._located_from(os.path.dirname(importer), dotted, None)
         if located is not None and self._resolve(located[0]) == self._resolve(importer):
             located = self._located_from(importer, dotted, importer)
-        return None if located is None else (located[0], list(located[1]))
+        return located
 
-    def _located_from(self, key_path: Path, dotted: str, exclude: Path | None) -> tuple[Path, tuple[str, ...]] | None:
+    def _located_from(self, key_path: str, dotted: str, exclude: str | None) -> tuple[str, tuple[str, ...]] | None:
         key = (key_path, dotted)
         if key in self._located:
             return self._located[key]
         if len(self._located) > 8 * self._max:
             self._located.clear()
-        directory = key_path if exclude is None else exclude.parent
+        directory = key_path if exclude is None else os.path.dirname(exclude)
         located = self._located[key] = self._locate(directory, dotted, exclude)
         return located
 
-    def _locate(self, directory: Path, dotted: str, exclude: Path | None) -> tuple[Path, tuple[str, ...]] | None:
+    def _locate(self, directory: str, dotted: str, exclude: str | None) -> tuple[str, tuple[str, ...]] | None:
         level = len(dotted) - len(dotted.lstrip("."))
         parts = [p for p in dotted[level:].split(".") if p]
         if not level and parts and parts[0] in MODELLED_LIBRARIES:
             return None
         excluded = self._resolve(exclude) if exclude is not None else None
+        bases: tuple[str, ...]
         if level:
             base = directory
             for _ in range(level - 1):
-                base = base.parent
-            bases = [base]
+                base = os.path.dirname(base)
+            bases = (base,)
         else:
             bases = self._candidate_roots(directory)
         for cut in range(len(parts), -1, -1):
@@ -258,8 +260,8 @@ class ProjectIndex:
             for base in bases:
                 if not module_parts:
                     if level:
-                        init = base / "__init__.py"
-                        if init.is_file():
+                        init = os.path.join(base, "__init__.py")
+                        if os.path.isfile(init):
                             return init, tuple(rest)
                     continue
                 found = self._find_file(base, ".".join(module_parts))
@@ -267,11 +269,12 @@ class ProjectIndex:
                     return found, tuple(rest)
         return None
 
-    def symbol(self, importer: Path, dotted: str, _depth: int = 0) -> Symbol | None:
+    def symbol(self, importer: Path | str, dotted: str, _depth: int = 0) -> Symbol | None:
         """The project definition a qualified name refers to, following re-exports."""
+        importer = os.fspath(importer)
         # The files of a directory share answers (like ``find_module``), unless the name's
         # module is the importer itself, which ``find_module`` then skips for that file only.
-        directory = self._parent(importer)
+        directory = os.path.dirname(importer)
         neutral = self._located_from(directory, dotted, None)
         own = neutral is not None and self._resolve(neutral[0]) == self._resolve(importer)
         key = (importer if own else directory, dotted)
@@ -282,7 +285,7 @@ class ProjectIndex:
             if self._fresh(known[1]):
                 self._symbols[key] = (known[0], known[1], self._epoch)
                 return known[0]
-        consulted: list[Path] = []
+        consulted: list[str] = []
         found = self._symbol(importer, dotted, _depth, consulted)
         if not _depth:
             if len(self._symbols) > 64 * self._max:
@@ -300,7 +303,7 @@ class ProjectIndex:
         self._verified.clear()
         self._epoch += 1
 
-    def _fresh(self, paths: tuple[Path, ...]) -> bool:
+    def _fresh(self, paths: tuple[str, ...]) -> bool:
         for path in paths:
             if path in self._verified:
                 continue
@@ -310,10 +313,10 @@ class ProjectIndex:
             self._verified.add(path)
         return True
 
-    def _symbol(self, importer: Path, dotted: str, _depth: int, consulted: list[Path]) -> Symbol | None:
+    def _symbol(self, importer: str, dotted: str, _depth: int, consulted: list[str]) -> Symbol | None:
         if _depth > 8:
             return None
-        located = self.find_module(importer, dotted)
+        located = self._find_module(importer, dotted)
         if located is None:
             return None
         path, rest = located
@@ -339,20 +342,24 @@ class ProjectIndex:
 class Resolver:
     """What one module's ``Names`` uses to look into the other project modules."""
 
-    def __init__(self, index: ProjectIndex, path: Path) -> None:
+    def __init__(self, index: ProjectIndex, filename: str) -> None:
         self.index = index
-        self.path = path
+        self.filename = filename
+
+    @property
+    def path(self) -> Path:
+        return Path(self.filename)
 
     def symbol(self, dotted: str) -> Symbol | None:
         try:
-            return self.index.symbol(self.path, dotted)
+            return self.index.symbol(self.filename, dotted)
         except (OSError, RecursionError, ValueError):
             return None
 
     def module(self, dotted: str) -> ModuleInfo | None:
         """The project module an import names as a whole (``from app.routers import ops``)."""
         try:
-            located = self.index.find_module(self.path, dotted)
+            located = self.index._find_module(self.filename, dotted)
         except (OSError, RecursionError, ValueError):
             return None
         if located is None or located[1]:
@@ -385,7 +392,7 @@ def resolver_for(filename: str, tree: ast.Module) -> Resolver | None:
         return None
     index = process_index()
     index.new_file()
-    return Resolver(index, Path(filename) if os.path.isabs(filename) else index.resolve_linted(filename))
+    return Resolver(index, filename if os.path.isabs(filename) else index.resolve_linted(filename))
 
 
 __all__ = ["ModuleInfo", "ProjectIndex", "Resolver", "Symbol", "process_index", "resolver_for"]
