@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     from runtime_guard.testing import ClientPatch, Collector, RuntimeGuardFixture, TestRecord
 
 MODES = ("fail", "warn", "off")
+# ``runtime_guard.config.DEFAULT_BLOCK_THRESHOLD``, written out for the option's help: importing the
+# guard here would cost every pytest run that merely has the plugin installed (a test keeps them equal).
+DEFAULT_BLOCK_THRESHOLD_SHOWN = "0.075"
 ALLOW_MARKER = "runtime_guard_allow"
 
 
@@ -110,7 +113,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("runtime_guard_ignore", "FAA codes the runtime guard never reports in tests", type="args", default=[])
     parser.addini(
         "runtime_guard_block_threshold",
-        "seconds the event loop may stall before FAA101/FAA102 is reported in tests (default: the guard's, 0.075)",
+        "seconds the event loop may stall before FAA101/FAA102 is reported in tests "
+        f"(default: the guard's, {DEFAULT_BLOCK_THRESHOLD_SHOWN})",
         default="",
     )
 

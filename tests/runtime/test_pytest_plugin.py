@@ -272,6 +272,13 @@ def test_the_session_summary_lists_app_wide_findings_once(pytester: pytest.Pytes
     assert summary.count("FAA401 test_summary.py:4") == 1  # ...and is listed once
 
 
+def test_the_threshold_the_help_states_is_the_guards_default() -> None:
+    from runtime_guard.config import DEFAULT_BLOCK_THRESHOLD
+    from runtime_guard.pytest_plugin import DEFAULT_BLOCK_THRESHOLD_SHOWN
+
+    assert float(DEFAULT_BLOCK_THRESHOLD_SHOWN) == DEFAULT_BLOCK_THRESHOLD
+
+
 def test_the_plugin_is_loaded_but_inert_here(request: pytest.FixtureRequest) -> None:
     assert request.config.pluginmanager.has_plugin("runtime_guard")
     assert TestClient.__init__.__module__ == "starlette.testclient"
