@@ -1,11 +1,14 @@
 """Throughput of a trivial route under uvicorn: bare, behind RuntimeGuard, behind a no-op BaseHTTPMiddleware.
 
-Three uvicorn servers (one worker each, separate processes, 127.0.0.1) serve
-the same one-route app; only the middleware differs.  A load generator in
-another process (wrk when installed, else the bounded asyncio client below)
-hits them in turn, A B C A B C ..., so drift on a shared machine spreads over
-all three instead of landing on one.  Reported: the median requests/s of each
-variant, the ratios guarded/bare (goal >= 0.95) and basehttp/bare, and the
+Four uvicorn servers (one worker each, separate processes, 127.0.0.1) serve
+the same one-route app; only the middleware differs: none, RuntimeGuard, a
+no-op BaseHTTPMiddleware, and ``SendWrapper`` (a pure ASGI middleware that
+only sets a context variable and wraps ``send``: the floor under any
+middleware that looks at responses).  A load generator in another process
+(wrk when installed, else the bounded asyncio client below) hits them in
+turn, A B C D A B C D ..., rotated, so drift on a shared machine spreads over
+all of them instead of landing on one.  Reported: the median requests/s of each
+variant, the ratios guarded/bare (goal >= 0.95), basehttp/bare and asgi/bare, and the
 machine's load average before and after.  Beside requests/s, the CPU time
 the server process spent per request (all its threads, from /proc) is shown:
 on a shared machine it moves less with the neighbours' load than wall-clock
@@ -14,7 +17,7 @@ at the end (a loop stall there means the machine starved the process).
 
 With ``--instructions`` (needs valgrind: ``apt-get install valgrind``) it
 counts instead the CPU instructions each server executes per request, under
-cachegrind: the same three servers, each answering 200 and then 1,200
+cachegrind: the same four servers, each answering 200 and then 1,200
 sequential keep-alive requests, the difference divided by 1,000.  A count does
 not move with the neighbours' load; it leaves out cache misses and the
 watchdog thread, whose work is per second rather than per request (it is
@@ -34,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextvars
 import json
 import os
 import re
@@ -52,11 +56,40 @@ from typing import Any
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from local_machine import free_port, load_average  # noqa: E402
 
-VARIANTS = ("bare", "guarded", "basehttp")
+VARIANTS = ("bare", "guarded", "basehttp", "asgi")
+# Printed against the bare app, beside the guard.
+REFERENCES = ("guarded", "basehttp", "asgi")
 HOST = "127.0.0.1"
 
 
 # -- the server side (run in a child process) ----------------------------------
+
+
+_REQUEST: contextvars.ContextVar[object] = contextvars.ContextVar("bench_request")
+
+
+class SendWrapper:
+    """The least a middleware that looks at responses does: a context variable per request, ``send`` wrapped.
+
+    The ``asgi`` variant: the floor under any such middleware, the guard included.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        token = _REQUEST.set(scope)
+
+        async def wrapped(message: Any) -> None:
+            await send(message)
+
+        try:
+            await self.app(scope, receive, wrapped)
+        finally:
+            _REQUEST.reset(token)
 
 
 def build_app(variant: str, framework: str, sink_kind: str) -> Any:
@@ -89,6 +122,8 @@ def build_app(variant: str, framework: str, sink_kind: str) -> Any:
         else:
             sink = MemorySink()
         app.add_middleware(RuntimeGuard, sink=sink, mode="report")
+    elif variant == "asgi":
+        app.add_middleware(SendWrapper)
     elif variant == "basehttp":
         from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
         from starlette.requests import Request
@@ -272,7 +307,7 @@ def run_instructions(args: argparse.Namespace) -> int:
         print(f"  {variant:9s} {per_request[variant]:10,.0f} instructions per request", flush=True)
     print()
     print(f"app: {args.framework}, uvicorn 1 worker, guard sink: {args.sink}, guard watchdog off for the count")
-    for variant in ("guarded", "basehttp"):
+    for variant in REFERENCES:
         print(
             f"{variant}/bare: {per_request['bare'] / per_request[variant]:.3f} (instructions per request, bare over {variant})"
         )
@@ -353,7 +388,8 @@ def run(args: argparse.Namespace) -> int:
             loader(ports[variant], args.warmup, args.connections)
         for number in range(1, args.rounds + 1):
             # Rotate the order so no variant always runs right after another.
-            order = VARIANTS[number % 3 :] + VARIANTS[: number % 3]
+            shift = number % len(VARIANTS)
+            order = VARIANTS[shift:] + VARIANTS[:shift]
             line = []
             for variant in order:
                 before = cpu_seconds(servers[variant].pid)
@@ -394,7 +430,7 @@ def run(args: argparse.Namespace) -> int:
             f"{statistics.median(results.cpu_us[variant]):5.0f} us server CPU per request;"
             f"  runs: {', '.join(f'{x:.0f}' for x in results.rps[variant])}"
         )
-    for variant in ("guarded", "basehttp"):
+    for variant in REFERENCES:
         print(
             f"{variant}/bare: throughput {results.ratio(variant):.3f} "
             f"(median of per-round ratios {statistics.median(results.round_ratios(variant)):.3f}); "
