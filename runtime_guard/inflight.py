@@ -98,17 +98,19 @@ class InFlight:
     def __len__(self) -> int:
         return len(self._requests)
 
-    def current(self) -> list[RequestInfo]:
-        """A snapshot of the requests in flight, oldest first."""
-        entries: list[tuple[MutableMapping[str, Any], float]] = []
+    def entries(self) -> list[tuple[MutableMapping[str, Any], float]]:
+        """The raw table (scope, start) as it is now: cheap, for a caller that must not miss a moment."""
         for _ in range(_COPY_ATTEMPTS):
             try:
-                entries = list(self._requests.copy().values())
-                break
+                return list(self._requests.copy().values())
             except RuntimeError:  # resized under us by a finalizer mid-copy; try again
                 continue
+        return []
+
+    def current(self, entries: list[tuple[MutableMapping[str, Any], float]] | None = None) -> list[RequestInfo]:
+        """The requests in flight, oldest first: now, or as ``entries`` (from ``entries()``) had them."""
         infos: list[RequestInfo] = []
-        for scope, started in entries:
+        for scope, started in self.entries() if entries is None else entries:
             try:
                 infos.append(
                     RequestInfo(

@@ -21,6 +21,7 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -285,6 +286,11 @@ class LoopWatchdog:
     def _sample(self, run: _Run, stall: _Stall) -> None:
         if stall.samples >= _MAX_SAMPLES_PER_STALL or run.thread_id is None:
             return
+        # The requests in flight are read first: the stack is analysed in Python, and should this
+        # thread lose the GIL meanwhile, the stuck handler may return and its request end before a
+        # later read.  Read before the stack, the table holds every request whose handler the stack
+        # shows (while the loop is stuck, no request can start).
+        in_flight = self._inflight.entries()
         frame = sys._current_frames().get(run.thread_id)
         if frame is None:
             return
@@ -303,13 +309,15 @@ class LoopWatchdog:
             return
         if len(stall.locations) >= _MAX_LOCATIONS_PER_STALL:
             return
-        request, others = self._request_for(sample)
+        request, others = self._request_for(sample, in_flight)
         sample.code_ids = set()  # only needed to match the handler, right now
         stall.locations[key] = _Location(sample, 1, request, others)
 
-    def _request_for(self, sample: StackSample) -> tuple[RequestInfo | None, list[RequestInfo]]:
+    def _request_for(
+        self, sample: StackSample, entries: list[tuple[MutableMapping[str, Any], float]]
+    ) -> tuple[RequestInfo | None, list[RequestInfo]]:
         """The request being served by the stuck code: its handler is on the stack, or it is alone."""
-        in_flight = self._inflight.current()
+        in_flight = self._inflight.current(entries)
         on_stack = [info for info in in_flight if _endpoint_code_ids(info.endpoint) & sample.code_ids]
         if on_stack:
             return on_stack[-1], []

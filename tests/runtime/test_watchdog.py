@@ -374,6 +374,36 @@ def test_regex_backtracking_holding_the_gil_is_still_attributed() -> None:
     assert finding.details["stall_seconds"] >= BLOCK - 0.1
 
 
+def test_the_request_is_named_even_when_it_ends_while_the_stack_is_analysed(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The watchdog analyses a stack sample in Python and may lose the GIL meanwhile: the stuck
+    # handler can return and its request end before the analysis is done.  The request must still
+    # be the one the finding names, not "outside any request".
+    app = FastAPI()
+
+    @app.get("/warm")
+    async def warm() -> dict[str, str]:
+        return {}
+
+    @app.get("/stuck/{item}")
+    async def stuck(item: int) -> dict[str, str]:
+        time.sleep(BLOCK)  # marker: stuck-then-ended
+        return {}
+
+    reporter, watchdog = guard(app)
+    analyse = runtime_guard.watchdog.analyse_stack
+
+    def analyse_while_the_request_ends(frame: Any) -> StackSample:
+        sample = analyse(frame)
+        watchdog._inflight._requests.clear()  # the handler returned and the request ended meanwhile
+        return sample
+
+    monkeypatch.setattr(runtime_guard.watchdog, "analyse_stack", analyse_while_the_request_ends)
+    findings = run_requests(app, reporter, "/stuck/7")
+    assert len(findings) == 1, [f.format_text() for f in findings]
+    assert findings[0].details["route"] == "/stuck/{item}", findings[0].format_text()
+    assert "outside any request" not in findings[0].message
+
+
 # -- async SQLAlchemy: its sync core runs in greenlets on the loop thread, yet it is not a sync driver --
 
 
