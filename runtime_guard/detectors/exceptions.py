@@ -114,21 +114,28 @@ def _watch_code(code: types.CodeType, tool: int) -> None:
 
 
 def _functions_of(namespace: dict[str, Any], module: str, depth: int = 0) -> list[types.CodeType]:
-    """The code of the functions, methods and properties defined in a module namespace."""
+    """The code of the functions, methods and properties defined in a module namespace.
+
+    Values are told apart by their exact type, never by ``isinstance`` or attribute look-ups on
+    the value itself: a module may hold lazy proxies (settings objects, request-bound locals)
+    that do work, or raise, when asked about their class or their attributes.
+    """
     found: list[types.CodeType] = []
     for value in list(namespace.values()):
-        if isinstance(value, (staticmethod, classmethod)):
+        kind = type(value)
+        if kind is staticmethod or kind is classmethod:
             value = value.__func__
-        if isinstance(value, property):
-            found.extend(f.__code__ for f in (value.fget, value.fset, value.fdel) if isinstance(f, types.FunctionType))
-            continue
-        while isinstance(getattr(value, "__wrapped__", None), types.FunctionType):
-            if isinstance(value, types.FunctionType):
+            kind = type(value)
+        if kind is property:
+            found.extend(f.__code__ for f in (value.fget, value.fset, value.fdel) if type(f) is types.FunctionType)
+        elif kind is types.FunctionType:
+            # A decorator's wrapper (functools.wraps) and the function it wraps, both.
+            for _ in range(_MAX_CLASS_DEPTH):
                 found.append(value.__code__)
-            value = value.__wrapped__
-        if isinstance(value, types.FunctionType):
-            found.append(value.__code__)
-        elif isinstance(value, type) and value.__module__ == module and depth < _MAX_CLASS_DEPTH:
+                value = value.__dict__.get("__wrapped__")
+                if type(value) is not types.FunctionType:
+                    break
+        elif issubclass(kind, type) and value.__module__ == module and depth < _MAX_CLASS_DEPTH:
             found.extend(_functions_of(dict(vars(value)), module, depth + 1))
     return found
 
