@@ -7,7 +7,9 @@ only sets a context variable and wraps ``send``: the floor under any
 middleware that looks at responses).  A load generator in another process
 (wrk when installed, else the bounded asyncio client below) hits them in
 turn, A B C D A B C D ..., rotated, so drift on a shared machine spreads over
-all of them instead of landing on one.  Reported: the median requests/s of each
+all of them instead of landing on one.  Every round starts fresh server
+processes: identical servers in separate processes differed by up to 20% on
+this machine, and one process per variant would carry its luck through the run.  Reported: the median requests/s of each
 variant, the ratios guarded/bare (goal >= 0.95), basehttp/bare and asgi/bare, and the
 machine's load average before and after.  Beside requests/s, the CPU time
 the server process spent per request (all its threads, from /proc) is shown:
@@ -25,7 +27,7 @@ switched off for this count, since valgrind's slow-down would bill every
 request for dozens of its wake-ups).
 
 Usage:
-    python benchmarks/guard_throughput.py                  # full run (~2.5 minutes)
+    python benchmarks/guard_throughput.py                  # full run (~5 minutes)
     python benchmarks/guard_throughput.py --quick          # smoke run (~15 s)
     python benchmarks/guard_throughput.py --instructions   # instruction counts (~3 minutes)
 Options: --rounds N --seconds S --connections C --loader {auto,wrk,python}
@@ -362,13 +364,8 @@ class Results:
         return statistics.median(self.cpu_us["bare"]) / statistics.median(self.cpu_us[variant])
 
 
-def run(args: argparse.Namespace) -> int:
-    loader_name = args.loader
-    if loader_name == "auto":
-        loader_name = "wrk" if shutil.which("wrk") else "python"
-    loader: Callable[[int, float, int], dict[str, Any]] = wrk_load if loader_name == "wrk" else python_load
-
-    load_before = load_average()
+def start_servers(args: argparse.Namespace) -> tuple[dict[str, subprocess.Popen[bytes]], dict[str, int]]:
+    """One server per variant, each in a process of its own, ready to answer."""
     ports = {variant: free_port() for variant in VARIANTS}
     servers = {
         variant: subprocess.Popen(
@@ -379,14 +376,50 @@ def run(args: argparse.Namespace) -> int:
         )
         for variant, port in ports.items()
     }
-    results = Results()
-    findings: list[dict[str, Any]] = []
     try:
         for variant, port in ports.items():
             wait_ready(port, servers[variant])
-        for variant in VARIANTS:  # warm-up: imports, caches, the guard's first-request start-up
-            loader(ports[variant], args.warmup, args.connections)
-        for number in range(1, args.rounds + 1):
+    except BaseException:
+        stop_servers(servers)
+        raise
+    return servers, ports
+
+
+def stop_servers(servers: dict[str, subprocess.Popen[bytes]]) -> list[dict[str, Any]]:
+    """Stop the servers; the findings the guarded one printed on its way out."""
+    findings: list[dict[str, Any]] = []
+    for process in servers.values():
+        process.terminate()
+    for variant, process in servers.items():
+        try:
+            out, _ = process.communicate(timeout=10)
+            if variant == "guarded" and out.strip():
+                findings = json.loads(out.decode().strip().splitlines()[-1])
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+        except ValueError:
+            pass
+    return findings
+
+
+def run(args: argparse.Namespace) -> int:
+    loader_name = args.loader
+    if loader_name == "auto":
+        loader_name = "wrk" if shutil.which("wrk") else "python"
+    loader: Callable[[int, float, int], dict[str, Any]] = wrk_load if loader_name == "wrk" else python_load
+
+    load_before = load_average()
+    results = Results()
+    findings: list[dict[str, Any]] = []
+    for number in range(1, args.rounds + 1):
+        # Fresh server processes every round: a process's own luck (its hash seed, its memory
+        # layout, the core it lands on) moved identical servers by up to 20% here, and would
+        # otherwise follow one variant through the whole run.
+        servers, ports = start_servers(args)
+        try:
+            for variant in VARIANTS:  # warm-up: imports, caches, the guard's first-request start-up
+                loader(ports[variant], args.warmup, args.connections)
             # Rotate the order so no variant always runs right after another.
             shift = number % len(VARIANTS)
             order = VARIANTS[shift:] + VARIANTS[:shift]
@@ -400,18 +433,8 @@ def run(args: argparse.Namespace) -> int:
                 results.errors += int(outcome["errors"])
                 line.append(f"{variant} {outcome['rps']:6.0f}/s {results.cpu_us[variant][-1]:5.0f} us")
             print(f"round {number}: " + "  ".join(line), flush=True)
-    finally:
-        for process in servers.values():
-            process.terminate()
-        for variant, process in servers.items():
-            try:
-                out, _ = process.communicate(timeout=10)
-                if variant == "guarded" and out.strip():
-                    findings = json.loads(out.decode().strip().splitlines()[-1])
-            except subprocess.TimeoutExpired:
-                process.kill()
-            except ValueError:
-                pass
+        finally:
+            findings = stop_servers(servers) or findings
     load_after = load_average()
 
     import uvicorn
