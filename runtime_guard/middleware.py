@@ -134,7 +134,7 @@ class RuntimeGuard:
         if self.config.report_path and scope.get("path") == self.config.report_path and self.config.report_token:
             await self._serve_report(scope, send)
             return
-        state: RequestState | None = None
+        exchange: _Exchange | None = None
         token = 0
         try:
             if not self._app_checked and scope.get("app") is not None:
@@ -147,18 +147,17 @@ class RuntimeGuard:
             if self._tracking_exceptions and len(sys.modules) != exception_texts.modules_seen:
                 exception_texts.watch_new_modules()  # the app imported modules of its own since
             started = time.monotonic()
-            state = RequestState(scope, started, self._tracking_exceptions)
+            exchange = _Exchange(self, scope, started, send)
             token = self.inflight.begin(scope, started)
         except Exception:
             self._fault("request start")
-            state = None
-        if state is None:
+            exchange = None
+        if exchange is None:
             # Served outside the except block: the app's own exceptions must not chain
             # to the guard's fault (a traceback the app renders would show it).
             await self.app(scope, receive, send)
             return
-        context = CURRENT.set(state)
-        exchange = _Exchange(self, scope, state, send)
+        context = CURRENT.set(exchange)
         try:
             await self.app(scope, receive, exchange.send)
         except Exception as exc:
@@ -289,15 +288,21 @@ class RuntimeGuard:
         await send({"type": "http.response.body", "body": body})
 
 
-class _Exchange:
-    """One HTTP request/response passing through the guard."""
+class _Exchange(RequestState):
+    """One HTTP request/response passing through the guard, and the request's state for the detectors.
 
-    def __init__(self, guard: RuntimeGuard, scope: Scope, state: RequestState, send: Send) -> None:
-        self.guard = guard
+    One object per request rather than a state and an exchange: each costs every request again.
+    """
+
+    def __init__(self, guard: RuntimeGuard, scope: Scope, started: float, send: Send) -> None:
         self.scope = scope
-        self.state = state
+        self.started = started
+        self.records_texts = guard._tracking_exceptions
+        self.exception_texts = []
+        self.last_exception = 0
+        self.guard = guard
         self._send = send
-        self.started = False
+        self.responded = False
         self.started_at: float | None = None
         """When the response headers went out: a streamed body after that is not the request being slow."""
         self.scanner: LeakScanner | None = None
@@ -317,13 +322,13 @@ class _Exchange:
                 kind = message.get("type")
                 if kind == "http.response.body":
                     if self.scanner is None and not message.get("more_body", False):
-                        leak = scan_body(message.get("body") or b"", self.state.exception_texts, self.scan_bytes)
+                        leak = scan_body(message.get("body") or b"", self.exception_texts, self.scan_bytes)
                     else:
                         leak = self._scan(message)
                     if leak is not None:
                         self._report_leak(leak)
                 elif kind == "http.response.start":
-                    self.started = True
+                    self.responded = True
                     self.started_at = time.monotonic()
                     for key, _value in message.get("headers") or ():
                         # (The length first: lower() makes a new bytes object for every header.)
@@ -360,15 +365,15 @@ class _Exchange:
         body = message.get("body", b"") or b""
         if self.scanner is None:
             if not message.get("more_body", False):
-                return scan_body(body, self.state.exception_texts, self.scan_bytes)
+                return scan_body(body, self.exception_texts, self.scan_bytes)
             self.scanner = LeakScanner(self.scan_bytes, ())
-        return self.scanner.feed(body, self.state.exception_texts)
+        return self.scanner.feed(body, self.exception_texts)
 
     def _observe(self, message: Message) -> list[Message]:
         """Enforce mode: the messages to send in place of ``message`` (a leak is replaced)."""
         kind = message.get("type")
         if kind == "http.response.start":
-            self.started = True
+            self.responded = True
             self.started_at = time.monotonic()
             self._check_cors(message)
             if self.enforce:
@@ -410,14 +415,14 @@ class _Exchange:
         if problem is not None:
             severity, text = problem
             where = app_location(self.scope.get("app")) if self.scope.get("app") is not None else None
-            self.guard._report("FAA301", where, f"{text} (on {self.state.route})", severity=severity, route=self.state.route)
+            self.guard._report("FAA301", where, f"{text} (on {self.route})", severity=severity, route=self.route)
 
     def _report_leak(self, what: str) -> None:
         self.guard._report(
             "FAA303",
-            self.state.endpoint_location(),
-            f"the response to {self.state.route} carried {what}",
-            route=self.state.route,
+            self.endpoint_location(),
+            f"the response to {self.route} carried {what}",
+            route=self.route,
             redacted=self.enforce,
         )
 
@@ -428,15 +433,15 @@ class _Exchange:
         try:
             app = self.scope.get("app")
             if not exception_texts.has_catch_all_handler(app):
-                where = user_frame_from_traceback(exc.__traceback__) or self.state.endpoint_location()
+                where = user_frame_from_traceback(exc.__traceback__) or self.endpoint_location()
                 self.guard._report(
                     "FAA304",
                     where,
-                    f"`{type(exc).__name__}` escaped the app while handling {self.state.route}",
-                    route=self.state.route,
+                    f"`{type(exc).__name__}` escaped the app while handling {self.route}",
+                    route=self.route,
                     exception=type(exc).__name__,
                 )
-            if self.enforce and not self.started:
+            if self.enforce and not self.responded:
                 headers = [(b"content-type", b"application/json"), (b"content-length", str(len(GENERIC_500)).encode())]
                 await self._send({"type": "http.response.start", "status": 500, "headers": headers})
                 await self._send({"type": "http.response.body", "body": GENERIC_500})
@@ -450,18 +455,18 @@ class _Exchange:
             # Time to the response headers: a stream (server-sent events, a token stream) that
             # answers at once and then runs long is the right design, not FAA103.
             end = self.started_at if self.started_at is not None else time.monotonic()
-            duration = end - self.state.started
+            duration = end - self.started
             config = self.guard.config
             if duration <= config.slow_request_threshold:
                 return
-            blocked = self.guard.watchdog.blocked_time_between(self.state.started, end)
+            blocked = self.guard.watchdog.blocked_time_between(self.started, end)
             if blocked >= duration / 2:
                 return  # the loop was blocked: that is FAA101/FAA102, already reported by the watchdog
             self.guard._report(
                 "FAA103",
-                self.state.endpoint_location(),
-                f"{self.state.route} took {duration:.1f} s to respond without blocking the loop (waiting on slow work, such as an LLM call)",
-                route=self.state.route,
+                self.endpoint_location(),
+                f"{self.route} took {duration:.1f} s to respond without blocking the loop (waiting on slow work, such as an LLM call)",
+                route=self.route,
                 duration_seconds=round(duration, 3),
             )
         except Exception:
