@@ -30,6 +30,7 @@ Usage:
     python benchmarks/guard_throughput.py                  # full run (~5 minutes)
     python benchmarks/guard_throughput.py --quick          # smoke run (~15 s)
     python benchmarks/guard_throughput.py --instructions   # instruction counts (~3 minutes)
+    python benchmarks/guard_throughput.py --instructions --in-process   # the apps called directly: exact
 Options: --rounds N --seconds S --connections C --loader {auto,wrk,python}
          --framework {fastapi,starlette} --sink {memory,jsonl}
 Exit status 1 when guarded/bare is below --goal (default 0.95).
@@ -154,6 +155,32 @@ def guard_findings(app: Any) -> list[dict[str, Any]]:
     ]
 
 
+def drive(variant: str, count: int, framework: str, sink_kind: str) -> None:
+    """Call the variant's ASGI app ``count`` times in this process, with no server and no socket.
+
+    What ``--instructions --in-process`` counts: without a server, nothing depends on timing
+    (how many turns the event loop takes per request), so the count is exact to a few instructions.
+    """
+    app = build_app(variant, framework, sink_kind)
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+        "path": "/", "raw_path": b"/", "query_string": b"", "root_path": "", "headers": [(b"host", b"bench")],
+        "client": (HOST, 50000), "server": (HOST, 80),
+    }
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Any) -> None:
+        pass
+
+    async def requests() -> None:
+        for _ in range(count):
+            await app(dict(scope), receive, send)
+
+    asyncio.run(requests())
+
+
 def serve(variant: str, port: int, framework: str, sink_kind: str) -> None:
     import uvicorn
 
@@ -273,6 +300,13 @@ def instructions(variant: str, count: int, args: argparse.Namespace) -> int:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RUNTIME_GUARD_")}
     env["PYTHONMALLOC"] = "malloc"  # what valgrind expects
     env["RUNTIME_GUARD_WATCHDOG"] = "0"  # per second, not per request: see the module's docstring
+    if args.in_process:
+        driver = [sys.executable, __file__, "--drive", variant, "--count", str(count), "--framework", args.framework, "--sink", args.sink]
+        done = subprocess.run(
+            ["valgrind", "--tool=cachegrind", "--cache-sim=no", f"--cachegrind-out-file={os.devnull}", *driver],
+            capture_output=True, env=env, timeout=1200,
+        )
+        return _instruction_count(done.stderr)
     server = subprocess.Popen(
         [
             "valgrind",
@@ -291,9 +325,13 @@ def instructions(variant: str, count: int, args: argparse.Namespace) -> int:
     finally:
         server.terminate()
         _, err = server.communicate(timeout=300)
-    match = re.search(r"I\s+refs:\s+([\d,]+)", err.decode(errors="replace"))
+    return _instruction_count(err)
+
+
+def _instruction_count(valgrind_output: bytes) -> int:
+    match = re.search(r"I\s+refs:\s+([\d,]+)", valgrind_output.decode(errors="replace"))
     if match is None:
-        raise RuntimeError(f"no instruction count from valgrind:\n{err.decode(errors='replace')[-2000:]}")
+        raise RuntimeError(f"no instruction count from valgrind:\n{valgrind_output.decode(errors='replace')[-2000:]}")
     return int(match.group(1).replace(",", ""))
 
 
@@ -308,7 +346,8 @@ def run_instructions(args: argparse.Namespace) -> int:
         per_request[variant] = (counts[1] - counts[0]) / (high - low)
         print(f"  {variant:9s} {per_request[variant]:10,.0f} instructions per request", flush=True)
     print()
-    print(f"app: {args.framework}, uvicorn 1 worker, guard sink: {args.sink}, guard watchdog off for the count")
+    where = "called in-process, no server" if args.in_process else "uvicorn 1 worker"
+    print(f"app: {args.framework}, {where}, guard sink: {args.sink}, guard watchdog off for the count")
     for variant in REFERENCES:
         print(
             f"{variant}/bare: {per_request['bare'] / per_request[variant]:.3f} (instructions per request, bare over {variant})"
@@ -481,14 +520,22 @@ def main() -> int:
     parser.add_argument("--sink", choices=("memory", "jsonl"), default="memory")
     parser.add_argument("--goal", type=float, default=0.95)
     parser.add_argument("--instructions", action="store_true", help="count instructions per request under valgrind")
+    parser.add_argument(
+        "--in-process", action="store_true", help="with --instructions: call the ASGI apps directly, no server (exact counts)"
+    )
     # Internal: the child processes.
     parser.add_argument("--serve", choices=VARIANTS, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--drive", choices=VARIANTS, help=argparse.SUPPRESS)
+    parser.add_argument("--count", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--load-port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--max-requests", type=int, default=2_000_000, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         serve(args.serve, args.port, args.framework, args.sink)
+        return 0
+    if args.drive:
+        drive(args.drive, args.count, args.framework, args.sink)
         return 0
     if args.load_port:
         print(
