@@ -19,7 +19,7 @@ from __future__ import annotations
 import ast
 import builtins
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -403,7 +403,7 @@ class Names:
             self._project_imports = any(map(_is_project_name, self.imports.values()))
         return self._project_imports
 
-    def imports_library(self, tops: frozenset[str]) -> bool:
+    def imports_library(self, tops: Container[str]) -> bool:
         """Whether some import is of one of these top-level packages (``httpx``, ``sqlalchemy``)."""
         return any(imported.split(".", 1)[0] in tops for imported in self.imports.values())
 

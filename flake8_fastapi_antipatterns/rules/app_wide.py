@@ -182,7 +182,7 @@ class AppWideChecker(Checker):
             if id(part.names) not in self._limiter_mentions:
                 # Once per module: a limiter library imported, or a name that says rate limit
                 # (one search over all the names: no pattern spans a newline).
-                self._limiter_mentions[id(part.names)] = any(q.split(".")[0] in LIMITER_MODULES for q in imports) or (
+                self._limiter_mentions[id(part.names)] = part.names.imports_library(LIMITER_MODULES) or (
                     LIMITER_WORDS.search("\n".join(part.names.nodes.identifiers)) is not None
                     and any(
                         LIMITER_WORDS.search(name) and not _holds_concurrency_limit(part.names, name)

@@ -46,7 +46,7 @@ class Context:
 
     @property
     def imports_web_framework(self) -> bool:
-        return any(q.split(".")[0] in WEB_FRAMEWORKS for q in self.names.imports.values())
+        return self.names.imports_library(WEB_FRAMEWORKS)
 
     def report(self, code: str, node: ast.AST, message: str, **details: object) -> None:
         """Record a finding at ``node``; the rule's one-line fix is appended to ``message``."""

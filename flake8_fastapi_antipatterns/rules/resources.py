@@ -439,7 +439,7 @@ def project_use(names: Names, var: str) -> ProjectUse:
         other = info.names
         if not _imports_from(other, own):
             continue
-        if any(q.split(".")[0] in WEB_FRAMEWORKS for q in other.imports.values()):
+        if other.imports_library(WEB_FRAMEWORKS):
             web_importer = True
         if not closed and not _is_test_file(candidate, own) and closes(other, _imported_refers(other, own, var)):
             closed = True
