@@ -296,7 +296,6 @@ def sequential_requests(port: int, count: int) -> None:
 
 def instructions(variant: str, count: int, args: argparse.Namespace) -> int:
     """Instructions a server under cachegrind executed to start, answer ``count`` requests, and stop."""
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("RUNTIME_GUARD_")}
     env["PYTHONMALLOC"] = "malloc"  # what valgrind expects
     env["RUNTIME_GUARD_WATCHDOG"] = "0"  # per second, not per request: see the module's docstring
@@ -307,6 +306,7 @@ def instructions(variant: str, count: int, args: argparse.Namespace) -> int:
             capture_output=True, env=env, timeout=1200,
         )
         return _instruction_count(done.stderr)
+    port = free_port()
     server = subprocess.Popen(
         [
             "valgrind",

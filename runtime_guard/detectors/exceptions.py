@@ -39,9 +39,11 @@ _current_exception: Any = getattr(sys, "exception", None)
 
 # Exceptions whose text is meant for the client.
 PUBLIC_EXCEPTIONS = frozenset({"HTTPException", "WebSocketException", "RequestValidationError", "ValidationError"})
-# Bounded: the code objects watched, and how deep classes nest within a module's namespace.
+# Bounded: the code objects watched, how deep classes nest within a module's namespace, and how
+# many decorator wrappers (``__wrapped__``) are followed down to the function they wrap.
 MAX_WATCHED_CODE = 200_000
 _MAX_CLASS_DEPTH = 4
+_MAX_WRAPPED_DEPTH = 4
 
 _lock = threading.Lock()
 _tool_id: int | None = None
@@ -130,7 +132,7 @@ def _functions_of(namespace: dict[str, Any], module: str, depth: int = 0) -> lis
             found.extend(f.__code__ for f in (value.fget, value.fset, value.fdel) if type(f) is types.FunctionType)
         elif kind is types.FunctionType:
             # A decorator's wrapper (functools.wraps) and the function it wraps, both.
-            for _ in range(_MAX_CLASS_DEPTH):
+            for _ in range(_MAX_WRAPPED_DEPTH):
                 found.append(value.__code__)
                 value = value.__dict__.get("__wrapped__")
                 if type(value) is not types.FunctionType:
@@ -166,7 +168,7 @@ def watch_new_modules() -> None:
 def install() -> bool:
     """Start recording exception texts (reference-counted; False where unsupported)."""
     global _tool_id, _users
-    monitoring = getattr(sys, "monitoring", None)
+    monitoring = _monitoring
     if monitoring is None:
         return False
     with _lock:
@@ -187,7 +189,7 @@ def install() -> bool:
 
 def uninstall() -> None:
     global _tool_id, _users, modules_seen
-    monitoring = getattr(sys, "monitoring", None)
+    monitoring = _monitoring
     with _lock:
         if _tool_id is None or monitoring is None:
             return

@@ -28,6 +28,7 @@ from runtime_guard import GuardConfig, MemorySink, Reporter, RuntimeGuard
 from runtime_guard.detectors import exceptions as exception_texts
 
 HERE = __file__
+needs_monitoring = pytest.mark.skipif(sys.version_info < (3, 12), reason="exception texts are tracked with sys.monitoring (3.12+)")
 
 
 def line_of(func: Any, text: str) -> int:
@@ -156,7 +157,7 @@ def test_traceback_in_body_is_reported_at_the_handler() -> None:
     assert "traceback" in finding.message and finding.details["route"] == "GET /leak"
 
 
-@pytest.mark.skipif(sys.version_info < (3, 12), reason="exception texts are tracked with sys.monitoring (3.12+)")
+@needs_monitoring
 def test_exception_text_in_body_is_reported() -> None:
     client, sink, _ = guarded()
     with client:
@@ -207,9 +208,6 @@ async def late_import() -> dict[str, str]:
     import importlib
 
     return importlib.import_module("late_module_for_guard").handle()  # type: ignore[no-any-return]
-
-
-needs_monitoring = pytest.mark.skipif(sys.version_info < (3, 12), reason="exception texts are tracked with sys.monitoring (3.12+)")
 
 
 @needs_monitoring
