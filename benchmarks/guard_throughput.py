@@ -41,6 +41,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextvars
+import gc
+import itertools
 import json
 import os
 import re
@@ -68,13 +70,16 @@ HOST = "127.0.0.1"
 # -- the server side (run in a child process) ----------------------------------
 
 
-_REQUEST: contextvars.ContextVar[object] = contextvars.ContextVar("bench_request")
+_REQUEST: contextvars.ContextVar[int] = contextvars.ContextVar("bench_request", default=0)
+_KEYS = itertools.count(1)
 
 
 class SendWrapper:
     """The least a middleware that looks at responses does: a context variable per request, ``send`` wrapped.
 
-    The ``asgi`` variant: the floor under any such middleware, the guard included.
+    The ``asgi`` variant: the floor under any such middleware, the guard included.  The
+    variable holds an int, as the guard's does: set to a gc-tracked object (the scope, say)
+    in each request's task, it sets off the garbage collector under uvicorn (see the README).
     """
 
     def __init__(self, app: Any) -> None:
@@ -84,7 +89,7 @@ class SendWrapper:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        token = _REQUEST.set(scope)
+        token = _REQUEST.set(next(_KEYS))
 
         async def wrapped(message: Any) -> None:
             await send(message)
@@ -181,31 +186,47 @@ def drive(variant: str, count: int, framework: str, sink_kind: str) -> None:
     asyncio.run(requests())
 
 
-def serve(variant: str, port: int, framework: str, sink_kind: str) -> None:
+def serve(variant: str, port: int, framework: str, sink_kind: str, cpu: int | None = None) -> None:
     import uvicorn
+
+    if cpu is not None:
+        os.sched_setaffinity(0, {cpu})
 
     app = build_app(variant, framework, sink_kind)
     # uvicorn re-raises the SIGTERM it shut down on, with the handler it found: a no-op one
     # lets ``run`` return so the findings below are printed.
     signal.signal(signal.SIGTERM, lambda signum, frame: None)
+    # SIGUSR1 (sent once the warm-up is over): count garbage collections from here on, so that
+    # start-up and first-request imports are not counted against the requests measured.
+    baseline = [0, 0, 0]
+    signal.signal(signal.SIGUSR1, lambda signum, frame: baseline.__setitem__(slice(None), _collections()))
     # The access log would cost the same in every variant and only dilute the ratios.
     uvicorn.run(app, host=HOST, port=port, workers=1, log_level="warning", access_log=False)
-    if variant == "guarded":
-        # What the guard reported while under load (a loop stall = the machine starved the process).
-        print(json.dumps(guard_findings(app)), flush=True)
+    # What the guard reported while under load (a loop stall = the machine starved the process),
+    # and how often each generation was collected.
+    collections = [now - then for now, then in zip(_collections(), baseline)]
+    print(json.dumps({"findings": guard_findings(app) if variant == "guarded" else [], "gc": collections}), flush=True)
+
+
+def _collections() -> list[int]:
+    return [generation["collections"] for generation in gc.get_stats()]
 
 
 # -- the load side -------------------------------------------------------------
 
 
-def wrk_load(port: int, seconds: float, connections: int) -> dict[str, Any]:
-    out = subprocess.run(
+def start_wrk(port: int, seconds: float, connections: int) -> subprocess.Popen[str]:
+    return subprocess.Popen(
         ["wrk", "-t1", f"-c{connections}", f"-d{max(int(round(seconds)), 1)}s", f"http://{HOST}:{port}/"],
-        capture_output=True,
+        stdout=subprocess.PIPE,
         text=True,
-        timeout=seconds + 30,
-        check=True,
-    ).stdout
+    )
+
+
+def wrk_result(process: subprocess.Popen[str], seconds: float) -> dict[str, Any]:
+    out, _ = process.communicate(timeout=seconds + 30)
+    if process.returncode != 0:
+        raise RuntimeError(f"wrk exited with {process.returncode}:\n{out}")
     match = re.search(r"Requests/sec:\s+([\d.]+)", out)
     if match is None:
         raise RuntimeError(f"cannot read wrk's output:\n{out}")
@@ -218,6 +239,10 @@ def wrk_load(port: int, seconds: float, connections: int) -> dict[str, Any]:
         "errors": int(errors.group(1)) if errors else 0,
         "socket_errors": socket_errors.group(0) if socket_errors else "",
     }
+
+
+def wrk_load(port: int, seconds: float, connections: int) -> dict[str, Any]:
+    return wrk_result(start_wrk(port, seconds, connections), seconds)
 
 
 REQUEST = f"GET / HTTP/1.1\r\nHost: {HOST}\r\nUser-Agent: bench\r\n\r\n".encode()
@@ -252,25 +277,24 @@ async def _python_load(port: int, seconds: float, connections: int, max_requests
     return {"rps": done / elapsed, "requests": done, "errors": counts[1], "socket_errors": ""}
 
 
-def python_load(port: int, seconds: float, connections: int) -> dict[str, Any]:
+def start_python_load(port: int, seconds: float, connections: int) -> subprocess.Popen[str]:
     """The fallback load generator, in its own process so it never shares a core's GIL with a server."""
-    out = subprocess.run(
-        [
-            sys.executable,
-            __file__,
-            "--load-port",
-            str(port),
-            "--seconds",
-            str(seconds),
-            "--connections",
-            str(connections),
-        ],
-        capture_output=True,
+    return subprocess.Popen(
+        [sys.executable, __file__, "--load-port", str(port), "--seconds", str(seconds), "--connections", str(connections)],
+        stdout=subprocess.PIPE,
         text=True,
-        timeout=seconds + 30,
-        check=True,
-    ).stdout
+    )
+
+
+def python_result(process: subprocess.Popen[str], seconds: float) -> dict[str, Any]:
+    out, _ = process.communicate(timeout=seconds + 30)
+    if process.returncode != 0:
+        raise RuntimeError(f"the load generator exited with {process.returncode}")
     return dict(json.loads(out))
+
+
+def python_load(port: int, seconds: float, connections: int) -> dict[str, Any]:
+    return python_result(start_python_load(port, seconds, connections), seconds)
 
 
 # -- orchestration -------------------------------------------------------------
@@ -357,7 +381,24 @@ def run_instructions(args: argparse.Namespace) -> int:
 
 def serve_command(variant: str, port: int, args: argparse.Namespace) -> list[str]:
     """The command that runs one variant's server in a process of its own (this script, ``--serve``)."""
-    return [sys.executable, __file__, "--serve", variant, "--port", str(port), "--framework", args.framework, "--sink", args.sink]
+    command = [sys.executable, __file__, "--serve", variant, "--port", str(port), "--framework", args.framework, "--sink", args.sink]
+    cpus = pinned_cpus(args)
+    return command + (["--cpu", str(cpus[1])] if cpus else [])
+
+
+def pinned_cpus(args: argparse.Namespace) -> tuple[int, int] | None:
+    """(the load generator's core, the servers' core), or None when not pinning.
+
+    On two cores the scheduler otherwise moves the load generator and the server
+    onto one core now and then, which halves a round's throughput for reasons
+    that have nothing to do with the middleware.
+    """
+    if args.no_pin or not hasattr(os, "sched_setaffinity"):
+        return None
+    if not hasattr(args, "cpus"):  # read once: the orchestrator pins itself to the first
+        cpus = sorted(os.sched_getaffinity(0))
+        args.cpus = (cpus[0], cpus[-1]) if len(cpus) >= 2 else None
+    return args.cpus  # type: ignore[no-any-return]
 
 
 def wait_ready(port: int, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
@@ -388,6 +429,10 @@ class Results:
     cpu_us: dict[str, list[float]] = field(default_factory=lambda: {v: [] for v in VARIANTS})
     """Server CPU time per request, in microseconds (all threads of the server process)."""
     errors: int = 0
+    served: dict[str, int] = field(default_factory=lambda: dict.fromkeys(VARIANTS, 0))
+    """Requests each variant answered after its warm-up (what its collections are counted over)."""
+    collections: dict[str, list[int]] = field(default_factory=lambda: {v: [0, 0, 0] for v in VARIANTS})
+    """Garbage collections by generation (young, middle, full), summed over the rounds' servers."""
 
     def median(self, variant: str) -> float:
         return statistics.median(self.rps[variant])
@@ -424,22 +469,41 @@ def start_servers(args: argparse.Namespace) -> tuple[dict[str, subprocess.Popen[
     return servers, ports
 
 
-def stop_servers(servers: dict[str, subprocess.Popen[bytes]]) -> list[dict[str, Any]]:
-    """Stop the servers; the findings the guarded one printed on its way out."""
-    findings: list[dict[str, Any]] = []
+def stop_servers(servers: dict[str, subprocess.Popen[bytes]]) -> dict[str, dict[str, Any]]:
+    """Stop the servers; what each printed on its way out (the guard's findings, garbage collections)."""
+    reports: dict[str, dict[str, Any]] = {}
     for process in servers.values():
         process.terminate()
     for variant, process in servers.items():
         try:
             out, _ = process.communicate(timeout=10)
-            if variant == "guarded" and out.strip():
-                findings = json.loads(out.decode().strip().splitlines()[-1])
+            if out.strip():
+                reports[variant] = json.loads(out.decode().strip().splitlines()[-1])
         except subprocess.TimeoutExpired:
             process.kill()
             process.communicate()
         except ValueError:
             pass
-    return findings
+    return reports
+
+
+def load_at_once(
+    servers: dict[str, subprocess.Popen[bytes]], ports: dict[str, int], args: argparse.Namespace, loader_name: str
+) -> dict[str, dict[str, Any]]:
+    """``--side-by-side``: every server loaded at the same time, all of them on one core.
+
+    The kernel's scheduler then hands the core to each server in turn, a few milliseconds
+    at a time, with equal shares: the variants are alternated a thousand times a second
+    rather than once every few seconds, so the machine's own swings (which move a
+    server's throughput by 30% from one second to the next here) fall on all of them alike.
+    """
+    start, result = (start_wrk, wrk_result) if loader_name == "wrk" else (start_python_load, python_result)
+    before = {variant: cpu_seconds(process.pid) for variant, process in servers.items()}
+    loads = {variant: start(ports[variant], args.seconds, args.connections) for variant in VARIANTS}
+    outcomes = {variant: result(load, args.seconds) for variant, load in loads.items()}
+    for variant, outcome in outcomes.items():
+        outcome["cpu"] = cpu_seconds(servers[variant].pid) - before[variant]
+    return outcomes
 
 
 def run(args: argparse.Namespace) -> int:
@@ -448,6 +512,9 @@ def run(args: argparse.Namespace) -> int:
         loader_name = "wrk" if shutil.which("wrk") else "python"
     loader: Callable[[int, float, int], dict[str, Any]] = wrk_load if loader_name == "wrk" else python_load
 
+    cpus = pinned_cpus(args)
+    if cpus is not None:
+        os.sched_setaffinity(0, {cpus[0]})  # this process and the load generators it starts
     load_before = load_average()
     results = Results()
     findings: list[dict[str, Any]] = []
@@ -459,28 +526,41 @@ def run(args: argparse.Namespace) -> int:
         try:
             for variant in VARIANTS:  # warm-up: imports, caches, the guard's first-request start-up
                 loader(ports[variant], args.warmup, args.connections)
-            # Rotate the order so no variant always runs right after another.
-            shift = number % len(VARIANTS)
-            order = VARIANTS[shift:] + VARIANTS[:shift]
+                servers[variant].send_signal(signal.SIGUSR1)
+            if args.side_by_side:
+                outcomes = load_at_once(servers, ports, args, loader_name)
+            else:
+                # Rotate the order so no variant always runs right after another.
+                shift = number % len(VARIANTS)
+                outcomes = {}
+                for variant in VARIANTS[shift:] + VARIANTS[:shift]:
+                    before = cpu_seconds(servers[variant].pid)
+                    outcomes[variant] = loader(ports[variant], args.seconds, args.connections)
+                    outcomes[variant]["cpu"] = cpu_seconds(servers[variant].pid) - before
             line = []
-            for variant in order:
-                before = cpu_seconds(servers[variant].pid)
-                outcome = loader(ports[variant], args.seconds, args.connections)
-                spent = cpu_seconds(servers[variant].pid) - before
+            for variant, outcome in outcomes.items():
                 results.rps[variant].append(outcome["rps"])
-                results.cpu_us[variant].append(spent / max(int(outcome["requests"]), 1) * 1e6)
+                results.cpu_us[variant].append(outcome["cpu"] / max(int(outcome["requests"]), 1) * 1e6)
                 results.errors += int(outcome["errors"])
+                results.served[variant] += int(outcome["requests"])
                 line.append(f"{variant} {outcome['rps']:6.0f}/s {results.cpu_us[variant][-1]:5.0f} us")
             print(f"round {number}: " + "  ".join(line), flush=True)
         finally:
-            findings = stop_servers(servers) or findings
+            reports = stop_servers(servers)
+            findings = reports.get("guarded", {}).get("findings") or findings
+            for variant, report in reports.items():
+                results.collections[variant] = [a + b for a, b in zip(results.collections[variant], report.get("gc", []))]
     load_after = load_average()
 
     import uvicorn
 
     guarded = results.ratio("guarded")
     print()
-    print(f"loader: {loader_name} ({args.connections} connections, {args.seconds:g} s per run, {args.rounds} rounds)")
+    print(
+        f"loader: {loader_name} ({args.connections} connections, {args.seconds:g} s per run, {args.rounds} rounds); "
+        + (f"load generator on core {cpus[0]}, servers on core {cpus[1]}" if cpus else "not pinned to cores")
+        + ("; side by side: all servers loaded at once, sharing their core" if args.side_by_side else "; one server at a time")
+    )
     print(
         f"app: {args.framework}, uvicorn {uvicorn.__version__} (1 worker), Python {sys.version.split()[0]}, "
         f"guard sink: {args.sink}; cores: {os.cpu_count()}"
@@ -492,6 +572,10 @@ def run(args: argparse.Namespace) -> int:
             f"{statistics.median(results.cpu_us[variant]):5.0f} us server CPU per request;"
             f"  runs: {', '.join(f'{x:.0f}' for x in results.rps[variant])}"
         )
+    print("garbage collections per 1,000 requests (young, middle, full generation):")
+    for variant in VARIANTS:
+        per_thousand = [count * 1000 / max(results.served[variant], 1) for count in results.collections[variant]]
+        print(f"  {variant:9s} " + ", ".join(f"{x:.2f}" for x in per_thousand))
     for variant in REFERENCES:
         print(
             f"{variant}/bare: throughput {results.ratio(variant):.3f} "
@@ -519,6 +603,12 @@ def main() -> int:
     parser.add_argument("--framework", choices=("fastapi", "starlette"), default="fastapi")
     parser.add_argument("--sink", choices=("memory", "jsonl"), default="memory")
     parser.add_argument("--goal", type=float, default=0.95)
+    parser.add_argument(
+        "--side-by-side", action="store_true", help="load every server at once on one shared core (see load_at_once)"
+    )
+    parser.add_argument(
+        "--no-pin", action="store_true", help="let the scheduler place the servers and the load generator (default: one core each)"
+    )
     parser.add_argument("--instructions", action="store_true", help="count instructions per request under valgrind")
     parser.add_argument(
         "--in-process", action="store_true", help="with --instructions: call the ASGI apps directly, no server (exact counts)"
@@ -526,13 +616,14 @@ def main() -> int:
     # Internal: the child processes.
     parser.add_argument("--serve", choices=VARIANTS, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--cpu", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--drive", choices=VARIANTS, help=argparse.SUPPRESS)
     parser.add_argument("--count", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--load-port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--max-requests", type=int, default=2_000_000, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve, args.port, args.framework, args.sink)
+        serve(args.serve, args.port, args.framework, args.sink, args.cpu)
         return 0
     if args.drive:
         drive(args.drive, args.count, args.framework, args.sink)

@@ -7,13 +7,12 @@ a lock: a request never waits on the watchdog.
 
 from __future__ import annotations
 
-import itertools
 import time
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-__all__ = ["InFlight", "RequestInfo", "route_template"]
+__all__ = ["InFlight", "RequestInfo", "Tracked", "route_template"]
 
 # Requests tracked at once; past this, new ones go untracked rather than grow memory.
 DEFAULT_MAX_TRACKED = 10_000
@@ -76,37 +75,58 @@ def _template_of_endpoint(routes: Any, endpoint: Any, prefix: str = "", depth: i
     return None
 
 
+class Tracked(Protocol):
+    """What the table needs of a request: its scope and when it began."""
+
+    scope: MutableMapping[str, Any]
+    started: float
+    """``time.monotonic()`` when the request began."""
+
+
+@dataclass
+class _Entry:
+    scope: MutableMapping[str, Any]
+    started: float
+
+
 class InFlight:
-    """The table of requests being served, keyed by a token from ``begin``."""
+    """The table of requests being served.
+
+    ``begin``/``end`` track a scope; the guard puts its own per-request state in
+    ``requests`` directly (``requests[id(state)] = state`` while ``len(requests) <
+    max_tracked``), since a method call each way is a measurable share of a trivial request.
+    """
 
     def __init__(self, max_tracked: int = DEFAULT_MAX_TRACKED) -> None:
-        self._tokens = itertools.count(1)
         # The scope itself is kept (not copied) so the route the router sets later is visible.
-        self._requests: dict[int, tuple[MutableMapping[str, Any], float]] = {}
-        self._max_tracked = max_tracked
+        self.requests: dict[int, Tracked] = {}
+        self.max_tracked = max_tracked
 
     def begin(self, scope: MutableMapping[str, Any], started: float | None = None) -> int:
-        """Track a request; ``started`` is its ``time.monotonic()`` start when the caller has it."""
-        token = next(self._tokens)
-        if len(self._requests) < self._max_tracked:
-            self._requests[token] = (scope, time.monotonic() if started is None else started)
-        return token
+        """Track a request; ``started`` is its ``time.monotonic()`` start when the caller has it.
+
+        Returns the token for ``end``: 0 when the table is full and the request goes untracked.
+        """
+        if len(self.requests) >= self.max_tracked:
+            return 0
+        entry = _Entry(scope, time.monotonic() if started is None else started)
+        self.requests[id(entry)] = entry  # held here, so its id stays unique until ``end``
+        return id(entry)
 
     def end(self, token: int) -> None:
-        self._requests.pop(token, None)
+        self.requests.pop(token, None)
 
     def __len__(self) -> int:
-        return len(self._requests)
+        return len(self.requests)
 
     def entries(self) -> list[tuple[MutableMapping[str, Any], float]]:
         """The raw table (scope, start) as it is now: cheap, for a caller that must not miss a moment."""
         for _ in range(_COPY_ATTEMPTS):
             try:
-                return list(self._requests.copy().values())
+                return [(entry.scope, entry.started) for entry in self.requests.copy().values()]
             except RuntimeError:  # resized under us by a finalizer mid-copy; try again
                 continue
         return []
-
     def current(self, entries: list[tuple[MutableMapping[str, Any], float]] | None = None) -> list[RequestInfo]:
         """The requests in flight, oldest first: now, or as ``entries`` (from ``entries()``) had them."""
         infos: list[RequestInfo] = []

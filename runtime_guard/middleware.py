@@ -20,6 +20,8 @@ import json
 import logging
 import sys
 import time
+import types
+from asyncio import _get_running_loop
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -33,12 +35,12 @@ from runtime_guard.detectors import exceptions as exception_texts
 from runtime_guard.detectors import stdout as stdout_watch
 from runtime_guard.detectors.cors import cors_problem
 from runtime_guard.detectors.health import find_routes, has_health_route
-from runtime_guard.detectors.leaks import LeakScanner, redacted, scan_body
+from runtime_guard.detectors.leaks import SHORTEST_MARKER, LeakScanner, redacted, scan_body
 from runtime_guard.detectors.location import app_location
 from runtime_guard.frames import FrameInfo, user_frame_from_traceback
 from runtime_guard.inflight import InFlight
 from runtime_guard.reporter import Reporter
-from runtime_guard.request_state import CURRENT, RequestState
+from runtime_guard.request_state import ACTIVE, CURRENT, RequestState, next_key
 from runtime_guard.watchdog import LoopWatchdog
 
 log = logging.getLogger("runtime_guard")
@@ -51,6 +53,11 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 GENERIC_500 = json.dumps({"detail": "Internal Server Error"}).encode()
 _ALLOW_ORIGIN_LENGTH = len(b"access-control-allow-origin")
+_monotonic = time.monotonic  # (a global look-up per request rather than a module attribute's)
+# The guard's loop before its first start (``None`` is a loop too: trio's, where asyncio has none).
+_NOT_STARTED = object()
+# How many chained exceptions (``raise ... from``, raised in ``except``) are searched for the server's send.
+_MAX_CHAIN = 8
 
 
 class RuntimeGuard:
@@ -88,14 +95,18 @@ class RuntimeGuard:
                 log.warning("runtime_guard: cannot open %s for findings", self.config.jsonl_path, exc_info=True)
         self.reporter = Reporter(all_sinks or [LoggingSink("runtime_guard")])
         self.inflight = InFlight()
+        self._in_flight = self.inflight.requests
+        self._max_tracked = self.inflight.max_tracked
         self.watchdog = LoopWatchdog(self.reporter, self.inflight, self.config.block_threshold)
         self._sqla: sqla.SqlaInstrumentation | None = None
         self._sqla_pending = False
         self._stdout: stdout_watch.StdoutWatch | None = None
         self._tracking_exceptions = False
         self._started = False
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop: asyncio.AbstractEventLoop | object | None = _NOT_STARTED
         """The loop ``_start`` last ran on: a request on another loop (a new test client) starts again."""
+        self._modules_seen = 0
+        """``len(sys.modules)`` when last looked at: the app imported more since when it differs."""
         self._app_checked = False
         self._faults: set[str] = set()
 
@@ -123,32 +134,29 @@ class RuntimeGuard:
 
     # -- ASGI ---------------------------------------------------------------
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self.config.disabled:
-            if scope["type"] == "lifespan" and not self.config.disabled:
+        config = self.config
+        if scope["type"] != "http" or config.disabled:
+            if scope["type"] == "lifespan" and not config.disabled:
                 await self._lifespan(scope, receive, send)
             else:
                 await self.app(scope, receive, send)
             return
         # HTTP is served right here rather than in a method of its own: every coroutine
         # between the server and the app costs each request again at each resumption.
-        if self.config.report_path and scope.get("path") == self.config.report_path and self.config.report_token:
+        if config.report_path is not None and scope.get("path") == config.report_path and config.report_token:
             await self._serve_report(scope, send)
             return
         exchange: _Exchange | None = None
-        token = 0
         try:
-            if not self._app_checked and scope.get("app") is not None:
-                self._check_app(scope["app"])
-            # (_get_running_loop: None, not an error, under a server that runs on trio.)
-            if not self._started or self._loop is not asyncio._get_running_loop():
-                self._start()
-            elif self._sqla_pending and "sqlalchemy" in sys.modules:
-                self._instrument_sqlalchemy()
-            if self._tracking_exceptions and len(sys.modules) != exception_texts.modules_seen:
-                exception_texts.watch_new_modules()  # the app imported modules of its own since
-            started = time.monotonic()
-            exchange = _Exchange(self, scope, started, send)
-            token = self.inflight.begin(scope, started)
+            # One test for all a request rarely needs: the app's one-time check, a first start or
+            # a new loop (a test client per test), modules the app imported since the last request.
+            if self._loop is not _get_running_loop() or len(sys.modules) != self._modules_seen or not self._app_checked:
+                self._prepare(scope)
+            started = _monotonic()
+            exchange = (_EnforcingExchange if config.mode == "enforce" else _Exchange)(self, scope, started, send)
+            in_flight = self._in_flight
+            if len(in_flight) < self._max_tracked:
+                in_flight[id(exchange)] = exchange
         except Exception:
             self._fault("request start")
             exchange = None
@@ -157,7 +165,9 @@ class RuntimeGuard:
             # to the guard's fault (a traceback the app renders would show it).
             await self.app(scope, receive, send)
             return
-        context = CURRENT.set(exchange)
+        key = next_key()
+        ACTIVE[key] = exchange
+        context = CURRENT.set(key)
         try:
             await self.app(scope, receive, exchange.send)
         except Exception as exc:
@@ -165,11 +175,26 @@ class RuntimeGuard:
                 raise
         finally:
             CURRENT.reset(context)
-            self.inflight.end(token)
+            del ACTIVE[key]
+            in_flight.pop(id(exchange), None)
             # The slow-request check, only when the response was late enough to need it.
             answered = exchange.started_at
-            if answered is None or answered - started > self.config.slow_request_threshold:
+            if answered is None or answered - started > config.slow_request_threshold:
                 exchange.finished()
+
+    def _prepare(self, scope: Scope) -> None:
+        """What ``__call__`` does on a request that is not like the one before it (see there)."""
+        if not self._app_checked:
+            app = scope.get("app")
+            if app is not None:
+                self._check_app(app)
+            # One look, whatever it found: a plain ASGI app has no route table to find.
+            self._app_checked = True
+        # (_get_running_loop: None, not an error, under a server that runs on trio.)
+        if self._loop is not _get_running_loop():
+            self._start()
+        if len(sys.modules) != self._modules_seen:
+            self._on_new_modules()
 
     async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def observed_send(message: Message) -> None:
@@ -192,7 +217,7 @@ class RuntimeGuard:
 
     def _start(self) -> None:
         """Start what watches the process; idempotent (also run on the first request)."""
-        self._loop = asyncio._get_running_loop()
+        self._loop = _get_running_loop()
         if self._started:
             if self.config.watchdog:
                 self.watchdog.start()  # a new loop (a test client per test) gets a new watchdog run
@@ -206,6 +231,15 @@ class RuntimeGuard:
         # watchdog would otherwise report as the app's own.
         if self.config.watchdog:
             self.watchdog.start()
+        self._modules_seen = len(sys.modules)
+
+    def _on_new_modules(self) -> None:
+        """The app imported modules since the last request: SQLAlchemy to instrument, code to watch."""
+        self._modules_seen = len(sys.modules)
+        if self._sqla_pending and "sqlalchemy" in sys.modules:
+            self._instrument_sqlalchemy()
+        if self._tracking_exceptions:
+            exception_texts.watch_new_modules()  # the app imported modules of its own since
 
     def _instrument_sqlalchemy(self) -> None:
         """Instrument SQLAlchemy once the app has imported it; never import it for the app.
@@ -247,6 +281,7 @@ class RuntimeGuard:
                 self._sqla = None
             self._sqla_pending = False
             self._started = False
+            self._loop = _NOT_STARTED
         except Exception:
             self._fault("shutdown")
 
@@ -288,122 +323,108 @@ class RuntimeGuard:
         await send({"type": "http.response.body", "body": body})
 
 
+def _code_of(function: object) -> types.CodeType | None:
+    """The code a call to ``function`` runs: a function's, a bound method's, or ``__call__``'s."""
+    target = getattr(function, "__func__", function)
+    code = getattr(target, "__code__", None)
+    if code is None:
+        # An object with an ``async def __call__``: looked up on its class, as a call does.
+        call = next((klass.__dict__["__call__"] for klass in type(function).__mro__ if "__call__" in klass.__dict__), None)
+        code = getattr(call, "__code__", None)
+    return code if isinstance(code, types.CodeType) else None
+
+
+def _raised_through(exc: BaseException, code: types.CodeType | None) -> bool:
+    """Whether ``exc``, or an exception it was raised while handling, passed through ``code``."""
+    current: BaseException | None = exc
+    for _ in range(_MAX_CHAIN):
+        if current is None or code is None:
+            return False
+        tb = current.__traceback__
+        while tb is not None:
+            if tb.tb_frame.f_code is code:
+                return True
+            tb = tb.tb_next
+        current = current.__cause__ or current.__context__
+    return False
+
+
 class _Exchange(RequestState):
-    """One HTTP request/response passing through the guard, and the request's state for the detectors.
+    """One HTTP request/response passing through the guard (report mode), and the request's state.
 
     One object per request rather than a state and an exchange: each costs every request again.
+    What changes on few requests is a default on the class, set on the instance when it does.
     """
 
+    responded = False
+    started_at: float | None = None
+    """When the response headers went out: a streamed body after that is not the request being slow."""
+    scanner: LeakScanner | None = None
+    """Made for a streamed body only; a body sent whole is scanned as it is (``_scan``)."""
+    held_start: Message | None = None
+    enforce = False
+
     def __init__(self, guard: RuntimeGuard, scope: Scope, started: float, send: Send) -> None:
+        # RequestState.__init__ written out (a call more would cost every request); the
+        # exception texts stay the class's empty tuple until the detector records one.
         self.scope = scope
         self.started = started
-        self.records_texts = guard._tracking_exceptions
-        self.exception_texts = []
-        self.last_exception = 0
         self.guard = guard
         self._send = send
-        self.responded = False
-        self.started_at: float | None = None
-        """When the response headers went out: a streamed body after that is not the request being slow."""
-        self.scanner: LeakScanner | None = None
-        """Made for a streamed body only; a body sent whole is scanned as it is (``_scan``)."""
-        self.scan_bytes = guard.config.leak_scan_bytes
-        self.held_start: Message | None = None
-        self.enforce = guard.config.mode == "enforce"
-        self.client_gone = False
-        """The server could not deliver a message: the client left (not an error of the app)."""
+        if not guard._tracking_exceptions:
+            self.records_texts = False
 
-    async def send(self, message: Message) -> None:
-        if not self.enforce:
-            # Report mode only looks: the message goes on as it is.  This runs for every
-            # message of every response, hence the common cases written out here rather
-            # than in helpers (each call is a measurable share of a trivial request).
-            try:
-                kind = message.get("type")
-                if kind == "http.response.body":
-                    if self.scanner is None and not message.get("more_body", False):
-                        leak = scan_body(message.get("body") or b"", self.exception_texts, self.scan_bytes)
-                    else:
-                        leak = self._scan(message)
+    def send(self, message: Message) -> Awaitable[None]:
+        """Look at the message, then hand it on as it is.
+
+        Not a coroutine: it returns the server's own awaitable, so no frame of the guard's
+        stands between the app and the server while the message goes out.  This runs for
+        every message of every response, hence the common cases written out here rather
+        than in helpers (each call is a measurable share of a trivial request).
+        """
+        try:
+            kind = message.get("type")
+            if kind == "http.response.body":
+                if self.scanner is None and not message.get("more_body", False):
+                    body = message.get("body") or b""
+                    # A short body, with no exception text to look for, cannot hold a marker.
+                    if len(body) >= SHORTEST_MARKER or self.exception_texts:
+                        leak = scan_body(body, self.exception_texts, self.guard.config.leak_scan_bytes)
+                        if leak is not None:
+                            self._report_leak(leak)
+                else:
+                    leak = self._scan(message)
                     if leak is not None:
                         self._report_leak(leak)
-                elif kind == "http.response.start":
-                    self.responded = True
-                    self.started_at = time.monotonic()
-                    for key, _value in message.get("headers") or ():
-                        # (The length first: lower() makes a new bytes object for every header.)
-                        if len(key) == _ALLOW_ORIGIN_LENGTH and key.lower() == b"access-control-allow-origin":
-                            self._check_cors(message)
-                            break
-            except Exception:
-                self.guard._fault("response inspection")
-            try:
-                await self._send(message)
-            except Exception:
-                self.client_gone = True
-                raise
-            return
-        try:
-            outgoing = self._observe(message)
+            elif kind == "http.response.start":
+                self.responded = True
+                self.started_at = _monotonic()
+                for key, _value in message.get("headers") or ():
+                    # (The length first: lower() makes a new bytes object for every header.)
+                    if len(key) == _ALLOW_ORIGIN_LENGTH and key.lower() == b"access-control-allow-origin":
+                        self._check_cors(message)
+                        break
         except Exception:
             self.guard._fault("response inspection")
-            outgoing = [message] if self.held_start is None else [self._release(), message]
-        for item in outgoing:
-            try:
-                await self._send(item)
-            except Exception:
-                self.client_gone = True
-                raise
+        return self._send(message)
 
-    def _release(self) -> Message:
-        held, self.held_start = self.held_start, None
-        assert held is not None
-        return held
+    def client_gone(self, exc: BaseException) -> bool:
+        """Whether ``exc`` came out of the server's ``send``: the client left, not an error of the app.
+
+        Told from the traceback (the server's send is on it, or on the exception it was
+        raised while handling, as Starlette's ClientDisconnect is) rather than by catching it
+        in ``send``: that would put a coroutine of the guard's under every message.
+        """
+        return _raised_through(exc, _code_of(self._send))
 
     def _scan(self, message: Message) -> str | None:
         """The leak in this body message, if any: a body sent whole needs no scanner (and no copy)."""
         body = message.get("body", b"") or b""
         if self.scanner is None:
             if not message.get("more_body", False):
-                return scan_body(body, self.exception_texts, self.scan_bytes)
-            self.scanner = LeakScanner(self.scan_bytes, ())
+                return scan_body(body, self.exception_texts, self.guard.config.leak_scan_bytes)
+            self.scanner = LeakScanner(self.guard.config.leak_scan_bytes, ())
         return self.scanner.feed(body, self.exception_texts)
-
-    def _observe(self, message: Message) -> list[Message]:
-        """Enforce mode: the messages to send in place of ``message`` (a leak is replaced)."""
-        kind = message.get("type")
-        if kind == "http.response.start":
-            self.responded = True
-            self.started_at = time.monotonic()
-            self._check_cors(message)
-            if self.enforce:
-                # Held until the first body chunk is seen, so a leak can still be replaced.
-                self.held_start = message
-                return []
-            return [message]
-        if kind != "http.response.body":
-            return [message] if self.held_start is None else [self._release(), message]
-        body = message.get("body", b"") or b""
-        leak = self._scan(message)
-        if leak is not None:
-            self._report_leak(leak)
-        if not self.enforce:
-            return [message]
-        start = self.held_start
-        outgoing: list[Message]
-        if leak is None:
-            outgoing = [start, message] if start is not None else [message]
-        elif start is not None and not message.get("more_body", False):
-            # A whole (single-chunk) response: answer a generic 500 instead.
-            headers = [(k, v) for k, v in start.get("headers", []) if k.lower() not in (b"content-length", b"content-type")]
-            headers += [(b"content-type", b"application/json"), (b"content-length", str(len(GENERIC_500)).encode())]
-            outgoing = [{**start, "status": 500, "headers": headers}, {**message, "body": GENERIC_500}]
-        else:
-            replaced = {**message, "body": redacted(body)}
-            outgoing = [start, replaced] if start is not None else [replaced]
-        # Released only now: should the above fail, send() still has the start to pass on.
-        self.held_start = None
-        return outgoing
 
     def _check_cors(self, message: Message) -> None:
         for key, _value in message.get("headers") or ():
@@ -428,7 +449,7 @@ class _Exchange(RequestState):
 
     async def escaped(self, exc: Exception) -> bool:
         """Report an exception leaving the app; True when the guard answered for it (enforce mode)."""
-        if self.client_gone:
+        if self.client_gone(exc):
             return False  # e.g. Starlette's ClientDisconnect: the server's send failed, the app did not
         try:
             app = self.scope.get("app")
@@ -471,3 +492,55 @@ class _Exchange(RequestState):
             )
         except Exception:
             self.guard._fault("slow-request check")
+
+
+class _EnforcingExchange(_Exchange):
+    """Enforce mode: a leak is replaced before it goes out, so the response start is held back."""
+
+    enforce = True
+
+    async def send(self, message: Message) -> None:
+        try:
+            outgoing = self._observe(message)
+        except Exception:
+            self.guard._fault("response inspection")
+            outgoing = [message] if self.held_start is None else [self._release(), message]
+        for item in outgoing:
+            await self._send(item)
+
+    def _release(self) -> Message:
+        held, self.held_start = self.held_start, None
+        assert held is not None
+        return held
+
+    def _observe(self, message: Message) -> list[Message]:
+        """The messages to send in place of ``message`` (a leak is replaced)."""
+        kind = message.get("type")
+        if kind == "http.response.start":
+            self.responded = True
+            self.started_at = time.monotonic()
+            self._check_cors(message)
+            # Held until the first body chunk is seen, so a leak can still be replaced.
+            self.held_start = message
+            return []
+        if kind != "http.response.body":
+            return [message] if self.held_start is None else [self._release(), message]
+        body = message.get("body", b"") or b""
+        leak = self._scan(message)
+        if leak is not None:
+            self._report_leak(leak)
+        start = self.held_start
+        outgoing: list[Message]
+        if leak is None:
+            outgoing = [start, message] if start is not None else [message]
+        elif start is not None and not message.get("more_body", False):
+            # A whole (single-chunk) response: answer a generic 500 instead.
+            headers = [(k, v) for k, v in start.get("headers", []) if k.lower() not in (b"content-length", b"content-type")]
+            headers += [(b"content-type", b"application/json"), (b"content-length", str(len(GENERIC_500)).encode())]
+            outgoing = [{**start, "status": 500, "headers": headers}, {**message, "body": GENERIC_500}]
+        else:
+            replaced = {**message, "body": redacted(body)}
+            outgoing = [start, replaced] if start is not None else [replaced]
+        # Released only now: should the above fail, send() still has the start to pass on.
+        self.held_start = None
+        return outgoing

@@ -29,7 +29,7 @@ import types
 from typing import Any
 
 from runtime_guard.frames import is_user_file
-from runtime_guard.request_state import CURRENT, MAX_EXCEPTION_TEXTS
+from runtime_guard.request_state import current as current_state
 
 log = logging.getLogger("runtime_guard")
 
@@ -84,21 +84,15 @@ def _on_line(code: types.CodeType, line: int) -> Any:
     if exc is None:
         # This line runs outside any except block: never ask again (about this line only).
         return _monitoring.DISABLE
-    state = CURRENT.get()
+    state = current_state()
     if state is None or not state.records_texts or id(exc) == state.last_exception or _skipped(exc):
         return None
     state.last_exception = id(exc)  # an except block's lines all see one exception: record it once
-    texts = state.exception_texts
     try:
-        text = str(exc)
-        if text and text not in texts:
-            texts.append(text)
-        if repr(exc) not in texts:
-            texts.append(repr(exc))
+        state.record_text(str(exc))
+        state.record_text(repr(exc))
     except Exception:  # an exception whose __str__ fails: nothing to match against
         pass
-    if len(texts) > MAX_EXCEPTION_TEXTS:
-        del texts[: len(texts) - MAX_EXCEPTION_TEXTS]  # keep the latest: the one a handler echoes
     return None
 
 

@@ -17,7 +17,7 @@ TRACEBACK_MARKERS: tuple[bytes, ...] = (
 MIN_TEXT = 8
 # Bytes of the window scanned again with each chunk, so a marker split across two chunks is found.
 _OVERLAP = max(len(marker) for marker in TRACEBACK_MARKERS) - 1
-_SHORTEST_MARKER = min(len(marker) for marker in TRACEBACK_MARKERS)
+SHORTEST_MARKER = min(len(marker) for marker in TRACEBACK_MARKERS)
 TRACEBACK = "a Python traceback"
 DEBUG_PAGE = "the framework's debug error page"
 EXCEPTION_TEXT = "the text of an exception raised while handling the request"
@@ -35,7 +35,7 @@ def scan_body(body: bytes, exception_texts: Iterable[str], limit: int) -> str | 
     # find() rather than ``in``: for bytes, ``in`` first tries the operand as an int and
     # pays for the failure, three times slower on the short bodies most responses have.
     # A body shorter than every marker (``{"ok": true}``) cannot hold one.
-    if len(region) >= _SHORTEST_MARKER:
+    if len(region) >= SHORTEST_MARKER:
         for marker in TRACEBACK_MARKERS:
             if region.find(marker) >= 0:
                 return _marker_found(marker)

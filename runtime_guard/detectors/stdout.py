@@ -8,7 +8,8 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 from runtime_guard.frames import FrameInfo, innermost_user_frame
-from runtime_guard.request_state import CURRENT, RequestState
+from runtime_guard.request_state import RequestState
+from runtime_guard.request_state import current as current_state
 
 log = logging.getLogger("runtime_guard")
 
@@ -22,7 +23,7 @@ class StdoutWatch:
         self._fault_logged = False
 
     def write(self, text: str) -> int:
-        state = CURRENT.get()
+        state = current_state()
         if state is not None and text.strip():
             try:
                 frame = innermost_user_frame(sys._getframe(1))

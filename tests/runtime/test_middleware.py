@@ -536,3 +536,124 @@ def test_reporter_deduplicates_with_a_count_and_is_bounded() -> None:
     assert [d.line for d in sink.diagnostics] == [1, 2]
     assert {d.line: d.details["count"] for d in reporter.findings()} == {1: 3, 2: 1}
     assert reporter.dropped == 1
+
+
+# -- the request path: what report mode puts between the app and the server --------------
+
+
+class _ServerAwaitable:
+    """What a server's ``send`` returns: awaited by the app, not by the guard."""
+
+    def __init__(self, sent: list[dict[str, Any]], message: dict[str, Any]) -> None:
+        self.sent, self.message = sent, message
+
+    def __await__(self) -> Any:
+        self.sent.append(self.message)
+        return iter(())
+
+
+def _http_scope(path: str = "/") -> dict[str, Any]:
+    return {"type": "http", "asgi": {"version": "3.0"}, "method": "GET", "path": path, "headers": [], "query_string": b""}
+
+
+def test_report_mode_hands_the_app_the_servers_own_awaitable() -> None:
+    """Report mode looks at each message and returns the server's awaitable as it is:
+    no coroutine of the guard's under every message, and the message goes out unchanged."""
+    returned: list[tuple[object, object]] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        for message in (
+            {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]},
+            {"type": "http.response.body", "body": b"ok"},
+        ):
+            outcome = send(message)
+            returned.append((outcome, message))
+            await outcome
+
+    sent: list[dict[str, Any]] = []
+
+    def server_send(message: dict[str, Any]) -> _ServerAwaitable:
+        return _ServerAwaitable(sent, message)
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    guard = RuntimeGuard(app, sink=MemorySink(), environ={}, config=GuardConfig(watchdog=False))
+    asyncio.run(guard(_http_scope(), receive, server_send))
+    guard.close()
+    assert [type(outcome) for outcome, _ in returned] == [_ServerAwaitable, _ServerAwaitable]
+    assert [outcome.message for outcome, _ in returned] == [message for _, message in returned]  # type: ignore[attr-defined]
+    assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]
+    assert len(guard.inflight) == 0
+
+
+def test_an_error_of_the_servers_send_is_not_the_apps_escaped_exception() -> None:
+    """The client left (the server's send raised): not FAA304, in either mode; an app's own error is."""
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["path"] == "/own":
+            raise LookupError("the app's own bug")
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        try:
+            await send({"type": "http.response.body", "body": b"partial", "more_body": True})
+        except OSError as exc:
+            raise RuntimeError("gave up on the client") from exc  # a framework's ClientDisconnect, say
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def server_send(message: dict[str, Any]) -> None:
+        if message.get("more_body"):  # the client leaves during the partial body
+            raise OSError("connection reset by peer")
+
+    for mode in ("report", "enforce"):
+        sink = MemorySink()
+        guard = RuntimeGuard(app, sink=sink, environ={}, config=GuardConfig(watchdog=False, mode=mode))
+        with pytest.raises(RuntimeError):
+            asyncio.run(guard(_http_scope("/gone"), receive, server_send))
+        if mode == "report":
+            with pytest.raises(LookupError):
+                asyncio.run(guard(_http_scope("/own"), receive, server_send))
+        else:  # enforce mode answers it with a generic 500 instead
+            asyncio.run(guard(_http_scope("/own"), receive, server_send))
+        guard.close()
+        escaped = [d for d in sink.diagnostics if d.code == "FAA304"]
+        assert [d.details["exception"] for d in escaped] == ["LookupError"], (mode, sink.diagnostics)
+
+
+def test_a_request_keeps_the_latest_exception_texts_once() -> None:
+    from runtime_guard.request_state import MAX_EXCEPTION_TEXTS, RequestState
+
+    state = RequestState({"type": "http"}, 0.0)
+    assert state.exception_texts == ()  # nothing recorded, nothing made
+    for number in range(MAX_EXCEPTION_TEXTS + 5):
+        state.record_text(f"error number {number}")
+        state.record_text(f"error number {number}")  # the same text twice: kept once
+    state.record_text("")
+    assert list(state.exception_texts) == [f"error number {n}" for n in range(5, MAX_EXCEPTION_TEXTS + 5)]
+    assert RequestState({"type": "http"}, 0.0).exception_texts == ()  # the class's tuple was not changed
+
+
+def test_the_context_variable_holds_a_plain_key_not_the_state() -> None:
+    """The request's context variable holds an int key into ``ACTIVE``: set to a gc-tracked
+    object in every request's task, it set off the garbage collector under uvicorn."""
+    import gc
+
+    from runtime_guard.request_state import ACTIVE, CURRENT, current
+
+    seen: list[tuple[bool, bool, str]] = []
+    app = FastAPI()
+
+    @app.get("/look")
+    async def look() -> dict[str, bool]:
+        state = current()
+        seen.append((gc.is_tracked(CURRENT.get()), state is not None, state.route if state else ""))
+        return {"ok": True}
+
+    client, _sink, _guard = guarded(app)
+    with client:
+        for _ in range(3):
+            assert client.get("/look").status_code == 200
+    assert seen == [(False, True, "GET /look")] * 3
+    assert ACTIVE == {}  # every request's entry went with it
+    assert current() is None

@@ -394,7 +394,7 @@ def test_the_request_is_named_even_when_it_ends_while_the_stack_is_analysed(monk
 
     def analyse_while_the_request_ends(frame: Any) -> StackSample:
         sample = analyse(frame)
-        watchdog._inflight._requests.clear()  # the handler returned and the request ended meanwhile
+        watchdog._inflight.requests.clear()  # the handler returned and the request ended meanwhile
         return sample
 
     monkeypatch.setattr(runtime_guard.watchdog, "analyse_stack", analyse_while_the_request_ends)
