@@ -15,7 +15,15 @@ machine's load average before and after.  Beside requests/s, the CPU time
 the server process spent per request (all its threads, from /proc) is shown:
 on a shared machine it moves less with the neighbours' load than wall-clock
 throughput does.  The guarded server's findings during the run are printed
-at the end (a loop stall there means the machine starved the process).
+at the end (a loop stall there means the machine starved the process), and
+each variant's garbage collections per 1,000 requests of the measured load.
+The load generator and this script run on the first core, the servers on the
+last (``--no-pin``: wherever the scheduler puts them).
+
+With ``--side-by-side`` the four servers share that core and are loaded at
+once: the scheduler alternates them every few milliseconds, so the machine's
+swings fall on all of them alike (see ``load_at_once``); it also starves each
+loop for tens of milliseconds at a time, which the guard's watchdog sees.
 
 With ``--instructions`` (needs valgrind: ``apt-get install valgrind``) it
 counts instead the CPU instructions each server executes per request, under
@@ -28,11 +36,12 @@ request for dozens of its wake-ups).
 
 Usage:
     python benchmarks/guard_throughput.py                  # full run (~5 minutes)
-    python benchmarks/guard_throughput.py --quick          # smoke run (~15 s)
+    python benchmarks/guard_throughput.py --quick          # smoke run (~25 s)
+    python benchmarks/guard_throughput.py --side-by-side   # all servers loaded at once on one core
     python benchmarks/guard_throughput.py --instructions   # instruction counts (~3 minutes)
     python benchmarks/guard_throughput.py --instructions --in-process   # the apps called directly: exact
 Options: --rounds N --seconds S --connections C --loader {auto,wrk,python}
-         --framework {fastapi,starlette} --sink {memory,jsonl}
+         --framework {fastapi,starlette} --sink {memory,jsonl} --no-pin
 Exit status 1 when guarded/bare is below --goal (default 0.95).
 """
 
@@ -196,15 +205,17 @@ def serve(variant: str, port: int, framework: str, sink_kind: str, cpu: int | No
     # uvicorn re-raises the SIGTERM it shut down on, with the handler it found: a no-op one
     # lets ``run`` return so the findings below are printed.
     signal.signal(signal.SIGTERM, lambda signum, frame: None)
-    # SIGUSR1 (sent once the warm-up is over): count garbage collections from here on, so that
-    # start-up and first-request imports are not counted against the requests measured.
-    baseline = [0, 0, 0]
+    # Garbage collections are counted from SIGUSR1 (sent once the warm-up is over: start-up and
+    # first-request imports are not the requests measured) to SIGUSR2 (sent after the measured
+    # load: shutdown is not measured either).
+    baseline, at_stop = [0, 0, 0], [0, 0, 0]
     signal.signal(signal.SIGUSR1, lambda signum, frame: baseline.__setitem__(slice(None), _collections()))
+    signal.signal(signal.SIGUSR2, lambda signum, frame: at_stop.__setitem__(slice(None), _collections()))
     # The access log would cost the same in every variant and only dilute the ratios.
     uvicorn.run(app, host=HOST, port=port, workers=1, log_level="warning", access_log=False)
     # What the guard reported while under load (a loop stall = the machine starved the process),
     # and how often each generation was collected.
-    collections = [now - then for now, then in zip(_collections(), baseline)]
+    collections = [now - then for now, then in zip(at_stop, baseline)]
     print(json.dumps({"findings": guard_findings(app) if variant == "guarded" else [], "gc": collections}), flush=True)
 
 
@@ -545,6 +556,9 @@ def run(args: argparse.Namespace) -> int:
                 results.served[variant] += int(outcome["requests"])
                 line.append(f"{variant} {outcome['rps']:6.0f}/s {results.cpu_us[variant][-1]:5.0f} us")
             print(f"round {number}: " + "  ".join(line), flush=True)
+            for process in servers.values():
+                process.send_signal(signal.SIGUSR2)
+            time.sleep(0.2)  # (handled between two of the idle loop's turns)
         finally:
             reports = stop_servers(servers)
             findings = reports.get("guarded", {}).get("findings") or findings
