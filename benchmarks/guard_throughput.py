@@ -205,11 +205,17 @@ def serve(variant: str, port: int, framework: str, sink_kind: str, cpu: int | No
     # uvicorn re-raises the SIGTERM it shut down on, with the handler it found: a no-op one
     # lets ``run`` return so the findings below are printed.
     signal.signal(signal.SIGTERM, lambda signum, frame: None)
-    # Garbage collections are counted from SIGUSR1 (sent once the warm-up is over: start-up and
-    # first-request imports are not the requests measured) to SIGUSR2 (sent after the measured
-    # load: shutdown is not measured either).
+    # SIGUSR1 comes once the warm-up is over.  Every variant then collects garbage once: a young
+    # process's first full collection (its start-up's objects, 80 ms here) is a start-up cost,
+    # and fell by chance into one variant's measured seconds or another's.  Collections are
+    # counted from there to SIGUSR2, sent after the measured load (shutdown is not measured).
     baseline, at_stop = [0, 0, 0], [0, 0, 0]
-    signal.signal(signal.SIGUSR1, lambda signum, frame: baseline.__setitem__(slice(None), _collections()))
+
+    def settle(signum: int, frame: object) -> None:
+        gc.collect()
+        baseline[:] = _collections()
+
+    signal.signal(signal.SIGUSR1, settle)
     signal.signal(signal.SIGUSR2, lambda signum, frame: at_stop.__setitem__(slice(None), _collections()))
     # The access log would cost the same in every variant and only dilute the ratios.
     uvicorn.run(app, host=HOST, port=port, workers=1, log_level="warning", access_log=False)
@@ -538,6 +544,7 @@ def run(args: argparse.Namespace) -> int:
             for variant in VARIANTS:  # warm-up: imports, caches, the guard's first-request start-up
                 loader(ports[variant], args.warmup, args.connections)
                 servers[variant].send_signal(signal.SIGUSR1)
+            time.sleep(0.5)  # the last server's collection, done before any measured load
             if args.side_by_side:
                 outcomes = load_at_once(servers, ports, args, loader_name)
             else:
