@@ -127,6 +127,7 @@ class InFlight:
             except RuntimeError:  # resized under us by a finalizer mid-copy; try again
                 continue
         return []
+
     def current(self, entries: list[tuple[MutableMapping[str, Any], float]] | None = None) -> list[RequestInfo]:
         """The requests in flight, oldest first: now, or as ``entries`` (from ``entries()``) had them."""
         infos: list[RequestInfo] = []

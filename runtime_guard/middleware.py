@@ -102,9 +102,9 @@ class RuntimeGuard:
         self._sqla_pending = False
         self._stdout: stdout_watch.StdoutWatch | None = None
         self._tracking_exceptions = False
-        self._started = False
         self._loop: asyncio.AbstractEventLoop | object | None = _NOT_STARTED
-        """The loop ``_start`` last ran on: a request on another loop (a new test client) starts again."""
+        """The loop ``_start`` last ran on (``_NOT_STARTED`` until it runs, and again after ``close``):
+        a request on another loop (a new test client) starts again."""
         self._modules_seen = 0
         """``len(sys.modules)`` when last looked at: the app imported more since when it differs."""
         self._app_checked = False
@@ -217,12 +217,12 @@ class RuntimeGuard:
 
     def _start(self) -> None:
         """Start what watches the process; idempotent (also run on the first request)."""
+        first = self._loop is _NOT_STARTED
         self._loop = _get_running_loop()
-        if self._started:
+        if not first:
             if self.config.watchdog:
                 self.watchdog.start()  # a new loop (a test client per test) gets a new watchdog run
             return
-        self._started = True
         if self.config.instrument_sqlalchemy:
             self._instrument_sqlalchemy()
         self._stdout = stdout_watch.install(self._on_stdout)
@@ -246,8 +246,9 @@ class RuntimeGuard:
 
         An app that does not use SQLAlchemy would otherwise carry its thousands of module
         objects through every garbage collection (about a tenth of a trivial route's
-        throughput).  Until the app imports it, each request checks ``sys.modules`` (one
-        dictionary look-up), so an app that imports it lazily is instrumented from then on.
+        throughput).  Until the app imports it, each request compares ``len(sys.modules)`` with
+        its last value and looks SQLAlchemy up only when it grew (``_on_new_modules``), so an
+        app that imports it lazily is instrumented from then on.
         """
         if "sqlalchemy" in sys.modules:
             self._sqla_pending = False
@@ -280,7 +281,6 @@ class RuntimeGuard:
                 self._sqla.remove()
                 self._sqla = None
             self._sqla_pending = False
-            self._started = False
             self._loop = _NOT_STARTED
         except Exception:
             self._fault("shutdown")
@@ -475,7 +475,7 @@ class _Exchange(RequestState):
         try:
             # Time to the response headers: a stream (server-sent events, a token stream) that
             # answers at once and then runs long is the right design, not FAA103.
-            end = self.started_at if self.started_at is not None else time.monotonic()
+            end = self.started_at if self.started_at is not None else _monotonic()
             duration = end - self.started
             config = self.guard.config
             if duration <= config.slow_request_threshold:
@@ -518,7 +518,7 @@ class _EnforcingExchange(_Exchange):
         kind = message.get("type")
         if kind == "http.response.start":
             self.responded = True
-            self.started_at = time.monotonic()
+            self.started_at = _monotonic()
             self._check_cors(message)
             # Held until the first body chunk is seen, so a leak can still be replaced.
             self.held_start = message

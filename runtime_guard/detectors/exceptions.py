@@ -50,8 +50,6 @@ _tool_id: int | None = None
 _users = 0
 _watched: set[types.CodeType] = set()
 _scanned_modules: set[str] = set()
-modules_seen = 0
-"""``len(sys.modules)`` at the last scan: the middleware scans again when it grows."""
 line_events = 0
 """How many times the callback ran (a watched line not yet switched off, or an except block at work)."""
 
@@ -138,13 +136,11 @@ def _functions_of(namespace: dict[str, Any], module: str, depth: int = 0) -> lis
 
 def watch_new_modules() -> None:
     """Watch the functions of the app's modules imported since the last scan."""
-    global modules_seen
     with _lock:
         tool = _tool_id
         if tool is None:
             return
         modules = list(sys.modules.items())
-        modules_seen = len(modules)
         for name, module in modules:
             if name in _scanned_modules:
                 continue
@@ -182,7 +178,7 @@ def install() -> bool:
 
 
 def uninstall() -> None:
-    global _tool_id, _users, modules_seen
+    global _tool_id, _users
     monitoring = _monitoring
     with _lock:
         if _tool_id is None or monitoring is None:
@@ -194,7 +190,6 @@ def uninstall() -> None:
             monitoring.set_local_events(_tool_id, code, 0)
         _watched.clear()
         _scanned_modules.clear()
-        modules_seen = 0
         monitoring.register_callback(_tool_id, monitoring.events.LINE, None)
         monitoring.free_tool_id(_tool_id)
         _tool_id = None
