@@ -154,8 +154,11 @@ def build_app(variant: str, framework: str, sink_kind: str) -> Any:
     return app
 
 
-def guard_findings(app: Any) -> list[dict[str, Any]]:
-    """The findings of the RuntimeGuard inside ``app``'s middleware stack, with their counts."""
+def guard_findings(app: Any, own_stall: tuple[str, int] | None = None) -> list[dict[str, Any]]:
+    """The findings of the RuntimeGuard inside ``app``'s middleware stack, with their counts.
+
+    ``own_stall`` (file, line): the benchmark's own blocking of the loop, left out.
+    """
     from runtime_guard import RuntimeGuard
 
     layer = getattr(app, "middleware_stack", None)
@@ -166,6 +169,7 @@ def guard_findings(app: Any) -> list[dict[str, Any]]:
     return [
         {"code": d.code, "where": f"{os.path.basename(d.filename)}:{d.line}", "count": d.details.get("count")}
         for d in layer.reporter.findings()
+        if (d.filename, d.line) != own_stall
     ]
 
 
@@ -212,8 +216,10 @@ def serve(variant: str, port: int, framework: str, sink_kind: str, cpu: int | No
     baseline, at_stop = [0, 0, 0], [0, 0, 0]
 
     def settle(signum: int, frame: object) -> None:
-        gc.collect()
+        gc.collect()  # (the guard's watchdog sees this as a loop stall: left out of its findings below)
         baseline[:] = _collections()
+
+    settle_line = (settle.__code__.co_filename, settle.__code__.co_firstlineno + 1)
 
     signal.signal(signal.SIGUSR1, settle)
     signal.signal(signal.SIGUSR2, lambda signum, frame: at_stop.__setitem__(slice(None), _collections()))
@@ -222,7 +228,7 @@ def serve(variant: str, port: int, framework: str, sink_kind: str, cpu: int | No
     # What the guard reported while under load (a loop stall = the machine starved the process),
     # and how often each generation was collected.
     collections = [now - then for now, then in zip(at_stop, baseline)]
-    print(json.dumps({"findings": guard_findings(app) if variant == "guarded" else [], "gc": collections}), flush=True)
+    print(json.dumps({"findings": guard_findings(app, settle_line) if variant == "guarded" else [], "gc": collections}), flush=True)
 
 
 def _collections() -> list[int]:
@@ -256,10 +262,6 @@ def wrk_result(process: subprocess.Popen[str], seconds: float) -> dict[str, Any]
         "errors": int(errors.group(1)) if errors else 0,
         "socket_errors": socket_errors.group(0) if socket_errors else "",
     }
-
-
-def wrk_load(port: int, seconds: float, connections: int) -> dict[str, Any]:
-    return wrk_result(start_wrk(port, seconds, connections), seconds)
 
 
 REQUEST = f"GET / HTTP/1.1\r\nHost: {HOST}\r\nUser-Agent: bench\r\n\r\n".encode()
@@ -310,8 +312,13 @@ def python_result(process: subprocess.Popen[str], seconds: float) -> dict[str, A
     return dict(json.loads(out))
 
 
-def python_load(port: int, seconds: float, connections: int) -> dict[str, Any]:
-    return python_result(start_python_load(port, seconds, connections), seconds)
+StartLoad = Callable[[int, float, int], "subprocess.Popen[str]"]
+LoadResult = Callable[["subprocess.Popen[str]", float], dict[str, Any]]
+# Each load generator: how to start a load on a port, and how to read its outcome.
+LOADERS: dict[str, tuple[StartLoad, LoadResult]] = {
+    "wrk": (start_wrk, wrk_result),
+    "python": (start_python_load, python_result),
+}
 
 
 # -- orchestration -------------------------------------------------------------
@@ -514,7 +521,7 @@ def load_at_once(
     rather than once every few seconds, so the machine's own swings (which move a
     server's throughput by 30% from one second to the next here) fall on all of them alike.
     """
-    start, result = (start_wrk, wrk_result) if loader_name == "wrk" else (start_python_load, python_result)
+    start, result = LOADERS[loader_name]
     before = {variant: cpu_seconds(process.pid) for variant, process in servers.items()}
     loads = {variant: start(ports[variant], args.seconds, args.connections) for variant in VARIANTS}
     outcomes = {variant: result(load, args.seconds) for variant, load in loads.items()}
@@ -527,7 +534,11 @@ def run(args: argparse.Namespace) -> int:
     loader_name = args.loader
     if loader_name == "auto":
         loader_name = "wrk" if shutil.which("wrk") else "python"
-    loader: Callable[[int, float, int], dict[str, Any]] = wrk_load if loader_name == "wrk" else python_load
+    start, result = LOADERS[loader_name]
+
+    def loader(port: int, seconds: float, connections: int) -> dict[str, Any]:
+        return result(start(port, seconds, connections), seconds)
+
 
     cpus = pinned_cpus(args)
     if cpus is not None:
