@@ -201,3 +201,93 @@ def test_an_unresolvable_router_keeps_app_level_codes_silent(app_copy: Path) -> 
     (app_copy / "routers" / "ops.py").unlink()
     result = flake8(str(main))
     assert "FAA401" not in result.stdout and "FAA305" not in result.stdout
+
+
+# -- apps mounted from another module ------------------------------------------------
+
+ADMIN_APP = textwrap.dedent(
+    """\
+    from fastapi import FastAPI
+
+    app = FastAPI()
+
+
+    @app.get("/users")
+    async def users():
+        return []
+    """
+)
+MAIN_MOUNTING = textwrap.dedent(
+    """\
+    from fastapi import FastAPI
+
+    from .admin import app as admin_app
+
+    app = FastAPI()
+    app.mount("/admin", admin_app)
+    """
+)
+
+
+def _project(root: Path, main: str, admin: str = ADMIN_APP, *, main_name: str = "main.py") -> Path:
+    """A package ``app/`` holding ``admin.py`` and ``main``; returns the package."""
+    package = root / "app"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "admin.py").write_text(admin)
+    (package / main_name).write_text(main)
+    return package
+
+
+def _codes(path: Path) -> dict[str, str]:
+    return {d.code: d.message for d in analyse_tree(ast.parse(path.read_text()), str(path), strict=True)}
+
+
+@pytest.mark.parametrize(
+    ("how", "mounted"),
+    [
+        ('app.mount("/admin", admin_app)', True),
+        ('app.router.routes.append(Mount("/admin", app=admin_app))', True),
+        ("app.state.admin = admin_app", False),  # imported, not mounted: served on its own
+    ],
+)
+def test_an_app_mounted_from_another_module_is_judged_through_the_app_that_mounts_it(
+    tmp_path: Path, how: str, mounted: bool
+) -> None:
+    main = MAIN_MOUNTING.replace('app.mount("/admin", admin_app)', how)
+    if "Mount(" in how:
+        main = "from starlette.routing import Mount\n" + main
+    package = _project(tmp_path, main)
+    admin = _codes(package / "admin.py")
+    assert "FAA304" in admin  # a mounted app still answers its own errors
+    assert ("FAA305" in admin, "FAA401" in admin) == (not mounted, not mounted), admin
+
+
+def test_the_app_that_mounts_another_modules_app_is_judged_with_its_routes(tmp_path: Path) -> None:
+    package = _project(tmp_path, MAIN_MOUNTING)
+    main = _codes(package / "main.py")
+    # Before the mount was followed across modules, both stayed silent (the mounted app was unknown).
+    assert "serves 1 route(s)" in main["FAA305"]
+    assert "admin_app (mounted at /admin)" in main["FAA401"]
+    (package / "admin.py").write_text(ADMIN_APP.replace('"/users"', '"/healthz"'))
+    assert "FAA401" not in _codes(package / "main.py")  # /admin/healthz is served through the app
+
+
+def test_a_test_module_mounting_the_app_does_not_count(tmp_path: Path) -> None:
+    package = _project(tmp_path, MAIN_MOUNTING, main_name="test_admin.py")
+    admin = _codes(package / "admin.py")
+    assert {"FAA305", "FAA401"} <= set(admin)
+
+
+def test_the_search_for_mounting_files_is_bounded_and_skips_environments(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    package = _project(tmp_path, MAIN_MOUNTING)
+    for hidden in (".venv", "node_modules"):
+        (tmp_path / hidden).mkdir()
+        (tmp_path / hidden / "other.py").write_text(MAIN_MOUNTING)
+    (tmp_path / "env").mkdir()
+    (tmp_path / "env" / "pyvenv.cfg").write_text("")
+    (tmp_path / "env" / "site.py").write_text(MAIN_MOUNTING)
+    index = ProjectIndex()
+    assert index.mounting_files(str(package / "admin.py")) == (str(package / "main.py"),)
+    monkeypatch.setattr("flake8_fastapi_antipatterns.analysis.project.MAX_SCANNED_FILES", 1)
+    assert ProjectIndex().mounting_files(str(package / "admin.py")) is None  # (admin.py, __init__.py, main.py)

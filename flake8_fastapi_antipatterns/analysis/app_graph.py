@@ -11,10 +11,12 @@ recorded as ``unknown`` so the rules can stay silent instead of guessing.
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flake8_fastapi_antipatterns.analysis.app_model import AppModel, AppSite
 from flake8_fastapi_antipatterns.analysis.names import Names
+from flake8_fastapi_antipatterns.analysis.project import ProjectIndex
 
 ROUTE_CLASSES = frozenset(
     {
@@ -134,25 +136,110 @@ def _mount_target(call: ast.Call) -> tuple[str, ast.expr | None]:
 
 
 def _mount(graph: AppGraph, part: Part, target: ast.expr, prefix: str, depth: int, seen: set[tuple[int, str | None]]) -> None:
-    """An app (or router) mounted at ``prefix``: followed when this module builds it.
+    """An app (or router) mounted at ``prefix``: followed when this module or a project module builds it.
 
     Only its routes count for the app it is mounted on (a health route or a limited
     route under the mount is served through it); its exception handlers do not, since
     a mounted app answers its own errors.
     """
-    if not (isinstance(target, ast.Name) and part.model.owner_kind(target) is not None) or depth >= MAX_INCLUDE_DEPTH:
+    where = _mounted_part(part, target) if depth < MAX_INCLUDE_DEPTH else None
+    if where is None:
         graph.unknown.append(f"the app mounted at {prefix or '?'}")
         return
-    if (id(part.names.tree), target.id) in seen:
+    names, model, name = where
+    if (id(names.tree), name) in seen:
         return  # already part of this app (an app mounted in itself, or two apps mounted in each other)
+    label = name if names is part.names else ast.unparse(target)
+    mounted_part = Part(names, model, name, "", f"{label} (mounted at {prefix or '/'})")
     mounted = AppGraph(site=graph.site)
-    _add_part(mounted, Part(part.names, part.model, target.id, "", f"{target.id} (mounted at {prefix or '/'})"), depth + 1, seen)
-    for site in part.model.apps:
-        if site.name == target.id:
-            _collect_route_list(mounted, part, site.call, "", depth + 1, seen)
+    _add_part(mounted, mounted_part, depth + 1, seen)
+    for site in model.apps:
+        if site.name == name:
+            _collect_route_list(mounted, mounted_part, site.call, "", depth + 1, seen)
     graph.parts.extend(mounted.parts)
     graph.paths.extend(_join(prefix, path) for path in mounted.paths)
     graph.unknown.extend(mounted.unknown)
+
+
+def _mounted_part(part: Part, target: ast.expr) -> tuple[Names, AppModel, str] | None:
+    """Where the app or router ``target`` (an expression in ``part``'s module) is built, and its name there.
+
+    In this module (``admin = FastAPI()`` above the mount) or in a project module it
+    imports (``from .admin import app as admin_app``, ``admin.app``); None when it is
+    neither, or is not bound to a ``FastAPI(...)``/``APIRouter(...)`` construction there.
+    """
+    if isinstance(target, ast.Name) and part.model.owner_kind(target) is not None:
+        return part.names, part.model, target.id
+    resolver = part.names.resolver
+    dotted = part.names.qualify(target) if isinstance(target, (ast.Name, ast.Attribute)) else None
+    if resolver is None or dotted is None:
+        return None
+    symbol = resolver.symbol(dotted)
+    if symbol is None or not isinstance(symbol.node, ast.Call):
+        return None
+    model = symbol.module.model
+    if not any(site.name == symbol.name and site.call is symbol.node for site in model.sites):
+        return None
+    return symbol.module.names, model, symbol.name
+
+
+def mount_calls(names: Names) -> list[ast.Call]:
+    """The module's ``x.mount(path, app)`` and ``Mount(path, app=...)`` calls."""
+    if not {"mount", "Mount"} & names.nodes.identifiers:
+        return []
+    return [
+        call
+        for call in names.nodes.of(ast.Call)
+        if (isinstance(call.func, ast.Attribute) and call.func.attr == "mount")
+        or (names.may_name(call.func, _MOUNT_NAMES) and names.qualify(call.func) == MOUNT)
+    ]
+
+
+# What the mounting files of a project mount: the real path of each module whose app is mounted,
+# and the app's name there.  Worked out once per project (files list) and process: every app
+# module of the project asks, and a project can hold hundreds of them (a docs tree of examples).
+_MOUNTED_BY_FILES: dict[tuple[str, ...], set[tuple[str, str]]] = {}
+_MAX_MOUNT_MEMOS = 64
+
+
+def mounted_elsewhere(site: AppSite, names: Names, skip: Callable[[str], bool]) -> bool | None:
+    """Whether another module of the project mounts the app ``site`` builds (``main.mount("/admin", admin.app)``).
+
+    Such an app is served, probed and rate-limited through the app that mounts it, as one
+    mounted in its own module is (``mounted_apps``).  Files for which ``skip`` is true (test
+    modules) do not count.  None when the project could not be searched whole.
+    """
+    resolver = names.resolver
+    if resolver is None or site.name is None:
+        return False
+    files = resolver.index.mounting_files(resolver.filename)
+    if files is None:
+        return None
+    mounted = _MOUNTED_BY_FILES.get(files)
+    if mounted is None:
+        mounted = _mounted_by(files, resolver.index, skip)
+        if len(_MOUNTED_BY_FILES) >= _MAX_MOUNT_MEMOS:
+            _MOUNTED_BY_FILES.clear()
+        _MOUNTED_BY_FILES[files] = mounted
+    return (resolver.index.real_path(resolver.filename), site.name) in mounted
+
+
+def _mounted_by(files: tuple[str, ...], index: ProjectIndex, skip: Callable[[str], bool]) -> set[tuple[str, str]]:
+    """(real path of the module, name) of every project app or router that ``files`` mount."""
+    mounted: set[tuple[str, str]] = set()
+    for path in files:
+        if skip(path):
+            continue
+        module = index.module(path)
+        if module is None or module.names.resolver is None:
+            continue
+        for call in mount_calls(module.names):
+            target = _mount_target(call)[1]
+            dotted = module.names.qualify(target) if isinstance(target, (ast.Name, ast.Attribute)) else None
+            symbol = module.names.resolver.symbol(dotted) if dotted is not None else None
+            if symbol is not None and isinstance(symbol.node, ast.Call):
+                mounted.add((index.real_path(symbol.module.path), symbol.name))
+    return mounted
 
 
 def _include(graph: AppGraph, part: Part, router: ast.expr, prefix: str, depth: int, seen: set[tuple[int, str | None]]) -> None:

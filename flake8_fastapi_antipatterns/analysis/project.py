@@ -16,6 +16,9 @@ Design notes:
 - Memory is bounded: at most ``MAX_MODULES`` parsed modules are kept (LRU).
 - Nothing here raises on bad input: an unreadable or unparsable module is
   "unknown", and rules stay silent about what they cannot see.
+- One look goes the other way: which files mount an app (``mounting_files``),
+  so an app that ``main.py`` mounts is not judged as if served on its own.
+  It reads the project's files once per process, bounded in count.
 """
 
 from __future__ import annotations
@@ -35,6 +38,11 @@ MAX_MODULES = 512
 # How far above a file to look for the directory an absolute import starts from.
 MAX_ROOT_DEPTH = 6
 MAX_FILE_BYTES = 2_000_000
+# The search for the files that mount an app built elsewhere (``mounting_files``): how many
+# files it reads at most, and the directories it never enters (environments, builds, caches).
+MAX_SCANNED_FILES = 5_000
+SKIPPED_DIRECTORIES = frozenset({"node_modules", "site-packages", "__pycache__", "build", "dist", "venv", "env"})
+_MOUNT_MARKERS = (b".mount(", b"Mount(")
 # Libraries the rules know by qualified name (``fastapi.Depends``, ``requests.get``,
 # ``sqlalchemy.orm.Session``).  An absolute import of one of them is never looked for
 # on disk: a checkout of the library next to the linted code (linting FastAPI's own
@@ -104,6 +112,7 @@ class ProjectIndex:
         self._real_directories: dict[str, str] = {}
         self._epoch = 0
         """Counts ``new_file`` calls: an answer checked in the current epoch is not checked again."""
+        self._mounting: dict[str, tuple[str, ...] | None] = {}
 
     # -- files ------------------------------------------------------------
     def module(self, path: Path | str, tree: ast.Module | None = None) -> ModuleInfo | None:
@@ -163,6 +172,10 @@ class ProjectIndex:
         path = os.path.realpath(candidate) if os.path.islink(candidate) else candidate
         self._resolved[path] = path
         return path
+
+    def real_path(self, path: Path | str) -> str:
+        """``os.path.realpath(path)``, remembered (asked again for every app of a project)."""
+        return self._resolve(os.fspath(path))
 
     def _resolve(self, path: str) -> str:
         resolved = self._resolved.get(path)
@@ -292,6 +305,67 @@ class ProjectIndex:
                 self._symbols.clear()
             self._symbols[key] = (found, tuple(consulted), self._epoch)
         return found
+
+    # -- reverse look-ups -------------------------------------------------
+    def project_root(self, path: str) -> str:
+        """Where the project holding ``path`` starts: the working directory when ``path`` is under
+        it (flake8 runs from the project's top), else the directory above ``path``'s top package."""
+        real = self._resolve(path)
+        cwd = self._resolve(os.getcwd())
+        if real.startswith(cwd.rstrip(os.sep) + os.sep):
+            return cwd
+        directory = os.path.dirname(real)
+        for _ in range(MAX_ROOT_DEPTH):
+            if "__init__.py" not in self._listing(directory):
+                break
+            directory = os.path.dirname(directory)
+        return directory
+
+    def mounting_files(self, path: str) -> tuple[str, ...] | None:
+        """The Python files of ``path``'s project whose text mounts something (``.mount(``, ``Mount(``).
+
+        Read once per project root and process (a file added later is not seen until the next
+        run); None when the project is larger than ``MAX_SCANNED_FILES`` files, so the caller
+        knows the answer is incomplete.  Environments, builds and hidden directories are skipped.
+        """
+        root = self.project_root(path)
+        if root in self._mounting:
+            return self._mounting[root]
+        found: list[str] = []
+        scanned = 0
+        complete = True
+        for directory, subdirectories, files in os.walk(root):
+            subdirectories[:] = sorted(
+                d
+                for d in subdirectories
+                if not d.startswith(".")
+                and d not in SKIPPED_DIRECTORIES
+                and not os.path.exists(os.path.join(directory, d, "pyvenv.cfg"))
+            )
+            for name in sorted(files):
+                if not name.endswith(".py"):
+                    continue
+                scanned += 1
+                if scanned > MAX_SCANNED_FILES:
+                    complete = False
+                    break
+                candidate = os.path.join(directory, name)
+                try:
+                    if os.path.getsize(candidate) > MAX_FILE_BYTES:
+                        continue
+                    with open(candidate, "rb") as source:
+                        text = source.read()
+                except OSError:
+                    continue
+                if any(marker in text for marker in _MOUNT_MARKERS):
+                    found.append(candidate)
+            if not complete:
+                break
+        result = tuple(found) if complete else None
+        if len(self._mounting) > self._max:
+            self._mounting.clear()
+        self._mounting[root] = result
+        return result
 
     @property
     def epoch(self) -> int:

@@ -2,11 +2,13 @@
 
 Each is reported once per app, at the ``FastAPI(...)``/``Starlette(...)`` call,
 and says what was looked for.  The app is followed into the routers it
-includes from other project modules (``analysis/app_graph.py``) and into the
-apps it mounts from its own module; when an included router or mounted app
-cannot be resolved, the codes it could satisfy stay silent rather than guess.
-An app that another app of its module mounts is judged for FAA305 and FAA401
-as part of that app, not on its own.  Apps built in pytest modules (``test_*.py``,
+includes and the apps it mounts, from its own module or other project modules
+(``analysis/app_graph.py``); when an included router or mounted app cannot be
+resolved, the codes it could satisfy stay silent rather than guess.  An app
+that another app mounts, in its module or in another project module, is judged
+for FAA305 and FAA401 as part of that app, not on its own (finding the modules
+that mount it reads the project's files once per run, and only for an app that
+would otherwise be reported).  Apps built in pytest modules (``test_*.py``,
 ``*_test.py``, ``conftest.py``) are test fixtures and are not judged at all.
 """
 
@@ -15,9 +17,16 @@ from __future__ import annotations
 import ast
 import re
 
-from flake8_fastapi_antipatterns.analysis.app_graph import AppGraph, build_app_graph, middleware_classes, mounted_apps
+from flake8_fastapi_antipatterns.analysis.app_graph import (
+    AppGraph,
+    build_app_graph,
+    middleware_classes,
+    mounted_apps,
+    mounted_elsewhere,
+)
 from flake8_fastapi_antipatterns.analysis.names import Names, Scope
 from flake8_fastapi_antipatterns.rules import Checker, register
+from flake8_fastapi_antipatterns.rules.base import is_test_module
 
 CATCH_ALL = frozenset({"builtins.Exception", "builtins.BaseException"})
 LIMITER_MODULES = ("slowapi", "fastapi_limiter", "limits", "ratelimit", "starlette_ratelimit", "asgi_ratelimit", "pyrate_limiter")
@@ -111,6 +120,7 @@ class AppWideChecker(Checker):
         self._passing: dict[str, list[ast.Call]] | None = None
         self._registers: dict[tuple[int, tuple[str, ...]], bool] = {}
         self._limiter_mentions: dict[int, bool] = {}
+        self._mounted_elsewhere: dict[int, bool] = {}
         mounted = mounted_apps(self.ctx.model)
         for site in self.ctx.model.apps:
             graph = build_app_graph(site, self.ctx.names, self.ctx.model)
@@ -119,6 +129,17 @@ class AppWideChecker(Checker):
                 continue  # probed and rate-limited through the app it is mounted on, which follows the mount
             self._check_rate_limit(graph)
             self._check_health(graph)
+
+    def _served_through_another_app(self, graph: AppGraph) -> bool:
+        """Another project module mounts this app: its routes are judged as part of that app.
+
+        Asked only before a FAA305/FAA401 would be reported (it may read the project's files).
+        A project too large to search whole leaves the app judged on its own.
+        """
+        key = id(graph.site.call)
+        if key not in self._mounted_elsewhere:
+            self._mounted_elsewhere[key] = mounted_elsewhere(graph.site, self.ctx.names, is_test_module) is True
+        return self._mounted_elsewhere[key]
 
     # -- FAA304 -----------------------------------------------------------------
     def _check_exception_handler(self, graph: AppGraph) -> None:
@@ -197,6 +218,8 @@ class AppWideChecker(Checker):
                 for name in configured
             ):
                 return
+        if self._served_through_another_app(graph):
+            return
         self.ctx.report(
             "FAA305",
             graph.site.call,
@@ -213,6 +236,8 @@ class AppWideChecker(Checker):
             trimmed = path.rstrip("/") or "/"
             if any(trimmed == h.rstrip("/") or trimmed.endswith(h.rstrip("/")) for h in health if h.strip("/")):
                 return
+        if self._served_through_another_app(graph):
+            return
         looked_at = ", ".join(part.label for part in graph.parts)
         self.ctx.report(
             "FAA401",
