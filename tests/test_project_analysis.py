@@ -288,6 +288,8 @@ def test_the_search_for_mounting_files_is_bounded_and_skips_environments(tmp_pat
     (tmp_path / "env" / "pyvenv.cfg").write_text("")
     (tmp_path / "env" / "site.py").write_text(MAIN_MOUNTING)
     index = ProjectIndex()
-    assert index.mounting_files(str(package / "admin.py")) == (str(package / "main.py"),)
+    found = index.mounting_files(str(package / "admin.py"))
+    assert found is not None and list(found) == [str(package / "main.py")]
+    assert found[str(package / "main.py")] == {"from", "import", "fastapi", "FastAPI", "admin", "app", "as", "admin_app"}
     monkeypatch.setattr("flake8_fastapi_antipatterns.analysis.project.MAX_SCANNED_FILES", 1)
     assert ProjectIndex().mounting_files(str(package / "admin.py")) is None  # (admin.py, __init__.py, main.py)

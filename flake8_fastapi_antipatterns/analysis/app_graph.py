@@ -11,12 +11,13 @@ recorded as ``unknown`` so the rules can stay silent instead of guessing.
 from __future__ import annotations
 
 import ast
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flake8_fastapi_antipatterns.analysis.app_model import AppModel, AppSite
 from flake8_fastapi_antipatterns.analysis.names import Names
-from flake8_fastapi_antipatterns.analysis.project import ProjectIndex
+from flake8_fastapi_antipatterns.analysis.project import ModuleInfo, ProjectIndex
 
 ROUTE_CLASSES = frozenset(
     {
@@ -195,11 +196,11 @@ def mount_calls(names: Names) -> list[ast.Call]:
     ]
 
 
-# What the mounting files of a project mount: the real path of each module whose app is mounted,
-# and the app's name there.  Worked out once per project (files list) and process: every app
-# module of the project asks, and a project can hold hundreds of them (a docs tree of examples).
-_MOUNTED_BY_FILES: dict[tuple[str, ...], set[tuple[str, str]]] = {}
-_MAX_MOUNT_MEMOS = 64
+# What each mounting file mounts: (real path of the module, name) of every project app or router,
+# worked out once per version of the file (its parsed module, which the index re-reads when the
+# file changes): every app module of a project may ask.
+_MOUNTED_BY_FILE: dict[str, tuple[ModuleInfo, frozenset[tuple[str, str]]]] = {}
+_MAX_MOUNT_MEMOS = 512
 
 
 def mounted_elsewhere(site: AppSite, names: Names, skip: Callable[[str], bool]) -> bool | None:
@@ -212,34 +213,43 @@ def mounted_elsewhere(site: AppSite, names: Names, skip: Callable[[str], bool]) 
     resolver = names.resolver
     if resolver is None or site.name is None:
         return False
-    files = resolver.index.mounting_files(resolver.filename)
+    index = resolver.index
+    files = index.mounting_files(resolver.filename)
     if files is None:
         return None
-    mounted = _MOUNTED_BY_FILES.get(files)
-    if mounted is None:
-        mounted = _mounted_by(files, resolver.index, skip)
-        if len(_MOUNTED_BY_FILES) >= _MAX_MOUNT_MEMOS:
-            _MOUNTED_BY_FILES.clear()
-        _MOUNTED_BY_FILES[files] = mounted
-    return (resolver.index.real_path(resolver.filename), site.name) in mounted
-
-
-def _mounted_by(files: tuple[str, ...], index: ProjectIndex, skip: Callable[[str], bool]) -> set[tuple[str, str]]:
-    """(real path of the module, name) of every project app or router that ``files`` mount."""
-    mounted: set[tuple[str, str]] = set()
-    for path in files:
-        if skip(path):
+    own = index.real_path(resolver.filename)
+    # An import of the module names it: ``from .admin import app``, ``import app.admin``, ``from . import admin``
+    # (a package's own name for its ``__init__.py``).  Only the files whose imports hold that word are parsed.
+    stem = os.path.splitext(os.path.basename(own))[0]
+    module_name = os.path.basename(os.path.dirname(own)) if stem == "__init__" else stem
+    for path, words in files.items():
+        if module_name not in words or skip(path) or index.real_path(path) == own:
             continue
         module = index.module(path)
-        if module is None or module.names.resolver is None:
+        if module is None:
             continue
-        for call in mount_calls(module.names):
-            target = _mount_target(call)[1]
-            dotted = module.names.qualify(target) if isinstance(target, (ast.Name, ast.Attribute)) else None
-            symbol = module.names.resolver.symbol(dotted) if dotted is not None else None
-            if symbol is not None and isinstance(symbol.node, ast.Call):
-                mounted.add((index.real_path(symbol.module.path), symbol.name))
-    return mounted
+        known = _MOUNTED_BY_FILE.get(path)
+        if known is None or known[0] is not module:
+            if len(_MOUNTED_BY_FILE) >= _MAX_MOUNT_MEMOS:
+                _MOUNTED_BY_FILE.clear()
+            known = _MOUNTED_BY_FILE[path] = (module, _mounted_by(module, index))
+        if (own, site.name) in known[1]:
+            return True
+    return False
+
+
+def _mounted_by(module: ModuleInfo, index: ProjectIndex) -> frozenset[tuple[str, str]]:
+    """(real path of the module, name) of every project app or router that ``module`` mounts."""
+    if module.names.resolver is None:
+        return frozenset()
+    mounted: set[tuple[str, str]] = set()
+    for call in mount_calls(module.names):
+        target = _mount_target(call)[1]
+        dotted = module.names.qualify(target) if isinstance(target, (ast.Name, ast.Attribute)) else None
+        symbol = module.names.resolver.symbol(dotted) if dotted is not None else None
+        if symbol is not None and isinstance(symbol.node, ast.Call):
+            mounted.add((index.real_path(symbol.module.path), symbol.name))
+    return frozenset(mounted)
 
 
 def _include(graph: AppGraph, part: Part, router: ast.expr, prefix: str, depth: int, seen: set[tuple[int, str | None]]) -> None:

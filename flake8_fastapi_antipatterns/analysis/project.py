@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,9 @@ MAX_FILE_BYTES = 2_000_000
 MAX_SCANNED_FILES = 5_000
 SKIPPED_DIRECTORIES = frozenset({"node_modules", "site-packages", "__pycache__", "build", "dist", "venv", "env"})
 _MOUNT_MARKERS = (b".mount(", b"Mount(")
+_WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+# ``from x import (a,\n b)`` up to its closing parenthesis, or one ``import``/``from`` line.
+_IMPORT_STATEMENT = re.compile(rb"^[ \t]*(?:from[ \t][^\n(#]*\([^)]*\)|(?:from|import)[ \t][^\n#]*)", re.MULTILINE)
 # Libraries the rules know by qualified name (``fastapi.Depends``, ``requests.get``,
 # ``sqlalchemy.orm.Session``).  An absolute import of one of them is never looked for
 # on disk: a checkout of the library next to the linted code (linting FastAPI's own
@@ -112,7 +116,7 @@ class ProjectIndex:
         self._real_directories: dict[str, str] = {}
         self._epoch = 0
         """Counts ``new_file`` calls: an answer checked in the current epoch is not checked again."""
-        self._mounting: dict[str, tuple[str, ...] | None] = {}
+        self._mounting: dict[str, dict[str, frozenset[str]] | None] = {}
 
     # -- files ------------------------------------------------------------
     def module(self, path: Path | str, tree: ast.Module | None = None) -> ModuleInfo | None:
@@ -321,8 +325,10 @@ class ProjectIndex:
             directory = os.path.dirname(directory)
         return directory
 
-    def mounting_files(self, path: str) -> tuple[str, ...] | None:
-        """The Python files of ``path``'s project whose text mounts something (``.mount(``, ``Mount(``).
+    def mounting_files(self, path: str) -> dict[str, frozenset[str]] | None:
+        """The Python files of ``path``'s project whose text mounts something (``.mount(``, ``Mount(``),
+        each with the words of its import statements: a file whose imports never name a module
+        cannot mount an app imported from it.
 
         Read once per project root and process (a file added later is not seen until the next
         run); None when the project is larger than ``MAX_SCANNED_FILES`` files, so the caller
@@ -331,7 +337,7 @@ class ProjectIndex:
         root = self.project_root(path)
         if root in self._mounting:
             return self._mounting[root]
-        found: list[str] = []
+        found: dict[str, frozenset[str]] = {}
         scanned = 0
         complete = True
         for directory, subdirectories, files in os.walk(root):
@@ -358,10 +364,10 @@ class ProjectIndex:
                 except OSError:
                     continue
                 if any(marker in text for marker in _MOUNT_MARKERS):
-                    found.append(candidate)
+                    found[candidate] = _imported_words(text)
             if not complete:
                 break
-        result = tuple(found) if complete else None
+        result = found if complete else None
         if len(self._mounting) > self._max:
             self._mounting.clear()
         self._mounting[root] = result
@@ -411,6 +417,14 @@ class ProjectIndex:
             # ``from .crud import get_user`` in a package __init__: follow the re-export.
             return self._symbol(path, names.imports[name], _depth + 1, consulted)
         return None
+
+
+def _imported_words(text: bytes) -> frozenset[str]:
+    """The words of a module's import statements (``from .admin import app as a`` -> from, admin, ...),
+    a parenthesised name list included; read from the text, without parsing it."""
+    return frozenset(
+        word.decode("ascii") for statement in _IMPORT_STATEMENT.findall(text) for word in _WORD.findall(statement)
+    )
 
 
 class Resolver:
