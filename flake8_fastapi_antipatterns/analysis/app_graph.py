@@ -84,8 +84,42 @@ def _string(node: ast.expr | None) -> str | None:
     return None
 
 
+# Keyword arguments that add routes or middleware, which the graph cannot follow inside ``**``.
+_STRUCTURAL_KEYWORDS = frozenset({"routes", "middleware"})
+
+
+def splatted_keywords(call: ast.Call, names: Names) -> frozenset[str] | None:
+    """The keys a call's ``**mapping`` arguments pass (``FastAPI(**settings)``); None when one cannot be read.
+
+    Readable: a dict display with string keys, or ``dict(title=...)``, written in the call or bound
+    to a module-level name.  An empty set when the call has no ``**`` argument.
+    """
+    keys: set[str] = set()
+    for keyword in call.keywords:
+        if keyword.arg is not None:
+            continue
+        value = keyword.value
+        if isinstance(value, ast.Name) and value.id in names.bindings:
+            value = names.bindings[value.id]
+        if isinstance(value, ast.Dict) and all(_string(key) is not None for key in value.keys):
+            keys.update(_string(key) or "" for key in value.keys)
+        elif (
+            isinstance(value, ast.Call)
+            and names.qualify(value.func) == "builtins.dict"
+            and not value.args
+            and all(k.arg is not None for k in value.keywords)
+        ):
+            keys.update(k.arg or "" for k in value.keywords)
+        else:
+            return None
+    return frozenset(keys)
+
+
 def build_app_graph(site: AppSite, names: Names, model: AppModel) -> AppGraph:
     graph = AppGraph(site=site)
+    splatted = splatted_keywords(site.call, names)
+    if splatted is None or splatted & _STRUCTURAL_KEYWORDS:
+        graph.unknown.append("the app's ** keyword arguments")
     seen: set[tuple[int, str | None]] = set()
     part = Part(names, model, site.name, "", site.name or "app")
     _add_part(graph, part, depth=0, seen=seen)
