@@ -7,7 +7,8 @@ import re
 import sys
 from functools import lru_cache
 
-from runtime_guard.frames import FrameInfo, is_user_file
+from runtime_guard.detectors.health import find_routes
+from runtime_guard.frames import FrameInfo, endpoint_codes, endpoint_location, is_user_file
 
 
 def app_location(app: object) -> FrameInfo | None:
@@ -38,7 +39,46 @@ def app_location(app: object) -> FrameInfo | None:
                 best = (rank, FrameInfo(filename, line or 1, "<module>"))
             if rank == 2:
                 return best[1]
-    return best[1] if best is not None else None
+    return best[1] if best is not None else _constructor_above_handlers(app)
+
+
+# Route handlers looked at for an app no module variable holds (the first few user handlers).
+_MAX_HANDLERS = 16
+
+
+def _constructor_above_handlers(app: object) -> FrameInfo | None:
+    """Where a factory builds the app (``def create_app(): app = FastAPI() ...``): no module holds it.
+
+    The app's own route handlers are defined in the factory or beside it, after the app was
+    made (``@app.get`` needs it): the nearest ``FastAPI(`` call written above a handler, in the
+    handler's file, is where it was made.  FastAPI's own handlers (the docs routes) are not user
+    code and are passed over.
+    """
+    routes = find_routes(app)
+    if not routes:
+        return None
+    constructor = re.compile(rf"(?<![\w]){re.escape(type(app).__name__)}\(")
+    looked_at = 0
+    for route in routes:
+        endpoint = getattr(route, "endpoint", None)
+        handler = endpoint_location(endpoint) if endpoint is not None else None
+        if handler is None or not is_user_file(handler.filename):
+            continue
+        lines = linecache.getlines(handler.filename)
+        for number in range(min(handler.line, len(lines)), 0, -1):
+            if constructor.search(lines[number - 1]):
+                qualname = getattr(_code_of(endpoint), "co_qualname", "")
+                factory = qualname.split(".<locals>", 1)[0] if ".<locals>" in qualname else "<module>"
+                return FrameInfo(handler.filename, number, factory)
+        looked_at += 1
+        if looked_at >= _MAX_HANDLERS:
+            break
+    return None
+
+
+def _code_of(endpoint: object) -> object:
+    codes = endpoint_codes(endpoint)
+    return codes[0] if codes else None
 
 
 @lru_cache(maxsize=256)

@@ -151,6 +151,24 @@ def test_startup_reports_missing_health_route_at_the_app_line() -> None:
     assert source_line.startswith("broken_app = FastAPI()")
 
 
+def _app_from_a_factory() -> FastAPI:
+    app = FastAPI()  # no module variable holds it
+
+    @app.get("/items")
+    async def items() -> list[int]:
+        return []
+
+    return app
+
+
+def test_an_app_a_factory_builds_is_reported_at_its_constructor_in_the_factory() -> None:
+    sink = MemorySink()
+    with TestClient(RuntimeGuard(_app_from_a_factory(), sink=sink, environ={}, config=QUIET)):
+        pass
+    finding = only(sink, "FAA401")
+    assert (finding.filename, finding.line) == (HERE, line_of(_app_from_a_factory, "app = FastAPI()"))
+
+
 def test_traceback_in_body_is_reported_at_the_handler() -> None:
     client, sink, _ = guarded()
     with client:

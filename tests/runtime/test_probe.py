@@ -273,9 +273,9 @@ def test_factory(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = probe(capsys, "tests.runtime.probe_apps:create_app()", "--format", "json", "--select", "FAA305,FAA401")
     assert status == 1
     found = json_findings(out)
-    # No module variable holds a factory's app: app-level findings point at the factory.
-    assert at(found, "FAA305", PROBE_APPS, line_with(PROBE_APPS, "def create_app"))
-    assert at(found, "FAA401", PROBE_APPS, line_with(PROBE_APPS, "def create_app"))
+    # No module variable holds a factory's app: app-level findings point at its constructor in the factory.
+    assert at(found, "FAA305", PROBE_APPS, line_with(PROBE_APPS, "made = FastAPI()"))
+    assert at(found, "FAA401", PROBE_APPS, line_with(PROBE_APPS, "made = FastAPI()"))
 
 
 def test_route_table_without_openapi() -> None:
