@@ -392,7 +392,9 @@ _add(
                 "so: a model word (llm, gpt, openai, claude, "
                 "anthropic, gemini...) with an action word (call, run, ask, query, generate, complete...), as in "
                 "`call_llm` or `ask_gpt`, or an agent word with a run-like action, as in `run_agent`; "
-                "`get_agent` or `list_agents` do not count. "
+                "`get_agent` or `list_agents` do not count, nor do class names (`LiteLLMProxyChatConfig`) or "
+                "names that also say they handle data about models (error, json, list, config, provider, "
+                "tokens, count, usage..., as in `get_llm_provider` or `anthropic_error_json_response`). "
                 "Runtime guard: `slow_request_threshold`, the number of seconds a request may take "
                 "(without blocking the loop) before it is reported."
             ),
@@ -1407,7 +1409,9 @@ _add(
             what=(
                 "Flags every `print(...)` call in a module that imports `fastapi` or `starlette`, that is, in "
                 "application code rather than in stand-alone scripts; pytest test functions and fixtures in such "
-                "a module are test code (pytest captures their output) and are skipped. At runtime, the guard reports FAA402 when "
+                "a module are test code (pytest captures their output) and are skipped, and so is a command-line "
+                "module's output (one that imports click or typer) outside its route handlers. At runtime, the "
+                "guard reports FAA402 when "
                 "anything is written to standard output while a request is being handled, attributed to the "
                 "line of your code that wrote it."
             ),

@@ -431,6 +431,15 @@ LLM_NAME_ACTIONS = frozenset(
 )  # fmt: skip
 AGENT_NAME_WORDS = frozenset({"agent", "agents", "crew"})
 AGENT_NAME_ACTIONS = frozenset({"call", "run", "invoke", "ask", "execute", "chat", "kickoff"})
+# Words that say a function handles data about models rather than calling one:
+# ``get_llm_provider``, ``count_llm_tokens``, ``anthropic_error_json_response``, ``openai_model_list``.
+LLM_NAME_DATA_WORDS = frozenset(
+    {
+        "error", "errors", "exception", "json", "list", "config", "settings", "provider", "providers",
+        "schema", "format", "headers", "header", "token", "tokens", "count", "cost", "usage", "params",
+        "template", "templates", "url", "key", "keys", "name", "names", "type", "types", "parse", "validate",
+    }
+)  # fmt: skip
 
 _TOKEN = re.compile(r"\(\)|[^.()]+")
 
@@ -602,8 +611,16 @@ def name_words(name: str) -> set[str]:
 
 
 def llm_like_name(name: str) -> bool:
-    """True when a function's own name says it runs an LLM or agent (``call_llm``, ``run_agent``)."""
+    """True when a function's own name says it runs an LLM or agent (``call_llm``, ``run_agent``).
+
+    Not a class's name (``LiteLLMProxyChatConfig``, ``OpenAIChatResponse``: making one calls no
+    model), nor a name that also says it handles data about models (``LLM_NAME_DATA_WORDS``).
+    """
+    if name.lstrip("_")[:1].isupper():
+        return False
     words = name_words(name)
+    if words & LLM_NAME_DATA_WORDS:
+        return False
     if words & LLM_NAME_MODELS and words & LLM_NAME_ACTIONS:
         return True
     return bool(words & AGENT_NAME_WORDS and words & AGENT_NAME_ACTIONS)

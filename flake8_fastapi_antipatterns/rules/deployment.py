@@ -11,6 +11,8 @@ UVICORN_RUN = frozenset({"uvicorn.run", "uvicorn.main.run"})
 PYTEST_FIXTURES = frozenset({"pytest.fixture", "pytest_asyncio.fixture"})
 # What the qualified names above end in: a cheap test before qualifying every call.
 _PRINT = frozenset({"print"})
+# Libraries for command-line programs, whose output is meant for a terminal.
+_CLI_LIBRARIES = ("click", "typer")
 _RUN = frozenset({"run"})
 
 
@@ -57,7 +59,12 @@ class DeploymentChecker(Checker):
                 if names.may_name(c.func, _PRINT) and names.qualify(c.func) == "builtins.print"
             ]
             guarded = _under_main_guard(self.ctx.tree) if prints else set()
+            # A command-line module (the app's ``manage.py`` or server launcher) prints to talk to its
+            # user: only what its route handlers print is the service's output.
+            command_line = bool(prints) and names.imports_library(_CLI_LIBRARIES)
             for call in prints:
+                if command_line and not self._in_route_handler(call):
+                    continue
                 if id(call) not in guarded and not self._in_test_code(call):
                     where = self._function_of(call)
                     self.ctx.report("FAA402", call, f"`print()`{where} writes unstructured text to stdout, with no level and no request context")
@@ -73,6 +80,15 @@ class DeploymentChecker(Checker):
                             f"`class {node.name}` derives from `BaseHTTPMiddleware`, which adds a task per request, "
                             "breaks streaming responses and background tasks' context, and does not propagate contextvars",
                         )
+
+    def _in_route_handler(self, call: ast.Call) -> bool:
+        nodes = self.ctx.names.nodes
+        func = next((f for node, f in nodes.written_in(ast.Call) if node is call), None)
+        while func is not None:
+            if self.ctx.model.route_for(func) is not None:
+                return True
+            func = nodes.enclosing_def(func)
+        return False
 
     def _in_test_code(self, call: ast.Call) -> bool:
         """Inside a pytest test function or fixture: test output, which pytest captures, not the app's logging.
