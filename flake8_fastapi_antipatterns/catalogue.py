@@ -1045,7 +1045,9 @@ _add(
                 "caught exception, and `traceback.format_exc()` output placed in `HTTPException(detail=...)` or "
                 "in a response body. It also flags `FastAPI(debug=True)` and `Starlette(debug=True)`, which "
                 "render full tracebacks for unhandled errors. Passing the exception to a logger is fine and not "
-                "flagged. At runtime, the guard reports FAA303 when a response body contained a Python traceback "
+                "flagged, and so is the text of exceptions written for the client: `HTTPException`, validation "
+                "errors, and, in an exception handler registered for it, one of the project's own exception "
+                "classes (FastAPI's way of answering a domain error). At runtime, the guard reports FAA303 when a response body contained a Python traceback "
                 'or the message of an exception raised during that same request; in `mode="enforce"` it also '
                 "redacts that content before it reaches the client."
             ),
@@ -1131,7 +1133,8 @@ _add(
                 "unhandled errors. Arguments passed as `**mapping` are read when the mapping is a dict "
                 "written in the module (`FastAPI(**METADATA)`); one that cannot be read "
                 "(`FastAPI(**settings.app_kwargs)`) may hold the handlers, and the app is not reported. Nor is an "
-                "app made only to be handed to a call, with no routes (`startup(FastAPI())`). Apps built in pytest modules (`test_*.py`, `*_test.py`, `conftest.py`) are "
+                "app bound to no name and not returned, with no routes (`startup(FastAPI())`, `{\"app\": FastAPI()}`): "
+                "a stand-in, not a service. Apps built in pytest modules (`test_*.py`, `*_test.py`, `conftest.py`) are "
                 "test fixtures and are not reported. At runtime, the guard reports FAA304 whenever an exception "
                 "propagates out of the "
                 'application, with the location where it was raised; in `mode="enforce"` it also turns the '
@@ -1319,7 +1322,7 @@ _add(
                 "another app mounts, in its module or another project module (not a test module), is not "
                 "reported on its own, since probes reach it through the outer app; nor is an app given a `**mapping` "
                 "that cannot be read, or that passes `routes` or `middleware` (which may answer the probe), nor an app "
-                "made only to be handed to a call, with no routes (`startup(FastAPI())`). Apps built in pytest modules (`test_*.py`, `*_test.py`, `conftest.py`) are test "
+                "bound to no name and not returned, with no routes (`startup(FastAPI())`). Apps built in pytest modules (`test_*.py`, `*_test.py`, `conftest.py`) are test "
                 "fixtures and are not reported. At runtime, the guard inspects the route table when the app "
                 "starts and reports FAA401 if "
                 "none of its `health_paths` is served."

@@ -229,14 +229,18 @@ MAIN_MOUNTING = textwrap.dedent(
 )
 
 
-def _project(root: Path, main: str, admin: str = ADMIN_APP, *, main_name: str = "main.py") -> Path:
-    """A package ``app/`` holding ``admin.py`` and ``main``; returns the package."""
+def _package(root: Path, files: dict[str, str]) -> Path:
+    """A package ``app/`` under ``root`` holding ``files`` (name -> source); returns the package."""
     package = root / "app"
     package.mkdir(parents=True)
-    (package / "__init__.py").write_text("")
-    (package / "admin.py").write_text(admin)
-    (package / main_name).write_text(main)
+    for name, source in {"__init__.py": "", **files}.items():
+        (package / name).write_text(source)
     return package
+
+
+def _project(root: Path, main: str, admin: str = ADMIN_APP, *, main_name: str = "main.py") -> Path:
+    """A package ``app/`` holding ``admin.py`` and ``main``; returns the package."""
+    return _package(root, {"admin.py": admin, main_name: main})
 
 
 def _codes(path: Path) -> dict[str, str]:
@@ -293,3 +297,34 @@ def test_the_search_for_mounting_files_is_bounded_and_skips_environments(tmp_pat
     assert found[str(package / "main.py")] == {"from", "import", "fastapi", "FastAPI", "admin", "app", "as", "admin_app"}
     monkeypatch.setattr("flake8_fastapi_antipatterns.analysis.project.MAX_SCANNED_FILES", 1)
     assert ProjectIndex().mounting_files(str(package / "admin.py")) is None  # (admin.py, __init__.py, main.py)
+
+
+def test_a_handler_for_an_exception_class_of_another_project_module_answers_with_its_text(tmp_path: Path) -> None:
+    package = _package(tmp_path, {"errors.py": "class QuotaExceeded(Exception):\n    pass\n"})
+    main = package / "main.py"
+    main.write_text(
+        textwrap.dedent(
+            """\
+            from fastapi import FastAPI
+            from fastapi.responses import JSONResponse
+            from sqlalchemy.exc import OperationalError
+
+            from .errors import QuotaExceeded
+
+            app = FastAPI()
+
+
+            @app.exception_handler(QuotaExceeded)
+            async def quota(request, exc):
+                return JSONResponse({"detail": str(exc)}, status_code=429)
+
+
+            @app.exception_handler(OperationalError)
+            async def database(request, exc):
+                return JSONResponse({"detail": str(exc)}, status_code=503)
+            """
+        )
+    )
+    findings = analyse_tree(ast.parse(main.read_text()), str(main), strict=True)
+    # The project's own class: its text was written for the client.  A library's: it was not.
+    assert [d.line for d in findings if d.code == "FAA303"] == [17]

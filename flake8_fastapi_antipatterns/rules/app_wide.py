@@ -123,13 +123,13 @@ class AppWideChecker(Checker):
         self._limiter_mentions: dict[int, bool] = {}
         self._mounted_elsewhere: dict[int, bool] = {}
         mounted = mounted_apps(self.ctx.model)
-        passed = self._passed_as_arguments()
+        stand_ins = self._unbound_and_not_returned()
         for site in self.ctx.model.apps:
             graph = build_app_graph(site, self.ctx.names, self.ctx.model)
-            if id(site.call) in passed and not (graph.paths or graph.unknown):
-                # ``proxy_startup_event(FastAPI())``: an app made only to be handed to a call, with no
-                # routes, can be given none: a stand-in, not a service (a factory's ``return FastAPI()``
-                # is still judged: its caller adds the routes).
+            if id(site.call) in stand_ins and not (graph.paths or graph.unknown):
+                # ``proxy_startup_event(FastAPI())``, ``{"app": FastAPI()}``: an app bound to no name and
+                # not returned, with no routes, can be given none: a stand-in, not a service (a factory's
+                # ``return FastAPI()`` is still judged: its caller adds the routes).
                 continue
             self._check_exception_handler(graph)  # a mounted app answers its own errors
             if id(site.call) in mounted:
@@ -137,17 +137,15 @@ class AppWideChecker(Checker):
             self._check_rate_limit(graph)
             self._check_health(graph)
 
-    def _passed_as_arguments(self) -> set[int]:
-        """The app constructions (``id`` of their call) written as an argument of another call."""
+    def _unbound_and_not_returned(self) -> set[int]:
+        """The app constructions (``id`` of their call) bound to no name and not returned by a factory."""
         unbound = {id(site.call) for site in self.ctx.model.apps if site.name is None}
         if not unbound:
             return set()
-        return {
-            id(argument)
-            for call in self.ctx.names.nodes.of(ast.Call)
-            for argument in (*call.args, *(k.value for k in call.keywords))
-            if id(argument) in unbound
-        }
+        nodes = self.ctx.names.nodes
+        returned = {id(node.value) for node in nodes.of(ast.Return) if node.value is not None}
+        returned |= {id(node.body) for node in nodes.of(ast.Lambda)}
+        return unbound - returned
 
     def _served_through_another_app(self, graph: AppGraph) -> bool:
         """Another project module mounts this app: its routes are judged as part of that app.

@@ -12,7 +12,8 @@ registered exception handler.  Also reported: ``FastAPI(debug=True)`` /
 Deliberately silent: logging (not a sink), public attributes of an exception
 (``exc.detail``, ``exc.message``, ``exc.errors()``), and exceptions whose text
 is meant for the client (``HTTPException``, ``RequestValidationError``,
-pydantic's ``ValidationError``).  Values passed through a function we do not
+pydantic's ``ValidationError``, and in a registered exception handler, the
+project's own exception classes).  Values passed through a function we do not
 know (``redact(str(e))``) are assumed to be cleaned.
 """
 
@@ -203,23 +204,44 @@ class LeakChecker(Checker):
                         )
 
     # -- who returns to the client ----------------------------------------
-    def _public_type(self, node: ast.expr | None) -> bool:
-        """True when every exception class named in ``node`` has client-facing text."""
+    def _public_type(self, node: ast.expr | None, *, own_classes: bool = False) -> bool:
+        """True when every exception class named in ``node`` has client-facing text.
+
+        ``own_classes``: the project's own exception classes count as well (for a registered
+        exception handler, see ``_exception_handlers``).
+        """
         if node is None:
             return False
         if isinstance(node, ast.Constant) and isinstance(node.value, int):
             return True  # a status code handler receives an HTTPException
         if isinstance(node, ast.Tuple):
-            return bool(node.elts) and all(self._public_type(e) for e in node.elts)
-        return self.ctx.names.qualify(node) in PUBLIC_EXCEPTIONS
+            return bool(node.elts) and all(self._public_type(e, own_classes=own_classes) for e in node.elts)
+        return self.ctx.names.qualify(node) in PUBLIC_EXCEPTIONS or (own_classes and self._own_class(node))
+
+    def _own_class(self, node: ast.expr) -> bool:
+        """A class defined in this project (this module or one it imports from), not a library's or a builtin."""
+        names = self.ctx.names
+        if isinstance(node, ast.Name) and node.id in names.classes and node.id not in names.imports:
+            return True
+        dotted = names.qualify(node)
+        if dotted is None or names.resolver is None:
+            return False
+        symbol = names.resolver.symbol(dotted)
+        return symbol is not None and isinstance(symbol.node, ast.ClassDef)
 
     def _exception_handlers(self) -> dict[int, bool]:
-        """id(function) -> whether every class it handles has public text."""
+        """id(function) -> whether every class it handles has public text.
+
+        A handler registered for one of the project's own exception classes answers with the text
+        the project wrote for it: FastAPI's documented way of turning a domain error
+        (``UnicornException``) into a response.  Handlers for ``Exception``, builtins or a
+        library's errors are not so.
+        """
         found: dict[int, bool] = {}
 
         def add(func: ast.AST | None, handled: ast.expr | None) -> None:
             if isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                found[id(func)] = found.get(id(func), True) and self._public_type(handled)
+                found[id(func)] = found.get(id(func), True) and self._public_type(handled, own_classes=True)
 
         def first_arg(call: ast.Call, keyword: str) -> ast.expr | None:
             if call.args:
