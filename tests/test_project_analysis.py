@@ -328,3 +328,13 @@ def test_a_handler_for_an_exception_class_of_another_project_module_answers_with
     findings = analyse_tree(ast.parse(main.read_text()), str(main), strict=True)
     # The project's own class: its text was written for the client.  A library's: it was not.
     assert [d.line for d in findings if d.code == "FAA303"] == [17]
+
+
+def test_the_mount_search_survives_a_removed_working_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    package = _project(tmp_path / "project", MAIN_MOUNTING)
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    found = ProjectIndex().mounting_files(str(package / "admin.py"))
+    assert found is not None and list(found) == [str(package / "main.py")]

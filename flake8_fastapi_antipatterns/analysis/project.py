@@ -315,8 +315,11 @@ class ProjectIndex:
         """Where the project holding ``path`` starts: the working directory when ``path`` is under
         it (flake8 runs from the project's top), else the directory above ``path``'s top package."""
         real = self._resolve(path)
-        cwd = self._resolve(os.getcwd())
-        if real.startswith(cwd.rstrip(os.sep) + os.sep):
+        try:
+            cwd = self._resolve(os.getcwd())
+        except OSError:  # the working directory was removed under the process
+            cwd = None
+        if cwd is not None and real.startswith(cwd.rstrip(os.sep) + os.sep):
             return cwd
         directory = os.path.dirname(real)
         for _ in range(MAX_ROOT_DEPTH):
