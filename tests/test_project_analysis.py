@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import shutil
 import subprocess
 import sys
@@ -41,7 +42,8 @@ def test_cross_module_blocking_call_is_reported_with_its_chain() -> None:
     lines = result.stdout.splitlines()
     assert len(lines) == 1, result.stdout + result.stderr
     assert "routers/users.py:12:12: FAA101" in lines[0]
-    assert CHAIN in lines[0]
+    # The chain, and where its blocking call is (relative to the working directory, as flake8's paths).
+    assert f"{CHAIN} (at {Path(os.path.relpath(EXAMPLE / 'crud.py'))}:5)" in lines[0]
 
 
 def test_one_file_alone_gets_the_same_finding() -> None:

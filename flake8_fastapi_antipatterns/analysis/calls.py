@@ -11,6 +11,7 @@ helper's untyped parameters to what the caller passed.
 from __future__ import annotations
 
 import ast
+import os
 import weakref
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -556,7 +557,8 @@ class Program:
         for call in question.calls(resolver, func):
             what = question.direct(resolver, call, where)
             if what is not None:
-                found = Reach((self.label(resolver, func),), what)
+                module = resolver.names.resolver
+                found = Reach((self.label(resolver, func),), what, module.filename if module else None, call.lineno)
                 break
             target = resolver.function_called(call, where)
             if target is None or not question.follow(target[0], target[1]):
@@ -568,7 +570,7 @@ class Program:
             inner, inner_complete = self._reach_from(question, target[0], target[1], bound, visiting, budget - 1)
             complete = complete and inner_complete
             if inner is not None:
-                found = Reach((self.label(resolver, func), *inner.chain), inner.what)
+                found = Reach((self.label(resolver, func), *inner.chain), inner.what, inner.filename, inner.line)
                 break
         complete = complete or found is not None
         self._reach[memo_key] = _Memo(func, found, complete, budget)
@@ -581,6 +583,25 @@ class Reach:
     """Function names from the helper the caller calls down to the one making the call."""
     what: str
     """The call found at the end: ``Session.query``."""
+    filename: str | None = None
+    """The file of that call (None for a module read from memory), and its line."""
+    line: int = 0
+
+    @property
+    def place(self) -> str:
+        """Where the call at the end is, for a message: `` (at app/crud.py:12)``, or nothing when unknown.
+
+        Relative to the working directory (flake8 prints its paths so) when the file is below it.
+        """
+        if self.filename is None or not self.line:
+            return ""
+        try:
+            shown = os.path.relpath(self.filename)
+        except ValueError:  # another drive (Windows)
+            shown = self.filename
+        if shown.startswith(".."):
+            shown = self.filename
+        return f" (at {shown}:{self.line})"
 
 
 def ordered_calls(func: FunctionNode) -> list[ast.Call]:

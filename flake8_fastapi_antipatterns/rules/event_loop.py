@@ -98,7 +98,7 @@ class EventLoopChecker(Checker):
         if reach is None:
             return None
         chain = [coroutine.name, *reach.chain, reach.what]
-        text = f"`{call_text(call)}` inside `async def {coroutine.name}` makes a blocking {kind}: " + " -> ".join(chain)
+        text = f"`{call_text(call)}` inside `async def {coroutine.name}` makes a blocking {kind}: " + " -> ".join(chain) + reach.place
         return text, {"call": reach.what, "function": coroutine.name, "chain": chain}
 
     def _direct(self, resolver: CallResolver, call: ast.Call, where: Where, family: Family) -> str | None:
