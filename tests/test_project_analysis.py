@@ -340,3 +340,28 @@ def test_the_mount_search_survives_a_removed_working_directory(tmp_path: Path, m
     gone.rmdir()
     found = ProjectIndex().mounting_files(str(package / "admin.py"))
     assert found is not None and list(found) == [str(package / "main.py")]
+
+
+def test_an_llm_call_through_a_helper_is_reported_with_where_it_is(tmp_path: Path) -> None:
+    package = _package(
+        tmp_path,
+        {
+            "llm.py": textwrap.dedent(
+                """\
+                from openai import AsyncOpenAI
+
+                client = AsyncOpenAI()
+
+                async def summarise(text):
+                    return await client.chat.completions.create(model="gpt-4o", messages=[])
+                """
+            )
+        },
+    )
+    main = package / "main.py"
+    main.write_text(
+        "from fastapi import FastAPI\n\nfrom .llm import summarise\n\napp = FastAPI()\n\n\n"
+        "@app.post('/summary')\nasync def summary(text: str):\n    return await summarise(text)\n"
+    )
+    findings = [d for d in analyse_tree(ast.parse(main.read_text()), str(main), strict=True) if d.code == "FAA103"]
+    assert len(findings) == 1 and f"(at {package / 'llm.py'}:6)" in findings[0].message, findings

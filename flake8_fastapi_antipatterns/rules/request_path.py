@@ -157,22 +157,25 @@ class RequestPathChecker(Checker):
         for call in calls_not_handed_off(handler, resolver):
             if call.lineno in reported:
                 continue
-            chain = self._llm_chain(resolver, call, where)
-            if chain is None or not result_returned(handler, call):
+            found = self._llm_chain(resolver, call, where)
+            if found is None or not result_returned(handler, call):
                 continue
+            chain, place = found
             reported.add(call.lineno)
             text = (
                 f"route handler `{handler.name}` waits for `{call_text(call)}` and returns its result: "
                 + " -> ".join([handler.name, *chain])
+                + place
             )
             self.ctx.report("FAA103", call, text, call=chain[-1], function=handler.name, chain=[handler.name, *chain])
 
     # -- what counts as LLM work --------------------------------------------------
-    def _llm_chain(self, resolver: CallResolver, call: ast.Call, where: Where) -> list[str] | None:
-        """How the call reaches LLM work: ``["AsyncOpenAI.chat.completions.create"]`` or via helpers."""
+    def _llm_chain(self, resolver: CallResolver, call: ast.Call, where: Where) -> tuple[list[str], str] | None:
+        """How the call reaches LLM work: ``["AsyncOpenAI.chat.completions.create"]`` or via helpers,
+        and where the LLM call at the end of helpers is (``Reach.place``; empty for a direct call)."""
         what = self._direct(resolver, call, where)
         if what is not None:
-            return [what]
+            return [what], ""
         target = resolver.function_called(call, where)
         if target is None:
             return None
@@ -186,10 +189,10 @@ class RequestPathChecker(Checker):
             lambda helper_resolver, func: calls_not_handed_off(func, helper_resolver),
         )
         if reach is not None:
-            return [*reach.chain, reach.what]
+            return [*reach.chain, reach.what], reach.place
         if llm_like_name(target[1].name):
             # Its body shows no SDK we know (raw HTTP to a model API, say): its name still says what it does.
-            return [f"{target[1].name} (an LLM/agent call, judging by its name)"]
+            return [f"{target[1].name} (an LLM/agent call, judging by its name)"], ""
         return None
 
     def _direct(self, resolver: CallResolver, call: ast.Call, where: Where) -> str | None:
