@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from flake8_fastapi_antipatterns.analysis.app_model import AppModel, AppSite
 from flake8_fastapi_antipatterns.analysis.names import Names
-from flake8_fastapi_antipatterns.analysis.project import ModuleInfo, ProjectIndex
+from flake8_fastapi_antipatterns.analysis.project import ModuleInfo, ProjectIndex, Symbol
 
 ROUTE_CLASSES = frozenset(
     {
@@ -59,6 +59,8 @@ class AppGraph:
     """Calls made on the app or its parts (add_middleware, add_exception_handler, ...)."""
     decorators: list[tuple[Names, ast.Call]] = field(default_factory=list)
     """Decorator calls on the app's or its parts' names (``@app.exception_handler(...)``)."""
+    splatted: frozenset[str] | None = frozenset()
+    """The keys the app's ``**mapping`` arguments pass (``_splatted_keywords``); None when unreadable."""
 
     @property
     def name(self) -> str:
@@ -88,7 +90,7 @@ def _string(node: ast.expr | None) -> str | None:
 _STRUCTURAL_KEYWORDS = frozenset({"routes", "middleware"})
 
 
-def splatted_keywords(call: ast.Call, names: Names) -> frozenset[str] | None:
+def _splatted_keywords(call: ast.Call, names: Names) -> frozenset[str] | None:
     """The keys a call's ``**mapping`` arguments pass (``FastAPI(**settings)``); None when one cannot be read.
 
     Readable: a dict display with string keys, or ``dict(title=...)``, written in the call or bound
@@ -116,8 +118,8 @@ def splatted_keywords(call: ast.Call, names: Names) -> frozenset[str] | None:
 
 
 def build_app_graph(site: AppSite, names: Names, model: AppModel) -> AppGraph:
-    graph = AppGraph(site=site)
-    splatted = splatted_keywords(site.call, names)
+    splatted = _splatted_keywords(site.call, names)
+    graph = AppGraph(site=site, splatted=splatted)
     if splatted is None or splatted & _STRUCTURAL_KEYWORDS:
         graph.unknown.append("the app's ** keyword arguments")
     seen: set[tuple[int, str | None]] = set()
@@ -205,12 +207,8 @@ def _mounted_part(part: Part, target: ast.expr) -> tuple[Names, AppModel, str] |
     """
     if isinstance(target, ast.Name) and part.model.owner_kind(target) is not None:
         return part.names, part.model, target.id
-    resolver = part.names.resolver
-    dotted = part.names.qualify(target) if isinstance(target, (ast.Name, ast.Attribute)) else None
-    if resolver is None or dotted is None:
-        return None
-    symbol = resolver.symbol(dotted)
-    if symbol is None or not isinstance(symbol.node, ast.Call):
+    symbol = _project_construction(part.names, target)
+    if symbol is None:
         return None
     model = symbol.module.model
     if not any(site.name == symbol.name and site.call is symbol.node for site in model.sites):
@@ -218,16 +216,29 @@ def _mounted_part(part: Part, target: ast.expr) -> tuple[Names, AppModel, str] |
     return symbol.module.names, model, symbol.name
 
 
+def _project_construction(names: Names, expr: ast.expr) -> Symbol | None:
+    """The project-module name ``expr`` refers to (``from .admin import app``), when it is bound to a call there."""
+    resolver = names.resolver
+    dotted = names.qualify(expr)
+    if resolver is None or dotted is None:
+        return None
+    symbol = resolver.symbol(dotted)
+    return symbol if symbol is not None and isinstance(symbol.node, ast.Call) else None
+
+
+def _is_mount_call(call: ast.Call, names: Names) -> bool:
+    """``x.mount(path, app)`` or ``Mount(path, app=...)``."""
+    func = call.func
+    return (isinstance(func, ast.Attribute) and func.attr == "mount") or (
+        names.may_name(func, _MOUNT_NAMES) and names.qualify(func) == MOUNT
+    )
+
+
 def mount_calls(names: Names) -> list[ast.Call]:
     """The module's ``x.mount(path, app)`` and ``Mount(path, app=...)`` calls."""
     if not {"mount", "Mount"} & names.nodes.identifiers:
         return []
-    return [
-        call
-        for call in names.nodes.of(ast.Call)
-        if (isinstance(call.func, ast.Attribute) and call.func.attr == "mount")
-        or (names.may_name(call.func, _MOUNT_NAMES) and names.qualify(call.func) == MOUNT)
-    ]
+    return [call for call in names.nodes.of(ast.Call) if _is_mount_call(call, names)]
 
 
 # What each mounting file mounts: (real path of the module, name) of every project app or router,
@@ -274,14 +285,11 @@ def mounted_elsewhere(site: AppSite, names: Names, skip: Callable[[str], bool]) 
 
 def _mounted_by(module: ModuleInfo, index: ProjectIndex) -> frozenset[tuple[str, str]]:
     """(real path of the module, name) of every project app or router that ``module`` mounts."""
-    if module.names.resolver is None:
-        return frozenset()
     mounted: set[tuple[str, str]] = set()
     for call in mount_calls(module.names):
         target = _mount_target(call)[1]
-        dotted = module.names.qualify(target) if isinstance(target, (ast.Name, ast.Attribute)) else None
-        symbol = module.names.resolver.symbol(dotted) if dotted is not None else None
-        if symbol is not None and isinstance(symbol.node, ast.Call):
+        symbol = _project_construction(module.names, target) if target is not None else None
+        if symbol is not None:
             mounted.add((index.real_path(symbol.module.path), symbol.name))
     return frozenset(mounted)
 
@@ -292,13 +300,8 @@ def _include(graph: AppGraph, part: Part, router: ast.expr, prefix: str, depth: 
     if isinstance(router, ast.Name) and part.model.owner_kind(router) == "router":
         _add_part(graph, Part(part.names, part.model, router.id, prefix, label), depth + 1, seen)
         return
-    resolver = part.names.resolver
-    dotted = part.names.qualify(router)
-    if resolver is None or dotted is None:
-        graph.unknown.append(label)
-        return
-    symbol = resolver.symbol(dotted)
-    if symbol is None or not isinstance(symbol.node, ast.Call):
+    symbol = _project_construction(part.names, router)
+    if symbol is None:
         graph.unknown.append(label)
         return
     module = symbol.module
@@ -358,10 +361,7 @@ def mounted_apps(model: AppModel) -> set[int]:
             continue
         if not isinstance(call, ast.Call):
             continue
-        func = call.func
-        if (isinstance(func, ast.Attribute) and func.attr == "mount") or (
-            names.may_name(func, _MOUNT_NAMES) and names.qualify(func) == MOUNT
-        ):
+        if _is_mount_call(call, names):
             target = _mount_target(call)[1]
             if isinstance(target, ast.Name) and target.id in app_names:
                 mounts.add((id(where), target.id))

@@ -23,7 +23,6 @@ from flake8_fastapi_antipatterns.analysis.app_graph import (
     middleware_classes,
     mounted_apps,
     mounted_elsewhere,
-    splatted_keywords,
 )
 from flake8_fastapi_antipatterns.analysis.names import Names, Scope
 from flake8_fastapi_antipatterns.rules import Checker, register
@@ -164,7 +163,7 @@ class AppWideChecker(Checker):
         keys = _handler_keys(next((k.value for k in graph.site.call.keywords if k.arg == "exception_handlers"), None), names)
         if any(k.arg == "exception_handlers" for k in graph.site.call.keywords) and keys is None:
             return  # handlers built elsewhere: cannot tell
-        splatted = splatted_keywords(graph.site.call, names)
+        splatted = graph.splatted
         if splatted is None or {"exception_handlers", "middleware"} & splatted:
             return  # ``FastAPI(**settings)``: the handlers or a catching middleware may be in there
         if keys and any(_is_catch_all(key, names) for key in keys):

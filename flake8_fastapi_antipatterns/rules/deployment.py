@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 
+from flake8_fastapi_antipatterns.analysis.names import FunctionNode
 from flake8_fastapi_antipatterns.rules import Checker, register
 
 BASE_HTTP_MIDDLEWARE = frozenset({"starlette.middleware.base.BaseHTTPMiddleware", "fastapi.middleware.base.BaseHTTPMiddleware"})
@@ -81,29 +83,27 @@ class DeploymentChecker(Checker):
                             "breaks streaming responses and background tasks' context, and does not propagate contextvars",
                         )
 
-    def _in_route_handler(self, call: ast.Call) -> bool:
+    def _functions_around(self, call: ast.Call) -> Iterator[FunctionNode]:
+        """The functions ``call`` is written in, innermost first."""
         nodes = self.ctx.names.nodes
         func = next((f for node, f in nodes.written_in(ast.Call) if node is call), None)
         while func is not None:
-            if self.ctx.model.route_for(func) is not None:
-                return True
+            yield func
             func = nodes.enclosing_def(func)
-        return False
+
+    def _in_route_handler(self, call: ast.Call) -> bool:
+        return any(self.ctx.model.route_for(func) is not None for func in self._functions_around(call))
 
     def _in_test_code(self, call: ast.Call) -> bool:
         """Inside a pytest test function or fixture: test output, which pytest captures, not the app's logging.
 
         A route handler is application code whatever its name (``@app.get("/test") def test_page``).
         """
-        nodes = self.ctx.names.nodes
-        func = next((f for node, f in nodes.written_in(ast.Call) if node is call), None)
-        while func is not None:
-            if self.ctx.model.route_for(func) is None and (
-                func.name.startswith("test") or any(self._is_fixture(d) for d in func.decorator_list)
-            ):
-                return True
-            func = nodes.enclosing_def(func)
-        return False
+        return any(
+            self.ctx.model.route_for(func) is None
+            and (func.name.startswith("test") or any(self._is_fixture(d) for d in func.decorator_list))
+            for func in self._functions_around(call)
+        )
 
     def _is_fixture(self, decorator: ast.expr) -> bool:
         target = decorator.func if isinstance(decorator, ast.Call) else decorator
