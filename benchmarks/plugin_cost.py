@@ -98,12 +98,24 @@ def install_project(pip: list[str]) -> None:
         run([*pip, "install", "--no-deps", "--force-reinstall", str(src)])
 
 
-def ensure_venv(variant: Variant) -> Path:
-    """The venv's flake8 executable, building or refreshing the venv when needed."""
-    root = VENVS / variant.name
+def interpreter_version(python: str) -> str:
+    """``3.13.0`` for the interpreter at ``python``."""
+    script = "import platform; print(platform.python_version())"
+    return subprocess.run([python, "-c", script], check=True, capture_output=True, text=True).stdout.strip()
+
+
+def ensure_venv(variant: Variant, python: str | None = None) -> Path:
+    """The venv's flake8 executable, building or refreshing the venv when needed.
+
+    ``python`` builds the venv on another interpreter (its own folder, ``plugin-3.13.0``);
+    by default it is the one running this script.
+    """
+    interpreter = python or sys.executable
+    version = sys.version.split()[0] if python is None else interpreter_version(interpreter)
+    root = VENVS / (variant.name if python is None else f"{variant.name}-{version}")
     flake8 = root / "bin" / "flake8"
     stamp = root / ".stamp"
-    wanted = " ".join([sys.version.split()[0], FLAKE8_VERSION, *variant.extra])
+    wanted = " ".join([version, FLAKE8_VERSION, *variant.extra])
     if variant.project:
         wanted += " project=" + project_fingerprint()
     if stamp.is_file() and stamp.read_text() == wanted and flake8.is_file():
@@ -111,7 +123,7 @@ def ensure_venv(variant: Variant) -> Path:
     pip = [str(root / "bin" / "python"), "-m", "pip", "--disable-pip-version-check", "-q"]
     if not (root / "bin" / "python").is_file():
         print(f"building venv {variant.name} ...", file=sys.stderr)
-        run([sys.executable, "-m", "venv", "--clear", str(root)])
+        run([interpreter, "-m", "venv", "--clear", str(root)])
         run([*pip, "install", f"flake8=={FLAKE8_VERSION}", *variant.extra])
     elif not stamp.is_file() or stamp.read_text().split(" project=")[0] != wanted.split(" project=")[0]:
         run([*pip, "install", f"flake8=={FLAKE8_VERSION}", *variant.extra])
