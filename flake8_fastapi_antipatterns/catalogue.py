@@ -198,7 +198,10 @@ _add(
                 "because it runs on a worker thread. At runtime, the guard's watchdog reports FAA102 whenever the "
                 "loop stays blocked longer than `block_threshold`, whatever the cause (CPU-heavy loops such as "
                 "large JSON processing or image resizing included), attributed to the innermost frame of your "
-                "own code."
+                "own code. A read of a small file at a fixed path (one made only of constants, `__file__`, the "
+                "app's settings and the environment: a bundled template, a `*_FILE` secret, the app's own state "
+                "file under its configured directory) is the same microseconds on every request and is not "
+                "flagged by default; writes, request-derived paths, subprocesses and the network are."
             ),
             why=(
                 "All the requests a worker serves share one event-loop thread. A blocking call stops that "
@@ -269,7 +272,9 @@ _add(
                 "`.name` matches any method called `name`. "
                 "Runtime guard: `block_threshold`, the number of seconds the event loop may stay blocked before "
                 "the watchdog reports (default 0.075, so that every block of 100 ms or more is reported; shared "
-                "with FAA101)."
+                "with FAA101).\n\n"
+                "`--faa-fixed-file-reads`: `yes` also reports reads of small files at fixed paths "
+                "(`faa-fixed-file-reads = yes` under `[flake8]`); default `no`."
             ),
         ),
     )
@@ -951,7 +956,12 @@ _add(
                 "Flags route handlers whose request body is not described by a schema: a body parameter "
                 "annotated `dict`, `Dict[...]`, `Mapping` or `Any`, an untyped parameter declared with `Body()`, "
                 "or a handler that parses the body itself with `await request.json()`, `await request.body()` "
-                "or `await request.form()`. Parameters resolved through `Depends(...)` and the route's response "
+                "or `await request.form()`. It follows where the value goes: a body checked right away by a "
+                "model or schema (`ChatForm(**payload)`, `Item.model_validate(data)`, a `validate`/`verify` "
+                "call, also on a value derived from the body), passed on unchanged to another service (`json=`, "
+                "`content=`, `data=` of an outbound call: a pass-through proxy), or read only to pre-buffer it "
+                "for a library (`await request.form()` as a statement) is not flagged. Parameters resolved "
+                "through `Depends(...)` and the route's response "
                 "type are not request bodies and are not flagged. When the runtime guard probes the app, it "
                 "reports FAA302 if a route accepted an oversized or malformed body instead of rejecting it with "
                 "a 4xx status."
@@ -1050,7 +1060,12 @@ _add(
                 "render full tracebacks for unhandled errors. Passing the exception to a logger is fine and not "
                 "flagged, and so is the text of exceptions written for the client: `HTTPException`, validation "
                 "errors, and, in an exception handler registered for it, one of the project's own exception "
-                "classes (FastAPI's way of answering a domain error). At runtime, the guard reports FAA303 when a response body contained a Python traceback "
+                "classes (FastAPI's way of answering a domain error). An `except` of the project's own exception "
+                "classes is judged by provenance: the project raised them with text it wrote for the caller "
+                "(`raise QuotaExceeded(\"quota of 100 items reached\")`), so sending that text is not a leak, "
+                "unless some place in the project builds one of them, or of their subclasses, from another "
+                "exception's text (`raise UploadFailed(f\"upload failed: {error}\") from error`). Broad "
+                "catches (`Exception`) and library, database, network and OS errors are leaks. At runtime, the guard reports FAA303 when a response body contained a Python traceback "
                 'or the message of an exception raised during that same request; in `mode="enforce"` it also '
                 "redacts that content before it reaches the client."
             ),
@@ -1641,6 +1656,40 @@ _add(
         ),
     )
 )
+
+
+# -- what the line-level codes share: where they are reported --------------------------------------
+
+SERVING_CODES = ("FAA101", "FAA102", "FAA103", "FAA204", "FAA205", "FAA303", "FAA402")
+SERVING_SCOPE = (
+    "\n\nWhere it is reported: where a running app reaches the code while serving requests. Route "
+    "handlers, their dependencies (`Depends`, `Security`), middleware, exception handlers, background work "
+    "started from them or from the lifespan (`add_task`, `create_task`, task groups), and whatever those call, "
+    "followed across the project's modules; the message names a route or entry that reaches the code "
+    "(`reached from GET /users/{user_id} (app/routes.py:14) and 2 more`). Not reported: command-line programs "
+    "(typer/click commands, the `if __name__ == \"__main__\":` block, a module-level `asyncio.run(...)`), "
+    "functions nothing in the project calls or names, code only test modules call, start-up and shutdown work "
+    "(the lifespan, `on_event` handlers, a function that starts the server) and output written at import. Calls "
+    "are matched to functions by name and imports: a use the analysis cannot settle (a name used in too many "
+    "files, a function a library's decorator registers, a method a library base class calls) counts as "
+    "reached. A project with neither an app nor a router is a library used by someone else's app: every "
+    "function is judged."
+)
+SCOPE_OPTION = (
+    "`--faa-scope`: `serving` (the default) reports only what the serving path reaches; `all` judges every "
+    "function, command-line programs and start-up code included (`faa-scope = all` under `[flake8]`)."
+)
+
+
+def _serving_scope(rule: Rule) -> Rule:
+    from dataclasses import replace
+
+    options = SCOPE_OPTION if rule.doc.options == "None." else f"{rule.doc.options}\n\n{SCOPE_OPTION}"
+    return replace(rule, doc=replace(rule.doc, what=rule.doc.what + SERVING_SCOPE, options=options))
+
+
+for _code in SERVING_CODES:
+    CATALOGUE[_code] = _serving_scope(CATALOGUE[_code])
 
 
 def get(code: str) -> Rule:

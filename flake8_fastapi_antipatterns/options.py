@@ -23,6 +23,15 @@ class Settings:
     llm_calls: tuple[str, ...] = ()
     rate_limit_names: tuple[str, ...] = ()
     breaker_names: tuple[str, ...] = ()
+    scope: tuple[str, ...] = ()
+    """``("all",)`` judges every function; empty (the default) or ``("serving",)`` only what an app reaches."""
+
+    fixed_file_reads: tuple[str, ...] = ()
+    """``("yes",)`` reports reads of small files at fixed paths as FAA102 too."""
+
+    @property
+    def serving_scope(self) -> bool:
+        return self.scope != ("all",)
 
 
 @dataclass(frozen=True)
@@ -64,7 +73,22 @@ OPTION_SPECS: tuple[OptionSpec, ...] = (
         "--faa-breaker-names",
         "FAA205: extra names (decorators, context managers, wrappers) that count as a circuit breaker.",
     ),
+    OptionSpec(
+        "fixed_file_reads",
+        "--faa-fixed-file-reads",
+        "FAA102: 'yes' also reports reads of small files at fixed paths (made only of constants, __file__, "
+        "settings and the environment: a bundled template, a *_FILE secret); default 'no'.",
+    ),
+    OptionSpec(
+        "scope",
+        "--faa-scope",
+        "FAA101, FAA102, FAA103, FAA204, FAA205, FAA303, FAA402: 'serving' (default) reports only code a "
+        "running app reaches while serving requests (routes, dependencies, middleware, exception handlers, "
+        "background work); 'all' reports every function, command-line programs and start-up code included.",
+    ),
 )
+SCOPES = ("serving", "all")
+SWITCH_VALUES = ("yes", "no", "true", "false", "1", "0")
 
 
 def _clean(values: Iterable[str] | str | None) -> tuple[str, ...]:
@@ -79,4 +103,12 @@ def settings_from(values: dict[str, Iterable[str] | str | None]) -> Settings:
     """Settings from option values by field name; empty or missing keeps the default."""
     known = {f.name for f in fields(Settings)}
     cleaned = {name: _clean(value) for name, value in values.items() if name in known}
+    scope = cleaned.get("scope", ())
+    if scope and (len(scope) != 1 or scope[0] not in SCOPES):
+        raise ValueError(f"--faa-scope takes one of {', '.join(SCOPES)}, not {','.join(scope)!r}")
+    switch = cleaned.get("fixed_file_reads", ())
+    if switch and (len(switch) != 1 or switch[0].lower() not in SWITCH_VALUES):
+        raise ValueError(f"--faa-fixed-file-reads takes yes or no, not {','.join(switch)!r}")
+    if switch:
+        cleaned["fixed_file_reads"] = ("yes",) if switch[0].lower() in ("yes", "true", "1") else ()
     return Settings(**{name: value for name, value in cleaned.items() if value})

@@ -151,6 +151,10 @@ def test_faa204_messages_say_what_is_wrong() -> None:
 
         def fetch(url):
             return requests.get(url)
+
+        @app.get("/b")
+        def proxy():
+            return fetch("https://y")
         """,
         "FAA204",
     )
@@ -162,6 +166,7 @@ def test_faa204_messages_say_what_is_wrong() -> None:
     assert "`timeout=None`" in per_request.message
     assert no_timeout.line == 14
     assert "`requests.get()` in `fetch` has no `timeout=`" in no_timeout.message
+    assert "reached from GET /b (" in no_timeout.message
 
 
 def test_faa205_names_call_and_handler_and_reads_breaker_names() -> None:

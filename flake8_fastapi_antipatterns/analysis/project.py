@@ -16,9 +16,11 @@ Design notes:
 - Memory is bounded: at most ``MAX_MODULES`` parsed modules are kept (LRU).
 - Nothing here raises on bad input: an unreadable or unparsable module is
   "unknown", and rules stay silent about what they cannot see.
-- One look goes the other way: which files mount an app (``mounting_files``),
-  so an app that ``main.py`` mounts is not judged as if served on its own.
-  It reads the project's files once per process, bounded in count.
+- Some looks go the other way: which files mount an app (``mounting_files``),
+  so an app that ``main.py`` mounts is not judged as if served on its own, and
+  which files mention a name (``files_mentioning``: where a project exception
+  class is raised). They read the project's files once per process, bounded
+  in count, and keep their bytes.
 """
 
 from __future__ import annotations
@@ -41,7 +43,8 @@ MAX_ROOT_DEPTH = 6
 MAX_FILE_BYTES = 2_000_000
 # The search for the files that mount an app built elsewhere (``mounting_files``): how many
 # files it reads at most, and the directories it never enters (environments, builds, caches).
-MAX_SCANNED_FILES = 5_000
+MAX_SCANNED_FILES = 20_000
+MAX_SCANNED_BYTES = 256 * 1024 * 1024
 SKIPPED_DIRECTORIES = frozenset({"node_modules", "site-packages", "__pycache__", "build", "dist", "venv", "env"})
 _MOUNT_MARKERS = (b".mount(", b"Mount(")
 _WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
@@ -117,6 +120,9 @@ class ProjectIndex:
         self._epoch = 0
         """Counts ``new_file`` calls: an answer checked in the current epoch is not checked again."""
         self._mounting: dict[str, dict[str, frozenset[str]] | None] = {}
+        self._texts: dict[str, dict[str, bytes] | None] = {}
+        self._mentions: dict[tuple[str, str], list[str] | None] = {}
+        self._import_words: dict[str, frozenset[str]] = {}
 
     # -- files ------------------------------------------------------------
     def module(self, path: Path | str, tree: ast.Module | None = None) -> ModuleInfo | None:
@@ -328,21 +334,20 @@ class ProjectIndex:
             directory = os.path.dirname(directory)
         return directory
 
-    def mounting_files(self, path: str) -> dict[str, frozenset[str]] | None:
-        """The Python files of ``path``'s project whose text mounts something (``.mount(``, ``Mount(``),
-        each with the words of its import statements: a file whose imports never name a module
-        cannot mount an app imported from it.
+    def project_texts(self, path: str) -> dict[str, bytes] | None:
+        """The text of every Python file of ``path``'s project, by real path.
 
         Read once per project root and process (a file added later is not seen until the next
-        run); None when the project is larger than ``MAX_SCANNED_FILES`` files, so the caller
-        knows the answer is incomplete.  Environments, builds and hidden directories are skipped.
+        run); None when the project is larger than ``MAX_SCANNED_FILES`` files or ``MAX_SCANNED_BYTES``, so a caller knows
+        an answer drawn from it would be incomplete. Environments, builds and hidden directories
+        are skipped. Bytes are kept, not trees: they cost the garbage collector nothing to walk.
         """
         root = self.project_root(path)
-        if root in self._mounting:
-            return self._mounting[root]
-        found: dict[str, frozenset[str]] = {}
-        scanned = 0
+        if root in self._texts:
+            return self._texts[root]
+        found: dict[str, bytes] = {}
         complete = True
+        total = 0
         for directory, subdirectories, files in os.walk(root):
             subdirectories[:] = sorted(
                 d
@@ -354,23 +359,76 @@ class ProjectIndex:
             for name in sorted(files):
                 if not name.endswith(".py"):
                     continue
-                scanned += 1
-                if scanned > MAX_SCANNED_FILES:
+                if len(found) >= MAX_SCANNED_FILES:
                     complete = False
                     break
                 candidate = os.path.join(directory, name)
                 try:
-                    if os.path.getsize(candidate) > MAX_FILE_BYTES:
+                    size = os.path.getsize(candidate)
+                    if size > MAX_FILE_BYTES:
                         continue
+                    total += size
+                    if total > MAX_SCANNED_BYTES:
+                        complete = False
+                        break
                     with open(candidate, "rb") as source:
-                        text = source.read()
+                        found[self._resolve(candidate)] = source.read()
                 except OSError:
                     continue
-                if any(marker in text for marker in _MOUNT_MARKERS):
-                    found[candidate] = _imported_words(text)
             if not complete:
                 break
         result = found if complete else None
+        if len(self._texts) > 4:
+            self._texts.clear()
+        self._texts[root] = result
+        return result
+
+    def files_mentioning(self, path: str, word: str) -> list[str] | None:
+        """The files of ``path``'s project whose text holds ``word`` as a whole word, sorted;
+        None when the project is too large to have been read whole."""
+        root = self.project_root(path)
+        key = (root, word)
+        if key in self._mentions:
+            return self._mentions[key]
+        texts = self.project_texts(path)
+        found: list[str] | None = None
+        if texts is not None:
+            pattern = re.compile(rb"(?<![A-Za-z0-9_])" + re.escape(word.encode()) + rb"(?![A-Za-z0-9_])")
+            encoded = word.encode()
+            found = sorted(p for p, text in texts.items() if encoded in text and pattern.search(text))
+        if len(self._mentions) > 64 * self._max:
+            self._mentions.clear()
+        self._mentions[key] = found
+        return found
+
+    def import_words(self, path: str) -> frozenset[str]:
+        """The words of a project file's import statements (``from .crud import get_user`` -> from,
+        crud, import, get_user), read from its text; empty for a file outside the read project."""
+        real = self._resolve(path)
+        known = self._import_words.get(real)
+        if known is None:
+            texts = self._texts.get(self.project_root(real)) or {}
+            text = texts.get(real)
+            known = _imported_words(text) if text is not None else frozenset()
+            if len(self._import_words) > 16 * self._max:
+                self._import_words.clear()
+            self._import_words[real] = known
+        return known
+
+    def mounting_files(self, path: str) -> dict[str, frozenset[str]] | None:
+        """The Python files of ``path``'s project whose text mounts something (``.mount(``, ``Mount(``),
+        each with the words of its import statements: a file whose imports never name a module
+        cannot mount an app imported from it. None when the project was too large to read whole.
+        """
+        root = self.project_root(path)
+        if root in self._mounting:
+            return self._mounting[root]
+        texts = self.project_texts(path)
+        result = (
+            None
+            if texts is None
+            else {p: _imported_words(t) for p, t in texts.items() if any(m in t for m in _MOUNT_MARKERS)}
+        )
         if len(self._mounting) > self._max:
             self._mounting.clear()
         self._mounting[root] = result

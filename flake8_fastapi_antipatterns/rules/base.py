@@ -10,11 +10,17 @@ from typing import ClassVar
 from flake8_fastapi_antipatterns.analysis.app_model import AppModel
 from flake8_fastapi_antipatterns.analysis.names import Names
 from flake8_fastapi_antipatterns.analysis.project import resolver_for
+from flake8_fastapi_antipatterns.analysis.serving import FileServing
 from flake8_fastapi_antipatterns.catalogue import get as get_rule
 from flake8_fastapi_antipatterns.diagnostics import Diagnostic
 from flake8_fastapi_antipatterns.options import Settings
 
 WEB_FRAMEWORKS = ("fastapi", "starlette")
+# The line-level codes reported only where a running app reaches them (``faa-scope``).
+SERVING_CODES = frozenset({"FAA101", "FAA102", "FAA103", "FAA204", "FAA205", "FAA303", "FAA402"})
+# Of those, the ones whose module-level finding is output made once, at import (FAA204's
+# module-level requests are told from client constructions by the rule itself).
+IMPORT_TIME_CODES = frozenset({"FAA402"})
 
 
 def is_test_module(filename: str) -> bool:
@@ -33,6 +39,7 @@ class Context:
     names: Names
     model: AppModel
     findings: list[Diagnostic] = field(default_factory=list)
+    _serving: FileServing | None = None
 
     @classmethod
     def build(cls, tree: ast.Module, filename: str, settings: Settings) -> Context:
@@ -48,8 +55,39 @@ class Context:
     def imports_web_framework(self) -> bool:
         return self.names.imports_library(WEB_FRAMEWORKS)
 
+    @property
+    def serving(self) -> FileServing:
+        """The serving-path answers for this file's functions (the stage the line-level codes ask)."""
+        if self._serving is None:
+            scope = "serving" if self.settings.serving_scope else "all"
+            self._serving = FileServing(self.names, self.filename, scope)
+        return self._serving
+
     def report(self, code: str, node: ast.AST, message: str, **details: object) -> None:
-        """Record a finding at ``node``; the rule's one-line fix is appended to ``message``."""
+        """Record a finding at ``node``; the rule's one-line fix is appended to ``message``.
+
+        A line-level code is kept only where the serving path reaches (see ``analysis/serving.py``),
+        and its message then says from where.
+        """
+        if code in SERVING_CODES:
+            line = getattr(node, "lineno", 1)
+            reach = self.serving.reach_at(line)
+            if reach is not None and self.serving.at_module_level(line):
+                # A print at import runs once; other module-level findings are configuration
+                # (a client built with ``timeout=None``) the app serves with.
+                if code in IMPORT_TIME_CODES:
+                    return
+                reach = None
+            if reach is not None and not reach.reported:
+                return
+            if reach is not None and reach.stage == "serving":
+                message += reach.suffix()
+                details["reached_from"] = [entry.shown() for entry in reach.entries]
+        self.report_anywhere(code, node, message, **details)
+
+    def report_anywhere(self, code: str, node: ast.AST, message: str, **details: object) -> None:
+        """Record a finding about the app wherever it is written (``FastAPI(debug=True)`` is
+        configuration, not code a request runs); the rule's one-line fix is appended."""
         rule = get_rule(code)
         self.findings.append(
             Diagnostic(

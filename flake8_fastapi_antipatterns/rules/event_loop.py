@@ -37,6 +37,7 @@ from flake8_fastapi_antipatterns.analysis.calls import (
     method_name,
     ordered_calls,
 )
+from flake8_fastapi_antipatterns.analysis.fixed_paths import FixedPaths, opened_path, read_only_open
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names
 from flake8_fastapi_antipatterns.rules import Checker, register
 
@@ -107,10 +108,21 @@ class EventLoopChecker(Checker):
         path = resolver.callee_path(call, where)
         verdict = classify_path(path)
         if verdict is not None:
-            return verdict.what if verdict.blocking == family else None
+            if verdict.blocking != family:
+                return None
+            if family == "io" and self._fixed_read(resolver, call, where, verdict.what):
+                return None
+            return verdict.what
         settings = self.ctx.settings
         configured = settings.db_modules if family == "db" else settings.blocking_calls
         return matches_configured(path, method_name(call), configured)
+
+    def _fixed_read(self, resolver: CallResolver, call: ast.Call, where: Where, what: str) -> bool:
+        """A read of a small file at a fixed path (``faa-fixed-file-reads`` reports those too)."""
+        if self.ctx.settings.fixed_file_reads or not read_only_open(call, what):
+            return False
+        path = opened_path(call, what)
+        return path is not None and FixedPaths(resolver.names).fixed(path, where.funcs)
 
     def _runs_inline(self, resolver: CallResolver, func: FunctionNode) -> bool:
         """A sync helper whose body runs right where it is called."""

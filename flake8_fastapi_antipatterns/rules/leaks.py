@@ -13,7 +13,10 @@ Deliberately silent: logging (not a sink), public attributes of an exception
 (``exc.detail``, ``exc.message``, ``exc.errors()``), and exceptions whose text
 is meant for the client (``HTTPException``, ``RequestValidationError``,
 pydantic's ``ValidationError``, and in a registered exception handler, the
-project's own exception classes).  Values passed through a function we do not
+project's own exception classes).  An ``except`` of the project's own exception
+classes is judged by provenance (``analysis/provenance.py``): what the project
+raised with text it wrote is not a leak; a class the project builds anywhere
+from another exception's text (``raise StorageError(f"failed: {e}")``) is.  Values passed through a function we do not
 know (``redact(str(e))``) are assumed to be cleaned.
 """
 
@@ -25,6 +28,7 @@ from dataclasses import dataclass
 
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Scope
 from flake8_fastapi_antipatterns.analysis.nodes import child_nodes
+from flake8_fastapi_antipatterns.analysis.provenance import only_own_text
 from flake8_fastapi_antipatterns.rules import Checker, register
 
 HTTP_EXCEPTIONS = frozenset(
@@ -184,7 +188,7 @@ class LeakChecker(Checker):
             for keyword in site.call.keywords:
                 if keyword.arg == "debug" and self._is_true(keyword.value):
                     shown = _short(site.call.func)
-                    self.ctx.report(
+                    self.ctx.report_anywhere(
                         "FAA303",
                         site.call,
                         f"`{shown}(debug=True)` answers every unhandled error with its traceback",
@@ -197,7 +201,7 @@ class LeakChecker(Checker):
                         and target.attr == "debug"
                         and self.ctx.model.owner_kind(target.value) == "app"
                     ):
-                        self.ctx.report(
+                        self.ctx.report_anywhere(
                             "FAA303",
                             node,
                             f"`{_short(target)} = True` answers every unhandled error with its traceback",
@@ -314,8 +318,10 @@ class LeakChecker(Checker):
             if isinstance(node, ast.ExceptHandler):
                 inner = live
                 if node.name:
-                    # A handler for a public exception rebinds the name to something harmless.
-                    inner = live - {node.name} if self._public_type(node.type) else live | {node.name}
+                    # A handler for a public exception, or for the project's own exceptions that
+                    # carry only text the project wrote, rebinds the name to something harmless.
+                    harmless = self._public_type(node.type) or only_own_text(self.ctx.names, node.type)
+                    inner = live - {node.name} if harmless else live | {node.name}
                 body = {id(s) for s in node.body}
                 stack.extend((c, inner if id(c) in body else live) for c in child_nodes(node))
                 continue

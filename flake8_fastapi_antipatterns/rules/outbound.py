@@ -197,6 +197,12 @@ def _scoped_calls(names: Names) -> Iterator[tuple[ast.Call, FunctionNode | None]
             yield call, written_in
 
 
+def _is_request(names: Names, call: ast.Call) -> bool:
+    """A call that sends a request (``requests.get``), not one that builds a client (``httpx.Client(...)``)."""
+    outbound = classify(callee_path(names, call, None))
+    return outbound is not None and outbound.method not in ("build_request",)
+
+
 def _where(func: FunctionNode | None) -> str:
     return f"in `{func.name}`" if func is not None else "at module level"
 
@@ -229,6 +235,8 @@ class OutboundChecker(Checker):
             if not may_be_http(self.ctx.names, call):
                 continue
             scope = self.ctx.names.scope(func) if func is not None else None
+            if func is None and self.ctx.serving.active and _is_request(self.ctx.names, call):
+                continue  # a request made once, at import: the serving path never waits on it
             problem = self._timeout_problem(call, scope)
             fresh = fresh_clients.get(id(call))
             if fresh is None and problem is None:

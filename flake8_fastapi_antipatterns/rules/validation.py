@@ -4,6 +4,12 @@ Two shapes: a body parameter whose type says nothing (``payload: dict``,
 ``Any`` with ``Body()``, ``list[dict]``), and a handler that reads
 ``await request.json()`` / ``body()`` / ``form()`` itself.
 
+Judged by where the value goes: a body checked by a model or schema right away
+(``Item(**payload)``, ``Item.model_validate(data)``, a ``validate``/``verify``
+call), passed on unchanged to another service (``json=payload``,
+``content=body``: a pass-through proxy), or read only to pre-buffer it
+(``await request.form()`` as a statement) is not a finding.
+
 Which parameter is a body follows FastAPI's own rule: an explicit ``Body()``
 marker, or no marker at all on a non-scalar type that is not a path
 parameter.  ``Depends``/``Security`` and ``Query``/``Path``/``Header``/
@@ -60,10 +66,12 @@ PASS_THROUGH = frozenset(
     {"json.loads", "orjson.loads", "ujson.loads", "yaml.safe_load", "yaml.load", "yaml.full_load", "tomllib.loads"}
 )
 # Name words that say a call checks what it is given (a schema, a webhook signature).
-VALIDATING_WORDS = frozenset({"validate", "validator", "verify", "signature", "hmac"})
+VALIDATING_WORDS = frozenset({"validate", "validator", "valid", "verify", "signature", "hmac"})
 VALIDATING_METHODS = frozenset({"construct_event", "parse_obj", "parse_raw"})
 NOT_MODELS = ("fastapi.", "starlette.", "builtins.")
 NON_BODY_ROUTES = frozenset({"route", "add_route", "websocket", "websocket_route", "add_websocket_route"})
+# Keywords of an outbound call that send a value on as the request's body.
+FORWARDING_KEYWORDS = frozenset({"json", "content", "data", "body"})
 _PATH_PARAM = re.compile(r"{\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?::[^}]*)?}")
 _MAX_DEPTH = 6
 
@@ -74,6 +82,14 @@ class BodyParam:
     shown: str
     """The parameter as the message shows it, closing backtick included: ``payload: dict` ``."""
     consequence: str
+
+
+def _camel_case(name: str) -> bool:
+    return name[:1].isupper() and not name.isupper() and "_" not in name
+
+
+def _is_name(expr: ast.expr, name: str) -> bool:
+    return isinstance(expr, ast.Name) and expr.id == name
 
 
 def _short(node: ast.AST, limit: int = 60) -> str:
@@ -243,6 +259,7 @@ class ValidationChecker(Checker):
                 defaults[id(arg)] = kw_default
         in_path = _path_params(route)
         found: list[BodyParam] = []
+        nodes: list[ast.AST] | None = None
         for arg in [*positional, *args.kwonlyargs]:
             default_kind = types.marker(defaults.get(id(arg)))
             annotated_kind = types.annotation_marker(arg.annotation) if arg.annotation is not None else None
@@ -259,8 +276,23 @@ class ValidationChecker(Checker):
                 continue
             consequence = types.untyped(arg.annotation, any_counts=explicit_body)
             if consequence:
+                if nodes is None:
+                    nodes = list(walk_shallow(func))
+                if self._name_validated(arg.arg, nodes) or self._name_forwarded(arg.arg, nodes):
+                    continue  # checked by a model or schema right away, or passed on as it came
                 found.append(BodyParam(arg, f"{arg.arg}: {_short(arg.annotation)}`", consequence))
         return found
+
+    @staticmethod
+    def _name_forwarded(name: str, nodes: list[ast.AST]) -> bool:
+        """The body is passed on unchanged to another service (``client.post(url, json=payload)``,
+        ``content=body``): a pass-through proxy, where the service behind it does the checking."""
+        for node in nodes:
+            if isinstance(node, ast.Call):
+                for keyword in node.keywords:
+                    if keyword.arg in FORWARDING_KEYWORDS and _is_name(keyword.value, name):
+                        return True
+        return False
 
     # -- raw reads ----------------------------------------------------------
     def _request_params(self, func: FunctionNode, types: _Types) -> set[str]:
@@ -286,6 +318,8 @@ class ValidationChecker(Checker):
         reads: list[tuple[ast.expr, str]] = []
         for node in nodes:
             if isinstance(node, ast.Await) and self._is_raw_read(node.value, requests):
+                if isinstance(parents.get(id(node)), ast.Expr):
+                    continue  # ``await request.form()`` alone: it only pre-buffers the body for a library
                 if not self._validated(node, parents, nodes):
                     reads.append((node, _short(node)))
             elif isinstance(node, ast.AsyncWith):
@@ -324,14 +358,16 @@ class ValidationChecker(Checker):
             if isinstance(parent, (ast.Assign, ast.AnnAssign)):
                 targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
                 if len(targets) == 1 and isinstance(targets[0], ast.Name):
-                    return self._name_validated(targets[0].id, nodes)
+                    name = targets[0].id
+                    return self._name_validated(name, nodes) or self._name_forwarded(name, nodes)
             return False
         return False
 
     def _name_validated(self, name: str, nodes: list[ast.AST], depth: int = 0) -> bool:
-        """The variable holding the raw body goes into a check, or is parsed into one that does.
+        """The variable holding the body goes into a check, or is turned into a value that does.
 
-        ``raw = await request.body(); data = yaml.safe_load(raw); Item.model_validate(data)``.
+        ``raw = await request.body(); data = yaml.safe_load(raw); Item.model_validate(data)``;
+        ``schema = preprocess(payload); is_valid_schema(schema)``.
         """
         for node in nodes:
             if isinstance(node, ast.Call) and self._is_validator(node):
@@ -347,7 +383,6 @@ class ValidationChecker(Checker):
                 and isinstance(node.targets[0], ast.Name)
                 and node.targets[0].id != name
                 and isinstance(node.value, ast.Call)
-                and self.ctx.names.qualify(node.value.func) in PASS_THROUGH
                 and any(isinstance(a, ast.Name) and a.id == name for a in node.value.args)
                 and self._name_validated(node.targets[0].id, nodes, depth + 1)
             ):
@@ -365,8 +400,9 @@ class ValidationChecker(Checker):
         qualified = self.ctx.names.qualify(callee)
         if qualified is not None and qualified.split(".")[0] in ("hmac", "hashlib"):
             return True
-        # Constructing a model from the data validates it: ``Item(**data)``.
-        if isinstance(callee, ast.Name) and callee.id in self.ctx.names.classes:
+        # Constructing a model from the data validates it: ``Item(**data)``, ``Valves(**form)``
+        # with ``Valves`` a model class the code looked up (a CamelCase name).
+        if isinstance(callee, ast.Name) and (callee.id in self.ctx.names.classes or _camel_case(callee.id)):
             return True
         return (
             qualified is not None

@@ -1,0 +1,725 @@
+"""The serving path: what a running app reaches while it serves requests.
+
+The line-level rules (FAA101, FAA102, FAA103, FAA204, FAA205, FAA303, FAA402) matter
+where a request can reach the code. This stage answers, for a function of the linted
+file, whether and from where:
+
+- **serving**: a route handler, a dependency (``Depends``/``Security``), middleware,
+  an exception handler, background work started from any of them or from the lifespan
+  (``add_task``, ``create_task``, task groups), or something they call;
+- **startup**: only run once: the lifespan (before its ``yield`` or after it),
+  ``on_event``/``on_startup`` handlers, code run at import time;
+- **none**: no app runs it: command-line programs (typer/click commands, the
+  ``if __name__ == "__main__":`` block, a module-level ``asyncio.run``), functions
+  nothing in the project calls or names;
+- **unknown**: the search could not settle it (a name too common to follow, a
+  decorator that registers the function with a library, a method a library base
+  class calls). Unknown is reported like serving: silence needs evidence.
+
+The search goes backwards from the function: the project files that mention its name
+(``ProjectIndex.files_mentioning``) are read, each once, into the places that call or
+name a function, with the enclosing function of each place; those enclosing functions
+are asked the same question, up to a bound. Calls are matched by name, not resolved:
+a name the project uses for two functions makes both reachable when either is, which
+can only keep a finding, never drop one.
+
+A project with neither an app nor a router (a library used by someone else's app) has
+no serving path to follow: every function is judged (``Reach.unknown``).
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from flake8_fastapi_antipatterns.analysis.app_model import ROUTE_DECORATORS
+from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names
+from flake8_fastapi_antipatterns.analysis.project import ProjectIndex
+
+Stage = Literal["serving", "startup", "none", "unknown"]
+_RANK: dict[Stage, int] = {"serving": 3, "unknown": 2, "startup": 1, "none": 0}
+
+# Bounds of one question: functions visited, files read for one name, entries kept.
+MAX_VISITS = 400
+MAX_FILES_PER_NAME = 80
+MAX_ENTRIES = 20
+
+DefKey = tuple[str, int, str]
+"""(file, line of the ``def``, name)."""
+
+# Calls that register what they are handed with the serving app, by the name called.
+_DEPENDENCY_WRAPPERS = frozenset({"Depends", "Security"})
+_ROUTE_REGISTRATIONS = frozenset(
+    {"add_api_route", "add_route", "add_websocket_route", "add_api_websocket_route", "APIRoute", "Route",
+     "WebSocketRoute", "APIWebSocketRoute"}
+)
+_HANDLER_REGISTRATIONS = frozenset({"add_exception_handler", "exception_handler"})
+_MIDDLEWARE_REGISTRATIONS = frozenset({"add_middleware", "middleware", "Middleware", "BaseHTTPMiddleware"})
+_BACKGROUND = frozenset({"add_task", "create_task", "ensure_future", "start_soon", "run_coroutine_threadsafe", "spawn"})
+_EVENT_REGISTRATIONS = frozenset({"on_event", "add_event_handler"})
+_STARTUP_KEYWORDS = frozenset({"lifespan", "on_startup", "on_shutdown"})
+_SCRIPT_RUNNERS = frozenset({"run"})  # asyncio.run / anyio.run / trio.run at module level: a script
+_CLI_DECORATORS = frozenset({"command", "callback", "group"})
+_TEST_DECORATORS = frozenset({"fixture", "parametrize"})  # pytest runs these, no app does
+# Decorators that leave a function called where it is named (its callers are still its callers).
+_TRANSPARENT_DECORATORS = frozenset(
+    {"staticmethod", "classmethod", "property", "cached_property", "wraps", "override", "abstractmethod",
+     "asynccontextmanager", "contextmanager", "lru_cache", "cache", "setter", "getter", "deleter",
+     "overload", "final", "dataclass", "total_ordering", "singledispatch", "singledispatchmethod"}
+)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """Where a request enters: a route (``GET /users/{user_id}``), a dependency, middleware..."""
+
+    label: str
+    path: str
+    line: int
+
+    def shown(self) -> str:
+        return f"{self.label} ({_relative(self.path)}:{self.line})"
+
+
+@dataclass(frozen=True)
+class Reach:
+    stage: Stage
+    entries: tuple[Entry, ...] = ()
+
+    @property
+    def reported(self) -> bool:
+        """Whether a line-level finding in the function is reported (serving, or not known not to be)."""
+        return self.stage in ("serving", "unknown")
+
+    def suffix(self) -> str:
+        """``, reached from GET /users/{user_id} (app/routes.py:14) and 2 more`` (empty when no entry is known)."""
+        if self.stage != "serving" or not self.entries:
+            return ""
+        first, more = self.entries[0], len(self.entries) - 1
+        extra = f" and {more} more" if more else ""
+        return f", reached from {first.shown()}{extra}"
+
+
+UNKNOWN = Reach("unknown")
+NONE = Reach("none")
+STARTUP = Reach("startup")
+
+
+def _relative(path: str) -> str:
+    try:
+        shown = os.path.relpath(path)
+    except ValueError:  # another drive (Windows)
+        return path
+    return path if shown.startswith("..") else shown
+
+
+def _combine(reaches: list[Reach]) -> Reach:
+    if not reaches:
+        return NONE
+    best = max(reaches, key=lambda r: _RANK[r.stage])
+    if best.stage != "serving":
+        return best
+    entries: dict[Entry, None] = {}
+    for reach in reaches:
+        if reach.stage == "serving":
+            for entry in reach.entries:
+                if len(entries) >= MAX_ENTRIES:
+                    break
+                entries.setdefault(entry, None)
+    return Reach("serving", tuple(entries))
+
+
+# -- what one module says ------------------------------------------------------------------------
+
+
+@dataclass
+class Definition:
+    key: DefKey
+    node: FunctionNode
+    cls: ast.ClassDef | None
+    """The class it is a method of."""
+    parent: DefKey | None
+    """The function it is nested in."""
+
+
+@dataclass(frozen=True)
+class Site:
+    """One place a name is used: called, or handed somewhere."""
+
+    owner: DefKey | None
+    """The function the place runs in; None at module level (import time) or in a class body."""
+    line: int
+    called: bool
+    attribute: bool
+    """Named as an attribute (``x.name``) rather than a bare name."""
+    wrapper: str | None
+    """The name of the call it is an argument of (``Depends`` in ``Depends(get_db)``)."""
+    keyword: str | None
+    """The keyword it is passed as (``lifespan`` in ``FastAPI(lifespan=...)``)."""
+    wrapper_text: str | None
+    """The wrapper's first argument when it is a string (``"startup"`` in ``on_event("startup", f)``)."""
+    in_main: bool
+    """Inside ``if __name__ == "__main__":``."""
+    receiver: str | None = None
+    """For ``x.name``: ``x`` when it is a plain name (a module alias, ``self``...)."""
+
+
+@dataclass
+class ModuleFacts:
+    path: str
+    definitions: dict[DefKey, Definition] = field(default_factory=dict)
+    spans: list[tuple[int, int, DefKey]] = field(default_factory=list)
+    """(first line, last line, def) of every function, outermost first."""
+    sites: dict[str, list[Site]] = field(default_factory=dict)
+
+    def enclosing(self, line: int) -> Definition | None:
+        """The innermost function whose body holds ``line``."""
+        found: DefKey | None = None
+        for first, last, key in self.spans:
+            if first < line <= last or (first == line and self.definitions[key].node.body[0].lineno == line):
+                found = key
+        return self.definitions.get(found) if found is not None else None
+
+
+def _name_of(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Call):  # ``router.get("/x")(handler)``: the decorator-call form
+        return _name_of(node.func)
+    return None
+
+
+def _is_main_guard(test: ast.expr) -> bool:
+    return (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == "__name__"
+        and len(test.comparators) == 1
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value == "__main__"
+    )
+
+
+class _Collector:
+    """One walk of a module: its functions and every place a name is called or handed on."""
+
+    def __init__(self, path: str) -> None:
+        self.facts = ModuleFacts(path)
+
+    def run(self, tree: ast.Module) -> ModuleFacts:
+        self._body(tree.body, None, None, False)
+        return self.facts
+
+    def _body(self, statements: list[ast.stmt], owner: DefKey | None, cls: ast.ClassDef | None, in_main: bool) -> None:
+        for statement in statements:
+            self._statement(statement, owner, cls, in_main)
+
+    def _statement(self, node: ast.stmt, owner: DefKey | None, cls: ast.ClassDef | None, in_main: bool) -> None:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            key: DefKey = (self.facts.path, node.lineno, node.name)
+            self.facts.definitions[key] = Definition(key, node, cls, owner)
+            self.facts.spans.append((node.lineno, node.end_lineno or node.lineno, key))
+            for expr in [*node.decorator_list, *node.args.defaults, *(d for d in node.args.kw_defaults if d)]:
+                self._expr(expr, owner, in_main)
+            self._body(node.body, key, None, False)
+            return
+        if isinstance(node, ast.ClassDef):
+            for expr in [*node.decorator_list, *node.bases, *(k.value for k in node.keywords)]:
+                self._expr(expr, owner, in_main)
+            self._body(node.body, owner, node, in_main)
+            return
+        if owner is None and isinstance(node, ast.If) and _is_main_guard(node.test):
+            self._body(node.body, None, cls, True)
+            self._body(node.orelse, None, cls, in_main)
+            return
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.stmt):
+                self._statement(child, owner, cls, in_main)
+            elif isinstance(child, ast.expr):
+                self._expr(child, owner, in_main)
+            else:  # handlers, match cases, comprehensions' parts: walk what they hold
+                for inner in ast.iter_child_nodes(child):
+                    if isinstance(inner, ast.stmt):
+                        self._statement(inner, owner, cls, in_main)
+                    elif isinstance(inner, ast.expr):
+                        self._expr(inner, owner, in_main)
+
+    def _expr(
+        self,
+        node: ast.expr,
+        owner: DefKey | None,
+        in_main: bool,
+        wrapper: str | None = None,
+        keyword: str | None = None,
+        wrapper_text: str | None = None,
+    ) -> None:
+        stack: list[tuple[ast.AST, str | None, str | None, str | None]] = [(node, wrapper, keyword, wrapper_text)]
+        while stack:
+            current, wrapped_by, passed_as, text = stack.pop()
+            if isinstance(current, ast.Call):
+                func = current.func
+                name = _name_of(func)
+                if name is not None and not isinstance(func, ast.Call):
+                    self._site(name, current.lineno, owner, True, isinstance(func, ast.Attribute),
+                               wrapped_by, passed_as, text, in_main, _receiver(func))
+                # ``router.get("/x")(handler)``: the decorator-call form registers what it is handed.
+                registering = func if isinstance(func, ast.Call) else current
+                first = registering.args[0] if registering.args else None
+                first_text = first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else None
+                handed_to = f"@{name}" if isinstance(func, ast.Call) and name is not None else name
+                # The callee's own parts (``obj`` in ``obj.method()``) are not handed to anything.
+                if isinstance(func, ast.Attribute):
+                    stack.append((func.value, None, None, None))
+                elif not isinstance(func, ast.Name):
+                    stack.append((func, None, None, None))
+                for argument in current.args:
+                    stack.append((argument, handed_to, None, first_text))
+                for kw in current.keywords:
+                    stack.append((kw.value, handed_to, kw.arg, first_text))
+                continue
+            if isinstance(current, ast.Name) and isinstance(current.ctx, ast.Load):
+                self._site(current.id, current.lineno, owner, False, False, wrapped_by, passed_as, text, in_main)
+                continue
+            if isinstance(current, ast.Attribute):
+                self._site(current.attr, current.lineno, owner, False, True, wrapped_by, passed_as, text, in_main,
+                           _receiver(current))
+                stack.append((current.value, None, None, None))
+                continue
+            if isinstance(current, (ast.List, ast.Tuple, ast.Set, ast.Starred)):
+                children = current.elts if not isinstance(current, ast.Starred) else [current.value]
+                stack.extend((c, wrapped_by, passed_as, text) for c in children)
+                continue
+            if isinstance(current, ast.Dict):
+                stack.extend((v, wrapped_by, passed_as, text) for v in current.values)
+                stack.extend((k, None, None, None) for k in current.keys if k is not None)
+                continue
+            if isinstance(current, ast.Lambda):
+                stack.append((current.body, None, None, None))
+                continue
+            for child in ast.iter_child_nodes(current):
+                if isinstance(child, ast.expr):
+                    stack.append((child, None, None, None))
+                elif isinstance(child, ast.comprehension):
+                    stack.extend((c, None, None, None) for c in [child.iter, child.target, *child.ifs])
+
+    def _site(
+        self, name: str, line: int, owner: DefKey | None, called: bool, attribute: bool,
+        wrapper: str | None, keyword: str | None, text: str | None, in_main: bool, receiver: str | None = None,
+    ) -> None:
+        site = Site(owner, line, called, attribute, wrapper, keyword, text, in_main, receiver)
+        self.facts.sites.setdefault(name, []).append(site)
+
+
+def _receiver(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        return node.value.id
+    return None
+
+
+_FACTS: weakref.WeakKeyDictionary[ast.Module, ModuleFacts] = weakref.WeakKeyDictionary()
+
+
+def module_facts(tree: ast.Module, path: str) -> ModuleFacts:
+    """The functions and name uses of one module, computed once per parsed tree."""
+    known = _FACTS.get(tree)
+    if known is None or known.path != path:
+        known = _FACTS[tree] = _Collector(path).run(tree)
+    return known
+
+
+# -- the question --------------------------------------------------------------------------------
+
+
+def _decorator_name(decorator: ast.expr) -> str | None:
+    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+    return _name_of(target)
+
+
+def _route_label(decorator: ast.expr) -> str | None:
+    """``GET /users/{user_id}`` for a route decorator, else None."""
+    if not (isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute)):
+        return None
+    attr = decorator.func.attr
+    if attr not in ROUTE_DECORATORS:
+        return None
+    path_node = decorator.args[0] if decorator.args else next((k.value for k in decorator.keywords if k.arg == "path"), None)
+    if path_node is None:
+        return None
+    if isinstance(path_node, ast.Constant) and isinstance(path_node.value, str):
+        path = path_node.value
+        if path and not path.startswith("/"):
+            return None  # ``cache.get("key")``-shaped: not a route
+    elif isinstance(path_node, (ast.JoinedStr, ast.Name, ast.Attribute, ast.BinOp)):
+        path = ast.unparse(path_node)
+    else:
+        return None
+    if attr in ("websocket", "websocket_route"):
+        method = "WEBSOCKET"
+    elif attr in ("api_route", "route"):
+        method = "ROUTE"
+    else:
+        method = attr.upper()
+    return f"{method} {path}"
+
+
+class ServingPath:
+    """Answers "does a running app reach this function, and from where" for one project (one per process)."""
+
+    def __init__(self, index: ProjectIndex | None) -> None:
+        self.index = index
+        self._answers: dict[DefKey, Reach] = {}
+        self._library: dict[str, bool] = {}
+
+    # -- the project --------------------------------------------------------------------------
+    def is_library(self, anchor: str | None, tree: ast.Module) -> bool:
+        """No app and no router anywhere in the project: nothing to follow."""
+        if self.index is None or anchor is None:
+            return not any(
+                isinstance(n, ast.Call) and _name_of(n.func) in ("FastAPI", "APIRouter", "Starlette", "Router")
+                for n in ast.walk(tree)
+            )
+        root = self.index.project_root(anchor)
+        if root not in self._library:
+            found = False
+            for word in ("FastAPI", "APIRouter", "Starlette"):
+                files = self.index.files_mentioning(anchor, word)
+                if files is None or files:
+                    found = True  # too large to read whole counts as "has an app": answers become unknown
+                    break
+            self._library[root] = not found
+        return self._library[root]
+
+    # -- one function -------------------------------------------------------------------------
+    def reach(self, facts: ModuleFacts, definition: Definition) -> Reach:
+        """Where ``definition`` (of the module ``facts`` describes) is reached from."""
+        budget = [MAX_VISITS]
+        local = {facts.path: facts}
+        return self._reach(definition, local, budget, set())[0]
+
+    def _reach(
+        self, definition: Definition, local: dict[str, ModuleFacts], budget: list[int], visiting: set[DefKey]
+    ) -> tuple[Reach, bool]:
+        """The answer, and whether it is final: an answer cut short by a cycle or by the budget
+        depends on where the question started, so it is not remembered."""
+        key = definition.key
+        known = self._answers.get(key)
+        if known is not None:
+            return known, True
+        if key in visiting:
+            return NONE, False  # a cycle adds nothing the other callers do not
+        budget[0] -= 1
+        if budget[0] < 0:
+            return UNKNOWN, False
+        visiting.add(key)
+        try:
+            answer, final = self._decide(definition, local, budget, visiting)
+        finally:
+            visiting.discard(key)
+        if final:
+            self._answers[key] = answer
+        return answer, final
+
+    def _decide(
+        self, definition: Definition, local: dict[str, ModuleFacts], budget: list[int], visiting: set[DefKey]
+    ) -> tuple[Reach, bool]:
+        node = definition.node
+        path, line, name = definition.key
+        unknown_decorator = False
+        for decorator in node.decorator_list:
+            label = _route_label(decorator)
+            if label is not None:
+                return Reach("serving", (Entry(label, path, decorator.lineno),)), True
+            decorated = _decorator_name(decorator)
+            if decorated in ("exception_handler", "middleware"):
+                return Reach("serving", (Entry(f"{decorated.replace('_', ' ')} `{name}`", path, line),)), True
+            if decorated == "on_event":
+                return STARTUP, True
+            if decorated in _CLI_DECORATORS or decorated in _TEST_DECORATORS:
+                return NONE, True
+            if decorated not in _TRANSPARENT_DECORATORS:
+                unknown_decorator = True
+        if _launches_server(node):
+            return STARTUP, True  # what runs before the server it starts takes a request
+        cls = definition.cls
+        if cls is not None and name in ("dispatch", "__call__") and _is_middleware_class(cls):
+            return Reach("serving", (Entry(f"middleware `{cls.name}`", path, cls.lineno),)), True
+        searched = self._search_name(definition)
+        sites = self._sites(definition, searched, local) if searched is not None else None
+        if sites is None:
+            return UNKNOWN, True
+        reaches: list[Reach] = []
+        complete = True
+        for site_facts, site in sites:
+            if budget[0] < 0:
+                return UNKNOWN, False
+            reach, final = self._site_reach(site_facts, site, local, budget, visiting)
+            complete = complete and final
+            reaches.append(reach)
+            if reach.stage == "serving" and len(reach.entries) >= MAX_ENTRIES:
+                break
+        if not reaches:
+            if definition.parent is not None:
+                parent = local[path].definitions.get(definition.parent) if path in local else None
+                if parent is not None:
+                    above, final = self._reach(parent, local, budget, visiting)
+                    return above, complete and final
+            if unknown_decorator or name.startswith("__") or (cls is not None and _has_outside_bases(cls)):
+                return UNKNOWN, True
+            return NONE, complete
+        return _combine(reaches), complete
+
+    def _search_name(self, definition: Definition) -> str | None:
+        """The word whose uses are this function's callers (the class name for ``__init__``), or None
+        for a dunder method called by the language rather than by name."""
+        name = definition.key[2]
+        if name == "__init__" and definition.cls is not None:
+            return definition.cls.name
+        if name.startswith("__") and name.endswith("__"):
+            return None
+        return name
+
+    def _importer_check(self, definition: Definition, word: str, file: str) -> Callable[[Site], bool] | None:
+        """For a module's function (or a class, for ``__init__``): which uses in ``file`` name *it*
+        rather than another function of the same name. None accepts every use (nothing to check with)."""
+        path = definition.key[0]
+        if self.index is None:
+            return None
+        if file == path:
+            return lambda site: not site.attribute or site.receiver not in ("self", "cls")
+        module = self.index.module(file)
+        resolver = module.names.resolver if module is not None else None
+        if module is None or resolver is None:
+            return None
+        names = module.names
+        index = self.index
+        if any(isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names) for n in names.tree.body):
+            return None  # ``from x import *``: names come in unseen
+        real = self.index.real_path(path)
+
+        def names_it(dotted: str | None) -> bool:
+            if dotted is None:
+                return False
+            symbol = resolver.symbol(dotted)
+            return symbol is not None and symbol.name == word and index.real_path(symbol.module.path) == real
+
+        bare = names_it(names.imports.get(word))
+        receivers: dict[str, bool] = {}
+
+        def accepts(site: Site) -> bool:
+            if not site.attribute:
+                return bare
+            receiver = site.receiver
+            if receiver is None or receiver not in names.imports:
+                return False
+            if receiver not in receivers:
+                receivers[receiver] = names_it(f"{names.imports[receiver]}.{word}")
+            return receivers[receiver]
+
+        return accepts
+
+    def _importers(self, path: str, files: list[str]) -> list[str]:
+        """Of ``files``, those that are ``path`` or import its module by name (or a package that re-exports it)."""
+        assert self.index is not None
+        stems = {_module_word(path)}
+        for file in files:
+            if os.path.basename(file) == "__init__.py" and stems & self.index.import_words(file):
+                stems.add(os.path.basename(os.path.dirname(file)))
+        return [f for f in files if f == path or stems & self.index.import_words(f)]
+
+    def _sites(self, definition: Definition, word: str, local: dict[str, ModuleFacts]) -> list[tuple[ModuleFacts, Site]] | None:
+        """Every use of ``word`` that may call the function; None when the name is too common to
+        follow or the project too large to have been read."""
+        path = definition.key[0]
+        method = definition.cls is not None and definition.key[2] != "__init__"
+        files: list[str]
+        if self.index is None:
+            files = [path]
+        else:
+            found = self.index.files_mentioning(path, word)
+            if found is None:
+                return None
+            if definition.cls is None and definition.parent is None:
+                # A module's function is used where the module is imported: ``from .crud import
+                # get_user``, ``crud.get_user(...)``, or a package re-exporting it.
+                found = self._importers(path, found)
+            if len(found) > MAX_FILES_PER_NAME:
+                return None
+            files = found if path in found else [path, *found]
+        uses: list[tuple[ModuleFacts, Site]] = []
+        for file in files:
+            if file != path and _is_test_path(file):
+                continue  # code only tests call is not served
+            facts = local.get(file)
+            if facts is None and self.index is not None:
+                module = self.index.module(file)
+                if module is None:
+                    continue
+                facts = local[file] = module_facts(module.names.tree, file)
+            if facts is None:
+                continue
+            accepts = None if method else self._importer_check(definition, word, file)
+            for site in facts.sites.get(word, ()):
+                if site.owner == definition.key:
+                    continue  # recursion
+                if method and not site.attribute:
+                    continue  # a method is reached through an attribute: ``self.m()``, ``repo.m()``
+                if accepts is not None and not accepts(site):
+                    continue
+                uses.append((facts, site))
+        return uses
+
+    def _site_reach(
+        self, facts: ModuleFacts, site: Site, local: dict[str, ModuleFacts], budget: list[int], visiting: set[DefKey]
+    ) -> tuple[Reach, bool]:
+        """What one use of the name says about the function, and whether that is final."""
+        if site.in_main:
+            return NONE, True
+        wrapper, keyword = site.wrapper, site.keyword
+        if wrapper is not None and wrapper.startswith("@"):
+            # Handed to what a call returned: ``app.get("/x")(f)``, ``app.exception_handler(E)(f)``.
+            decorator = wrapper[1:]
+            if decorator in ROUTE_DECORATORS:
+                return Reach("serving", (Entry(f"the route registered with `{decorator}`", facts.path, site.line),)), True
+            wrapper = decorator
+        registered = self._registered(wrapper, keyword, site, facts.path)
+        if registered is not None:
+            return registered, True
+        owner = facts.definitions.get(site.owner) if site.owner is not None else None
+        if owner is None:
+            if wrapper in _SCRIPT_RUNNERS:
+                return NONE, True  # ``asyncio.run(main())`` at module level: a script
+            return (STARTUP if site.called else UNKNOWN), True
+        above, final = self._reach(owner, local, budget, visiting)
+        if wrapper in _BACKGROUND and above.stage == "startup":
+            # Work the lifespan starts in the background runs while the app serves.
+            return Reach("serving", (Entry("background work started at start-up", facts.path, site.line),)), final
+        return above, final
+
+    @staticmethod
+    def _registered(wrapper: str | None, keyword: str | None, site: Site, path: str) -> Reach | None:
+        """What handing the function to ``wrapper`` (as ``keyword``) makes of it, when that settles it."""
+        if wrapper in _DEPENDENCY_WRAPPERS:
+            return Reach("serving", (Entry("a dependency", path, site.line),))
+        if wrapper in _ROUTE_REGISTRATIONS and not site.called:
+            return Reach("serving", (Entry(f"the route registered with `{wrapper}`", path, site.line),))
+        if wrapper in _HANDLER_REGISTRATIONS or keyword == "exception_handlers":
+            return Reach("serving", (Entry("an exception handler", path, site.line),))
+        if wrapper in _MIDDLEWARE_REGISTRATIONS and not site.called:
+            return Reach("serving", (Entry("middleware", path, site.line),))
+        if keyword in _STARTUP_KEYWORDS or (wrapper in _EVENT_REGISTRATIONS and site.wrapper_text in ("startup", "shutdown")):
+            return STARTUP
+        return None
+
+
+def _is_test_path(path: str) -> bool:
+    """A pytest module: what calls code from there is a test run. (Helpers in a ``tests`` folder are
+    left to their own callers, which end in test functions nothing calls.)"""
+    name = os.path.basename(path)
+    return name == "conftest.py" or name.startswith("test_") or name.endswith("_test.py")
+
+
+def _module_word(path: str) -> str:
+    """The word an import of the module at ``path`` names: ``crud`` for ``app/crud.py``, ``app`` for ``app/__init__.py``."""
+    stem = os.path.splitext(os.path.basename(path))[0]
+    return os.path.basename(os.path.dirname(path)) if stem == "__init__" else stem
+
+
+_SERVER_STARTS = frozenset({"serve", "serve_http", "run_server"})
+
+
+def _launches_server(func: FunctionNode) -> bool:
+    """A function that starts the web server (``uvicorn.run(app)``, ``await server.serve()``):
+    what it does itself runs once, before the server takes a request."""
+    for node in ast.walk(func):
+        if isinstance(node, ast.Call):
+            name = _name_of(node.func)
+            if name in _SERVER_STARTS and not isinstance(node.func, ast.Call):
+                return True
+            if name == "run" and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name) \
+                    and node.func.value.id in ("uvicorn", "hypercorn", "granian"):
+                return True
+    return False
+
+
+def _is_middleware_class(cls: ast.ClassDef) -> bool:
+    return any(_name_of(base) in ("BaseHTTPMiddleware",) for base in cls.bases) or any(
+        isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == "__call__"
+        and len(n.args.args) == 4 and [a.arg for a in n.args.args[1:]] == ["scope", "receive", "send"]
+        for n in cls.body
+    )
+
+
+def _has_outside_bases(cls: ast.ClassDef) -> bool:
+    """A class with a base (other than ``object``): a library base may call the method itself."""
+    return any(not (isinstance(b, ast.Name) and b.id == "object") for b in cls.bases)
+
+
+# -- the per-file entry point used by the rules ----------------------------------------------------
+
+
+class FileServing:
+    """The serving-path answers for the functions of one linted file."""
+
+    def __init__(self, names: Names, filename: str, scope: str) -> None:
+        resolver = names.resolver
+        self.index = resolver.index if resolver is not None else None
+        self.path = resolver.filename if resolver is not None else filename
+        self.tree = names.tree
+        self.scope = scope
+        self._facts: ModuleFacts | None = None
+        self._active: bool | None = None
+
+    @property
+    def active(self) -> bool:
+        """False under ``faa-scope = all`` and for a library (no app or router in the project)."""
+        if self._active is None:
+            if self.scope == "all":
+                self._active = False
+            else:
+                self._active = not _serving_for(self.index).is_library(
+                    self.path if self.index is not None else None, self.tree
+                )
+        return self._active
+
+    def facts(self) -> ModuleFacts:
+        if self._facts is None:
+            self._facts = module_facts(self.tree, self.path)
+        return self._facts
+
+    def at_module_level(self, line: int) -> bool:
+        """Whether ``line`` runs at import (module level or a class body), not inside a function."""
+        return self.facts().enclosing(line) is None
+
+    def reach_at(self, line: int) -> Reach | None:
+        """Where the code at ``line`` is reached from; None when the serving path is not in use."""
+        if not self.active:
+            return None
+        facts = self.facts()
+        definition = facts.enclosing(line)
+        if definition is None:
+            return STARTUP  # module level: runs once, at import
+        try:
+            return _serving_for(self.index).reach(facts, definition)
+        except RecursionError:
+            return UNKNOWN
+
+
+_SERVING: dict[int, ServingPath] = {}
+
+
+def _serving_for(index: ProjectIndex | None) -> ServingPath:
+    """One answer memo per project index (one per process), and one for in-memory modules."""
+    key = id(index) if index is not None else 0
+    found = _SERVING.get(key)
+    if found is None or found.index is not index:
+        found = _SERVING[key] = ServingPath(index)
+    return found
+
+
+__all__ = ["Entry", "FileServing", "Reach", "ServingPath", "module_facts"]

@@ -1,0 +1,192 @@
+"""The serving path across a project's modules: what the messages say, and the scope option."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from flake8_fastapi_antipatterns.analysis.project import ProjectIndex
+from flake8_fastapi_antipatterns.engine import analyse_source
+from flake8_fastapi_antipatterns.options import Settings, settings_from
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        target = root / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(textwrap.dedent(text))
+
+
+def lint(root: Path, rel: str, settings: Settings | None = None) -> list[tuple[int, str, str]]:
+    path = root / rel
+    return [(d.line, d.code, d.message) for d in analyse_source(path.read_text(), str(path), settings, strict=True)]
+
+
+PROJECT = {
+    "app/__init__.py": "",
+    "app/main.py": """
+        from fastapi import FastAPI
+        from app.routes import router
+
+        app = FastAPI()
+        app.include_router(router)
+    """,
+    "app/routes.py": """
+        from fastapi import APIRouter
+        from app import services
+
+        router = APIRouter()
+
+        @router.get("/users/{user_id}")
+        async def read_user(user_id: int):
+            return await services.load(user_id)
+
+        @router.get("/admin/users")
+        async def list_users():
+            return await services.load(0)
+    """,
+    "app/services.py": """
+        import time
+
+        async def load(user_id):
+            time.sleep(0.1)
+            return {"id": user_id}
+
+        async def rebuild():
+            time.sleep(5)
+    """,
+    "app/cli.py": """
+        import asyncio
+        import typer
+        from app.services import rebuild
+
+        cli = typer.Typer()
+
+        @cli.command()
+        def reindex():
+            asyncio.run(rebuild())
+    """,
+}
+
+
+def test_a_finding_says_which_route_reaches_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path, PROJECT)
+    monkeypatch.chdir(tmp_path)
+    found = lint(tmp_path, "app/services.py")
+    assert [(line, code) for line, code, _ in found] == [(5, "FAA102")]
+    message = found[0][2]
+    assert "reached from GET /users/{user_id} (app/routes.py:7) and 1 more;" in message
+
+
+def test_code_only_a_command_line_program_runs_is_reported_under_scope_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path, PROJECT)
+    monkeypatch.chdir(tmp_path)
+    serving = {(line, code) for line, code, _ in lint(tmp_path, "app/services.py")}
+    everything = {(line, code) for line, code, _ in lint(tmp_path, "app/services.py", settings_from({"scope": "all"}))}
+    assert (9, "FAA102") not in serving
+    assert everything == {(5, "FAA102"), (9, "FAA102")}
+
+
+def test_a_project_with_no_app_is_a_library_and_every_coroutine_is_judged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path, {"lib/__init__.py": "", "lib/helpers.py": PROJECT["app/services.py"]})
+    monkeypatch.chdir(tmp_path)
+    assert {(line, code) for line, code, _ in lint(tmp_path, "lib/helpers.py")} == {(5, "FAA102"), (9, "FAA102")}
+
+
+def test_a_test_module_calling_a_helper_does_not_put_it_on_the_serving_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = dict(PROJECT)
+    files["app/tools.py"] = """
+        import time
+
+        async def only_tested():
+            time.sleep(1)
+    """
+    files["tests/test_tools.py"] = """
+        import asyncio
+        from app.tools import only_tested
+
+        def test_it():
+            asyncio.run(only_tested())
+    """
+    write(tmp_path, files)
+    monkeypatch.chdir(tmp_path)
+    assert lint(tmp_path, "app/tools.py") == []
+
+
+def test_a_print_at_import_is_start_up_output_but_one_in_a_handler_is_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(
+        tmp_path,
+        {
+            "main.py": """
+                from fastapi import FastAPI
+
+                print("starting")
+                app = FastAPI()
+
+                @app.get("/")
+                async def root():
+                    print("hit")
+                    return {}
+            """
+        },
+    )
+    monkeypatch.chdir(tmp_path)
+    assert [(line, code) for line, code, _ in lint(tmp_path, "main.py") if code == "FAA402"] == [(9, "FAA402")]
+
+
+def test_debug_true_is_configuration_wherever_it_is_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(
+        tmp_path,
+        {
+            "server.py": """
+                from fastapi import FastAPI
+
+                class Server:
+                    def __init__(self):
+                        self.app = FastAPI(debug=True)
+            """
+        },
+    )
+    monkeypatch.chdir(tmp_path)
+    assert [(line, code) for line, code, _ in lint(tmp_path, "server.py") if code == "FAA303"] == [(6, "FAA303")]
+
+
+def test_the_scope_option_refuses_other_values() -> None:
+    with pytest.raises(ValueError, match="--faa-scope takes one of serving, all"):
+        settings_from({"scope": "routes"})
+    with pytest.raises(ValueError, match="--faa-fixed-file-reads takes yes or no"):
+        settings_from({"fixed_file_reads": "sometimes"})
+    assert settings_from({"fixed_file_reads": "no"}).fixed_file_reads == ()
+    assert settings_from({"fixed_file_reads": "Yes"}).fixed_file_reads == ("yes",)
+
+
+def test_flake8_reads_the_scope_from_setup_cfg(tmp_path: Path) -> None:
+    write(tmp_path, PROJECT)
+    (tmp_path / "setup.cfg").write_text("[flake8]\nfaa-scope = all\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "flake8", "--select", "FAA102", "app/services.py"],
+        cwd=tmp_path, capture_output=True, text=True,
+    )
+    lines = result.stdout.splitlines()
+    assert [line.split(":")[1] for line in lines] == ["5", "9"], result.stdout + result.stderr
+
+
+def test_files_mentioning_matches_whole_words(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path, {"a.py": "load()\n", "b.py": "load_all()\nreload()\n", "c.py": "x.load\n"})
+    monkeypatch.chdir(tmp_path)
+    index = ProjectIndex()
+    found = index.files_mentioning(str(tmp_path / "a.py"), "load")
+    assert found is not None
+    assert sorted(Path(p).name for p in found) == ["a.py", "c.py"]
