@@ -142,7 +142,7 @@ class Timing:
     lines: int
 
 
-def time_once(flake8: Path, corpus: Path) -> Timing:
+def time_once(flake8: Path, corpus: Path, jobs: str = "1") -> Timing:
     """One flake8 run; its CPU time is read from the kernel's accounting of the finished child.
 
     On a machine shared with other jobs wall time mostly measures the neighbours; the
@@ -152,7 +152,7 @@ def time_once(flake8: Path, corpus: Path) -> Timing:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     result = subprocess.run(
-        [str(flake8), "--isolated", "-j1", "."], cwd=corpus, capture_output=True, text=True
+        [str(flake8), "--isolated", "-j", jobs, "."], cwd=corpus, capture_output=True, text=True
     )
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -160,6 +160,15 @@ def time_once(flake8: Path, corpus: Path) -> Timing:
         raise SystemExit(f"{flake8} failed ({result.returncode}):\n{result.stderr[-2000:]}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return Timing(cpu=cpu, wall=wall, lines=len(result.stdout.splitlines()))
+
+
+def findings_of(flake8: Path, corpus: Path, jobs: str) -> list[str]:
+    """The plugin's findings (every code selected), sorted: what a serial and a parallel run must agree on."""
+    cmd = [str(flake8), "--isolated", "--select", "FAA", "--extend-select", "FAA205,FAA403", "-j", jobs, "."]
+    result = subprocess.run(cmd, cwd=corpus, capture_output=True, text=True)
+    if result.returncode not in (0, 1) or "Traceback" in result.stderr:
+        raise SystemExit(f"{flake8} failed ({result.returncode}):\n{result.stderr[-2000:]}")
+    return sorted(result.stdout.splitlines())
 
 
 def count_instructions(flake8: Path, corpus: Path, files: list[str]) -> int:
@@ -207,15 +216,24 @@ def main() -> int:
         metavar="STEP",
         help="instead of timing, count instructions under valgrind over every STEP-th file (e.g. 8)",
     )
+    parser.add_argument(
+        "--corpus", type=Path, help="lint this folder instead of the FastAPI sdist (e.g. a project of real_apps.py)"
+    )
+    parser.add_argument("--jobs", default="1", help="flake8 -j: a number, or auto for flake8's default (default 1)")
     args = parser.parse_args()
 
-    corpus = fetch(args.corpus_version)
+    corpus = args.corpus.resolve() if args.corpus else fetch(args.corpus_version)
     files = sum(1 for _ in corpus.rglob("*.py"))
     executables = {v.name: ensure_venv(v) for v in VARIANTS}
     print(f"python {sys.version.split()[0]}, flake8 {FLAKE8_VERSION}, flake8-bugbear {BUGBEAR_VERSION}, {os.cpu_count()} cpus")
     if args.instructions:
         return instructions_mode(executables, corpus, args.instructions, args.budget)
-    print(f"corpus: {corpus.name} ({files} .py files), flake8 --isolated -j1 ., {args.rounds} rounds, order rotated")
+    serial, parallel = findings_of(executables["plugin"], corpus, "1"), findings_of(executables["plugin"], corpus, "auto")
+    print(f"findings with -j1 and -j auto: {len(serial)} and {len(parallel)}, {'identical' if serial == parallel else 'DIFFERENT'}")
+    if serial != parallel:
+        for line in sorted(set(serial) ^ set(parallel))[:20]:
+            print(f"  only in {'-j1' if line in serial else '-j auto'}: {line}")
+    print(f"corpus: {corpus.name} ({files} .py files), flake8 --isolated -j {args.jobs} ., {args.rounds} rounds, order rotated")
     print(f"load average before: {load_average()}")
 
     runs: dict[str, list[Timing]] = {name: [] for name in executables}
@@ -226,7 +244,7 @@ def main() -> int:
         shift = (round_no - 1) % len(order)
         row = []
         for name in order[shift:] + order[:shift]:
-            timing = time_once(executables[name], corpus)
+            timing = time_once(executables[name], corpus, args.jobs)
             runs[name].append(timing)
             row.append(f"{name} {timing.cpu:6.2f}s cpu {timing.wall:6.2f}s wall")
         print(f"round {round_no}: " + " | ".join(row) + f"   (load {load_average()})", flush=True)
