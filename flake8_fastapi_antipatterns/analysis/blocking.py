@@ -438,6 +438,7 @@ LLM_NAME_DATA_WORDS = frozenset(
         "error", "errors", "exception", "json", "list", "config", "settings", "provider", "providers",
         "schema", "format", "headers", "header", "token", "tokens", "count", "cost", "usage", "params",
         "template", "templates", "url", "key", "keys", "name", "names", "type", "types", "parse", "validate",
+        "model", "models",
     }
 )  # fmt: skip
 

@@ -233,8 +233,38 @@ def _url_argument(call: ast.Call) -> ast.expr | None:
 
 
 def _is_sqlite_engine(call: ast.Call, names: Names, scope: Scope | None = None) -> bool:
-    url = _literal_url(_url_argument(call), names, scope)
-    return (url is not None and url.lower().startswith("sqlite")) or _sqlite_connect_args(call)
+    argument = _url_argument(call)
+    url = _literal_url(argument, names, scope)
+    return (url is not None and url.lower().startswith("sqlite")) or _sqlite_connect_args(call) or _names_sqlite(argument)
+
+
+def _names_sqlite(expr: ast.expr | None) -> bool:
+    """A URL made by a helper whose name says SQLite (``_sync_sqlite_url(path)``)."""
+    if not isinstance(expr, ast.Call):
+        return False
+    func = expr.func
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    return "sqlite" in name.lower()
+
+
+def _disposed_in(func: FunctionNode, call: ast.Call) -> bool:
+    """The engine ``call`` makes is bound to a local name that the same function disposes, and the
+    function is not a lifespan (whose engine serves the app until shutdown)."""
+    if "lifespan" in func.name.lower() or any(a.arg == "app" for a in [*func.args.posonlyargs, *func.args.args]):
+        return False
+    bound: set[str] = set()
+    disposed: set[str] = set()
+    for node in walk_shallow(func):
+        if isinstance(node, ast.Assign) and node.value is call:
+            bound.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "dispose"
+            and isinstance(node.func.value, ast.Name)
+        ):
+            disposed.add(node.func.value.id)
+    return bool(bound & disposed)
 
 
 def _may_be_engine(call: ast.Call, names: Names) -> bool:
@@ -525,6 +555,8 @@ class ResourceChecker(Checker):
                 continue
             if _is_sqlite_engine(node, names, scope):
                 continue
+            if func is not None and _disposed_in(func, node):
+                continue  # a one-shot engine: made, used for a connection or two, and disposed here
             url = _literal_url(_url_argument(node), names, scope)
             shown = _call_name(node)
             if not shown.endswith(f"{factory.rsplit('.', 1)[-1]}()"):
