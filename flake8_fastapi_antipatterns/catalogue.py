@@ -1688,8 +1688,8 @@ def _serving_scope(rule: Rule) -> Rule:
     return replace(rule, doc=replace(rule.doc, what=rule.doc.what + SERVING_SCOPE, options=options))
 
 
-for _code in SERVING_CODES:
-    CATALOGUE[_code] = _serving_scope(CATALOGUE[_code])
+for _serving_code in SERVING_CODES:
+    CATALOGUE[_serving_code] = _serving_scope(CATALOGUE[_serving_code])
 
 
 def get(code: str) -> Rule:

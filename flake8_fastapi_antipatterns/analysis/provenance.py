@@ -16,6 +16,7 @@ whole) is "not known to be the project's own text", so the leak is still reporte
 from __future__ import annotations
 
 import ast
+import re
 import weakref
 from dataclasses import dataclass, field
 
@@ -96,10 +97,16 @@ def _own_class(names: Names, node: ast.expr) -> tuple[str, str | None] | None:
 
 
 def _modules(index: ProjectIndex, anchor: str, word: str) -> list[ModuleInfo] | None:
+    """The project modules that may build ``word`` or derive a class from it: their text holds
+    ``word(`` or names it among a class's bases (the rest are never parsed)."""
     paths = index.files_mentioning(anchor, word)
-    if paths is None:
+    texts = index.project_texts(anchor)
+    if paths is None or texts is None:
         return None
-    return [info for info in (index.module(path) for path in paths) if info is not None]
+    called = word.encode() + b"("
+    derived = re.compile(rb"class\s+\w+\s*\([^)]*\b" + re.escape(word.encode()) + rb"\b")
+    wanted = [path for path in paths if called in texts.get(path, b"") or derived.search(texts.get(path, b""))]
+    return [info for info in (index.module(path) for path in wanted) if info is not None]
 
 
 def only_own_text(names: Names, caught: ast.expr | None) -> bool:
@@ -117,7 +124,25 @@ def only_own_text(names: Names, caught: ast.expr | None) -> bool:
     return True
 
 
+# (class name, the file it was looked up from) -> the answer, for the life of the process: every
+# ``except`` of the class in every file asks the same question.
+_ANSWERS: dict[tuple[str, str], bool] = {}
+MAX_ANSWERS = 4096
+
+
 def _never_wraps(names: Names, class_name: str, anchor: str | None) -> bool:
+    if anchor is None:
+        return _search(names, class_name, anchor)
+    key = (class_name, anchor)
+    known = _ANSWERS.get(key)
+    if known is None:
+        if len(_ANSWERS) >= MAX_ANSWERS:
+            _ANSWERS.clear()
+        known = _ANSWERS[key] = _search(names, class_name, anchor)
+    return known
+
+
+def _search(names: Names, class_name: str, anchor: str | None) -> bool:
     index = names.resolver.index if names.resolver is not None else None
     pending = [class_name]
     seen: set[str] = set()

@@ -44,7 +44,7 @@ Stage = Literal["serving", "startup", "none", "unknown"]
 _RANK: dict[Stage, int] = {"serving": 3, "unknown": 2, "startup": 1, "none": 0}
 
 # Bounds of one question: functions visited, files read for one name, entries kept.
-MAX_VISITS = 400
+MAX_VISITS = 300
 MAX_FILES_PER_NAME = 80
 MAX_ENTRIES = 20
 
@@ -64,6 +64,8 @@ _EVENT_REGISTRATIONS = frozenset({"on_event", "add_event_handler"})
 _STARTUP_KEYWORDS = frozenset({"lifespan", "on_startup", "on_shutdown"})
 _SCRIPT_RUNNERS = frozenset({"run"})  # asyncio.run / anyio.run / trio.run at module level: a script
 _CLI_DECORATORS = frozenset({"command", "callback", "group"})
+# Calls that start the web server: what the function making them does itself runs before any request.
+_SERVER_STARTS = frozenset({"serve", "serve_http", "run_server"})
 _TEST_DECORATORS = frozenset({"fixture", "parametrize"})  # pytest runs these, no app does
 # Decorators that leave a function called where it is named (its callers are still its callers).
 _TRANSPARENT_DECORATORS = frozenset(
@@ -102,6 +104,15 @@ class Reach:
         first, more = self.entries[0], len(self.entries) - 1
         extra = f" and {more} more" if more else ""
         return f", reached from {first.shown()}{extra}"
+
+
+@dataclass(frozen=True)
+class _Answer:
+    reach: Reach
+    final: bool = True
+    """Not cut short by a cycle (so it holds wherever the question started)."""
+    cost: int = 1
+    """Functions visited to work it out."""
 
 
 UNKNOWN = Reach("unknown")
@@ -175,6 +186,8 @@ class ModuleFacts:
     spans: list[tuple[int, int, DefKey]] = field(default_factory=list)
     """(first line, last line, def) of every function, outermost first."""
     sites: dict[str, list[Site]] = field(default_factory=dict)
+    launchers: set[DefKey] = field(default_factory=set)
+    """Functions that start the web server (``uvicorn.run(app)``, ``await server.serve()``)."""
 
     def enclosing(self, line: int) -> Definition | None:
         """The innermost function whose body holds ``line``."""
@@ -314,6 +327,10 @@ class _Collector:
     ) -> None:
         site = Site(owner, line, called, attribute, wrapper, keyword, text, in_main, receiver)
         self.facts.sites.setdefault(name, []).append(site)
+        if called and owner is not None and (
+            name in _SERVER_STARTS or (name == "run" and receiver in ("uvicorn", "hypercorn", "granian"))
+        ):
+            self.facts.launchers.add(owner)
 
 
 def _receiver(node: ast.expr) -> str | None:
@@ -373,7 +390,7 @@ class ServingPath:
 
     def __init__(self, index: ProjectIndex | None) -> None:
         self.index = index
-        self._answers: dict[DefKey, Reach] = {}
+        self._answers: dict[DefKey, _Answer] = {}
         self._library: dict[str, bool] = {}
 
     # -- the project --------------------------------------------------------------------------
@@ -398,81 +415,86 @@ class ServingPath:
     # -- one function -------------------------------------------------------------------------
     def reach(self, facts: ModuleFacts, definition: Definition) -> Reach:
         """Where ``definition`` (of the module ``facts`` describes) is reached from."""
-        budget = [MAX_VISITS]
-        local = {facts.path: facts}
-        return self._reach(definition, local, budget, set())[0]
+        return self._reach(definition, {facts.path: facts}, set()).reach
 
-    def _reach(
-        self, definition: Definition, local: dict[str, ModuleFacts], budget: list[int], visiting: set[DefKey]
-    ) -> tuple[Reach, bool]:
-        """The answer, and whether it is final: an answer cut short by a cycle or by the budget
-        depends on where the question started, so it is not remembered."""
+    def _reach(self, definition: Definition, local: dict[str, ModuleFacts], visiting: set[DefKey]) -> _Answer:
+        """The answer for one function. Final answers are remembered for the process; one cut short by
+        a cycle depends on where the question started and is not. What an answer costs (functions
+        visited, a remembered one charged what it cost when it was worked out) is the same whichever
+        file asked first, so a serial and a parallel run answer alike."""
         key = definition.key
         known = self._answers.get(key)
         if known is not None:
-            return known, True
+            return known
         if key in visiting:
-            return NONE, False  # a cycle adds nothing the other callers do not
-        budget[0] -= 1
-        if budget[0] < 0:
-            return UNKNOWN, False
+            return _Answer(NONE, False, 1)  # a cycle adds nothing the other callers do not
         visiting.add(key)
         try:
-            answer, final = self._decide(definition, local, budget, visiting)
+            answer = self._decide(definition, local, visiting)
         finally:
             visiting.discard(key)
-        if final:
+        if answer.final:
             self._answers[key] = answer
-        return answer, final
+        return answer
 
-    def _decide(
-        self, definition: Definition, local: dict[str, ModuleFacts], budget: list[int], visiting: set[DefKey]
-    ) -> tuple[Reach, bool]:
+    def _decide(self, definition: Definition, local: dict[str, ModuleFacts], visiting: set[DefKey]) -> _Answer:
         node = definition.node
         path, line, name = definition.key
         unknown_decorator = False
         for decorator in node.decorator_list:
             label = _route_label(decorator)
             if label is not None:
-                return Reach("serving", (Entry(label, path, decorator.lineno),)), True
+                return _Answer(Reach("serving", (Entry(label, path, decorator.lineno),)))
             decorated = _decorator_name(decorator)
             if decorated in ("exception_handler", "middleware"):
-                return Reach("serving", (Entry(f"{decorated.replace('_', ' ')} `{name}`", path, line),)), True
+                return _Answer(Reach("serving", (Entry(f"{decorated.replace('_', ' ')} `{name}`", path, line),)))
             if decorated == "on_event":
-                return STARTUP, True
+                return _Answer(STARTUP)
             if decorated in _CLI_DECORATORS or decorated in _TEST_DECORATORS:
-                return NONE, True
+                return _Answer(NONE)
             if decorated not in _TRANSPARENT_DECORATORS:
                 unknown_decorator = True
-        if _launches_server(node):
-            return STARTUP, True  # what runs before the server it starts takes a request
+        if definition.key in local[path].launchers:
+            return _Answer(STARTUP)  # what runs before the server it starts takes a request
         cls = definition.cls
         if cls is not None and name in ("dispatch", "__call__") and _is_middleware_class(cls):
-            return Reach("serving", (Entry(f"middleware `{cls.name}`", path, cls.lineno),)), True
+            return _Answer(Reach("serving", (Entry(f"middleware `{cls.name}`", path, cls.lineno),)))
         searched = self._search_name(definition)
         sites = self._sites(definition, searched, local) if searched is not None else None
         if sites is None:
-            return UNKNOWN, True
+            return _Answer(UNKNOWN)
         reaches: list[Reach] = []
-        complete = True
-        for site_facts, site in sites:
-            if budget[0] < 0:
-                return UNKNOWN, False
-            reach, final = self._site_reach(site_facts, site, local, budget, visiting)
-            complete = complete and final
-            reaches.append(reach)
-            if reach.stage == "serving" and len(reach.entries) >= MAX_ENTRIES:
+        final = True
+        cost = 1
+        serving_at = -1
+        for number, (site_facts, site) in enumerate(sites):
+            answer = self._site_reach(site_facts, site, local, visiting)
+            final = final and answer.final
+            cost += answer.cost
+            if cost > MAX_VISITS:
+                return _Answer(UNKNOWN, final, cost)  # too far to follow
+            reaches.append(answer.reach)
+            if answer.reach.stage == "serving":
+                serving_at = number
                 break
+        if serving_at >= 0:
+            # Reached: the other uses are only counted (``and 2 more``), where they are entries
+            # themselves, rather than followed.
+            for site_facts, site in sites[serving_at + 1:]:
+                direct = self._direct_entry(site_facts, site)
+                if direct is not None:
+                    reaches.append(direct)
+            return _Answer(_combine(reaches), final, cost)
         if not reaches:
             if definition.parent is not None:
                 parent = local[path].definitions.get(definition.parent) if path in local else None
                 if parent is not None:
-                    above, final = self._reach(parent, local, budget, visiting)
-                    return above, complete and final
+                    above = self._reach(parent, local, visiting)
+                    return _Answer(above.reach, above.final, cost + above.cost)
             if unknown_decorator or name.startswith("__") or (cls is not None and _has_outside_bases(cls)):
-                return UNKNOWN, True
-            return NONE, complete
-        return _combine(reaches), complete
+                return _Answer(UNKNOWN)
+            return _Answer(NONE, final, cost)
+        return _Answer(_combine(reaches), final, cost)
 
     def _search_name(self, definition: Definition) -> str | None:
         """The word whose uses are this function's callers (the class name for ``__init__``), or None
@@ -574,32 +596,45 @@ class ServingPath:
                 uses.append((facts, site))
         return uses
 
-    def _site_reach(
-        self, facts: ModuleFacts, site: Site, local: dict[str, ModuleFacts], budget: list[int], visiting: set[DefKey]
-    ) -> tuple[Reach, bool]:
-        """What one use of the name says about the function, and whether that is final."""
+    def _site_reach(self, facts: ModuleFacts, site: Site, local: dict[str, ModuleFacts], visiting: set[DefKey]) -> _Answer:
+        """What one use of the name says about the function."""
         if site.in_main:
-            return NONE, True
+            return _Answer(NONE)
         wrapper, keyword = site.wrapper, site.keyword
         if wrapper is not None and wrapper.startswith("@"):
             # Handed to what a call returned: ``app.get("/x")(f)``, ``app.exception_handler(E)(f)``.
             decorator = wrapper[1:]
             if decorator in ROUTE_DECORATORS:
-                return Reach("serving", (Entry(f"the route registered with `{decorator}`", facts.path, site.line),)), True
+                return _Answer(Reach("serving", (Entry(f"the route registered with `{decorator}`", facts.path, site.line),)))
             wrapper = decorator
         registered = self._registered(wrapper, keyword, site, facts.path)
         if registered is not None:
-            return registered, True
+            return _Answer(registered)
         owner = facts.definitions.get(site.owner) if site.owner is not None else None
         if owner is None:
             if wrapper in _SCRIPT_RUNNERS:
-                return NONE, True  # ``asyncio.run(main())`` at module level: a script
-            return (STARTUP if site.called else UNKNOWN), True
-        above, final = self._reach(owner, local, budget, visiting)
-        if wrapper in _BACKGROUND and above.stage == "startup":
+                return _Answer(NONE)  # ``asyncio.run(main())`` at module level: a script
+            return _Answer(STARTUP if site.called else UNKNOWN)
+        above = self._reach(owner, local, visiting)
+        if wrapper in _BACKGROUND and above.reach.stage == "startup":
             # Work the lifespan starts in the background runs while the app serves.
-            return Reach("serving", (Entry("background work started at start-up", facts.path, site.line),)), final
-        return above, final
+            started = Reach("serving", (Entry("background work started at start-up", facts.path, site.line),))
+            return _Answer(started, above.final, above.cost)
+        return above
+
+    def _direct_entry(self, facts: ModuleFacts, site: Site) -> Reach | None:
+        """The entry a use is by itself (a route handler calling, a ``Depends``), without following callers."""
+        registered = self._registered(site.wrapper, site.keyword, site, facts.path)
+        if registered is not None and registered.stage == "serving":
+            return registered
+        owner = facts.definitions.get(site.owner) if site.owner is not None else None
+        if owner is None:
+            return None
+        for decorator in owner.node.decorator_list:
+            label = _route_label(decorator)
+            if label is not None:
+                return Reach("serving", (Entry(label, facts.path, decorator.lineno),))
+        return None
 
     @staticmethod
     def _registered(wrapper: str | None, keyword: str | None, site: Site, path: str) -> Reach | None:
@@ -628,23 +663,6 @@ def _module_word(path: str) -> str:
     """The word an import of the module at ``path`` names: ``crud`` for ``app/crud.py``, ``app`` for ``app/__init__.py``."""
     stem = os.path.splitext(os.path.basename(path))[0]
     return os.path.basename(os.path.dirname(path)) if stem == "__init__" else stem
-
-
-_SERVER_STARTS = frozenset({"serve", "serve_http", "run_server"})
-
-
-def _launches_server(func: FunctionNode) -> bool:
-    """A function that starts the web server (``uvicorn.run(app)``, ``await server.serve()``):
-    what it does itself runs once, before the server takes a request."""
-    for node in ast.walk(func):
-        if isinstance(node, ast.Call):
-            name = _name_of(node.func)
-            if name in _SERVER_STARTS and not isinstance(node.func, ast.Call):
-                return True
-            if name == "run" and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name) \
-                    and node.func.value.id in ("uvicorn", "hypercorn", "granian"):
-                return True
-    return False
 
 
 def _is_middleware_class(cls: ast.ClassDef) -> bool:
