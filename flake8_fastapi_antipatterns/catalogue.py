@@ -1064,7 +1064,10 @@ _add(
                 "classes is judged by provenance: the project raised them with text it wrote for the caller "
                 "(`raise QuotaExceeded(\"quota of 100 items reached\")`), so sending that text is not a leak, "
                 "unless some place in the project builds one of them, or of their subclasses, from another "
-                "exception's text (`raise UploadFailed(f\"upload failed: {error}\") from error`). Broad "
+                "exception's text (`raise UploadFailed(f\"upload failed: {error}\") from error`). So is a "
+                "narrow builtin class (`except ValueError`) whose `try` calls a project function that raises "
+                "it with a message of its own, and nothing that could raise it with a library's text "
+                "(`json.loads`, `response.json()`, an HTTP or database client). Broad "
                 "catches (`Exception`) and library, database, network and OS errors are leaks. At runtime, the guard reports FAA303 when a response body contained a Python traceback "
                 'or the message of an exception raised during that same request; in `mode="enforce"` it also '
                 "redacts that content before it reaches the client."

@@ -20,7 +20,7 @@ import re
 import weakref
 from dataclasses import dataclass, field
 
-from flake8_fastapi_antipatterns.analysis.names import Names
+from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names
 from flake8_fastapi_antipatterns.analysis.project import ModuleInfo, ProjectIndex
 
 # How many classes of one hierarchy (the class and its project subclasses) are looked at.
@@ -168,4 +168,92 @@ def _search(names: Names, class_name: str, anchor: str | None) -> bool:
     return True
 
 
-__all__ = ["only_own_text"]
+# -- builtin exceptions the project raises itself ------------------------------------------------
+
+# Builtin classes a project raises with its own messages (``raise ValueError("name too long")``).
+# ``Exception`` and the OS errors are not among them: their text is a library's or the system's.
+OWN_BUILTINS = frozenset(
+    {"ValueError", "TypeError", "KeyError", "LookupError", "IndexError", "RuntimeError", "PermissionError",
+     "NotImplementedError", "AssertionError"}
+)  # fmt: skip
+# Libraries whose errors, raised inside the ``try``, would make the text theirs.
+TEXT_SOURCES = (
+    "json", "orjson", "ujson", "requests", "httpx", "aiohttp", "urllib", "urllib3", "sqlalchemy", "sqlmodel",
+    "psycopg", "psycopg2", "asyncpg", "pymongo", "redis", "boto3", "botocore", "openai", "anthropic", "litellm",
+    "subprocess", "os", "shutil", "pathlib", "zipfile", "tarfile", "yaml", "tomllib", "base64", "jwt", "jose",
+)  # fmt: skip
+MAX_HELPER_DEPTH = 2
+
+
+def raised_by_the_project(names: Names, caught: ast.expr | None, body: list[ast.stmt], func: FunctionNode | None) -> bool:
+    """Whether a narrow builtin class (``except ValueError as e``) catches what the project raised
+    with its own text: a project function the ``try`` calls raises it with a literal or f-string
+    message, nothing raises it with another exception's text, and the ``try`` makes no call into
+    a library whose errors would carry that library's text (``json.loads``, ``response.json()``)."""
+    if caught is None:
+        return False
+    elements = caught.elts if isinstance(caught, ast.Tuple) else [caught]
+    classes = {e.id for e in elements if isinstance(e, ast.Name) and e.id not in names.imports and e.id not in names.classes}
+    if not elements or len(classes) != len(elements) or not classes <= OWN_BUILTINS:
+        return False
+    scope = names.scope(func) if func is not None else None
+    evidence = False
+    for call in _calls(body):
+        if isinstance(call.func, ast.Attribute) and call.func.attr == "json":
+            return False  # ``response.json()``: the text of a decode error of someone else's data
+        qualified = names.qualify(call.func, scope)
+        if qualified is not None and qualified.split(".")[0] in TEXT_SOURCES:
+            return False
+        found = names.resolve_function(call.func, scope)
+        if found is None:
+            continue
+        verdict = _raises_own(found[0], found[1], classes, 0)
+        if verdict is False:
+            return False
+        evidence = evidence or verdict is True
+    return evidence
+
+
+def _calls(body: list[ast.stmt]) -> list[ast.Call]:
+    found: list[ast.Call] = []
+    stack: list[ast.AST] = list(body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        if isinstance(node, ast.Call):
+            found.append(node)
+        stack.extend(ast.iter_child_nodes(node))
+    return found
+
+
+def _raises_own(names: Names, func: FunctionNode, classes: set[str], depth: int) -> bool | None:
+    """True when ``func`` (or a project function it calls) raises one of ``classes`` with text of its
+    own; False when it raises one with another exception's text; None when it raises none."""
+    found: bool | None = None
+    for node in ast.walk(func):
+        if isinstance(node, ast.ExceptHandler) and node.name:
+            for inner in ast.walk(node):
+                if isinstance(inner, ast.Raise) and _raised_class(inner) in classes and inner.exc is not None \
+                        and _mentions(inner.exc, {node.name}):
+                    return False
+        elif isinstance(node, ast.Raise) and _raised_class(node) in classes:
+            found = True
+        elif isinstance(node, ast.Call) and depth < MAX_HELPER_DEPTH:
+            helper = names.resolve_function(node.func)
+            if helper is not None and helper[1] is not func:
+                inner_verdict = _raises_own(helper[0], helper[1], classes, depth + 1)
+                if inner_verdict is False:
+                    return False
+                found = found or inner_verdict
+    return found
+
+
+def _raised_class(node: ast.Raise) -> str | None:
+    exc = node.exc
+    if isinstance(exc, ast.Call):
+        exc = exc.func
+    return exc.id if isinstance(exc, ast.Name) else None
+
+
+__all__ = ["only_own_text", "raised_by_the_project"]

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Scope
 from flake8_fastapi_antipatterns.analysis.nodes import child_nodes
-from flake8_fastapi_antipatterns.analysis.provenance import only_own_text
+from flake8_fastapi_antipatterns.analysis.provenance import only_own_text, raised_by_the_project
 from flake8_fastapi_antipatterns.rules import Checker, register
 
 HTTP_EXCEPTIONS = frozenset(
@@ -305,9 +305,15 @@ class LeakChecker(Checker):
         entered (their decorators and defaults are, they run here).
         """
         stack: list[tuple[ast.AST, frozenset[str]]] = [(s, owner.initial) for s in owner.body]
+        own_raises: set[int] = set()
+        """Handlers of a narrow builtin class whose ``try`` only meets what the project raised itself."""
         while stack:
             node, live = stack.pop()
             yield node, live
+            if isinstance(node, ast.Try):
+                for handler in node.handlers:
+                    if handler.name and raised_by_the_project(self.ctx.names, handler.type, node.body, owner.func):
+                        own_raises.add(id(handler))
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
                 if not isinstance(node, ast.Lambda):
                     stack.extend((d, live) for d in node.decorator_list)
@@ -320,7 +326,11 @@ class LeakChecker(Checker):
                 if node.name:
                     # A handler for a public exception, or for the project's own exceptions that
                     # carry only text the project wrote, rebinds the name to something harmless.
-                    harmless = self._public_type(node.type) or only_own_text(self.ctx.names, node.type)
+                    harmless = (
+                        self._public_type(node.type)
+                        or id(node) in own_raises
+                        or only_own_text(self.ctx.names, node.type)
+                    )
                     inner = live - {node.name} if harmless else live | {node.name}
                 body = {id(s) for s in node.body}
                 stack.extend((c, inner if id(c) in body else live) for c in child_nodes(node))
