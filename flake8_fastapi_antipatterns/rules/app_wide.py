@@ -24,7 +24,8 @@ from flake8_fastapi_antipatterns.analysis.app_graph import (
     mounted_apps,
     mounted_elsewhere,
 )
-from flake8_fastapi_antipatterns.analysis.names import Names, Scope
+from flake8_fastapi_antipatterns.analysis.app_model import owner_name
+from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, Scope
 from flake8_fastapi_antipatterns.rules import Checker, register
 from flake8_fastapi_antipatterns.rules.base import is_test_module
 
@@ -63,8 +64,9 @@ def _handler_keys(mapping: ast.expr | None, names: Names) -> list[ast.expr] | No
     return None
 
 
-def _wraps_app_in_try(cls: ast.ClassDef, names: Names) -> bool:
-    """A pure ASGI (or dispatch-style) middleware that catches ``Exception`` around the app."""
+def _wraps_app_in_try(cls: ast.ClassDef | FunctionNode, names: Names) -> bool:
+    """A pure ASGI (or dispatch-style) middleware class, or an ``@app.middleware("http")`` function,
+    that catches ``Exception`` around the app (``await call_next(request)``)."""
     for node in ast.walk(cls):
         if isinstance(node, ast.Try):
             catches = any(handler.type is None or _is_catch_all(handler.type, names) for handler in node.handlers)
@@ -72,6 +74,16 @@ def _wraps_app_in_try(cls: ast.ClassDef, names: Names) -> bool:
             if catches and awaits_app:
                 return True
     return False
+
+
+def _middleware_registration(node: ast.expr, owner: str) -> bool:
+    """``app.middleware("http")`` (or ``self.app.middleware("http")``) on the app named ``owner``."""
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "middleware"
+        and owner_name(node.func.value) == owner
+    )
 
 
 def _class_node(expr: ast.expr, names: Names) -> tuple[Names, ast.ClassDef] | None:
@@ -180,6 +192,8 @@ class AppWideChecker(Checker):
             found = _class_node(middleware, part_names)
             if found is not None and _wraps_app_in_try(found[1], found[0]):
                 return
+        if self._function_middleware_catches(graph):
+            return
         if self._app_passed_to_project_function(graph, "add_exception_handler", "exception_handler"):
             return
         self.ctx.report(
@@ -189,6 +203,26 @@ class AppWideChecker(Checker):
             "`add_exception_handler(Exception, ...)` and `exception_handlers={Exception: ...}` on the app and its routers), "
             "so an unexpected error reaches the client as the server's default 500",
         )
+
+    def _function_middleware_catches(self, graph: AppGraph) -> bool:
+        """A catch-all written as function middleware: ``@app.middleware("http")`` on a function, or
+        ``app.middleware("http")(catch_errors)``, whose ``try`` around ``call_next`` catches ``Exception``."""
+        names = self.ctx.names
+        owner = graph.site.name
+        if owner is None:
+            return False
+        for node in names.nodes.each(ast.FunctionDef, ast.AsyncFunctionDef, ast.Call):
+            candidates: list[FunctionNode] = []
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                if any(_middleware_registration(d, owner) for d in node.decorator_list):
+                    candidates.append(node)
+            elif isinstance(node, ast.Call) and _middleware_registration(node.func, owner) and node.args:
+                found = names.resolve_function(node.args[0])
+                if found is not None:
+                    candidates.append(found[1])
+            if any(_wraps_app_in_try(func, names) for func in candidates):
+                return True
+        return False
 
     def _app_passed_to_project_function(self, graph: AppGraph, *methods: str) -> bool:
         """``setup_errors(app)``: a project function that registers on the app it is given."""
