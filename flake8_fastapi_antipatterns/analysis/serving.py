@@ -238,7 +238,10 @@ class _Collector:
             key: DefKey = (self.facts.path, node.lineno, node.name)
             self.facts.definitions[key] = Definition(key, node, cls, owner)
             self.facts.spans.append((node.lineno, node.end_lineno or node.lineno, key))
-            for expr in [*node.decorator_list, *node.args.defaults, *(d for d in node.args.kw_defaults if d)]:
+            arguments = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs, node.args.vararg, node.args.kwarg]
+            # ``Annotated[str, Depends(get_user)]`` names the dependency in an annotation.
+            annotations = [a.annotation for a in arguments if a is not None and a.annotation is not None]
+            for expr in [*node.decorator_list, *node.args.defaults, *(d for d in node.args.kw_defaults if d), *annotations]:
                 self._expr(expr, owner, in_main)
             self._body(node.body, key, None, False)
             return

@@ -402,7 +402,9 @@ class ValidationChecker(Checker):
             return True
         # Constructing a model from the data validates it: ``Item(**data)``, ``Valves(**form)``
         # with ``Valves`` a model class the code looked up (a CamelCase name).
-        if isinstance(callee, ast.Name) and (callee.id in self.ctx.names.classes or _camel_case(callee.id)):
+        if isinstance(callee, ast.Name) and (
+            callee.id in self.ctx.names.classes or (_camel_case(callee.id) and callee.id not in self.ctx.names.imports)
+        ):
             return True
         return (
             qualified is not None
