@@ -19,6 +19,7 @@ import ast
 
 from flake8_fastapi_antipatterns.analysis.blocking import name_words
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, Scope
+from flake8_fastapi_antipatterns.analysis.nodes import last_name
 
 MAX_DEPTH = 6
 # Words that name the app's configuration: ``settings.data_dir``, ``config.STATIC_ROOT``, ``constants.X``.
@@ -47,15 +48,6 @@ def _words_say_config(node: ast.expr) -> bool:
             return True
         node = node.func if isinstance(node, ast.Call) else node.value
     return isinstance(node, ast.Name) and _says_config(node.id)
-
-
-def _call_name(call: ast.Call) -> str | None:
-    func = call.func
-    if isinstance(func, ast.Name):
-        return func.id
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    return None
 
 
 class FixedPaths:
@@ -132,7 +124,7 @@ class FixedPaths:
         return symbol.module.names, symbol.node
 
     def _call(self, call: ast.Call, funcs: tuple[FunctionNode, ...], depth: int) -> bool:
-        name = _call_name(call)
+        name = last_name(call.func)
         arguments = [*call.args, *(k.value for k in call.keywords)]
         if name in ENVIRONMENT_READS or (name is not None and _says_config(name)):
             return all(self.fixed(a, funcs, depth + 1) for a in arguments)

@@ -80,6 +80,27 @@ _ATTR = operator.attrgetter("attr")
 _NAME = operator.attrgetter("name")
 
 
+def last_name(node: ast.expr) -> str | None:
+    """The name a callee or value is spelled with last: ``get`` in ``router.get``, ``f`` in ``f``."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return None
+
+
+def is_main_guard(test: ast.expr) -> bool:
+    """``__name__ == "__main__"``: the test of the block a module runs only as a script."""
+    return (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == "__name__"
+        and len(test.comparators) == 1
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value == "__main__"
+    )
+
+
 def _first(pair: tuple[int, ast.AST]) -> int:
     return pair[0]
 

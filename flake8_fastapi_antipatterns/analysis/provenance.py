@@ -21,6 +21,7 @@ import weakref
 from dataclasses import dataclass, field
 
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names
+from flake8_fastapi_antipatterns.analysis.nodes import last_name
 from flake8_fastapi_antipatterns.analysis.project import ModuleInfo, ProjectIndex
 
 # How many classes of one hierarchy (the class and its project subclasses) are looked at.
@@ -40,15 +41,6 @@ class _FileFacts:
 _FACTS: weakref.WeakKeyDictionary[ast.Module, _FileFacts] = weakref.WeakKeyDictionary()
 
 
-def _called_name(call: ast.Call) -> str | None:
-    func = call.func
-    if isinstance(func, ast.Name):
-        return func.id
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    return None
-
-
 def _mentions(node: ast.AST, names: set[str]) -> bool:
     return any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(node))
 
@@ -61,7 +53,7 @@ def _facts(tree: ast.Module) -> _FileFacts:
     for node in ast.walk(tree):
         if isinstance(node, ast.ClassDef):
             for base in node.bases:
-                base_name = base.id if isinstance(base, ast.Name) else base.attr if isinstance(base, ast.Attribute) else None
+                base_name = last_name(base)
                 if base_name is not None:
                     facts.subclasses.setdefault(base_name, set()).add(node.name)
         elif isinstance(node, ast.ExceptHandler) and node.name:
@@ -75,7 +67,7 @@ def _facts(tree: ast.Module) -> _FileFacts:
             for statement in node.body:
                 for inner in ast.walk(statement):
                     if isinstance(inner, ast.Call):
-                        called = _called_name(inner)
+                        called = last_name(inner.func)
                         arguments = [*inner.args, *(k.value for k in inner.keywords)]
                         if called is not None and any(_mentions(a, carriers) for a in arguments):
                             facts.wrapped.add(called)

@@ -38,6 +38,7 @@ from typing import Literal
 
 from flake8_fastapi_antipatterns.analysis.app_model import ROUTE_DECORATORS
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names
+from flake8_fastapi_antipatterns.analysis.nodes import is_main_guard, last_name
 from flake8_fastapi_antipatterns.analysis.project import ProjectIndex
 
 Stage = Literal["serving", "startup", "none", "unknown"]
@@ -199,24 +200,9 @@ class ModuleFacts:
 
 
 def _name_of(node: ast.expr) -> str | None:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        return node.attr
     if isinstance(node, ast.Call):  # ``router.get("/x")(handler)``: the decorator-call form
         return _name_of(node.func)
-    return None
-
-
-def _is_main_guard(test: ast.expr) -> bool:
-    return (
-        isinstance(test, ast.Compare)
-        and isinstance(test.left, ast.Name)
-        and test.left.id == "__name__"
-        and len(test.comparators) == 1
-        and isinstance(test.comparators[0], ast.Constant)
-        and test.comparators[0].value == "__main__"
-    )
+    return last_name(node)
 
 
 class _Collector:
@@ -250,7 +236,7 @@ class _Collector:
                 self._expr(expr, owner, in_main)
             self._body(node.body, owner, node, in_main)
             return
-        if owner is None and isinstance(node, ast.If) and _is_main_guard(node.test):
+        if owner is None and isinstance(node, ast.If) and is_main_guard(node.test):
             self._body(node.body, None, cls, True)
             self._body(node.orelse, None, cls, in_main)
             return

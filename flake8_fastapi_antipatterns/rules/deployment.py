@@ -6,6 +6,7 @@ import ast
 from collections.abc import Iterator
 
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode
+from flake8_fastapi_antipatterns.analysis.nodes import is_main_guard
 from flake8_fastapi_antipatterns.rules import Checker, register
 
 BASE_HTTP_MIDDLEWARE = frozenset({"starlette.middleware.base.BaseHTTPMiddleware", "fastapi.middleware.base.BaseHTTPMiddleware"})
@@ -18,24 +19,11 @@ _CLI_LIBRARIES = ("click", "typer")
 _RUN = frozenset({"run"})
 
 
-def _is_main_guard(node: ast.If) -> bool:
-    """``if __name__ == "__main__":`` — output there is a script's, not the service's logging."""
-    test = node.test
-    return (
-        isinstance(test, ast.Compare)
-        and isinstance(test.left, ast.Name)
-        and test.left.id == "__name__"
-        and len(test.comparators) == 1
-        and isinstance(test.comparators[0], ast.Constant)
-        and test.comparators[0].value == "__main__"
-    )
-
-
 def _under_main_guard(tree: ast.Module) -> set[int]:
     """Ids of the nodes a top-level ``__main__`` guard holds (its test and body; its ``else`` runs on import)."""
     guarded: set[int] = set()
     for stmt in tree.body:
-        if isinstance(stmt, ast.If) and _is_main_guard(stmt):
+        if isinstance(stmt, ast.If) and is_main_guard(stmt.test):
             guarded.update(id(n) for n in ast.walk(stmt.test))
             guarded.update(id(n) for part in stmt.body for n in ast.walk(part))
     return guarded
