@@ -26,6 +26,7 @@ from flake8_fastapi_antipatterns.analysis.app_graph import (
 )
 from flake8_fastapi_antipatterns.analysis.app_model import owner_name
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, Scope
+from flake8_fastapi_antipatterns.options import DEFAULT_HEALTH_PATHS
 from flake8_fastapi_antipatterns.rules import Checker, register
 from flake8_fastapi_antipatterns.rules.base import is_test_module
 
@@ -73,6 +74,25 @@ def _wraps_app_in_try(cls: ast.ClassDef | FunctionNode, names: Names) -> bool:
             awaits_app = any(isinstance(n, ast.Await) for stmt in node.body for n in ast.walk(stmt))
             if catches and awaits_app:
                 return True
+    return False
+
+
+# Words that name a probe route anywhere in its path (``/api/v1/utils/health-check/``).
+PROBE_WORDS = frozenset(
+    {"health", "healthz", "healthcheck", "ready", "readyz", "readiness", "live", "livez", "liveness", "ping"}
+)
+# How many project functions an app is handed through before its registrations are out of sight.
+MAX_REGISTRATION_DEPTH = 3
+# Calls that add routes to the app they are made on.
+ROUTE_REGISTRATIONS = ("include_router", "add_api_route", "add_route", "api_route", "mount")
+
+
+def _names_a_probe(path: str) -> bool:
+    """A path one of whose segments is a probe word, alone or joined (``health-check``, ``live_ness``)."""
+    for segment in path.strip("/").split("/"):
+        words = [w for w in re.split(r"[-_.]", segment.lower()) if w]
+        if any(w in PROBE_WORDS for w in words) or "".join(words) in PROBE_WORDS:
+            return True
     return False
 
 
@@ -234,17 +254,34 @@ class AppWideChecker(Checker):
                     self._passing.setdefault(passed, []).append(node)
         for node in self._passing.get(graph.site.name or "", []):
             found = names.resolve_function(node.func)
-            if found is None:
-                continue
-            func = found[1]
-            key = (id(func), methods)
-            if key not in self._registers:
-                self._registers[key] = any(
-                    isinstance(inner, ast.Attribute) and inner.attr in methods for inner in ast.walk(func)
-                )
-            if self._registers[key]:
+            if found is not None and self._function_registers(found[0], found[1], methods, 0):
                 return True
         return False
+
+    def _function_registers(self, names: Names, func: FunctionNode, methods: tuple[str, ...], depth: int) -> bool:
+        """``func`` calls one of ``methods`` itself, or hands one of its parameters (the app) on to a
+        project function that does (``register_api_routers(app)`` -> ``register_health_router(app)``)."""
+        key = (id(func), methods)
+        if key in self._registers:
+            return self._registers[key]
+        self._registers[key] = False  # a cycle registers nothing
+        params = {a.arg for a in [*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs]}
+        found = False
+        for inner in ast.walk(func):
+            if isinstance(inner, ast.Attribute) and inner.attr in methods:
+                found = True
+                break
+            if (
+                depth < MAX_REGISTRATION_DEPTH
+                and isinstance(inner, ast.Call)
+                and any(isinstance(a, ast.Name) and a.id in params for a in inner.args)
+            ):
+                callee = names.resolve_function(inner.func)
+                if callee is not None and self._function_registers(callee[0], callee[1], methods, depth + 1):
+                    found = True
+                    break
+        self._registers[key] = found
+        return found
 
     # -- FAA305 -----------------------------------------------------------------
     def _check_rate_limit(self, graph: AppGraph) -> None:
@@ -285,10 +322,15 @@ class AppWideChecker(Checker):
         if graph.unknown:
             return  # an included router or mounted app we cannot see may serve it
         health = self.ctx.settings.health_paths
+        by_words = health == DEFAULT_HEALTH_PATHS
         for path in graph.paths:
             trimmed = path.rstrip("/") or "/"
             if any(trimmed == h.rstrip("/") or trimmed.endswith(h.rstrip("/")) for h in health if h.strip("/")):
                 return
+            if by_words and _names_a_probe(trimmed):
+                return
+        if self._app_passed_to_project_function(graph, *ROUTE_REGISTRATIONS):
+            return  # ``register_routers(app)``: routes added where this module cannot see them
         if self._served_through_another_app(graph):
             return
         looked_at = ", ".join(part.label for part in graph.parts)
