@@ -15,7 +15,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from flake8_fastapi_antipatterns.analysis.app_model import AppModel, AppSite
+from flake8_fastapi_antipatterns.analysis.app_model import AppModel, AppSite, model_of
 from flake8_fastapi_antipatterns.analysis.names import Names
 from flake8_fastapi_antipatterns.analysis.project import ModuleInfo, ProjectIndex, Symbol
 
@@ -210,7 +210,7 @@ def _mounted_part(part: Part, target: ast.expr) -> tuple[Names, AppModel, str] |
     symbol = _project_construction(part.names, target)
     if symbol is None:
         return None
-    model = symbol.module.model
+    model = model_of(symbol.module.names)
     if not any(site.name == symbol.name and site.call is symbol.node for site in model.sites):
         return None
     return symbol.module.names, model, symbol.name
@@ -305,7 +305,7 @@ def _include(graph: AppGraph, part: Part, router: ast.expr, prefix: str, depth: 
         graph.unknown.append(label)
         return
     module = symbol.module
-    _add_part(graph, Part(module.names, module.model, symbol.name, prefix, label), depth + 1, seen)
+    _add_part(graph, Part(module.names, model_of(module.names), symbol.name, prefix, label), depth + 1, seen)
 
 
 def _collect_route_list(graph: AppGraph, part: Part, call: ast.Call, prefix: str, depth: int, seen: set[tuple[int, str | None]]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import weakref
 from dataclasses import dataclass
 
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names
@@ -228,3 +229,14 @@ def _methods_keyword(call: ast.Call) -> tuple[str, ...] | None:
             methods = [_constant_str(e) for e in keyword.value.elts]
             return tuple(m.upper() for m in methods if m)
     return None
+
+
+_MODELS: weakref.WeakKeyDictionary[Names, AppModel] = weakref.WeakKeyDictionary()
+
+
+def model_of(names: Names) -> AppModel:
+    """The apps, routers and routes of a project module the index parsed (built once per ``Names``)."""
+    model = _MODELS.get(names)
+    if model is None:
+        model = _MODELS[names] = AppModel(names)
+    return model

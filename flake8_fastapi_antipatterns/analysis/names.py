@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from flake8_fastapi_antipatterns.analysis.nodes import ModuleNodes, child_nodes, mentions_name
-from flake8_fastapi_antipatterns.analysis.project import MODELLED_LIBRARIES
+from flake8_fastapi_antipatterns.analysis.project import MODELLED_LIBRARIES, use_names
 
 if TYPE_CHECKING:
     from flake8_fastapi_antipatterns.analysis.project import Resolver
@@ -637,3 +637,7 @@ def annotated_extras(annotation: ast.expr, names: Names) -> list[ast.expr]:
         if isinstance(inner, ast.Tuple):
             return list(inner.elts[1:])
     return []
+
+
+# Modules the project index parses get their names from this stage.
+use_names(lambda tree, resolver: Names(tree, resolver=resolver))

@@ -29,12 +29,12 @@ import ast
 import os
 import re
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from flake8_fastapi_antipatterns.analysis.app_model import AppModel
     from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names
 
 MAX_MODULES = 512
@@ -70,16 +70,16 @@ MODELLED_LIBRARIES = frozenset(
 class ModuleInfo:
     path: Path
     names: Names
-    _model: AppModel | None = None
 
-    @property
-    def model(self) -> AppModel:
-        """The module's apps, routers and routes (built on first use)."""
-        if self._model is None:
-            from flake8_fastapi_antipatterns.analysis.app_model import AppModel
 
-            self._model = AppModel(self.names)
-        return self._model
+NamesFactory = Callable[[ast.Module, "Resolver"], "Names"]
+_NAMES_FACTORY: list[NamesFactory] = []
+
+
+def use_names(factory: NamesFactory) -> None:
+    """How a parsed module becomes its ``Names``: set by the names stage when it loads, so that this
+    stage (files and imports) does not import the stages built on it."""
+    _NAMES_FACTORY[:] = [factory]
 
 
 @dataclass(frozen=True)
@@ -127,8 +127,9 @@ class ProjectIndex:
     # -- files ------------------------------------------------------------
     def module(self, path: Path | str, tree: ast.Module | None = None) -> ModuleInfo | None:
         """The parsed module at ``path`` (``tree`` when the caller already parsed it)."""
-        from flake8_fastapi_antipatterns.analysis.names import Names
-
+        if not _NAMES_FACTORY:
+            raise RuntimeError("analysis.names is not loaded: import it before asking for a module's names")
+        make_names = _NAMES_FACTORY[0]
         try:
             real = self._resolve(os.fspath(path))
             stat = os.stat(real)
@@ -147,7 +148,7 @@ class ProjectIndex:
             except (SyntaxError, ValueError, OSError, RecursionError, MemoryError):
                 tree = None
         if tree is not None:
-            info = ModuleInfo(path=Path(real), names=Names(tree, resolver=Resolver(self, real)))
+            info = ModuleInfo(path=Path(real), names=make_names(tree, Resolver(self, real)))
         self._modules[real] = (key, info)
         while len(self._modules) > self._max:
             self._modules.popitem(last=False)
