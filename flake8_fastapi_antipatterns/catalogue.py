@@ -1055,8 +1055,10 @@ _add(
         doc=RuleDoc(
             what=(
                 "Flags exception text sent to clients: `str(exc)`, `repr(exc)`, f-strings that interpolate the "
-                "caught exception, and `traceback.format_exc()` output placed in `HTTPException(detail=...)` or "
-                "in a response body. It also flags `FastAPI(debug=True)` and `Starlette(debug=True)`, which "
+                "caught exception, and `traceback.format_exc()` output placed in `HTTPException(detail=...)`, "
+                "in a response body, in one of the project's response models that a route handler returns "
+                "(`CheckResult(error=str(exc))`), in a websocket message (`send_json`, `send_text`), or in what a "
+                "generator handed to `StreamingResponse`/`EventSourceResponse` yields. It also flags `FastAPI(debug=True)` and `Starlette(debug=True)`, which "
                 "render full tracebacks for unhandled errors. Passing the exception to a logger is fine and not "
                 "flagged, and so is the text of exceptions written for the client: `HTTPException`, validation "
                 "errors, and, in an exception handler registered for it, one of the project's own exception "

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Scope
-from flake8_fastapi_antipatterns.analysis.nodes import child_nodes
+from flake8_fastapi_antipatterns.analysis.nodes import child_nodes, last_name
 from flake8_fastapi_antipatterns.analysis.provenance import only_own_text, raised_by_the_project
 from flake8_fastapi_antipatterns.rules import Checker, register
 
@@ -92,6 +92,12 @@ STR_METHODS = frozenset(
         "expandtabs",
     }
 )
+# Responses that send what a generator yields.
+STREAMING_RESPONSES = frozenset({"StreamingResponse", "EventSourceResponse"})
+WEBSOCKET_SENDS = frozenset({"send_json", "send_text"})
+WEBSOCKET_CLASSES = frozenset({"fastapi.WebSocket", "starlette.websockets.WebSocket", "fastapi.websockets.WebSocket"})
+# Top-level packages whose CamelCase classes are not the project's response models.
+_LIBRARY_TOPS = frozenset({"fastapi", "starlette", "builtins", "pydantic", "sqlalchemy", "httpx", "requests", "aiohttp"})
 # Attributes that hold another exception (chaining, SQLAlchemy's DBAPIError.orig).
 CHAINED = frozenset({"__cause__", "__context__", "orig"})
 _MAX_DEPTH = 8
@@ -277,11 +283,27 @@ class LeakChecker(Checker):
                             add(self.ctx.names.functions.get(value.id), key)
         return found
 
+    def _streamed(self) -> set[str]:
+        """Names of the module's generator functions whose output a streaming response sends
+        (``StreamingResponse(events())``, ``EventSourceResponse(gen)``): what they yield reaches the client."""
+        found: set[str] = set()
+        for call in self.ctx.names.nodes.of(ast.Call):
+            if not isinstance(call, ast.Call) or last_name(call.func) not in STREAMING_RESPONSES:
+                continue
+            first = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "content"), None)
+            if isinstance(first, ast.Call):
+                first = first.func
+            name = last_name(first) if first is not None else None
+            if name is not None:
+                found.add(name)
+        return found
+
     def _owners(self, handlers: dict[int, bool], with_sources: set[FunctionNode | None]) -> Iterator[Owner]:
         """The bodies that may leak: a body with no caught exception, no traceback or sys call and
         no handler argument cannot, and skipping those saves walking most of the module."""
         if None in with_sources:
             yield Owner(self.ctx.tree.body, None, None, frozenset(), None)
+        streamed = self._streamed()
         for node in self.ctx.names.nodes.each(ast.FunctionDef, ast.AsyncFunctionDef):
             if node not in with_sources and not (id(node) in handlers and not handlers[id(node)]):
                 continue
@@ -294,6 +316,8 @@ class LeakChecker(Checker):
                     initial = frozenset({positional[1].arg})
             elif self.ctx.model.route_for(node) is not None:
                 role = "route handler"
+            elif node.name in streamed and _is_generator(node):
+                role = "stream"
             if initial or node in with_sources:
                 yield Owner(node.body, node, self.ctx.names.scope(node), initial, role)
 
@@ -359,6 +383,16 @@ class LeakChecker(Checker):
                         node,
                         f"`{label}` in {where} receives {leak.shown}, so the client sees internal error text",
                     )
+            elif isinstance(node, ast.Yield) and node.value is not None and owner.returns_to_client == "stream":
+                leak = self._leak(node.value, live, owner, index)
+                if leak is not None:
+                    self.ctx.report(
+                        "FAA303",
+                        node,
+                        f"the stream {where} sends the client {leak.shown}, so the client sees internal error text",
+                    )
+            elif isinstance(node, ast.Return) and node.value is not None and owner.returns_to_client == "stream":
+                continue
             elif isinstance(node, ast.Return) and node.value is not None and owner.returns_to_client:
                 leak = self._leak(node.value, live, owner, index)
                 if leak is not None:
@@ -371,6 +405,13 @@ class LeakChecker(Checker):
 
     def _sink(self, call: ast.Call) -> tuple[str, ast.expr] | None:
         """(how the message names the sink, the value that becomes the response)."""
+        if (
+            isinstance(call.func, ast.Attribute)
+            and call.func.attr in WEBSOCKET_SENDS
+            and call.args
+            and self._is_websocket(call.func.value)
+        ):
+            return f"{_short(call.func)}(...)", call.args[0]
         qualified = self.ctx.names.qualify(call.func)
         if qualified in HTTP_EXCEPTIONS:
             parameter, position = "detail", 1
@@ -386,6 +427,18 @@ class LeakChecker(Checker):
         if len(positional) > position and not any(isinstance(a, ast.Starred) for a in positional):
             return label, call.args[position]
         return None
+
+    def _is_websocket(self, receiver: ast.expr) -> bool:
+        """A name annotated ``WebSocket`` in the function it is used in, or called ``websocket``/``ws``."""
+        if not isinstance(receiver, ast.Name):
+            return False
+        if receiver.id in ("websocket", "ws"):
+            return True
+        for func in self.ctx.names.nodes.each(ast.FunctionDef, ast.AsyncFunctionDef):
+            annotation = self.ctx.names.scope(func).annotations.get(receiver.id)
+            if annotation is not None and self.ctx.names.qualify(annotation) in WEBSOCKET_CLASSES:
+                return True
+        return False
 
     # -- what leaks -----------------------------------------------------------
     def _exception(self, expr: ast.expr, live: frozenset[str]) -> str | None:
@@ -477,7 +530,7 @@ class LeakChecker(Checker):
         if qualified in STRINGIFIERS:
             return formatted(call.args[0]) if len(call.args) >= 1 else None
         keyword_values = [k.value for k in call.keywords]
-        if qualified in CARRIERS:
+        if qualified in CARRIERS or self._builds_a_model(call.func, qualified):
             return first([*call.args, *keyword_values])
         if isinstance(call.func, ast.Attribute):
             method = call.func.attr
@@ -493,6 +546,17 @@ class LeakChecker(Checker):
             if method in STR_METHODS:
                 return first([call.func.value])
         return None
+
+    def _builds_a_model(self, callee: ast.expr, qualified: str | None) -> bool:
+        """``ValidateProviderResponse(error=str(e))``: a model class of the project carries what it is
+        built from to the client. A library's class does not count (its responses are sinks of their
+        own), nor one that cannot be found."""
+        name = last_name(callee)
+        if name is None or not name[:1].isupper() or name.isupper():
+            return False
+        if qualified is not None and qualified.startswith(("builtins.",) + tuple(f"{top}." for top in _LIBRARY_TOPS)):
+            return False
+        return self._own_class(callee)
 
     def _follow(
         self, name: ast.Name, live: frozenset[str], owner: Owner, index: BodyIndex, depth: int, follows: int
@@ -510,6 +574,10 @@ class LeakChecker(Checker):
         if found is None:
             return None
         return Leak(f"{found.shown} through `{name.id}`")
+
+
+def _is_generator(func: FunctionNode) -> bool:
+    return any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in ast.walk(func))
 
 
 def _assigned(node: ast.AST) -> list[tuple[ast.Name, ast.expr]]:
