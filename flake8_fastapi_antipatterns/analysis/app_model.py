@@ -7,6 +7,7 @@ import weakref
 from dataclasses import dataclass
 
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names
+from flake8_fastapi_antipatterns.analysis.nodes import last_name
 
 HTTP_METHODS = frozenset({"get", "post", "put", "delete", "patch", "options", "head", "trace"})
 ROUTE_DECORATORS = HTTP_METHODS | {"api_route", "route", "websocket", "websocket_route"}
@@ -216,11 +217,7 @@ class AppModel:
 
 def owner_name(node: ast.expr) -> str | None:
     """The name methods are called on: ``app`` in ``app.get``, ``router`` in ``self.router.get``."""
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        return node.attr
-    return None
+    return last_name(node)
 
 
 def _methods_keyword(call: ast.Call) -> tuple[str, ...] | None:

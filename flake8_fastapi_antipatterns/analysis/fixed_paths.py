@@ -114,11 +114,7 @@ class FixedPaths:
 
     def _project_symbol(self, expr: ast.Attribute) -> tuple[Names, ast.expr] | None:
         """``constants.app_env_filepath``: the value a project module binds to the name."""
-        names = self.names
-        dotted = names.qualify(expr)
-        if dotted is None or names.resolver is None:
-            return None
-        symbol = names.resolver.symbol(dotted)
+        symbol = self.names.project_symbol(expr)
         if symbol is None or not isinstance(symbol.node, ast.expr):
             return None
         return symbol.module.names, symbol.node

@@ -27,7 +27,7 @@ from flake8_fastapi_antipatterns.analysis.nodes import ModuleNodes, child_nodes,
 from flake8_fastapi_antipatterns.analysis.project import MODELLED_LIBRARIES, use_names
 
 if TYPE_CHECKING:
-    from flake8_fastapi_antipatterns.analysis.project import Resolver
+    from flake8_fastapi_antipatterns.analysis.project import Resolver, Symbol
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 
@@ -557,6 +557,23 @@ class Names:
         if found is not None:
             names, func = found
             return names.returned_path(func, depth)
+        return None
+
+    def project_symbol(self, node: ast.expr) -> Symbol | None:
+        """The definition in another project module that a name or attribute refers to."""
+        dotted = self.qualify(node)
+        if dotted is None or self.resolver is None:
+            return None
+        return self.resolver.symbol(dotted)
+
+    def project_class(self, node: ast.expr) -> tuple[Names, ast.ClassDef] | None:
+        """The class a name or attribute refers to when the project defines it (this module or another
+        project module), with the ``Names`` of its module; None for a library's class or a builtin."""
+        if isinstance(node, ast.Name) and node.id in self.classes and node.id not in self.imports:
+            return self, self.classes[node.id]
+        symbol = self.project_symbol(node)
+        if symbol is not None and isinstance(symbol.node, ast.ClassDef):
+            return symbol.module.names, symbol.node
         return None
 
     def resolve_function(self, node: ast.expr, scope: Scope | None = None) -> tuple[Names, FunctionNode] | None:

@@ -77,15 +77,12 @@ def _facts(tree: ast.Module) -> _FileFacts:
 
 def _own_class(names: Names, node: ast.expr) -> tuple[str, str | None] | None:
     """(class name, the file to search the project from) for a class the project defines, else None."""
-    if isinstance(node, ast.Name) and node.id in names.classes and node.id not in names.imports:
-        return node.id, names.resolver.filename if names.resolver is not None else None
-    dotted = names.qualify(node)
-    if dotted is None or names.resolver is None:
+    found = names.project_class(node)
+    if found is None:
         return None
-    symbol = names.resolver.symbol(dotted)
-    if symbol is None or not isinstance(symbol.node, ast.ClassDef):
-        return None
-    return symbol.node.name, str(symbol.module.path)
+    module, cls = found
+    resolver = module.resolver
+    return cls.name, resolver.filename if resolver is not None else None
 
 
 def _modules(index: ProjectIndex, anchor: str, word: str) -> list[ModuleInfo] | None:

@@ -109,13 +109,7 @@ def _middleware_registration(node: ast.expr, owner: str) -> bool:
 def _class_node(expr: ast.expr, names: Names) -> tuple[Names, ast.ClassDef] | None:
     if isinstance(expr, ast.Name) and expr.id in names.classes:
         return names, names.classes[expr.id]
-    dotted = names.qualify(expr)
-    if names.resolver is None or dotted is None:
-        return None
-    symbol = names.resolver.symbol(dotted)
-    if symbol is not None and isinstance(symbol.node, ast.ClassDef):
-        return symbol.module.names, symbol.node
-    return None
+    return names.project_class(expr)
 
 
 def _holds_concurrency_limit(names: Names, name: str) -> bool:

@@ -230,14 +230,7 @@ class LeakChecker(Checker):
 
     def _own_class(self, node: ast.expr) -> bool:
         """A class defined in this project (this module or one it imports from), not a library's or a builtin."""
-        names = self.ctx.names
-        if isinstance(node, ast.Name) and node.id in names.classes and node.id not in names.imports:
-            return True
-        dotted = names.qualify(node)
-        if dotted is None or names.resolver is None:
-            return False
-        symbol = names.resolver.symbol(dotted)
-        return symbol is not None and isinstance(symbol.node, ast.ClassDef)
+        return self.ctx.names.project_class(node) is not None
 
     def _exception_handlers(self) -> dict[int, bool]:
         """id(function) -> whether every class it handles has public text.
