@@ -39,7 +39,7 @@ PROJECT = {
         from fastapi import APIRouter
         from app import services
 
-        router = APIRouter()
+        router = APIRouter(prefix="/api")
 
         @router.get("/users/{user_id}")
         async def read_user(user_id: int):
@@ -79,7 +79,7 @@ def test_a_finding_says_which_route_reaches_it(tmp_path: Path, monkeypatch: pyte
     found = lint(tmp_path, "app/services.py")
     assert [(line, code) for line, code, _ in found] == [(5, "FAA102")]
     message = found[0][2]
-    assert "reached from GET /users/{user_id} (app/routes.py:7) and 1 more;" in message
+    assert "reached from GET /api/users/{user_id} (app/routes.py:7) and 1 more;" in message
 
 
 def test_code_only_a_command_line_program_runs_is_reported_under_scope_all(

@@ -187,6 +187,8 @@ class ModuleFacts:
     spans: list[tuple[int, int, DefKey]] = field(default_factory=list)
     """(first line, last line, def) of every function, outermost first."""
     sites: dict[str, list[Site]] = field(default_factory=dict)
+    prefixes: dict[str, str] = field(default_factory=dict)
+    """Router name -> the ``prefix=`` it is built with (``router = APIRouter(prefix="/users")``)."""
     launchers: set[DefKey] = field(default_factory=set)
     """Functions that start the web server (``uvicorn.run(app)``, ``await server.serve()``)."""
 
@@ -236,6 +238,12 @@ class _Collector:
                 self._expr(expr, owner, in_main)
             self._body(node.body, owner, node, in_main)
             return
+        if owner is None and isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+            prefix = next((k.value for k in node.value.keywords if k.arg == "prefix"), None)
+            if isinstance(prefix, ast.Constant) and isinstance(prefix.value, str) and _name_of(node.value.func) == "APIRouter":
+                for target in node.targets:
+                    if isinstance(target, ast.Name):
+                        self.facts.prefixes[target.id] = prefix.value
         if owner is None and isinstance(node, ast.If) and is_main_guard(node.test):
             self._body(node.body, None, cls, True)
             self._body(node.orelse, None, cls, in_main)
@@ -347,8 +355,9 @@ def _decorator_name(decorator: ast.expr) -> str | None:
     return _name_of(target)
 
 
-def _route_label(decorator: ast.expr) -> str | None:
-    """``GET /users/{user_id}`` for a route decorator, else None."""
+def _route_label(decorator: ast.expr, prefixes: dict[str, str] | None = None) -> str | None:
+    """``GET /users/{user_id}`` for a route decorator, else None; ``prefixes`` are the module's routers'
+    own prefixes (``APIRouter(prefix="/users")``), put in front of the path."""
     if not (isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute)):
         return None
     attr = decorator.func.attr
@@ -365,6 +374,9 @@ def _route_label(decorator: ast.expr) -> str | None:
         path = ast.unparse(path_node)
     else:
         return None
+    owner = decorator.func.value
+    if prefixes and isinstance(owner, ast.Name) and owner.id in prefixes:
+        path = prefixes[owner.id].rstrip("/") + path if path else prefixes[owner.id]
     if attr in ("websocket", "websocket_route"):
         method = "WEBSOCKET"
     elif attr in ("api_route", "route"):
@@ -431,7 +443,7 @@ class ServingPath:
         path, line, name = definition.key
         unknown_decorator = False
         for decorator in node.decorator_list:
-            label = _route_label(decorator)
+            label = _route_label(decorator, local[path].prefixes)
             if label is not None:
                 return _Answer(Reach("serving", (Entry(label, path, decorator.lineno),)))
             decorated = _decorator_name(decorator)
@@ -620,7 +632,7 @@ class ServingPath:
         if owner is None:
             return None
         for decorator in owner.node.decorator_list:
-            label = _route_label(decorator)
+            label = _route_label(decorator, facts.prefixes)
             if label is not None:
                 return Reach("serving", (Entry(label, facts.path, decorator.lineno),))
         return None
