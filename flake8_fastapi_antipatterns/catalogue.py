@@ -611,7 +611,10 @@ _add(
         doc=RuleDoc(
             what=(
                 'Flags startup and shutdown handlers registered with `@app.on_event("startup")` or '
-                '`@app.on_event("shutdown")` (on an app or a router) and calls to `add_event_handler(...)`. '
+                '`@app.on_event("shutdown")` (on an app or a router), the same applied by hand '
+                '(`app.on_event("shutdown")(close_pool)`), and calls to `add_event_handler(...)`, also in a '
+                'helper that registers on the app it is handed, in a module that imports no web framework '
+                '(the event spelled `"startup"` or `"shutdown"`). '
                 "Only the static check reports this code; the runtime guard has nothing to add."
             ),
             why=(

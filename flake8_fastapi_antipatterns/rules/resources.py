@@ -531,6 +531,9 @@ def _module_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
                 yield from _module_statements(handler.body)
 
 
+EVENT_METHODS = frozenset({"on_event", "add_event_handler"})
+
+
 @register
 class ResourceChecker(Checker):
     codes = ("FAA201", "FAA202", "FAA203")
@@ -619,7 +622,9 @@ class ResourceChecker(Checker):
 
     # FAA203
     def _events(self) -> None:
-        if not self.ctx.imports_web_framework:
+        # A helper that registers on the app it is handed (``def setup(app): app.on_event(...)``) may
+        # live in a module that imports no web framework: the spelled-out event names tell it.
+        if not self.ctx.imports_web_framework and self.ctx.names.nodes.identifiers.isdisjoint(EVENT_METHODS):
             return
         for node in self.ctx.names.nodes.each(ast.FunctionDef, ast.AsyncFunctionDef, ast.Call):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -634,7 +639,17 @@ class ResourceChecker(Checker):
                             handler=node.name,
                         )
             elif isinstance(node, ast.Call):
-                if self._event_registration(node, "add_event_handler") and not self._forwards_handler(node):
+                if isinstance(node.func, ast.Call) and self._event_registration(node.func, "on_event") and node.args:
+                    # ``app.on_event("shutdown")(self.shutdown)``: the decorator applied by hand.
+                    handler = short(node.args[0])
+                    self.ctx.report(
+                        "FAA203",
+                        node,
+                        f"`{short(node.func)}({handler})` registers `{handler}` as a deprecated "
+                        "startup/shutdown event handler",
+                        handler=handler,
+                    )
+                elif self._event_registration(node, "add_event_handler") and not self._forwards_handler(node):
                     handler = short(node.args[1]) if len(node.args) > 1 else "a handler"
                     self.ctx.report(
                         "FAA203",
@@ -667,7 +682,7 @@ class ResourceChecker(Checker):
         func = call.func
         if not (isinstance(func, ast.Attribute) and func.attr == method):
             return False
-        if self._is_app_or_router(func.value):
+        if self.ctx.imports_web_framework and self._is_app_or_router(func.value):
             return True
         # An owner we cannot resolve still counts when the event is spelled out: no other
         # library used beside FastAPI names its events "startup"/"shutdown" this way.
