@@ -882,8 +882,10 @@ _add(
         ),
         doc=RuleDoc(
             what=(
-                'Flags `CORSMiddleware` configured with `"*"` in `allow_origins`, whether written inline or through a '
-                "module-level list, and `allow_origin_regex` patterns that match any origin (such as `.*`). The "
+                'Flags `CORSMiddleware` configured with `"*"` in `allow_origins`, whether written inline, through a '
+                "module-level list, a name imported from a project module, or as the default of a setting "
+                '(`os.getenv("CORS_ORIGINS") or "*"`, `os.environ.get("CORS_ORIGINS", "*").split(",")`), and '
+                "`allow_origin_regex` patterns that match any origin (such as `.*`). The "
                 "message says when `allow_credentials=True` is set as well, which turns the wildcard into an "
                 "exploitable hole. At runtime, the guard reports FAA301 when a response granted CORS access to "
                 "an arbitrary probe origin, and calls out the worst case: that origin echoed back together with "

@@ -35,6 +35,7 @@ POSITIONAL = ("allow_origins", "allow_methods", "allow_headers", "allow_credenti
 # admits any attacker's site.
 PROBE_ORIGINS = ("https://evil.invalid", "http://evil.invalid")
 CONTAINER_CALLS = frozenset({"builtins.list", "builtins.tuple", "builtins.set", "builtins.frozenset"})
+ENVIRONMENT_READS = frozenset({"os.getenv", "os.environ.get"})
 _MAX_DEPTH = 8
 
 
@@ -152,22 +153,36 @@ class CorsChecker(Checker):
         return found
 
     # -- following values ---------------------------------------------------
-    def _resolve(self, expr: ast.expr, scope: Scope | None, depth: int = 0) -> tuple[ast.expr | None, Scope | None]:
+    def _resolve(
+        self, expr: ast.expr, scope: Scope | None, depth: int = 0, names: Names | None = None
+    ) -> tuple[ast.expr | None, Scope | None]:
         """Follow a name to the expression bound to it; None when it cannot be seen."""
+        return self._resolve_in(expr, scope, depth, names or self.ctx.names)[:2]
+
+    def _resolve_in(
+        self, expr: ast.expr, scope: Scope | None, depth: int, names: Names
+    ) -> tuple[ast.expr | None, Scope | None, Names]:
+        """``_resolve``, with the module the expression ends up in (a name imported from a project
+        module, ``from .config import CORS_ORIGINS``, is read where it is bound)."""
         while isinstance(expr, ast.Name) and depth < _MAX_DEPTH:
             depth += 1
             name = expr.id
             if scope is not None and (name in scope.params or name in scope.unknown):
-                return None, None
+                return None, None, names
             if scope is not None and name in scope.values:
                 expr = scope.values[name]
-            elif name in self.ctx.names.bindings:
-                expr, scope = self.ctx.names.bindings[name], None
+            elif name in names.bindings and name not in names.imports:
+                expr, scope = names.bindings[name], None
+            elif name in names.imports:
+                symbol = names.project_symbol(expr)
+                if symbol is None or not isinstance(symbol.node, ast.expr):
+                    return None, None, names
+                expr, scope, names = symbol.node, None, symbol.module.names
             else:
-                return None, None
+                return None, None, names
         if isinstance(expr, ast.Name):
-            return None, None
-        return expr, scope
+            return None, None, names
+        return expr, scope, names
 
     def _constant(self, expr: ast.expr | None, scope: Scope | None) -> object:
         if expr is None:
@@ -175,11 +190,13 @@ class CorsChecker(Checker):
         value, _ = self._resolve(expr, scope)
         return value.value if isinstance(value, ast.Constant) else None
 
-    def _origins_wildcard(self, expr: ast.expr, scope: Scope | None, depth: int = 0) -> str | None:
+    def _origins_wildcard(
+        self, expr: ast.expr, scope: Scope | None, depth: int = 0, names: Names | None = None
+    ) -> str | None:
         """How ``allow_origins`` admits every origin, or None."""
         if depth > _MAX_DEPTH:
             return None
-        value, scope = self._resolve(expr, scope)
+        value, scope, names = self._resolve_in(expr, scope, depth, names or self.ctx.names)
         if isinstance(value, ast.Constant) and isinstance(value.value, str):
             # Starlette tests ``"*" in allow_origins``: on a string that is a substring test.
             if value.value == "*":
@@ -191,25 +208,44 @@ class CorsChecker(Checker):
             for element in value.elts:
                 inner = element.value if isinstance(element, ast.Starred) else element
                 if isinstance(element, ast.Starred):
-                    found = self._origins_wildcard(inner, scope, depth + 1)
+                    found = self._origins_wildcard(inner, scope, depth + 1, names)
                     if found:
                         return found
                     continue
-                item, _ = self._resolve(inner, scope)
+                item, _, _ = self._resolve_in(inner, scope, depth + 1, names)
                 if isinstance(item, ast.Constant) and item.value == "*":
                     return '`"*"` in `allow_origins`'
+                if isinstance(item, (ast.BoolOp, ast.Call)):  # ``[os.getenv("ORIGIN") or "*"]``
+                    found = self._origins_wildcard(inner, scope, depth + 1, names)
+                    if found:
+                        return found.replace('`allow_origins="*"`', '`"*"` in `allow_origins`')
             return None
         if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add):
-            return self._origins_wildcard(value.left, scope, depth + 1) or self._origins_wildcard(
-                value.right, scope, depth + 1
+            return self._origins_wildcard(value.left, scope, depth + 1, names) or self._origins_wildcard(
+                value.right, scope, depth + 1, names
             )
-        if (
-            isinstance(value, ast.Call)
-            and self.ctx.names.qualify(value.func, scope) in CONTAINER_CALLS
-            and len(value.args) == 1
-            and not value.keywords
+        if isinstance(value, ast.BoolOp) and isinstance(value.op, ast.Or):
+            # ``os.getenv("CORS_ORIGINS") or "*"``: the fallback is what a deployment that sets nothing gets.
+            for operand in value.values:
+                found = self._origins_wildcard(operand, scope, depth + 1, names)
+                if found:
+                    return f"{found}, the default when the setting is not given"
+            return None
+        if not isinstance(value, ast.Call):
+            return None
+        callee = names.qualify(value.func, scope)
+        if callee in CONTAINER_CALLS and len(value.args) == 1 and not value.keywords:
+            return self._origins_wildcard(value.args[0], scope, depth + 1, names)
+        if callee in ENVIRONMENT_READS or (
+            isinstance(value.func, ast.Attribute) and value.func.attr == "get" and names.qualify(value.func.value, scope) == "os.environ"
         ):
-            return self._origins_wildcard(value.args[0], scope, depth + 1)
+            default = value.args[1] if len(value.args) > 1 else next((k.value for k in value.keywords if k.arg == "default"), None)
+            found = self._origins_wildcard(default, scope, depth + 1, names) if default is not None else None
+            return f"{found}, the default when the environment does not set it" if found else None
+        if isinstance(value.func, ast.Attribute) and value.func.attr == "split":
+            # ``"*".split(",")`` is ``["*"]``: a wildcard string stays one once split.
+            found = self._origins_wildcard(value.func.value, scope, depth + 1, names)
+            return found.replace("`allow_origins=\"*\"`", '`"*"` in `allow_origins`') if found else None
         return None
 
     def _regex_text(self, expr: ast.expr, scope: Scope | None) -> str | None:
