@@ -50,8 +50,48 @@ def test_helper_chain_is_named_in_the_message() -> None:
     assert "`load_profile()`" in finding.message
     assert "`async def get_user`" in finding.message
     assert finding.details["chain"] == ["get_user", "load_profile", "load_user", "Session.query"]
-    # The catalogue's one-line fix closes every message.
-    assert finding.message.endswith(CATALOGUE["FAA101"].fix)
+    # The fix closes the message, naming what the coroutine is: a route handler can go plain `def`.
+    assert finding.message.endswith(
+        "use an async driver (create_async_engine + AsyncSession, redis.asyncio, motor) or declare the "
+        "route handler `get_user` with plain `def` (FastAPI runs it in a threadpool)"
+    )
+
+
+REMEDIES = """
+    import subprocess
+    import time
+    from pathlib import Path
+
+    import requests
+    from fastapi import Depends, FastAPI
+    from sqlalchemy.orm import Session
+
+    app = FastAPI()
+
+    async def current_user(db: Session = Depends(get_db)):
+        return db.query(User).first()
+
+    async def background_cleanup(db: Session):
+        db.execute("delete from jobs")
+
+    @app.get("/work")
+    async def work(db: Session = Depends(get_db), user=Depends(current_user)):
+        await background_cleanup(db)
+        time.sleep(1)
+        subprocess.run(["ls"], check=True)
+        Path(user.upload).write_text("x")
+        requests.get("https://api.example.com", timeout=5)
+"""
+
+
+def test_the_fix_fits_the_call_and_names_what_the_coroutine_is() -> None:
+    fixes = {f.line: f.message.rsplit("; ", 1)[1] for f in findings(REMEDIES)}
+    assert "declare the dependency `current_user` with plain `def`" in fixes[13]
+    assert fixes[16].endswith("or offload the call with `await run_in_threadpool(func, ...)`")  # neither
+    assert fixes[21] == "use `await asyncio.sleep(...)`"
+    assert fixes[22].startswith("use `await asyncio.create_subprocess_exec(...)`")
+    assert fixes[23].startswith("use `anyio.Path` (or aiofiles)")
+    assert fixes[24].startswith("use a shared `httpx.AsyncClient`")
 
 
 def test_direct_call_message_names_call_and_function() -> None:

@@ -89,10 +89,13 @@ class Context:
         """Record a finding about the app wherever it is written (``FastAPI(debug=True)`` is
         configuration, not code a request runs); the rule's one-line fix is appended."""
         rule = get_rule(code)
+        # A rule may say what fits this call better than the code's general fix (``remedy``).
+        remedy = details.pop("remedy", None)
+        fix = remedy if isinstance(remedy, str) and remedy else rule.fix
         self.findings.append(
             Diagnostic(
                 code=code,
-                message=f"{message}; {rule.fix}",
+                message=f"{message}; {fix}",
                 filename=self.filename,
                 line=getattr(node, "lineno", 1),
                 col=getattr(node, "col_offset", 0),

@@ -83,7 +83,8 @@ class EventLoopChecker(Checker):
         what = self._direct(resolver, call, where, family)
         if what is not None:
             text = f"`{call_text(call)}` is a blocking {kind} ({what}) inside `async def {coroutine.name}`"
-            return text, {"call": what, "function": coroutine.name, "chain": [coroutine.name, what]}
+            details = {"call": what, "function": coroutine.name, "chain": [coroutine.name, what]}
+            return text, {**details, "remedy": self._remedy(family, what, coroutine)}
         target = resolver.function_called(call, where)
         if target is None or not self._runs_inline(target[0], target[1]):
             return None
@@ -100,7 +101,8 @@ class EventLoopChecker(Checker):
             return None
         chain = [coroutine.name, *reach.chain, reach.what]
         text = f"`{call_text(call)}` inside `async def {coroutine.name}` makes a blocking {kind}: " + " -> ".join(chain) + reach.place
-        return text, {"call": reach.what, "function": coroutine.name, "chain": chain}
+        return text, {"call": reach.what, "function": coroutine.name, "chain": chain,
+                      "remedy": self._remedy(family, reach.what, coroutine)}
 
     def _direct(self, resolver: CallResolver, call: ast.Call, where: Where, family: Family) -> str | None:
         if resolver.function_called(call, where) is not None:
@@ -116,6 +118,44 @@ class EventLoopChecker(Checker):
         settings = self.ctx.settings
         configured = settings.db_modules if family == "db" else settings.blocking_calls
         return matches_configured(path, method_name(call), configured)
+
+    def _remedy(self, family: Family, what: str, coroutine: ast.AsyncFunctionDef) -> str | None:
+        """What to write instead, for this kind of call (None: the code's general fix)."""
+        if family == "db":
+            role = self._role(coroutine)
+            plain = f"or declare the {role} `{coroutine.name}` with plain `def` (FastAPI runs it in a threadpool)" if role else (
+                "or offload the call with `await run_in_threadpool(func, ...)`"
+            )
+            return f"use an async driver (create_async_engine + AsyncSession, redis.asyncio, motor) {plain}"
+        last = what.rsplit(".", 1)[-1]
+        if what in ("time.sleep",):
+            return "use `await asyncio.sleep(...)`"
+        if what.startswith(("subprocess.", "os.system", "os.popen")):
+            return "use `await asyncio.create_subprocess_exec(...)`, or offload the call with `await asyncio.to_thread(...)`"
+        if last in ("open", "read_text", "read_bytes", "write_text", "write_bytes") or what in ("open", "builtins.open", "io.open"):
+            return "use `anyio.Path` (or aiofiles), or offload the file work with `await asyncio.to_thread(...)`"
+        if what.startswith(("requests", "httpx", "urllib")):
+            return "use a shared `httpx.AsyncClient` (created in the lifespan) and `await` it"
+        return None
+
+    def _role(self, coroutine: ast.AsyncFunctionDef) -> str | None:
+        """"route handler" or "dependency" when the coroutine is one (its `def` can then go sync)."""
+        if self.ctx.model.route_for(coroutine) is not None:
+            return "route handler"
+        if coroutine.name in self._dependencies():
+            return "dependency"
+        return None
+
+    def _dependencies(self) -> set[str]:
+        found: set[str] | None = getattr(self, "_dependency_names", None)
+        if found is None:
+            found = set()
+            for call in self.ctx.names.nodes.of(ast.Call):
+                if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id in ("Depends", "Security"):
+                    if call.args and isinstance(call.args[0], ast.Name):
+                        found.add(call.args[0].id)
+            self._dependency_names = found
+        return found
 
     def _fixed_read(self, resolver: CallResolver, call: ast.Call, where: Where, what: str) -> bool:
         """A read of a small file at a fixed path (``faa-fixed-file-reads`` reports those too)."""
