@@ -75,6 +75,7 @@ class EventLoopChecker(Checker):
                 if message is not None:
                     reported.add((call.lineno, code))
                     self.ctx.report(code, call, message[0], **message[1])
+                    break  # one call, one code: the database call (FAA101) is looked for first
 
     def _finding(
         self, resolver: CallResolver, call: ast.Call, where: Where, coroutine: ast.AsyncFunctionDef, family: Family
