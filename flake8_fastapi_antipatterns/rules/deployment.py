@@ -42,7 +42,9 @@ class DeploymentChecker(Checker):
 
     def run(self) -> None:
         names = self.ctx.names
-        if self.ctx.imports_web_framework:
+        # A module that imports no web framework is judged when the serving path is in use: its prints
+        # are reported where a request reaches them (a model method, a search helper), not elsewhere.
+        if self.ctx.imports_web_framework or (_PRINT & names.nodes.identifiers and self.ctx.serving.active):
             prints = [
                 c
                 for c in names.nodes.of(ast.Call)
@@ -52,9 +54,12 @@ class DeploymentChecker(Checker):
             # A command-line module (the app's ``manage.py`` or server launcher) prints to talk to its
             # user: only what its route handlers print is the service's output.
             command_line = bool(prints) and names.imports_library(_CLI_LIBRARIES)
+            web_module = self.ctx.imports_web_framework
             for call in prints:
                 if command_line and not self._in_route_handler(call):
                     continue
+                if not web_module and not self._served(call):
+                    continue  # outside the app's modules, only a print a route is found to reach
                 if id(call) not in guarded and not self._in_test_code(call):
                     where = self._function_of(call)
                     self.ctx.report("FAA402", call, f"`print()`{where} writes unstructured text to stdout, with no level and no request context")
@@ -78,6 +83,10 @@ class DeploymentChecker(Checker):
         while func is not None:
             yield func
             func = nodes.enclosing_def(func)
+
+    def _served(self, call: ast.Call) -> bool:
+        reach = self.ctx.serving.reach_at(call.lineno)
+        return reach is not None and reach.stage == "serving"
 
     def _in_route_handler(self, call: ast.Call) -> bool:
         return any(self.ctx.model.route_for(func) is not None for func in self._functions_around(call))
