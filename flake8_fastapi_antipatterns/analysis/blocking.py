@@ -235,6 +235,28 @@ _KINDS_BASE: dict[str, Kind] = {
         returns=dict.fromkeys(_CLIENT_SAFE, SAME),
         llm_calls=_ANTHROPIC_LLM_CALLS,
     ),
+    # Sync SDKs whose every method is a request (clients of Docker, ElevenLabs) or whose REST verbs are.
+    "docker.client": Kind(
+        "DockerClient", any_method_blocks=True, attributes={ANY: SAME}, returns={ANY: "docker.object"}
+    ),
+    "docker.object": Kind("docker.models", any_method_blocks=True, attributes={ANY: SAME}),
+    "boto3.client": Kind(
+        "boto3 client",
+        any_method_blocks=True,
+        safe_methods=_names("generate_presigned_url", "generate_presigned_post", "get_paginator", "get_waiter", "can_paginate"),
+        attributes={ANY: SAME},
+    ),
+    "twilio.client": Kind(
+        "twilio Client",
+        blocking=_names("create", "fetch", "update", "delete", "list", "stream", "page"),
+        attributes={ANY: SAME},
+        returns={ANY: SAME},
+    ),
+    "elevenlabs.sync": Kind("ElevenLabs", any_method_blocks=True, attributes={ANY: SAME}),
+    # Password hashing is CPU work made slow on purpose (tens to hundreds of milliseconds a call).
+    "password.hasher": Kind(
+        "PasswordHash", blocking=_names("hash", "verify", "verify_and_update", "check_needs_rehash", "needs_update")
+    ),
     "litellm.router": Kind(
         "litellm.Router",
         blocking=_names("completion", "text_completion", "embedding"),
@@ -333,7 +355,7 @@ def _entries() -> dict[str, Entry]:
         Entry("redis", family="db"),
     )
     # Blocking calls other than databases.
-    add(("time.sleep", "os.system", "os.popen", "builtins.open", "io.open"), Entry(blocks=True))
+    add(("time.sleep", "os.system", "os.popen", "builtins.open", "io.open", "os.fdopen"), Entry(blocks=True))
     add(("urllib.request.urlopen", "urllib.request.urlretrieve", "urllib3.request"), Entry(blocks=True))
     add((f"{module}.{verb}" for module in ("requests", "requests.api") for verb in _HTTP_VERBS), Entry(blocks=True))
     add((f"httpx.{verb}" for verb in _HTTP_VERBS | {"stream"}), Entry(blocks=True))
@@ -378,6 +400,35 @@ def _entries() -> dict[str, Entry]:
         ),
         Entry("anthropic.async"),
     )
+    add(("docker.from_env", "docker.DockerClient", "docker.client.DockerClient", "docker.client.from_env"), Entry("docker.client"))
+    add(("boto3.client", "boto3.session.Session.client", "boto3.Session.client"), Entry("boto3.client"))
+    add(("twilio.rest.Client",), Entry("twilio.client"))
+    add(("elevenlabs.ElevenLabs", "elevenlabs.client.ElevenLabs"), Entry("elevenlabs.sync"))
+    add(("resend.Emails.send", "resend.Batch.send"), Entry(blocks=True))
+    add(
+        (
+            "google.oauth2.id_token.verify_oauth2_token",
+            "google.oauth2.id_token.verify_token",
+            "google.oauth2.id_token.verify_firebase_token",
+            "google.oauth2.id_token.fetch_id_token",
+        ),
+        Entry(blocks=True),
+    )
+    add(
+        (
+            "shutil.rmtree", "shutil.copytree", "shutil.copyfile", "shutil.copy", "shutil.copy2", "shutil.move",
+            "shutil.make_archive", "shutil.unpack_archive",
+        ),
+        Entry(blocks=True),
+    )  # fmt: skip
+    add(
+        (
+            "pwdlib.PasswordHash", "pwdlib.PasswordHash.recommended", "passlib.context.CryptContext",
+            "argon2.PasswordHasher", "argon2.PasswordHasher.from_parameters",
+        ),
+        Entry("password.hasher"),
+    )  # fmt: skip
+    add(("bcrypt.hashpw", "bcrypt.checkpw", "bcrypt.kdf"), Entry(blocks=True))
     add(("litellm.completion", "litellm.text_completion"), Entry(blocks=True, llm=True))
     add(("litellm.acompletion", "litellm.atext_completion"), Entry(llm=True))
     add(("litellm.Router", "litellm.router.Router"), Entry("litellm.router"))

@@ -27,10 +27,21 @@ from flake8_fastapi_antipatterns.analysis.blocking import (
     is_langchain,
     kind_of,
 )
+from flake8_fastapi_antipatterns.analysis.classes import (
+    Declaration,
+    MethodKind,
+    ProjectClass,
+    class_index,
+    declarations,
+    find_method,
+    is_interface,
+    method_kind,
+)
 from flake8_fastapi_antipatterns.analysis.names import (
     DEPENDS,
     FunctionNode,
     Names,
+    unwrap_annotation,
     walk_shallow,
 )
 from flake8_fastapi_antipatterns.analysis.nodes import mentions_name
@@ -134,6 +145,32 @@ class Where:
 
 MODULE_LEVEL = Where(())
 
+
+@dataclass(frozen=True, eq=False)
+class Instance:
+    """An object of a project class, as value paths name it (``<obj:3>``).
+
+    A path that reaches one goes no further as text: ``repo.session`` is
+    replaced by what the class says ``session`` is, and ``repo.get_one()``
+    runs the class's ``def get_one``.
+    """
+
+    cls: ProjectClass
+    arguments: tuple[tuple[str, str], ...] = ()
+    """What the constructor's parameters hold (``Repo(db)`` binds ``session``); for a class with
+    no ``__init__`` of its own, keyword arguments by name (dataclasses, pydantic models)."""
+    is_class: bool = False
+    """The class object itself (``cls`` in a classmethod): calling it makes an instance."""
+
+    def argument(self, name: str) -> str | None:
+        for param, path in self.arguments:
+            if param == name:
+                return path
+        return None
+
+
+INSTANCE_PREFIX = "<obj:"
+
 Direct = Callable[["CallResolver", ast.Call, Where], "str | None"]
 """Names the call when it is what is being looked for (a blocking call, an LLM call), else None."""
 
@@ -231,17 +268,159 @@ class CallResolver:
             found = self.names.resolve_function(callee, self.names.scope(where.funcs[0]) if where.funcs else None)
         except (RecursionError, ValueError, OSError):
             return None
+        if found is not None:
+            names, func = found
+            return self.program.resolver(names), func
+        cls = self.project_class_named(callee, where)
+        if cls is not None:
+            return self._method(cls, "__init__", "constructor")
+        if isinstance(callee, ast.Attribute):
+            return self._method_called(callee, where)
+        return None
+
+    # -- classes ------------------------------------------------------------
+    def project_class_named(self, node: ast.expr, where: Where) -> ProjectClass | None:
+        """The project class a name or attribute refers to (not a local variable of that name)."""
+        if isinstance(node, ast.Name):
+            for func in where.funcs:
+                scope = self.names.scope(func)
+                if node.id in scope.values or node.id in scope.params or node.id in scope.unknown:
+                    return None
+                if node.id in self.local_defs(func):
+                    return None
+        elif not isinstance(node, ast.Attribute):
+            return None
+        try:
+            found = self.names.project_class(node)
+        except (RecursionError, ValueError, OSError):
+            return None
+        return ProjectClass(*found) if found is not None else None
+
+    def _method(self, cls: ProjectClass, name: str, how: str, *, skip_own: bool = False) -> tuple[CallResolver, FunctionNode] | None:
+        found = find_method(cls, name, skip_own=skip_own)
         if found is None:
             return None
-        names, func = found
-        return self.program.resolver(names), func
+        owner, func = found
+        self.program.methods[id(func)] = (func, how, method_kind(func, owner.names))
+        return self.program.resolver(owner.names), func
 
-    def bind(self, call: ast.Call, where: Where, target: FunctionNode) -> tuple[tuple[str, str], ...]:
-        """The paths of the arguments ``call`` passes to ``target``'s parameters, by parameter name."""
+    def _method_called(self, callee: ast.Attribute, where: Where) -> tuple[CallResolver, FunctionNode] | None:
+        """``self.m()``, ``repo.m()``, ``cls.m()``, ``super().m()``: the method of a project class."""
+        receiver = callee.value
+        if isinstance(receiver, ast.Call) and isinstance(receiver.func, ast.Name) and receiver.func.id == "super":
+            own = self.enclosing_class(where)
+            return self._method(own, callee.attr, "super", skip_own=True) if own is not None else None
+        owner = self.project_class_named(receiver, where)
+        if owner is not None:
+            # ``User.get_by_email(db, email)``: a classmethod or staticmethod called on the class.
+            return self._method(owner, callee.attr, "class attribute")
+        instance = self.program.instance(self.path(receiver, where))
+        if instance is None:
+            return None
+        return self._method(instance.cls, callee.attr, "method")
+
+    def enclosing_class(self, where: Where) -> ProjectClass | None:
+        """The class whose method the innermost function is (or is written in)."""
+        index = class_index(self.names)
+        for func in where.funcs:
+            cls = index.class_of(func)
+            if cls is not None:
+                return cls
+        return None
+
+    def receiver(self, func: FunctionNode) -> tuple[ProjectClass, str, MethodKind] | None:
+        """(class, name of ``self``/``cls``, kind) when ``func`` is a method that has a receiver."""
+        cls = class_index(self.names).class_of(func)
+        if cls is None:
+            return None
+        kind = method_kind(func, self.names)
+        positional = [*func.args.posonlyargs, *func.args.args]
+        if kind == "static" or not positional:
+            return None
+        return cls, positional[0].arg, kind
+
+    def instance_path(self, cls: ProjectClass, call: ast.Call | None, where: Where) -> str:
+        """The path of a new instance of ``cls`` (``Repo(db)``), its constructor's arguments bound."""
+        arguments: tuple[tuple[str, str], ...] = ()
+        if call is not None:
+            init = find_method(cls, "__init__")
+            if init is not None:
+                arguments = self.bind(call, where, init[1], skip=1)
+            else:
+                arguments = tuple(
+                    sorted(
+                        (k.arg, path)
+                        for k in call.keywords
+                        if k.arg is not None and (path := self.path(k.value, where)) is not None
+                    )
+                )
+        return self.program.instance_token(Instance(cls, arguments))
+
+    def attribute_path(self, instance: Instance, name: str, depth: int) -> str | None:
+        """What ``obj.<name>`` holds for an object of a project class, when the class says."""
+        key = (self.program.instance_token(instance), name)
+        memo = self.program.attributes
+        if key in memo:
+            return memo[key]
+        memo[key] = None  # an attribute defined through itself stays unknown
+        given = instance.argument(name) if find_method(instance.cls, "__init__") is None else None
+        found: list[str | None] = [given]
+        for declaration in declarations(instance.cls, name):
+            found.append(self._declared_path(instance, declaration, depth))
+        known = [path for path in found if path is not None]
+        # A concrete class assigned in ``__init__`` says more than a Protocol the attribute is annotated with.
+        concrete = [p for p in known if not self._is_interface(p)]
+        result = next((p for p in concrete if _informative(p)), next((p for p in known if _informative(p)), known[0] if known else None))
+        memo[key] = result
+        return result
+
+    def _is_interface(self, path: str) -> bool:
+        instance = self.program.instance(path)
+        return instance is not None and is_interface(instance.cls)
+
+    def _declared_path(self, instance: Instance, declaration: Declaration, depth: int) -> str | None:
+        resolver = self.program.resolver(declaration.owner.names)
+        method = declaration.method
+        if declaration.is_property and method is not None:
+            return resolver.returned(method)
+        candidates: list[str | None] = []
+        if declaration.annotation is not None:
+            candidates.append(resolver.annotation(declaration.annotation, depth))
+        if declaration.value is not None:
+            if method is None:
+                value = declaration.value
+                candidates.append(resolver.dependency(value, MODULE_LEVEL, depth) or resolver.path(value, MODULE_LEVEL, depth))
+            else:
+                receiver = resolver.receiver(method)
+                bound = dict(instance.arguments if method.name == "__init__" else ())
+                if receiver is not None:
+                    bound[receiver[1]] = self.program.instance_token(instance)
+                where = resolver.where(method, tuple(sorted(bound.items())))
+                candidates.append(resolver.path(declaration.value, where, depth))
+        known = [path for path in candidates if path is not None]
+        return next((p for p in known if _informative(p)), known[0] if known else None)
+
+    def bind(self, call: ast.Call, where: Where, target: FunctionNode, skip: int | None = None) -> tuple[tuple[str, str], ...]:
+        """The paths of the arguments ``call`` passes to ``target``'s parameters, by parameter name.
+
+        A method called on an object binds its first parameter to the object
+        (``repo.get(1)``: ``self`` is ``repo``, ``1`` goes to the next one).
+        """
         args = target.args
         positional = [a.arg for a in (*args.posonlyargs, *args.args)]
         by_keyword = {a.arg for a in (*args.args, *args.kwonlyargs)}
         bound: dict[str, str] = {}
+        if skip is None:
+            skip = 0
+            method = self.program.methods.get(id(target))
+            if method is not None and method[1] == "class attribute" and method[2] != "class":
+                method = None  # a staticmethod, or a plain function read off the class: no receiver
+            if method is not None and method[2] != "static" and positional:
+                skip = 1
+                receiver = self._receiver_path(call, where, method[1])
+                if receiver is not None:
+                    bound[positional[0]] = receiver
+        positional = positional[skip:]
         for index, argument in enumerate(call.args):
             if isinstance(argument, ast.Starred) or index >= len(positional):
                 break
@@ -254,6 +433,26 @@ class CallResolver:
                 if path is not None:
                     bound[keyword.arg] = path
         return tuple(sorted(bound.items()))
+
+    def _receiver_path(self, call: ast.Call, where: Where, how: str) -> str | None:
+        """What a called method's ``self`` is: the object before the dot, or the new instance."""
+        if how == "constructor":
+            cls = self.project_class_named(call.func, where)
+            return self.program.instance_token(Instance(cls)) if cls is not None else None
+        if how == "super":
+            own = self.enclosing_class(where)
+            outer = self.receiver(where.funcs[0]) if where.funcs else None
+            if outer is not None:
+                given = where.argument(outer[1])
+                if given is not None:
+                    return given
+            return self.program.instance_token(Instance(own)) if own is not None else None
+        if how == "class attribute":
+            cls = self.project_class_named(call.func.value, where) if isinstance(call.func, ast.Attribute) else None
+            return self.program.instance_token(Instance(cls, is_class=True)) if cls is not None else None
+        if isinstance(call.func, ast.Attribute):
+            return self.path(call.func.value, where)
+        return None
 
     # -- value paths ----------------------------------------------------------
     def path(self, node: ast.expr, where: Where, depth: int = 0) -> str | None:
@@ -273,6 +472,9 @@ class CallResolver:
             if self._is_imported_name(node, where):
                 return self._imported_path(node, depth)
             base = self.path(node.value, where, depth)
+            instance = self.program.instance(base)
+            if instance is not None:
+                return self.attribute_path(instance, node.attr, depth)
             return f"{base}.{node.attr}" if base else None
         if isinstance(node, ast.Subscript):
             base = self.path(node.value, where, depth)
@@ -281,6 +483,11 @@ class CallResolver:
             return self._binop_path(node, where, depth)
         if isinstance(node, ast.Name):
             return self._name_path(node, where, depth)
+        if isinstance(node, (ast.BoolOp, ast.IfExp)):
+            # ``client or requests.Session()``, ``a if flag else b``: what either side says.
+            options = node.values if isinstance(node, ast.BoolOp) else [node.body, node.orelse]
+            known = [p for p in (self.path(option, where, depth) for option in options) if p is not None]
+            return next((p for p in known if _informative(p)), None)
         return None
 
     def _imported_path(self, node: ast.Name | ast.Attribute, depth: int) -> str | None:
@@ -314,6 +521,9 @@ class CallResolver:
         return True
 
     def _call_path(self, node: ast.Call, where: Where, depth: int) -> str | None:
+        cls = self.project_class_named(node.func, where)
+        if cls is not None:
+            return self.instance_path(cls, node, where)
         target = self.function_called(node, where)
         if target is not None:
             resolver, func = target
@@ -323,6 +533,10 @@ class CallResolver:
         callee = self.path(node.func, where, depth)
         if callee is None:
             return None
+        instance = self.program.instance(callee)
+        if instance is not None:
+            # ``cls(...)`` in a classmethod builds an instance; calling an instance runs ``__call__``.
+            return self.program.instance_token(Instance(instance.cls)) if instance.is_class else None
         if callee in ASYNC_CLASS_ARGUMENT:
             callee = self._sessionmaker_path(node, callee, where, depth)
             if callee is None:
@@ -390,6 +604,12 @@ class CallResolver:
         The first of these that the tables know wins (``db: Any`` says less
         than the Session a caller passes); otherwise the first one found.
         """
+        receiver = self.receiver(where.funcs[0])
+        if receiver is not None and receiver[1] == name:
+            given = where.argument(name)
+            if given is not None:
+                return given
+            return self.program.instance_token(Instance(receiver[0], is_class=receiver[2] == "class"))
         scope = self.names.scope(where.funcs[0])
         annotation = scope.annotations.get(name)
         default = scope.defaults.get(name)
@@ -400,7 +620,7 @@ class CallResolver:
         ]
         known = [path for path in found if path is not None]
         for path in known:
-            if kind_of(path) is not None or is_langchain(path):
+            if _informative(path):
                 return path
         return known[0] if known else None
 
@@ -409,6 +629,11 @@ class CallResolver:
         if depth > _MAX_DEPTH:
             return None
         names = self.names
+        inner = unwrap_annotation(annotation, names)
+        if isinstance(inner, (ast.Name, ast.Attribute)):
+            cls = self.project_class_named(inner, MODULE_LEVEL)
+            if cls is not None:
+                return self.program.instance_token(Instance(cls))
         if isinstance(annotation, ast.Name) and annotation.id not in names.classes:
             bound = names.bindings.get(annotation.id)
             if bound is not None and annotation.id not in names.imports:
@@ -436,6 +661,9 @@ class CallResolver:
                 provider = keyword.value
         if provider is None or isinstance(provider, ast.Starred):
             return None
+        cls = self.project_class_named(provider, where)
+        if cls is not None:
+            return self.program.instance_token(Instance(cls))  # FastAPI builds it from its own Depends
         target = self.function_named(provider, where)
         if target is None:
             return None
@@ -494,6 +722,29 @@ class Program:
         self.cuts = 0
         """How many times following return values was cut short (recursion or depth)."""
         self._reach: dict[tuple[str, int, tuple[tuple[str, str], ...]], _Memo[Reach | None]] = {}
+        self._instances: list[Instance] = []
+        self._tokens: dict[tuple[int, tuple[tuple[str, str], ...], bool], str] = {}
+        self.methods: dict[int, tuple[FunctionNode, str, MethodKind]] = {}
+        """Methods calls were resolved to: (the def, how it was reached, its kind), by id of the def."""
+        self.attributes: dict[tuple[str, str], str | None] = {}
+        """What ``<obj:N>.name`` holds, once worked out."""
+
+    def instance_token(self, instance: Instance) -> str:
+        """The path naming ``instance``; the same class with the same arguments gets the same one."""
+        key = (id(instance.cls.node), instance.arguments, instance.is_class)
+        token = self._tokens.get(key)
+        if token is None:
+            self._instances.append(instance)
+            token = self._tokens[key] = f"{INSTANCE_PREFIX}{len(self._instances) - 1}>"
+        return token
+
+    def instance(self, path: str | None) -> Instance | None:
+        if path is None or not path.startswith(INSTANCE_PREFIX) or not path.endswith(">"):
+            return None
+        try:
+            return self._instances[int(path[len(INSTANCE_PREFIX) : -1])]
+        except (ValueError, IndexError):
+            return None
 
     def resolver(self, names: Names) -> CallResolver:
         key = id(names)
@@ -602,6 +853,11 @@ class Reach:
         if shown.startswith(".."):
             shown = self.filename
         return f" (at {shown}:{self.line})"
+
+
+def _informative(path: str) -> bool:
+    """A path the rules can read: a known kind, a LangChain object, or a project object."""
+    return kind_of(path) is not None or is_langchain(path) or path.startswith(INSTANCE_PREFIX)
 
 
 def ordered_calls(func: FunctionNode) -> list[ast.Call]:

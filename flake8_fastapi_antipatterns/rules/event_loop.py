@@ -14,9 +14,11 @@ What is not run on the loop is not reported: a plain ``def`` route
 ``run_in_threadpool``/``asyncio.to_thread``/``run_in_executor`` rather than
 called, lambdas and nested ``def``s that are not called, awaited calls,
 sync generator helpers (their body runs where they are iterated, often a
-threadpool) and ``lru_cache``/``cache`` helpers (their body runs once).
-What cannot be resolved (``self.db``, ``request.app.state.redis``) is not
-reported either.
+threadpool), ``lru_cache``/``cache`` helpers (their body runs once) and
+lazy initialisation (``analysis/run_once.py``).  Methods of project classes
+are followed (``analysis/classes.py``: ``self.repo.get()``, ``Repo(db).list()``,
+class-based views); what cannot be resolved (``request.app.state.redis``, an
+attribute a library base class sets) is not reported.
 
 The call-following machinery lives in ``analysis/calls.py``.
 """
@@ -39,6 +41,7 @@ from flake8_fastapi_antipatterns.analysis.calls import (
 )
 from flake8_fastapi_antipatterns.analysis.fixed_paths import FixedPaths, opened_path, read_only_open
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names
+from flake8_fastapi_antipatterns.analysis.run_once import run_once_nodes
 from flake8_fastapi_antipatterns.rules import Checker, register
 
 
@@ -50,6 +53,14 @@ def _decorator_name(decorator: ast.expr, names: Names) -> str | None:
 FAMILIES: tuple[Family, ...] = ("db", "io")
 FAMILY_CODES: dict[Family, str] = {"db": "FAA101", "io": "FAA102"}
 FAMILY_WORDS: dict[Family, str] = {"db": "database call", "io": "call"}
+
+
+def _run_once(func: FunctionNode, family: Family) -> frozenset[int]:
+    """Calls only a function's first call makes (lazy initialisation): start-up cost, not per request.
+
+    For database calls only module globals count: ``self._user`` on a service built per request
+    caches for that request only."""
+    return run_once_nodes(func, attributes=family == "io")
 
 
 @register
@@ -69,7 +80,7 @@ class EventLoopChecker(Checker):
         for call in calls_on_loop(coroutine, resolver.names):
             for family in FAMILIES:
                 code = FAMILY_CODES[family]
-                if (call.lineno, code) in reported:
+                if (call.lineno, code) in reported or id(call) in _run_once(coroutine, family):
                     continue
                 message = self._finding(resolver, call, where, coroutine, family)
                 if message is not None:
@@ -96,7 +107,7 @@ class EventLoopChecker(Checker):
             resolver.bind(call, where, target[1]),
             lambda r, c, w: self._direct(r, c, w, family),
             self._runs_inline,
-            lambda _resolver, func: ordered_calls(func),
+            lambda _resolver, func: [c for c in ordered_calls(func) if id(c) not in _run_once(func, family)],
         )
         if reach is None:
             return None
@@ -133,10 +144,14 @@ class EventLoopChecker(Checker):
             return "use `await asyncio.sleep(...)`"
         if what.startswith(("subprocess.", "os.system", "os.popen")):
             return "use `await asyncio.create_subprocess_exec(...)`, or offload the call with `await asyncio.to_thread(...)`"
-        if last in ("open", "read_text", "read_bytes", "write_text", "write_bytes") or what in ("open", "builtins.open", "io.open"):
+        if last in ("open", "read_text", "read_bytes", "write_text", "write_bytes") or what in ("open", "builtins.open", "io.open", "os.fdopen"):
             return "use `anyio.Path` (or aiofiles), or offload the file work with `await asyncio.to_thread(...)`"
         if what.startswith(("requests", "httpx", "urllib")):
             return "use a shared `httpx.AsyncClient` (created in the lifespan) and `await` it"
+        if what.startswith(("PasswordHash.", "bcrypt.")):
+            return "hashing is CPU work made slow on purpose: run it with `await asyncio.to_thread(...)` (or make the route a plain `def`)"
+        if what.startswith("shutil."):
+            return "offload the file work with `await asyncio.to_thread(...)`"
         return None
 
     def _role(self, coroutine: ast.AsyncFunctionDef) -> str | None:

@@ -1,0 +1,200 @@
+"""Project classes: their bases inside the project, their methods, and where their attributes come from.
+
+The "symbols and classes" stage of the analysis, read through ``Names``: the
+call graph asks it which ``def`` ``repo.get_one()`` runs once it knows ``repo``
+is a ``UserRepo``, and what ``self.session`` was declared or assigned as.
+Bases are followed into other project modules (``class UserRepo(BaseRepo)``
+with ``BaseRepo`` imported); a library base ends the search, so a method only
+a library class defines stays unknown, as does anything built dynamically.
+"""
+
+from __future__ import annotations
+
+import ast
+import weakref
+from dataclasses import dataclass
+from typing import Literal
+
+from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names
+
+_MAX_BASES = 16
+"""How many classes one method or attribute search looks through (deep hierarchies are rare)."""
+PROPERTY_DECORATORS = frozenset({"property", "cached_property", "functools.cached_property"})
+MethodKind = Literal["instance", "class", "static"]
+
+
+@dataclass(frozen=True, eq=False)
+class ProjectClass:
+    """A class the project defines, with the ``Names`` of its module."""
+
+    names: Names
+    node: ast.ClassDef
+
+    @property
+    def name(self) -> str:
+        return self.node.name
+
+
+@dataclass(frozen=True, eq=False)
+class Declaration:
+    """One place an attribute gets its value.
+
+    A class-body line (``session: Session = Depends(get_db)``: ``method`` is None),
+    an assignment to ``self.<name>`` in a method (``self.client = client or
+    requests.Session()``), or a property (``value`` None, ``method`` the getter).
+    """
+
+    owner: ProjectClass
+    annotation: ast.expr | None
+    value: ast.expr | None
+    method: FunctionNode | None
+    is_property: bool = False
+
+
+class ClassIndex:
+    """The classes of one module: which class body each method is written in."""
+
+    def __init__(self, names: Names) -> None:
+        self.names = names
+        self._owner: dict[int, ast.ClassDef] = {}
+        for cls in names.nodes.each(ast.ClassDef):
+            for stmt in cls.body:
+                if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    self._owner[id(stmt)] = cls
+
+    def class_of(self, func: FunctionNode) -> ProjectClass | None:
+        """The class whose body defines ``func`` directly (None for a function outside a class)."""
+        owner = self._owner.get(id(func))
+        return ProjectClass(self.names, owner) if owner is not None else None
+
+
+_INDEXES: weakref.WeakKeyDictionary[Names, ClassIndex] = weakref.WeakKeyDictionary()
+
+
+def class_index(names: Names) -> ClassIndex:
+    index = _INDEXES.get(names)
+    if index is None:
+        index = _INDEXES[names] = ClassIndex(names)
+    return index
+
+
+def method_kind(func: FunctionNode, names: Names) -> MethodKind:
+    for decorator in func.decorator_list:
+        dotted = names.qualify(decorator) if isinstance(decorator, (ast.Name, ast.Attribute)) else None
+        if dotted in ("builtins.staticmethod", "staticmethod"):
+            return "static"
+        if dotted in ("builtins.classmethod", "classmethod"):
+            return "class"
+    return "instance"
+
+
+def is_property(func: FunctionNode, names: Names) -> bool:
+    for decorator in func.decorator_list:
+        if isinstance(decorator, ast.Name) and decorator.id in PROPERTY_DECORATORS:
+            return True
+        if isinstance(decorator, (ast.Name, ast.Attribute)):
+            dotted = names.qualify(decorator)
+            if dotted is not None and dotted.removeprefix("builtins.") in PROPERTY_DECORATORS:
+                return True
+    return False
+
+
+INTERFACE_BASES = frozenset(
+    {"typing.Protocol", "typing_extensions.Protocol", "abc.ABC", "abc.ABCMeta"}
+)
+
+
+def is_interface(cls: ProjectClass) -> bool:
+    """A Protocol or abstract base: it says what an attribute may be, not what the code puts there."""
+    names = cls.names
+    for base in (*cls.node.bases, *(k.value for k in cls.node.keywords if k.arg == "metaclass")):
+        if isinstance(base, ast.Subscript):
+            base = base.value
+        if isinstance(base, (ast.Name, ast.Attribute)) and names.qualify(base) in INTERFACE_BASES:
+            return True
+    return False
+
+
+def bases(cls: ProjectClass) -> list[ProjectClass]:
+    """The direct bases the project defines (``Base[T]`` counts as ``Base``), in order."""
+    found: list[ProjectClass] = []
+    for base in cls.node.bases:
+        if isinstance(base, ast.Subscript):
+            base = base.value
+        if not isinstance(base, (ast.Name, ast.Attribute)):
+            continue
+        try:
+            located = cls.names.project_class(base)
+        except (RecursionError, ValueError, OSError):
+            located = None
+        if located is not None and located[1] is not cls.node:
+            found.append(ProjectClass(*located))
+    return found
+
+
+def lineage(cls: ProjectClass) -> list[ProjectClass]:
+    """The class and its project bases, nearest first (depth-first, left to right, each once)."""
+    order: list[ProjectClass] = []
+    seen: set[int] = set()
+    stack = [cls]
+    while stack and len(order) < _MAX_BASES:
+        current = stack.pop()
+        if id(current.node) in seen:
+            continue
+        seen.add(id(current.node))
+        order.append(current)
+        stack.extend(reversed(bases(current)))
+    return order
+
+
+def find_method(cls: ProjectClass, name: str, *, skip_own: bool = False) -> tuple[ProjectClass, FunctionNode] | None:
+    """The ``def name`` an instance of ``cls`` runs (``skip_own``: what ``super().name`` runs)."""
+    for owner in lineage(cls)[1 if skip_own else 0 :]:
+        for stmt in reversed(owner.node.body):
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == name:
+                return owner, stmt
+    return None
+
+
+def declarations(cls: ProjectClass, name: str) -> list[Declaration]:
+    """Where ``instance.<name>`` gets its value, nearest class first: the class body
+    (annotations and values), properties, then ``self.<name> = ...`` in ``__init__`` and the
+    other methods.  Empty when the project does not say (a library base may define it)."""
+    found: list[Declaration] = []
+    for owner in lineage(cls):
+        assigned: list[Declaration] = []
+        for stmt in owner.node.body:
+            if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.target.id == name:
+                found.append(Declaration(owner, stmt.annotation, stmt.value, None))
+            elif isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in stmt.targets):
+                found.append(Declaration(owner, None, stmt.value, None))
+            elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                if stmt.name == name and is_property(stmt, owner.names):
+                    found.append(Declaration(owner, stmt.returns, None, stmt, is_property=True))
+                elif stmt.args.args:
+                    assigned.extend(_self_assignments(owner, stmt, name))
+        # ``__init__`` says what an attribute starts as; other methods may reassign it.
+        assigned.sort(key=lambda d: d.method is None or d.method.name != "__init__")
+        found.extend(assigned)
+    return found
+
+
+def _self_assignments(owner: ProjectClass, method: FunctionNode, name: str) -> list[Declaration]:
+    receiver = method.args.args[0].arg
+    found: list[Declaration] = []
+    for node in ast.walk(method):
+        if isinstance(node, ast.Assign):
+            targets, annotation, value = node.targets, None, node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets, annotation, value = [node.target], node.annotation, node.value
+        else:
+            continue
+        for target in targets:
+            if (
+                isinstance(target, ast.Attribute)
+                and target.attr == name
+                and isinstance(target.value, ast.Name)
+                and target.value.id == receiver
+            ):
+                found.append(Declaration(owner, annotation, value, method))
+    return found

@@ -1,0 +1,163 @@
+"""Code that runs once per process however often its function is called: lazy initialisation.
+
+``if _client is None: _client = make_client()``, ``if self._key is None: self._key =
+load_key()``, or the early return ``if _cache is not None: return _cache`` followed by the
+code that fills ``_cache``.  The first call pays for the work and every later call skips it,
+so a blocking call there is start-up cost, not per-request cost.  The value that guards it
+must be one that outlives the call: a module global (declared ``global``), an attribute of
+``self``/``cls``, or a local read from one of them (``svc = self._svc; if svc is None: ...;
+self._svc = svc``).  A cache keyed by request data (``if key not in cache``) is not run-once
+and is not recognised here.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from flake8_fastapi_antipatterns.analysis.names import FunctionNode
+
+Slot = tuple[str, str]
+"""What keeps the value between calls: ("global", name) or ("attr", attribute name)."""
+
+
+def run_once_nodes(func: FunctionNode, *, attributes: bool = True) -> frozenset[int]:
+    """Ids of every node of ``func``'s body that only the first call runs.
+
+    ``attributes=False`` counts only module globals: an object may live for one request
+    (a service built by ``Depends``), and then ``self._user`` caches per request, not once.
+    """
+    key = (id(func), attributes)
+    cached = _CACHE.get(key)
+    if cached is not None and cached[0] is func:
+        return cached[1]
+    found = frozenset(_find(func, attributes))
+    _CACHE[key] = (func, found)
+    if len(_CACHE) > 50_000:
+        _CACHE.clear()
+    return found
+
+
+_CACHE: dict[tuple[int, bool], tuple[FunctionNode, frozenset[int]]] = {}
+
+
+def _find(func: FunctionNode, attributes: bool) -> Iterator[int]:
+    receivers = _receivers(func) if attributes else set()
+    globals_ = {name for node in ast.walk(func) if isinstance(node, ast.Global) for name in node.names}
+    aliases = _aliases(func, receivers, globals_)
+    for body in _bodies(func):
+        for index, stmt in enumerate(body):
+            if not isinstance(stmt, ast.If):
+                continue
+            slot = _unset_test(stmt.test, receivers, globals_, aliases)
+            if slot is not None and _assigns(stmt.body, slot, receivers, globals_):
+                yield from _ids(stmt.body)
+                continue
+            slot = _set_test(stmt.test, receivers, globals_, aliases)
+            if slot is not None and _returns(stmt.body) and not stmt.orelse:
+                rest = body[index + 1 :]
+                if _assigns(rest, slot, receivers, globals_):
+                    yield from _ids(rest)
+
+
+def _receivers(func: FunctionNode) -> set[str]:
+    positional = [*func.args.posonlyargs, *func.args.args]
+    return {positional[0].arg} if positional and positional[0].arg in ("self", "cls") else set()
+
+
+def _slot(node: ast.expr, receivers: set[str], globals_: set[str]) -> Slot | None:
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in receivers:
+        return ("attr", node.attr)
+    if isinstance(node, ast.Name) and node.id in globals_:
+        return ("global", node.id)
+    return None
+
+
+def _aliases(func: FunctionNode, receivers: set[str], globals_: set[str]) -> dict[str, Slot]:
+    """Locals assigned once, straight from a slot (``svc = self._svc``)."""
+    assigned: dict[str, list[ast.expr]] = {}
+    for node in ast.walk(func):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            assigned.setdefault(node.targets[0].id, []).append(node.value)
+    aliases: dict[str, Slot] = {}
+    for name, values in assigned.items():
+        slots = {_slot(v, receivers, globals_) for v in values}
+        # The alias may be reassigned with the new value (``svc = Svc()``); one slot read is enough.
+        read = [s for s in slots if s is not None]
+        if len(read) == 1 and name not in globals_:
+            aliases[name] = read[0]
+    return aliases
+
+
+def _named_slot(node: ast.expr, receivers: set[str], globals_: set[str], aliases: dict[str, Slot]) -> Slot | None:
+    if isinstance(node, ast.Name) and node.id in aliases:
+        return aliases[node.id]
+    return _slot(node, receivers, globals_)
+
+
+def _unset_test(test: ast.expr, receivers: set[str], globals_: set[str], aliases: dict[str, Slot]) -> Slot | None:
+    """The slot an ``if`` checks is still empty: ``x is None``, ``not x``."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return _named_slot(test.operand, receivers, globals_, aliases)
+    if (
+        isinstance(test, ast.Compare)
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], (ast.Is, ast.Eq))
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value is None
+    ):
+        return _named_slot(test.left, receivers, globals_, aliases)
+    return None
+
+
+def _set_test(test: ast.expr, receivers: set[str], globals_: set[str], aliases: dict[str, Slot]) -> Slot | None:
+    """The slot an ``if`` checks is already filled: ``x is not None``, ``x``."""
+    if (
+        isinstance(test, ast.Compare)
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], (ast.IsNot, ast.NotEq))
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value is None
+    ):
+        return _named_slot(test.left, receivers, globals_, aliases)
+    return _named_slot(test, receivers, globals_, aliases)
+
+
+def _assigns(body: list[ast.stmt], slot: Slot, receivers: set[str], globals_: set[str]) -> bool:
+    for stmt in body:
+        for node in ast.walk(stmt):
+            targets: list[ast.expr] = []
+            if isinstance(node, ast.Assign):
+                targets = node.targets
+            elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
+                targets = [node.target]
+            if any(_slot(t, receivers, globals_) == slot for t in targets):
+                return True
+    return False
+
+
+def _returns(body: list[ast.stmt]) -> bool:
+    return bool(body) and isinstance(body[-1], ast.Return)
+
+
+def _bodies(func: FunctionNode) -> Iterator[list[ast.stmt]]:
+    """The statement lists of ``func`` (its body and nested blocks, not nested defs or classes)."""
+    stack: list[list[ast.stmt]] = [func.body]
+    while stack:
+        body = stack.pop()
+        yield body
+        for stmt in body:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                continue
+            for field in ("body", "orelse", "finalbody"):
+                inner = getattr(stmt, field, None)
+                if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
+                    stack.append(inner)
+            for handler in getattr(stmt, "handlers", ()):
+                stack.append(handler.body)
+
+
+def _ids(body: list[ast.stmt]) -> Iterator[int]:
+    for stmt in body:
+        for node in ast.walk(stmt):
+            yield id(node)
