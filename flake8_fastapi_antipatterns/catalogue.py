@@ -885,8 +885,10 @@ _add(
             "makes it exploitable"
         ),
         runtime=(
-            "a response granted CORS access to an arbitrary probe origin, worst when it echoed that origin back "
-            "with `Access-Control-Allow-Credentials: true`"
+            "the app's own CORSMiddleware configuration allows every origin (read once at start-up from "
+            "`app.user_middleware`: `\"*\"` in `allow_origins` or an `allow_origin_regex` matching any origin, an "
+            "error with `allow_credentials=True`), or a response granted CORS access to an arbitrary probe origin, "
+            "worst when it echoed that origin back with `Access-Control-Allow-Credentials: true`"
         ),
         fix=(
             'list the exact trusted origins in `allow_origins` (e.g. `["https://app.example.com"]`) '

@@ -33,7 +33,7 @@ from runtime_guard import sqla
 from runtime_guard.config import DEFAULT_BLOCK_THRESHOLD, GuardConfig, Mode
 from runtime_guard.detectors import exceptions as exception_texts
 from runtime_guard.detectors import stdout as stdout_watch
-from runtime_guard.detectors.cors import cors_problem
+from runtime_guard.detectors.cors import cors_configuration_problem, cors_problem
 from runtime_guard.detectors.health import find_routes, has_health_route
 from runtime_guard.detectors.leaks import SHORTEST_MARKER, LeakScanner, redacted, scan_body
 from runtime_guard.detectors.location import app_location
@@ -286,7 +286,8 @@ class RuntimeGuard:
             self._fault("shutdown")
 
     def _check_app(self, app: object) -> None:
-        """Once per app: a debug-mode app (FAA303) and a route table with no health path (FAA401)."""
+        """Once per app: a CORS configuration open to every origin (FAA301), a debug-mode app (FAA303)
+        and a route table with no health path (FAA401)."""
         if self._app_checked:
             return
         routes = find_routes(app)
@@ -297,6 +298,9 @@ class RuntimeGuard:
         while getattr(target, "routes", None) is not routes and getattr(target, "app", None) is not None:
             target = target.app  # type: ignore[attr-defined]
         where = app_location(target) or app_location(app)
+        cors = cors_configuration_problem(target)
+        if cors is not None:
+            self._report("FAA301", where, cors[1], severity=cors[0], configured=True)
         if getattr(target, "debug", False) is True:
             self._report("FAA303", where, "the app runs with `debug=True`: every unhandled error is answered with its traceback")
         if not has_health_route(routes, self.config.health_paths):

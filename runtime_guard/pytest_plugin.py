@@ -4,8 +4,14 @@
   through ``fastapi.testclient.TestClient`` / ``starlette.testclient.TestClient``
   or ``httpx.ASGITransport`` is wrapped in a ``RuntimeGuard``; a test whose
   requests showed an anti-pattern fails with the findings listed.
-  ``--runtime-guard=warn`` turns the failures into warnings,
-  ``--runtime-guard=off`` switches an ini ``runtime_guard = fail`` off.
+  ``--runtime-guard=warn`` reports instead of failing: the findings go to the
+  test's report (a "runtime guard" section, and JUnit XML ``<property>``
+  elements), to the terminal summary and, with ``--runtime-guard-jsonl PATH``,
+  to a JSON-lines file.  No Python warning is issued, so a suite that sets
+  ``filterwarnings = error`` still only warns.  ``--runtime-guard=off``
+  switches an ini ``runtime_guard = fail`` off.
+* under pytest-xdist each worker sends its findings to the controller, whose
+  summary lists them all (app-wide findings once).
 * the ``runtime_guard`` fixture wraps an app explicitly (``runtime_guard(app)``)
   and gives the test its findings; using it opts the test in even without
   the option.
@@ -22,7 +28,7 @@ from __future__ import annotations
 import argparse
 import os
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -38,7 +44,12 @@ ALLOW_MARKER = "runtime_guard_allow"
 
 
 class RuntimeGuardWarning(UserWarning):
-    """A finding of the runtime guard in a test run with ``--runtime-guard=warn``."""
+    """Kept for code that imports it; warn mode no longer issues Python warnings (a suite's
+    ``filterwarnings = error`` would turn them into failures)."""
+
+
+WORKER_OUTPUT_KEY = "runtime_guard"
+"""Where an xdist worker puts its findings for the controller (``config.workeroutput``)."""
 
 
 @dataclass
@@ -54,6 +65,12 @@ class _State:
     records: dict[str, TestRecord] = field(default_factory=dict)
     failed_tests: list[str] = field(default_factory=list)
     warned_tests: list[str] = field(default_factory=list)
+    lines: dict[str, list[str]] = field(default_factory=dict)
+    """The findings of each test that had some, as the summary lists them."""
+    jsonl: Any = None
+    """A ``JsonLinesSink`` when ``--runtime-guard-jsonl`` names a file."""
+    from_workers: list[dict[str, Any]] = field(default_factory=list)
+    """What xdist workers reported (on the controller)."""
 
     @property
     def auto(self) -> bool:
@@ -109,7 +126,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             "fails (fail, the default when given without a value) or warns (warn)."
         ),
     )
+    group.addoption(
+        "--runtime-guard-jsonl",
+        default=None,
+        dest="runtime_guard_jsonl",
+        metavar="PATH",
+        help="also append every finding to this JSON-lines file, with the test it came from",
+    )
     parser.addini("runtime_guard", "fail | warn | off: as --runtime-guard (the option wins)", default="off")
+    parser.addini("runtime_guard_jsonl", "as --runtime-guard-jsonl (the option wins)", default="")
     parser.addini("runtime_guard_ignore", "FAA codes the runtime guard never reports in tests", type="args", default=[])
     parser.addini(
         "runtime_guard_block_threshold",
@@ -136,6 +161,14 @@ def pytest_configure(config: pytest.Config) -> None:
     if threshold is not None and threshold <= 0:
         raise pytest.UsageError(f"runtime_guard_block_threshold: expected a positive number, not {raw_threshold!r}")
     state = _State(mode=mode, block_threshold=threshold, ignore=tuple(config.getini("runtime_guard_ignore")))
+    jsonl = config.getoption("runtime_guard_jsonl", None) or str(config.getini("runtime_guard_jsonl") or "").strip()
+    if jsonl and state.auto:
+        from flake8_fastapi_antipatterns.sinks import JsonLinesSink
+
+        try:
+            state.jsonl = JsonLinesSink(config.rootpath / jsonl)
+        except OSError as error:
+            raise pytest.UsageError(f"runtime_guard_jsonl: cannot open {jsonl!r}: {error}") from None
     config.stash[_STATE] = state
     if state.auto:
         from runtime_guard.testing import ClientPatch
@@ -166,6 +199,17 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         state.patch.uninstall()
     if state.collector is not None:
         state.collector.end()
+    if state.jsonl is not None:
+        state.jsonl.close()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """(xdist controller) a worker finished: keep what it reported for the summary."""
+    state = node.config.stash.get(_STATE, None)
+    output = getattr(node, "workeroutput", None) or {}
+    if state is not None and isinstance(output.get(WORKER_OUTPUT_KEY), dict):
+        state.from_workers.append(output[WORKER_OUTPUT_KEY])
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
@@ -283,15 +327,15 @@ def _judge(item: pytest.Item, phase: str) -> None:
     if not findings:
         return
     lines = _lines(item, findings)
+    state.lines.setdefault(item.nodeid, []).extend(lines)
+    # JUnit XML carries them as <property name="runtime_guard" value="FAA102 ..."/>, one per finding.
+    item.user_properties.extend(("runtime_guard", line) for line in lines)
+    if state.jsonl is not None:
+        for finding in findings:
+            state.jsonl.emit(replace(finding, details={**finding.details, "test": item.nodeid}))
     if state.mode == "warn":
         state.warned_tests.append(item.nodeid)
-        path, line, _ = item.location
-        warnings.warn_explicit(
-            RuntimeGuardWarning("\n".join(["runtime guard:", *lines])),
-            RuntimeGuardWarning,
-            filename=str(item.config.rootpath / path),
-            lineno=(line or 0) + 1,
-        )
+        item.add_report_section(phase, "runtime guard", "\n".join(lines))
         return
     state.failed_tests.append(item.nodeid)
     codes = sorted({f.code for f in findings})
@@ -314,28 +358,63 @@ def _lines(item: pytest.Item, findings: list[Any]) -> list[str]:
     return format_findings(findings, str(item.config.rootpath))
 
 
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """(xdist worker) hand the findings to the controller, app-wide ones included."""
+    config = session.config
+    state = config.stash.get(_STATE, None)
+    workeroutput = getattr(config, "workeroutput", None)
+    if state is None or workeroutput is None:
+        return
+    root = str(config.rootpath)
+    collector = state.collector
+    from runtime_guard.testing import format_findings
+
+    workeroutput[WORKER_OUTPUT_KEY] = {
+        "failed": list(dict.fromkeys(state.failed_tests)),
+        "warned": list(dict.fromkeys(state.warned_tests)),
+        "lines": state.lines,
+        "app_level": format_findings(list(collector.app_level.values()), root) if collector is not None else [],
+        "outside": format_findings(collector.outside, root) if collector is not None else [],
+    }
+
+
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     state = config.stash.get(_STATE, None)
-    if state is None or state.collector is None:
+    if state is None or (state.collector is None and not state.from_workers):
         return
-    collector = state.collector
-    writer = terminalreporter
-    writer.section("runtime guard")
-    failed, warned = list(dict.fromkeys(state.failed_tests)), list(dict.fromkeys(state.warned_tests))
-    if failed:
-        writer.write_line(f"{len(failed)} test(s) failed on findings: {', '.join(failed)}")
-    if warned:
-        writer.write_line(f"{len(warned)} test(s) warned of findings: {', '.join(warned)}")
-    if not state.failed_tests and not state.warned_tests:
-        writer.write_line("no test showed an anti-pattern")
+    if getattr(config, "workeroutput", None) is not None:
+        return  # an xdist worker: the controller prints the summary
     root = str(config.rootpath)
     from runtime_guard.testing import format_findings
 
-    if collector.app_level:
-        writer.write_line("app-wide findings (listed once, they fail no test):")
-        for line in format_findings(list(collector.app_level.values()), root):
+    collector = state.collector
+    failed = list(dict.fromkeys(state.failed_tests))
+    warned = list(dict.fromkeys(state.warned_tests))
+    lines = dict(state.lines)
+    app_level = format_findings(list(collector.app_level.values()), root) if collector is not None else []
+    outside = format_findings(collector.outside, root) if collector is not None else []
+    for worker in state.from_workers:
+        failed.extend(worker.get("failed", ()))
+        warned.extend(worker.get("warned", ()))
+        lines.update(worker.get("lines", {}))
+        app_level.extend(worker.get("app_level", ()))
+        outside.extend(worker.get("outside", ()))
+    writer = terminalreporter
+    writer.section("runtime guard")
+    if failed:
+        writer.write_line(f"{len(failed)} test(s) failed on findings: {', '.join(failed)}")
+    for nodeid in warned:
+        writer.write_line(f"{nodeid}: {len(lines.get(nodeid, []))} finding(s)")
+        for line in lines.get(nodeid, []):
             writer.write_line(f"  {line}")
-    if collector.outside:
+    if not failed and not warned:
+        writer.write_line("no test showed an anti-pattern")
+    app_level = list(dict.fromkeys(app_level))
+    if app_level:
+        writer.write_line("app-wide findings (listed once, they fail no test):")
+        for line in app_level:
+            writer.write_line(f"  {line}")
+    if outside:
         writer.write_line("findings outside any test:")
-        for line in format_findings(collector.outside, root):
+        for line in dict.fromkeys(outside):
             writer.write_line(f"  {line}")

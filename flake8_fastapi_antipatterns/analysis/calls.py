@@ -216,6 +216,7 @@ class CallResolver:
         self._local_defs: dict[int, dict[str, FunctionNode]] = {}
         self._returned: dict[int, _Memo[str | None]] = {}
         self._returning: set[int] = set()
+        self._defined: tuple[frozenset[str], frozenset[str]] | None | bool = False
 
     # -- scopes -------------------------------------------------------------
     def funcs(self, func: FunctionNode) -> Funcs:
@@ -245,6 +246,39 @@ class CallResolver:
             self._local_defs[key] = _local_defs(func)
         return self._local_defs[key]
 
+    def may_define(self, name: str, *, cls: bool) -> bool:
+        """False when no file of the project defines a function (``cls``: a class) of that name.
+
+        A cheap answer read from the project's text, asked before any symbol look-up: most
+        calls (``logger.info``, ``session.execute``) name nothing the project defines.
+        """
+        if self._defined is False:
+            self._defined = None
+            project = self.names.resolver
+            if project is not None:
+                try:
+                    defined = project.index.defined_names(project.filename)
+                except (OSError, ValueError, RecursionError):
+                    defined = None
+                if defined is not None:
+                    # This module's own defs too: the text on disk may be older than the tree linted.
+                    nodes = self.names.nodes
+                    functions = {n.name for n in nodes.of(ast.FunctionDef, ast.AsyncFunctionDef)}
+                    classes = {n.name for n in nodes.of(ast.ClassDef)}
+                    self._defined = (defined.functions | functions, defined.classes | classes)
+        if not isinstance(self._defined, tuple):
+            return True
+        return name in self._defined[1 if cls else 0]
+
+    def _defined_name(self, node: ast.expr) -> str | None:
+        """The name a callee would be defined under: the attribute, or what an import renames."""
+        if isinstance(node, ast.Attribute):
+            return node.attr
+        if isinstance(node, ast.Name):
+            imported = self.names.imports.get(node.id)
+            return imported.rsplit(".", 1)[-1] if imported else node.id
+        return None
+
     # -- callees ------------------------------------------------------------
     def function_called(self, call: ast.Call, where: Where) -> tuple[CallResolver, FunctionNode] | None:
         """The project function a call runs (nested def, this module, or another project module)."""
@@ -264,13 +298,17 @@ class CallResolver:
                 return None
         elif not isinstance(callee, ast.Attribute):
             return None
-        try:
-            found = self.names.resolve_function(callee, self.names.scope(where.funcs[0]) if where.funcs else None)
-        except (RecursionError, ValueError, OSError):
-            return None
-        if found is not None:
-            names, func = found
-            return self.program.resolver(names), func
+        defined = self._defined_name(callee)
+        if defined is not None and self.may_define(defined, cls=False):
+            try:
+                found = self.names.resolve_function(callee, self.names.scope(where.funcs[0]) if where.funcs else None)
+            except (RecursionError, ValueError, OSError):
+                return None
+            if found is not None:
+                names, func = found
+                return self.program.resolver(names), func
+        elif defined is None or not self.may_define(defined, cls=True):
+            return None  # neither a project function, nor a method, nor a class
         cls = self.project_class_named(callee, where)
         if cls is not None:
             return self._method(cls, "__init__", "constructor")
@@ -289,6 +327,9 @@ class CallResolver:
                 if node.id in self.local_defs(func):
                     return None
         elif not isinstance(node, ast.Attribute):
+            return None
+        name = self._defined_name(node)
+        if name is None or not self.may_define(name, cls=True):
             return None
         try:
             found = self.names.project_class(node)

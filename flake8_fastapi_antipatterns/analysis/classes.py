@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -162,26 +163,45 @@ def declarations(cls: ProjectClass, name: str) -> list[Declaration]:
     other methods.  Empty when the project does not say (a library base may define it)."""
     found: list[Declaration] = []
     for owner in lineage(cls):
-        assigned: list[Declaration] = []
-        for stmt in owner.node.body:
-            if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.target.id == name:
-                found.append(Declaration(owner, stmt.annotation, stmt.value, None))
-            elif isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in stmt.targets):
-                found.append(Declaration(owner, None, stmt.value, None))
-            elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                if stmt.name == name and is_property(stmt, owner.names):
-                    found.append(Declaration(owner, stmt.returns, None, stmt, is_property=True))
-                elif stmt.args.args:
-                    assigned.extend(_self_assignments(owner, stmt, name))
-        # ``__init__`` says what an attribute starts as; other methods may reassign it.
-        assigned.sort(key=lambda d: d.method is None or d.method.name != "__init__")
-        found.extend(assigned)
+        found.extend(_own_declarations(owner).get(name, ()))
     return found
 
 
-def _self_assignments(owner: ProjectClass, method: FunctionNode, name: str) -> list[Declaration]:
+_DECLARED: dict[int, tuple[ast.ClassDef, dict[str, list[Declaration]]]] = {}
+
+
+def _own_declarations(owner: ProjectClass) -> dict[str, list[Declaration]]:
+    """What one class body declares, by attribute name, worked out once per class."""
+    known = _DECLARED.get(id(owner.node))
+    if known is not None and known[0] is owner.node:
+        return known[1]
+    body: dict[str, list[Declaration]] = {}
+    assigned: dict[str, list[Declaration]] = {}
+    for stmt in owner.node.body:
+        if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+            body.setdefault(stmt.target.id, []).append(Declaration(owner, stmt.annotation, stmt.value, None))
+        elif isinstance(stmt, ast.Assign):
+            for target in stmt.targets:
+                if isinstance(target, ast.Name):
+                    body.setdefault(target.id, []).append(Declaration(owner, None, stmt.value, None))
+        elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if is_property(stmt, owner.names):
+                body.setdefault(stmt.name, []).append(Declaration(owner, stmt.returns, None, stmt, is_property=True))
+            elif stmt.args.args:
+                for attribute, declaration in _self_assignments(owner, stmt):
+                    assigned.setdefault(attribute, []).append(declaration)
+    for attribute, declarations_ in assigned.items():
+        # ``__init__`` says what an attribute starts as; other methods may reassign it.
+        declarations_.sort(key=lambda d: d.method is None or d.method.name != "__init__")
+        body.setdefault(attribute, []).extend(declarations_)
+    if len(_DECLARED) > 20_000:
+        _DECLARED.clear()
+    _DECLARED[id(owner.node)] = (owner.node, body)
+    return body
+
+
+def _self_assignments(owner: ProjectClass, method: FunctionNode) -> Iterator[tuple[str, Declaration]]:
     receiver = method.args.args[0].arg
-    found: list[Declaration] = []
     for node in ast.walk(method):
         if isinstance(node, ast.Assign):
             targets, annotation, value = node.targets, None, node.value
@@ -190,11 +210,5 @@ def _self_assignments(owner: ProjectClass, method: FunctionNode, name: str) -> l
         else:
             continue
         for target in targets:
-            if (
-                isinstance(target, ast.Attribute)
-                and target.attr == name
-                and isinstance(target.value, ast.Name)
-                and target.value.id == receiver
-            ):
-                found.append(Declaration(owner, annotation, value, method))
-    return found
+            if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == receiver:
+                yield target.attr, Declaration(owner, annotation, value, method)

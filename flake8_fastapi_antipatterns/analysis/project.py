@@ -47,6 +47,18 @@ MAX_SCANNED_FILES = 20_000
 MAX_SCANNED_BYTES = 256 * 1024 * 1024
 SKIPPED_DIRECTORIES = frozenset({"node_modules", "site-packages", "__pycache__", "build", "dist", "venv", "env"})
 _MOUNT_MARKERS = (b".mount(", b"Mount(")
+# Names up to what ends them (``(``, ``:``, ``[``, a space): non-ASCII identifiers stay whole.
+_DEF = re.compile(rb"^[ \t]*(?:async[ \t]+)?def[ \t]+([^\s(:\[]+)", re.MULTILINE)
+_CLASS = re.compile(rb"^[ \t]*class[ \t]+([^\s(:\[]+)", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class DefinedNames:
+    """The names a project's files ``def`` and ``class``, read from their text: a call whose name is
+    not among them cannot run a project function, and needs no symbol look-up to say so."""
+
+    functions: frozenset[str]
+    classes: frozenset[str]
 _WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 # ``from x import (a,\n b)`` up to its closing parenthesis, or one ``import``/``from`` line.
 _IMPORT_STATEMENT = re.compile(rb"^[ \t]*(?:from[ \t][^\n(#]*\([^)]*\)|(?:from|import)[ \t][^\n#]*)", re.MULTILINE)
@@ -123,6 +135,7 @@ class ProjectIndex:
         self._texts: dict[str, dict[str, bytes] | None] = {}
         self._mentions: dict[tuple[str, str], list[str] | None] = {}
         self._import_words: dict[str, frozenset[str]] = {}
+        self._defined: dict[str, DefinedNames | None] = {}
 
     # -- files ------------------------------------------------------------
     def module(self, path: Path | str, tree: ast.Module | None = None) -> ModuleInfo | None:
@@ -401,6 +414,29 @@ class ProjectIndex:
             self._mentions.clear()
         self._mentions[key] = found
         return found
+
+    def defined_names(self, path: str) -> DefinedNames | None:
+        """Every name ``path``'s project defines with ``def`` or ``class``; None when the project was
+        too large to read whole (then any name may be a project one)."""
+        root = self.project_root(path)
+        if root in self._defined:
+            return self._defined[root]
+        texts = self.project_texts(path)
+        result: DefinedNames | None = None
+        if texts is not None:
+            functions: set[bytes] = set()
+            classes: set[bytes] = set()
+            for text in texts.values():
+                functions.update(_DEF.findall(text))
+                classes.update(_CLASS.findall(text))
+            result = DefinedNames(
+                frozenset(n.decode("utf-8", "replace") for n in functions),
+                frozenset(n.decode("utf-8", "replace") for n in classes),
+            )
+        if len(self._defined) > 4:
+            self._defined.clear()
+        self._defined[root] = result
+        return result
 
     def import_words(self, path: str) -> frozenset[str]:
         """The words of a project file's import statements (``from .crud import get_user`` -> from,

@@ -42,22 +42,38 @@ _CACHE: dict[tuple[int, bool], tuple[FunctionNode, frozenset[int]]] = {}
 
 
 def _find(func: FunctionNode, attributes: bool) -> Iterator[int]:
+    bodies = list(_bodies(func))
+    guards = [
+        (body, index, stmt)
+        for body in bodies
+        for index, stmt in enumerate(body)
+        if isinstance(stmt, ast.If) and _may_guard(stmt.test)
+    ]
+    if not guards:
+        return  # most functions: nothing to work out
+    statements = [stmt for body in bodies for stmt in body]
     receivers = _receivers(func) if attributes else set()
-    globals_ = {name for node in ast.walk(func) if isinstance(node, ast.Global) for name in node.names}
-    aliases = _aliases(func, receivers, globals_)
-    for body in _bodies(func):
-        for index, stmt in enumerate(body):
-            if not isinstance(stmt, ast.If):
-                continue
-            slot = _unset_test(stmt.test, receivers, globals_, aliases)
-            if slot is not None and _assigns(stmt.body, slot, receivers, globals_):
-                yield from _ids(stmt.body)
-                continue
-            slot = _set_test(stmt.test, receivers, globals_, aliases)
-            if slot is not None and _returns(stmt.body) and not stmt.orelse:
-                rest = body[index + 1 :]
-                if _assigns(rest, slot, receivers, globals_):
-                    yield from _ids(rest)
+    globals_ = {name for stmt in statements if isinstance(stmt, ast.Global) for name in stmt.names}
+    aliases = _aliases(statements, receivers, globals_)
+    for body, index, stmt in guards:
+        slot = _unset_test(stmt.test, receivers, globals_, aliases)
+        if slot is not None and _assigns(stmt.body, slot, receivers, globals_):
+            yield from _ids(stmt.body)
+            continue
+        slot = _set_test(stmt.test, receivers, globals_, aliases)
+        if slot is not None and _returns(stmt.body) and not stmt.orelse:
+            rest = body[index + 1 :]
+            if _assigns(rest, slot, receivers, globals_):
+                yield from _ids(rest)
+
+
+def _may_guard(test: ast.expr) -> bool:
+    """The shapes a lazy-initialisation test takes: ``x``, ``not x``, ``x is None``, ``x is not None``."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        test = test.operand
+    elif isinstance(test, ast.Compare) and len(test.ops) == 1:
+        test = test.left
+    return isinstance(test, (ast.Name, ast.Attribute))
 
 
 def _receivers(func: FunctionNode) -> set[str]:
@@ -73,19 +89,18 @@ def _slot(node: ast.expr, receivers: set[str], globals_: set[str]) -> Slot | Non
     return None
 
 
-def _aliases(func: FunctionNode, receivers: set[str], globals_: set[str]) -> dict[str, Slot]:
-    """Locals assigned once, straight from a slot (``svc = self._svc``)."""
+def _aliases(statements: list[ast.stmt], receivers: set[str], globals_: set[str]) -> dict[str, Slot]:
+    """Locals read straight from a slot (``svc = self._svc``), in any block of the function."""
     assigned: dict[str, list[ast.expr]] = {}
-    for node in ast.walk(func):
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            assigned.setdefault(node.targets[0].id, []).append(node.value)
+    for stmt in statements:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            assigned.setdefault(stmt.targets[0].id, []).append(stmt.value)
     aliases: dict[str, Slot] = {}
     for name, values in assigned.items():
-        slots = {_slot(v, receivers, globals_) for v in values}
         # The alias may be reassigned with the new value (``svc = Svc()``); one slot read is enough.
-        read = [s for s in slots if s is not None]
+        read = {slot for slot in (_slot(v, receivers, globals_) for v in values) if slot is not None}
         if len(read) == 1 and name not in globals_:
-            aliases[name] = read[0]
+            aliases[name] = read.pop()
     return aliases
 
 

@@ -680,3 +680,49 @@ def test_the_context_variable_holds_a_plain_key_not_the_state() -> None:
     assert seen == [(False, True, "GET /look")] * 3
     assert ACTIVE == {}  # every request's entry went with it
     assert current() is None
+
+
+def _cors_app(**options: Any) -> FastAPI:
+    app = FastAPI()
+    app.add_middleware(CORSMiddleware, **options)
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, bool]:
+        return {"ok": True}
+
+    return app
+
+
+@pytest.mark.parametrize(
+    ("options", "severity", "says"),
+    [
+        ({"allow_origins": ["*"], "allow_credentials": True}, "error", "with `allow_credentials=True`"),
+        ({"allow_origins": ["*"]}, "warning", '`allow_origins=["*"]`'),
+        ({"allow_origin_regex": r"https?://.*", "allow_credentials": True}, "error", "`allow_origin_regex`"),
+    ],
+)
+def test_a_cors_configuration_open_to_every_origin_is_reported_at_start_up(
+    options: dict[str, Any], severity: str, says: str
+) -> None:
+    sink = MemorySink()
+    with TestClient(RuntimeGuard(_cors_app(**options), sink=sink, environ={}, config=QUIET)) as client:
+        # A request from an origin the guard does not probe with: the response check cannot judge it.
+        client.get("/healthz", headers={"Origin": "https://partner.example.org"})
+    finding = only(sink, "FAA301")
+    assert finding.severity == severity and says in finding.message, finding.message
+    assert finding.details.get("configured") is True
+    assert (finding.filename, finding.line) == (HERE, line_of(_cors_app, "app = FastAPI()"))
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"allow_origins": ["https://app.example.com"], "allow_credentials": True},
+        {"allow_origin_regex": r"https://([a-z]+\.)?example\.com", "allow_credentials": True},
+    ],
+)
+def test_a_cors_configuration_naming_its_origins_is_not_reported(options: dict[str, Any]) -> None:
+    sink = MemorySink()
+    with TestClient(RuntimeGuard(_cors_app(**options), sink=sink, environ={}, config=QUIET)) as client:
+        client.get("/healthz", headers={"Origin": "https://app.example.com"})
+    assert "FAA301" not in [d.code for d in sink.diagnostics]

@@ -176,15 +176,89 @@ def test_fail_mode_fails_each_test_that_showed_an_anti_pattern(guarded_tests: py
     assert result.ret == pytest.ExitCode.TESTS_FAILED
 
 
-def test_warn_mode_passes_with_a_warning_per_test(guarded_tests: pytest.Pytester) -> None:
+def _warn_summary(output: str) -> str:
+    return output.split("runtime guard ====")[1]
+
+
+def test_warn_mode_reports_in_the_summary_without_python_warnings(guarded_tests: pytest.Pytester) -> None:
     result = guarded_tests.runpytest(*PLUGINS, "--runtime-guard=warn", "-W", "ignore::DeprecationWarning")
-    result.assert_outcomes(passed=7, failed=1, warnings=5)  # test_fails_on_its_own still fails on its assert
+    result.assert_outcomes(passed=7, failed=1)  # test_fails_on_its_own still fails on its assert; no warnings
     output = result.stdout.str()
-    warned = output.split("warnings summary")[1]
-    assert warned.count("RuntimeGuardWarning") == 5
-    assert warned.count(f"FAA102 test_guarded.py:{line_with('BLOCKING LINE')}") == 3
-    assert warned.count(f"FAA402 test_guarded.py:{line_with('PRINT LINE')}") == 2
-    assert "test_block_allowed" not in warned
+    assert "RuntimeGuardWarning" not in output
+    summary = _warn_summary(output)
+    assert summary.count(f"FAA102 test_guarded.py:{line_with('BLOCKING LINE')}") == 3
+    assert summary.count(f"FAA402 test_guarded.py:{line_with('PRINT LINE')}") >= 2
+    for test in ("test_block_testclient", "test_block_httpx", "test_block_anyio", "test_module_client_print"):
+        assert f"test_guarded.py::{test}: 1 finding(s)" in summary, summary
+    assert "test_block_allowed" not in summary and "test_clean" not in summary
+
+
+def test_warn_mode_stays_a_warning_under_filterwarnings_error(guarded_tests: pytest.Pytester) -> None:
+    # Serious suites turn every warning into an error; warn mode must still not fail a test.
+    guarded_tests.makeini("[pytest]\nfilterwarnings =\n    error\n    ignore::DeprecationWarning\n")
+    result = guarded_tests.runpytest(*PLUGINS, "--runtime-guard=warn")
+    result.assert_outcomes(passed=7, failed=1)
+    assert failed_tests(result) == {"test_fails_on_its_own"}
+    assert "test_block_testclient: 1 finding(s)" in _warn_summary(result.stdout.str())
+
+
+def test_findings_reach_junit_xml_and_json_lines(guarded_tests: pytest.Pytester) -> None:
+    import json
+    import xml.etree.ElementTree as ET
+
+    result = guarded_tests.runpytest(
+        *PLUGINS, "--runtime-guard=warn", "-W", "ignore::DeprecationWarning",
+        "--junitxml=report.xml", "--runtime-guard-jsonl=findings.jsonl",
+    )  # fmt: skip
+    result.assert_outcomes(passed=7, failed=1)
+    cases = {case.get("name"): case for case in ET.parse(guarded_tests.path / "report.xml").iter("testcase")}
+    values = [p.get("value") or "" for p in cases["test_block_httpx"].iter("property") if p.get("name") == "runtime_guard"]
+    assert len(values) == 1 and values[0].startswith(f"FAA102 test_guarded.py:{line_with('BLOCKING LINE')}"), values
+    assert not [p for p in cases["test_clean"].iter("property")]
+    records = [json.loads(line) for line in (guarded_tests.path / "findings.jsonl").read_text().splitlines()]
+    by_test = {(r["details"]["test"].rsplit("::", 1)[-1], r["code"]) for r in records}
+    assert ("test_block_anyio", "FAA102") in by_test and ("test_fixture_client_print", "FAA402") in by_test
+    assert not any(test == "test_block_allowed" for test, _ in by_test)
+
+
+def test_xdist_workers_findings_reach_the_controller_summary(guarded_tests: pytest.Pytester) -> None:
+    pytest.importorskip("xdist")
+    guarded_tests.makepyfile(
+        test_no_health=textwrap.dedent(
+            """\
+            from fastapi import FastAPI
+            from fastapi.testclient import TestClient
+
+            bare = FastAPI()
+
+
+            @bare.get("/items")
+            async def items():
+                return []
+
+
+            def test_items():
+                with TestClient(bare) as client:
+                    assert client.get("/items").json() == []
+            """
+        )
+    )
+    result = guarded_tests.runpytest_subprocess(
+        *PLUGINS, "-p", "xdist", "-n", "2", "--runtime-guard=warn", "-W", "ignore::DeprecationWarning"
+    )
+    result.assert_outcomes(passed=8, failed=1)
+    summary = _warn_summary(result.stdout.str())
+    assert "no test showed an anti-pattern" not in summary
+    assert summary.count(f"FAA102 test_guarded.py:{line_with('BLOCKING LINE')}") == 3, summary
+    for test in ("test_block_testclient", "test_block_httpx", "test_block_anyio", "test_fixture_client_print"):
+        assert f"test_guarded.py::{test}: 1 finding(s)" in summary, summary
+    # App-wide findings (the app has no health route...) are listed once, as in a serial run.
+    serial = _warn_summary(
+        guarded_tests.runpytest_subprocess(*PLUGINS, "--runtime-guard=warn", "-W", "ignore::DeprecationWarning").stdout.str()
+    )
+    app_wide = serial.split("app-wide findings (listed once, they fail no test):")[1].split("\n=")[0]
+    assert "FAA401" in app_wide
+    assert summary.split("app-wide findings (listed once, they fail no test):")[1].split("\n=")[0] == app_wide
 
 
 def test_fixture_opts_a_test_in_without_the_option(pytester: pytest.Pytester) -> None:
@@ -300,3 +374,36 @@ def test_a_misspelt_mode_is_still_a_usage_error(guarded_tests: pytest.Pytester) 
     result = guarded_tests.runpytest(*PLUGINS, "--runtime-guard=wran")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*invalid choice: 'wran'*"])
+
+
+def test_assigning_through_client_app_reaches_the_app(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_overrides=textwrap.dedent(
+            """\
+            from fastapi import Depends, FastAPI
+            from fastapi.testclient import TestClient
+
+            app = FastAPI()
+
+
+            def current_user():
+                return "real"
+
+
+            @app.get("/me")
+            async def me(user: str = Depends(current_user)):
+                return {"user": user}
+
+
+            def test_override_set_on_the_client_app():
+                client = TestClient(app)
+                client.app.dependency_overrides = {current_user: lambda: "fake"}
+                assert app.dependency_overrides, "the assignment stayed on the guard"
+                assert client.get("/me").json() == {"user": "fake"}
+                client.app.dependency_overrides = {}
+                assert client.get("/me").json() == {"user": "real"}
+            """
+        )
+    )
+    result = pytester.runpytest(*PLUGINS, "--runtime-guard", "-W", "ignore::DeprecationWarning")
+    result.assert_outcomes(passed=1)
