@@ -1543,24 +1543,26 @@ _add(
         title="Single-worker server",
         seed=9,
         default_on=False,
-        static="`uvicorn.run(...)` without `workers`, or with `reload=True`",
+        static="a production `uvicorn.run(...)` without `workers` (development launchers left alone)",
         runtime=None,
         fix=(
-            "pass an explicit `workers=` (e.g. from WEB_CONCURRENCY; 1 is right under an orchestrator) "
-            "and drop `reload=True`"
+            "pass an explicit `workers=` (e.g. from WEB_CONCURRENCY; 1 is right under an orchestrator), "
+            "or run gunicorn with `uvicorn.workers.UvicornWorker`"
         ),
         doc=RuleDoc(
             what=(
-                "Opt-in. Flags `uvicorn.run(...)` calls that do not pass `workers`, and calls with `reload=True`, "
-                "a development mode that watches the file system and always runs a single server process. Only "
-                "the static check reports this code; the runtime guard does not."
+                "Opt-in. Flags `uvicorn.run(...)` calls that start the server with one process: no `workers`, "
+                "or `workers=1`. Development launchers are not the deployment and are left alone: a call with "
+                "`reload=True` (an auto-reloading server for editing code) and a call under "
+                "`if __name__ == \"__main__\":` (`python main.py` on a developer's machine). A call whose "
+                "options come from `**kwargs` is not judged. Only the static check reports this code; the "
+                "runtime guard does not."
             ),
             why=(
                 "A Uvicorn process runs one event loop on one CPU core. All CPU work (serializing large "
                 "responses, validation, template rendering, a blocking call that slipped through) competes for "
                 "that core, and a crash or a stall takes all of the capacity with it. On a multi-core VM most "
-                "of the machine sits idle while latency climbs. `reload=True` in production adds a file watcher "
-                "that restarts the server when files change, and it cannot be combined with several workers.\n\n"
+                "of the machine sits idle while latency climbs.\n\n"
                 "The rule is off by default because one worker per container is the right design under "
                 "Kubernetes, ECS and similar orchestrators: they scale replicas, restart failed ones, and see "
                 "accurate per-process CPU and memory figures. Enable it for deployments on VMs or single hosts "
@@ -1571,8 +1573,9 @@ _add(
                 """\
                 import uvicorn
 
-                if __name__ == "__main__":
-                    uvicorn.run("myapp.main:app", host="0.0.0.0", port=8000, reload=True)
+
+                def serve() -> None:  # the console script the image runs
+                    uvicorn.run("myapp.main:app", host="0.0.0.0", port=8000)
                 """
             ),
             instead=_code(
@@ -1581,7 +1584,8 @@ _add(
 
                 import uvicorn
 
-                if __name__ == "__main__":
+
+                def serve() -> None:
                     uvicorn.run(
                         "myapp.main:app",  # an import string is required for more than one worker
                         host="0.0.0.0",

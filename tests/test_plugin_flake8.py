@@ -92,7 +92,7 @@ def test_opt_in_codes_are_hidden_until_selected(tmp_path: Path) -> None:
 
             app = FastAPI()
 
-            if __name__ == "__main__":
+            def serve():
                 uvicorn.run(app, host="0.0.0.0", port=8000)
             """
         )

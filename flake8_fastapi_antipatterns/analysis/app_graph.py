@@ -61,6 +61,16 @@ class AppGraph:
     """Decorator calls on the app's or its parts' names (``@app.exception_handler(...)``)."""
     splatted: frozenset[str] | None = frozenset()
     """The keys the app's ``**mapping`` arguments pass (``_splatted_keywords``); None when unreadable."""
+    mounts: int = 0
+    """How many apps are mounted on the app (followed or not)."""
+    mounted_paths: list[str] = field(default_factory=list)
+    """The paths of ``paths`` that apps mounted on this one serve (they answer their own errors)."""
+
+    @property
+    def own_paths(self) -> list[str]:
+        """The paths the app's own routes and included routers serve, mounted apps left out."""
+        mounted = set(self.mounted_paths)
+        return [path for path in self.paths if path not in mounted]
 
     @property
     def name(self) -> str:
@@ -160,6 +170,7 @@ def _add_part(graph: AppGraph, part: Part, depth: int, seen: set[tuple[int, str 
         elif method == "mount":
             mount_path, target = _mount_target(node)
             if target is None:
+                graph.mounts += 1
                 graph.unknown.append("a mount")
             else:
                 _mount(graph, part, target, _join(part.prefix, mount_path), depth, seen)
@@ -179,6 +190,7 @@ def _mount(graph: AppGraph, part: Part, target: ast.expr, prefix: str, depth: in
     route under the mount is served through it); its exception handlers do not, since
     a mounted app answers its own errors.
     """
+    graph.mounts += 1
     where = _mounted_part(part, target) if depth < MAX_INCLUDE_DEPTH else None
     if where is None:
         graph.unknown.append(f"the app mounted at {prefix or '?'}")
@@ -194,7 +206,9 @@ def _mount(graph: AppGraph, part: Part, target: ast.expr, prefix: str, depth: in
         if site.name == name:
             _collect_route_list(mounted, mounted_part, site.call, "", depth + 1, seen)
     graph.parts.extend(mounted.parts)
-    graph.paths.extend(_join(prefix, path) for path in mounted.paths)
+    served = [_join(prefix, path) for path in mounted.paths]
+    graph.paths.extend(served)
+    graph.mounted_paths.extend(served)
     graph.unknown.extend(mounted.unknown)
 
 
@@ -335,6 +349,7 @@ def _collect_route_list(graph: AppGraph, part: Part, call: ast.Call, prefix: str
             if kind == MOUNT:
                 _mount(graph, part, target, _join(prefix, path or ""), depth, seen)
             else:
+                graph.mounts += 1
                 graph.unknown.append(f"the app mounted at {path or '?'}")
         else:
             graph.unknown.append("a route entry")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 import re
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names
@@ -26,6 +27,30 @@ from flake8_fastapi_antipatterns.analysis.project import ModuleInfo, ProjectInde
 
 # How many classes of one hierarchy (the class and its project subclasses) are looked at.
 MAX_CLASSES = 32
+
+# Library exceptions whose text describes only the data that was checked, never the server: a
+# validation error lists the fields that failed, a decode error the position of the fault
+# ("Expecting value: line 1 column 1 (char 0)"), a template syntax error the line of the template.
+# A project exception built from their text still carries only what the client sent.
+DESCRIBES_INPUT = frozenset(
+    {
+        "pydantic.ValidationError",
+        "pydantic_core.ValidationError",
+        "pydantic.error_wrappers.ValidationError",
+        "json.JSONDecodeError",
+        "json.decoder.JSONDecodeError",
+        "orjson.JSONDecodeError",
+        "simplejson.JSONDecodeError",
+        "simplejson.errors.JSONDecodeError",
+        "jsonschema.ValidationError",
+        "jsonschema.exceptions.ValidationError",
+        "jsonschema.SchemaError",
+        "jsonschema.exceptions.SchemaError",
+        "referencing.exceptions.Unresolvable",
+        "jinja2.TemplateSyntaxError",
+        "jinja2.exceptions.TemplateSyntaxError",
+    }
+)
 
 
 @dataclass
@@ -45,7 +70,16 @@ def _mentions(node: ast.AST, names: set[str]) -> bool:
     return any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(node))
 
 
-def _facts(tree: ast.Module) -> _FileFacts:
+def _describes_input(names: Names, caught: ast.expr | None) -> bool:
+    """Whether every class an ``except`` names is one whose text describes only the checked data."""
+    if caught is None:
+        return False
+    elements = caught.elts if isinstance(caught, ast.Tuple) else [caught]
+    return bool(elements) and all(names.qualify(e) in DESCRIBES_INPUT for e in elements)
+
+
+def _facts(names: Names) -> _FileFacts:
+    tree = names.tree
     known = _FACTS.get(tree)
     if known is not None:
         return known
@@ -56,7 +90,7 @@ def _facts(tree: ast.Module) -> _FileFacts:
                 base_name = last_name(base)
                 if base_name is not None:
                     facts.subclasses.setdefault(base_name, set()).add(node.name)
-        elif isinstance(node, ast.ExceptHandler) and node.name:
+        elif isinstance(node, ast.ExceptHandler) and node.name and not _describes_input(names, node.type):
             # The caught exception, and the local names given a value built from it in the handler
             # (``message = str(e)``): an argument holding any of them carries the exception's text.
             carriers = {node.name}
@@ -143,14 +177,14 @@ def _search(names: Names, class_name: str, anchor: str | None) -> bool:
         if len(seen) > MAX_CLASSES:
             return False
         if index is None or anchor is None:
-            trees = [names.tree]  # an in-memory module: all there is to read
+            modules_names = [names]  # an in-memory module: all there is to read
         else:
             modules = _modules(index, anchor, name)
             if modules is None:
                 return False
-            trees = [module.names.tree for module in modules]
-        for tree in trees:
-            facts = _facts(tree)
+            modules_names = [module.names for module in modules]
+        for module_names in modules_names:
+            facts = _facts(module_names)
             if name in facts.wrapped:
                 return False
             pending.extend(facts.subclasses.get(name, ()))
@@ -173,12 +207,24 @@ TEXT_SOURCES = (
 )  # fmt: skip
 MAX_HELPER_DEPTH = 2
 
+Resolve = Callable[[Names, ast.Call, FunctionNode | None], "tuple[Names, FunctionNode] | None"]
+"""The project function a call in a body runs (``names``: the body's module, the function holding it)."""
 
-def raised_by_the_project(names: Names, caught: ast.expr | None, body: list[ast.stmt], func: FunctionNode | None) -> bool:
+
+def _by_name(names: Names, call: ast.Call, func: FunctionNode | None) -> tuple[Names, FunctionNode] | None:
+    return names.resolve_function(call.func, names.scope(func) if func is not None else None)
+
+
+def raised_by_the_project(
+    names: Names, caught: ast.expr | None, body: list[ast.stmt], func: FunctionNode | None, resolve: Resolve = _by_name
+) -> bool:
     """Whether a narrow builtin class (``except ValueError as e``) catches what the project raised
     with its own text: a project function the ``try`` calls raises it with a literal or f-string
     message, nothing raises it with another exception's text, and the ``try`` makes no call into
-    a library whose errors would carry that library's text (``json.loads``, ``response.json()``)."""
+    a library whose errors would carry that library's text (``json.loads``, ``response.json()``).
+
+    ``resolve`` finds the function a call runs; the default knows functions by name, the leak rule
+    passes the call graph's, which also knows methods (``service.create(...)`` on a project class)."""
     if caught is None:
         return False
     elements = caught.elts if isinstance(caught, ast.Tuple) else [caught]
@@ -193,10 +239,10 @@ def raised_by_the_project(names: Names, caught: ast.expr | None, body: list[ast.
         qualified = names.qualify(call.func, scope)
         if qualified is not None and qualified.split(".")[0] in TEXT_SOURCES:
             return False
-        found = names.resolve_function(call.func, scope)
+        found = resolve(names, call, func)
         if found is None:
             continue
-        verdict = _raises_own(found[0], found[1], classes, 0)
+        verdict = _raises_own(found[0], found[1], classes, 0, resolve)
         if verdict is False:
             return False
         evidence = evidence or verdict is True
@@ -216,7 +262,7 @@ def _calls(body: list[ast.stmt]) -> list[ast.Call]:
     return found
 
 
-def _raises_own(names: Names, func: FunctionNode, classes: set[str], depth: int) -> bool | None:
+def _raises_own(names: Names, func: FunctionNode, classes: set[str], depth: int, resolve: Resolve) -> bool | None:
     """True when ``func`` (or a project function it calls) raises one of ``classes`` with text of its
     own; False when it raises one with another exception's text; None when it raises none."""
     found: bool | None = None
@@ -229,9 +275,9 @@ def _raises_own(names: Names, func: FunctionNode, classes: set[str], depth: int)
         elif isinstance(node, ast.Raise) and _raised_class(node) in classes:
             found = True
         elif isinstance(node, ast.Call) and depth < MAX_HELPER_DEPTH:
-            helper = names.resolve_function(node.func)
+            helper = resolve(names, node, func)
             if helper is not None and helper[1] is not func:
-                inner_verdict = _raises_own(helper[0], helper[1], classes, depth + 1)
+                inner_verdict = _raises_own(helper[0], helper[1], classes, depth + 1, resolve)
                 if inner_verdict is False:
                     return False
                 found = found or inner_verdict
@@ -245,4 +291,4 @@ def _raised_class(node: ast.Raise) -> str | None:
     return exc.id if isinstance(exc, ast.Name) else None
 
 
-__all__ = ["only_own_text", "raised_by_the_project"]
+__all__ = ["DESCRIBES_INPUT", "only_own_text", "raised_by_the_project"]

@@ -156,10 +156,16 @@ class AppWideChecker(Checker):
                 # not returned, with no routes, can be given none: a stand-in, not a service (a factory's
                 # ``return FastAPI()`` is still judged: its caller adds the routes).
                 continue
-            self._check_exception_handler(graph)  # a mounted app answers its own errors
+            probes_only = bool(graph.paths) and not graph.unknown and all(_names_a_probe(p) for p in graph.paths)
+            # An app that only mounts others has no route of its own to fail: each mounted app answers
+            # its own errors. A probe-only app (``/health`` answering from a flag) has nothing to catch
+            # and nothing a rate limit should refuse: an orchestrator calls it.
+            if not probes_only and not (graph.mounts and not graph.own_paths):
+                self._check_exception_handler(graph)
             if id(site.call) in mounted:
                 continue  # probed and rate-limited through the app it is mounted on, which follows the mount
-            self._check_rate_limit(graph)
+            if not probes_only:
+                self._check_rate_limit(graph)
             self._check_health(graph)
 
     def _unbound_and_not_returned(self) -> set[int]:

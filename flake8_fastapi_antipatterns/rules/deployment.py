@@ -41,6 +41,7 @@ class DeploymentChecker(Checker):
     codes = ("FAA402", "FAA403", "FAA404")
 
     def run(self) -> None:
+        self._guarded: set[int] | None = None
         names = self.ctx.names
         # A module that imports no web framework is judged when the serving path is in use: its prints
         # are reported where a request reaches them (a model method, a search helper), not elsewhere.
@@ -113,13 +114,19 @@ class DeploymentChecker(Checker):
                     return f" in `{func.name}`"
         return ""
 
+    def _main_guarded(self) -> set[int]:
+        if self._guarded is None:
+            self._guarded = _under_main_guard(self.ctx.tree)
+        return self._guarded
+
     def _check_uvicorn(self, call: ast.Call) -> None:
         if any(keyword.arg is None for keyword in call.keywords):
             return  # **options: the worker count may be in there
         reload = _keyword(call, "reload")
         if isinstance(reload, ast.Constant) and reload.value is True:
-            self.ctx.report("FAA403", call, "`uvicorn.run(..., reload=True)` runs one auto-reloading development worker")
-            return
+            return  # an auto-reloading development launcher: not how the app is deployed
+        if id(call) in self._main_guarded():
+            return  # ``python main.py`` on a developer's machine; the image runs its own command
         workers = _keyword(call, "workers")
         if workers is None:
             self.ctx.report("FAA403", call, "`uvicorn.run()` without `workers=` serves every request from one process")

@@ -26,9 +26,10 @@ import ast
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Scope
+from flake8_fastapi_antipatterns.analysis.calls import Program
+from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, Scope
 from flake8_fastapi_antipatterns.analysis.nodes import child_nodes, last_name
-from flake8_fastapi_antipatterns.analysis.provenance import only_own_text, raised_by_the_project
+from flake8_fastapi_antipatterns.analysis.provenance import DESCRIBES_INPUT, only_own_text, raised_by_the_project
 from flake8_fastapi_antipatterns.rules import Checker, register
 
 HTTP_EXCEPTIONS = frozenset(
@@ -42,13 +43,11 @@ RESPONSE_CLASSES = frozenset(
         for name in ("Response", "JSONResponse", "PlainTextResponse", "HTMLResponse", "ORJSONResponse", "UJSONResponse")
     }
 )
-# Exceptions whose text is written for the client.
-PUBLIC_EXCEPTIONS = HTTP_EXCEPTIONS | {
+# Exceptions whose text is written for the client, or describes only the data that was checked
+# (validation and decode errors: the fields that failed, the position of the fault).
+PUBLIC_EXCEPTIONS = HTTP_EXCEPTIONS | DESCRIBES_INPUT | {
     "fastapi.exceptions.RequestValidationError",
     "fastapi.exceptions.WebSocketRequestValidationError",
-    "pydantic.ValidationError",
-    "pydantic_core.ValidationError",
-    "pydantic.error_wrappers.ValidationError",
 }
 TRACEBACK_TEXT = frozenset(
     {
@@ -161,6 +160,7 @@ class LeakChecker(Checker):
     def run(self) -> None:
         if not self.ctx.imports_web_framework:
             return
+        self.program = Program(self.ctx)
         self._check_debug()
         handlers = self._exception_handlers()
         for owner in self._owners(handlers, self._bodies_with_sources()):
@@ -314,6 +314,18 @@ class LeakChecker(Checker):
             if initial or node in with_sources:
                 yield Owner(node.body, node, self.ctx.names.scope(node), initial, role)
 
+    def _resolve(self, names: Names, call: ast.Call, func: FunctionNode | None) -> tuple[Names, FunctionNode] | None:
+        """The project function or method a call runs, through the call graph (``self.repo.get()``,
+        ``Service(db).create()``, a dependency's declared class); by name at module level."""
+        if func is None:
+            return names.resolve_function(call.func)
+        resolver = self.program.resolver(names)
+        try:
+            found = resolver.function_called(call, resolver.where(func))
+        except (RecursionError, ValueError, OSError):
+            return None
+        return (found[0].names, found[1]) if found is not None else None
+
     # -- walking one body -------------------------------------------------------
     def _walk(self, owner: Owner) -> Iterator[tuple[ast.AST, frozenset[str]]]:
         """Every node of the body with the exception names live there.
@@ -329,7 +341,9 @@ class LeakChecker(Checker):
             yield node, live
             if isinstance(node, ast.Try):
                 for handler in node.handlers:
-                    if handler.name and raised_by_the_project(self.ctx.names, handler.type, node.body, owner.func):
+                    if handler.name and raised_by_the_project(
+                        self.ctx.names, handler.type, node.body, owner.func, self._resolve
+                    ):
                         own_raises.add(id(handler))
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
                 if not isinstance(node, ast.Lambda):
