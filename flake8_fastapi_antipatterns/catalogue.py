@@ -1090,7 +1090,9 @@ _add(
                 "it with a message of its own, and nothing that could raise it with a library's text "
                 "(`json.loads`, `response.json()`, an HTTP or database client). Broad "
                 "catches (`Exception`) and library, database, network and OS errors are leaks. At runtime, the guard reports FAA303 when a response body contained a Python traceback "
-                'or the message of an exception raised during that same request; in `mode="enforce"` it also '
+                "or the message of an exception raised during that same request (not a text written for the client: "
+                "an `HTTPException` or validation error, Starlette's `AuthenticationError`, or a string literal of a "
+                'function that builds an `HTTPException`); in `mode="enforce"` it also '
                 "redacts that content before it reaches the client."
             ),
             why=(

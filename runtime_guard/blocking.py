@@ -27,7 +27,7 @@ import types
 from dataclasses import dataclass, field
 from typing import Any
 
-from runtime_guard.frames import FrameInfo, is_user_file
+from runtime_guard.frames import FrameInfo, is_user_file, library_of
 
 __all__ = ["StackSample", "analyse_stack", "driver_of_module"]
 
@@ -111,6 +111,9 @@ class StackSample:
     user_stack: list[FrameInfo] = field(default_factory=list)
     outside_router: bool = False
     """The innermost user frame is middleware around the router: the work is the route's."""
+    library: str | None = None
+    """The library the loop was stuck in (``httpx``, ``json``), when not in the user's own line:
+    the one the attributed user frame called into, else the innermost frame's."""
     code_ids: set[int] = field(default_factory=set)
     """``id()`` of every code object on the stack, to find which handler is running."""
 
@@ -323,13 +326,16 @@ def analyse_stack(innermost: types.FrameType) -> StackSample:
             if user[index]:
                 sample.attributed = _frame_info(frames[index])
                 sample.attributed_to = "driver_call"
+                sample.library = _library_called(modules, user, index)
                 return sample
     if sample.innermost_user is not None:
         first_user = user.index(True)
         sample.outside_router = any(_has_prefix(module, _DISPATCH_MODULES) for module in modules[:first_user])
         sample.attributed = sample.innermost_user
         sample.attributed_to = "user_frame"
+        sample.library = _library_called(modules, user, 0 if sample.outside_router else first_user)
         return sample
+    sample.library = _library_called(modules, user, 0)
     # No user code on the stack: point at the callback the loop is running.
     for index, module in enumerate(modules):
         if _has_prefix(module, _LOOP_MODULES):
@@ -338,6 +344,17 @@ def analyse_stack(innermost: types.FrameType) -> StackSample:
                 sample.attributed_to = "callback"
             break
     return sample
+
+
+def _library_called(modules: list[str], user: list[bool], index: int) -> str | None:
+    """The library the frame at ``index`` was inside of: the frame just inside it, when not user code.
+
+    ``index`` 0 (no user frame to start from) names the innermost frame's library.
+    """
+    inner = index - 1 if index > 0 else 0
+    if user[inner] or not modules[inner]:
+        return None
+    return library_of(modules[inner])
 
 
 def _find_driver(

@@ -4,6 +4,11 @@ Every runtime finding points at a line the user wrote: the blocking call, the
 raise site, the handler.  Library frames (the standard library, anything
 installed in site-packages, and this project's own packages) are skipped so
 the finding lands on the user's line rather than inside Starlette or sqlite3.
+
+Frames are classified on the event loop (a ``print``, a raise), so classifying
+one is string work only: the library directories are read once, at import.
+Placing a handler needs its source, read through ``runtime_guard.source``,
+which never reads a file on the loop.
 """
 
 from __future__ import annotations
@@ -11,7 +16,6 @@ from __future__ import annotations
 import functools
 import importlib.util
 import inspect
-import linecache
 import os
 import re
 import site
@@ -19,12 +23,16 @@ import sysconfig
 import types
 from dataclasses import dataclass
 
+from runtime_guard.source import SourceNotLoaded, source_lines
+
 __all__ = [
     "FrameInfo",
     "endpoint_codes",
     "endpoint_location",
     "innermost_user_frame",
     "is_user_file",
+    "library_of",
+    "user_endpoint_location",
     "user_frame_from_traceback",
     "user_frames",
 ]
@@ -42,8 +50,11 @@ class FrameInfo:
     function: str
 
 
-def _norm(path: str) -> str:
-    return os.path.normcase(os.path.realpath(os.path.abspath(path)))
+def _resolved(path: str) -> str:
+    """``path`` as an absolute, normalised string: no file-system call (safe on the event loop)."""
+    if not os.path.isabs(path):
+        path = os.path.join(_START_DIR, path)
+    return os.path.normcase(os.path.normpath(path))
 
 
 def _own_package_dirs() -> list[str]:
@@ -52,7 +63,7 @@ def _own_package_dirs() -> list[str]:
     ``find_spec`` locates a package without importing it, so this never drags
     in anything the runtime guard should not load.
     """
-    dirs = [os.path.dirname(os.path.abspath(__file__))]
+    dirs = [os.path.dirname(__file__)]
     try:
         spec = importlib.util.find_spec("flake8_fastapi_antipatterns")
     except (ImportError, ValueError):
@@ -78,25 +89,38 @@ def _library_dirs() -> list[str]:
     return dirs
 
 
-@functools.lru_cache(maxsize=1)
 def _excluded_prefixes() -> tuple[str, ...]:
-    prefixes = {_norm(d).rstrip(os.sep) + os.sep for d in _library_dirs() + _own_package_dirs()}
+    """The library directories, as written and with symlinks resolved (a frame may name either)."""
+    prefixes: set[str] = set()
+    for directory in _library_dirs() + _own_package_dirs():
+        for form in (_resolved(directory), _resolved(os.path.realpath(directory))):
+            prefixes.add(form.rstrip(os.sep) + os.sep)
     return tuple(sorted(prefixes))
 
 
+# Computed once, when the guard is imported: classifying a frame is then string work only,
+# since a frame is classified on the event loop (a print, a raise) where a file-system call
+# would be the very blocking the guard reports.  A relative ``co_filename`` (a script run
+# from its folder) is relative to the directory the process started in.
+_START_DIR = os.getcwd()
+_EXCLUDED_PREFIXES = _excluded_prefixes()
 _LIBRARY_PARTS = frozenset({"site-packages", "dist-packages"})
 
 
 @functools.lru_cache(maxsize=4096)
 def is_user_file(filename: str) -> bool:
-    """True when ``filename`` is code the user wrote (cached: called per frame)."""
+    """True when ``filename`` is code the user wrote (cached per filename: called per frame)."""
     if not filename or (filename.startswith("<") and filename.endswith(">")):
         return False  # <frozen ...>, <string>, <stdin>: nothing to point at
-    path = _norm(filename)
-    parts = path.split(os.sep)
-    if _LIBRARY_PARTS.intersection(parts):
+    path = _resolved(filename)
+    if _LIBRARY_PARTS.intersection(path.split(os.sep)):
         return False
-    return not path.startswith(_excluded_prefixes())
+    return not path.startswith(_EXCLUDED_PREFIXES)
+
+
+def library_of(module: str) -> str:
+    """The distribution-level name a module belongs to, as findings name it (``httpx._client`` -> ``httpx``)."""
+    return module.partition(".")[0].lstrip("_") or module
 
 
 def _frame_info(frame: types.FrameType) -> FrameInfo:
@@ -159,20 +183,23 @@ def _unwrap_callable(obj: object) -> object:
     return obj
 
 
-def _def_line(code: types.CodeType) -> int:
-    """The ``def`` line of a function: ``co_firstlineno`` is its first decorator's line."""
+@functools.lru_cache(maxsize=2048)
+def _code_location(code: types.CodeType) -> FrameInfo:
+    """The ``def`` line of a function: ``co_firstlineno`` is its first decorator's line.
+
+    Cached per code object; ``SourceNotLoaded`` (on the loop, source not in memory) is not cached.
+    """
     if code.co_name.startswith("<"):
-        return code.co_firstlineno  # lambdas and comprehensions have no def
+        return FrameInfo(code.co_filename, code.co_firstlineno, code.co_name)  # lambdas have no def
+    lines = source_lines(code.co_filename)
     pattern = re.compile(r"\s*(async\s+)?def\s+" + re.escape(code.co_name) + r"\b")
-    for line in range(code.co_firstlineno, code.co_firstlineno + _DEF_SCAN_LIMIT):
-        text = linecache.getline(code.co_filename, line)
-        if not text:
-            break
-        if pattern.match(text):
-            return line
-    return code.co_firstlineno
+    for line in range(code.co_firstlineno, min(code.co_firstlineno + _DEF_SCAN_LIMIT, len(lines) + 1)):
+        if pattern.match(lines[line - 1]):
+            return FrameInfo(code.co_filename, line, code.co_name)
+    return FrameInfo(code.co_filename, code.co_firstlineno, code.co_name)
 
 
+@functools.lru_cache(maxsize=512)
 def _class_location(cls: type) -> FrameInfo | None:
     """A class endpoint (e.g. Starlette's ``HTTPEndpoint``): the ``class`` line."""
     codes = [
@@ -183,9 +210,10 @@ def _class_location(cls: type) -> FrameInfo | None:
     if not codes:
         return None
     first = min(codes, key=lambda code: code.co_firstlineno)
+    lines = source_lines(first.co_filename)
     pattern = re.compile(r"\s*class\s+" + re.escape(cls.__name__) + r"\b")
-    for line in range(first.co_firstlineno, max(first.co_firstlineno - _DEF_SCAN_LIMIT, 0), -1):
-        if pattern.match(linecache.getline(first.co_filename, line)):
+    for line in range(min(first.co_firstlineno, len(lines)), max(first.co_firstlineno - _DEF_SCAN_LIMIT, 0), -1):
+        if pattern.match(lines[line - 1]):
             return FrameInfo(first.co_filename, line, cls.__name__)
     return FrameInfo(first.co_filename, first.co_firstlineno, cls.__name__)
 
@@ -214,7 +242,10 @@ def endpoint_codes(endpoint: object) -> tuple[types.CodeType, ...]:
 
 
 def endpoint_location(endpoint: object) -> FrameInfo | None:
-    """Where a route handler is defined, or None when it has no Python source."""
+    """Where a route handler is defined, or None when it has no Python source.
+
+    Raises ``SourceNotLoaded`` on the event loop when the handler's file is not in memory yet.
+    """
     try:
         target = _unwrap_callable(endpoint)
         if isinstance(target, type):
@@ -224,6 +255,15 @@ def endpoint_location(endpoint: object) -> FrameInfo | None:
         code = getattr(target, "__code__", None)
         if not isinstance(code, types.CodeType):
             return None
-        return FrameInfo(code.co_filename, _def_line(code), code.co_name)
+        return _code_location(code)
+    except SourceNotLoaded:
+        raise
     except Exception:  # noqa: BLE001 - fail-open: a strange endpoint must never break the guard
         return None
+
+
+def user_endpoint_location(endpoint: object) -> FrameInfo | None:
+    """``endpoint_location`` when the handler is the user's: a library's own route (FastAPI's
+    ``/openapi.json``, a mounted static-files app) is no place a user can act on."""
+    where = endpoint_location(endpoint)
+    return where if where is not None and is_user_file(where.filename) else None

@@ -24,6 +24,7 @@ import types
 from asyncio import _get_running_loop
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping, Sequence
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from flake8_fastapi_antipatterns.catalogue import get as get_rule
@@ -37,10 +38,12 @@ from runtime_guard.detectors.cors import cors_configuration_problem, cors_proble
 from runtime_guard.detectors.health import find_routes, has_health_route
 from runtime_guard.detectors.leaks import SHORTEST_MARKER, LeakScanner, redacted, scan_body
 from runtime_guard.detectors.location import app_location
-from runtime_guard.frames import FrameInfo, user_frame_from_traceback
+from runtime_guard.frames import FrameInfo, endpoint_location, user_endpoint_location, user_frame_from_traceback
 from runtime_guard.inflight import InFlight
+from runtime_guard.offloop import later, run_off_loop
 from runtime_guard.reporter import Reporter
 from runtime_guard.request_state import ACTIVE, CURRENT, RequestState, next_key
+from runtime_guard.source import SourceNotLoaded
 from runtime_guard.watchdog import LoopWatchdog
 
 log = logging.getLogger("runtime_guard")
@@ -58,6 +61,9 @@ _monotonic = time.monotonic  # (a global look-up per request rather than a modul
 _NOT_STARTED = object()
 # How many chained exceptions (``raise ... from``, raised in ``except``) are searched for the server's send.
 _MAX_CHAIN = 8
+# Route handlers whose source is read into memory at start-up (off the loop), so that findings
+# made on the loop can be placed at their ``def`` line without reading a file there.
+_MAX_HANDLERS_LOADED = 2000
 
 
 class RuntimeGuard:
@@ -109,6 +115,11 @@ class RuntimeGuard:
         """``len(sys.modules)`` when last looked at: the app imported more since when it differs."""
         self._app_checked = False
         self._faults: set[str] = set()
+        self.app_site: FrameInfo | None = None
+        """Where the app is made, when the caller knows better than ``app_location`` (the probe,
+        for an app a factory builds): app-wide findings go there when the guard finds no line."""
+        self.unlocated = 0
+        """Findings not reported because no line of the app's own could be found for them."""
 
     # -- plumbing -----------------------------------------------------------
     def _fault(self, where: str) -> None:
@@ -120,17 +131,50 @@ class RuntimeGuard:
     def _report(
         self, code: str, where: FrameInfo | None, message: str, *, severity: Severity = "warning", **details: object
     ) -> None:
+        """Report at ``where``; with no line of the app's own to point at, count it instead."""
+        if where is None:
+            self.unlocated += 1
+            log.debug("runtime_guard: %s not reported: no line of the app's to point at (%s)", code, message)
+            return
         self.reporter.report(
             Diagnostic(
                 code=code,
                 message=f"{message}; {get_rule(code).fix}",
-                filename=where.filename if where else "<unknown>",
-                line=where.line if where else 0,
+                filename=where.filename,
+                line=where.line,
                 severity=severity,
                 source="runtime",
                 details={k: v for k, v in details.items() if v is not None},
             )
         )
+
+    def _report_at(
+        self,
+        code: str,
+        locate: Callable[[], FrameInfo | None],
+        message: str,
+        *,
+        severity: Severity = "warning",
+        **details: object,
+    ) -> None:
+        """Report at ``locate()``; when that needs a source file not in memory (on the loop), off the loop."""
+        try:
+            where = locate()
+        except SourceNotLoaded:
+            later(lambda: self._report(code, locate(), message, severity=severity, **details))
+            return
+        self._report(code, where, message, severity=severity, **details)
+
+    def _app_site(self, app: object | None) -> FrameInfo | None:
+        """Where the app is made; else where the caller says it is; else the ASGI app the guard wraps,
+        when the user wrote it (a plain ASGI app has no ``FastAPI(...)`` line)."""
+        return (app_location(app) if app is not None else None) or self.app_site or user_endpoint_location(self.app)
+
+    def _look_at(self, app: object | None) -> bool:
+        """Off the loop, once: the app-wide checks, and the source files findings will point into read
+        into memory.  Returns whether a route table was found."""
+        user_endpoint_location(self.app)
+        return app is not None and self._check_app(app)
 
     # -- ASGI ---------------------------------------------------------------
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -151,7 +195,7 @@ class RuntimeGuard:
             # One test for all a request rarely needs: the app's one-time check, a first start or
             # a new loop (a test client per test), modules the app imported since the last request.
             if self._loop is not _get_running_loop() or len(sys.modules) != self._modules_seen or not self._app_checked:
-                self._prepare(scope)
+                await self._prepare(scope)
             started = _monotonic()
             exchange = (_EnforcingExchange if config.mode == "enforce" else _Exchange)(self, scope, started, send)
             in_flight = self._in_flight
@@ -182,14 +226,14 @@ class RuntimeGuard:
             if answered is None or answered - started > config.slow_request_threshold:
                 exchange.finished()
 
-    def _prepare(self, scope: Scope) -> None:
+    async def _prepare(self, scope: Scope) -> None:
         """What ``__call__`` does on a request that is not like the one before it (see there)."""
         if not self._app_checked:
-            app = scope.get("app")
-            if app is not None:
-                self._check_app(app)
-            # One look, whatever it found: a plain ASGI app has no route table to find.
+            # One look, whatever it finds (a plain ASGI app has no route table to find), and
+            # marked first: requests arriving while it runs do not look again.
             self._app_checked = True
+            # Off the loop: it reads the app's source files.  The request waits for it (once).
+            await run_off_loop(partial(self._look_at, scope.get("app")))
         # (_get_running_loop: None, not an error, under a server that runs on trio.)
         if self._loop is not _get_running_loop():
             self._start()
@@ -200,17 +244,18 @@ class RuntimeGuard:
         async def observed_send(message: Message) -> None:
             kind = message.get("type")
             if kind == "lifespan.startup.complete":
-                self._on_startup(scope)
+                await self._on_startup(scope)
             elif kind in ("lifespan.shutdown.complete", "lifespan.shutdown.failed"):
-                self._on_shutdown()
+                await self._on_shutdown()
             await send(message)
 
         await self.app(scope, receive, observed_send)
 
-    def _on_startup(self, scope: Scope) -> None:
+    async def _on_startup(self, scope: Scope) -> None:
         try:
-            # The app check first: it walks sys.modules, a stall the watchdog would blame on the app.
-            self._check_app(scope.get("app") or self.app)
+            # The app check first, off the loop: it walks sys.modules and reads source files.
+            if not self._app_checked:
+                self._app_checked = await run_off_loop(partial(self._look_at, scope.get("app") or self.app))
             self._start()
         except Exception:
             self._fault("start-up checks")
@@ -256,7 +301,14 @@ class RuntimeGuard:
         else:
             self._sqla_pending = True
 
-    def _on_shutdown(self) -> None:
+    async def _on_shutdown(self) -> None:
+        """The shutdown checks, the sinks' files written and the watchdog joined: off the loop."""
+        try:
+            await run_off_loop(self._shut_down)
+        except Exception:
+            self._fault("shutdown")
+
+    def _shut_down(self) -> None:
         try:
             if self._sqla is not None:
                 self._sqla.check_shutdown()
@@ -285,19 +337,18 @@ class RuntimeGuard:
         except Exception:
             self._fault("shutdown")
 
-    def _check_app(self, app: object) -> None:
-        """Once per app: a CORS configuration open to every origin (FAA301), a debug-mode app (FAA303)
-        and a route table with no health path (FAA401)."""
-        if self._app_checked:
-            return
+    def _check_app(self, app: object) -> bool:
+        """Once per app, off the loop: a CORS configuration open to every origin (FAA301), a debug-mode
+        app (FAA303) and a route table with no health path (FAA401); and the route handlers' source read
+        into memory, for findings placed on the loop later.  Returns whether a route table was found."""
         routes = find_routes(app)
         if routes is None:
-            return
-        self._app_checked = True
+            return False
         target = app
         while getattr(target, "routes", None) is not routes and getattr(target, "app", None) is not None:
             target = target.app  # type: ignore[attr-defined]
-        where = app_location(target) or app_location(app)
+        _load_handlers(routes)
+        where = app_location(target) or self._app_site(app)
         cors = cors_configuration_problem(target)
         if cors is not None:
             self._report("FAA301", where, cors[1], severity=cors[0], configured=True)
@@ -310,6 +361,8 @@ class RuntimeGuard:
                 f"the app's route table has no route at {', '.join(self.config.health_paths)}",
                 routes=len(routes),
             )
+
+        return True
 
     def _on_stdout(self, state: RequestState, frame: FrameInfo) -> None:
         self._report("FAA402", frame, f"`{frame.function}` wrote to stdout while handling {state.route}", route=state.route)
@@ -325,6 +378,14 @@ class RuntimeGuard:
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+def _load_handlers(routes: Sequence[object]) -> None:
+    """Read the handlers' source into memory (off the loop), placing each ``def`` line once."""
+    for route in routes[:_MAX_HANDLERS_LOADED]:
+        endpoint = getattr(route, "endpoint", None)
+        if endpoint is not None:
+            endpoint_location(endpoint)
 
 
 def _code_of(function: object) -> types.CodeType | None:
@@ -439,13 +500,21 @@ class _Exchange(RequestState):
         problem = cors_problem(self.scope.get("headers", []), message.get("headers", []), self.guard.config.cors_probe_origins)
         if problem is not None:
             severity, text = problem
-            where = app_location(self.scope.get("app")) if self.scope.get("app") is not None else None
-            self.guard._report("FAA301", where, f"{text} (on {self.route})", severity=severity, route=self.route)
+            self.guard._report_at(
+                "FAA301", self.app_location, f"{text} (on {self.route})", severity=severity, route=self.route
+            )
+
+    def app_location(self) -> FrameInfo | None:
+        return self.guard._app_site(self.scope.get("app"))
+
+    def handler_or_app_location(self) -> FrameInfo | None:
+        """The route's handler when it is the app's, else the app (an answer the app as a whole gave)."""
+        return self.endpoint_location() or self.app_location()
 
     def _report_leak(self, what: str) -> None:
-        self.guard._report(
+        self.guard._report_at(
             "FAA303",
-            self.endpoint_location(),
+            self.handler_or_app_location,
             f"the response to {self.route} carried {what}",
             route=self.route,
             redacted=self.enforce,
@@ -458,10 +527,10 @@ class _Exchange(RequestState):
         try:
             app = self.scope.get("app")
             if not exception_texts.has_catch_all_handler(app):
-                where = user_frame_from_traceback(exc.__traceback__) or self.endpoint_location()
-                self.guard._report(
+                raised_at = user_frame_from_traceback(exc.__traceback__)
+                self.guard._report_at(
                     "FAA304",
-                    where,
+                    (lambda: raised_at) if raised_at is not None else self.handler_or_app_location,
                     f"`{type(exc).__name__}` escaped the app while handling {self.route}",
                     route=self.route,
                     exception=type(exc).__name__,
@@ -487,9 +556,9 @@ class _Exchange(RequestState):
             blocked = self.guard.watchdog.blocked_time_between(self.started, end)
             if blocked >= duration / 2:
                 return  # the loop was blocked: that is FAA101/FAA102, already reported by the watchdog
-            self.guard._report(
+            self.guard._report_at(
                 "FAA103",
-                self.endpoint_location(),
+                self.endpoint_location,
                 f"{self.route} took {duration:.1f} s to respond without blocking the loop (waiting on slow work, such as an LLM call)",
                 route=self.route,
                 duration_seconds=round(duration, 3),

@@ -7,7 +7,7 @@ import itertools
 from collections.abc import MutableMapping, Sequence
 from typing import Any
 
-from runtime_guard.frames import FrameInfo, endpoint_location
+from runtime_guard.frames import FrameInfo, user_endpoint_location
 from runtime_guard.inflight import route_template
 
 MAX_EXCEPTION_TEXTS = 16
@@ -54,8 +54,9 @@ class RequestState:
         return f"{self.scope.get('method', '')} {route_template(self.scope)}".strip()
 
     def endpoint_location(self) -> FrameInfo | None:
+        """The ``def`` line of the route's handler, when it is the app's own (not a library's route)."""
         endpoint = self.scope.get("endpoint")
-        return endpoint_location(endpoint) if endpoint is not None else None
+        return user_endpoint_location(endpoint) if endpoint is not None else None
 
 
 CURRENT: contextvars.ContextVar[int] = contextvars.ContextVar("runtime_guard_request", default=0)

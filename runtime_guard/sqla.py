@@ -38,7 +38,6 @@ __all__ = ["SqlaInstrumentation", "instrument_sqlalchemy"]
 
 _logger = logging.getLogger("runtime_guard.sqla")
 
-_UNKNOWN = FrameInfo("<unknown>", 0, "?")
 _MAX_SITES_LISTED = 5
 
 _FALLBACK_FIX = {
@@ -69,8 +68,9 @@ def _fault(where: str, exc: BaseException) -> None:
     _logger.warning("runtime guard: %s failed; the app is unaffected (logged once)", where, exc_info=exc)
 
 
-def _here() -> FrameInfo:
-    return innermost_user_frame(sys._getframe(1)) or _UNKNOWN
+def _here() -> FrameInfo | None:
+    """The innermost line of the app's own on the calling stack (None: a library acting alone)."""
+    return innermost_user_frame(sys._getframe(1))
 
 
 def _place(where: FrameInfo) -> str:
@@ -116,7 +116,11 @@ class SqlaInstrumentation:
         self._engines: weakref.WeakSet[Any] = weakref.WeakSet()
         self._wrapped: weakref.WeakKeyDictionary[Any, Callable[[], Any]] = weakref.WeakKeyDictionary()
         # Connection record -> (where it was checked out, its pool): the leak sites for FAA202.
-        self._out: weakref.WeakKeyDictionary[Any, tuple[FrameInfo, weakref.ref[Any]]] = weakref.WeakKeyDictionary()
+        self._out: weakref.WeakKeyDictionary[Any, tuple[FrameInfo | None, weakref.ref[Any]]] = (
+            weakref.WeakKeyDictionary()
+        )
+        # Engine -> the app's line that first connected it: where FAA202 points when no checkout site is known.
+        self._first_connect: weakref.WeakKeyDictionary[Any, FrameInfo] = weakref.WeakKeyDictionary()
         self._listeners: list[tuple[Any, str, Callable[..., None]]] = [
             (engine_cls, "engine_connect", self._on_engine_connect),
             (pool_cls, "checkout", self._on_checkout),
@@ -220,7 +224,9 @@ class SqlaInstrumentation:
 
     def _on_wait(self, pool: Any, waited: float, timed_out: bool) -> None:
         try:
-            where = innermost_user_frame(sys._getframe(2)) or _UNKNOWN
+            where = innermost_user_frame(sys._getframe(2))
+            if where is None:
+                return  # a library's own checkout (a health ping, a warm-up): no line of the app's to point at
             details = self._pool_details(pool)
             details.update(
                 {"wait_seconds": round(waited, 3), "threshold_seconds": self._threshold, "timed_out": timed_out}
@@ -242,6 +248,10 @@ class SqlaInstrumentation:
         try:
             engine = conn.engine
             self._engines.add(engine)
+            if engine not in self._first_connect:
+                where = _here()
+                if where is not None:
+                    self._first_connect[engine] = where
             self._wrap_pool(engine.pool)
         except Exception as exc:  # noqa: BLE001 - fail-open
             _fault("tracking a SQLAlchemy engine", exc)
@@ -273,6 +283,8 @@ class SqlaInstrumentation:
             if pool is None or getattr(pool, "_pre_ping", True):
                 return  # pre-ping is on (or unknown): nothing it would have caught
             where = _here()
+            if where is None:
+                return  # found dead by the library acting alone: no line of the app's to point at
             details = self._pool_details(pool)
             details["exception"] = f"{type(exception).__module__}.{type(exception).__qualname__}"
             message = (
@@ -305,8 +317,9 @@ class SqlaInstrumentation:
         for where, pool_ref in list(self._out.values()):
             pool = pool_ref()
             if pool is not None:
-                sites.setdefault(id(pool), []).append(where)
                 pools[id(pool)] = pool
+                if where is not None:
+                    sites.setdefault(id(pool), []).append(where)
         engines = {id(engine.pool): engine for engine in list(self._engines)}
         for engine in engines.values():
             pools.setdefault(id(engine.pool), engine.pool)
@@ -317,14 +330,17 @@ class SqlaInstrumentation:
             if count <= 0:
                 continue
             ranked = [site for site, _ in Counter(known).most_common()]
-            where = ranked[0] if ranked else _UNKNOWN
+            engine = engines.get(key)
+            # No checkout seen from the app's code: the app's line that first connected the engine.
+            where = ranked[0] if ranked else (self._first_connect.get(engine) if engine is not None else None)
+            if where is None:
+                continue  # no line of the app's own to point at
             details = self._pool_details(pool)
             details["checked_out"] = count
             details["checkout_sites"] = [f"{site.filename}:{site.line}" for site in ranked[:_MAX_SITES_LISTED]]
-            engine = engines.get(key)
             if engine is not None:
                 details["driver"] = str(engine.url.drivername)  # never the URL: it may hold a password
-            where_text = f", checked out in {_place(where)}" if ranked else ""
+            where_text = f", checked out in {_place(where)}" if ranked else f", first connected in {_place(where)}"
             message = (
                 f"at shutdown a {details.get('driver', 'SQLAlchemy')} engine still has {count} checked-out "
                 f"connection(s) never returned{where_text}"

@@ -28,8 +28,9 @@ from typing import Any
 from flake8_fastapi_antipatterns import catalogue
 from flake8_fastapi_antipatterns.diagnostics import Diagnostic
 from runtime_guard.blocking import StackSample, analyse_stack
-from runtime_guard.frames import FrameInfo, endpoint_codes, endpoint_location
+from runtime_guard.frames import endpoint_codes, is_user_file, user_endpoint_location
 from runtime_guard.inflight import InFlight, RequestInfo
+from runtime_guard.source import on_event_loop
 
 __all__ = ["LoopWatchdog"]
 
@@ -139,6 +140,8 @@ class LoopWatchdog:
         self._stalls: deque[tuple[float, float]] = deque(maxlen=_RING_SIZE)
         self._run: _Run | None = None
         self._control = threading.Lock()  # start/stop only; never taken per request
+        self.unlocated = 0
+        """Stalls not reported: no line of the app's own on the stack (a library's route or callback)."""
 
     # -- control -------------------------------------------------------------
 
@@ -202,7 +205,9 @@ class LoopWatchdog:
                 except RuntimeError:  # closed in the meantime: its handles are gone anyway
                     pass
         thread = run.thread
-        if thread is not None and thread is not threading.current_thread():
+        # Never joined on an event loop (a new loop replacing the old one, a shutdown run there):
+        # waiting for a thread is blocking.  The thread sees ``stop_event`` and ends by itself.
+        if thread is not None and thread is not threading.current_thread() and not on_event_loop():
             thread.join(timeout=1.0)
 
     # -- loop side -----------------------------------------------------------
@@ -333,6 +338,9 @@ class LoopWatchdog:
         stall.reported = True
         ranked = sorted(stall.locations.values(), key=lambda location: -location.count)
         diagnostic = self._diagnostic(ranked[0], ranked[1:], stall, seconds, ongoing)
+        if diagnostic is None:
+            self.unlocated += 1  # inside a library with no line of the app's above it: nothing to act on
+            return
         try:
             self._reporter.report(diagnostic)
         except Exception as exc:  # noqa: BLE001 - fail-open: a broken sink must not break the watchdog
@@ -340,17 +348,21 @@ class LoopWatchdog:
 
     def _diagnostic(
         self, best: _Location, others: list[_Location], stall: _Stall, seconds: float, ongoing: bool
-    ) -> Diagnostic:
+    ) -> Diagnostic | None:
+        """The finding, at the innermost line of the app's own; None when the stack shows none."""
         sample = best.sample
         code = "FAA101" if sample.driver else "FAA102"
         where = sample.attributed
         attributed_to = sample.attributed_to
         if (sample.innermost_user is None or sample.outside_router) and best.request is not None:
-            endpoint_at = endpoint_location(best.request.endpoint)
+            # The route's own handler, unless it is a library's (FastAPI's /openapi.json).
+            endpoint_at = user_endpoint_location(best.request.endpoint)
             if endpoint_at is not None:
                 where, attributed_to = endpoint_at, "endpoint"
-        if where is None:
-            where, attributed_to = FrameInfo("<event loop>", 0, "?"), "unknown"
+            elif sample.outside_router:
+                where = None  # the stuck work is a library route's; the app frame is only its caller
+        if where is None or not is_user_file(where.filename):
+            return None
         details: dict[str, Any] = {
             "stall_seconds": round(seconds, 3),
             "threshold_seconds": self.threshold,
@@ -365,6 +377,8 @@ class LoopWatchdog:
             details["driver"] = sample.driver
         if sample.via:
             details["via"] = sample.via
+        if sample.library:
+            details["library"] = sample.library
         innermost = sample.innermost_user
         if innermost is not None and innermost != where:
             details["blocking_frame"] = f"{innermost.filename}:{innermost.line}"
@@ -382,6 +396,8 @@ class LoopWatchdog:
         duration = f"over {seconds:.2f} s (still blocked)" if ongoing else f"{seconds:.2f} s"
         cause = f" by a sync {sample.driver} call" if sample.driver else ""
         place = f"`{where.function}` ({os.path.basename(where.filename)}:{where.line})"
+        if sample.library and not sample.driver:
+            place += f" via {sample.library}"  # the app's line called into it; the stall was in there
         message = f"event loop blocked for {duration}{cause} in {place} {serving}; {_fix(code)}"
         return Diagnostic(
             code=code,

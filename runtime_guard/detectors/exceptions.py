@@ -15,6 +15,13 @@ it is seen the same way.  The exceptions libraries raise and catch among themsel
 reads the environment on every request: a KeyError per missing variable) never reach the
 callback, which a RAISE event would have called for each.
 
+Texts written for the client are not recorded: those of ``HTTPException`` and validation errors,
+of Starlette's ``AuthenticationError`` (``AuthenticationMiddleware`` answers a failed login with
+its text), and any text the app itself writes as a literal in a function that builds an
+``HTTPException`` (``raise HTTPException(404, detail="Order not found")``): an exception of the
+app's carrying those same words, caught and turned into that answer, is not a leak.  Those
+literals are collected while the app's functions are set up for watching (``_watch_code``).
+
 Modules imported after start-up are picked up when ``sys.modules`` grows (checked per request:
 one ``len``).  Code not in a module's namespace at scan time (a function made by ``exec``) is
 not watched.
@@ -37,8 +44,9 @@ log = logging.getLogger("runtime_guard")
 _monitoring: Any = getattr(sys, "monitoring", None)
 _current_exception: Any = getattr(sys, "exception", None)
 
-# Exceptions whose text is meant for the client.
+# Exceptions whose text is meant for the client: by class name, and by module and class name.
 PUBLIC_EXCEPTIONS = frozenset({"HTTPException", "WebSocketException", "RequestValidationError", "ValidationError"})
+CLIENT_MESSAGE_CLASSES = frozenset({("starlette.authentication", "AuthenticationError")})
 # Bounded: the code objects watched, how deep classes nest within a module's namespace, and how
 # many decorator wrappers (``__wrapped__``) are followed down to the function they wrap.
 MAX_WATCHED_CODE = 200_000
@@ -50,6 +58,9 @@ _tool_id: int | None = None
 _users = 0
 _watched: set[types.CodeType] = set()
 _scanned_modules: set[str] = set()
+_client_literals: set[str] = set()
+"""String literals of the app's functions that build a public exception: texts the app wrote for clients."""
+MAX_CLIENT_LITERALS = 100_000
 line_events = 0
 """How many times the callback ran (a watched line not yet switched off, or an except block at work)."""
 
@@ -61,7 +72,10 @@ _MAX_SKIPPED_TYPES = 1024
 
 
 def _public(exc: BaseException) -> bool:
-    return any(cls.__name__ in PUBLIC_EXCEPTIONS for cls in type(exc).__mro__)
+    return any(
+        cls.__name__ in PUBLIC_EXCEPTIONS or (cls.__module__, cls.__name__) in CLIENT_MESSAGE_CLASSES
+        for cls in type(exc).__mro__
+    )
 
 
 def _skipped(exc: BaseException) -> bool:
@@ -87,7 +101,9 @@ def _on_line(code: types.CodeType, line: int) -> Any:
         return None
     state.last_exception = id(exc)  # an except block's lines all see one exception: record it once
     try:
-        state.record_text(str(exc))
+        text = str(exc)
+        if text not in _client_literals:  # the app wrote these words for the client itself
+            state.record_text(text)
         state.record_text(repr(exc))
     except Exception:  # an exception whose __str__ fails: nothing to match against
         pass
@@ -95,6 +111,14 @@ def _on_line(code: types.CodeType, line: int) -> Any:
 
 
 # -- which code is the app's ----------------------------------------------------
+def _collect_client_literals(code: types.CodeType) -> None:
+    """The string literals of a function that builds an ``HTTPException`` (or another public exception)."""
+    if len(_client_literals) >= MAX_CLIENT_LITERALS or not PUBLIC_EXCEPTIONS.intersection(code.co_names):
+        return
+    _client_literals.update(const for const in code.co_consts if type(const) is str and const)
+
+
+
 def _watch_code(code: types.CodeType, tool: int) -> None:
     pending = [code]
     while pending and len(_watched) < MAX_WATCHED_CODE:
@@ -103,6 +127,7 @@ def _watch_code(code: types.CodeType, tool: int) -> None:
             continue
         _watched.add(code)
         _monitoring.set_local_events(tool, code, _monitoring.events.LINE)
+        _collect_client_literals(code)
         # Nested functions, lambdas, comprehensions and class bodies: their code is a constant.
         pending.extend(const for const in code.co_consts if isinstance(const, types.CodeType))
 
@@ -190,6 +215,7 @@ def uninstall() -> None:
             monitoring.set_local_events(_tool_id, code, 0)
         _watched.clear()
         _scanned_modules.clear()
+        _client_literals.clear()
         monitoring.register_callback(_tool_id, monitoring.events.LINE, None)
         monitoring.free_tool_id(_tool_id)
         _tool_id = None

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-import linecache
 import re
 import sys
+import weakref
 from functools import lru_cache
 
 from runtime_guard.detectors.health import find_routes
 from runtime_guard.frames import FrameInfo, endpoint_codes, endpoint_location, is_user_file
+from runtime_guard.source import source_lines
+
+# Apps whose line was looked up, found or not (weakly held: a test suite makes many apps).
+_found: weakref.WeakKeyDictionary[object, FrameInfo | None] = weakref.WeakKeyDictionary()
 
 
 def app_location(app: object) -> FrameInfo | None:
@@ -17,7 +21,23 @@ def app_location(app: object) -> FrameInfo | None:
     Python does not record where an object was created; the module-level
     variable that refers to the app, found in ``sys.modules``, is the next
     best thing and matches where the static rules report app-level codes.
+    Remembered per app.  On the event loop, raises ``SourceNotLoaded`` when the
+    answer needs a source file not in memory yet (the guard looks the app up off
+    the loop at start-up, so this is rare).
     """
+    try:
+        return _found[app]
+    except (KeyError, TypeError):  # not looked up yet, or an app that takes no weak reference
+        pass
+    where = _app_location(app)
+    try:
+        _found[app] = where
+    except TypeError:
+        pass
+    return where
+
+
+def _app_location(app: object) -> FrameInfo | None:
     # A module that imports the app (``from main import app``) also refers to it: prefer the
     # module whose source assigns it by calling its class, then any that assigns it.
     best: tuple[int, FrameInfo] | None = None
@@ -34,7 +54,7 @@ def app_location(app: object) -> FrameInfo | None:
             if value is not app:
                 continue
             line = _assignment_line(filename, name)
-            rank = 0 if line == 0 else (2 if constructor in linecache.getline(filename, line) else 1)
+            rank = 0 if line == 0 else (2 if constructor in source_lines(filename)[line - 1] else 1)
             if best is None or rank > best[0]:
                 best = (rank, FrameInfo(filename, line or 1, "<module>"))
             if rank == 2:
@@ -64,7 +84,7 @@ def _constructor_above_handlers(app: object) -> FrameInfo | None:
         handler = endpoint_location(endpoint) if endpoint is not None else None
         if handler is None or not is_user_file(handler.filename):
             continue
-        lines = linecache.getlines(handler.filename)
+        lines = source_lines(handler.filename)
         for number in range(min(handler.line, len(lines)), 0, -1):
             if constructor.search(lines[number - 1]):
                 qualname = getattr(_code_of(endpoint), "co_qualname", "")
@@ -85,7 +105,7 @@ def _code_of(endpoint: object) -> object:
 def _assignment_line(filename: str, name: str) -> int:
     """The first line that assigns ``name`` at module level, or 0."""
     pattern = re.compile(rf"^{re.escape(name)}\s*(:[^=]+)?=(?!=)")
-    for number, line in enumerate(linecache.getlines(filename), 1):
+    for number, line in enumerate(source_lines(filename), 1):
         if pattern.match(line):
             return number
     return 0

@@ -7,20 +7,37 @@ from collections.abc import Callable, Iterable
 from flake8_fastapi_antipatterns.catalogue import get as get_rule
 from flake8_fastapi_antipatterns.diagnostics import Diagnostic, Severity
 from runtime_guard.frames import FrameInfo
+from runtime_guard.reporter import Reporter
 
 
 def probe_finding(
-    code: str, where: FrameInfo | None, message: str, *, severity: Severity = "warning", **details: object
+    code: str, where: FrameInfo, message: str, *, severity: Severity = "warning", **details: object
 ) -> Diagnostic:
     return Diagnostic(
         code=code,
         message=f"{message}; {get_rule(code).fix}",
-        filename=where.filename if where else "<unknown>",
-        line=where.line if where else 0,
+        filename=where.filename,
+        line=where.line,
         severity=severity,
         source="runtime",
         details={"probe": True, **{k: v for k, v in details.items() if v is not None}},
     )
+
+
+def report_probe_finding(
+    reporter: Reporter,
+    code: str,
+    where: FrameInfo | None,
+    message: str,
+    *,
+    severity: Severity = "warning",
+    **details: object,
+) -> bool:
+    """Report a probe finding at ``where``; False (nothing reported) when there is no line of the app's."""
+    if where is None:
+        return False
+    reporter.report(probe_finding(code, where, message, severity=severity, **details))
+    return True
 
 
 def code_filter(select: Iterable[str], ignore: Iterable[str]) -> Callable[[str], bool]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from runtime_guard.frames import FrameInfo
 from runtime_guard.probe.bodies import bad_bodies
 from runtime_guard.probe.client import BURST_ADDRESS, Outcome, Sender
-from runtime_guard.probe.findings import probe_finding
+from runtime_guard.probe.findings import report_probe_finding
 from runtime_guard.probe.generate import ProbeRequest
 from runtime_guard.probe.plan import Operation, RouteEntry
 from runtime_guard.probe.schema import Resolver
@@ -55,13 +55,12 @@ async def health_probe(sender: Sender, paths: list[str], reporter: Reporter, whe
     if not answers:
         return "health: no health route could be probed (excluded or out of time)"
     if not any(d.code == "FAA401" for d in reporter.findings()):
-        reporter.report(
-            probe_finding(
-                "FAA401",
-                where,
-                f"the app has health routes but none answered as a health check should ({'; '.join(answers)})",
-                answers=answers,
-            )
+        report_probe_finding(
+            reporter,
+            "FAA401",
+            where,
+            f"the app has health routes but none answered as a health check should ({'; '.join(answers)})",
+            answers=answers,
         )
     return f"health: none answered ({'; '.join(answers)})"
 
@@ -105,15 +104,14 @@ async def body_probe(
             continue
         if operation.body is None and outcome.body_read == 0:
             continue  # the handler never read the body: it was not "accepted", just ignored
-        reporter.report(
-            probe_finding(
-                "FAA302",
-                where,
-                f"{operation.label} accepted {bad.note} with status {outcome.status}",
-                route=operation.label,
-                status=outcome.status,
-                probe_body=bad.note,
-            )
+        report_probe_finding(
+            reporter,
+            "FAA302",
+            where,
+            f"{operation.label} accepted {bad.note} with status {outcome.status}",
+            route=operation.label,
+            status=outcome.status,
+            probe_body=bad.note,
         )
         return bad.note
     return None

@@ -13,7 +13,7 @@ import sys
 import time
 import types
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from flake8_fastapi_antipatterns.diagnostics import Diagnostic
@@ -21,10 +21,10 @@ from flake8_fastapi_antipatterns.options import DEFAULT_HEALTH_PATHS
 from flake8_fastapi_antipatterns.sinks import MemorySink, Sink
 from runtime_guard.config import DEFAULT_BLOCK_THRESHOLD, GuardConfig
 from runtime_guard.detectors.location import app_location
-from runtime_guard.frames import FrameInfo, endpoint_location, is_user_file
+from runtime_guard.frames import FrameInfo, is_user_file, user_endpoint_location
 from runtime_guard.middleware import ASGIApp, RuntimeGuard
 from runtime_guard.probe.client import Deadline, Outcome, PathFilter, Sender, SendStats
-from runtime_guard.probe.findings import code_filter, probe_finding
+from runtime_guard.probe.findings import code_filter, report_probe_finding
 from runtime_guard.probe.generate import ProbeRequest, requests_for
 from runtime_guard.probe.lifespan import Lifespan
 from runtime_guard.probe.plan import Operation, build_plan, openapi_document, route_entries
@@ -34,9 +34,6 @@ from runtime_guard.probe.schema import Resolver, SchemaError
 
 DEFAULT_METHODS = frozenset({"GET", "POST"})
 DESTRUCTIVE_METHODS = frozenset({"PUT", "PATCH", "DELETE"})
-# Codes the guard attributes to the app as a whole (at "<unknown>" when it cannot find the app's line).
-APP_LEVEL_CODES = frozenset({"FAA301", "FAA401"})
-UNKNOWN = "<unknown>"
 
 
 @dataclass(frozen=True)
@@ -163,6 +160,8 @@ class Probe:
             ),
             environ=environ,
         )
+        # App-wide findings the guard cannot place (an app a factory builds) go where the app comes from.
+        self.guard.app_site = self.app_site
         self.progress = progress or Progress(None, budget=options.time_budget)
         self.wanted: Callable[[str], bool] = code_filter(options.select, options.ignore)
         self.stats = ProbeStats()
@@ -264,9 +263,8 @@ class Probe:
         """The guard's findings as the probe reports them.
 
         A loop stall outside any request with none of the app's code on the stack is the
-        probe's own work (or a busy machine pausing the process): dropped.  App-level findings
-        the guard could not place (an app made by a factory has no module variable to find)
-        are put where the probe knows the app comes from.
+        probe's own work (or a busy machine pausing the process): dropped.  (App-level findings
+        the guard cannot place itself go to ``app_site``, which the probe hands the guard.)
         """
         stalls = [d for d in findings if _own_stall(d, self._callers)]
         if stalls:
@@ -274,23 +272,7 @@ class Probe:
                 f"ignored {len(stalls)} loop stall(s) outside any request with no app code on the stack "
                 "(the probe's own work or a busy machine)"
             )
-        findings = [d for d in findings if not _own_stall(d, self._callers)]
-        site = self.app_site
-        if site is None:
-            return findings
-        merged: dict[tuple[str, str, int], Diagnostic] = {}
-        for finding in findings:
-            if finding.filename == UNKNOWN and finding.code in APP_LEVEL_CODES:
-                seen = self.clock.first_seen.pop(finding.location_key(), None)
-                finding = replace(finding, filename=site.filename, line=site.line)
-                if seen is not None:
-                    self.clock.first_seen.setdefault(finding.location_key(), seen)
-            known = merged.get(finding.location_key())
-            if known is not None:
-                count = int(known.details.get("count", 1)) + int(finding.details.get("count", 1))
-                finding = replace(known, details={**known.details, "count": count})
-            merged[finding.location_key()] = finding
-        return list(merged.values())
+        return [d for d in findings if not _own_stall(d, self._callers)]
 
     async def _exercise(
         self,
@@ -328,7 +310,8 @@ class Probe:
                     continue
                 requests = examples[operation.label]
                 valid = next((r for r in requests if r.has_json_body), requests[0])
-                where = endpoint_location(operation.endpoint) if operation.endpoint is not None else self.app_site
+                handler = user_endpoint_location(operation.endpoint) if operation.endpoint is not None else None
+                where = handler or self.app_site
                 accepted = await body_probe(sender, operation, valid, resolver, options.oversized_bytes, reporter, where)
                 if accepted:
                     self.stats.notes.append(f"bodies: {operation.label} accepted {accepted}")
@@ -365,14 +348,13 @@ class Probe:
                 f"burst: inconclusive, {result.sent} of {result.wanted} requests to {target.label} in {result.seconds:.1f} s"
             )
         else:
-            self.guard.reporter.report(
-                probe_finding(
-                    "FAA305",
-                    self.app_site,
-                    f"{result.sent} requests to {target.label} from one client in {result.seconds:.1f} s drew no 429 ({statuses})",
-                    route=target.label,
-                    requests=result.sent,
-                    seconds=round(result.seconds, 3),
-                )
+            report_probe_finding(
+                self.guard.reporter,
+                "FAA305",
+                self.app_site,
+                f"{result.sent} requests to {target.label} from one client in {result.seconds:.1f} s drew no 429 ({statuses})",
+                route=target.label,
+                requests=result.sent,
+                seconds=round(result.seconds, 3),
             )
             self.stats.notes.append(f"burst: {result.sent} requests to {target.label}, no 429")

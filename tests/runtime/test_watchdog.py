@@ -814,6 +814,10 @@ def test_start_and_stop_are_idempotent_and_leave_nothing_running() -> None:
         watchdog.stop()
 
     asyncio.run(main())
+    # Stopped on the loop, the watchdog does not wait for its thread (waiting would block the
+    # loop): the thread sees the stop and ends by itself.
+    for thread in _watchdog_threads():
+        thread.join(timeout=5.0)
     assert _watchdog_threads() == []
 
 
