@@ -40,7 +40,7 @@ from runtime_guard.detectors.leaks import SHORTEST_MARKER, LeakScanner, redacted
 from runtime_guard.detectors.location import app_location
 from runtime_guard.frames import FrameInfo, endpoint_location, user_endpoint_location, user_frame_from_traceback
 from runtime_guard.inflight import InFlight
-from runtime_guard.offloop import later, run_off_loop
+from runtime_guard.offloop import drain, later, run_off_loop
 from runtime_guard.reporter import Reporter
 from runtime_guard.request_state import ACTIVE, CURRENT, RequestState, next_key
 from runtime_guard.source import SourceNotLoaded
@@ -309,6 +309,7 @@ class RuntimeGuard:
             self._fault("shutdown")
 
     def _shut_down(self) -> None:
+        drain()  # findings still being located off the loop reach the sinks before the flush
         try:
             if self._sqla is not None:
                 self._sqla.check_shutdown()

@@ -181,6 +181,8 @@ class LoopWatchdog:
         return run
 
     def stop(self) -> None:
+        """Stop watching. Off the event loop it waits (up to a second) for the watch thread, which
+        reports a stall still being measured; on the loop it does not wait (that would block it)."""
         try:
             with self._control:
                 run, self._run = self._run, None

@@ -98,7 +98,9 @@ class Guarded:
                 if message["type"] == "lifespan.startup":
                     self.watchdog.start()
                 elif message["type"] == "lifespan.shutdown":
-                    self.watchdog.stop()
+                    # Off the loop, as the guard does: there stop() waits for the watch thread,
+                    # which reports a stall still being measured.
+                    await asyncio.to_thread(self.watchdog.stop)
                 return message
 
             await self.app(scope, lifespan_receive, send)
