@@ -698,7 +698,10 @@ _add(
             "a `requests` call without `timeout=`, an `httpx` client or call with `timeout=None`, or a new "
             "`httpx.AsyncClient`/`Client` created per request inside a route handler (no connection reuse)"
         ),
-        runtime="an outbound call was still running after the request's time budget was spent",
+        runtime=(
+            "an httpx, requests or aiohttp call made with no timeout (or no connect or read timeout) was still "
+            "running when its request's time budget (`slow_request_threshold`) ran out"
+        ),
         fix=(
             "pass an explicit timeout (e.g. `timeout=(3, 10)`, `httpx.Timeout(10, connect=3)`) "
             "and reuse one client created in the lifespan"
@@ -709,8 +712,10 @@ _add(
                 "argument, `httpx` clients and calls given `timeout=None`, and `httpx.AsyncClient` or "
                 "`httpx.Client` objects created inside a route handler, which build a fresh connection pool for "
                 "every request (a client on an in-process `ASGITransport`/`WSGITransport`, which opens no "
-                "connection, is not reported). At runtime, the guard reports FAA204 when an outbound call was still in flight "
-                "after the request's time budget had run out."
+                "connection, is not reported). At runtime, the guard reports FAA204 when an httpx, requests or aiohttp call "
+                "made with no timeout (none given and none on the client, or `None` for the connect or read "
+                "timeout) was still in flight when its request's time budget, `slow_request_threshold` from the "
+                "request's start, ran out; the finding names the host, the calling line and the route."
             ),
             why=(
                 "`requests` waits forever by default, and so does `httpx` when its timeout is switched off. When "
@@ -769,7 +774,10 @@ _add(
                     return resp.json()
                 """
             ),
-            options="None.",
+            options=(
+                "None for flake8. Runtime guard: `slow_request_threshold` (seconds, default 10) is the request's "
+                "budget; `instrument_outbound` (default on) switches the HTTP client instrumentation off."
+            ),
         ),
     )
 )
@@ -785,7 +793,11 @@ _add(
             "an outbound HTTP call in a route handler is not wrapped by a circuit breaker (purgatory, "
             "aiobreaker, pybreaker or a configured wrapper)"
         ),
-        runtime="calls to a host that kept failing were still attempted on every request, with no fast failure",
+        runtime=(
+            "calls to one host failed `outbound_failure_threshold` times in a row (connection errors, timeouts, "
+            "5xx) within `outbound_failure_window`, made by more than one request, each still attempted: no "
+            "fast failure"
+        ),
         fix=(
             "wrap the call in a circuit breaker (aiobreaker, purgatory, pybreaker or a name in "
             "--faa-breaker-names) and answer 503 while it is open"
@@ -794,8 +806,11 @@ _add(
             what=(
                 "Opt-in. Flags outbound HTTP calls made in a route handler that are not protected by a circuit "
                 "breaker from purgatory, aiobreaker or pybreaker, or by a wrapper named with "
-                "`--faa-breaker-names`. At runtime, the guard reports FAA205 when repeated failures to the same "
-                "host kept being attempted, each one paying the full timeout, with no fast failure in between."
+                "`--faa-breaker-names`. At runtime, the guard reports FAA205 once per host when httpx, requests or "
+                "aiohttp calls to it failed (a connection error, a timeout or a 5xx answer) "
+                "`outbound_failure_threshold` times in a row within `outbound_failure_window` seconds, made by "
+                "more than one request: each was still attempted, none failed fast. A breaker that opens after "
+                "a few failures keeps the run short, so an app that has one is not reported."
             ),
             why=(
                 "When a downstream service is down or overloaded, every request that calls it still waits for "
@@ -866,7 +881,8 @@ _add(
                 "`--extend-select FAA205` (or `extend-select = FAA205` in the config file). A hand-rolled "
                 "breaker counts without configuration: a handler that calls a method of an object whose name "
                 "or class name contains `breaker` (`if not breaker.can_execute(): ...`) is treated as guarded. "
-                "No runtime-guard parameter."
+                "Runtime guard: `outbound_failure_threshold` (failed calls in a row, default 10) and "
+                "`outbound_failure_window` (seconds, default 60); `instrument_outbound` switches it off."
             ),
         ),
     )

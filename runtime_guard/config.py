@@ -24,6 +24,9 @@ DEFAULT_BLOCK_THRESHOLD = 0.075
 Under 0.1 on purpose: a stall is measured by a heartbeat that can read up to a quarter of the
 threshold short, and at 0.075 every block of 100 ms or more is still reported."""
 
+# Failures kept per host for FAA205 is this threshold: capped so a setting cannot grow memory unbounded.
+MAX_OUTBOUND_FAILURE_THRESHOLD = 1000
+
 Mode = Literal["report", "enforce"]
 MODES: tuple[Mode, ...] = ("report", "enforce")
 DEFAULT_PROBE_ORIGINS: tuple[str, ...] = ("https://runtime-guard-probe.invalid",)
@@ -50,6 +53,13 @@ class GuardConfig:
     """Append findings to this JSON-lines file (safe for several workers)."""
     watchdog: bool = True
     instrument_sqlalchemy: bool = True
+    instrument_outbound: bool = True
+    """Wrap the send methods of httpx (and httpx2), requests and aiohttp once the app has imported them
+    (FAA204, FAA205); the guard never imports them itself."""
+    outbound_failure_threshold: int = 10
+    """Calls to one host that failed in a row (connection errors, timeouts, 5xx) before FAA205."""
+    outbound_failure_window: float = 60.0
+    """Seconds within which those failures must fall: slower ones look like a breaker's trial calls."""
     exception_texts: bool = True
     """Record the text of exceptions the app's code handles (Python 3.12+), so that a body echoing
     ``str(e)`` is FAA303.  Each line of the app's modules calls back once, then only inside ``except``
@@ -59,9 +69,14 @@ class GuardConfig:
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, not {self.mode!r}")
-        for name in ("block_threshold", "slow_request_threshold", "pool_wait_threshold"):
+        for name in ("block_threshold", "slow_request_threshold", "pool_wait_threshold", "outbound_failure_window"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, not {getattr(self, name)!r}")
+        if not 2 <= self.outbound_failure_threshold <= MAX_OUTBOUND_FAILURE_THRESHOLD:
+            raise ValueError(
+                f"outbound_failure_threshold must be from 2 to {MAX_OUTBOUND_FAILURE_THRESHOLD}, "
+                f"not {self.outbound_failure_threshold!r}"
+            )
 
     def with_environment(self, environ: Mapping[str, str] | None = None) -> GuardConfig:
         environ = os.environ if environ is None else environ

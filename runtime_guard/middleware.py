@@ -41,6 +41,8 @@ from runtime_guard.detectors.location import app_location
 from runtime_guard.frames import FrameInfo, endpoint_location, user_endpoint_location, user_frame_from_traceback
 from runtime_guard.inflight import InFlight
 from runtime_guard.offloop import drain, later, run_off_loop
+from runtime_guard.outbound import clients as outbound_clients
+from runtime_guard.outbound.watch import OutboundWatch
 from runtime_guard.reporter import Reporter
 from runtime_guard.request_state import ACTIVE, CURRENT, RequestState, next_key
 from runtime_guard.source import SourceNotLoaded
@@ -106,6 +108,18 @@ class RuntimeGuard:
         self.watchdog = LoopWatchdog(self.reporter, self.inflight, self.config.block_threshold)
         self._sqla: sqla.SqlaInstrumentation | None = None
         self._sqla_pending = False
+        self._outbound: OutboundWatch | None = None
+        """Where this guard's requests' outbound calls are judged (FAA204, FAA205), when it watches them."""
+        if self.config.instrument_outbound:
+            self._outbound = OutboundWatch(
+                self.reporter,
+                budget=self.config.slow_request_threshold,
+                failure_threshold=self.config.outbound_failure_threshold,
+                failure_window=self.config.outbound_failure_window,
+            )
+            self.watchdog.on_tick = self._outbound.sweep
+        self._outbound_held = False
+        self._outbound_pending = False
         self._stdout: stdout_watch.StdoutWatch | None = None
         self._tracking_exceptions = False
         self._loop: asyncio.AbstractEventLoop | object | None = _NOT_STARTED
@@ -270,6 +284,8 @@ class RuntimeGuard:
             return
         if self.config.instrument_sqlalchemy:
             self._instrument_sqlalchemy()
+        if self._outbound is not None:
+            self._instrument_outbound()
         self._stdout = stdout_watch.install(self._on_stdout)
         self._tracking_exceptions = self.config.exception_texts and exception_texts.install()
         # Last: the set-up above may import SQLAlchemy on the loop, a stall the
@@ -283,6 +299,8 @@ class RuntimeGuard:
         self._modules_seen = len(sys.modules)
         if self._sqla_pending and "sqlalchemy" in sys.modules:
             self._instrument_sqlalchemy()
+        if self._outbound_pending:
+            self._outbound_pending = not outbound_clients.patch_imported()
         if self._tracking_exceptions:
             exception_texts.watch_new_modules()  # the app imported modules of its own since
 
@@ -300,6 +318,17 @@ class RuntimeGuard:
             self._sqla = sqla.instrument_sqlalchemy(self.reporter, pool_wait_threshold=self.config.pool_wait_threshold)
         else:
             self._sqla_pending = True
+
+    def _instrument_outbound(self) -> None:
+        """Wrap the HTTP client libraries the app has imported (httpx, httpx2, requests, aiohttp); never import one.
+
+        One the app imports later is wrapped at the next request after it did (``_on_new_modules``),
+        the same way as SQLAlchemy.
+        """
+        if not self._outbound_held:
+            outbound_clients.hold()
+            self._outbound_held = True
+        self._outbound_pending = not outbound_clients.patch_imported()
 
     async def _on_shutdown(self) -> None:
         """The shutdown checks, the sinks' files written and the watchdog joined: off the loop."""
@@ -321,7 +350,7 @@ class RuntimeGuard:
         self.close()
 
     def close(self) -> None:
-        """Stop the watchdog and restore what the guard replaced (stdout, monitoring)."""
+        """Stop the watchdog and restore what the guard replaced (stdout, monitoring, HTTP clients)."""
         try:
             self.watchdog.stop()
             if self._stdout is not None:
@@ -334,6 +363,12 @@ class RuntimeGuard:
                 self._sqla.remove()
                 self._sqla = None
             self._sqla_pending = False
+            if self._outbound_held:
+                self._outbound_held = False
+                self._outbound_pending = False
+                outbound_clients.release()
+            if self._outbound is not None:
+                self._outbound.reset()
             self._loop = _NOT_STARTED
         except Exception:
             self._fault("shutdown")
@@ -473,6 +508,10 @@ class _Exchange(RequestState):
         except Exception:
             self.guard._fault("response inspection")
         return self._send(message)
+
+    @property
+    def outbound(self) -> OutboundWatch | None:
+        return self.guard._outbound
 
     def client_gone(self, exc: BaseException) -> bool:
         """Whether ``exc`` came out of the server's ``send``: the client left, not an error of the app.

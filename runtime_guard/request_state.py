@@ -5,10 +5,13 @@ from __future__ import annotations
 import contextvars
 import itertools
 from collections.abc import MutableMapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runtime_guard.frames import FrameInfo, user_endpoint_location
 from runtime_guard.inflight import route_template
+
+if TYPE_CHECKING:
+    from runtime_guard.outbound.watch import OutboundWatch
 
 MAX_EXCEPTION_TEXTS = 16
 
@@ -52,6 +55,11 @@ class RequestState:
     @property
     def route(self) -> str:
         return f"{self.scope.get('method', '')} {route_template(self.scope)}".strip()
+
+    @property
+    def outbound(self) -> OutboundWatch | None:
+        """What watches this request's outbound HTTP calls (its guard's), if anything does."""
+        return None
 
     def endpoint_location(self) -> FrameInfo | None:
         """The ``def`` line of the route's handler, when it is the app's own (not a library's route)."""

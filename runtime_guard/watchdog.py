@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -142,6 +142,9 @@ class LoopWatchdog:
         self._control = threading.Lock()  # start/stop only; never taken per request
         self.unlocated = 0
         """Stalls not reported: no line of the app's own on the stack (a library's route or callback)."""
+        self.on_tick: Callable[[float], None] | None = None
+        """Called on the watchdog thread at every check with ``time.monotonic()``, loop stuck or not
+        (the outbound watch finds calls past their request's budget this way); must be quick."""
 
     # -- control -------------------------------------------------------------
 
@@ -264,6 +267,7 @@ class LoopWatchdog:
                     break
                 due = run.due
                 now = time.monotonic()
+                self._tick(now)
                 if stall is not None and due != stall.due:
                     self._finish(stall, self._measured(stall.due, now), ongoing=False)
                     stall = None
@@ -282,6 +286,15 @@ class LoopWatchdog:
                 self._finish(stall, self._measured(stall.due, end), ongoing=False)
             except Exception as exc:  # noqa: BLE001 - fail-open
                 _fault("reporting a loop stall", exc)
+
+    def _tick(self, now: float) -> None:
+        tick = self.on_tick
+        if tick is None:
+            return
+        try:
+            tick(now)
+        except Exception as exc:  # noqa: BLE001 - fail-open: the stall watch goes on
+            _fault("running the watchdog's tick", exc)
 
     def _measured(self, due: float, fallback_end: float) -> float:
         """The stall as the heartbeat measured it when the loop came back."""
