@@ -75,3 +75,27 @@ def test_sarif_sink_writes_once_on_close(validator: Any) -> None:
     log = json.loads(out.getvalue())
     assert len(log["runs"][0]["results"]) == 3
     assert not list(validator.iter_errors(log))
+
+
+def test_with_a_root_files_under_it_are_relative_to_srcroot(validator: Any, tmp_path: Path) -> None:
+    (tmp_path / "app").mkdir()
+    findings = [
+        Diagnostic("FAA101", "blocking query", "app/main.py", 12, 4),  # flake8's name, relative to the root
+        Diagnostic("FAA102", "stall", str(tmp_path / "app" / "main.py"), 14, source="runtime"),  # the guard's
+        Diagnostic("FAA102", "stall", "/srv/elsewhere/routes.py", 40, source="runtime"),  # not under the root
+        Diagnostic("FAA304", "escaped", "<unknown>", 0, source="runtime"),
+    ]
+    log = json.loads(json.dumps(to_sarif(findings, root=tmp_path)))
+    assert not list(validator.iter_errors(log))
+    run = log["runs"][0]
+    assert run["originalUriBaseIds"] == {
+        "SRCROOT": {"uri": tmp_path.resolve().as_uri() + "/", "description": {"text": "The project's root directory."}}
+    }
+    static, runtime, outside, unknown = (r["locations"][0]["physicalLocation"]["artifactLocation"] for r in run["results"])
+    assert static == runtime == {"uri": "app/main.py", "uriBaseId": "SRCROOT"}
+    assert outside == {"uri": "file:///srv/elsewhere/routes.py"}
+    assert "uriBaseId" not in unknown
+    # Without a root (the sinks), names stay as they were.
+    plain = to_sarif(findings)["runs"][0]
+    assert "originalUriBaseIds" not in plain
+    assert plain["results"][1]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].startswith("file://")

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from flake8_fastapi_antipatterns.diagnostics import Diagnostic
 from flake8_fastapi_antipatterns.report.correlate import correlate
 from flake8_fastapi_antipatterns.report.merge import merge
-from flake8_fastapi_antipatterns.report.model import Finding, Report, sanitized
+from flake8_fastapi_antipatterns.report.model import Finding, Problem, Report, sanitized
 from flake8_fastapi_antipatterns.report.render_data import render_json, render_sarif, sarif_log
 from flake8_fastapi_antipatterns.report.render_html import render_html
 from flake8_fastapi_antipatterns.report.render_text import render_text
@@ -31,17 +31,28 @@ def _order(sources: SourceFiles) -> Callable[[Finding], tuple[str, int, bool, in
     return key
 
 
+def _problem_order(sources: SourceFiles) -> Callable[[Problem], tuple[str, int, str, int]]:
+    def key(problem: Problem) -> tuple[str, int, str, int]:
+        d = problem.lead.diagnostic
+        return (sources.display(d.filename), d.line, d.code, d.col)
+
+    return key
+
+
 def build_report(diagnostics: Iterable[Diagnostic], sources: SourceFiles, inputs: Sequence[str] = ()) -> Report:
-    """Findings of both sources: details whitelisted, duplicates merged, static ones correlated with runtime ones."""
+    """Findings of both sources: details whitelisted, duplicates merged, grouped into problems."""
     merged = merge(sanitized(d) for d in diagnostics)
     static = [d for d in merged if d.source == "static"]
     runtime = [d for d in merged if d.source == "runtime"]
-    findings = sorted(correlate(static, runtime, sources), key=_order(sources))
-    return Report(findings=tuple(findings), inputs=tuple(inputs))
+    correlation = correlate(static, runtime, sources)
+    findings = sorted(correlation.findings, key=_order(sources))
+    problems = sorted(correlation.problems, key=_problem_order(sources))
+    return Report(findings=tuple(findings), inputs=tuple(inputs), problems=tuple(problems))
 
 
 __all__ = [
     "Finding",
+    "Problem",
     "Report",
     "SourceFiles",
     "build_report",

@@ -90,7 +90,8 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         type=Path,
         default=None,
         metavar="DIR",
-        help="directory that relative file names in the findings are read from (default: current)",
+        help="directory that relative file names in the findings are read from, and that SARIF paths are "
+        "relative to (default: current)",
     )
     return parser
 
@@ -121,7 +122,7 @@ def _render(report: Report, fmt: str, sources: SourceFiles) -> str:
     if fmt == "json":
         return render_json(report)
     if fmt == "sarif":
-        return render_sarif(report)
+        return render_sarif(report, sources.root)
     if fmt == "html":
         return render_html(report, sources)
     return render_text(report, sources)
@@ -157,5 +158,8 @@ def run(
         except OSError as exc:
             print(f"report: {target}: cannot write ({exc.strerror or exc})", file=err)
             return 2
-        print(f"report: {len(report.findings)} finding(s) written to {target}", file=err)
+        print(
+            f"report: {len(report.findings)} finding(s) in {len(report.problems)} problem(s) written to {target}",
+            file=err,
+        )
     return 1 if report.findings else 0

@@ -7,10 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from flake8_fastapi_antipatterns.diagnostics import Diagnostic
+from flake8_fastapi_antipatterns.diagnostics import Diagnostic, Severity
 
-SHOWN_DETAILS: tuple[str, ...] = ("route", "method", "stall_seconds", "count", "function", "chain")
-"""The only ``details`` keys a report shows: runtime details may carry anything else (stacks, exception text)."""
+SHOWN_DETAILS: tuple[str, ...] = ("route", "method", "stall_seconds", "count", "function", "chain", "exception")
+"""The only ``details`` keys a report shows: runtime details may carry anything else (stacks, exception text).
+
+``exception`` is the escaped exception's class name (FAA304), never its text."""
 
 KEPT_DETAILS: tuple[str, ...] = (*SHOWN_DETAILS, "time")
 """What a report keeps at all: the shown keys plus the time a runtime finding was recorded (for the timeline)."""
@@ -58,7 +60,8 @@ def _number(value: Any) -> float | None:
 
 @dataclass(frozen=True)
 class Finding:
-    """One finding of the report; ``confirmed`` when the other detector saw the same code in the same function."""
+    """One finding of the report; ``confirmed`` when the other detector saw the same problem
+    (the same code in the same function; for FAA301/FAA304, the same app: see ``correlate``)."""
 
     diagnostic: Diagnostic
     confirmed: bool = False
@@ -93,11 +96,55 @@ class Finding:
         return record
 
 
+_SEVERITY_RANK: dict[str, int] = {"error": 0, "warning": 1, "note": 2}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing to fix: a static finding with the runtime evidence of it, or runtime evidence alone.
+
+    Two static findings of one code in one function are two problems (two lines to change); a
+    runtime finding that matches both backs each of them.
+    """
+
+    static: Finding | None
+    runtime: tuple[Finding, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.static is None and not self.runtime:
+            raise ValueError("a problem holds at least one finding")
+
+    @property
+    def lead(self) -> Finding:
+        """The finding that says where to fix it: the static one when there is one."""
+        return self.static if self.static is not None else self.runtime[0]
+
+    @property
+    def code(self) -> str:
+        return self.lead.diagnostic.code
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        return ((self.static,) if self.static is not None else ()) + self.runtime
+
+    @property
+    def severity(self) -> Severity:
+        """The gravest severity among its findings (a runtime error outranks a static warning)."""
+        return min((f.diagnostic.severity for f in self.findings), key=lambda s: _SEVERITY_RANK.get(s, 3))
+
+    @property
+    def both(self) -> bool:
+        """Seen by both detectors: a static finding confirmed at runtime."""
+        return self.static is not None and bool(self.runtime)
+
+
 @dataclass(frozen=True)
 class Report:
     findings: tuple[Finding, ...]
     inputs: tuple[str, ...] = ()
     """What was read, as the user named it (``flake8.txt``, ``lint: app/``, ``-``)."""
+    problems: tuple[Problem, ...] = ()
+    """The findings grouped into things to fix (each finding is in at least one problem)."""
 
     @property
     def static(self) -> list[Finding]:
@@ -115,6 +162,10 @@ class Report:
     @property
     def stalls(self) -> list[Finding]:
         return [f for f in self.findings if f.stall_seconds is not None]
+
+    @property
+    def confirmed_problems(self) -> list[Problem]:
+        return [p for p in self.problems if p.both]
 
     def codes(self) -> list[str]:
         return sorted({f.diagnostic.code for f in self.findings})

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections import defaultdict
+from dataclasses import dataclass, replace
 
 from flake8_fastapi_antipatterns.catalogue import CATALOGUE
-from flake8_fastapi_antipatterns.report.model import SHOWN_DETAILS, Finding, Report
+from flake8_fastapi_antipatterns.report.model import SHOWN_DETAILS, Finding, Problem, Report
 from flake8_fastapi_antipatterns.report.sources import SourceFiles
 
 
@@ -31,22 +32,48 @@ def _line(finding: Finding, sources: SourceFiles | None) -> str:
     return f"{message}  [{_tags(finding)}]"
 
 
-def summary_rows(report: Report) -> list[tuple[str, str, int, int, int]]:
-    """``(code, title, static, runtime, confirmed)`` per code, in code order."""
+@dataclass(frozen=True)
+class SummaryRow:
+    code: str
+    title: str
+    problems: int
+    static: int
+    runtime: int
+    both: int
+    """Problems seen by both detectors (static findings confirmed at runtime)."""
+
+
+def summary_rows(report: Report) -> list[SummaryRow]:
+    """One row per code, in code order."""
+    problems: dict[str, list[Problem]] = defaultdict(list)
+    for problem in report.problems:
+        problems[problem.code].append(problem)
+    findings: dict[str, list[Finding]] = defaultdict(list)
+    for finding in report.findings:
+        findings[finding.diagnostic.code].append(finding)
     rows = []
     for code in report.codes():
-        of_code = [f for f in report.findings if f.diagnostic.code == code]
         rule = CATALOGUE.get(code)
+        of_code = findings[code]
         rows.append(
-            (
-                code,
-                rule.title if rule else code,
-                sum(f.is_static for f in of_code),
-                sum(not f.is_static for f in of_code),
-                sum(f.is_static and f.confirmed for f in of_code),
+            SummaryRow(
+                code=code,
+                title=rule.title if rule else code,
+                problems=len(problems[code]),
+                static=sum(f.is_static for f in of_code),
+                runtime=sum(not f.is_static for f in of_code),
+                both=sum(p.both for p in problems[code]),
             )
         )
     return rows
+
+
+def headline(report: Report) -> str:
+    """``66 findings (23 static, 43 runtime) in 47 problems; 12 static confirmed at runtime``."""
+    return (
+        f"{len(report.findings)} findings ({len(report.static)} static, {len(report.runtime)} runtime) "
+        f"in {len(report.problems)} problems; {len(report.confirmed_problems)} static confirmed at runtime"
+    )
 
 
 def render_text(report: Report, sources: SourceFiles | None = None) -> str:
@@ -54,13 +81,12 @@ def render_text(report: Report, sources: SourceFiles | None = None) -> str:
         return "no findings\n"
     out = [_line(f, sources) for f in report.findings]
     out.append("")
-    out.append(
-        f"{len(report.findings)} findings: {len(report.static)} static, {len(report.runtime)} runtime; "
-        f"{len(report.confirmed)} static confirmed at runtime"
-    )
+    out.append(headline(report))
     rows = summary_rows(report)
-    width = max(len(title) for _, title, *_ in rows)
-    out.append(f"  {'code':<7} {'rule':<{width}}  static  runtime  confirmed")
-    for code, title, static, runtime, confirmed in rows:
-        out.append(f"  {code:<7} {title:<{width}}  {static:>6}  {runtime:>7}  {confirmed:>9}")
+    width = max(len(row.title) for row in rows)
+    out.append(f"  {'code':<7} {'rule':<{width}}  problems  static  runtime  confirmed")
+    for row in rows:
+        out.append(
+            f"  {row.code:<7} {row.title:<{width}}  {row.problems:>8}  {row.static:>6}  {row.runtime:>7}  {row.both:>9}"
+        )
     return "\n".join(out) + "\n"

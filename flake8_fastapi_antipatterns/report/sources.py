@@ -41,9 +41,18 @@ class SourceFiles:
         self.root = root if root is not None else Path.cwd()
         self._lines: dict[str, list[str] | None] = {}
         self._spans: dict[str, list[FunctionSpan] | None] = {}
+        # A big report names a few files thousands of times, in two spellings (flake8's relative
+        # names, the guard's absolute ones): each name is resolved once, each file read once.
+        self._shown: dict[str, str] = {}
+        self._enclosing: dict[tuple[str, int], FunctionSpan | None] = {}
 
     def display(self, filename: str) -> str:
         """``filename`` relative to the root when it lies under it (so ``./app.py`` and ``/srv/x/app.py`` meet)."""
+        if filename not in self._shown:
+            self._shown[filename] = self._display(filename)
+        return self._shown[filename]
+
+    def _display(self, filename: str) -> str:
         if not filename or filename.startswith("<"):
             return filename
         root = os.path.realpath(self.root)
@@ -67,6 +76,7 @@ class SourceFiles:
         return None
 
     def lines(self, filename: str) -> list[str] | None:
+        filename = self.display(filename)
         if filename not in self._lines:
             path = self.path(filename)
             text: str | None = None
@@ -80,6 +90,7 @@ class SourceFiles:
 
     def functions(self, filename: str) -> list[FunctionSpan] | None:
         """Every function of the file (nested ones too), or None when the file cannot be parsed."""
+        filename = self.display(filename)
         if filename not in self._spans:
             lines = self.lines(filename)
             spans: list[FunctionSpan] | None = None
@@ -99,9 +110,11 @@ class SourceFiles:
 
     def enclosing_function(self, filename: str, line: int) -> FunctionSpan | None:
         """The innermost function containing ``line``."""
-        spans = self.functions(filename) or []
-        inside = [span for span in spans if line in span]
-        return min(inside, key=lambda span: span.end - span.start, default=None)
+        key = (self.display(filename), line)
+        if key not in self._enclosing:
+            inside = [span for span in self.functions(filename) or () if line in span]
+            self._enclosing[key] = min(inside, key=lambda span: span.end - span.start, default=None)
+        return self._enclosing[key]
 
     def excerpt(self, filename: str, line: int, context: int = 2) -> list[ExcerptLine]:
         """``line`` with ``context`` lines either side; empty when the file or the line is not there."""
