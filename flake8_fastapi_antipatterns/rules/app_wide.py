@@ -157,10 +157,13 @@ class AppWideChecker(Checker):
                 # ``return FastAPI()`` is still judged: its caller adds the routes).
                 continue
             probes_only = bool(graph.paths) and not graph.unknown and all(_names_a_probe(p) for p in graph.paths)
+            only_mounts = bool(graph.mounts) and not graph.own_paths
+            if (probes_only or only_mounts) and self._app_passed_to_project_function(graph, *ROUTE_REGISTRATIONS):
+                probes_only = only_mounts = False  # ``configure_routes(app)``: routes added out of sight
             # An app that only mounts others has no route of its own to fail: each mounted app answers
             # its own errors. A probe-only app (``/health`` answering from a flag) has nothing to catch
             # and nothing a rate limit should refuse: an orchestrator calls it.
-            if not probes_only and not (graph.mounts and not graph.own_paths):
+            if not probes_only and not only_mounts:
                 self._check_exception_handler(graph)
             if id(site.call) in mounted:
                 continue  # probed and rate-limited through the app it is mounted on, which follows the mount
