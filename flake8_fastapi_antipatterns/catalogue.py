@@ -1382,7 +1382,11 @@ _add(
                 "`/health`, `/healthz`, `/ready`, `/readyz`, `/live`, `/livez`, `/ping`, or the paths set with "
                 "`--faa-health-paths`. With the default paths, a probe word anywhere in the path counts too "
                 "(`/api/v1/utils/health-check/`: health, healthz, healthcheck, ready, readyz, readiness, live, "
-                "livez, liveness, ping). An app handed to a project function that adds routes to it "
+                "livez, liveness, ping). A path the project's deployment files probe counts as well, whatever "
+                "its words: a Dockerfile `HEALTHCHECK` URL, a compose `healthcheck` `test:` URL, a Kubernetes or "
+                "Helm `httpGet` probe `path:` (files read from the project root, four directories deep: "
+                "`Dockerfile*`, `*.Dockerfile`, `Containerfile`, `docker-compose*.yml`, `compose*.yml`, and YAML "
+                "manifests of a Kubernetes workload or with probes). An app handed to a project function that adds routes to it "
                 "(`register_api_routers(app)`, followed through the functions it hands the app on to) may get "
                 "its probe there and is not reported. The finding is placed on the line that creates the app; an app that "
                 "another app mounts, in its module or another project module (not a test module), is not "
@@ -1561,7 +1565,10 @@ _add(
         title="Single-worker server",
         seed=9,
         default_on=False,
-        static="a production `uvicorn.run(...)` without `workers` (development launchers left alone)",
+        static=(
+            "the deployed command (Dockerfile, compose, Procfile) or a production `uvicorn.run(...)` runs one worker "
+            "with no orchestrator or gunicorn configuration in sight (development launchers left alone)"
+        ),
         runtime=None,
         fix=(
             "pass an explicit `workers=` (e.g. from WEB_CONCURRENCY; 1 is right under an orchestrator), "
@@ -1569,12 +1576,21 @@ _add(
         ),
         doc=RuleDoc(
             what=(
-                "Opt-in. Flags `uvicorn.run(...)` calls that start the server with one process: no `workers`, "
-                "or `workers=1`. Development launchers are not the deployment and are left alone: a call with "
-                "`reload=True` (an auto-reloading server for editing code) and a call under "
-                "`if __name__ == \"__main__\":` (`python main.py` on a developer's machine). A call whose "
-                "options come from `**kwargs` is not judged. Only the static check reports this code; the "
-                "runtime guard does not."
+                "Opt-in. Judges the command the app is deployed with. The project's deployment files are read "
+                "first (from the project root, four directories deep): a Dockerfile's `CMD`/`ENTRYPOINT` "
+                "(`Dockerfile*`, `*.Dockerfile`, `Containerfile`), a compose file's `command:`, a `Procfile`, "
+                "Kubernetes or Helm manifests, a gunicorn configuration (`gunicorn.conf.py`, `gunicorn_conf.py`, "
+                "`gunicorn_config.py`). When they show the app scaled (a Kubernetes workload or compose "
+                "`replicas`, a gunicorn configuration, a server command with `--workers`/`-w` other than 1 or "
+                "`WEB_CONCURRENCY`), nothing is reported: one worker per container is right under an "
+                "orchestrator. When they start a server with one process (`CMD uvicorn app.main:app`), the "
+                "finding is placed on the app that command serves (`app = FastAPI()` in `app/main.py`) and "
+                "names the file and line of the command. In code, `uvicorn.run(...)` calls that start one "
+                "process (no `workers`, or `workers=1`) are flagged, except development launchers, which are "
+                "not the deployment: a call with `reload=True` (an auto-reloading server for editing code) and "
+                "a call under `if __name__ == \"__main__\":` (`python main.py` on a developer's machine). A "
+                "call whose options come from `**kwargs` is not judged. Only the static check reports this "
+                "code; the runtime guard does not."
             ),
             why=(
                 "A Uvicorn process runs one event loop on one CPU core. All CPU work (serializing large "

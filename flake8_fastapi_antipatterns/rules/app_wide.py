@@ -326,9 +326,14 @@ class AppWideChecker(Checker):
             return  # an included router or mounted app we cannot see may serve it
         health = self.ctx.settings.health_paths
         by_words = health == DEFAULT_HEALTH_PATHS
+        # A path the deployment files probe (a Dockerfile HEALTHCHECK, a Kubernetes httpGet probe) is
+        # a health route when the app serves it, whatever its words.
+        probed = [p.text for p in self.ctx.deployment.probe_paths]
         for path in graph.paths:
             trimmed = path.rstrip("/") or "/"
             if any(trimmed == h.rstrip("/") or trimmed.endswith(h.rstrip("/")) for h in health if h.strip("/")):
+                return
+            if any(trimmed == p.split("?")[0].rstrip("/") for p in probed if p.strip("/")):
                 return
             if by_words and _names_a_probe(trimmed):
                 return

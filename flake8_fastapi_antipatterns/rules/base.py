@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from flake8_fastapi_antipatterns.analysis.app_model import AppModel
+from flake8_fastapi_antipatterns.analysis.deployment_files import DeploymentFacts, deployment_facts
 from flake8_fastapi_antipatterns.analysis.names import Names
 from flake8_fastapi_antipatterns.analysis.project import resolver_for
 from flake8_fastapi_antipatterns.analysis.serving import FileServing
@@ -54,6 +55,18 @@ class Context:
     @property
     def imports_web_framework(self) -> bool:
         return self.names.imports_library(WEB_FRAMEWORKS)
+
+    @property
+    def deployment(self) -> DeploymentFacts:
+        """What the project's deployment files say (Dockerfile, compose, Kubernetes, Procfile, gunicorn
+        configuration); nothing for a file that is not on disk."""
+        resolver = self.names.resolver
+        if resolver is None:
+            return DeploymentFacts()
+        try:
+            return deployment_facts(resolver.index.project_root(resolver.filename))
+        except (OSError, ValueError):
+            return DeploymentFacts()
 
     @property
     def serving(self) -> FileServing:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import ast
+import os
 from collections.abc import Iterator
 
+from flake8_fastapi_antipatterns.analysis.deployment_files import app_spec
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode
 from flake8_fastapi_antipatterns.analysis.nodes import is_main_guard
 from flake8_fastapi_antipatterns.rules import Checker, register
@@ -64,6 +66,7 @@ class DeploymentChecker(Checker):
                 if id(call) not in guarded and not self._in_test_code(call):
                     where = self._function_of(call)
                     self.ctx.report("FAA402", call, f"`print()`{where} writes unstructured text to stdout, with no level and no request context")
+        self._check_deployed_command()
         for node in names.nodes.each(ast.Call, ast.ClassDef):
             if isinstance(node, ast.Call) and names.may_name(node.func, _RUN) and names.qualify(node.func) in UVICORN_RUN:
                 self._check_uvicorn(node)
@@ -114,6 +117,39 @@ class DeploymentChecker(Checker):
                     return f" in `{func.name}`"
         return ""
 
+    def _check_deployed_command(self) -> None:
+        """The command the deployment files start the server with, judged at the app it serves:
+        one worker and no orchestrator in sight (a Dockerfile ``CMD uvicorn app.main:app``)."""
+        if not self.ctx.model.apps:
+            return
+        facts = self.ctx.deployment
+        if not facts.commands or facts.scaled() is not None:
+            return
+        for command in facts.single_worker_commands():
+            spec = app_spec(command.text)
+            if spec is None:
+                continue
+            module, variable = spec
+            if not self._is_module(module):
+                continue
+            for site in self.ctx.model.apps:
+                if site.name == variable:
+                    self.ctx.report(
+                        "FAA403",
+                        site.call,
+                        f"the deployed command `{command.text}` ({command.place}) serves `{variable}` from one "
+                        "process, and no orchestrator or gunicorn configuration is in sight",
+                        command=command.text,
+                        declared_at=command.place,
+                    )
+                    return
+
+    def _is_module(self, dotted: str) -> bool:
+        """Whether this file is the module ``dotted`` names (``app.main`` -> ``.../app/main.py``)."""
+        path = os.path.normpath(os.path.abspath(self.ctx.filename))
+        stem = os.path.join(*dotted.split("."))
+        return path.endswith(os.sep + stem + ".py") or path.endswith(os.sep + os.path.join(stem, "__init__.py"))
+
     def _main_guarded(self) -> set[int]:
         if self._guarded is None:
             self._guarded = _under_main_guard(self.ctx.tree)
@@ -122,6 +158,8 @@ class DeploymentChecker(Checker):
     def _check_uvicorn(self, call: ast.Call) -> None:
         if any(keyword.arg is None for keyword in call.keywords):
             return  # **options: the worker count may be in there
+        if self.ctx.deployment.scaled() is not None:
+            return  # the deployment files run the app scaled (an orchestrator, gunicorn, --workers)
         reload = _keyword(call, "reload")
         if isinstance(reload, ast.Constant) and reload.value is True:
             return  # an auto-reloading development launcher: not how the app is deployed

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from flake8_fastapi_antipatterns.analysis.calls import Program
-from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, Scope
+from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, Scope, walk_shallow
 from flake8_fastapi_antipatterns.analysis.nodes import child_nodes, last_name
 from flake8_fastapi_antipatterns.analysis.provenance import DESCRIBES_INPUT, only_own_text, raised_by_the_project
 from flake8_fastapi_antipatterns.rules import Checker, register
@@ -97,6 +97,10 @@ WEBSOCKET_SENDS = frozenset({"send_json", "send_text"})
 WEBSOCKET_CLASSES = frozenset({"fastapi.WebSocket", "starlette.websockets.WebSocket", "fastapi.websockets.WebSocket"})
 # Top-level packages whose CamelCase classes are not the project's response models.
 _LIBRARY_TOPS = frozenset({"fastapi", "starlette", "builtins", "pydantic", "sqlalchemy", "httpx", "requests", "aiohttp"})
+# What builds or validates a Pydantic model from data: its errors describe that data.
+PYDANTIC_MODELS = frozenset({"pydantic.BaseModel", "pydantic.main.BaseModel", "sqlmodel.SQLModel"})
+VALIDATING_METHODS = frozenset({"model_validate", "model_validate_json", "model_validate_strings", "parse_obj", "parse_raw", "validate_python", "validate_json"})
+_MODEL_DEPTH = 4
 # Attributes that hold another exception (chaining, SQLAlchemy's DBAPIError.orig).
 CHAINED = frozenset({"__cause__", "__context__", "orig"})
 _MAX_DEPTH = 8
@@ -326,6 +330,28 @@ class LeakChecker(Checker):
             return None
         return (found[0].names, found[1]) if found is not None else None
 
+    def _validates_only(self, body: list[ast.stmt]) -> bool:
+        """A ``try`` whose every call builds or validates a Pydantic model (``Form(**payload)``,
+        ``Item.model_validate(data)``): what it raises is a validation error, which lists the fields
+        of the client's own data that failed."""
+        calls = [n for stmt in body for n in walk_shallow(stmt) if isinstance(n, ast.Call)]
+        return bool(calls) and all(
+            (isinstance(call.func, ast.Attribute) and call.func.attr in VALIDATING_METHODS) or self._is_model(call.func)
+            for call in calls
+        )
+
+    def _is_model(self, callee: ast.expr) -> bool:
+        """A project class that derives (through project classes) from Pydantic's ``BaseModel``."""
+        found = self.ctx.names.project_class(callee)
+        for _ in range(_MODEL_DEPTH):
+            if found is None:
+                return False
+            names, cls = found
+            if any(names.qualify(base) in PYDANTIC_MODELS for base in cls.bases):
+                return True
+            found = next((c for c in (names.project_class(base) for base in cls.bases) if c is not None), None)
+        return False
+
     # -- walking one body -------------------------------------------------------
     def _walk(self, owner: Owner) -> Iterator[tuple[ast.AST, frozenset[str]]]:
         """Every node of the body with the exception names live there.
@@ -340,9 +366,11 @@ class LeakChecker(Checker):
             node, live = stack.pop()
             yield node, live
             if isinstance(node, ast.Try):
+                validates_only = self._validates_only(node.body)
                 for handler in node.handlers:
-                    if handler.name and raised_by_the_project(
-                        self.ctx.names, handler.type, node.body, owner.func, self._resolve
+                    if handler.name and (
+                        validates_only
+                        or raised_by_the_project(self.ctx.names, handler.type, node.body, owner.func, self._resolve)
                     ):
                         own_raises.add(id(handler))
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
