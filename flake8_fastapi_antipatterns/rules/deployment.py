@@ -76,8 +76,9 @@ class DeploymentChecker(Checker):
                         self.ctx.report(
                             "FAA404",
                             node,
-                            f"`class {node.name}` derives from `BaseHTTPMiddleware`, which adds a task per request, "
-                            "breaks streaming responses and background tasks' context, and does not propagate contextvars",
+                            f"`class {node.name}` derives from `BaseHTTPMiddleware`, which runs the rest of the app in a "
+                            "new task with a wrapped copy of the request on every call, passes the body through a memory "
+                            "stream, and does not see contextvars the app sets below it",
                         )
 
     def _functions_around(self, call: ast.Call) -> Iterator[FunctionNode]:

@@ -27,45 +27,29 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from flake8_fastapi_antipatterns.analysis.calls import Program
+from flake8_fastapi_antipatterns.analysis.exception_text import (
+    CARRIERS,
+    HTTP_EXCEPTIONS,
+    RESPONSE_CLASSES,
+    STRINGIFIERS,
+    TRACEBACK_TEXT,
+    carried,
+    parameters,
+)
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, Scope, walk_shallow
 from flake8_fastapi_antipatterns.analysis.nodes import child_nodes, last_name
 from flake8_fastapi_antipatterns.analysis.provenance import DESCRIBES_INPUT, only_own_text, raised_by_the_project
 from flake8_fastapi_antipatterns.rules import Checker, register
 
-HTTP_EXCEPTIONS = frozenset(
-    {"fastapi.HTTPException", "fastapi.exceptions.HTTPException", "starlette.exceptions.HTTPException"}
-)
-RESPONSE_CLASSES = frozenset(
-    {"fastapi.Response"}
-    | {
-        f"{module}.{name}"
-        for module in ("fastapi.responses", "starlette.responses")
-        for name in ("Response", "JSONResponse", "PlainTextResponse", "HTMLResponse", "ORJSONResponse", "UJSONResponse")
-    }
-)
 # Exceptions whose text is written for the client, or describes only the data that was checked
 # (validation and decode errors: the fields that failed, the position of the fault).
 PUBLIC_EXCEPTIONS = HTTP_EXCEPTIONS | DESCRIBES_INPUT | {
     "fastapi.exceptions.RequestValidationError",
     "fastapi.exceptions.WebSocketRequestValidationError",
 }
-TRACEBACK_TEXT = frozenset(
-    {
-        "traceback.format_exc",
-        "traceback.format_exception",
-        "traceback.format_exception_only",
-        "traceback.format_tb",
-        "traceback.format_stack",
-    }
-)
 # Calls that reach the current exception or its text without naming it.
 EXCEPTION_SOURCES = TRACEBACK_TEXT | {"sys.exception", "sys.exc_info"}
 _SOURCE_NAMES = frozenset(q.rsplit(".", 1)[-1] for q in EXCEPTION_SOURCES)
-STRINGIFIERS = frozenset({"builtins.str", "builtins.repr", "builtins.format", "builtins.ascii"})
-# Calls that carry their arguments' text into their result.
-CARRIERS = frozenset(
-    {"json.dumps", "builtins.dict", "builtins.list", "builtins.tuple", "builtins.set", "builtins.frozenset"}
-)
 STR_METHODS = frozenset(
     {
         "strip",
@@ -409,6 +393,14 @@ class LeakChecker(Checker):
             if isinstance(node, ast.Call):
                 sink = self._sink(node)
                 if sink is None:
+                    sent = self._through_helper(node, live, owner, "sent") if live else None
+                    if sent is not None:
+                        self.ctx.report(
+                            "FAA303",
+                            node,
+                            f"`{_short(node.func)}()` in {where} is handed {sent.shown} and puts its text in the "
+                            "HTTPException or response it sends, so the client sees internal error text",
+                        )
                     continue
                 label, value = sink
                 leak = self._leak(value, live, owner, index)
@@ -532,7 +524,7 @@ class LeakChecker(Checker):
                 return Leak(f"the arguments of {exception} (`{_short(expr)}`)")
             return None
         if isinstance(expr, ast.Call):
-            return self._leak_call(expr, live, formatted, first)
+            return self._leak_call(expr, live, formatted, first) or self._through_helper(expr, live, owner, "returned")
         if isinstance(expr, ast.BinOp):
             if isinstance(expr.op, ast.Mod):
                 right = expr.right
@@ -580,6 +572,29 @@ class LeakChecker(Checker):
                 return first([call.func.value, *call.args])
             if method in STR_METHODS:
                 return first([call.func.value])
+        return None
+
+    def _through_helper(self, call: ast.Call, live: frozenset[str], owner: Owner, how: str) -> Leak | None:
+        """A caught exception handed to a project function that returns its text (``how="returned"``)
+        or sends it to the client itself (``"sent"``): ``create_error_response(e)``, ``_raise_error(exc)``."""
+        if not live or not any(isinstance(a, ast.Name) and a.id in live for a in [*call.args, *(k.value for k in call.keywords)]):
+            return None
+        found = self._resolve(self.ctx.names, call, owner.func)
+        if found is None:
+            return None
+        helper_names, helper = found
+        carrying = getattr(carried(helper_names, helper), how)
+        if not carrying:
+            return None
+        params = parameters(helper)
+        if params and params[0] in ("self", "cls") and isinstance(call.func, ast.Attribute):
+            params = params[1:]
+        bound = list(zip(params, call.args)) + [(k.arg, k.value) for k in call.keywords if k.arg is not None]
+        for param, argument in bound:
+            if param in carrying:
+                exception = self._exception(argument, live)
+                if exception:
+                    return Leak(exception if how == "sent" else f"the text of {exception} (through `{_short(call.func)}()`)")
         return None
 
     def _builds_a_model(self, callee: ast.expr, qualified: str | None) -> bool:

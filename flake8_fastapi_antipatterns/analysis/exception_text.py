@@ -1,0 +1,187 @@
+"""Helpers that carry an exception's text: which parameters of a function reach the client.
+
+The leak rule (FAA303) follows a caught exception into the project function it
+is handed to: ``create_error_response(e)`` that returns ``ErrorResponse(message=
+str(e))``, ``_raise_tts_error(exc, r)`` that raises ``HTTPException(detail=
+f"External: {exc}")``, ``parse_exception(exc)`` that returns ``str(exc)``.  For
+one function this module answers which parameters' text
+
+- the function *returns* (as text, or inside a response, a project model, a
+  dict): the caller's sink decides whether it reaches the client;
+- the function *raises or builds* into an ``HTTPException`` or a response itself.
+
+Text passed through a call the function makes into anything else
+(``redact(str(e))``, ``logger.error(str(e))``) is assumed cleaned, as in the rule.
+"""
+
+from __future__ import annotations
+
+import ast
+import weakref
+from dataclasses import dataclass
+
+from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, walk_shallow
+from flake8_fastapi_antipatterns.analysis.nodes import last_name
+
+HTTP_EXCEPTIONS = frozenset(
+    {"fastapi.HTTPException", "fastapi.exceptions.HTTPException", "starlette.exceptions.HTTPException"}
+)
+RESPONSE_CLASSES = frozenset(
+    {"fastapi.Response"}
+    | {
+        f"{module}.{name}"
+        for module in ("fastapi.responses", "starlette.responses")
+        for name in ("Response", "JSONResponse", "PlainTextResponse", "HTMLResponse", "ORJSONResponse", "UJSONResponse")
+    }
+)
+TRACEBACK_TEXT = frozenset(
+    {
+        "traceback.format_exc",
+        "traceback.format_exception",
+        "traceback.format_exception_only",
+        "traceback.format_tb",
+        "traceback.format_stack",
+    }
+)
+STRINGIFIERS = frozenset({"builtins.str", "builtins.repr", "builtins.format", "builtins.ascii"})
+# Calls that carry their arguments' text into their result.
+CARRIERS = frozenset(
+    {"json.dumps", "builtins.dict", "builtins.list", "builtins.tuple", "builtins.set", "builtins.frozenset"}
+)
+_MAX_DEPTH = 8
+_MAX_FOLLOWS = 3
+
+
+@dataclass(frozen=True)
+class Carried:
+    returned: frozenset[str]
+    """Parameters whose text the function returns."""
+    sent: frozenset[str]
+    """Parameters whose text the function puts into an ``HTTPException`` it raises or a response it builds."""
+
+    def __bool__(self) -> bool:
+        return bool(self.returned or self.sent)
+
+
+_NOTHING = Carried(frozenset(), frozenset())
+_CACHE: weakref.WeakKeyDictionary[ast.AST, Carried] = weakref.WeakKeyDictionary()
+
+
+def parameters(func: FunctionNode) -> list[str]:
+    return [a.arg for a in [*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs]]
+
+
+def carried(names: Names, func: FunctionNode) -> Carried:
+    """Which of ``func``'s parameters carry their text to its result or to a client-facing sink."""
+    known = _CACHE.get(func)
+    if known is None:
+        known = _CACHE[func] = _carried(names, func)
+    return known
+
+
+def _carried(names: Names, func: FunctionNode) -> Carried:
+    params = frozenset(p for p in parameters(func) if p not in ("self", "cls"))
+    if not params:
+        return _NOTHING
+    assigned: dict[str, ast.expr] = {}
+    nodes = list(walk_shallow(func))
+    for node in nodes:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            assigned.setdefault(node.targets[0].id, node.value)
+    reader = _Reader(names, params, assigned)
+    returned: set[str] = set()
+    sent: set[str] = set()
+    for node in nodes:
+        if isinstance(node, ast.Return) and node.value is not None:
+            returned |= reader.text(node.value)
+        elif isinstance(node, ast.Call):
+            qualified = names.qualify(node.func)
+            if qualified in HTTP_EXCEPTIONS or qualified in RESPONSE_CLASSES:
+                sent |= reader.arguments(node)
+    return Carried(frozenset(returned), frozenset(sent))
+
+
+class _Reader:
+    """Which parameters' text an expression holds."""
+
+    def __init__(self, names: Names, params: frozenset[str], assigned: dict[str, ast.expr]) -> None:
+        self.names = names
+        self.params = params
+        self.assigned = assigned
+
+    def arguments(self, call: ast.Call, depth: int = 0) -> set[str]:
+        found: set[str] = set()
+        for argument in [*call.args, *(k.value for k in call.keywords)]:
+            found |= self.text(argument.value if isinstance(argument, ast.Starred) else argument, depth + 1)
+        return found
+
+    def _formatted(self, expr: ast.expr, depth: int) -> set[str]:
+        """``expr`` is turned into text: a parameter itself counts."""
+        if isinstance(expr, ast.Name) and expr.id in self.params:
+            return {expr.id}
+        return self.text(expr, depth + 1)
+
+    def text(self, expr: ast.expr, depth: int = 0, follows: int = 0) -> set[str]:
+        if depth > _MAX_DEPTH:
+            return set()
+        if isinstance(expr, ast.Name):
+            value = self.assigned.get(expr.id)
+            if value is not None and follows < _MAX_FOLLOWS and expr.id not in self.params:
+                return self.text(value, depth + 1, follows + 1)
+            return set()
+        if isinstance(expr, ast.JoinedStr):
+            found: set[str] = set()
+            for part in expr.values:
+                if isinstance(part, ast.FormattedValue):
+                    found |= self._formatted(part.value, depth)
+            return found
+        if isinstance(expr, ast.Attribute):
+            if expr.attr == "args" and isinstance(expr.value, ast.Name) and expr.value.id in self.params:
+                return {expr.value.id}
+            return set()
+        if isinstance(expr, ast.BinOp):
+            found = self.text(expr.left, depth + 1) | self.text(expr.right, depth + 1)
+            if isinstance(expr.op, ast.Mod):
+                operands = expr.right.elts if isinstance(expr.right, ast.Tuple) else [expr.right]
+                for operand in operands:
+                    found |= self._formatted(operand, depth)
+            return found
+        if isinstance(expr, ast.Dict):
+            found = set()
+            for value in expr.values:
+                found |= self.text(value, depth + 1)
+            return found
+        if isinstance(expr, (ast.List, ast.Tuple, ast.Set)):
+            found = set()
+            for element in expr.elts:
+                found |= self.text(element, depth + 1)
+            return found
+        if isinstance(expr, ast.IfExp):
+            return self.text(expr.body, depth + 1) | self.text(expr.orelse, depth + 1)
+        if isinstance(expr, ast.Call):
+            return self._call(expr, depth)
+        return set()
+
+    def _call(self, call: ast.Call, depth: int) -> set[str]:
+        qualified = self.names.qualify(call.func)
+        if qualified in STRINGIFIERS or qualified in TRACEBACK_TEXT:
+            found: set[str] = set()
+            for argument in call.args:
+                found |= self._formatted(argument, depth)
+            return found
+        if qualified in CARRIERS or qualified in HTTP_EXCEPTIONS or qualified in RESPONSE_CLASSES or self._model(call.func):
+            return self.arguments(call, depth)
+        if isinstance(call.func, ast.Attribute) and call.func.attr == "format":
+            found = set()
+            for argument in [*call.args, *(k.value for k in call.keywords)]:
+                found |= self._formatted(argument, depth)
+            return found
+        return set()  # any other function: assumed to clean what it is given
+
+    def _model(self, callee: ast.expr) -> bool:
+        """A class of the project (a response model, an error record): it carries what it is built from."""
+        name = last_name(callee)
+        return name is not None and name[:1].isupper() and self.names.project_class(callee) is not None
+
+
+__all__ = ["CARRIERS", "HTTP_EXCEPTIONS", "RESPONSE_CLASSES", "STRINGIFIERS", "TRACEBACK_TEXT", "Carried", "carried", "parameters"]
