@@ -10,16 +10,24 @@ from runtime_guard.frames import FrameInfo
 
 
 def probe_finding(
-    code: str, where: FrameInfo | None, message: str, *, severity: Severity = "warning", **details: object
+    code: str,
+    where: FrameInfo | None,
+    message: str,
+    *,
+    severity: Severity = "warning",
+    fix: str | None = None,
+    **details: object,
 ) -> Diagnostic:
+    """A finding of the probe; ``fix`` replaces the catalogue's fix when the probe knows a more precise one
+    (kept in ``details["fix"]`` too, for the summary table)."""
     return Diagnostic(
         code=code,
-        message=f"{message}; {get_rule(code).fix}",
+        message=f"{message}; {fix or get_rule(code).fix}",
         filename=where.filename if where else "<unknown>",
         line=where.line if where else 0,
         severity=severity,
         source="runtime",
-        details={"probe": True, **{k: v for k, v in details.items() if v is not None}},
+        details={"probe": True, **({"fix": fix} if fix else {}), **{k: v for k, v in details.items() if v is not None}},
     )
 
 
