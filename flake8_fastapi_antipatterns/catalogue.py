@@ -984,7 +984,10 @@ _add(
             "or the handler reads `await request.json()`/`body()`/`form()` itself; `Depends` parameters and "
             "response types do not count"
         ),
-        runtime="(probe) an oversized or malformed request body was accepted instead of rejected",
+        runtime=(
+            "(probe) a malformed body was accepted instead of rejected, or an oversized value in a string field "
+            "with no length bound (the finding names the field and gives its bound)"
+        ),
         fix="declare a Pydantic model with typed, bounded fields (`Field(max_length=...)`) as the body parameter",
         doc=RuleDoc(
             what=(
@@ -998,7 +1001,8 @@ _add(
                 "for a library (`await request.form()` as a statement) is not flagged. Parameters resolved "
                 "through `Depends(...)` and the route's response "
                 "type are not request bodies and are not flagged. When the runtime guard probes the app, it "
-                "reports FAA302 if a route accepted an oversized or malformed body instead of rejecting it with "
+                "reports FAA302 if a route accepted a malformed body, or an oversized value in a string field "
+                "with no length bound (naming the field, on its line in the model), instead of rejecting it with "
                 "a 4xx status."
             ),
             why=(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Probe", "ProbeOptions", "ProbeResult"]
+__all__ = ["ClientSetup", "Probe", "ProbeOptions", "ProbeResult"]
 
 
 def __getattr__(name: str) -> Any:

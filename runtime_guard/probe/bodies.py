@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterator, Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
+from runtime_guard.probe.fields import BodyField
 from runtime_guard.probe.generate import ProbeRequest
 from runtime_guard.probe.plan import Operation
 from runtime_guard.probe.schema import Resolver, is_free_form_object, merge_all_of, types_of
@@ -29,32 +31,54 @@ WRONG_OBJECT: dict[str, Any] = {"runtime_guard_probe": [1, 2, 3]}
 WRONG_ARRAY: list[Any] = [{"runtime_guard_probe": None}]
 
 
-def bad_bodies(operation: Operation, valid: ProbeRequest, resolver: Resolver, oversized_bytes: int) -> Iterator[ProbeRequest]:
+BadKind = Literal["oversized-field", "free-form", "malformed", "undeclared"]
+
+
+@dataclass(frozen=True)
+class BadBody:
+    request: ProbeRequest
+    kind: BadKind
+    """What was wrong: a grown string field, a padded free-form object, a wrong type or not JSON, a body
+    sent to a route that declares none."""
+    field: BodyField | None = None
+    """The grown string field (``oversized-field`` only)."""
+    size: str = ""
+    """How big the grown value is ("1 MiB", "301 characters")."""
+
+    @property
+    def note(self) -> str:
+        return self.request.note
+
+
+def bad_bodies(operation: Operation, valid: ProbeRequest, resolver: Resolver, oversized_bytes: int) -> Iterator[BadBody]:
     """The bad variants of ``valid`` worth sending to ``operation``, most telling first."""
     body = operation.body
     if body is None:
         if operation.may_read_body:
-            yield valid.with_json({PADDING_KEY: "x" * oversized_bytes}, note=f"an oversized body ({_size(oversized_bytes)})")
-            yield valid.with_content(NOT_JSON, "application/json", note="a malformed body (not JSON)")
+            padded = valid.with_json({PADDING_KEY: "x" * oversized_bytes}, note=f"an oversized body ({_size(oversized_bytes)})")
+            yield BadBody(padded, "undeclared")
+            yield BadBody(valid.with_content(NOT_JSON, "application/json", note="a malformed body (not JSON)"), "undeclared")
         return
     if not body.is_json:
-        return  # forms: nothing but the field sizes could be wrong, and those are checked like JSON fields below
+        return  # forms: the generated request already sends what the schema allows; field sizes are not probed yet
     value = valid.body_value
     if is_free_form_object(body.schema, resolver):
-        yield valid.with_json(
+        padded = valid.with_json(
             {**(value if isinstance(value, dict) else {}), PADDING_KEY: "x" * oversized_bytes},
             note=f"an oversized body ({_size(oversized_bytes)} in a free-form object)",
         )
-    for where, length in _string_fields(body.schema, value, resolver, oversized_bytes):
-        grown = _set(value, where, _grow(_get(value, where), length))
-        label = ".".join(str(part) for part in where) or "the body"
-        yield valid.with_json(grown, note=f"an oversized body ({_size(length)} in `{label}`)")
+        yield BadBody(padded, "free-form")
+    for found in _string_fields(body.schema, value, resolver):
+        length = found.limit + 1 if found.limit is not None else oversized_bytes
+        grown = _set(value, found.path, _grow(_get(value, found.path), length))
+        note = f"an oversized body ({_size(length)} in `{found.label}`)"
+        yield BadBody(valid.with_json(grown, note=note), "oversized-field", found, _size(length))
     wrong = _wrong_value(body.schema, value, resolver)
     if wrong is not None:
         where, bad = wrong
         label = ".".join(str(part) for part in where) or "the body"
-        yield valid.with_json(_set(value, where, bad), note=f"a malformed body (`{label}` of the wrong type)")
-    yield valid.with_content(NOT_JSON, "application/json", note="a malformed body (not JSON)")
+        yield BadBody(valid.with_json(_set(value, where, bad), note=f"a malformed body (`{label}` of the wrong type)"), "malformed")
+    yield BadBody(valid.with_content(NOT_JSON, "application/json", note="a malformed body (not JSON)"), "malformed")
 
 
 def _size(length: int) -> str:
@@ -66,32 +90,88 @@ def _grow(current: Any, length: int) -> str:
     return (seed * (length // len(seed) + 1))[:length]
 
 
-def _string_fields(schema: Any, value: Any, resolver: Resolver, oversized: int) -> Iterator[tuple[tuple[Any, ...], int]]:
-    """(path, length to send) for string fields present in ``value``, at most MAX_FIELDS."""
-    found = 0
-    for path, declared in _walk_strings(schema, value, resolver, (), 0):
-        yield path, (declared + 1 if declared is not None else oversized)
-        found += 1
-        if found >= MAX_FIELDS:
-            return
+def _string_fields(schema: Any, value: Any, resolver: Resolver) -> Iterator[BodyField]:
+    """The string fields present in ``value``, at most MAX_FIELDS."""
+    for found, _ in zip(_walk_strings(schema, value, resolver, (), 0, None, None, False), range(MAX_FIELDS)):
+        yield found
+
+
+def _component(schema: Any) -> str | None:
+    """``Item`` for a ``{"$ref": "#/components/schemas/Item"}``."""
+    ref = schema.get("$ref") if isinstance(schema, Mapping) else None
+    return ref.rsplit("/", 1)[-1] if isinstance(ref, str) else None
 
 
 def _walk_strings(
-    schema: Any, value: Any, resolver: Resolver, where: tuple[Any, ...], depth: int
-) -> Iterator[tuple[tuple[Any, ...], int | None]]:
-    schema = _single(resolver.resolve(schema), value, resolver)
-    if not isinstance(schema, Mapping) or depth > 6:
+    schema: Any,
+    value: Any,
+    resolver: Resolver,
+    where: tuple[Any, ...],
+    depth: int,
+    model: str | None,
+    name: str | None,
+    in_list: bool,
+) -> Iterator[BodyField]:
+    """Strings of ``value`` with the field holding each: the nearest named model and its property."""
+    branch = _branch(schema, value, resolver)
+    model_here = _component(schema) or _component(branch) or model
+    resolved = _single(resolver.resolve(branch), value, resolver)
+    if not isinstance(resolved, Mapping) or depth > 6:
         return
-    if isinstance(value, str) and "enum" not in schema and "const" not in schema and schema.get("format") is None:
-        limit = schema.get("maxLength")
-        yield where, int(limit) if isinstance(limit, int) else None
+    if isinstance(value, str) and "enum" not in resolved and "const" not in resolved and resolved.get("format") is None:
+        limit = resolved.get("maxLength")
+        yield BodyField(where, model, name, in_list, int(limit) if isinstance(limit, int) else None, _admits_null(schema, resolver))
     elif isinstance(value, dict):
-        properties = schema.get("properties") or {}
-        for name, sub in properties.items():
-            if name in value:
-                yield from _walk_strings(sub, value[name], resolver, (*where, name), depth + 1)
+        properties = resolved.get("properties") or {}
+        for key, sub in properties.items():
+            if key in value:
+                yield from _walk_strings(sub, value[key], resolver, (*where, key), depth + 1, model_here, key, False)
+        # Optional plain-string fields the valid example left out are grown too (`description: str | None = None`).
+        for key, sub in properties.items():
+            if key not in value:
+                plain = _plain_string(sub, resolver)
+                if plain is not None:
+                    limit = plain.get("maxLength")
+                    bound = int(limit) if isinstance(limit, int) else None
+                    yield BodyField((*where, key), model_here, key, False, bound, _admits_null(sub, resolver))
     elif isinstance(value, list) and value:
-        yield from _walk_strings(schema.get("items", {}), value[0], resolver, (*where, 0), depth + 1)
+        yield from _walk_strings(resolved.get("items", {}), value[0], resolver, (*where, 0), depth + 1, model, name, True)
+
+
+def _admits_null(schema: Any, resolver: Resolver) -> bool:
+    kinds = types_of(schema, resolver)
+    return kinds is not None and "null" in kinds
+
+
+def _plain_string(schema: Any, resolver: Resolver) -> Mapping[str, Any] | None:
+    """The schema when it takes any text ("x" repeated fits it): a string, or a string or null."""
+    resolved = resolver.resolve(schema)
+    if isinstance(resolved, Mapping):
+        options = resolved.get("anyOf") or resolved.get("oneOf")
+        if isinstance(options, list):
+            kept = [resolver.resolve(o) for o in options if not (isinstance(o, Mapping) and o.get("type") == "null")]
+            resolved = kept[0] if len(kept) == 1 else None
+    if not isinstance(resolved, Mapping) or resolved.get("type") != "string":
+        return None
+    if any(key in resolved for key in ("enum", "const", "format", "pattern", "contentMediaType")):
+        return None
+    return resolved
+
+
+def _branch(schema: Any, value: Any, resolver: Resolver) -> Any:
+    """The anyOf/oneOf option ``value`` was drawn from, unresolved (so its ``$ref`` still names the model)."""
+    resolved = resolver.resolve(schema)
+    if not isinstance(resolved, Mapping):
+        return schema
+    for key in ("anyOf", "oneOf"):
+        options = resolved.get(key)
+        if isinstance(options, list):
+            kind = _kind(value)
+            for option in options:
+                kinds = types_of(option, resolver)
+                if kinds is None or kind in kinds:
+                    return option
+    return schema
 
 
 def _single(schema: Any, value: Any, resolver: Resolver) -> Any:
@@ -152,6 +232,8 @@ def _rejected(schema: Any, resolver: Resolver) -> Any:
 
 def _get(value: Any, where: tuple[Any, ...]) -> Any:
     for part in where:
+        if isinstance(value, dict) and part not in value:
+            return None  # an optional field the valid example left out
         value = value[part]
     return value
 

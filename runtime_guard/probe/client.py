@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 
 from runtime_guard.middleware import ASGIApp, Message, Receive, Scope, Send
+from runtime_guard.probe.credentials import ClientSetup
 from runtime_guard.probe.generate import ProbeRequest
 
 # Client addresses from the documentation ranges (RFC 5737): foreign to any real allow-list.
@@ -27,6 +28,8 @@ EXERCISE_ADDRESSES = tuple(f"192.0.2.{n}" for n in range(1, 255))
 BURST_ADDRESS = ("198.51.100.7", 40000)
 # Methods a probe may send whatever the user allowed: the CORS preflight changes nothing.
 ALWAYS_ALLOWED = frozenset({"OPTIONS"})
+# Enough of a refusal's body to say why (FastAPI's `{"detail": ...}`), not a whole page.
+DETAIL_CHARS = 300
 
 _BODY_READ: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("runtime_guard_probe_read", default=None)
 _ADDRESS: contextvars.ContextVar[tuple[str, int] | None] = contextvars.ContextVar("runtime_guard_probe_address", default=None)
@@ -98,6 +101,8 @@ class Outcome:
     body_read: int
     """Bytes of the request body the app read."""
     headers: httpx.Headers | None = None
+    detail: str = ""
+    """The start of the response body when it was not 2xx (why the app said no)."""
 
     @property
     def timed_out(self) -> bool:
@@ -130,15 +135,25 @@ class Sender:
         exclude: PathFilter,
         methods: frozenset[str],
         base_url: str = "http://localhost",
+        credentials: ClientSetup | None = None,
         on_sent: Callable[[ProbeRequest], None] | None = None,
+        on_outcome: Callable[[Outcome], None] | None = None,
     ) -> None:
         transport = httpx.ASGITransport(app=ProbeApp(app, state), raise_app_exceptions=False)
-        self._client = httpx.AsyncClient(transport=transport, base_url=base_url, follow_redirects=False, timeout=None)
+        self.credentials = credentials or ClientSetup()
+        self._client = httpx.AsyncClient(
+            transport=transport,
+            base_url=base_url,
+            follow_redirects=False,
+            timeout=None,
+            auth=self.credentials.auth,
+        )
         self.deadline = deadline
         self.request_timeout = request_timeout
         self.exclude = exclude
         self.methods = methods | ALWAYS_ALLOWED
         self.on_sent = on_sent
+        self.on_outcome = on_outcome
         self.stats = SendStats()
         self._address = 0
 
@@ -182,7 +197,7 @@ class Sender:
                     request.method,
                     request.path,
                     params=tuple(request.query) if request.query else None,
-                    headers=request.headers,
+                    headers=self.credentials.apply(request.headers),
                     content=request.content,
                     data=request.form if request.content is None else None,
                     files=request.files,
@@ -191,8 +206,9 @@ class Sender:
             )
             status: int | None = response.status_code
             headers: httpx.Headers | None = response.headers
+            detail = "" if response.is_success else response.text[:DETAIL_CHARS]
         except asyncio.TimeoutError:
-            status, headers = None, None
+            status, headers, detail = None, None, ""
             self.stats.timeouts.append(request.label)
         finally:
             _BODY_READ.reset(read_token)
@@ -205,7 +221,10 @@ class Sender:
                 self.stats.rate_limited = request.label
         if self.on_sent is not None:
             self.on_sent(request)
-        return Outcome(request, status, duration, counter[0], headers)
+        outcome = Outcome(request, status, duration, counter[0], headers, detail)
+        if self.on_outcome is not None:
+            self.on_outcome(outcome)
+        return outcome
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -11,16 +11,24 @@ from runtime_guard.reporter import Reporter
 
 
 def probe_finding(
-    code: str, where: FrameInfo, message: str, *, severity: Severity = "warning", **details: object
+    code: str,
+    where: FrameInfo,
+    message: str,
+    *,
+    severity: Severity = "warning",
+    fix: str | None = None,
+    **details: object,
 ) -> Diagnostic:
+    """A finding of the probe; ``fix`` replaces the catalogue's fix when the probe knows a more precise one
+    (kept in ``details["fix"]`` too, for the summary table)."""
     return Diagnostic(
         code=code,
-        message=f"{message}; {get_rule(code).fix}",
+        message=f"{message}; {fix or get_rule(code).fix}",
         filename=where.filename,
         line=where.line,
         severity=severity,
         source="runtime",
-        details={"probe": True, **{k: v for k, v in details.items() if v is not None}},
+        details={"probe": True, **({"fix": fix} if fix else {}), **{k: v for k, v in details.items() if v is not None}},
     )
 
 

@@ -7,20 +7,17 @@ must only ever see the app's own stalls.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
+from runtime_guard.probe.forms import FilePart, FormValue, form_fields, form_strategy
 from runtime_guard.probe.plan import Body, Operation
+from runtime_guard.probe.reproducible import draw
 from runtime_guard.probe.schema import Resolver, Strategies
 
 # What header and cookie values may hold (HTTP allows only visible ASCII without separators to be safe).
@@ -38,7 +35,8 @@ class ProbeRequest:
     headers: list[tuple[str, str]] = field(default_factory=list)
     content: bytes | None = None
     form: dict[str, list[str]] | None = None
-    files: dict[str, tuple[str, bytes]] | None = None
+    files: list[FilePart] | None = None
+    """Multipart file parts: (field, (filename, content, content type))."""
     body_value: Any = None
     """The JSON value of the body, kept for the body probes to derive bad bodies from."""
     has_json_body: bool = False
@@ -87,7 +85,10 @@ def request_strategy(operation: Operation, strategies: Strategies) -> st.SearchS
     body = operation.body
     body_strategy: st.SearchStrategy[Any] = st.just(None)
     if body is not None:
-        drawn = strategies.value(body.schema)
+        if body.is_form:
+            drawn = form_strategy(form_fields(body.schema, strategies.resolver), strategies, _text)
+        else:
+            drawn = strategies.value(body.schema)
         body_strategy = drawn if body.required else st.one_of(st.none(), drawn)
     parts = st.fixed_dictionaries(
         {
@@ -127,67 +128,12 @@ def _assemble(operation: Operation, drawn: Mapping[str, Any]) -> ProbeRequest:
 def _with_body(request: ProbeRequest, body: Body, value: Any) -> ProbeRequest:
     if body.is_json:
         return request.with_json(value, note="")
-    form: dict[str, list[str]] = {}
-    files: dict[str, tuple[str, bytes]] = {}
-    if isinstance(value, Mapping):
-        for name, item in value.items():
-            if item is None:
-                continue
-            for one in item if isinstance(item, list) else [item]:
-                if body.media_type == "multipart/form-data" and _looks_binary(body, name):
-                    files[str(name)] = (f"{name}.bin", _text(one).encode("utf-8"))
-                else:
-                    form.setdefault(str(name), []).append(_text(one))
-    return replace(request, form=form, files=files or None, body_value=value)
-
-
-def _looks_binary(body: Body, name: str) -> bool:
-    schema = body.schema if isinstance(body.schema, Mapping) else {}
-    prop = (schema.get("properties") or {}).get(name) or {}
-    return isinstance(prop, Mapping) and (prop.get("format") == "binary" or "contentMediaType" in prop)
-
-
-@contextlib.contextmanager
-def _private_hypothesis_storage() -> Iterator[None]:
-    """Keep hypothesis's caches out of the user's working directory (unless they chose a place)."""
-    from hypothesis import configuration
-
-    chosen = os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY") or vars(configuration).get("__hypothesis_home_directory")
-    setter = getattr(configuration, "set_hypothesis_home_dir", None)
-    if chosen is not None or setter is None:
-        yield
-        return
-    setter(Path(tempfile.gettempdir()) / "runtime-guard-hypothesis")
-    try:
-        yield
-    finally:
-        setter(None)
-
-
-def draw(strategy: st.SearchStrategy[Any], count: int, *, random_seed: int = 0) -> list[Any]:
-    """Up to ``count`` values of ``strategy``, reproducible for one seed (simplest first)."""
-    found: list[Any] = []
-    if count <= 0:
-        return found
-
-    @seed(random_seed)
-    @settings(
-        max_examples=count,
-        database=None,
-        deadline=None,
-        derandomize=False,
-        phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
-        print_blob=False,
-    )
-    @given(strategy)
-    def collect(value: Any) -> None:
-        if len(found) < count:
-            found.append(value)
-
-    with _private_hypothesis_storage():
-        collect()
-    return found
+    if isinstance(value, FormValue):
+        form: dict[str, list[str]] = {}
+        for name, text in value.fields:
+            form.setdefault(name, []).append(text)
+        return replace(request, form=form, files=value.files or None, body_value=value.as_dict())
+    return request
 
 
 def requests_for(operation: Operation, resolver: Resolver, count: int, *, random_seed: int = 0) -> list[ProbeRequest]:
@@ -195,6 +141,6 @@ def requests_for(operation: Operation, resolver: Resolver, count: int, *, random
     strategy = request_strategy(operation, Strategies(resolver))
     unique: dict[tuple[Any, ...], ProbeRequest] = {}
     for request in draw(strategy, count, random_seed=random_seed):
-        key = (request.path, tuple(request.query), tuple(request.headers), request.content, repr(request.form))
+        key = (request.path, tuple(request.query), tuple(request.headers), request.content, repr(request.form), repr(request.files))
         unique.setdefault(key, request)
     return list(unique.values())

@@ -22,6 +22,7 @@ BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 JSON_TYPES = ("application/json",)
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 FRAMEWORK_MODULES = ("fastapi", "starlette")
+WEBSOCKET = "WEBSOCKET"
 _CONVERTOR = re.compile(r"\{([^}:]+)(?::([^}]+))?\}")
 _CONVERTOR_SCHEMAS: dict[str, dict[str, Any]] = {
     "int": {"type": "integer", "minimum": 0},
@@ -92,7 +93,13 @@ class RouteEntry:
 
 def route_entries(app: object) -> list[RouteEntry]:
     routes = find_routes(app)
-    return list(_walk(routes, "", 0)) if routes is not None else []
+    return [entry for entry in _walk(routes, "", 0) if entry.method != WEBSOCKET] if routes is not None else []
+
+
+def websocket_entries(app: object) -> list[RouteEntry]:
+    """The app's websocket routes: listed in the coverage, never exercised (the probe speaks HTTP only)."""
+    routes = find_routes(app)
+    return [entry for entry in _walk(routes, "", 0) if entry.method == WEBSOCKET] if routes is not None else []
 
 
 def _walk(routes: list[Any], prefix: str, depth: int) -> Iterator[RouteEntry]:
@@ -107,8 +114,11 @@ def _walk(routes: list[Any], prefix: str, depth: int) -> Iterator[RouteEntry]:
             continue
         methods = getattr(route, "methods", None)
         endpoint = getattr(route, "endpoint", None)
-        if not raw or endpoint is None or "websocket" in type(route).__name__.lower():
-            continue  # websocket routes and mounted apps without a route table
+        if not raw or endpoint is None:
+            continue  # mounted apps without a route table
+        if "websocket" in type(route).__name__.lower():
+            yield RouteEntry(WEBSOCKET, _CONVERTOR.sub(lambda m: "{" + m.group(1) + "}", prefix + raw), endpoint, {})
+            continue
         full = prefix + raw
         convertors = {name: kind or "str" for name, kind in _CONVERTOR.findall(full)}
         template = _CONVERTOR.sub(lambda m: "{" + m.group(1) + "}", full)

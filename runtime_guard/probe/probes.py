@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from runtime_guard.frames import FrameInfo
 from runtime_guard.probe.bodies import bad_bodies
 from runtime_guard.probe.client import BURST_ADDRESS, Outcome, Sender
+from runtime_guard.probe.fields import field_site
 from runtime_guard.probe.findings import report_probe_finding
 from runtime_guard.probe.generate import ProbeRequest
 from runtime_guard.probe.plan import Operation, RouteEntry
@@ -96,14 +97,39 @@ async def body_probe(
     oversized_bytes: int,
     reporter: Reporter,
     where: FrameInfo | None,
-) -> str | None:
-    """Send the bad bodies until one is accepted (FAA302, reported); returns what was accepted."""
+) -> list[str]:
+    """Send the bad bodies; report what was accepted (FAA302) and return it for the summary.
+
+    Each unbounded string field is tried on its own and reported on its own, at
+    the field's line when the model's source is found, with that field's fix.
+    Any other bad body accepted (a padded free-form object, a wrong type, text
+    that is not JSON) means the body reached the handler unvalidated: one
+    finding with the catalogue's fix, and the route's probing stops there.
+    """
+    accepted: list[str] = []
     for bad in bad_bodies(operation, valid, resolver, oversized_bytes):
-        outcome = await sender.send(bad)
+        outcome = await sender.send(bad.request)
         if outcome is None or not outcome.ok:
             continue
         if operation.body is None and outcome.body_read == 0:
             continue  # the handler never read the body: it was not "accepted", just ignored
+        accepted.append(bad.note)
+        if bad.field is not None:
+            field = bad.field
+            site = field_site(operation.endpoint, field) or where
+            what = f"past its declared maxLength {field.limit}" if field.limit is not None else "it declares no length bound"
+            report_probe_finding(
+                reporter,
+                "FAA302",
+                site,
+                f"{operation.label} accepted {bad.size} in `{field.label}` (status {outcome.status}): {what}",
+                fix=field.fix(),
+                route=operation.label,
+                status=outcome.status,
+                probe_body=bad.note,
+                field=field.label,
+            )
+            continue
         report_probe_finding(
             reporter,
             "FAA302",
@@ -113,8 +139,8 @@ async def body_probe(
             status=outcome.status,
             probe_body=bad.note,
         )
-        return bad.note
-    return None
+        break
+    return accepted
 
 
 @dataclass

@@ -24,10 +24,12 @@ from runtime_guard.detectors.location import app_location
 from runtime_guard.frames import FrameInfo, is_user_file, user_endpoint_location
 from runtime_guard.middleware import ASGIApp, RuntimeGuard
 from runtime_guard.probe.client import Deadline, Outcome, PathFilter, Sender, SendStats
+from runtime_guard.probe.coverage import Answers, RouteCoverage, app_wide_refusal, route_coverage
+from runtime_guard.probe.credentials import ClientSetup, call_factory
 from runtime_guard.probe.findings import code_filter, report_probe_finding
 from runtime_guard.probe.generate import ProbeRequest, requests_for
 from runtime_guard.probe.lifespan import Lifespan
-from runtime_guard.probe.plan import Operation, build_plan, openapi_document, route_entries
+from runtime_guard.probe.plan import Operation, build_plan, openapi_document, route_entries, websocket_entries
 from runtime_guard.probe.probes import body_probe, burst_probe, cors_probe, health_candidates, health_probe
 from runtime_guard.probe.progress import Progress
 from runtime_guard.probe.schema import Resolver, SchemaError
@@ -56,14 +58,24 @@ class ProbeOptions:
     seed: int = 0
     base_url: str = "http://localhost"
     startup_timeout: float = 30.0
+    headers: tuple[tuple[str, str], ...] = ()
+    """Sent with every request (``--header``), replacing generated headers of the same name."""
+    client_factory: Callable[..., Any] | None = None
+    """Called once after start-up, with the app when it takes an argument (``--client-factory``):
+    returns headers, a :class:`ClientSetup` or a client to take credentials from, or None."""
 
 
 @dataclass
 class ProbeStats:
     operations: int = 0
     exercised: list[str] = field(default_factory=list)
+    """Operations a valid request of which was answered 2xx."""
     skipped: dict[str, str] = field(default_factory=dict)
-    """Operation -> why it was not exercised."""
+    """Operation -> why no request was sent to it."""
+    coverage: list[RouteCoverage] = field(default_factory=list)
+    """One row per operation (and websocket route): exercised, rejected (and why), skipped (and why)."""
+    credentials: str = ""
+    """What the user handed over (header names, cookie names), never their values."""
     notes: list[str] = field(default_factory=list)
     send: SendStats = field(default_factory=SendStats)
     seconds: float = 0.0
@@ -121,14 +133,15 @@ class _Clock:
 
 
 def _cheapest(outcomes: dict[str, Outcome], operations: list[Operation], health: set[str]) -> ProbeRequest | None:
-    """The GET request that answered fastest with 2xx (else below 500): the burst's and CORS probe's target."""
+    """The GET request that answered fastest with 2xx (else below 500, not refused): the burst's and CORS probe's target."""
     candidates: list[Outcome] = []
     for operation in operations:
         outcome = outcomes.get(operation.label)
         if operation.method == "GET" and outcome is not None and not outcome.timed_out and operation.path not in health:
             candidates.append(outcome)
+    # A route that refused the probe (401/403) says nothing of a limiter that sits behind the authentication.
     answered = [o for o in candidates if o.ok] or [
-        o for o in candidates if o.status is not None and o.status < 500 and o.status != 429
+        o for o in candidates if o.status is not None and o.status < 500 and o.status not in (401, 403, 429)
     ]
     return min(answered, key=lambda o: o.duration).request if answered else None
 
@@ -143,6 +156,7 @@ class Probe:
         sinks: Sequence[Sink] = (),
         progress: Progress | None = None,
         environ: dict[str, str] | None = None,
+        on_request: Callable[[Outcome], None] | None = None,
     ) -> None:
         self.app = app
         self.options = options
@@ -165,7 +179,10 @@ class Probe:
         self.progress = progress or Progress(None, budget=options.time_budget)
         self.wanted: Callable[[str], bool] = code_filter(options.select, options.ignore)
         self.stats = ProbeStats()
+        self.answers = Answers()
+        self.on_request = on_request
         self._callers: frozenset[str] = frozenset()
+        self.plan_order: list[Operation] = []
 
     # -- planning --------------------------------------------------------------
     def _plan(self, deadline: Deadline) -> tuple[list[Operation], dict[str, list[ProbeRequest]], Resolver]:
@@ -177,6 +194,7 @@ class Probe:
             self.stats.notes.append(f"the OpenAPI document could not be built ({type(exc).__name__}: {exc}); using the route table")
         resolver = Resolver(document)
         operations = build_plan(self.app, document)
+        self.plan_order = operations
         self.stats.operations = len(operations)
         exclude = PathFilter(self.options.exclude_paths)
         chosen: list[Operation] = []
@@ -228,6 +246,17 @@ class Probe:
             self.guard.close()  # whatever the guard started before the app gave up
             raise
         self.stats.lifespan = lifespan.supported
+        try:
+            setup = ClientSetup(headers=list(options.headers))
+            if options.client_factory is not None:
+                setup = setup.merged(await call_factory(options.client_factory, self.app))
+        except BaseException:
+            try:
+                await lifespan.shutdown()
+            finally:
+                self.guard.close()
+            raise
+        self.stats.credentials = setup.described
         sender = Sender(
             self.guard,
             state=lifespan.state,
@@ -236,7 +265,9 @@ class Probe:
             exclude=PathFilter(options.exclude_paths),
             methods=options.methods,
             base_url=options.base_url,
+            credentials=setup,
             on_sent=lambda request: self.progress.advance(f"{request.label} {request.note}".strip()),
+            on_outcome=self.on_request,
         )
         try:
             await self._exercise(sender, operations, examples, resolver, set(health_paths), health_paths)
@@ -255,6 +286,7 @@ class Probe:
             self.stats.notes.append(f"timed out after {options.request_timeout:g} s: {', '.join(sorted(set(sender.stats.timeouts)))}")
         for reason, count in sorted(sender.stats.refused.items()):
             self.stats.notes.append(f"not sent ({reason}): {count} request(s)")
+        self._cover()
         findings = [d for d in self._located(self.guard.reporter.findings()) if self.wanted(d.code)]
         findings.sort(key=lambda d: (d.code, d.filename, d.line))
         return ProbeResult(findings, dict(self.clock.first_seen), self.stats)
@@ -291,11 +323,10 @@ class Probe:
         first: dict[str, Outcome] = {}
         done: set[str] = set()
         for operation in operations:
-            outcome = await sender.send(examples[operation.label][0])
+            outcome = await self._valid(sender, examples[operation.label][0])
             if outcome is None:
                 continue
             first[operation.label] = outcome
-            self.stats.exercised.append(operation.label)
             if outcome.timed_out or outcome.duration > options.slow_request_threshold:
                 done.add(operation.label)
         target = _cheapest(first, operations, health)
@@ -314,7 +345,7 @@ class Probe:
                 where = handler or self.app_site
                 accepted = await body_probe(sender, operation, valid, resolver, options.oversized_bytes, reporter, where)
                 if accepted:
-                    self.stats.notes.append(f"bodies: {operation.label} accepted {accepted}")
+                    self.stats.notes.append(f"bodies: {operation.label} accepted {'; '.join(accepted)}")
         if self.wanted("FAA305") and options.burst > 0:
             await self._burst(sender, target)
         # The remaining examples, round-robin: every route gets its share of the budget.
@@ -323,13 +354,29 @@ class Probe:
             if not pending or sender.deadline.expired:
                 break
             for operation in pending:
-                outcome = await sender.send(examples[operation.label][index])
+                outcome = await self._valid(sender, examples[operation.label][index])
                 if outcome is None:
                     continue
                 if outcome.timed_out or outcome.duration > options.slow_request_threshold:
                     done.add(operation.label)
         if sender.deadline.expired:
             self.stats.notes.append(f"the time budget ({options.time_budget:g} s) ended the run")
+
+    async def _valid(self, sender: Sender, request: ProbeRequest) -> Outcome | None:
+        """Send one of the generated valid requests and count its answer for the coverage."""
+        outcome = await sender.send(request)
+        if outcome is not None:
+            self.answers.record(request.label, outcome.status, outcome.detail)
+        return outcome
+
+    def _cover(self) -> None:
+        labels = [op.label for op in self.plan_order]
+        websockets = [f"{entry.method} {entry.path}" for entry in websocket_entries(self.app)]
+        self.stats.coverage = route_coverage(labels, self.stats.skipped, self.answers, websockets)
+        self.stats.exercised = [row.label for row in self.stats.coverage if row.exercised]
+        note = app_wide_refusal(self.stats.coverage)
+        if note is not None:
+            self.stats.notes.append(note)
 
     async def _burst(self, sender: Sender, target: ProbeRequest | None) -> None:
         options = self.options

@@ -9,9 +9,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, File, Form, Header, HTTPException, Request, UploadFile, WebSocket
 from pydantic import BaseModel, Field
 
 CALLS: list[str] = []
@@ -111,3 +111,85 @@ def create_app() -> FastAPI:
         return {"made": True}
 
     return made
+
+
+# -- uploads and forms: file parts and non-empty form values ------------------------------------
+
+forms_app = FastAPI()
+
+
+@forms_app.post("/upload")
+async def upload(document: UploadFile, note: Annotated[str, Form(min_length=2, max_length=30)]) -> dict[str, int]:
+    content = await document.read()
+    record(f"POST /upload {document.filename} {len(content)}")
+    return {"size": len(content)}
+
+
+@forms_app.post("/files")
+async def many_files(files: Annotated[list[bytes], File()]) -> dict[str, int]:
+    record(f"POST /files {len(files)} {min(len(f) for f in files)}")
+    return {"count": len(files)}
+
+
+@forms_app.post("/login")
+async def login(username: Annotated[str, Form()], password: Annotated[str, Form()]) -> dict[str, str]:
+    record("POST /login")
+    return {"user": username}
+
+
+# -- an app-wide dependency that wants a token --------------------------------------------------
+
+TOKEN = "Bearer letmein"
+
+
+async def require_token(authorization: Annotated[str | None, Header()] = None) -> None:
+    if authorization != TOKEN:
+        raise HTTPException(status_code=401, detail="Not authenticated")
+
+
+gated_app = FastAPI(dependencies=[Depends(require_token)])
+
+
+@gated_app.get("/things")
+async def list_things() -> list[str]:
+    record("GET /things")
+    return ["a"]
+
+
+@gated_app.post("/things")
+async def add_thing(item: Item) -> dict[str, Any]:
+    record("POST /things")
+    return item.model_dump()
+
+
+@gated_app.websocket("/live")
+async def live(websocket: WebSocket) -> None:
+    await websocket.accept()
+    await websocket.close()
+
+
+async def login_headers() -> dict[str, str]:
+    """A client factory (``--client-factory tests.runtime.probe_apps:login_headers``): headers, awaited."""
+    return {"Authorization": TOKEN}
+
+
+def override_auth(app: FastAPI) -> None:
+    """A client factory that prepares the app itself: the token check is replaced."""
+    app.dependency_overrides[require_token] = lambda: None
+
+
+# -- a model with an unbounded field ------------------------------------------------------------
+
+
+class Note(BaseModel):
+    title: str
+    body: str = Field("", max_length=2000)
+
+
+notes_app = FastAPI()
+
+
+@notes_app.post("/notes")
+async def create_note(note: Note) -> dict[str, int]:
+    record("POST /notes")
+    return {"length": len(note.title)}
