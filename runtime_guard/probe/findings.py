@@ -39,12 +39,13 @@ def report_probe_finding(
     message: str,
     *,
     severity: Severity = "warning",
+    fix: str | None = None,
     **details: object,
 ) -> bool:
     """Report a probe finding at ``where``; False (nothing reported) when there is no line of the app's."""
     if where is None:
         return False
-    reporter.report(probe_finding(code, where, message, severity=severity, **details))
+    reporter.report(probe_finding(code, where, message, severity=severity, fix=fix, **details))
     return True
 
 
