@@ -198,7 +198,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if state.patch is not None:
         state.patch.uninstall()
     if state.collector is not None:
-        state.collector.end()
+        state.collector.shutdown()
     if state.jsonl is not None:
         state.jsonl.close()
 

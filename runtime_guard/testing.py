@@ -24,6 +24,7 @@ from typing import Any
 
 from flake8_fastapi_antipatterns.diagnostics import Diagnostic
 from flake8_fastapi_antipatterns.sinks import Sink
+from runtime_guard.detectors import exceptions as exception_texts
 from runtime_guard.middleware import RuntimeGuard
 
 __all__ = ["ClientPatch", "Collector", "RuntimeGuardFixture", "TestGuard", "TestRecord", "is_app_level"]
@@ -50,9 +51,15 @@ class TestGuard(RuntimeGuard):
             raise AttributeError(name)
         return getattr(self.__dict__["app"], name)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, collector: Collector | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._collector = collector
         self.__dict__["_built"] = True
+
+    def _start(self) -> None:
+        super()._start()
+        if self._collector is not None:
+            self._collector.started(self)
 
     def __setattr__(self, name: str, value: Any) -> None:
         # ``client.app.dependency_overrides = {...}`` must reach the app: a public name the guard
@@ -100,8 +107,29 @@ class TestRecord:
         return self.allow_all or code in self.allowed
 
 
+class _GuardSink:
+    """What one guard reports to: the collector, told which guard it was."""
+
+    def __init__(self, collector: Collector) -> None:
+        self.collector = collector
+        self.guard: RuntimeGuard | None = None
+
+    def emit(self, diagnostic: Diagnostic) -> None:
+        self.collector.emit(diagnostic, self.guard)
+
+    def close(self) -> None:
+        pass
+
+
 class Collector:
-    """The sink of every guard the plugin makes; files findings under the test running now."""
+    """The sink of every guard the plugin makes; files findings under the test running now.
+
+    What a test costs does not grow with the session: the per-test work (``flush``,
+    ``begin``, ``counts``) touches only the guards started or reporting since it last
+    ran, never every guard made so far (a suite whose modules each hold a client holds
+    hundreds), and the modules the exception-text watch scanned stay scanned for the
+    session (``hold_exception_texts``).
+    """
 
     def __init__(self, *, block_threshold: float | None = None, ignore: Iterable[str] = ()) -> None:
         self.block_threshold = block_threshold
@@ -115,12 +143,19 @@ class Collector:
         # Guards made during the current test are held until it ends, so a client
         # dropped mid-test cannot take its guard (and unflushed findings) with it.
         self._held: list[RuntimeGuard] = []
+        # Guards started since the last flush (the ones a flush stops), and guards that reported
+        # since the current test began (the ones whose repeats are counted and then forgotten).
+        self._started: dict[int, RuntimeGuard] = {}
+        self._reported: dict[int, RuntimeGuard] = {}
+        self._holds_exception_texts = False
 
     # -- the sink protocol (called from the loop and from watchdog threads) --
-    def emit(self, diagnostic: Diagnostic) -> None:
-        if diagnostic.code in self.ignore:
-            return
+    def emit(self, diagnostic: Diagnostic, guard: RuntimeGuard | None = None) -> None:
         with self._lock:
+            if guard is not None:
+                self._reported[id(guard)] = guard  # its reporter now remembers this finding
+            if diagnostic.code in self.ignore:
+                return
             if is_app_level(diagnostic):
                 self.app_level.setdefault(diagnostic.location_key(), diagnostic)
             if self.current is not None:
@@ -142,7 +177,9 @@ class Collector:
         options.setdefault("environ", {})
         if self.block_threshold is not None and "config" not in options:
             options.setdefault("block_threshold", self.block_threshold)
-        guard = TestGuard(app, sink=self, sinks=sinks, **options)
+        sink = _GuardSink(self)
+        guard = TestGuard(app, sink=sink, sinks=sinks, collector=self, **options)
+        sink.guard = guard
         with self._lock:
             self._all.add(guard)
             self._held.append(guard)
@@ -158,15 +195,43 @@ class Collector:
         with self._lock:
             return list({id(g): g for g in [*self._all, *self._held]}.values())
 
+    def started(self, guard: RuntimeGuard) -> None:
+        """(called by a guard) ``guard`` started watching: the next flush stops it."""
+        self.hold_exception_texts(guard)
+        with self._lock:
+            self._started[id(guard)] = guard
+
+    def hold_exception_texts(self, guard: RuntimeGuard) -> None:
+        """Keep the exception-text watch installed for the session once a guard has used it.
+
+        Each guard installs it when it starts and uninstalls it when it stops; with no guard
+        left, uninstalling forgets which modules were scanned.  Tests stop every guard at
+        each phase, so without this hold each test's first request would scan every module
+        of the process again.
+        """
+        if self._holds_exception_texts or not guard._tracking_exceptions:
+            return
+        with self._lock:
+            if self._holds_exception_texts:
+                return
+            self._holds_exception_texts = exception_texts.install()
+
     def flush(self) -> None:
-        """Make every guard deliver what it saw: stop its watchdog (which reports a stall in
-        progress) and restore what it replaced.  A guard starts again on its next request."""
-        for guard in self.guards():
+        """Make the guards started since the last flush deliver what they saw: stop their
+        watchdogs (which report a stall in progress) and restore what they replaced (the
+        test's output capture changes between phases).  A guard starts again on its next request."""
+        with self._lock:
+            started = list(self._started.values())
+            self._started.clear()
+        for guard in started:
             guard.close()
 
     def begin(self, nodeid: str) -> TestRecord:
         self.flush()
-        for guard in self.guards():
+        with self._lock:
+            reported = list(self._reported.values())
+            self._reported.clear()
+        for guard in reported:
             guard.reporter.reset()  # each test sees its own first occurrence of a finding
         record = TestRecord(nodeid)
         with self._lock:
@@ -179,10 +244,21 @@ class Collector:
             self.current = None
             self._held.clear()
 
+    def shutdown(self) -> None:
+        """The session is over: stop every guard still holding something and release the hold."""
+        self.end()
+        for guard in self.guards():
+            guard.close()
+        if self._holds_exception_texts:
+            self._holds_exception_texts = False
+            exception_texts.uninstall()
+
     def counts(self) -> dict[tuple[str, str, int], int]:
         """How often each finding was seen since the current test began, over every guard."""
         totals: dict[tuple[str, str, int], int] = {}
-        for guard in self.guards():
+        with self._lock:
+            reported = list(self._reported.values())
+        for guard in reported:
             for finding in guard.reporter.findings():
                 key = finding.location_key()
                 totals[key] = totals.get(key, 0) + int(finding.details.get("count", 1))

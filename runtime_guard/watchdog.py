@@ -31,6 +31,7 @@ from runtime_guard.blocking import StackSample, analyse_stack
 from runtime_guard.frames import endpoint_codes, is_user_file, user_endpoint_location
 from runtime_guard.inflight import InFlight, RequestInfo
 from runtime_guard.source import on_event_loop
+from runtime_guard.watch_threads import WatchHandle, run_watch
 
 __all__ = ["LoopWatchdog"]
 
@@ -117,7 +118,8 @@ class _Run:
         self.due = time.monotonic() + interval
         self.thread_id: int | None = None
         self.handle: asyncio.Handle | None = None
-        self.thread: threading.Thread | None = None
+        self.watch: WatchHandle | None = None
+        """The thread watching this run (shared with later runs: ``watch_threads``) and when it is done."""
 
 
 class LoopWatchdog:
@@ -171,8 +173,7 @@ class LoopWatchdog:
             running = asyncio.get_running_loop()
         except RuntimeError:
             running = None
-        run.thread = threading.Thread(target=self._watch, args=(run,), name="runtime-guard-watchdog", daemon=True)
-        run.thread.start()
+        run.watch = run_watch(functools.partial(self._watch, run))
         # Scheduled after the thread is up: on a starved machine starting a thread can take
         # longer than the threshold, and that wait is the guard's, not the app's.
         if running is loop:
@@ -209,11 +210,17 @@ class LoopWatchdog:
                     run.loop.call_soon_threadsafe(handle.cancel)
                 except RuntimeError:  # closed in the meantime: its handles are gone anyway
                     pass
-        thread = run.thread
-        # Never joined on an event loop (a new loop replacing the old one, a shutdown run there):
-        # waiting for a thread is blocking.  The thread sees ``stop_event`` and ends by itself.
-        if thread is not None and thread is not threading.current_thread() and not on_event_loop():
-            thread.join(timeout=1.0)
+        watch = run.watch
+        # Never waited for on an event loop (a new loop replacing the old one, a shutdown run there):
+        # waiting for a thread is blocking.  Off the loop, its stall in progress is reported by then.
+        if watch is not None and watch.thread is not threading.current_thread() and not on_event_loop():
+            watch.done.wait(timeout=1.0)
+
+    @property
+    def thread(self) -> threading.Thread | None:
+        """The thread watching the loop now (None when stopped)."""
+        run = self._run
+        return run.watch.thread if run is not None and run.watch is not None else None
 
     # -- loop side -----------------------------------------------------------
 

@@ -407,3 +407,100 @@ def test_assigning_through_client_app_reaches_the_app(pytester: pytest.Pytester)
     )
     result = pytester.runpytest(*PLUGINS, "--runtime-guard", "-W", "ignore::DeprecationWarning")
     result.assert_outcomes(passed=1)
+
+
+PER_TEST_STATE = textwrap.dedent(
+    """\
+    import collections
+    import time
+
+    import pytest
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from runtime_guard.detectors import exceptions as exception_texts
+
+    scans = collections.Counter()
+    _scan = exception_texts._functions_of
+
+
+    def _counting(namespace, module, depth=0):
+        if depth == 0:
+            scans[module] += 1
+        return _scan(namespace, module, depth)
+
+
+    exception_texts._functions_of = _counting  # put back by test_what_the_session_kept
+
+    app = FastAPI()
+
+
+    @app.get("/health")
+    async def health():
+        return {"ok": True}
+
+
+    @app.get("/block")
+    async def block():
+        time.sleep(0.3)  # BLOCKING LINE
+        return {"ok": True}
+
+
+    module_client = TestClient(app)  # a loop per request
+    watch_threads = []
+
+
+    @pytest.fixture
+    def client():
+        with TestClient(app) as started:  # the guard starts at start-up and stops at shutdown, every test
+            yield started
+
+
+    @pytest.fixture(scope="module")
+    def live():
+        with TestClient(app) as started:  # one loop for the module's tests
+            yield started
+
+
+    @pytest.mark.parametrize("n", range(5))
+    def test_requests(client, n):
+        assert client.get("/health").status_code == 200
+        assert module_client.get("/health").status_code == 200
+        watch_threads.extend([client.app.watchdog.thread, module_client.app.watchdog.thread])
+
+
+    def test_blocks_once(live):
+        assert live.get("/block").status_code == 200
+
+
+    def test_after_the_block(live):
+        assert live.get("/health").status_code == 200
+
+
+    def test_blocks_again(live):
+        assert live.get("/block").status_code == 200
+
+
+    def test_what_the_session_kept():
+        exception_texts._functions_of = _scan
+        assert scans[__name__] == 1, scans  # the app's module, scanned when the first guard started
+        assert max(scans.values()) == 1, scans  # and no module scanned twice
+        assert len(watch_threads) == 10 and None not in watch_threads
+        # Two guards watch at once in each test: two threads, the same ones from test to test.
+        assert len({id(thread) for thread in watch_threads}) <= 2, watch_threads
+    """
+)
+
+
+def test_per_test_work_does_not_start_over(pytester: pytest.Pytester) -> None:
+    # Every test starts and stops the guards it used; what the guard learnt of the process (the
+    # modules it scanned) and its watchdog's thread carry over, and no finding crosses into the next test.
+    pytester.makepyfile(test_per_test=PER_TEST_STATE)
+    result = pytester.runpytest(*PLUGINS, "--runtime-guard=warn", "-W", "ignore::DeprecationWarning")
+    result.assert_outcomes(passed=9)
+    summary = _warn_summary(result.stdout.str())
+    block = next(n for n, line in enumerate(PER_TEST_STATE.splitlines(), 1) if "BLOCKING LINE" in line)
+    for test in ("test_blocks_once", "test_blocks_again"):
+        assert f"test_per_test.py::{test}: 1 finding(s)" in summary, summary
+    assert summary.count(f"FAA102 test_per_test.py:{block}") == 2, summary
+    assert "test_after_the_block" not in summary and "test_requests" not in summary, summary
