@@ -24,6 +24,7 @@ from runtime_guard.detectors.location import app_location
 from runtime_guard.frames import FrameInfo, is_user_file, user_endpoint_location
 from runtime_guard.middleware import ASGIApp, RuntimeGuard
 from runtime_guard.probe.client import Deadline, Outcome, PathFilter, Sender, SendStats
+from runtime_guard.offloop import run_off_loop
 from runtime_guard.probe.coverage import Answers, RouteCoverage, app_wide_refusal, route_coverage
 from runtime_guard.probe.credentials import ClientSetup, call_factory
 from runtime_guard.probe.findings import code_filter, report_probe_finding
@@ -224,6 +225,11 @@ class Probe:
         return chosen, examples, resolver
 
     # -- the run ---------------------------------------------------------------
+    def _close(self) -> None:
+        self.guard.close()
+        for sink in self.sinks:  # the caller's sinks: a SarifSink writes its log on close
+            sink.close()
+
     async def run(self) -> ProbeResult:
         options = self.options
         self._callers = _caller_frames()
@@ -277,9 +283,9 @@ class Probe:
             try:
                 await lifespan.shutdown()
             finally:
-                self.guard.close()
-                for sink in self.sinks:  # the caller's sinks: a SarifSink writes its log on close
-                    sink.close()
+                # Off the loop: there closing waits for the sinks' queued writes and the watchdog's
+                # last report, so the files are complete when the probe returns.
+                await run_off_loop(self._close)
         self.stats.send = sender.stats
         self.stats.seconds = deadline.elapsed
         if sender.stats.timeouts:
