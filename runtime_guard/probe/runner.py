@@ -23,8 +23,8 @@ from runtime_guard.config import DEFAULT_BLOCK_THRESHOLD, GuardConfig
 from runtime_guard.detectors.location import app_location
 from runtime_guard.frames import FrameInfo, is_user_file, user_endpoint_location
 from runtime_guard.middleware import ASGIApp, RuntimeGuard
-from runtime_guard.probe.client import Deadline, Outcome, PathFilter, Sender, SendStats
 from runtime_guard.offloop import run_off_loop
+from runtime_guard.probe.client import Deadline, Outcome, PathFilter, Sender, SendStats
 from runtime_guard.probe.coverage import Answers, RouteCoverage, app_wide_refusal, route_coverage
 from runtime_guard.probe.credentials import ClientSetup, call_factory
 from runtime_guard.probe.findings import code_filter, report_probe_finding
