@@ -12,13 +12,27 @@ finding's count went up, at which file and line.  Reported:
 * attribution accuracy: stalls reported at this file and the stalling line / stalls induced;
 * the 100 ms figure: a series of stalls of exactly 100 ms, each reported at its line;
 * false positives: findings after requests that only ``await asyncio.sleep``, and after
-  stalls well below the threshold (0.5-0.8 of it).
+  stalls well below the threshold (0.5-0.8 of it);
+* the adversarial case: routes that only return a dict, served while CPU hogs (busy
+  processes, one per core, bounded in time) keep every core busy, and beside them 100 ms
+  blocking routes.  Goal: no FAA101/FAA102 for the trivial routes, every blocking route
+  caught at its line.  The stalls the guard sets aside as not the app's are read from the
+  report route (``?stalls``) and counted by cause.  With ``--server-nice N`` the servers'
+  threads get that niceness for this phase, so they lose the CPU to the hogs the way a
+  worker at its container's CPU limit or beside noisy neighbours does.
+
+Two servers run side by side, same app, same requests in the same order: the current
+attribution ("new") and the earlier one, where any stall with a request in flight was that
+request's ("old", the watchdog's ``tell_causes_apart`` switched off).
 
 Usage:
-    python benchmarks/watchdog_detection.py            # full run (~1.5 minutes)
-    python benchmarks/watchdog_detection.py --quick    # smoke run (~15 s)
+    python benchmarks/watchdog_detection.py            # full run (~4 minutes)
+    python benchmarks/watchdog_detection.py --quick    # smoke run (~40 s)
 Options: --stalls N (per kind) --hundred N (per kind) --threshold S --seed N
-Exit status 1 when a 100 ms stall was missed or misattributed.
+         --trivial N (trivial requests per server and phase) --hogs N --concurrency N
+         --server-nice N (the servers lose the CPU to the hogs, as at a container's CPU limit)
+Exit status 1 when the new attribution missed or misattributed a 100 ms stall, or reported
+FAA101/FAA102 for a trivial route.
 """
 
 # ruff: noqa: ASYNC251  (blocking inside async handlers is what this measures)
@@ -33,9 +47,10 @@ import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +61,9 @@ HOST = "127.0.0.1"
 HERE = os.path.abspath(__file__)
 REPORT_PATH = "/_guard/findings"
 LOOP_CODES = ("FAA101", "FAA102")
+ATTRIBUTIONS = ("new", "old")
+# A CPU hog: a busy loop in a process of its own that ends by itself after the given seconds.
+HOG = "import sys, time\nend = time.monotonic() + float(sys.argv[1])\nwhile time.monotonic() < end:\n    pass\n"
 
 
 def line_of(marker: str) -> int:
@@ -88,6 +106,15 @@ def build_app(threshold: float) -> Any:
         await asyncio.sleep(ms / 1000)
         return {"waited_ms": ms}
 
+    # What most tutorial routes are: nothing that could block the loop.
+    @app.get("/items/{item_id}")
+    async def read_item(item_id: int, q: str | None = None) -> dict[str, Any]:
+        return {"item_id": item_id, "q": q}
+
+    @app.post("/items")
+    async def create_item(item: dict[str, Any]) -> dict[str, Any]:
+        return {"created": item}
+
     # The token comes from RUNTIME_GUARD_REPORT_TOKEN, set by the parent process.
     app.add_middleware(
         RuntimeGuard, sink=MemorySink(), block_threshold=threshold, mode="report", report_path=REPORT_PATH
@@ -95,9 +122,13 @@ def build_app(threshold: float) -> Any:
     return app
 
 
-def serve(port: int, threshold: float) -> None:
+def serve(port: int, threshold: float, attribution: str) -> None:
     import uvicorn
 
+    if attribution == "old":
+        from runtime_guard.watchdog import LoopWatchdog
+
+        LoopWatchdog.tell_causes_apart = False
     # uvicorn re-raises the SIGTERM it stopped on with the handler it found; a no-op one exits cleanly.
     signal.signal(signal.SIGTERM, lambda signum, frame: None)
     uvicorn.run(build_app(threshold), host=HOST, port=port, workers=1, log_level="warning", access_log=False)
@@ -116,6 +147,8 @@ class Outcome:
     """(code, filename, line, count added) of every loop-stall finding the stall produced."""
     expected_line: int
     elapsed_ms: float
+    set_aside: Counter[str] = field(default_factory=Counter)
+    """Stalls the guard set aside as not the app's meanwhile, by cause."""
 
     @property
     def detected(self) -> bool:
@@ -136,6 +169,11 @@ class Client:
         self.http = httpx.Client(base_url=f"http://{HOST}:{port}", timeout=30.0)
         self.headers = {"Authorization": f"Bearer {token}"}
 
+    def findings(self) -> list[dict[str, Any]]:
+        response = self.http.get(REPORT_PATH, headers=self.headers)
+        response.raise_for_status()
+        return [item for item in response.json() if item["code"] in LOOP_CODES]
+
     def counts(self) -> Counter[tuple[str, str, int]]:
         response = self.http.get(REPORT_PATH, headers=self.headers)
         response.raise_for_status()
@@ -145,8 +183,14 @@ class Client:
                 counts[(item["code"], item["filename"], item["line"])] = int(item["details"].get("count", 1))
         return counts
 
+    def stall_causes(self) -> Counter[str]:
+        """The stalls the guard set aside as not the app's, by cause (the report route's ``?stalls``)."""
+        response = self.http.get(REPORT_PATH, params={"stalls": ""}, headers=self.headers)
+        response.raise_for_status()
+        return Counter({cause: int(n) for cause, n in response.json()["counts"].items()})
+
     def stall(self, series: str, kind: str, ms: float, settle: float) -> Outcome:
-        before = self.counts()
+        before, causes_before = self.counts(), self.stall_causes()
         started = time.perf_counter()
         self.http.get(f"/{kind}", params={"ms": ms}).raise_for_status()
         elapsed = (time.perf_counter() - started) * 1000
@@ -166,7 +210,8 @@ class Client:
             if after[(code, filename, line)] != before.get((code, filename, line), 0)
         ]
         expected = line_of("stall: sleep") if kind == "sleep" else line_of("stall: cpu")
-        return Outcome(series, kind, ms, found, expected if kind != "wait" else 0, elapsed)
+        set_aside = self.stall_causes() - causes_before
+        return Outcome(series, kind, ms, found, expected if kind != "wait" else 0, elapsed, set_aside)
 
 
 def wait_ready(port: int, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
@@ -210,48 +255,95 @@ def summarise(title: str, outcomes: list[Outcome]) -> str:
     )
 
 
-def run(args: argparse.Namespace) -> int:
-    token = secrets.token_hex(16)
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RUNTIME_GUARD_")}
-    env["RUNTIME_GUARD_REPORT_TOKEN"] = token
-    load_before = load_average()
-    server = subprocess.Popen([sys.executable, HERE, "--serve", str(port), "--threshold", str(args.threshold)], env=env)
-    outcomes: list[Outcome] = []
-    started = time.monotonic()
-    try:
-        wait_ready(port, server)
-        client = Client(port, token)
-        for number, (series, kind, ms) in enumerate(plan(args.stalls, args.hundred, args.threshold, args.seed), 1):
-            outcome = client.stall(series, kind, ms, settle=args.settle)
-            outcomes.append(outcome)
-            expected = series in ("spread", "100ms")
-            if args.verbose or (expected and not outcome.attributed) or (not expected and outcome.found):
-                print(
-                    f"  #{number:3d} {kind:5s} {ms:6.1f} ms (took {outcome.elapsed_ms:6.1f} ms): {outcome.found or 'not reported'}"
-                )
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-    spent = time.monotonic() - started
+@dataclass
+class Burst:
+    """Trivial requests to one server in one phase, and the loop-stall findings they produced."""
 
+    requests: int = 0
+    failed: int = 0
+    findings: Counter[tuple[str, str, int]] = field(default_factory=Counter)
+    causes: Counter[str] = field(default_factory=Counter)
+    details: list[dict[str, Any]] = field(default_factory=list)
+    """The ``details`` of each finding the burst added to (``--verbose`` prints them)."""
+
+
+def trivial_burst(port: int, token: str, count: int, seconds: float, concurrency: int) -> Burst:
+    """``count`` requests to trivial routes (at most ``seconds``), ``concurrency`` at a time."""
+    import httpx
+
+    client = Client(port, token)
+    before, causes_before = client.counts(), client.stall_causes()
+    burst = Burst()
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+    numbers = iter(range(count))
+
+    def worker() -> None:
+        with httpx.Client(base_url=f"http://{HOST}:{port}", timeout=30.0) as http:
+            while time.monotonic() < deadline:
+                with lock:
+                    number = next(numbers, None)
+                if number is None:
+                    return
+                if number % 2:
+                    response = http.post("/items", json={"name": f"item {number}", "price": number})
+                else:
+                    response = http.get(f"/items/{number}", params={"q": "x"})
+                with lock:
+                    burst.requests += 1
+                    burst.failed += response.status_code != 200
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    time.sleep(0.5)  # a stall's finding or note arrives within an interval of the loop's return
+    after, causes_after = client.counts(), client.stall_causes()
+    burst.findings = Counter({key: n - before.get(key, 0) for key, n in after.items() if n != before.get(key, 0)})
+    burst.causes = causes_after - causes_before
+    burst.details = [
+        item["details"] for item in client.findings() if (item["code"], item["filename"], item["line"]) in burst.findings
+    ]
+    return burst
+
+
+def start_hogs(count: int, seconds: float) -> list[subprocess.Popen[bytes]]:
+    return [subprocess.Popen([sys.executable, "-c", HOG, str(seconds)]) for _ in range(count)]
+
+
+def renice(pid: int, niceness: int) -> None:
+    """Give every thread of a process this niceness (on Linux each thread has its own): a server that
+    loses the CPU to its neighbours, as one at its container's CPU limit does."""
+    tasks = Path(f"/proc/{pid}/task")
+    for tid in [int(entry.name) for entry in tasks.iterdir()] if tasks.is_dir() else [pid]:
+        try:
+            os.setpriority(os.PRIO_PROCESS, tid, niceness)
+        except OSError:  # a thread that ended meanwhile
+            continue
+
+
+def stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def print_series(label: str, outcomes: list[Outcome]) -> None:
     spread = [o for o in outcomes if o.series == "spread"]
     hundred_ms = [o for o in outcomes if o.series == "100ms"]
     below = [o for o in outcomes if o.series == "below"]
     controls = [o for o in outcomes if o.series == "control"]
-    print()
-    print(
-        f"threshold {args.threshold * 1000:.0f} ms (watchdog interval {args.threshold * 250:.0f} ms); uvicorn 1 worker; {len(outcomes)} requests in {spent:.0f} s"
-    )
-    print(f"load average (1/5/15 min): before {load_before}; after {load_average()}")
-    for kind, label in (("sleep", "time.sleep"), ("spin", "busy loop")):
-        print(summarise(f"  {label:10s} 50-500 ms", [o for o in spread if o.kind == kind]))
+    print(f" {label} attribution:")
+    for kind, name in (("sleep", "time.sleep"), ("spin", "busy loop")):
+        print(summarise(f"  {name:10s} 50-500 ms", [o for o in spread if o.kind == kind]))
     print(summarise("  both       50-500 ms", spread))
-    for kind, label in (("sleep", "time.sleep"), ("spin", "busy loop")):
-        print(summarise(f"  {label:10s} 100 ms   ", [o for o in hundred_ms if o.kind == kind]))
+    for kind, name in (("sleep", "time.sleep"), ("spin", "busy loop")):
+        print(summarise(f"  {name:10s} 100 ms   ", [o for o in hundred_ms if o.kind == kind]))
     print(summarise("  both       100 ms   ", hundred_ms))
     misses = sorted(o.ms for o in spread if not o.detected)
     if misses:
@@ -264,7 +356,113 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"  non-blocking control (await asyncio.sleep 200 ms): {sum(o.detected for o in controls)}/{len(controls)} reported"
     )
-    return 0 if hundred_ms and all(o.attributed for o in hundred_ms) else 1
+
+
+def print_burst(label: str, burst: Burst, verbose: bool) -> None:
+    findings = sum(burst.findings.values())
+    where = ", ".join(f"{code} {os.path.basename(f)}:{line} x{n}" for (code, f, line), n in burst.findings.items())
+    causes = ", ".join(f"{cause} {n}" for cause, n in sorted(burst.causes.items())) or "none"
+    failed = f", {burst.failed} failed" if burst.failed else ""
+    print(
+        f"  {label}: {burst.requests} trivial requests{failed}: FAA101/FAA102 {findings}"
+        f"{f' ({where})' if where else ''}; stalls set aside as not the app's: {causes}"
+    )
+    if verbose:
+        for details in burst.details:
+            print(f"    {details}")
+
+
+def run(args: argparse.Namespace) -> int:
+    token = secrets.token_hex(16)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RUNTIME_GUARD_")}
+    env["RUNTIME_GUARD_REPORT_TOKEN"] = token
+    load_before = load_average()
+    ports = {attribution: free_port() for attribution in ATTRIBUTIONS}
+    servers = {
+        attribution: subprocess.Popen(
+            [sys.executable, HERE, "--serve", str(port), "--threshold", str(args.threshold), "--attribution", attribution],
+            env=env,
+        )
+        for attribution, port in ports.items()
+    }
+    outcomes: dict[str, list[Outcome]] = {attribution: [] for attribution in ATTRIBUTIONS}
+    adversarial: dict[str, list[Outcome]] = {attribution: [] for attribution in ATTRIBUTIONS}
+    bursts: dict[tuple[str, str], Burst] = {}
+    hogs: list[subprocess.Popen[bytes]] = []
+    started = time.monotonic()
+    try:
+        for attribution, port in ports.items():
+            wait_ready(port, servers[attribution])
+        clients = {attribution: Client(port, token) for attribution, port in ports.items()}
+        # 1. Stalls one at a time, each sent to both servers in turn.
+        for number, (series, kind, ms) in enumerate(plan(args.stalls, args.hundred, args.threshold, args.seed), 1):
+            for attribution, client in clients.items():
+                outcome = client.stall(series, kind, ms, settle=args.settle)
+                outcomes[attribution].append(outcome)
+                expected = series in ("spread", "100ms")
+                if args.verbose or (expected and not outcome.attributed) or (not expected and outcome.found):
+                    aside = f"; set aside: {dict(outcome.set_aside)}" if outcome.set_aside else ""
+                    print(
+                        f"  {attribution} #{number:3d} {kind:5s} {ms:6.1f} ms (took {outcome.elapsed_ms:6.1f} ms): {outcome.found or 'not reported'}{aside}"
+                    )
+        # 2. Trivial routes on a machine as busy as others make it, then under CPU hogs on every core.
+        for phase in ("quiet", "hogs"):
+            if phase == "hogs":
+                hogs = start_hogs(args.hogs, args.hog_seconds)
+                if args.server_nice:
+                    for server in servers.values():
+                        renice(server.pid, args.server_nice)
+                time.sleep(0.5)
+            # Both servers at once, so that each meets the same machine.
+            def burst(attribution: str, port: int, phase: str = phase) -> None:
+                bursts[(phase, attribution)] = trivial_burst(
+                    port, token, args.trivial, args.burst_seconds, args.concurrency
+                )
+
+            workers = [threading.Thread(target=burst, args=item) for item in ports.items()]
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                worker.join()
+            if phase == "hogs":
+                # 3. Real blocking routes beside them, still under the hogs.
+                for number in range(args.hundred):
+                    kind = ("sleep", "spin")[number % 2]
+                    for attribution, client in clients.items():
+                        outcome = client.stall("100ms", kind, 100.0, settle=args.settle)
+                        adversarial[attribution].append(outcome)
+                        if args.verbose or not outcome.attributed:
+                            aside = f"; set aside: {dict(outcome.set_aside)}" if outcome.set_aside else ""
+                            print(
+                                f"  {attribution} hogs {kind:5s} 100.0 ms (took {outcome.elapsed_ms:6.1f} ms): {outcome.found or 'not reported'}{aside}"
+                            )
+        hog_load = load_average()
+    finally:
+        stop(hogs)
+        stop(list(servers.values()))
+    spent = time.monotonic() - started
+
+    print()
+    print(
+        f"threshold {args.threshold * 1000:.0f} ms (watchdog interval {args.threshold * 250:.0f} ms); uvicorn 1 worker "
+        f"per server, two servers (new and old attribution) side by side; {os.cpu_count()} cores; {spent:.0f} s"
+    )
+    print(f"load average (1/5/15 min): before {load_before}; with the hogs {hog_load}; after {load_average()}")
+    for attribution in ATTRIBUTIONS:
+        print_series(attribution, outcomes[attribution])
+    print(f" trivial routes ({args.concurrency} at a time), machine as it is:")
+    for attribution in ATTRIBUTIONS:
+        print_burst(attribution, bursts[("quiet", attribution)], args.verbose)
+    hogged = f"{args.hogs} CPU hogs" + (f", the servers at nice {args.server_nice}" if args.server_nice else "")
+    print(f" trivial routes ({args.concurrency} at a time) under {hogged}:")
+    for attribution in ATTRIBUTIONS:
+        print_burst(attribution, bursts[("hogs", attribution)], args.verbose)
+    print(f" 100 ms blocking routes under {hogged}:")
+    for attribution in ATTRIBUTIONS:
+        print(summarise(f"  {attribution}", adversarial[attribution]))
+    new_hundred = [o for o in outcomes["new"] if o.series == "100ms"] + adversarial["new"]
+    new_trivial = sum(sum(bursts[(phase, "new")].findings.values()) for phase in ("quiet", "hogs"))
+    return 0 if new_hundred and all(o.attributed for o in new_hundred) and new_trivial == 0 else 1
 
 
 def main() -> int:
@@ -275,14 +473,24 @@ def main() -> int:
     parser.add_argument("--threshold", type=float, default=0.04, help="the guard's block_threshold, seconds")
     parser.add_argument("--settle", type=float, default=1.0, help="longest wait for a stall's report, seconds")
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--trivial", type=int, default=None, help="trivial requests per server and phase")
+    parser.add_argument("--burst-seconds", type=float, default=30.0, help="longest a phase of trivial requests runs")
+    parser.add_argument("--concurrency", type=int, default=3, help="trivial requests at a time")
+    parser.add_argument("--hogs", type=int, default=os.cpu_count() or 2, help="CPU hog processes (one per core)")
+    parser.add_argument("--hog-seconds", type=float, default=120.0, help="longest a hog runs")
+    parser.add_argument(
+        "--server-nice", type=int, default=0, help="the servers' niceness beside the hogs (0: as the hogs)"
+    )
     parser.add_argument("--verbose", action="store_true")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--attribution", choices=ATTRIBUTIONS, default="new", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve, args.threshold)
+        serve(args.serve, args.threshold, args.attribution)
         return 0
     args.stalls = args.stalls or (10 if args.quick else 100)
     args.hundred = args.hundred or (5 if args.quick else 30)
+    args.trivial = args.trivial or (300 if args.quick else 2000)
     return run(args)
 
 

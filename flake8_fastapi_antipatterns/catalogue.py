@@ -185,8 +185,10 @@ _add(
             "`anyio.to_thread.run_sync`, `loop.run_in_executor`, `asyncio.to_thread`)"
         ),
         runtime=(
-            "the event loop was blocked past the threshold for any reason, CPU-bound loops included; reported "
-            "at the innermost frame of user code"
+            "the event loop was blocked past the threshold with user code (or a call it made) on the loop "
+            "thread's stack, CPU-bound loops included; reported at the innermost frame of user code. Stalls "
+            "with no user code on the stack (a garbage-collection pause, a loop thread that got no CPU, the "
+            "guard's or the server's own work) are not reported"
         ),
         fix=(
             "await an async equivalent (asyncio.sleep, a shared httpx.AsyncClient) "
@@ -208,9 +210,11 @@ _add(
                 "A function handed to `run_in_threadpool`, "
                 "`anyio.to_thread.run_sync`, `loop.run_in_executor` or `asyncio.to_thread` is not flagged, "
                 "because it runs on a worker thread. At runtime, the guard's watchdog reports FAA102 whenever the "
-                "loop stays blocked longer than `block_threshold`, whatever the cause (CPU-heavy loops such as "
-                "large JSON processing or image resizing included), attributed to the innermost frame of your "
-                "own code. A read of a small file at a fixed path (one made only of constants, `__file__`, the "
+                "loop stays blocked longer than `block_threshold` with your code, or a call it made, on the "
+                "loop's stack (CPU-heavy loops such as large JSON processing or image resizing included), "
+                "attributed to the innermost frame of your own code; a stall without it (a garbage-collection "
+                "pause, a loop thread that got no CPU on a busy machine, the server's own work) is set aside "
+                "as a note rather than blamed on the request in flight. A read of a small file at a fixed path (one made only of constants, `__file__`, the "
                 "app's settings and the environment: a bundled template, a `*_FILE` secret, the app's own state "
                 "file under its configured directory) is the same microseconds on every request and is not "
                 "flagged by default; writes, request-derived paths, subprocesses and the network are."

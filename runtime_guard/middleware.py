@@ -26,6 +26,7 @@ from collections.abc import Awaitable, Callable, Iterable, MutableMapping, Seque
 from dataclasses import replace
 from functools import partial
 from typing import Any
+from urllib.parse import parse_qs
 
 from flake8_fastapi_antipatterns.catalogue import get as get_rule
 from flake8_fastapi_antipatterns.diagnostics import Diagnostic, Severity
@@ -408,7 +409,12 @@ class RuntimeGuard:
         expected = f"Bearer {self.config.report_token}".encode()
         given = dict((k.lower(), v) for k, v in scope.get("headers", [])).get(b"authorization", b"")
         if hmac.compare_digest(given, expected):
-            status, body = 200, json.dumps([d.to_dict() for d in self.reporter.findings()], default=repr).encode()
+            # ``?stalls``: the loop stalls that were not the app's (GC, no CPU, the guard's or the server's code).
+            if b"stalls" in parse_qs(scope.get("query_string", b""), keep_blank_values=True):
+                answer: object = self.watchdog.stall_notes.snapshot()
+            else:
+                answer = [d.to_dict() for d in self.reporter.findings()]
+            status, body = 200, json.dumps(answer, default=repr).encode()
         else:
             status, body = 401, b'{"detail": "Unauthorized"}'
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
