@@ -39,9 +39,9 @@ from runtime_guard import gc_pauses, stall_causes
 from runtime_guard.blocking import StackSample, analyse_stack
 from runtime_guard.frames import endpoint_codes, is_user_file, user_endpoint_location
 from runtime_guard.inflight import InFlight, RequestInfo
+from runtime_guard.loop_clock import CpuClock, CpuClockSource, read_cpu, thread_cpu_clock
 from runtime_guard.source import on_event_loop
 from runtime_guard.watch_threads import WatchHandle, run_watch
-from runtime_guard.loop_clock import CpuClock, CpuClockSource, read_cpu, thread_cpu_clock
 
 __all__ = ["LoopWatchdog"]
 

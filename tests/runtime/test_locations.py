@@ -115,7 +115,11 @@ def test_a_stall_with_no_app_line_on_the_stack_is_counted_not_reported(slowlib: 
     guard = RuntimeGuard(library_app(slowlib), sink=sink, environ={}, config=GuardConfig(block_threshold=THRESHOLD))
     with TestClient(guard) as client:
         assert client.get("/library").json() == {"ok": True}
-        assert eventually(lambda: guard.watchdog.unlocated >= 1)
+        # Counted, not reported: set aside as a stall note (no app code on the stack) or, when the
+        # causes are not told apart, as a stall with no line of the app's to place it at.
+        assert eventually(
+            lambda: guard.watchdog.unlocated + sum(guard.watchdog.stall_notes.snapshot()["counts"].values()) >= 1
+        )
     # Not at the library's handler in site-packages, nor anywhere else against the route.
     assert [d for d in sink.diagnostics if d.details.get("route") == "/library"] == []
     assert [d for d in sink.diagnostics if "site-packages" in d.filename] == []
