@@ -27,7 +27,7 @@ from flake8_fastapi_antipatterns.sinks import Sink
 from runtime_guard.detectors import exceptions as exception_texts
 from runtime_guard.middleware import RuntimeGuard
 
-__all__ = ["ClientPatch", "Collector", "RuntimeGuardFixture", "TestGuard", "TestRecord", "is_app_level"]
+__all__ = ["ClientPatch", "Collector", "RuntimeGuardFixture", "TestGuard", "TestRecord", "guard_of", "is_app_level"]
 
 # How far to follow ``.app`` when looking for a guard the user mounted already.
 _MAX_WRAP_DEPTH = 32
@@ -37,9 +37,9 @@ class TestGuard(RuntimeGuard):
     """A ``RuntimeGuard`` that reads through to the app it wraps.
 
     Tests often reach the app through the client (``client.app.dependency_overrides``,
-    ``client.app.state``): reads and writes of the app's attributes keep working when the
-    plugin put a guard in between.  ``client.app is app`` is not true: the client must
-    hold the guard for its requests to pass through it.
+    ``client.app.state``).  For Starlette's ``TestClient`` the plugin hands ``client.app``
+    back (``client.app is app``); where the guard must stay in front (``httpx.ASGITransport``'s
+    ``app``), reads and writes of the app's attributes go through to the app.
     """
 
     __test__ = False  # not a test class, whatever pytest's collection patterns say
@@ -360,9 +360,52 @@ class ClientPatch:
 
         @functools.wraps(original)
         def __init__(self: Any, app: Any, *args: Any, **kwargs: Any) -> None:
-            original(self, wrap(app), *args, **kwargs)
+            guarded = wrap(app)
+            original(self, guarded, *args, **kwargs)
+            if guarded is not app:
+                _show_the_app(self, app, guarded)
 
         return __init__
+
+
+class _LifespanView:
+    """The test client as its lifespan task sees it: the same client, serving the guard."""
+
+    def __init__(self, client: Any, guard: Any) -> None:
+        self._client = client
+        self.app = guard
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
+async def _lifespan_through(client: Any, guard: Any, lifespan: Callable[[Any], Any]) -> None:
+    await lifespan(_LifespanView(client, guard))
+
+
+def _show_the_app(client: Any, app: Any, guard: Any) -> None:
+    """Make ``client.app is app`` true for Starlette's ``TestClient``.
+
+    Its requests go through the transport, which was built with the guard; only its lifespan
+    task reads ``client.app``, so that task is handed a view of the client whose ``app`` is the
+    guard.  Other clients (``httpx.ASGITransport``, whose ``app`` serves every request) keep
+    the guard, which reads and writes through to the app.
+    """
+    lifespan = getattr(type(client), "lifespan", None)
+    if getattr(client, "app", None) is not guard or not callable(lifespan):
+        return
+    client.app = app
+    client.lifespan = functools.partial(_lifespan_through, client, guard, lifespan)
+    client._runtime_guard = guard
+
+
+def guard_of(client: Any) -> RuntimeGuard | None:
+    """The guard the pytest plugin put in front of a test client's (or transport's) app, if any."""
+    guard = getattr(client, "_runtime_guard", None)
+    if isinstance(guard, RuntimeGuard):
+        return guard
+    app = getattr(client, "app", None)
+    return app if isinstance(app, RuntimeGuard) else None
 
 
 class RuntimeGuardFixture:

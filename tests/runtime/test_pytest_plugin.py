@@ -395,6 +395,25 @@ def test_assigning_through_client_app_reaches_the_app(pytester: pytest.Pytester)
                 return {"user": user}
 
 
+            def test_the_client_holds_the_app_itself():
+                with TestClient(app) as client:
+                    assert client.app is app
+                    assert client.get("/me").json() == {"user": "real"}
+
+
+            @app.get("/sleepy")
+            async def sleepy():
+                import time
+
+                time.sleep(0.3)  # blocks the loop: the guard must still see requests made through this client
+                return {}
+
+
+            def test_requests_still_pass_through_the_guard():
+                with TestClient(app) as client:
+                    assert client.get("/sleepy").status_code == 200
+
+
             def test_override_set_on_the_client_app():
                 client = TestClient(app)
                 client.app.dependency_overrides = {current_user: lambda: "fake"}
@@ -406,7 +425,10 @@ def test_assigning_through_client_app_reaches_the_app(pytester: pytest.Pytester)
         )
     )
     result = pytester.runpytest(*PLUGINS, "--runtime-guard", "-W", "ignore::DeprecationWarning")
-    result.assert_outcomes(passed=1)
+    # The blocking route fails its test (fail mode): requests made through the client whose
+    # ``app`` is the app itself still pass through the guard.
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["*FAA102*test_overrides.py:*", "*failed on findings: test_overrides.py::test_requests_still_pass_through_the_guard*"])
 
 
 PER_TEST_STATE = textwrap.dedent(
@@ -419,6 +441,7 @@ PER_TEST_STATE = textwrap.dedent(
     from fastapi.testclient import TestClient
 
     from runtime_guard.detectors import exceptions as exception_texts
+    from runtime_guard.testing import guard_of
 
     scans = collections.Counter()
     _scan = exception_texts._functions_of
@@ -466,7 +489,7 @@ PER_TEST_STATE = textwrap.dedent(
     def test_requests(client, n):
         assert client.get("/health").status_code == 200
         assert module_client.get("/health").status_code == 200
-        watch_threads.extend([client.app.watchdog.thread, module_client.app.watchdog.thread])
+        watch_threads.extend([guard_of(client).watchdog.thread, guard_of(module_client).watchdog.thread])
 
 
     def test_blocks_once(live):
