@@ -38,7 +38,12 @@ from flake8_fastapi_antipatterns.analysis.exception_text import (
 )
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, Scope, walk_shallow
 from flake8_fastapi_antipatterns.analysis.nodes import child_nodes, last_name
-from flake8_fastapi_antipatterns.analysis.provenance import DESCRIBES_INPUT, only_own_text, raised_by_the_project
+from flake8_fastapi_antipatterns.analysis.provenance import (
+    DESCRIBES_INPUT,
+    TEXT_SOURCES,
+    only_own_text,
+    raised_by_the_project,
+)
 from flake8_fastapi_antipatterns.rules import Checker, register
 
 # Exceptions whose text is written for the client, or describes only the data that was checked
@@ -81,6 +86,14 @@ WEBSOCKET_SENDS = frozenset({"send_json", "send_text"})
 WEBSOCKET_CLASSES = frozenset({"fastapi.WebSocket", "starlette.websockets.WebSocket", "fastapi.websockets.WebSocket"})
 # Top-level packages whose CamelCase classes are not the project's response models.
 _LIBRARY_TOPS = frozenset({"fastapi", "starlette", "builtins", "pydantic", "sqlalchemy", "httpx", "requests", "aiohttp"})
+# Libraries beyond provenance's text sources whose exceptions carry their own (internal) text.
+_TEXT_LIBRARIES = frozenset(
+    {"starlette", "fastapi", "pydantic", "google", "azure", "kubernetes", "docker", "grpc", "elasticsearch",
+     "motor", "aiomysql", "pymysql", "MySQLdb", "sqlite3", "aiosqlite", "celery", "kombu", "pika", "aiokafka",
+     "confluent_kafka", "stripe", "twilio", "paramiko", "git", "ldap3", "socket", "ssl", "asyncio", "concurrent",
+     "multiprocessing", "io", "tempfile", "PIL", "numpy", "pandas", "torch", "transformers", "langchain",
+     "langchain_core", "httpcore", "websockets", "anyio", "chromadb", "qdrant_client", "pinecone", "weaviate"}
+)  # fmt: skip
 # What builds or validates a Pydantic model from data: its errors describe that data.
 PYDANTIC_MODELS = frozenset({"pydantic.BaseModel", "pydantic.main.BaseModel", "sqlmodel.SQLModel"})
 VALIDATING_METHODS = frozenset({"model_validate", "model_validate_json", "model_validate_strings", "parse_obj", "parse_raw", "validate_python", "validate_json"})
@@ -314,6 +327,36 @@ class LeakChecker(Checker):
             return None
         return (found[0].names, found[1]) if found is not None else None
 
+    def _maps_to_client_error(self, handler: ast.ExceptHandler) -> bool:
+        """``except PolicyViolation as exc: raise HTTPException(403, detail=str(exc))``: a named
+        exception class of an application package (not a builtin, not a library whose errors carry
+        its own text: a database, HTTP, cloud, OS or parser library) turned into a 4xx answer. The
+        4xx says the message describes the client's request, which is what that class is for."""
+        if handler.type is None:
+            return False
+        elements = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+        for element in elements:
+            qualified = self.ctx.names.qualify(element)
+            if qualified is None or "." not in qualified:
+                return False
+            top = qualified.split(".")[0]
+            if top == "builtins" or top in TEXT_SOURCES or top in _TEXT_LIBRARIES or self._own_class(element):
+                return False  # the project's own classes are judged by provenance
+        statuses = [self._status(n) for n in ast.walk(handler) if isinstance(n, ast.Call) and self._sink(n) is not None]
+        return bool(statuses) and all(status is not None and 400 <= status < 500 for status in statuses)
+
+    def _status(self, call: ast.Call) -> int | None:
+        """The status code of an ``HTTPException``/response written as a number or ``status.HTTP_4xx_...``."""
+        value = next((k.value for k in call.keywords if k.arg == "status_code"), None)
+        if value is None and call.args and self.ctx.names.qualify(call.func) in HTTP_EXCEPTIONS:
+            value = call.args[0]
+        if isinstance(value, ast.Constant) and isinstance(value.value, int):
+            return value.value
+        if isinstance(value, ast.Attribute) and value.attr.startswith("HTTP_"):
+            digits = value.attr[5:8]
+            return int(digits) if digits.isdigit() else None
+        return None
+
     def _validates_only(self, body: list[ast.stmt]) -> bool:
         """A ``try`` whose every call builds or validates a Pydantic model (``Form(**payload)``,
         ``Item.model_validate(data)``): what it raises is a validation error, which lists the fields
@@ -373,6 +416,7 @@ class LeakChecker(Checker):
                         self._public_type(node.type)
                         or id(node) in own_raises
                         or only_own_text(self.ctx.names, node.type)
+                        or self._maps_to_client_error(node)
                     )
                     inner = live - {node.name} if harmless else live | {node.name}
                 body = {id(s) for s in node.body}
