@@ -23,6 +23,7 @@ know (``redact(str(e))``) are assumed to be cleaned.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -94,6 +95,8 @@ _TEXT_LIBRARIES = frozenset(
      "multiprocessing", "io", "tempfile", "PIL", "numpy", "pandas", "torch", "transformers", "langchain",
      "langchain_core", "httpcore", "websockets", "anyio", "chromadb", "qdrant_client", "pinecone", "weaviate"}
 )  # fmt: skip
+# Dependencies whose name says only an administrator gets through.
+_OPERATOR_WORDS = re.compile(r"admin|superuser", re.IGNORECASE)
 # What builds or validates a Pydantic model from data: its errors describe that data.
 PYDANTIC_MODELS = frozenset({"pydantic.BaseModel", "pydantic.main.BaseModel", "sqlmodel.SQLModel"})
 VALIDATING_METHODS = frozenset({"model_validate", "model_validate_json", "model_validate_strings", "parse_obj", "parse_raw", "validate_python", "validate_json"})
@@ -308,7 +311,9 @@ class LeakChecker(Checker):
                 positional = [*node.args.posonlyargs, *node.args.args]
                 if len(positional) >= 2 and not handlers[id(node)]:
                     initial = frozenset({positional[1].arg})
-            elif self.ctx.model.route_for(node) is not None:
+            elif (route := self.ctx.model.route_for(node)) is not None:
+                if self._operator_only(route.func, route.keyword("dependencies")):
+                    continue  # an admin's route: the error text is shown to the operator who runs the service
                 role = "route handler"
             elif node.name in streamed and _is_generator(node):
                 role = "stream"
@@ -356,6 +361,24 @@ class LeakChecker(Checker):
             digits = value.attr[5:8]
             return int(digits) if digits.isdigit() else None
         return None
+
+    def _operator_only(self, func: FunctionNode, dependencies: ast.expr | None) -> bool:
+        """A route only an administrator can call: a ``Depends``/``Security`` on a dependency whose
+        name says so (``get_admin_user``, ``require_superuser``), in its parameters or its
+        ``dependencies=[...]``."""
+        markers: list[ast.expr] = [d for d in [*func.args.defaults, *func.args.kw_defaults] if d is not None]
+        for arg in [*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs]:
+            annotation = arg.annotation
+            if isinstance(annotation, ast.Subscript) and isinstance(annotation.slice, ast.Tuple):
+                markers.extend(annotation.slice.elts[1:])  # Annotated[User, Depends(get_admin_user)]
+        if isinstance(dependencies, (ast.List, ast.Tuple)):
+            markers.extend(dependencies.elts)
+        for marker in markers:
+            if isinstance(marker, ast.Call) and last_name(marker.func) in ("Depends", "Security") and marker.args:
+                name = last_name(marker.args[0]) or ""
+                if _OPERATOR_WORDS.search(name):
+                    return True
+        return False
 
     def _validates_only(self, body: list[ast.stmt]) -> bool:
         """A ``try`` whose every call builds or validates a Pydantic model (``Form(**payload)``,
