@@ -1102,7 +1102,9 @@ _add(
                 "in a response body, in one of the project's response models that a route handler returns "
                 "(`CheckResult(error=str(exc))`), in a websocket message (`send_json`, `send_text`), or in what a "
                 "generator handed to `StreamingResponse`/`EventSourceResponse` yields. It also flags `FastAPI(debug=True)` and `Starlette(debug=True)`, which "
-                "render full tracebacks for unhandled errors. Passing the exception to a logger is fine and not "
+                "render full tracebacks for unhandled errors (not inside an `if` whose test names a debug or "
+                "development switch, such as `if in_debug_mode():`: production does not take that branch). "
+                "Passing the exception to a logger is fine and not "
                 "flagged, and so is the text of exceptions written for the client: `HTTPException`, validation "
                 "errors, and, in an exception handler registered for it, one of the project's own exception "
                 "classes (FastAPI's way of answering a domain error). An `except` of the project's own exception "
@@ -1218,6 +1220,8 @@ _add(
                 "propagates out of the "
                 'application, with the location where it was raised; in `mode="enforce"` it also turns the '
                 "escaped exception into a generic 500 response."
+                " One app built in the two branches of an `if` (`app = FastAPI(debug=True)` when debugging, "
+                "`app = FastAPI()` otherwise) is judged once, at the shape production runs."
             ),
             why=(
                 "Without a catch-all handler, an unexpected error falls through to the framework's default: a "

@@ -26,6 +26,7 @@ from flake8_fastapi_antipatterns.analysis.app_graph import (
 )
 from flake8_fastapi_antipatterns.analysis.app_model import owner_name
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, Scope
+from flake8_fastapi_antipatterns.analysis.nodes import alternative_assignments
 from flake8_fastapi_antipatterns.options import DEFAULT_HEALTH_PATHS
 from flake8_fastapi_antipatterns.rules import Checker, register
 from flake8_fastapi_antipatterns.rules.base import is_test_module
@@ -149,7 +150,11 @@ class AppWideChecker(Checker):
         self._mounted_elsewhere: dict[int, bool] = {}
         mounted = mounted_apps(self.ctx.model)
         stand_ins = self._unbound_and_not_returned()
+        # ``if debug: app = FastAPI(debug=True) else: app = FastAPI()``: one app, judged at its first shape.
+        alternatives = alternative_assignments(self.ctx.tree) if len(self.ctx.model.apps) > 1 else set()
         for site in self.ctx.model.apps:
+            if id(site.call) in alternatives:
+                continue
             graph = build_app_graph(site, self.ctx.names, self.ctx.model)
             if id(site.call) in stand_ins and not (graph.paths or graph.unknown):
                 # ``proxy_startup_event(FastAPI())``, ``{"app": FastAPI()}``: an app bound to no name and

@@ -38,7 +38,7 @@ from flake8_fastapi_antipatterns.analysis.exception_text import (
     parameters,
 )
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, Scope, walk_shallow
-from flake8_fastapi_antipatterns.analysis.nodes import child_nodes, last_name
+from flake8_fastapi_antipatterns.analysis.nodes import child_nodes, development_branches, last_name
 from flake8_fastapi_antipatterns.analysis.provenance import (
     DESCRIBES_INPUT,
     TEXT_SOURCES,
@@ -194,9 +194,18 @@ class LeakChecker(Checker):
         return isinstance(expr, ast.Constant) and expr.value is True
 
     def _check_debug(self) -> None:
+        # ``if in_debug_mode(): app = FastAPI(debug=True)``: a switch for development, not production.
+        development: set[int] | None = None
+
+        def in_development(node: ast.AST) -> bool:
+            nonlocal development
+            if development is None:
+                development = development_branches(self.ctx.tree)
+            return id(node) in development
+
         for site in self.ctx.model.apps:
             for keyword in site.call.keywords:
-                if keyword.arg == "debug" and self._is_true(keyword.value):
+                if keyword.arg == "debug" and self._is_true(keyword.value) and not in_development(site.call):
                     shown = _short(site.call.func)
                     self.ctx.report_anywhere(
                         "FAA303",
@@ -204,7 +213,7 @@ class LeakChecker(Checker):
                         f"`{shown}(debug=True)` answers every unhandled error with its traceback",
                     )
         for node in self.ctx.names.nodes.of(ast.Assign):
-            if self._is_true(node.value):
+            if self._is_true(node.value) and not in_development(node):
                 for target in node.targets:
                     if (
                         isinstance(target, ast.Attribute)
