@@ -21,7 +21,6 @@ Only weak references are kept to engines, pools and connection records.
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 import time
@@ -32,11 +31,11 @@ from typing import Any
 
 from flake8_fastapi_antipatterns import catalogue
 from flake8_fastapi_antipatterns.diagnostics import Diagnostic
+from runtime_guard.faults import FaultLog
 from runtime_guard.frames import FrameInfo, innermost_user_frame
 
 __all__ = ["SqlaInstrumentation", "instrument_sqlalchemy"]
 
-_logger = logging.getLogger("runtime_guard.sqla")
 
 _MAX_SITES_LISTED = 5
 
@@ -57,15 +56,9 @@ def _fix(code: str) -> str:
         return _FALLBACK_FIX.get(code, "")
 
 
-_faults_logged: set[str] = set()
-
-
-def _fault(where: str, exc: BaseException) -> None:
-    """Fail-open: a fault in the guard is logged once per place, never raised into the app."""
-    if where in _faults_logged:
-        return
-    _faults_logged.add(where)
-    _logger.warning("runtime guard: %s failed; the app is unaffected (logged once)", where, exc_info=exc)
+_faults = FaultLog("runtime_guard.sqla")
+_faults_logged = _faults.logged
+_fault = _faults.fault
 
 
 def _here() -> FrameInfo | None:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import logging
 import os
 import sys
 import threading
@@ -37,6 +36,7 @@ from flake8_fastapi_antipatterns import catalogue
 from flake8_fastapi_antipatterns.diagnostics import Diagnostic
 from runtime_guard import gc_pauses, stall_causes
 from runtime_guard.blocking import StackSample, analyse_stack
+from runtime_guard.faults import FaultLog
 from runtime_guard.frames import endpoint_codes, is_user_file, user_endpoint_location
 from runtime_guard.inflight import InFlight, RequestInfo
 from runtime_guard.loop_clock import CpuClock, CpuClockSource, read_cpu, thread_cpu_clock
@@ -45,7 +45,6 @@ from runtime_guard.watch_threads import WatchHandle, run_watch
 
 __all__ = ["LoopWatchdog"]
 
-_logger = logging.getLogger("runtime_guard.watchdog")
 
 MIN_INTERVAL = 0.005
 # Bounded memory: recent stalls kept for blocked_time_between, samples and
@@ -76,15 +75,9 @@ def _fix(code: str) -> str:
         return _FALLBACK_FIX.get(code, "")
 
 
-_faults_logged: set[str] = set()
-
-
-def _fault(where: str, exc: BaseException) -> None:
-    """Fail-open: a fault in the guard is logged once per place and otherwise ignored."""
-    if where in _faults_logged:
-        return
-    _faults_logged.add(where)
-    _logger.warning("runtime guard: %s failed; the app is unaffected (logged once)", where, exc_info=exc)
+_faults = FaultLog("runtime_guard.watchdog")
+_faults_logged = _faults.logged
+_fault = _faults.fault
 
 
 @functools.lru_cache(maxsize=512)

@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-import logging
+from runtime_guard.faults import FaultLog
 
-_logger = logging.getLogger("runtime_guard.outbound")
+_faults = FaultLog("runtime_guard.outbound")
+fault = _faults.fault
 
-_logged: set[str] = set()
-
-
-def fault(where: str, exc: BaseException) -> None:
-    """Log ``exc`` the first time something fails at ``where``; the app's call goes on untouched."""
-    if where in _logged:
-        return
-    _logged.add(where)
-    _logger.warning("runtime guard: %s failed; the app is unaffected (logged once)", where, exc_info=exc)
+__all__ = ["fault"]
