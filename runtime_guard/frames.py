@@ -49,6 +49,11 @@ class FrameInfo:
     line: int
     function: str
 
+    @property
+    def place(self) -> str:
+        r"""How a message names it: ``\`handler\` (app.py:12)``."""
+        return f"`{self.function}` ({os.path.basename(self.filename)}:{self.line})"
+
 
 def _resolved(path: str) -> str:
     """``path`` as an absolute, normalised string: no file-system call (safe on the event loop)."""

@@ -21,7 +21,6 @@ Only weak references are kept to engines, pools and connection records.
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 import weakref
@@ -29,10 +28,9 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from flake8_fastapi_antipatterns import catalogue
-from flake8_fastapi_antipatterns.diagnostics import Diagnostic
 from runtime_guard.faults import FaultLog
 from runtime_guard.frames import FrameInfo, innermost_user_frame
+from runtime_guard.runtime_findings import fix_for, report_at
 
 __all__ = ["SqlaInstrumentation", "instrument_sqlalchemy"]
 
@@ -49,12 +47,6 @@ _FALLBACK_FIX = {
 }
 
 
-def _fix(code: str) -> str:
-    try:
-        return catalogue.get(code).fix
-    except KeyError:
-        return _FALLBACK_FIX.get(code, "")
-
 
 _faults = FaultLog("runtime_guard.sqla")
 _faults_logged = _faults.logged
@@ -64,10 +56,6 @@ _fault = _faults.fault
 def _here() -> FrameInfo | None:
     """The innermost line of the app's own on the calling stack (None: a library acting alone)."""
     return innermost_user_frame(sys._getframe(1))
-
-
-def _place(where: FrameInfo) -> str:
-    return f"`{where.function}` ({os.path.basename(where.filename)}:{where.line})"
 
 
 def instrument_sqlalchemy(reporter: Any, *, pool_wait_threshold: float) -> SqlaInstrumentation | None:
@@ -149,18 +137,16 @@ class SqlaInstrumentation:
     # -- reporting -------------------------------------------------------------
 
     def _report(self, code: str, message: str, where: FrameInfo, details: dict[str, Any]) -> None:
-        diagnostic = Diagnostic(
-            code=code,
-            message=f"{message}; {_fix(code)}",
-            filename=where.filename,
-            line=where.line,
-            source="runtime",
-            details=details,
+        report_at(
+            self._reporter,
+            code,
+            message,
+            where,
+            details,
+            fix=fix_for(code, _FALLBACK_FIX),
+            fault=_fault,
+            failing="reporting a SQLAlchemy finding",
         )
-        try:
-            self._reporter.report(diagnostic)
-        except Exception as exc:  # noqa: BLE001 - fail-open: a broken sink must not break a checkout
-            _fault("reporting a SQLAlchemy finding", exc)
 
     @staticmethod
     def _pool_details(pool: Any) -> dict[str, Any]:
@@ -229,7 +215,7 @@ class SqlaInstrumentation:
             verb = "timed out after" if timed_out else "waited"
             message = (
                 f"{verb} {waited:.2f} s for a connection from an exhausted {details['pool']} "
-                f"(pool_size={size}, max_overflow={overflow}) in {_place(where)}"
+                f"(pool_size={size}, max_overflow={overflow}) in {where.place}"
             )
             self._report("FAA201", message, where, details)
         except Exception as exc:  # noqa: BLE001 - fail-open
@@ -281,7 +267,7 @@ class SqlaInstrumentation:
             details = self._pool_details(pool)
             details["exception"] = f"{type(exception).__module__}.{type(exception).__qualname__}"
             message = (
-                f"a pooled connection turned out dead ({type(exception).__name__}) in {_place(where)}; "
+                f"a pooled connection turned out dead ({type(exception).__name__}) in {where.place}; "
                 "the engine has no pool_pre_ping, which tests connections at checkout"
             )
             self._report("FAA201", message, where, details)
@@ -333,7 +319,7 @@ class SqlaInstrumentation:
             details["checkout_sites"] = [f"{site.filename}:{site.line}" for site in ranked[:_MAX_SITES_LISTED]]
             if engine is not None:
                 details["driver"] = str(engine.url.drivername)  # never the URL: it may hold a password
-            where_text = f", checked out in {_place(where)}" if ranked else f", first connected in {_place(where)}"
+            where_text = f", checked out in {where.place}" if ranked else f", first connected in {where.place}"
             message = (
                 f"at shutdown a {details.get('driver', 'SQLAlchemy')} engine still has {count} checked-out "
                 f"connection(s) never returned{where_text}"

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import os
 import sys
 import threading
 import time
@@ -32,7 +31,6 @@ from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from flake8_fastapi_antipatterns import catalogue
 from flake8_fastapi_antipatterns.diagnostics import Diagnostic
 from runtime_guard import gc_pauses, stall_causes
 from runtime_guard.blocking import StackSample, analyse_stack
@@ -40,6 +38,7 @@ from runtime_guard.faults import FaultLog
 from runtime_guard.frames import endpoint_codes, is_user_file, user_endpoint_location
 from runtime_guard.inflight import InFlight, RequestInfo
 from runtime_guard.loop_clock import CpuClock, CpuClockSource, read_cpu, thread_cpu_clock
+from runtime_guard.runtime_findings import fix_for
 from runtime_guard.source import on_event_loop
 from runtime_guard.watch_threads import WatchHandle, run_watch
 
@@ -67,12 +66,6 @@ _FALLBACK_FIX = {
     ),
 }
 
-
-def _fix(code: str) -> str:
-    try:
-        return catalogue.get(code).fix
-    except KeyError:  # the catalogue may not know the code in a partial install
-        return _FALLBACK_FIX.get(code, "")
 
 
 _faults = FaultLog("runtime_guard.watchdog")
@@ -571,10 +564,10 @@ class LoopWatchdog:
             serving = "outside any request"
         duration = f"over {seconds:.2f} s (still blocked)" if ongoing else f"{seconds:.2f} s"
         cause = f" by a sync {sample.driver} call" if sample.driver else ""
-        place = f"`{where.function}` ({os.path.basename(where.filename)}:{where.line})"
+        place = where.place
         if sample.library and not sample.driver:
             place += f" via {sample.library}"  # the app's line called into it; the stall was in there
-        message = f"event loop blocked for {duration}{cause} in {place} {serving}; {_fix(code)}"
+        message = f"event loop blocked for {duration}{cause} in {place} {serving}; {fix_for(code, _FALLBACK_FIX)}"
         return Diagnostic(
             code=code,
             message=message,

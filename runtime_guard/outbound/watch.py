@@ -26,20 +26,18 @@ Findings go through the guard's reporter, which keeps one per code and line
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 import types
 from dataclasses import dataclass
 from typing import Any
 
-from flake8_fastapi_antipatterns import catalogue
-from flake8_fastapi_antipatterns.diagnostics import Diagnostic
 from runtime_guard.frames import FrameInfo, innermost_user_frame
 from runtime_guard.outbound.failures import Failure, HostFailures, RepeatedFailures
 from runtime_guard.outbound.faults import fault
 from runtime_guard.outbound.libraries import CallInfo
 from runtime_guard.request_state import RequestState
+from runtime_guard.runtime_findings import fix_for, report_at
 
 __all__ = ["OutboundCall", "OutboundWatch"]
 
@@ -52,12 +50,6 @@ _FALLBACK_FIX = {
     "FAA205": "wrap the call in a circuit breaker and answer 503 while it is open",
 }
 
-
-def _fix(code: str) -> str:
-    try:
-        return catalogue.get(code).fix
-    except KeyError:
-        return _FALLBACK_FIX[code]
 
 
 @dataclass(eq=False)
@@ -158,7 +150,7 @@ class OutboundWatch:
             still = "is still running" if ongoing else "ran"
             message = (
                 f"an outbound {call.library} call to {call.host} made with {call.unbounded} {still} {elapsed:.1f} s "
-                f"into {route}, past the request's {self.budget:g} s budget, in {_place(site)}"
+                f"into {route}, past the request's {self.budget:g} s budget, in {site.place}"
             )
             details: dict[str, Any] = {
                 "host": call.host,
@@ -190,7 +182,7 @@ class OutboundWatch:
         message = (
             f"{crossed.failures} calls in a row to {crossed.host} failed ({', '.join(crossed.kinds)}) within "
             f"{crossed.span_seconds:.1f} s, made by {crossed.requests} requests ({routes}), each one still attempted "
-            f"with nothing failing fast; the latest through {library} in {_place(site)}"
+            f"with nothing failing fast; the latest through {library} in {site.place}"
         )
         details: dict[str, Any] = {
             "host": crossed.host,
@@ -210,24 +202,19 @@ class OutboundWatch:
     # -- plumbing -------------------------------------------------------------------------
 
     def _report(self, code: str, message: str, where: FrameInfo, details: dict[str, Any]) -> None:
-        diagnostic = Diagnostic(
-            code=code,
-            message=f"{message}; {_fix(code)}",
-            filename=where.filename,
-            line=where.line,
-            source="runtime",
-            details=details,
+        report_at(
+            self._reporter,
+            code,
+            message,
+            where,
+            details,
+            fix=fix_for(code, _FALLBACK_FIX),
+            fault=fault,
+            failing="reporting an outbound finding",
         )
-        try:
-            self._reporter.report(diagnostic)
-        except Exception as exc:  # noqa: BLE001 - fail-open: a broken sink must not break the app's call
-            fault("reporting an outbound finding", exc)
 
     def reset(self) -> None:
         """Forget the calls in flight and the hosts' failures (the guard stopped; a test ended)."""
         self._unbounded.clear()
         self.failures.clear()
 
-
-def _place(where: FrameInfo) -> str:
-    return f"`{where.function}` ({os.path.basename(where.filename)}:{where.line})"
