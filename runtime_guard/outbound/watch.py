@@ -44,7 +44,6 @@ __all__ = ["OutboundCall", "OutboundWatch"]
 # Calls without a timeout tracked at once; past this, new ones go untracked rather than grow memory.
 DEFAULT_MAX_TRACKED = 10_000
 _COPY_ATTEMPTS = 5
-_UNKNOWN = FrameInfo("<unknown>", 0, "?")
 _FALLBACK_FIX = {
     "FAA204": "pass an explicit timeout (e.g. `timeout=(3, 10)`, `httpx.Timeout(10, connect=3)`)",
     "FAA205": "wrap the call in a circuit breaker and answer 503 while it is open",
@@ -91,6 +90,8 @@ class OutboundWatch:
         self._unbounded: dict[int, OutboundCall] = {}
         """Calls without a timeout in flight, by id: added and removed by the calling thread, read by the sweep."""
         self._lock = threading.Lock()  # only to report a call once; never held while calling out
+        self.unlocated = 0
+        """Findings not reported: no line of the app's own made the call, as for the guard's other parts."""
 
     def __len__(self) -> int:
         return len(self._unbounded)
@@ -101,7 +102,7 @@ class OutboundWatch:
         now = time.monotonic()
         call = OutboundCall(library, info.host, now, state, request, info.unbounded, state.started + self.budget)
         if info.unbounded is not None and now < call.deadline and len(self._unbounded) < self.max_tracked:
-            call.site = innermost_user_frame(caller) or state.endpoint_location() or _UNKNOWN
+            call.site = innermost_user_frame(caller) or state.endpoint_location()
             call.tracked = True
             self._unbounded[id(call)] = call
         return call
@@ -145,7 +146,10 @@ class OutboundWatch:
         try:
             state = call.state
             route = state.route
-            site = call.site or _UNKNOWN
+            site = call.site
+            if site is None:
+                self.unlocated += 1  # no line of the app's made the call (a library acting alone)
+                return
             elapsed = now - state.started
             still = "is still running" if ongoing else "ran"
             message = (
@@ -174,7 +178,10 @@ class OutboundWatch:
         crossed = self.failures.failed(call.host, Failure(now, call.request, call.state.route, failure))
         if crossed is None:
             return
-        site = call.site or innermost_user_frame(caller) or call.state.endpoint_location() or _UNKNOWN
+        site = call.site or innermost_user_frame(caller) or call.state.endpoint_location()
+        if site is None:
+            self.unlocated += 1  # no line of the app's made the call (a library acting alone)
+            return
         self._report_repeated(crossed, call.library, site)
 
     def _report_repeated(self, crossed: RepeatedFailures, library: str, site: FrameInfo) -> None:

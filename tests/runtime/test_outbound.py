@@ -521,6 +521,21 @@ def test_the_sweep_reports_a_call_once_and_only_calls_without_a_timeout() -> Non
     assert len(watch) == 0 and len(reporter.items) == 1
 
 
+def test_a_call_no_line_of_the_app_made_is_counted_not_reported() -> None:
+    # No app frame (a library calling out on its own) and no handler of the app's: nowhere to act.
+    reporter = ListReporter()
+    watch = OutboundWatch(reporter, budget=60.0, failure_threshold=2, failure_window=10.0)
+    state = FakeState()
+    call = watch.begin("httpx", CallInfo("h:1", "no timeout"), state, 1, None)  # type: ignore[arg-type]
+    watch.sweep(state.started + 61.0)
+    for request in (2, 3):
+        failing = watch.begin("httpx", CallInfo("down:1", None), state, request, None)  # type: ignore[arg-type]
+        watch.end(failing, None, "ConnectError", succeeded=False)
+    watch.end(call, None, None, succeeded=True)
+    assert reporter.items == []
+    assert watch.unlocated == 2  # the call past its budget, and the failing host
+
+
 LAZY_IMPORT_APP = r"""
 import asyncio, sys
 from starlette.applications import Starlette
