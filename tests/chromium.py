@@ -19,7 +19,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-_FLAGS = (
+# A browser that stays off the network and asks for nothing (the tests' command-line uses too).
+HEADLESS_FLAGS = (
     "--headless",
     "--no-sandbox",
     "--disable-gpu",
@@ -28,6 +29,9 @@ _FLAGS = (
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+)
+_FLAGS = (
+    *HEADLESS_FLAGS,
     "--disable-extensions",
     "--hide-scrollbars",
     "--mute-audio",

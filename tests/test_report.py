@@ -26,7 +26,7 @@ from flake8_fastapi_antipatterns.report.lint import lint
 from flake8_fastapi_antipatterns.report.page_data import page_data
 from flake8_fastapi_antipatterns.report.sources import SourceFiles
 from flake8_fastapi_antipatterns.sinks import JsonLinesSink
-from tests.chromium import Chromium, find_browser
+from tests.chromium import HEADLESS_FLAGS, Chromium, find_browser
 from tests.report_corpus import write_corpus
 
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "sarif-schema-2.1.0.json"
@@ -506,17 +506,7 @@ def _png_size(data: bytes) -> tuple[int, int]:
 
 
 def _headless(browser: str, profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    flags = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={profile}",
-    ]
+    flags = [*HEADLESS_FLAGS, f"--user-data-dir={profile}"]
     return subprocess.run([browser, *flags, *args], capture_output=True, text=True, timeout=90)
 
 
