@@ -166,12 +166,20 @@ def _branch(schema: Any, value: Any, resolver: Resolver) -> Any:
     for key in ("anyOf", "oneOf"):
         options = resolved.get(key)
         if isinstance(options, list):
-            kind = _kind(value)
-            for option in options:
-                kinds = types_of(option, resolver)
-                if kinds is None or kind in kinds:
-                    return option
+            option = _fitting(options, value, resolver)
+            if option is not None:
+                return option
     return schema
+
+
+def _fitting(options: list[Any], value: Any, resolver: Resolver) -> Any:
+    """The first option whose JSON types admit ``value`` (an option of unknown types admits anything)."""
+    kind = _kind(value)
+    for option in options:
+        kinds = types_of(option, resolver)
+        if kinds is None or kind in kinds:
+            return option
+    return None
 
 
 def _single(schema: Any, value: Any, resolver: Resolver) -> Any:
@@ -183,12 +191,8 @@ def _single(schema: Any, value: Any, resolver: Resolver) -> Any:
     for key in ("anyOf", "oneOf"):
         options = schema.get(key)
         if isinstance(options, list):
-            kind = _kind(value)
-            for option in options:
-                kinds = types_of(option, resolver)
-                if kinds is None or kind in kinds:
-                    return resolver.resolve(option)
-            return {}
+            option = _fitting(options, value, resolver)
+            return resolver.resolve(option) if option is not None else {}
     return schema
 
 
