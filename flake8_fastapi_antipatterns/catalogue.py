@@ -1122,8 +1122,7 @@ _add(
                 "request. A caught exception handed to a project helper is followed into it: a helper that "
                 "returns its text (`parse_exception(exc)`), or puts it in an `HTTPException` or response itself "
                 "(`raise_upstream_error(exc)`), is reported at the call. A route only an administrator can "
-                "call (a `Depends`/`Security` on a dependency whose name says admin or superuser) answers the "
-                "operator who runs the service and is not judged. Broad "
+                "call answers the operator who runs the service (see below). Broad "
                 "catches (`Exception`) and library, database, network and OS errors are leaks. At runtime, the guard reports FAA303 when a response body contained a Python traceback "
                 "or the message of an exception raised during that same request (not a text written for the client: "
                 "an `HTTPException` or validation error, Starlette's `AuthenticationError`, or a string literal of a "
@@ -1774,6 +1773,31 @@ SCOPE_OPTION = (
 )
 
 
+OPERATOR_QUIET_CODES = ("FAA102", "FAA204", "FAA205", "FAA303")
+OPERATOR_ROUTES = (
+    "\n\nRoutes only an administrator can call are left alone: a route with a `Depends`/`Security` on a "
+    "dependency named for administrators (`get_admin_user`, `require_superuser`), given as a parameter's "
+    "default, in its `Annotated` type or a module-level alias of it (`Superuser = Annotated[User, "
+    "Depends(get_current_active_superuser)]`), in the decorator's `dependencies=[...]` or the router's "
+    "(`APIRouter(dependencies=[Depends(get_admin_user)])`). They are the operator's tools, called rarely by "
+    "the people who run the service. Code such routes reach is left alone only when every route that reaches "
+    "it is one; for FAA102 only local file work (`open`, `Path` reads and writes, `shutil`) is, while a "
+    "subprocess, a network call or a sleep is still reported."
+)
+OPERATOR_OPTION = (
+    "`--faa-operator-routes`: `quiet` (the default) leaves routes only an administrator can call alone as "
+    "described above; `judge` reports them like any other route (`faa-operator-routes = judge` under `[flake8]`)."
+)
+
+
+def _operator_routes(rule: Rule) -> Rule:
+    from dataclasses import replace
+
+    return replace(
+        rule, doc=replace(rule.doc, what=rule.doc.what + OPERATOR_ROUTES, options=f"{rule.doc.options}\n\n{OPERATOR_OPTION}")
+    )
+
+
 def _serving_scope(rule: Rule) -> Rule:
     from dataclasses import replace
 
@@ -1783,6 +1807,8 @@ def _serving_scope(rule: Rule) -> Rule:
 
 for _serving_code in SERVING_CODES:
     CATALOGUE[_serving_code] = _serving_scope(CATALOGUE[_serving_code])
+for _operator_code in OPERATOR_QUIET_CODES:
+    CATALOGUE[_operator_code] = _operator_routes(CATALOGUE[_operator_code])
 
 
 def get(code: str) -> Rule:

@@ -29,6 +29,14 @@ class Settings:
     fixed_file_reads: tuple[str, ...] = ()
     """``("yes",)`` reports reads of small files at fixed paths as FAA102 too."""
 
+    operator_routes: tuple[str, ...] = ()
+    """``("judge",)`` judges routes only an administrator can call like any other; empty (the
+    default) or ``("quiet",)`` leaves out what only matters at a public route's rate or audience."""
+
+    @property
+    def quiet_operator_routes(self) -> bool:
+        return self.operator_routes != ("judge",)
+
     @property
     def serving_scope(self) -> bool:
         return self.scope != ("all",)
@@ -80,6 +88,13 @@ OPTION_SPECS: tuple[OptionSpec, ...] = (
         "settings and the environment: a bundled template, a *_FILE secret); default 'no'.",
     ),
     OptionSpec(
+        "operator_routes",
+        "--faa-operator-routes",
+        "FAA102, FAA204, FAA205, FAA303: 'quiet' (default) leaves alone routes only an administrator can "
+        "call (a dependency named admin or superuser): their local file work, per-call HTTP clients, "
+        "missing circuit breakers and error text shown to the operator; 'judge' reports them like any route.",
+    ),
+    OptionSpec(
         "scope",
         "--faa-scope",
         "FAA101, FAA102, FAA103, FAA204, FAA205, FAA303, FAA402: 'serving' (default) reports only code a "
@@ -88,6 +103,7 @@ OPTION_SPECS: tuple[OptionSpec, ...] = (
     ),
 )
 SCOPES = ("serving", "all")
+OPERATOR_ROUTES = ("quiet", "judge")
 SWITCH_VALUES = ("yes", "no", "true", "false", "1", "0")
 
 
@@ -106,6 +122,9 @@ def settings_from(values: dict[str, Iterable[str] | str | None]) -> Settings:
     scope = cleaned.get("scope", ())
     if scope and (len(scope) != 1 or scope[0] not in SCOPES):
         raise ValueError(f"--faa-scope takes one of {', '.join(SCOPES)}, not {','.join(scope)!r}")
+    operator = cleaned.get("operator_routes", ())
+    if operator and (len(operator) != 1 or operator[0] not in OPERATOR_ROUTES):
+        raise ValueError(f"--faa-operator-routes takes one of {', '.join(OPERATOR_ROUTES)}, not {','.join(operator)!r}")
     switch = cleaned.get("fixed_file_reads", ())
     if switch and (len(switch) != 1 or switch[0].lower() not in SWITCH_VALUES):
         raise ValueError(f"--faa-fixed-file-reads takes yes or no, not {','.join(switch)!r}")

@@ -194,3 +194,90 @@ def test_files_mentioning_matches_whole_words(tmp_path: Path, monkeypatch: pytes
     found = index.files_mentioning(str(tmp_path / "a.py"), "load")
     assert found is not None
     assert sorted(Path(p).name for p in found) == ["a.py", "c.py"]
+
+
+# -- routes only an administrator can call -------------------------------------------------------
+
+OPERATOR_PROJECT = {
+    "app/__init__.py": "",
+    "app/deps.py": """
+        def get_admin_user() -> str:
+            return "admin"
+    """,
+    "app/storage.py": """
+        from pathlib import Path
+
+        async def save_record(name: str, text: str) -> None:
+            Path(f"/var/lib/app/{name}.json").write_text(text)
+    """,
+    "app/admin.py": """
+        from typing import Annotated
+        from fastapi import APIRouter, Depends
+        from app.deps import get_admin_user
+        from app.storage import save_record
+
+        router = APIRouter()
+        AdminUser = Annotated[str, Depends(get_admin_user)]
+
+        @router.post("/admin/records/{name}")
+        async def write_record(name: str, text: str, user: AdminUser):
+            await save_record(name, text)
+    """,
+    "app/main.py": """
+        from fastapi import FastAPI
+        from app.admin import router
+
+        app = FastAPI()
+        app.include_router(router)
+    """,
+}
+
+
+def test_code_only_operator_routes_reach_is_left_alone_across_modules(tmp_path: Path) -> None:
+    write(tmp_path, OPERATOR_PROJECT)
+    assert [f[1] for f in lint(tmp_path, "app/storage.py")] == []
+    judged = lint(tmp_path, "app/storage.py", settings_from({"operator_routes": "judge"}))
+    assert [(f[0], f[1]) for f in judged] == [(5, "FAA102")]
+    assert "reached from POST /admin/records/{name}" in judged[0][2]
+
+
+def test_one_public_route_makes_the_shared_code_public(tmp_path: Path) -> None:
+    files = dict(OPERATOR_PROJECT)
+    files["app/public.py"] = """
+        from fastapi import APIRouter
+        from app.storage import save_record
+
+        public = APIRouter()
+
+        @public.post("/notes/{name}")
+        async def write_note(name: str, text: str):
+            await save_record(name, text)
+    """
+    files["app/main.py"] = """
+        from fastapi import FastAPI
+        from app.admin import router
+        from app.public import public
+
+        app = FastAPI()
+        app.include_router(router)
+        app.include_router(public)
+    """
+    write(tmp_path, files)
+    assert [(f[0], f[1]) for f in lint(tmp_path, "app/storage.py")] == [(5, "FAA102")]
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="the `type` statement is Python 3.12+")
+def test_a_type_statement_alias_of_the_administrators_dependency_counts() -> None:
+    import ast
+
+    from flake8_fastapi_antipatterns.analysis.audience import module_audience
+
+    tree = ast.parse("from typing import Annotated\ntype Superuser = Annotated[str, Depends(require_superuser)]\n")
+    assert module_audience(tree).aliases == frozenset({"Superuser"})
+
+
+def test_the_option_takes_quiet_or_judge_only() -> None:
+    assert settings_from({"operator_routes": "judge"}).quiet_operator_routes is False
+    assert settings_from({}).quiet_operator_routes is True
+    with pytest.raises(ValueError, match="faa-operator-routes"):
+        settings_from({"operator_routes": "sometimes"})

@@ -437,6 +437,15 @@ def _entries() -> dict[str, Entry]:
 
 ENTRIES: dict[str, Entry] = _entries()
 
+_LOCAL_FILE_CALLS = frozenset({"open", "builtins.open", "io.open", "os.fdopen"})
+_LOCAL_FILE_PREFIXES = ("Path.", "shutil.")
+
+
+def local_file_work(what: str) -> bool:
+    """Whether a blocking call (as a verdict names it: ``open``, ``Path.write_text``, ``shutil.rmtree``)
+    works on the local file system, not the network, a subprocess or the clock."""
+    return what in _LOCAL_FILE_CALLS or what.startswith(_LOCAL_FILE_PREFIXES)
+
 # ``sessionmaker(engine, class_=AsyncSession)`` makes async sessions: (keyword, position) of the class.
 ASYNC_CLASS_ARGUMENT: dict[str, tuple[str, int]] = {
     "sqlalchemy.orm.sessionmaker": ("class_", 1),

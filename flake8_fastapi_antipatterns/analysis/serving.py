@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from flake8_fastapi_antipatterns.analysis.app_model import ROUTE_DECORATORS
+from flake8_fastapi_antipatterns.analysis.audience import ModuleAudience, module_audience
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names
 from flake8_fastapi_antipatterns.analysis.nodes import is_main_guard, last_name
 from flake8_fastapi_antipatterns.analysis.project import ProjectIndex
@@ -92,6 +93,8 @@ class Entry:
 class Reach:
     stage: Stage
     entries: tuple[Entry, ...] = ()
+    operator_only: bool = False
+    """Served, but only through routes an administrator must call (``analysis/audience.py``)."""
 
     @property
     def reported(self) -> bool:
@@ -135,6 +138,10 @@ def _combine(reaches: list[Reach]) -> Reach:
     best = max(reaches, key=lambda r: _RANK[r.stage])
     if best.stage != "serving":
         return best
+    # Operator-only when every way in is: an unknown caller may be a public route.
+    operator_only = all(r.operator_only for r in reaches if r.stage == "serving") and not any(
+        r.stage == "unknown" for r in reaches
+    )
     entries: dict[Entry, None] = {}
     for reach in reaches:
         if reach.stage == "serving":
@@ -142,7 +149,7 @@ def _combine(reaches: list[Reach]) -> Reach:
                 if len(entries) >= MAX_ENTRIES:
                     break
                 entries.setdefault(entry, None)
-    return Reach("serving", tuple(entries))
+    return Reach("serving", tuple(entries), operator_only)
 
 
 # -- what one module says ------------------------------------------------------------------------
@@ -191,6 +198,8 @@ class ModuleFacts:
     """Router name -> the ``prefix=`` it is built with (``router = APIRouter(prefix="/users")``)."""
     launchers: set[DefKey] = field(default_factory=set)
     """Functions that start the web server (``uvicorn.run(app)``, ``await server.serve()``)."""
+    audience: ModuleAudience = field(default_factory=ModuleAudience)
+    """The aliases and routers that make the module's routes operator-only."""
 
     def enclosing(self, line: int) -> Definition | None:
         """The innermost function whose body holds ``line``."""
@@ -344,6 +353,7 @@ def module_facts(tree: ast.Module, path: str) -> ModuleFacts:
     known = _FACTS.get(tree)
     if known is None or known.path != path:
         known = _FACTS[tree] = _Collector(path).run(tree)
+        known.audience = module_audience(tree)
     return known
 
 
@@ -445,7 +455,8 @@ class ServingPath:
         for decorator in node.decorator_list:
             label = _route_label(decorator, local[path].prefixes)
             if label is not None:
-                return _Answer(Reach("serving", (Entry(label, path, decorator.lineno),)))
+                operator_only = local[path].audience.route_is_operator_only(node, decorator)
+                return _Answer(Reach("serving", (Entry(label, path, decorator.lineno),), operator_only))
             decorated = _decorator_name(decorator)
             if decorated in ("exception_handler", "middleware"):
                 return _Answer(Reach("serving", (Entry(f"{decorated.replace('_', ' ')} `{name}`", path, line),)))
@@ -473,9 +484,14 @@ class ServingPath:
             final = final and answer.final
             cost += answer.cost
             if cost > MAX_VISITS:
+                served = [r for r in reaches if r.stage == "serving"]
+                if served:  # reached, through operator-only routes so far: who else calls is unknown
+                    return _Answer(_combine([*served, UNKNOWN]), final, cost)
                 return _Answer(UNKNOWN, final, cost)  # too far to follow
             reaches.append(answer.reach)
-            if answer.reach.stage == "serving":
+            # Reached from a route anyone may call: settled. Reached only from operator-only routes so
+            # far: the other callers are followed too, since one public caller makes it public.
+            if answer.reach.stage == "serving" and not answer.reach.operator_only:
                 serving_at = number
                 break
         if serving_at >= 0:
@@ -634,7 +650,8 @@ class ServingPath:
         for decorator in owner.node.decorator_list:
             label = _route_label(decorator, facts.prefixes)
             if label is not None:
-                return Reach("serving", (Entry(label, facts.path, decorator.lineno),))
+                operator_only = facts.audience.route_is_operator_only(owner.node, decorator)
+                return Reach("serving", (Entry(label, facts.path, decorator.lineno),), operator_only)
         return None
 
     @staticmethod

@@ -22,6 +22,10 @@ SERVING_CODES = frozenset({"FAA101", "FAA102", "FAA103", "FAA204", "FAA205", "FA
 # Of those, the ones whose module-level finding is output made once, at import (FAA204's
 # module-level requests are told from client constructions by the rule itself).
 IMPORT_TIME_CODES = frozenset({"FAA402"})
+# Of those, the ones left alone where only routes an administrator must call reach the code (rare
+# calls, by the people who run the service; see ``analysis/audience.py``). FAA102 is, for local file
+# work only: the rule says so per finding (``operator_quiet``).
+OPERATOR_QUIET_CODES = frozenset({"FAA204", "FAA205", "FAA303"})
 
 
 def is_test_module(filename: str) -> bool:
@@ -92,6 +96,9 @@ class Context:
                     return
                 reach = None
             if reach is not None and not reach.reported:
+                return
+            quiet = details.pop("operator_quiet", code in OPERATOR_QUIET_CODES)
+            if reach is not None and reach.operator_only and quiet and self.settings.quiet_operator_routes:
                 return
             if reach is not None and reach.stage == "serving":
                 message += reach.suffix()

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import ast
 
-from flake8_fastapi_antipatterns.analysis.blocking import Family, classify_path, matches_configured
+from flake8_fastapi_antipatterns.analysis.blocking import Family, classify_path, local_file_work, matches_configured
 from flake8_fastapi_antipatterns.analysis.calls import (
     CACHE_DECORATORS,
     CallResolver,
@@ -96,7 +96,8 @@ class EventLoopChecker(Checker):
         if what is not None:
             text = f"`{call_text(call)}` is a blocking {kind} ({what}) inside `async def {coroutine.name}`"
             details = {"call": what, "function": coroutine.name, "chain": [coroutine.name, what]}
-            return text, {**details, "remedy": self._remedy(family, what, coroutine)}
+            return text, {**details, "remedy": self._remedy(family, what, coroutine),
+                          "operator_quiet": self._occasional_file_work(what, call, coroutine)}
         target = resolver.function_called(call, where)
         if target is None or not self._runs_inline(target[0], target[1]):
             return None
@@ -114,7 +115,8 @@ class EventLoopChecker(Checker):
         chain = [coroutine.name, *reach.chain, reach.what]
         text = f"`{call_text(call)}` inside `async def {coroutine.name}` makes a blocking {kind}: " + " -> ".join(chain) + reach.place
         return text, {"call": reach.what, "function": coroutine.name, "chain": chain,
-                      "remedy": self._remedy(family, reach.what, coroutine)}
+                      "remedy": self._remedy(family, reach.what, coroutine),
+                      "operator_quiet": self._occasional_file_work(reach.what, call, coroutine)}
 
     def _direct(self, resolver: CallResolver, call: ast.Call, where: Where, family: Family) -> str | None:
         if resolver.function_called(call, where) is not None:
@@ -130,6 +132,17 @@ class EventLoopChecker(Checker):
         settings = self.ctx.settings
         configured = settings.db_modules if family == "db" else settings.blocking_calls
         return matches_configured(path, method_name(call), configured)
+
+    def _occasional_file_work(self, what: str, call: ast.Call, coroutine: ast.AsyncFunctionDef) -> bool:
+        """Local file work done once per call of the coroutine: what an administrators' route may do
+        unreported. A ``while`` loop around it (a follower polling a log) repeats it for as long as it runs."""
+        if not local_file_work(what):
+            return False
+        polled: set[int] = set()
+        for loop in ast.walk(coroutine):
+            if isinstance(loop, ast.While):
+                polled.update(id(node) for node in ast.walk(loop))
+        return id(call) not in polled
 
     def _remedy(self, family: Family, what: str, coroutine: ast.AsyncFunctionDef) -> str | None:
         """What to write instead, for this kind of call (None: the code's general fix)."""

@@ -23,10 +23,10 @@ know (``redact(str(e))``) are assumed to be cleaned.
 from __future__ import annotations
 
 import ast
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from flake8_fastapi_antipatterns.analysis.app_model import Route
 from flake8_fastapi_antipatterns.analysis.calls import Program
 from flake8_fastapi_antipatterns.analysis.exception_text import (
     CARRIERS,
@@ -96,7 +96,6 @@ _TEXT_LIBRARIES = frozenset(
      "langchain_core", "httpcore", "websockets", "anyio", "chromadb", "qdrant_client", "pinecone", "weaviate"}
 )  # fmt: skip
 # Dependencies whose name says only an administrator gets through.
-_OPERATOR_WORDS = re.compile(r"admin|superuser", re.IGNORECASE)
 # What builds or validates a Pydantic model from data: its errors describe that data.
 PYDANTIC_MODELS = frozenset({"pydantic.BaseModel", "pydantic.main.BaseModel", "sqlmodel.SQLModel"})
 VALIDATING_METHODS = frozenset({"model_validate", "model_validate_json", "model_validate_strings", "parse_obj", "parse_raw", "validate_python", "validate_json"})
@@ -107,6 +106,16 @@ _MAX_DEPTH = 8
 _FOLLOW_NAMES = 3
 
 Position = tuple[int, int]
+
+
+# What a ``try`` body may hold and still raise nothing with text worth hiding.
+_READ_ONLY_NODES = (ast.Assign, ast.AnnAssign, ast.Expr, ast.Name, ast.Attribute, ast.Constant, ast.Load, ast.Store)
+
+
+def _reads_only(body: list[ast.stmt]) -> bool:
+    """A ``try`` that only reads names and attributes into names (``limit = settings.max_upload``): no
+    call, subscript or arithmetic, so at most an ``AttributeError`` naming one of the app's attributes."""
+    return all(isinstance(node, _READ_ONLY_NODES) for statement in body for node in ast.walk(statement))
 
 
 @dataclass
@@ -321,7 +330,7 @@ class LeakChecker(Checker):
                 if len(positional) >= 2 and not handlers[id(node)]:
                     initial = frozenset({positional[1].arg})
             elif (route := self.ctx.model.route_for(node)) is not None:
-                if self._operator_only(route.func, route.keyword("dependencies")):
+                if self._operator_only(route):
                     continue  # an admin's route: the error text is shown to the operator who runs the service
                 role = "route handler"
             elif node.name in streamed and _is_generator(node):
@@ -371,23 +380,12 @@ class LeakChecker(Checker):
             return int(digits) if digits.isdigit() else None
         return None
 
-    def _operator_only(self, func: FunctionNode, dependencies: ast.expr | None) -> bool:
-        """A route only an administrator can call: a ``Depends``/``Security`` on a dependency whose
-        name says so (``get_admin_user``, ``require_superuser``), in its parameters or its
-        ``dependencies=[...]``."""
-        markers: list[ast.expr] = [d for d in [*func.args.defaults, *func.args.kw_defaults] if d is not None]
-        for arg in [*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs]:
-            annotation = arg.annotation
-            if isinstance(annotation, ast.Subscript) and isinstance(annotation.slice, ast.Tuple):
-                markers.extend(annotation.slice.elts[1:])  # Annotated[User, Depends(get_admin_user)]
-        if isinstance(dependencies, (ast.List, ast.Tuple)):
-            markers.extend(dependencies.elts)
-        for marker in markers:
-            if isinstance(marker, ast.Call) and last_name(marker.func) in ("Depends", "Security") and marker.args:
-                name = last_name(marker.args[0]) or ""
-                if _OPERATOR_WORDS.search(name):
-                    return True
-        return False
+    def _operator_only(self, route: Route) -> bool:
+        """A route only an administrator can call (``analysis/audience.py``), unless the project asks
+        for such routes to be judged too (``faa-operator-routes = judge``)."""
+        if not self.ctx.settings.quiet_operator_routes:
+            return False
+        return self.ctx.serving.facts().audience.route_is_operator_only(route.func, route.registration)
 
     def _validates_only(self, body: list[ast.stmt]) -> bool:
         """A ``try`` whose every call builds or validates a Pydantic model (``Form(**payload)``,
@@ -425,7 +423,7 @@ class LeakChecker(Checker):
             node, live = stack.pop()
             yield node, live
             if isinstance(node, ast.Try):
-                validates_only = self._validates_only(node.body)
+                validates_only = self._validates_only(node.body) or _reads_only(node.body)
                 for handler in node.handlers:
                     if handler.name and (
                         validates_only
