@@ -984,9 +984,10 @@ _add(
         seed=8,
         default_on=True,
         static=(
-            "a route's body parameter is typed `dict`/`Dict[...]`/`Mapping`/`Any` or left untyped with `Body()`, "
-            "or the handler reads `await request.json()`/`body()`/`form()` itself; `Depends` parameters and "
-            "response types do not count"
+            "a route's body parameter is typed `dict`/`Dict[...]`/`Mapping` with values of any shape, `Any`, or "
+            "left untyped with `Body()`, or the handler reads `await request.json()`/`body()`/`form()` itself, and "
+            "the code does not visibly check it or hand it on whole; `Depends` parameters and response types do "
+            "not count"
         ),
         runtime=(
             "(probe) a malformed body was accepted instead of rejected, or an oversized value in a string field "
@@ -996,13 +997,23 @@ _add(
         doc=RuleDoc(
             what=(
                 "Flags route handlers whose request body is not described by a schema: a body parameter "
-                "annotated `dict`, `Dict[...]`, `Mapping` or `Any`, an untyped parameter declared with `Body()`, "
-                "or a handler that parses the body itself with `await request.json()`, `await request.body()` "
-                "or `await request.form()`. It follows where the value goes: a body checked right away by a "
-                "model or schema (`ChatForm(**payload)`, `Item.model_validate(data)`, a `validate`/`verify` "
-                "call, also on a value derived from the body), passed on unchanged to another service (`json=`, "
-                "`content=`, `data=` of an outbound call: a pass-through proxy), or read only to pre-buffer it "
-                "for a library (`await request.form()` as a statement) is not flagged. Parameters resolved "
+                "annotated `dict`, `Dict[str, Any]`, `Mapping` or `Any` (values of any shape), an untyped "
+                "parameter declared with `Body()`, or a handler that parses the body itself with "
+                "`await request.json()`, `await request.body()` or `await request.form()`. A map with a declared "
+                "value type (`dict[str, float]`, `dict[str, JsonValue]`) is typed like `list[float]`: its keys "
+                "are data, every value is checked, and it is not flagged.\n\n"
+                "It follows where the value goes, in the handler and in the project helpers it is passed to "
+                "(methods of an interface included, through the implementations its module defines), and a "
+                "helper may return it whole or as one item of a tuple. Not flagged: a body checked by a model or "
+                "schema (`ChatForm(**payload)`, `Item.model_validate(data)`, `TypeAdapter(...).validate_python`, "
+                "a `validate`/`verify` call, also on a value derived from the body); a body handed on whole, "
+                "possibly copied (`{**payload}`) or serialized (`json.dumps(payload)`), to another service "
+                "(`json=`, `content=`, `data=` of an outbound call: a pass-through proxy) or to such a check, "
+                "after reading or rewriting at most three keys (the `model` a proxy routes on); a body read only "
+                "by fixed keys, each value type-checked (`isinstance`), compared with a known value (a CSRF "
+                "double-submit token, an allow-list) or validated before use; and a body read only to pre-buffer "
+                "it for a library (`await request.form()` as a statement). A body used in any other way (iterated, "
+                "stored, echoed back in a response, read by more keys) stays flagged. Parameters resolved "
                 "through `Depends(...)` and the route's response "
                 "type are not request bodies and are not flagged. When the runtime guard probes the app, it "
                 "reports FAA302 if a route accepted a malformed body, or an oversized value in a string field "

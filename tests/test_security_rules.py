@@ -7,13 +7,15 @@ why it matters, and ends with the catalogue's one-line fix.
 
 from __future__ import annotations
 
+import ast
 import textwrap
+from pathlib import Path
 
 import pytest
 
 from flake8_fastapi_antipatterns.catalogue import get as get_rule
 from flake8_fastapi_antipatterns.diagnostics import Diagnostic
-from flake8_fastapi_antipatterns.engine import analyse_source
+from flake8_fastapi_antipatterns.engine import analyse_source, analyse_tree
 from flake8_fastapi_antipatterns.rules.cors import _matches_any_origin
 
 
@@ -146,19 +148,20 @@ def test_untyped_body_says_it_has_no_type() -> None:
     assert "`payload=Body(...)` with no type" in found.message
 
 
-def test_typed_value_mapping_is_described_accurately() -> None:
+def test_typed_value_mapping_is_a_typed_map_not_a_finding() -> None:
+    # A declared value type checks every value, as `list[float]` checks every item; keys are data.
     source = """\
     from fastapi import FastAPI
 
     app = FastAPI()
 
     @app.post("/weights")
-    def weights(values: dict[str, float]):
+    def weights(values: dict[str, float], raw: dict[str, dict]):
         return values
     """
     found = only(source, "FAA302")
-    assert "any keys are accepted" in found.message
-    assert "any JSON object" not in found.message
+    assert "`raw: dict[str, dict]`" in found.message
+    assert "any JSON object is accepted unchecked" in found.message
 
 
 def test_raw_read_message_names_the_call() -> None:
@@ -193,6 +196,54 @@ def test_dependency_typed_dict_is_not_a_body() -> None:
         return user
     """
     assert findings(source, "FAA302") == []
+
+
+def _project(tmp_path: Path, helper: str) -> list[Diagnostic]:
+    """A two-module app: the route in ``app/main.py`` hands its body to ``app/upstream.py``."""
+    package = tmp_path / "app"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "upstream.py").write_text(textwrap.dedent(helper))
+    main = package / "main.py"
+    main.write_text(
+        textwrap.dedent(
+            """\
+            from fastapi import FastAPI
+
+            from app import upstream
+
+            app = FastAPI()
+
+            @app.post("/v1/embeddings")
+            async def embeddings(form_data: dict):
+                return await upstream.relay(form_data)
+            """
+        )
+    )
+    return [d for d in analyse_tree(ast.parse(main.read_text()), str(main), strict=True) if d.code == "FAA302"]
+
+
+def test_body_forwarded_by_a_helper_of_another_module_is_a_proxy(tmp_path: Path) -> None:
+    helper = """\
+    import json
+
+    import httpx
+
+    async def relay(form_data: dict):
+        form_data["model"] = form_data.get("model", "").strip()
+        async with httpx.AsyncClient() as client:
+            return (await client.post("/embeddings", content=json.dumps(form_data))).json()
+    """
+    assert _project(tmp_path, helper) == []
+
+
+def test_body_consumed_by_a_helper_of_another_module_is_reported(tmp_path: Path) -> None:
+    helper = """\
+    async def relay(form_data: dict):
+        return {"items": [item.upper() for item in form_data["input"]]}
+    """
+    found = _project(tmp_path, helper)
+    assert [(d.line, d.details["parameter"]) for d in found] == [(8, "form_data")]
 
 
 # -- FAA303 ----------------------------------------------------------------------

@@ -157,6 +157,36 @@ def find_method(cls: ProjectClass, name: str, *, skip_own: bool = False) -> tupl
     return None
 
 
+def is_abstract(func: FunctionNode, names: Names) -> bool:
+    """A method that only declares itself: ``@abstractmethod``, or a body of a docstring, ``pass`` or ``...``."""
+    for decorator in func.decorator_list:
+        if isinstance(decorator, (ast.Name, ast.Attribute)) and names.qualify(decorator) == "abc.abstractmethod":
+            return True
+    return all(
+        isinstance(stmt, ast.Pass) or (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant))
+        for stmt in func.body
+    )
+
+
+def module_overrides(cls: ProjectClass, name: str) -> list[tuple[ProjectClass, FunctionNode]]:
+    """The ``def name`` of each class of ``cls``'s own module that derives from it.
+
+    What an interface's method runs is one of its implementations; those written
+    next to the interface are the ones a caller can be sure of.
+    """
+    found: list[tuple[ProjectClass, FunctionNode]] = []
+    for node in cls.names.nodes.each(ast.ClassDef):
+        if node is cls.node:
+            continue
+        candidate = ProjectClass(cls.names, node)
+        if not any(base.node is cls.node for base in lineage(candidate)[1:]):
+            continue
+        for stmt in node.body:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == name:
+                found.append((candidate, stmt))
+    return found
+
+
 def declarations(cls: ProjectClass, name: str) -> list[Declaration]:
     """Where ``instance.<name>`` gets its value, nearest class first: the class body
     (annotations and values), properties, then ``self.<name> = ...`` in ``__init__`` and the

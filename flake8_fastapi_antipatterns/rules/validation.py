@@ -1,14 +1,18 @@
 """FAA302: request bodies that reach a route handler without a schema.
 
 Two shapes: a body parameter whose type says nothing (``payload: dict``,
-``Any`` with ``Body()``, ``list[dict]``), and a handler that reads
-``await request.json()`` / ``body()`` / ``form()`` itself.
+``dict[str, Any]``, ``Any`` with ``Body()``, ``list[dict]``), and a handler
+that reads ``await request.json()`` / ``body()`` / ``form()`` itself.  A map
+with a declared value type (``dict[str, float]``) is typed, like ``list[float]``.
 
 Judged by where the value goes: a body checked by a model or schema right away
 (``Item(**payload)``, ``Item.model_validate(data)``, a ``validate``/``verify``
 call), passed on unchanged to another service (``json=payload``,
 ``content=body``: a pass-through proxy), or read only to pre-buffer it
-(``await request.form()`` as a statement) is not a finding.
+(``await request.form()`` as a statement) is not a finding.  Past those quick
+looks, ``analysis/body_flow.py`` follows it into the project helpers it is
+handed to (a proxy that reads a few keys, a helper that validates it) and
+accepts a body read by fixed keys whose every value is checked before use.
 
 Which parameter is a body follows FastAPI's own rule: an explicit ``Body()``
 marker, or no marker at all on a non-scalar type that is not a path
@@ -24,6 +28,15 @@ import re
 from dataclasses import dataclass
 
 from flake8_fastapi_antipatterns.analysis.app_model import Route
+from flake8_fastapi_antipatterns.analysis.body_flow import (
+    PARSERS,
+    BodyFlow,
+    Flow,
+    forwards,
+    is_validator,
+    name_validated,
+)
+from flake8_fastapi_antipatterns.analysis.calls import Program
 from flake8_fastapi_antipatterns.analysis.names import (
     FunctionNode,
     Names,
@@ -61,17 +74,7 @@ SEQUENCE_TYPES = frozenset(
 )
 REQUEST_CLASSES = frozenset({"fastapi.Request", "fastapi.requests.Request", "starlette.requests.Request"})
 RAW_READS = frozenset({"json", "body", "form"})
-# Calls that only re-shape the raw body on its way to a validator.
-PASS_THROUGH = frozenset(
-    {"json.loads", "orjson.loads", "ujson.loads", "yaml.safe_load", "yaml.load", "yaml.full_load", "tomllib.loads"}
-)
-# Name words that say a call checks what it is given (a schema, a webhook signature).
-VALIDATING_WORDS = frozenset({"validate", "validator", "valid", "verify", "signature", "hmac"})
-VALIDATING_METHODS = frozenset({"construct_event", "parse_obj", "parse_raw"})
-NOT_MODELS = ("fastapi.", "starlette.", "builtins.")
 NON_BODY_ROUTES = frozenset({"route", "add_route", "websocket", "websocket_route", "add_websocket_route"})
-# Keywords of an outbound call that send a value on as the request's body.
-FORWARDING_KEYWORDS = frozenset({"json", "content", "data", "body"})
 _PATH_PARAM = re.compile(r"{\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?::[^}]*)?}")
 _MAX_DEPTH = 6
 
@@ -82,10 +85,6 @@ class BodyParam:
     shown: str
     """The parameter as the message shows it, closing backtick included: ``payload: dict` ``."""
     consequence: str
-
-
-def _camel_case(name: str) -> bool:
-    return name[:1].isupper() and not name.isupper() and "_" not in name
 
 
 def _is_name(expr: ast.expr, name: str) -> bool:
@@ -156,26 +155,36 @@ class _Types:
             return None
         name = self._type_name(inner)
         if name in MAPPING_TYPES:
-            if self._opaque_values(inner):
-                return "any JSON object is accepted unchecked"
-            return "any keys are accepted, with no schema and no bound on their number"
+            # A declared value type (``dict[str, float]``, ``dict[str, JsonValue]``) makes a typed map,
+            # its keys data rather than fields: as checked as ``list[float]``.
+            return "any JSON object is accepted unchecked" if self._opaque_values(inner) else None
         if name in ANY_TYPES and any_counts and not isinstance(inner, ast.Subscript):
             return "any JSON value is accepted unchecked"
         if name in SEQUENCE_TYPES and isinstance(inner, ast.Subscript) and not isinstance(inner.slice, ast.Tuple):
             element = self.inner_type(inner.slice)
-            if element is not None and self._type_name(element) in MAPPING_TYPES | ANY_TYPES:
+            if element is not None and self._type_name(element) in MAPPING_TYPES | ANY_TYPES and self._opaque(element):
                 return "its items are accepted unchecked"
         return None
 
     def _opaque_values(self, mapping: ast.expr) -> bool:
-        """True for ``dict``, ``dict[str, Any]``, ``dict[str, dict]``: values of any shape."""
+        """True for ``dict``, ``dict[str, Any]``, ``dict[str, dict]``, ``dict[str, list[Any]]``: values of any shape."""
         if not isinstance(mapping, ast.Subscript):
             return True
         parameters = mapping.slice.elts if isinstance(mapping.slice, ast.Tuple) else [mapping.slice]
         value = self.inner_type(parameters[-1]) if parameters else None
-        if value is None:
-            return False
-        return self._type_name(value) in MAPPING_TYPES | ANY_TYPES and self._opaque_values(value)
+        return value is not None and self._opaque(value)
+
+    def _opaque(self, node: ast.expr) -> bool:
+        """A type that says nothing about the shape of a value: ``Any``, ``dict``, ``list[dict]``."""
+        name = self._type_name(node)
+        if name in ANY_TYPES:
+            return True
+        if name in MAPPING_TYPES:
+            return self._opaque_values(node)
+        if name in SEQUENCE_TYPES and isinstance(node, ast.Subscript) and not isinstance(node.slice, ast.Tuple):
+            item = self.inner_type(node.slice)
+            return item is not None and self._opaque(item)
+        return False
 
     def marker(self, expr: ast.expr | None, depth: int = 0) -> str | None:
         """"body", "other" (not a JSON body), "unknown" (a call we cannot see into), or None."""
@@ -224,6 +233,8 @@ class ValidationChecker(Checker):
     def run(self) -> None:
         if not self.ctx.imports_web_framework:
             return
+        self.program = Program(self.ctx)
+        self.flows = BodyFlow(self.program)
         types = _Types(self.ctx.names)
         for route in self.ctx.model.routes:
             if route.is_websocket or _registered_as(route) in NON_BODY_ROUTES:
@@ -278,19 +289,24 @@ class ValidationChecker(Checker):
             if consequence:
                 if nodes is None:
                     nodes = list(walk_shallow(func))
-                if self._name_validated(arg.arg, nodes) or self._name_forwarded(arg.arg, nodes):
+                if name_validated(self.ctx.names, arg.arg, nodes) or self._name_forwarded(arg.arg, nodes):
                     continue  # checked by a model or schema right away, or passed on as it came
+                if self._checked_elsewhere(self.flows.of_name(self.program.main, func, arg.arg)):
+                    continue
                 found.append(BodyParam(arg, f"{arg.arg}: {_short(arg.annotation)}`", consequence))
         return found
 
-    @staticmethod
-    def _name_forwarded(name: str, nodes: list[ast.AST]) -> bool:
+    def _checked_elsewhere(self, flow: Flow) -> bool:
+        """Handed on whole to an outbound call or a check (here or in a helper), or checked field by field."""
+        return flow.handed_on or self.flows.checked_by_field(flow)
+
+    def _name_forwarded(self, name: str, nodes: list[ast.AST]) -> bool:
         """The body is passed on unchanged to another service (``client.post(url, json=payload)``,
         ``content=body``): a pass-through proxy, where the service behind it does the checking."""
         for node in nodes:
             if isinstance(node, ast.Call):
                 for keyword in node.keywords:
-                    if keyword.arg in FORWARDING_KEYWORDS and _is_name(keyword.value, name):
+                    if _is_name(keyword.value, name) and forwards(self.ctx.names, node, keyword.arg):
                         return True
         return False
 
@@ -320,7 +336,9 @@ class ValidationChecker(Checker):
             if isinstance(node, ast.Await) and self._is_raw_read(node.value, requests):
                 if isinstance(parents.get(id(node)), ast.Expr):
                     continue  # ``await request.form()`` alone: it only pre-buffers the body for a library
-                if not self._validated(node, parents, nodes):
+                if self._validated(node, parents, nodes):
+                    continue
+                if not self._checked_elsewhere(self.flows.of_expression(self.program.main, func, node)):
                     reads.append((node, _short(node)))
             elif isinstance(node, ast.AsyncWith):
                 # ``async with request.form() as form:`` (Starlette closes the upload files after).
@@ -349,9 +367,9 @@ class ValidationChecker(Checker):
             if isinstance(parent, ast.keyword):
                 node, parent = parent, parents.get(id(parent))
             if isinstance(parent, ast.Call) and node is not parent.func:
-                if self._is_validator(parent):
+                if is_validator(self.ctx.names, parent):
                     return True
-                if self.ctx.names.qualify(parent.func) in PASS_THROUGH:
+                if self.ctx.names.qualify(parent.func) in PARSERS:
                     node = parent
                     continue
                 return False
@@ -359,55 +377,6 @@ class ValidationChecker(Checker):
                 targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
                 if len(targets) == 1 and isinstance(targets[0], ast.Name):
                     name = targets[0].id
-                    return self._name_validated(name, nodes) or self._name_forwarded(name, nodes)
+                    return name_validated(self.ctx.names, name, nodes) or self._name_forwarded(name, nodes)
             return False
         return False
-
-    def _name_validated(self, name: str, nodes: list[ast.AST], depth: int = 0) -> bool:
-        """The variable holding the body goes into a check, or is turned into a value that does.
-
-        ``raw = await request.body(); data = yaml.safe_load(raw); Item.model_validate(data)``;
-        ``schema = preprocess(payload); is_valid_schema(schema)``.
-        """
-        for node in nodes:
-            if isinstance(node, ast.Call) and self._is_validator(node):
-                values = [*node.args, *(k.value for k in node.keywords)]
-                for value in values:
-                    inner = value.value if isinstance(value, ast.Starred) else value
-                    if isinstance(inner, ast.Name) and inner.id == name:
-                        return True
-            elif (
-                depth < _MAX_DEPTH
-                and isinstance(node, ast.Assign)
-                and len(node.targets) == 1
-                and isinstance(node.targets[0], ast.Name)
-                and node.targets[0].id != name
-                and isinstance(node.value, ast.Call)
-                and any(isinstance(a, ast.Name) and a.id == name for a in node.value.args)
-                and self._name_validated(node.targets[0].id, nodes, depth + 1)
-            ):
-                return True
-        return False
-
-    def _is_validator(self, call: ast.Call) -> bool:
-        callee = call.func
-        short = callee.attr if isinstance(callee, ast.Attribute) else callee.id if isinstance(callee, ast.Name) else ""
-        lowered = short.lower()
-        if lowered.startswith("model_validate") or lowered in VALIDATING_METHODS:
-            return True
-        if set(lowered.split("_")) & VALIDATING_WORDS:
-            return True
-        qualified = self.ctx.names.qualify(callee)
-        if qualified is not None and qualified.split(".")[0] in ("hmac", "hashlib"):
-            return True
-        # Constructing a model from the data validates it: ``Item(**data)``, ``Valves(**form)``
-        # with ``Valves`` a model class the code looked up (a CamelCase name).
-        if isinstance(callee, ast.Name) and (
-            callee.id in self.ctx.names.classes or (_camel_case(callee.id) and callee.id not in self.ctx.names.imports)
-        ):
-            return True
-        return (
-            qualified is not None
-            and not qualified.startswith(NOT_MODELS)
-            and qualified.rsplit(".", 1)[-1][:1].isupper()
-        )
