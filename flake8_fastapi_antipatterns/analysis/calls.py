@@ -928,17 +928,26 @@ def calls_on_loop(func: FunctionNode, names: Names) -> list[ast.Call]:
             asynchronous.update(id(item.context_expr) for item in node.items)
         elif isinstance(node, ast.AsyncFor) or (isinstance(node, ast.comprehension) and node.is_async):
             asynchronous.add(id(node.iter))
-        elif isinstance(node, ast.Call) and _hands_to_thread(node, names):
-            for handed in _handed_functions(node, names):
-                asynchronous.update(id(n) for n in ast.walk(handed))
+    for handed in handed_to_threads(func, names):
+        asynchronous.update(id(n) for n in ast.walk(handed))
     return [c for c in ordered_calls(func) if id(c) not in asynchronous]
+
+
+def handed_to_threads(func: FunctionNode, names: Names) -> list[ast.Attribute]:
+    """The bound methods a function's body hands to a worker thread (``asyncio.to_thread(f.read, n)``)."""
+    return [
+        handed
+        for node in body_walk(func)
+        if isinstance(node, ast.Call) and _hands_to_thread(node, names)
+        for handed in _handed_functions(node, names)
+    ]
 
 
 def _hands_to_thread(call: ast.Call, names: Names) -> bool:
     return method_name(call) in THREAD_HANDOFF_METHODS or names.qualify(call.func) in THREAD_HANDOFFS
 
 
-def _handed_functions(call: ast.Call, names: Names) -> Iterator[ast.expr]:
+def _handed_functions(call: ast.Call, names: Names) -> Iterator[ast.Attribute]:
     """Bound methods passed to a thread hand-off, directly or through ``functools.partial``."""
     for argument in call.args:
         if isinstance(argument, ast.Call) and names.qualify(argument.func) in PARTIAL and argument.args:

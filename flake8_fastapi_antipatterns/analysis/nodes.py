@@ -262,7 +262,7 @@ class ModuleNodes:
         return self._identifiers
 
 
-_DEVELOPMENT_WORDS = ("debug", "dev_mode", "development")
+DEVELOPMENT_WORDS = ("debug", "dev_mode", "development")
 
 
 def development_branches(tree: ast.Module) -> set[int]:
@@ -280,7 +280,7 @@ def development_branches(tree: ast.Module) -> set[int]:
 def _names_development(test: ast.expr) -> bool:
     words = [n.id for n in ast.walk(test) if isinstance(n, ast.Name)]
     words += [n.attr for n in ast.walk(test) if isinstance(n, ast.Attribute)]
-    return any(word in name.lower() for name in words for word in _DEVELOPMENT_WORDS)
+    return any(word in name.lower() for name in words for word in DEVELOPMENT_WORDS)
 
 
 def alternative_assignments(tree: ast.Module) -> set[int]:

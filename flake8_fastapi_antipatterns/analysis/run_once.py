@@ -5,7 +5,8 @@ load_key()``, or the early return ``if _cache is not None: return _cache`` follo
 code that fills ``_cache``.  The first call pays for the work and every later call skips it,
 so a blocking call there is start-up cost, not per-request cost.  The value that guards it
 must be one that outlives the call: a module global (declared ``global``), an attribute of
-``self``/``cls``, or a local read from one of them (``svc = self._svc; if svc is None: ...;
+``self``/``cls`` or of an imported module or object (``if state.config is None:
+state.config = load()``), or a local read from one of them (``svc = self._svc; if svc is None: ...;
 self._svc = svc``).  A cache keyed by request data (``if key not in cache``) is not run-once
 and is not recognised here.
 """
@@ -14,24 +15,29 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode
 
 Slot = tuple[str, str]
-"""What keeps the value between calls: ("global", name) or ("attr", attribute name)."""
+"""What keeps the value between calls: ("global", name) or ("attr", "receiver.attribute")."""
 
 
-def run_once_nodes(func: FunctionNode, *, attributes: bool = True) -> frozenset[int]:
+def run_once_nodes(
+    func: FunctionNode, *, attributes: bool = True, shared: AbstractSet[str] = frozenset()
+) -> frozenset[int]:
     """Ids of every node of ``func``'s body that only the first call runs.
 
     ``attributes=False`` counts only module globals: an object may live for one request
     (a service built by ``Depends``), and then ``self._user`` caches per request, not once.
+    ``shared`` names what the module imports: an attribute of an imported module or object
+    (``state.config``, ``Client._instance``) lives as long as the process, as a global does.
     """
     key = (id(func), attributes)
     cached = _CACHE.get(key)
     if cached is not None and cached[0] is func:
         return cached[1]
-    found = frozenset(_find(func, attributes))
+    found = frozenset(_find(func, attributes, shared))
     _CACHE[key] = (func, found)
     if len(_CACHE) > 50_000:
         _CACHE.clear()
@@ -41,8 +47,8 @@ def run_once_nodes(func: FunctionNode, *, attributes: bool = True) -> frozenset[
 _CACHE: dict[tuple[int, bool], tuple[FunctionNode, frozenset[int]]] = {}
 
 
-def _find(func: FunctionNode, attributes: bool) -> Iterator[int]:
-    bodies = list(_bodies(func))
+def _find(func: FunctionNode, attributes: bool, shared: AbstractSet[str]) -> Iterator[int]:
+    bodies = list(statement_lists(func))
     guards = [
         (body, index, stmt)
         for body in bodies
@@ -52,19 +58,19 @@ def _find(func: FunctionNode, attributes: bool) -> Iterator[int]:
     if not guards:
         return  # most functions: nothing to work out
     statements = [stmt for body in bodies for stmt in body]
-    receivers = _receivers(func) if attributes else set()
+    receivers = (_receivers(func) if attributes else set()) | _shared_receivers(shared, statements)
     globals_ = {name for stmt in statements if isinstance(stmt, ast.Global) for name in stmt.names}
     aliases = _aliases(statements, receivers, globals_)
     for body, index, stmt in guards:
         slot = _unset_test(stmt.test, receivers, globals_, aliases)
         if slot is not None and _assigns(stmt.body, slot, receivers, globals_):
-            yield from _ids(stmt.body)
+            yield from node_ids(stmt.body)
             continue
         slot = _set_test(stmt.test, receivers, globals_, aliases)
         if slot is not None and _returns(stmt.body) and not stmt.orelse:
             rest = body[index + 1 :]
             if _assigns(rest, slot, receivers, globals_):
-                yield from _ids(rest)
+                yield from node_ids(rest)
 
 
 def _may_guard(test: ast.expr) -> bool:
@@ -81,9 +87,22 @@ def _receivers(func: FunctionNode) -> set[str]:
     return {positional[0].arg} if positional and positional[0].arg in ("self", "cls") else set()
 
 
+def _shared_receivers(shared: AbstractSet[str], statements: list[ast.stmt]) -> set[str]:
+    """The imported names a function does not rebind (a local of the same name is not the import)."""
+    if not shared:
+        return set()
+    local = {
+        node.id
+        for stmt in statements
+        for node in ast.walk(stmt)
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)
+    }
+    return set(shared - local)
+
+
 def _slot(node: ast.expr, receivers: set[str], globals_: set[str]) -> Slot | None:
     if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in receivers:
-        return ("attr", node.attr)
+        return ("attr", f"{node.value.id}.{node.attr}")
     if isinstance(node, ast.Name) and node.id in globals_:
         return ("global", node.id)
     return None
@@ -155,7 +174,7 @@ def _returns(body: list[ast.stmt]) -> bool:
     return bool(body) and isinstance(body[-1], ast.Return)
 
 
-def _bodies(func: FunctionNode) -> Iterator[list[ast.stmt]]:
+def statement_lists(func: FunctionNode) -> Iterator[list[ast.stmt]]:
     """The statement lists of ``func`` (its body and nested blocks, not nested defs or classes)."""
     stack: list[list[ast.stmt]] = [func.body]
     while stack:
@@ -172,7 +191,10 @@ def _bodies(func: FunctionNode) -> Iterator[list[ast.stmt]]:
                 stack.append(handler.body)
 
 
-def _ids(body: list[ast.stmt]) -> Iterator[int]:
+def node_ids(body: list[ast.stmt]) -> Iterator[int]:
     for stmt in body:
         for node in ast.walk(stmt):
             yield id(node)
+
+
+__all__ = ["node_ids", "run_once_nodes", "statement_lists"]

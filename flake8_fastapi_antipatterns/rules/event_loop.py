@@ -12,13 +12,19 @@ Session).
 What is not run on the loop is not reported: a plain ``def`` route
 (FastAPI runs it in a threadpool), a function or bound method *passed* to
 ``run_in_threadpool``/``asyncio.to_thread``/``run_in_executor`` rather than
-called, lambdas and nested ``def``s that are not called, awaited calls,
-sync generator helpers (their body runs where they are iterated, often a
-threadpool), ``lru_cache``/``cache`` helpers (their body runs once) and
-lazy initialisation (``analysis/run_once.py``).  Methods of project classes
-are followed (``analysis/classes.py``: ``self.repo.get()``, ``Repo(db).list()``,
-class-based views); what cannot be resolved (``request.app.state.redis``, an
-attribute a library base class sets) is not reported.
+called, an ``open`` whose file only such a thread or a child process reads
+or writes (``analysis/file_handles.py``), lambdas and nested ``def``s that
+are not called, awaited calls, sync generator helpers (their body runs where
+they are iterated, often a threadpool), ``lru_cache``/``cache`` helpers
+(their body runs once).  Neither is what a request does not pay for each
+time: lazy initialisation (``analysis/run_once.py``), a file at a fixed path
+written only while it is missing (``analysis/created_once.py``), code behind
+a debug or development switch (``analysis/development.py``) and a ``Popen``
+that only starts a process (``analysis/processes.py``).  Methods of project
+classes are followed (``analysis/classes.py``: ``self.repo.get()``,
+``Repo(db).list()``, class-based views); what cannot be resolved
+(``request.app.state.redis``, an attribute a library base class sets) is not
+reported.
 
 The call-following machinery lives in ``analysis/calls.py``.
 """
@@ -39,8 +45,12 @@ from flake8_fastapi_antipatterns.analysis.calls import (
     method_name,
     ordered_calls,
 )
+from flake8_fastapi_antipatterns.analysis.created_once import created_once_nodes
+from flake8_fastapi_antipatterns.analysis.development import development_only
+from flake8_fastapi_antipatterns.analysis.file_handles import opened_for_elsewhere
 from flake8_fastapi_antipatterns.analysis.fixed_paths import FixedPaths, opened_path, read_only_open
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names
+from flake8_fastapi_antipatterns.analysis.processes import SPAWN, only_starts
 from flake8_fastapi_antipatterns.analysis.run_once import run_once_nodes
 from flake8_fastapi_antipatterns.rules import Checker, register
 
@@ -55,12 +65,22 @@ FAMILY_CODES: dict[Family, str] = {"db": "FAA101", "io": "FAA102"}
 FAMILY_WORDS: dict[Family, str] = {"db": "database call", "io": "call"}
 
 
-def _run_once(func: FunctionNode, family: Family) -> frozenset[int]:
-    """Calls only a function's first call makes (lazy initialisation): start-up cost, not per request.
+def _not_per_request(names: Names, func: FunctionNode, family: Family) -> frozenset[int]:
+    """Calls of a function that a production request does not pay for each time.
 
-    For database calls only module globals count: ``self._user`` on a service built per request
-    caches for that request only."""
-    return run_once_nodes(func, attributes=family == "io")
+    Lazy initialisation (``analysis/run_once.py``): only the first call makes them. For database
+    calls only module globals and attributes of what the module imports count: ``self._user`` on
+    a service built per request caches for that request only. For other calls, a file at a fixed path written only while it is missing
+    (``analysis/created_once.py``) is written once per installation. And code behind a debug or
+    development switch (``analysis/development.py``) does not run in production at all."""
+    once = run_once_nodes(func, attributes=family == "io", shared=names.imports.keys())
+    development = development_only(func)
+    skipped = once | development if development else once
+    if family != "io":
+        return skipped
+    fixed = FixedPaths(names)
+    created = created_once_nodes(func, lambda path: fixed.fixed(path, (func,)))
+    return skipped | created if created else skipped
 
 
 @register
@@ -77,11 +97,15 @@ class EventLoopChecker(Checker):
     def _check_coroutine(self, resolver: CallResolver, coroutine: ast.AsyncFunctionDef) -> None:
         where = resolver.where(coroutine)
         reported: set[tuple[int, str]] = set()
+        opened_only = opened_for_elsewhere(coroutine, resolver.names)
+        skipped = {family: _not_per_request(resolver.names, coroutine, family) for family in FAMILIES}
         for call in calls_on_loop(coroutine, resolver.names):
             for family in FAMILIES:
                 code = FAMILY_CODES[family]
-                if (call.lineno, code) in reported or id(call) in _run_once(coroutine, family):
+                if (call.lineno, code) in reported or id(call) in skipped[family]:
                     continue
+                if family == "io" and id(call) in opened_only:
+                    continue  # the file work is done by a thread or a child process
                 message = self._finding(resolver, call, where, coroutine, family)
                 if message is not None:
                     reported.add((call.lineno, code))
@@ -108,7 +132,9 @@ class EventLoopChecker(Checker):
             resolver.bind(call, where, target[1]),
             lambda r, c, w: self._direct(r, c, w, family),
             self._runs_inline,
-            lambda _resolver, func: [c for c in ordered_calls(func) if id(c) not in _run_once(func, family)],
+            lambda callee, func: [
+                c for c in ordered_calls(func) if id(c) not in _not_per_request(callee.names, func, family)
+            ],
         )
         if reach is None:
             return None
@@ -128,6 +154,8 @@ class EventLoopChecker(Checker):
                 return None
             if family == "io" and self._fixed_read(resolver, call, where, verdict.what):
                 return None
+            if verdict.what == SPAWN and where.funcs and only_starts(call, where.funcs[0]):
+                return None  # the process is only started; waiting for it is reported where it waits
             return verdict.what
         settings = self.ctx.settings
         configured = settings.db_modules if family == "db" else settings.blocking_calls

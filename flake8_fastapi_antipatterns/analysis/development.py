@@ -1,0 +1,67 @@
+"""Code a function runs only with a debug or development switch on.
+
+``if settings.DEBUG: dump(request)``, the ``else`` of ``if not in_debug_mode(): ...``, and
+what follows ``if not settings.debug: return``: a production run keeps the switch off and
+never takes these lines, so a blocking call there costs nothing where FAA102 is about.
+The switch is recognised by its name (``debug``, ``dev_mode``, ``development``, as for
+FAA303's ``debug=True``), alone or joined with ``and`` to other conditions; a test joined
+with ``or`` may be true in production and is not a switch. A switch named otherwise (a
+feature flag read from the environment) says nothing about production and is not
+recognised.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from flake8_fastapi_antipatterns.analysis.names import FunctionNode
+from flake8_fastapi_antipatterns.analysis.nodes import DEVELOPMENT_WORDS, last_name
+from flake8_fastapi_antipatterns.analysis.run_once import node_ids, statement_lists
+
+
+def development_only(func: FunctionNode) -> frozenset[int]:
+    """Ids of the nodes of ``func`` that only run while a debug or development switch is on."""
+    cached = _CACHE.get(id(func))
+    if cached is not None and cached[0] is func:
+        return cached[1]
+    found = frozenset(_find(func))
+    _CACHE[id(func)] = (func, found)
+    if len(_CACHE) > 50_000:
+        _CACHE.clear()
+    return found
+
+
+_CACHE: dict[int, tuple[FunctionNode, frozenset[int]]] = {}
+
+
+def _find(func: FunctionNode) -> Iterator[int]:
+    for body in statement_lists(func):
+        for index, stmt in enumerate(body):
+            if not isinstance(stmt, ast.If):
+                continue
+            if _switch_on(stmt.test):
+                yield from node_ids(stmt.body)
+            elif _switch_off(stmt.test):
+                yield from node_ids(stmt.orelse)
+                if stmt.body and isinstance(stmt.body[-1], (ast.Return, ast.Raise)):
+                    yield from node_ids(body[index + 1 :])
+
+
+def _switch_on(test: ast.expr) -> bool:
+    """True only when a debug or development switch is on: ``settings.DEBUG``, ``in_debug_mode() and x``."""
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        return any(_switch_on(value) for value in test.values)
+    if isinstance(test, ast.Call) and not test.args and not test.keywords:
+        test = test.func
+    if isinstance(test, (ast.Name, ast.Attribute)):
+        name = last_name(test) or ""
+        return any(word in name.lower() for word in DEVELOPMENT_WORDS)
+    return False
+
+
+def _switch_off(test: ast.expr) -> bool:
+    return isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and _switch_on(test.operand)
+
+
+__all__ = ["development_only"]
