@@ -284,6 +284,71 @@ def _raises_own(names: Names, func: FunctionNode, classes: set[str], depth: int,
     return found
 
 
+# Calls that raise nothing but on a bug, or an error about the value they were given (``int("x")``).
+_QUIET_BUILTINS = frozenset(
+    {"len", "isinstance", "issubclass", "str", "int", "float", "bool", "any", "all", "min", "max", "sorted", "set",
+     "list", "tuple", "dict", "frozenset", "repr", "abs", "round", "getattr", "hasattr", "enumerate", "zip", "range"}
+)
+# Methods of strings, bytes, containers and compiled patterns: pure work on the value.
+_QUIET_METHODS = frozenset(
+    {"encode", "decode", "strip", "lstrip", "rstrip", "lower", "upper", "casefold", "startswith", "endswith",
+     "split", "rsplit", "splitlines", "join", "replace", "format", "isdigit", "isalnum", "isalpha", "isspace",
+     "match", "fullmatch", "search", "findall", "get", "keys", "values", "items", "count", "index", "find"}
+)
+MAX_CLOSED_DEPTH = 3
+
+
+def only_project_checks(names: Names, body: list[ast.stmt], func: FunctionNode | None, resolve: Resolve = _by_name) -> bool:
+    """Whether a ``try`` only calls project functions that check a value and raise the project's own
+    messages (``validate_password(form.password)``): every call of the body runs a project function,
+    and those functions call nothing but other such functions, builtins and string or pattern methods
+    (what builds a ``raise``'s message aside), and never raise another exception's text. Even a broad
+    ``except Exception`` then catches only what the project wrote for the client."""
+    calls = _calls(body)
+    return bool(calls) and all(
+        (found := resolve(names, call, func)) is not None and _closed(found[0], found[1], 0, resolve) for call in calls
+    )
+
+
+def _interface_stub(func: FunctionNode) -> bool:
+    """An abstract method, or one whose body is only ``pass``, ``...`` or ``raise NotImplementedError``:
+    a subclass's implementation is what runs."""
+    if any(last_name(d) == "abstractmethod" for d in func.decorator_list):
+        return True
+    body = func.body[1:] if func.body and isinstance(func.body[0], ast.Expr) and isinstance(func.body[0].value, ast.Constant) else func.body
+    for statement in body:
+        if isinstance(statement, ast.Pass) or (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)):
+            continue
+        if isinstance(statement, ast.Raise) and statement.exc is not None:
+            raised = statement.exc.func if isinstance(statement.exc, ast.Call) else statement.exc
+            if last_name(raised) == "NotImplementedError":
+                continue
+        return False
+    return True
+
+
+def _closed(names: Names, func: FunctionNode, depth: int, resolve: Resolve) -> bool:
+    if _interface_stub(func):
+        return False
+    message_parts = {id(n) for raise_ in ast.walk(func) if isinstance(raise_, ast.Raise) for n in ast.walk(raise_)}
+    for node in ast.walk(func):
+        if isinstance(node, ast.ExceptHandler):
+            return False  # it catches something: what it raises may carry that text
+        if not isinstance(node, ast.Call) or id(node) in message_parts:
+            continue
+        callee = node.func
+        if isinstance(callee, ast.Name) and callee.id in _QUIET_BUILTINS and callee.id not in names.imports:
+            continue
+        if isinstance(callee, ast.Attribute) and callee.attr in _QUIET_METHODS:
+            continue
+        helper = resolve(names, node, func)
+        if helper is None or helper[1] is func or depth >= MAX_CLOSED_DEPTH:
+            return False
+        if not _closed(helper[0], helper[1], depth + 1, resolve):
+            return False
+    return True
+
+
 def _raised_class(node: ast.Raise) -> str | None:
     exc = node.exc
     if isinstance(exc, ast.Call):
@@ -291,4 +356,4 @@ def _raised_class(node: ast.Raise) -> str | None:
     return exc.id if isinstance(exc, ast.Name) else None
 
 
-__all__ = ["DESCRIBES_INPUT", "only_own_text", "raised_by_the_project"]
+__all__ = ["DESCRIBES_INPUT", "only_own_text", "only_project_checks", "raised_by_the_project"]

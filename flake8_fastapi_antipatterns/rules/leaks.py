@@ -43,6 +43,7 @@ from flake8_fastapi_antipatterns.analysis.provenance import (
     DESCRIBES_INPUT,
     TEXT_SOURCES,
     only_own_text,
+    only_project_checks,
     raised_by_the_project,
 )
 from flake8_fastapi_antipatterns.rules import Checker, register
@@ -423,7 +424,11 @@ class LeakChecker(Checker):
             node, live = stack.pop()
             yield node, live
             if isinstance(node, ast.Try):
-                validates_only = self._validates_only(node.body) or _reads_only(node.body)
+                validates_only = (
+                    self._validates_only(node.body)
+                    or _reads_only(node.body)
+                    or only_project_checks(self.ctx.names, node.body, owner.func, self._resolve)
+                )
                 for handler in node.handlers:
                     if handler.name and (
                         validates_only
