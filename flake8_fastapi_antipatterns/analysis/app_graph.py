@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import os
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -224,7 +225,7 @@ def _mounted_part(part: Part, target: ast.expr) -> tuple[Names, AppModel, str] |
     symbol = _project_construction(part.names, target)
     if symbol is None:
         return None
-    model = model_of(symbol.module.names)
+    model = model_of(symbol.module)
     if not any(site.name == symbol.name and site.call is symbol.node for site in model.sites):
         return None
     return symbol.module.names, model, symbol.name
@@ -257,8 +258,9 @@ def mount_calls(names: Names) -> list[ast.Call]:
 
 # What each mounting file mounts: (real path of the module, name) of every project app or router,
 # worked out once per version of the file (its parsed module, which the index re-reads when the
-# file changes): every app module of a project may ask.
-_MOUNTED_BY_FILE: dict[str, tuple[ModuleInfo, frozenset[tuple[str, str]]]] = {}
+# file changes; held weakly, so that a module the index dropped is not kept): every app module of a
+# project may ask.
+_MOUNTED_BY_FILE: dict[str, tuple[weakref.ref[ModuleInfo], frozenset[tuple[str, str]]]] = {}
 _MAX_MOUNT_MEMOS = 512
 
 
@@ -288,10 +290,10 @@ def mounted_elsewhere(site: AppSite, names: Names, skip: Callable[[str], bool]) 
         if module is None:
             continue
         known = _MOUNTED_BY_FILE.get(path)
-        if known is None or known[0] is not module:
+        if known is None or known[0]() is not module:
             if len(_MOUNTED_BY_FILE) >= _MAX_MOUNT_MEMOS:
                 _MOUNTED_BY_FILE.clear()
-            known = _MOUNTED_BY_FILE[path] = (module, _mounted_by(module, index))
+            known = _MOUNTED_BY_FILE[path] = (weakref.ref(module), _mounted_by(module, index))
         if (own, site.name) in known[1]:
             return True
     return False
@@ -319,7 +321,7 @@ def _include(graph: AppGraph, part: Part, router: ast.expr, prefix: str, depth: 
         graph.unknown.append(label)
         return
     module = symbol.module
-    _add_part(graph, Part(module.names, model_of(module.names), symbol.name, prefix, label), depth + 1, seen)
+    _add_part(graph, Part(module.names, model_of(module), symbol.name, prefix, label), depth + 1, seen)
 
 
 def _collect_route_list(graph: AppGraph, part: Part, call: ast.Call, prefix: str, depth: int, seen: set[tuple[int, str | None]]) -> None:

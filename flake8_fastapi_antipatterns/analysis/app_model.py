@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names
 from flake8_fastapi_antipatterns.analysis.nodes import last_name
+from flake8_fastapi_antipatterns.analysis.project import ModuleInfo
 
 HTTP_METHODS = frozenset({"get", "post", "put", "delete", "patch", "options", "head", "trace"})
 ROUTE_DECORATORS = HTTP_METHODS | {"api_route", "route", "websocket", "websocket_route"}
@@ -228,12 +229,15 @@ def _methods_keyword(call: ast.Call) -> tuple[str, ...] | None:
     return None
 
 
-_MODELS: weakref.WeakKeyDictionary[Names, AppModel] = weakref.WeakKeyDictionary()
+# Keyed weakly by the index's record of the module, which the model does not refer to: the model
+# (and the module's ``Names`` it holds) goes when the index drops the module. Keyed by the
+# ``Names`` it holds, an entry would keep its own key, and every module ever asked about, alive.
+_MODELS: weakref.WeakKeyDictionary[ModuleInfo, AppModel] = weakref.WeakKeyDictionary()
 
 
-def model_of(names: Names) -> AppModel:
-    """The apps, routers and routes of a project module the index parsed (built once per ``Names``)."""
-    model = _MODELS.get(names)
+def model_of(module: ModuleInfo) -> AppModel:
+    """The apps, routers and routes of a project module the index parsed (built once per module)."""
+    model = _MODELS.get(module)
     if model is None:
-        model = _MODELS[names] = AppModel(names)
+        model = _MODELS[module] = AppModel(module.names)
     return model

@@ -746,10 +746,19 @@ class CallResolver:
     # -- what a call is -------------------------------------------------------
     def callee_path(self, call: ast.Call, where: Where) -> str | None:
         """The path of the call itself (``...Session().query()``), or None for project functions."""
-        if self.function_called(call, where) is not None:
-            return None
+        return self.what_runs(call, where)[1]
+
+    def what_runs(self, call: ast.Call, where: Where) -> tuple[tuple[CallResolver, FunctionNode] | None, str | None]:
+        """(the project function the call runs, or None; the path of the call when it runs none).
+
+        ``function_called`` and ``callee_path`` in one: a rule that asks both of a call (is it a
+        helper to follow, else is it a blocking or LLM call) resolves the callee once.
+        """
+        target = self.function_called(call, where)
+        if target is not None:
+            return target, None
         callee = self.path(call.func, where)
-        return f"{callee}()" if callee else None
+        return None, f"{callee}()" if callee else None
 
 
 class Program:
@@ -769,6 +778,18 @@ class Program:
         """Methods calls were resolved to: (the def, how it was reached, its kind), by id of the def."""
         self.attributes: dict[tuple[str, str], str | None] = {}
         """What ``<obj:N>.name`` holds, once worked out."""
+        self._runs: dict[tuple[int, int, Where], tuple[tuple[CallResolver, FunctionNode] | None, str | None]] = {}
+
+    def what_runs(
+        self, resolver: CallResolver, call: ast.Call, where: Where
+    ) -> tuple[tuple[CallResolver, FunctionNode] | None, str | None]:
+        """``resolver.what_runs(call, where)``, worked out once per call and scope: a rule asks it of a
+        call for each kind of call it looks for, then to decide whether to follow the call."""
+        key = (id(resolver), id(call), where)
+        known = self._runs.get(key)
+        if known is None:
+            known = self._runs[key] = resolver.what_runs(call, where)
+        return known
 
     def instance_token(self, instance: Instance) -> str:
         """The path naming ``instance``; the same class with the same arguments gets the same one."""
@@ -852,7 +873,7 @@ class Program:
                 module = resolver.names.resolver
                 found = Reach((self.label(resolver, func),), what, module.filename if module else None, call.lineno)
                 break
-            target = resolver.function_called(call, where)
+            target = self.what_runs(resolver, call, where)[0]  # the rules' ``direct`` asked it already
             if target is None or not question.follow(target[0], target[1]):
                 continue
             if id(target[1]) in visiting:

@@ -55,13 +55,9 @@ class Declaration:
 class ClassIndex:
     """The classes of one module: which class body each method is written in."""
 
-    def __init__(self, names: Names) -> None:
+    def __init__(self, names: Names, owners: dict[int, ast.ClassDef]) -> None:
         self.names = names
-        self._owner: dict[int, ast.ClassDef] = {}
-        for cls in names.nodes.each(ast.ClassDef):
-            for stmt in cls.body:
-                if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    self._owner[id(stmt)] = cls
+        self._owner = owners
 
     def class_of(self, func: FunctionNode) -> ProjectClass | None:
         """The class whose body defines ``func`` directly (None for a function outside a class)."""
@@ -69,14 +65,25 @@ class ClassIndex:
         return ProjectClass(self.names, owner) if owner is not None else None
 
 
-_INDEXES: weakref.WeakKeyDictionary[Names, ClassIndex] = weakref.WeakKeyDictionary()
+def _method_owners(names: Names) -> dict[int, ast.ClassDef]:
+    owners: dict[int, ast.ClassDef] = {}
+    for cls in names.nodes.each(ast.ClassDef):
+        for stmt in cls.body:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                owners[id(stmt)] = cls
+    return owners
+
+
+# What is kept per module holds nodes of its tree but never its ``Names``: a value that refers
+# to its weak key keeps the key alive, and with it every linted module's tree and index.
+_OWNERS: weakref.WeakKeyDictionary[Names, dict[int, ast.ClassDef]] = weakref.WeakKeyDictionary()
 
 
 def class_index(names: Names) -> ClassIndex:
-    index = _INDEXES.get(names)
-    if index is None:
-        index = _INDEXES[names] = ClassIndex(names)
-    return index
+    owners = _OWNERS.get(names)
+    if owners is None:
+        owners = _OWNERS[names] = _method_owners(names)
+    return ClassIndex(names, owners)
 
 
 def method_kind(func: FunctionNode, names: Names) -> MethodKind:
@@ -193,18 +200,29 @@ def declarations(cls: ProjectClass, name: str) -> list[Declaration]:
     other methods.  Empty when the project does not say (a library base may define it)."""
     found: list[Declaration] = []
     for owner in lineage(cls):
-        found.extend(_own_declarations(owner).get(name, ()))
+        found.extend(_own_declarations(owner, name))
     return found
 
 
-_DECLARED: dict[int, tuple[ast.ClassDef, dict[str, list[Declaration]]]] = {}
+_Declared = tuple[ast.expr | None, ast.expr | None, FunctionNode | None, bool]
+"""A ``Declaration`` without its owner: (annotation, value, method, is_property)."""
+# Keyed weakly by the class node, with parts of its body only (the owner, which holds the
+# module's ``Names``, is added back on the way out): an entry lives as long as the tree.
+_DECLARED: weakref.WeakKeyDictionary[ast.ClassDef, dict[str, list[_Declared]]] = weakref.WeakKeyDictionary()
 
 
-def _own_declarations(owner: ProjectClass) -> dict[str, list[Declaration]]:
-    """What one class body declares, by attribute name, worked out once per class."""
-    known = _DECLARED.get(id(owner.node))
-    if known is not None and known[0] is owner.node:
-        return known[1]
+def _own_declarations(owner: ProjectClass, name: str) -> list[Declaration]:
+    """What one class body declares about attribute ``name`` (the class is read once)."""
+    known = _DECLARED.get(owner.node)
+    if known is None:
+        known = _DECLARED[owner.node] = {
+            attribute: [(d.annotation, d.value, d.method, d.is_property) for d in found]
+            for attribute, found in _declared_by(owner).items()
+        }
+    return [Declaration(owner, annotation, value, method, is_property) for annotation, value, method, is_property in known.get(name, ())]
+
+
+def _declared_by(owner: ProjectClass) -> dict[str, list[Declaration]]:
     body: dict[str, list[Declaration]] = {}
     assigned: dict[str, list[Declaration]] = {}
     for stmt in owner.node.body:
@@ -224,9 +242,6 @@ def _own_declarations(owner: ProjectClass) -> dict[str, list[Declaration]]:
         # ``__init__`` says what an attribute starts as; other methods may reassign it.
         declarations_.sort(key=lambda d: d.method is None or d.method.name != "__init__")
         body.setdefault(attribute, []).extend(declarations_)
-    if len(_DECLARED) > 20_000:
-        _DECLARED.clear()
-    _DECLARED[id(owner.node)] = (owner.node, body)
     return body
 
 

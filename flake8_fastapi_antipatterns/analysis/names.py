@@ -23,7 +23,7 @@ from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from flake8_fastapi_antipatterns.analysis.nodes import ModuleNodes, child_nodes, mentions_name
+from flake8_fastapi_antipatterns.analysis.nodes import _FIELDS, ModuleNodes, child_nodes, mentions_name, node_fields
 from flake8_fastapi_antipatterns.analysis.project import MODELLED_LIBRARIES, use_names
 
 if TYPE_CHECKING:
@@ -41,6 +41,7 @@ OPTIONAL_WRAPPERS = frozenset({"typing.Optional", "typing.Union"})
 
 _STDLIB = frozenset(sys.stdlib_module_names)
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+_SCOPE_TYPES = frozenset(_SCOPES)
 
 
 def _is_project_name(qualified: str) -> bool:
@@ -56,19 +57,30 @@ def walk_shallow(node: ast.AST) -> Iterator[ast.AST]:
     Code in a nested ``def`` does not run when the outer function runs, so
     it must not be attributed to it.
     """
-    stack = list(child_nodes(node))
+    stack = child_nodes(node)
+    pop, push, extend = stack.pop, stack.append, stack.extend
+    fields_of = _FIELDS
+    AST = ast.AST
     while stack:
-        child = stack.pop()
+        child = pop()
         yield child
-        if isinstance(child, _SCOPES):
+        kind = type(child)
+        if kind in _SCOPE_TYPES:
             # Decorators and defaults do run in the enclosing scope.
-            if not isinstance(child, ast.Lambda):
-                stack.extend(child.decorator_list)
-            if not isinstance(child, ast.ClassDef):
-                stack.extend(d for d in child.args.defaults if d is not None)
-                stack.extend(d for d in child.args.kw_defaults if d is not None)
+            if kind is not ast.Lambda:
+                extend(child.decorator_list)  # type: ignore[attr-defined]
+            if kind is not ast.ClassDef:
+                extend(d for d in child.args.defaults if d is not None)  # type: ignore[attr-defined]
+                extend(d for d in child.args.kw_defaults if d is not None)  # type: ignore[attr-defined]
             continue
-        stack.extend(child_nodes(child))
+        # ``stack.extend(child_nodes(child))``, written out: this walk runs over every function body.
+        fields = fields_of.get(kind)
+        for name in fields if fields is not None else node_fields(kind):
+            value = getattr(child, name, None)
+            if isinstance(value, AST):
+                push(value)
+            elif isinstance(value, list):
+                extend(item for item in value if isinstance(item, AST))
 
 
 def _target_names(target: ast.expr) -> list[str]:
@@ -259,7 +271,9 @@ def _bindings_by_function(nodes: ModuleNodes) -> dict[int, list[ast.AST]]:
 class Names:
     """Name resolution for one module."""
 
-    def __init__(self, tree: ast.Module, resolver: Resolver | None = None) -> None:
+    def __init__(self, tree: ast.Module, resolver: Resolver | None = None, nodes: ModuleNodes | None = None) -> None:
+        """``nodes``: the tree's node index, when the caller builds it anyway (a linted file, which
+        every rule walks): the imports are then read off it rather than walked for."""
         self.tree = tree
         self.resolver = resolver
         """Looks into other project modules; None analyses this module alone."""
@@ -272,7 +286,7 @@ class Names:
         """module-level functions by name."""
         self.classes: dict[str, ast.ClassDef] = {}
         self._scopes: dict[int, Scope] = {}
-        self._nodes: ModuleNodes | None = None
+        self._nodes: ModuleNodes | None = nodes
         self._bindings: dict[int, list[ast.AST]] | None = None
         self._defs: set[int] = set()
         self._memo_paths: dict[tuple[str, str, int], str | None] = {}
@@ -289,7 +303,9 @@ class Names:
 
     # -- collection -------------------------------------------------------
     def _collect(self) -> None:
-        for node in _imports(self.tree):
+        # The index lists them in ``ast.walk`` order too (a later import of a name still wins).
+        imports = _imports(self.tree) if self._nodes is None else self._nodes.of(ast.Import, ast.ImportFrom)
+        for node in imports:
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     if alias.asname:

@@ -265,13 +265,11 @@ class ModuleNodes:
 DEVELOPMENT_WORDS = ("debug", "dev_mode", "development")
 
 
-def development_branches(tree: ast.Module) -> set[int]:
+def development_branches(nodes: ModuleNodes) -> set[int]:
     """Ids of the nodes inside the body of an ``if`` whose test names a debug or development switch
     (``if in_debug_mode():``, ``if settings.DEBUG:``): code a production run does not take."""
     found: set[int] = set()
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.If):
-            continue
+    for node in nodes.of(ast.If):
         if _names_development(node.test):
             found.update(id(inner) for statement in node.body for inner in ast.walk(statement))
     return found
@@ -283,13 +281,13 @@ def _names_development(test: ast.expr) -> bool:
     return any(word in name.lower() for name in words for word in DEVELOPMENT_WORDS)
 
 
-def alternative_assignments(tree: ast.Module) -> set[int]:
+def alternative_assignments(nodes: ModuleNodes) -> set[int]:
     """Ids of the values that are a second shape of one binding: ``if debug: app = FastAPI(debug=True)
     else: app = FastAPI()`` binds ``app`` once. The shape kept is the production one: the ``else``
     when the test names a debug or development switch, the ``if`` body otherwise."""
     found: set[int] = set()
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.If) or not node.orelse:
+    for node in nodes.of(ast.If):
+        if not node.orelse:
             continue
         body = {t.id: s.value for s in node.body if isinstance(s, ast.Assign) for t in s.targets if isinstance(t, ast.Name)}
         orelse = {t.id: s.value for s in node.orelse if isinstance(s, ast.Assign) for t in s.targets if isinstance(t, ast.Name)}

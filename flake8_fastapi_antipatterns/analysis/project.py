@@ -13,31 +13,42 @@ Design notes:
 - One index per process, keyed by path and checked against mtime/size.
   flake8's ``-j`` workers each build their own lazily, which keeps the
   results identical to a serial run.
-- Memory is bounded: at most ``MAX_MODULES`` parsed modules are kept (LRU).
+- Memory is bounded: a parsed module is kept while the files being linted use it (dropped after
+  ``YOUNG_MODULE_FILES`` linted files without use, ``SHARED_MODULE_FILES`` for one several files
+  used), and at most ``MAX_MODULES`` are kept (least recently used out).
 - Nothing here raises on bad input: an unreadable or unparsable module is
   "unknown", and rules stay silent about what they cannot see.
 - Some looks go the other way: which files mount an app (``mounting_files``),
   so an app that ``main.py`` mounts is not judged as if served on its own, and
   which files mention a name (``files_mentioning``: where a project exception
   class is raised). They read the project's files once per process, bounded
-  in count, and keep their bytes.
+  in count, and keep their bytes (``analysis/project_text.py``).
 """
 
 from __future__ import annotations
 
 import ast
 import os
-import re
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from flake8_fastapi_antipatterns.analysis.project_text import DefinedNames, ProjectTexts, imported_words
+
 if TYPE_CHECKING:
     from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names
 
 MAX_MODULES = 512
+# A parsed module is dropped once this many linted files went by without using it: a module only
+# one file has used after 16, one that several files use after 128 (and at most ``MAX_MODULES``
+# are kept, least recently used out). Every module kept is walked again by each of flake8's full
+# garbage collections: one a single file needed (a helper the serving path searched once) would be
+# paid for to the end of the run, while the files of a package, linted one after another, still
+# share theirs.
+YOUNG_MODULE_FILES = 16
+SHARED_MODULE_FILES = 128
 # How far above a file to look for the directory an absolute import starts from.
 MAX_ROOT_DEPTH = 6
 MAX_FILE_BYTES = 2_000_000
@@ -47,21 +58,6 @@ MAX_SCANNED_FILES = 20_000
 MAX_SCANNED_BYTES = 256 * 1024 * 1024
 SKIPPED_DIRECTORIES = frozenset({"node_modules", "site-packages", "__pycache__", "build", "dist", "venv", "env"})
 _MOUNT_MARKERS = (b".mount(", b"Mount(")
-# Names up to what ends them (``(``, ``:``, ``[``, a space): non-ASCII identifiers stay whole.
-_DEF = re.compile(rb"^[ \t]*(?:async[ \t]+)?def[ \t]+([^\s(:\[]+)", re.MULTILINE)
-_CLASS = re.compile(rb"^[ \t]*class[ \t]+([^\s(:\[]+)", re.MULTILINE)
-
-
-@dataclass(frozen=True)
-class DefinedNames:
-    """The names a project's files ``def`` and ``class``, read from their text: a call whose name is
-    not among them cannot run a project function, and needs no symbol look-up to say so."""
-
-    functions: frozenset[str]
-    classes: frozenset[str]
-_WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
-# ``from x import (a,\n b)`` up to its closing parenthesis, or one ``import``/``from`` line.
-_IMPORT_STATEMENT = re.compile(rb"^[ \t]*(?:from[ \t][^\n(#]*\([^)]*\)|(?:from|import)[ \t][^\n#]*)", re.MULTILINE)
 # Libraries the rules know by qualified name (``fastapi.Depends``, ``requests.get``,
 # ``sqlalchemy.orm.Session``).  An absolute import of one of them is never looked for
 # on disk: a checkout of the library next to the linted code (linting FastAPI's own
@@ -78,8 +74,11 @@ MODELLED_LIBRARIES = frozenset(
 )
 
 
-@dataclass
+@dataclass(eq=False)
 class ModuleInfo:
+    """One parsed project module (compared and hashed by identity: what later stages work out about a
+    module is kept beside it, weakly, for as long as the index keeps the module)."""
+
     path: Path
     names: Names
 
@@ -111,9 +110,19 @@ class ProjectIndex:
     collection of the flake8 run walks again, and a fresh one is formatted to be hashed.
     """
 
-    def __init__(self, max_modules: int = MAX_MODULES) -> None:
+    def __init__(
+        self, max_modules: int = MAX_MODULES, young_files: int = YOUNG_MODULE_FILES, shared_files: int = SHARED_MODULE_FILES
+    ) -> None:
         self._modules: OrderedDict[str, tuple[tuple[float, int], ModuleInfo | None]] = OrderedDict()
         self._max = max_modules
+        # Which linted file (epoch) last used each module, and whether another one did before: kept
+        # after the module is dropped, so that a module a second file asks for is then kept longer.
+        self._uses: dict[str, tuple[int, bool]] = {}
+        # The modules kept, by the epoch that last used them, least recently used first: those one
+        # file has used, and those several have, each with how many files may go by without them.
+        self._young: OrderedDict[str, int] = OrderedDict()
+        self._shared: OrderedDict[str, int] = OrderedDict()
+        self._keep_for = ((self._young, young_files), (self._shared, shared_files))
         self._file_cache: dict[tuple[str, str], str | None] = {}
         # Every file of a project asks the same questions (``from .db import get_db``, ``fastapi.Depends``):
         # answers about where a name lives are kept, like ``_file_cache``, for the life of the process.
@@ -124,15 +133,16 @@ class ProjectIndex:
         self._roots: dict[str, tuple[str, ...]] = {}
         # What a qualified name refers to, per importing file: a file asks about ``Depends`` or
         # ``crud.get_user`` once per call site.  Each answer lists the modules it read; those are
-        # re-checked (mtime/size) once per linted file, and an eviction empties the memo so that
-        # answers never keep evicted modules alive.
+        # re-checked (mtime/size) once per linted file, and dropping a module drops the answers that
+        # read it (``_consulted_by``), so that answers never keep dropped modules alive.
         self._symbols: dict[tuple[str, str], tuple[Symbol | None, tuple[str, ...], int]] = {}
+        self._consulted_by: dict[str, set[tuple[str, str]]] = {}
         self._verified: set[str] = set()
         self._real_directories: dict[str, str] = {}
         self._epoch = 0
         """Counts ``new_file`` calls: an answer checked in the current epoch is not checked again."""
         self._mounting: dict[str, dict[str, frozenset[str]] | None] = {}
-        self._texts: dict[str, dict[str, bytes] | None] = {}
+        self._texts: dict[str, ProjectTexts | None] = {}
         self._mentions: dict[tuple[str, str], list[str] | None] = {}
         self._import_words: dict[str, frozenset[str]] = {}
         self._defined: dict[str, DefinedNames | None] = {}
@@ -149,6 +159,7 @@ class ProjectIndex:
         except (OSError, RuntimeError, TypeError, ValueError):
             return None
         key = (stat.st_mtime, stat.st_size)
+        self._used(real)
         cached = self._modules.get(real)
         if cached is not None and cached[0] == key:
             self._modules.move_to_end(real)
@@ -164,9 +175,31 @@ class ProjectIndex:
             info = ModuleInfo(path=Path(real), names=make_names(tree, Resolver(self, real)))
         self._modules[real] = (key, info)
         while len(self._modules) > self._max:
-            self._modules.popitem(last=False)
-            self._symbols.clear()
+            self._drop(next(iter(self._modules)))
         return info
+
+    def _used(self, real: str) -> None:
+        """Record that the file being linted uses the module at ``real``."""
+        last = self._uses.get(real)
+        if last is not None and last[0] == self._epoch:
+            return
+        shared = last is not None
+        if len(self._uses) > 16 * self._max:
+            self._uses.clear()
+        self._uses[real] = (self._epoch, shared)
+        kept = self._shared if shared else self._young
+        if shared:
+            self._young.pop(real, None)
+        kept[real] = self._epoch
+        kept.move_to_end(real)
+
+    def _drop(self, real: str) -> None:
+        """Forget a parsed module, and the symbol answers that read it."""
+        self._modules.pop(real, None)
+        self._young.pop(real, None)
+        self._shared.pop(real, None)
+        for key in self._consulted_by.pop(real, ()):
+            self._symbols.pop(key, None)
 
     def _listing(self, directory: str) -> dict[str, None]:
         names = self._listings.get(directory)
@@ -327,7 +360,10 @@ class ProjectIndex:
         if not _depth:
             if len(self._symbols) > 64 * self._max:
                 self._symbols.clear()
+                self._consulted_by.clear()
             self._symbols[key] = (found, tuple(consulted), self._epoch)
+            for path in consulted:
+                self._consulted_by.setdefault(path, set()).add(key)
         return found
 
     # -- reverse look-ups -------------------------------------------------
@@ -348,7 +384,7 @@ class ProjectIndex:
             directory = os.path.dirname(directory)
         return directory
 
-    def project_texts(self, path: str) -> dict[str, bytes] | None:
+    def project_texts(self, path: str) -> ProjectTexts | None:
         """The text of every Python file of ``path``'s project, by real path.
 
         Read once per project root and process (a file added later is not seen until the next
@@ -386,12 +422,14 @@ class ProjectIndex:
                         complete = False
                         break
                     with open(candidate, "rb") as source:
-                        found[self._resolve(candidate)] = source.read()
+                        # The directory's real path is shared by its files (only a file that is a
+                        # link is resolved on its own): ``realpath`` per file costs a stat per component.
+                        found[self.resolve_linted(candidate)] = source.read()
                 except OSError:
                     continue
             if not complete:
                 break
-        result = found if complete else None
+        result = ProjectTexts(found) if complete else None
         if len(self._texts) > 4:
             self._texts.clear()
         self._texts[root] = result
@@ -407,9 +445,7 @@ class ProjectIndex:
         texts = self.project_texts(path)
         found: list[str] | None = None
         if texts is not None:
-            pattern = re.compile(rb"(?<![A-Za-z0-9_])" + re.escape(word.encode()) + rb"(?![A-Za-z0-9_])")
-            encoded = word.encode()
-            found = sorted(p for p, text in texts.items() if encoded in text and pattern.search(text))
+            found = texts.mentioning(word)
         if len(self._mentions) > 64 * self._max:
             self._mentions.clear()
         self._mentions[key] = found
@@ -424,15 +460,7 @@ class ProjectIndex:
         texts = self.project_texts(path)
         result: DefinedNames | None = None
         if texts is not None:
-            functions: set[bytes] = set()
-            classes: set[bytes] = set()
-            for text in texts.values():
-                functions.update(_DEF.findall(text))
-                classes.update(_CLASS.findall(text))
-            result = DefinedNames(
-                frozenset(n.decode("utf-8", "replace") for n in functions),
-                frozenset(n.decode("utf-8", "replace") for n in classes),
-            )
+            result = texts.defined_names()
         if len(self._defined) > 4:
             self._defined.clear()
         self._defined[root] = result
@@ -444,9 +472,9 @@ class ProjectIndex:
         real = self._resolve(path)
         known = self._import_words.get(real)
         if known is None:
-            texts = self._texts.get(self.project_root(real)) or {}
-            text = texts.get(real)
-            known = _imported_words(text) if text is not None else frozenset()
+            texts = self._texts.get(self.project_root(real))
+            text = texts.get(real) if texts is not None else None
+            known = imported_words(text) if text is not None else frozenset()
             if len(self._import_words) > 16 * self._max:
                 self._import_words.clear()
             self._import_words[real] = known
@@ -464,7 +492,7 @@ class ProjectIndex:
         result = (
             None
             if texts is None
-            else {p: _imported_words(t) for p, t in texts.items() if any(m in t for m in _MOUNT_MARKERS)}
+            else {p: imported_words(texts.get(p) or b"") for p in texts.containing(_MOUNT_MARKERS)}
         )
         if len(self._mounting) > self._max:
             self._mounting.clear()
@@ -477,9 +505,16 @@ class ProjectIndex:
         return self._epoch
 
     def new_file(self) -> None:
-        """A new file is being linted: modules read before are checked for changes again."""
+        """A new file is being linted: modules read before are checked for changes again, and those
+        that went unused for long enough (``young_files``, ``shared_files``) are dropped."""
         self._verified.clear()
         self._epoch += 1
+        for kept, files in self._keep_for:
+            while kept:
+                oldest, epoch = next(iter(kept.items()))
+                if epoch >= self._epoch - files:
+                    break
+                self._drop(oldest)
 
     def _fresh(self, paths: tuple[str, ...]) -> bool:
         for path in paths:
@@ -515,14 +550,6 @@ class ProjectIndex:
             # ``from .crud import get_user`` in a package __init__: follow the re-export.
             return self._symbol(path, names.imports[name], _depth + 1, consulted)
         return None
-
-
-def _imported_words(text: bytes) -> frozenset[str]:
-    """The words of a module's import statements (``from .admin import app as a`` -> from, admin, ...),
-    a parenthesised name list included; read from the text, without parsing it."""
-    return frozenset(
-        word.decode("ascii") for statement in _IMPORT_STATEMENT.findall(text) for word in _WORD.findall(statement)
-    )
 
 
 class Resolver:

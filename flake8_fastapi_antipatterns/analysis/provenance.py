@@ -128,7 +128,11 @@ def _modules(index: ProjectIndex, anchor: str, word: str) -> list[ModuleInfo] | 
         return None
     called = word.encode() + b"("
     derived = re.compile(rb"class\s+\w+\s*\([^)]*\b" + re.escape(word.encode()) + rb"\b")
-    wanted = [path for path in paths if called in texts.get(path, b"") or derived.search(texts.get(path, b""))]
+    wanted = []
+    for path in paths:
+        text = texts.get(path) or b""
+        if called in text or derived.search(text):
+            wanted.append(path)
     return [info for info in (index.module(path) for path in wanted) if info is not None]
 
 

@@ -14,6 +14,7 @@ and is not recognised here.
 from __future__ import annotations
 
 import ast
+import weakref
 from collections.abc import Iterator
 from collections.abc import Set as AbstractSet
 
@@ -33,18 +34,19 @@ def run_once_nodes(
     ``shared`` names what the module imports: an attribute of an imported module or object
     (``state.config``, ``Client._instance``) lives as long as the process, as a global does.
     """
-    key = (id(func), attributes)
-    cached = _CACHE.get(key)
-    if cached is not None and cached[0] is func:
-        return cached[1]
-    found = frozenset(_find(func, attributes, shared))
-    _CACHE[key] = (func, found)
-    if len(_CACHE) > 50_000:
-        _CACHE.clear()
+    known = _CACHE.get(func)
+    if known is None:
+        known = _CACHE[func] = {}
+    found = known.get(attributes)
+    if found is None:
+        found = known[attributes] = frozenset(_find(func, attributes, shared))
     return found
 
 
-_CACHE: dict[tuple[int, bool], tuple[FunctionNode, frozenset[int]]] = {}
+# Keyed weakly by the function node, and the answers hold ids only: an entry lives exactly as
+# long as the tree it describes (a strong key would keep every linted file's functions alive,
+# and every full garbage collection of the run would walk them again).
+_CACHE: weakref.WeakKeyDictionary[FunctionNode, dict[bool, frozenset[int]]] = weakref.WeakKeyDictionary()
 
 
 def _find(func: FunctionNode, attributes: bool, shared: AbstractSet[str]) -> Iterator[int]:

@@ -34,12 +34,12 @@ import os
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from flake8_fastapi_antipatterns.analysis.app_model import ROUTE_DECORATORS
 from flake8_fastapi_antipatterns.analysis.audience import ModuleAudience, module_audience
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names
-from flake8_fastapi_antipatterns.analysis.nodes import is_main_guard, last_name
+from flake8_fastapi_antipatterns.analysis.nodes import child_nodes, is_main_guard, last_name
 from flake8_fastapi_antipatterns.analysis.project import ProjectIndex
 
 Stage = Literal["serving", "startup", "none", "unknown"]
@@ -165,9 +165,12 @@ class Definition:
     """The function it is nested in."""
 
 
-@dataclass(frozen=True)
-class Site:
-    """One place a name is used: called, or handed somewhere."""
+class Site(NamedTuple):
+    """One place a name is used: called, or handed somewhere.
+
+    A tuple of strings and numbers: a module's thousands of sites are built fast, and the garbage
+    collector stops tracking them once it has seen that they hold nothing it needs to follow.
+    """
 
     owner: DefKey | None
     """The function the place runs in; None at module level (import time) or in a class body."""
@@ -257,13 +260,13 @@ class _Collector:
             self._body(node.body, None, cls, True)
             self._body(node.orelse, None, cls, in_main)
             return
-        for child in ast.iter_child_nodes(node):
+        for child in child_nodes(node):
             if isinstance(child, ast.stmt):
                 self._statement(child, owner, cls, in_main)
             elif isinstance(child, ast.expr):
                 self._expr(child, owner, in_main)
             else:  # handlers, match cases, comprehensions' parts: walk what they hold
-                for inner in ast.iter_child_nodes(child):
+                for inner in child_nodes(child):
                     if isinstance(inner, ast.stmt):
                         self._statement(inner, owner, cls, in_main)
                     elif isinstance(inner, ast.expr):
@@ -321,7 +324,7 @@ class _Collector:
             if isinstance(current, ast.Lambda):
                 stack.append((current.body, None, None, None))
                 continue
-            for child in ast.iter_child_nodes(current):
+            for child in child_nodes(current):
                 if isinstance(child, ast.expr):
                     stack.append((child, None, None, None))
                 elif isinstance(child, ast.comprehension):

@@ -151,7 +151,7 @@ class AppWideChecker(Checker):
         mounted = mounted_apps(self.ctx.model)
         stand_ins = self._unbound_and_not_returned()
         # ``if debug: app = FastAPI(debug=True) else: app = FastAPI()``: one app, judged at its first shape.
-        alternatives = alternative_assignments(self.ctx.tree) if len(self.ctx.model.apps) > 1 else set()
+        alternatives = alternative_assignments(self.ctx.names.nodes) if len(self.ctx.model.apps) > 1 else set()
         for site in self.ctx.model.apps:
             if id(site.call) in alternatives:
                 continue

@@ -10,6 +10,7 @@ from typing import ClassVar
 from flake8_fastapi_antipatterns.analysis.app_model import AppModel
 from flake8_fastapi_antipatterns.analysis.deployment_files import DeploymentFacts, deployment_facts
 from flake8_fastapi_antipatterns.analysis.names import Names
+from flake8_fastapi_antipatterns.analysis.nodes import ModuleNodes
 from flake8_fastapi_antipatterns.analysis.project import resolver_for
 from flake8_fastapi_antipatterns.analysis.serving import FileServing
 from flake8_fastapi_antipatterns.catalogue import get as get_rule
@@ -48,7 +49,7 @@ class Context:
 
     @classmethod
     def build(cls, tree: ast.Module, filename: str, settings: Settings) -> Context:
-        names = Names(tree, resolver=resolver_for(filename, tree))
+        names = Names(tree, resolver=resolver_for(filename, tree), nodes=ModuleNodes(tree))
         return cls(tree=tree, filename=filename, settings=settings, names=names, model=AppModel(names))
 
     @property

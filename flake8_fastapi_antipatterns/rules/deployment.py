@@ -112,10 +112,12 @@ class DeploymentChecker(Checker):
         return self.ctx.names.qualify(target) in PYTEST_FIXTURES
 
     def _function_of(self, node: ast.Call) -> str:
-        for func in ast.walk(self.ctx.tree):
-            if isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)) and func.lineno <= node.lineno <= (func.end_lineno or 0):
-                if any(child is node for child in ast.walk(func)):
-                    return f" in `{func.name}`"
+        """`` in `name` `` for the outermost function holding the call whose lines span it (a call in a
+        decorator sits above its ``def`` line), or nothing at module level."""
+        around = list(self._functions_around(node))
+        for func in reversed(around):
+            if func.lineno <= node.lineno <= (func.end_lineno or 0):
+                return f" in `{func.name}`"
         return ""
 
     def _check_deployed_command(self) -> None:

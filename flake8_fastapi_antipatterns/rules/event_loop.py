@@ -122,7 +122,7 @@ class EventLoopChecker(Checker):
             details = {"call": what, "function": coroutine.name, "chain": [coroutine.name, what]}
             return text, {**details, "remedy": self._remedy(family, what, coroutine),
                           "operator_quiet": self._occasional_file_work(what, call, coroutine)}
-        target = resolver.function_called(call, where)
+        target = self.program.what_runs(resolver, call, where)[0]
         if target is None or not self._runs_inline(target[0], target[1]):
             return None
         reach = self.program.reach(
@@ -145,9 +145,9 @@ class EventLoopChecker(Checker):
                       "operator_quiet": self._occasional_file_work(reach.what, call, coroutine)}
 
     def _direct(self, resolver: CallResolver, call: ast.Call, where: Where, family: Family) -> str | None:
-        if resolver.function_called(call, where) is not None:
+        target, path = self.program.what_runs(resolver, call, where)
+        if target is not None:
             return None  # a project function: its body is read instead
-        path = resolver.callee_path(call, where)
         verdict = classify_path(path)
         if verdict is not None:
             if verdict.blocking != family:

@@ -167,6 +167,9 @@ def _short(node: ast.AST, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+_HANDLER_REGISTRATIONS = frozenset({"exception_handler", "add_exception_handler"})
+
+
 @register
 class LeakChecker(Checker):
     codes = ("FAA303",)
@@ -210,7 +213,7 @@ class LeakChecker(Checker):
         def in_development(node: ast.AST) -> bool:
             nonlocal development
             if development is None:
-                development = development_branches(self.ctx.tree)
+                development = development_branches(self.ctx.names.nodes)
             return id(node) in development
 
         for site in self.ctx.model.apps:
@@ -274,7 +277,10 @@ class LeakChecker(Checker):
                 return call.args[0]
             return next((k.value for k in call.keywords if k.arg == keyword), None)
 
-        for node in self.ctx.names.nodes.each(ast.FunctionDef, ast.AsyncFunctionDef, ast.Call):
+        nodes = self.ctx.names.nodes
+        # Both registrations are attribute names the module spells: most modules spell neither.
+        registering = _HANDLER_REGISTRATIONS & nodes.identifiers
+        for node in nodes.each(ast.FunctionDef, ast.AsyncFunctionDef, ast.Call) if registering else ():
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 for decorator in node.decorator_list:
                     if (

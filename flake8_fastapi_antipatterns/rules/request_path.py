@@ -176,7 +176,7 @@ class RequestPathChecker(Checker):
         what = self._direct(resolver, call, where)
         if what is not None:
             return [what], ""
-        target = resolver.function_called(call, where)
+        target = self.program.what_runs(resolver, call, where)[0]
         if target is None:
             return None
         reach = self.program.reach(
@@ -196,9 +196,9 @@ class RequestPathChecker(Checker):
         return None
 
     def _direct(self, resolver: CallResolver, call: ast.Call, where: Where) -> str | None:
-        if resolver.function_called(call, where) is not None:
+        target, path = self.program.what_runs(resolver, call, where)
+        if target is not None:
             return None  # a project function: its body is read instead of its name
-        path = resolver.callee_path(call, where)
         verdict = classify_path(path)
         if verdict is not None and verdict.llm:
             return verdict.what

@@ -1,0 +1,125 @@
+"""The text of a project's Python files, read once and searched without parsing.
+
+The files stage (``analysis/project.py``) asks the project's text three kinds of question: which
+files spell a word (the serving path's callers of a function, the modules that may raise a
+project exception), which names the project ``def``s or ``class``es, and which files mount an
+app. The files are kept as one buffer, each file's text followed by a newline: a word is then
+found with one search over the whole project instead of one per file, and bytes cost the
+garbage collector nothing to walk. A separator that is a line end and no identifier character
+keeps every answer what it would be file by file: no word, ``def`` line or marker spans it.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+# ``def name``/``class name`` first on its line (after ``async`` for a def). Names up to what ends
+# them (``(``, ``:``, ``[``, a space): non-ASCII identifiers stay whole. The keyword is searched for
+# and what precedes it on its line checked after: a pattern anchored at each line start is tried at
+# every line of the project, one led by a word only where the word is.
+_DEFINITION = re.compile(rb"(def|class)[ \t]+([^\s(:\[]+)")
+_BEFORE_DEF = re.compile(rb"[ \t]*(?:async[ \t]+)?")
+_BEFORE_CLASS = re.compile(rb"[ \t]*")
+_WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+# ``from x import (a,\n b)`` up to its closing parenthesis, or one ``import``/``from`` line.
+_IMPORT_STATEMENT = re.compile(rb"^[ \t]*(?:from[ \t][^\n(#]*\([^)]*\)|(?:from|import)[ \t][^\n#]*)", re.MULTILINE)
+_IDENTIFIER_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+_SEPARATOR = b"\n"
+
+
+@dataclass(frozen=True)
+class DefinedNames:
+    """The names a project's files ``def`` and ``class``, read from their text: a call whose name is
+    not among them cannot run a project function, and needs no symbol look-up to say so."""
+
+    functions: frozenset[str]
+    classes: frozenset[str]
+
+
+class ProjectTexts:
+    """Every Python file of one project, by real path, in the order they were read."""
+
+    def __init__(self, files: dict[str, bytes]) -> None:
+        self.paths = list(files)
+        self._starts: list[int] = []
+        self._ends: list[int] = []
+        offset = 0
+        for text in files.values():
+            self._starts.append(offset)
+            self._ends.append(offset + len(text))
+            offset += len(text) + len(_SEPARATOR)
+        self._text = _SEPARATOR.join(files.values())
+        self._position = {path: number for number, path in enumerate(self.paths)}
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def get(self, path: str) -> bytes | None:
+        number = self._position.get(path)
+        return None if number is None else self._text[self._starts[number] : self._ends[number]]
+
+    def items(self) -> Iterator[tuple[str, bytes]]:
+        for number, path in enumerate(self.paths):
+            yield path, self._text[self._starts[number] : self._ends[number]]
+
+    def mentioning(self, word: str) -> list[str]:
+        """The files that hold ``word`` as a whole word (no ASCII letter, digit or ``_`` on either side), sorted."""
+        encoded = word.encode()
+        if not encoded:
+            return []
+        text, starts, ends = self._text, self._starts, self._ends
+        found: list[str] = []
+        at = text.find(encoded)
+        while at >= 0:
+            number = bisect.bisect_right(starts, at) - 1
+            end = at + len(encoded)
+            if (at == starts[number] or text[at - 1] not in _IDENTIFIER_BYTES) and (
+                end == ends[number] or text[end] not in _IDENTIFIER_BYTES
+            ):
+                found.append(self.paths[number])
+                at = text.find(encoded, ends[number])  # one use is enough: on to the next file
+            else:
+                at = text.find(encoded, at + 1)
+        return sorted(found)
+
+    def defined_names(self) -> DefinedNames:
+        # One pass over the buffer: a ``def`` line ends at its newline, so none spans two files.
+        text = self._text
+        functions: set[bytes] = set()
+        classes: set[bytes] = set()
+        for match in _DEFINITION.finditer(text):
+            keyword, name = match.groups()
+            start = match.start()
+            line = text.rfind(b"\n", 0, start) + 1
+            before = _BEFORE_DEF if keyword == b"def" else _BEFORE_CLASS
+            if before.fullmatch(text, line, start):
+                (functions if keyword == b"def" else classes).add(name)
+        return DefinedNames(
+            frozenset(n.decode("utf-8", "replace") for n in functions),
+            frozenset(n.decode("utf-8", "replace") for n in classes),
+        )
+
+    def containing(self, markers: tuple[bytes, ...]) -> list[str]:
+        """The files whose text holds any of ``markers``, in reading order."""
+        numbers: set[int] = set()
+        for marker in markers:
+            at = self._text.find(marker)
+            while at >= 0:
+                number = bisect.bisect_right(self._starts, at) - 1
+                numbers.add(number)
+                at = self._text.find(marker, self._ends[number])
+        return [self.paths[number] for number in sorted(numbers)]
+
+
+def imported_words(text: bytes) -> frozenset[str]:
+    """The words of a module's import statements (``from .admin import app as a`` -> from, admin, ...),
+    a parenthesised name list included; read from the text, without parsing it."""
+    return frozenset(
+        word.decode("ascii") for statement in _IMPORT_STATEMENT.findall(text) for word in _WORD.findall(statement)
+    )
+
+
+__all__ = ["DefinedNames", "ProjectTexts", "imported_words"]
