@@ -23,6 +23,7 @@ recognised, and neither is a write the branch does not guard.
 from __future__ import annotations
 
 import ast
+import weakref
 from collections.abc import Callable, Iterator
 
 from flake8_fastapi_antipatterns.analysis.fixed_paths import opened_path, read_only_open
@@ -42,17 +43,16 @@ MAX_ROUNDS = 6
 
 def created_once_nodes(func: FunctionNode, fixed: FixedJudge) -> frozenset[int]:
     """Ids of every node of ``func`` that only runs while a file at a fixed path is still missing."""
-    cached = _CACHE.get(id(func))
-    if cached is not None and cached[0] is func:
-        return cached[1]
+    cached = _CACHE.get(func)
+    if cached is not None:
+        return cached
     found = frozenset(_find(func, fixed)) if _writes_a_file(func) else frozenset()
-    _CACHE[id(func)] = (func, found)
-    if len(_CACHE) > 50_000:
-        _CACHE.clear()
+    _CACHE[func] = found
     return found
 
 
-_CACHE: dict[int, tuple[FunctionNode, frozenset[int]]] = {}
+# Weakly keyed: the answer must not keep a linted file's tree alive.
+_CACHE: weakref.WeakKeyDictionary[FunctionNode, frozenset[int]] = weakref.WeakKeyDictionary()
 
 
 def _writes_a_file(func: FunctionNode) -> bool:

@@ -13,6 +13,7 @@ recognised.
 from __future__ import annotations
 
 import ast
+import weakref
 from collections.abc import Iterator
 
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode
@@ -22,17 +23,16 @@ from flake8_fastapi_antipatterns.analysis.run_once import node_ids, statement_li
 
 def development_only(func: FunctionNode) -> frozenset[int]:
     """Ids of the nodes of ``func`` that only run while a debug or development switch is on."""
-    cached = _CACHE.get(id(func))
-    if cached is not None and cached[0] is func:
-        return cached[1]
+    cached = _CACHE.get(func)
+    if cached is not None:
+        return cached
     found = frozenset(_find(func))
-    _CACHE[id(func)] = (func, found)
-    if len(_CACHE) > 50_000:
-        _CACHE.clear()
+    _CACHE[func] = found
     return found
 
 
-_CACHE: dict[int, tuple[FunctionNode, frozenset[int]]] = {}
+# Weakly keyed: the answer must not keep a linted file's tree alive.
+_CACHE: weakref.WeakKeyDictionary[FunctionNode, frozenset[int]] = weakref.WeakKeyDictionary()
 
 
 def _find(func: FunctionNode) -> Iterator[int]:

@@ -12,6 +12,7 @@ written somewhere, and nothing tells that it is off the loop.
 from __future__ import annotations
 
 import ast
+import weakref
 
 from flake8_fastapi_antipatterns.analysis.calls import body_walk
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode
@@ -32,21 +33,20 @@ def only_starts(call: ast.Call, func: FunctionNode) -> bool:
 
 def _managed(func: FunctionNode) -> frozenset[int]:
     """Ids of the calls a ``with`` statement of ``func`` enters (its exit waits for a process)."""
-    cached = _CACHE.get(id(func))
-    if cached is not None and cached[0] is func:
-        return cached[1]
+    cached = _CACHE.get(func)
+    if cached is not None:
+        return cached
     found = frozenset(
         id(item.context_expr)
         for node in body_walk(func)
         if isinstance(node, (ast.With, ast.AsyncWith))
         for item in node.items
     )
-    _CACHE[id(func)] = (func, found)
-    if len(_CACHE) > 50_000:
-        _CACHE.clear()
+    _CACHE[func] = found
     return found
 
 
-_CACHE: dict[int, tuple[FunctionNode, frozenset[int]]] = {}
+# Weakly keyed: the answer must not keep a linted file's tree alive.
+_CACHE: weakref.WeakKeyDictionary[FunctionNode, frozenset[int]] = weakref.WeakKeyDictionary()
 
 __all__ = ["SPAWN", "only_starts"]
