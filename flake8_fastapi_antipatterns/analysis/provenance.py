@@ -21,6 +21,7 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from flake8_fastapi_antipatterns.analysis.classes import is_abstract
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names
 from flake8_fastapi_antipatterns.analysis.nodes import last_name
 from flake8_fastapi_antipatterns.analysis.project import ModuleInfo, ProjectIndex
@@ -314,25 +315,23 @@ def only_project_checks(names: Names, body: list[ast.stmt], func: FunctionNode |
     )
 
 
-def _interface_stub(func: FunctionNode) -> bool:
-    """An abstract method, or one whose body is only ``pass``, ``...`` or ``raise NotImplementedError``:
+def _interface_stub(names: Names, func: FunctionNode) -> bool:
+    """An abstract method (``classes.is_abstract``), or one that only raises ``NotImplementedError``:
     a subclass's implementation is what runs."""
-    if any(last_name(d) == "abstractmethod" for d in func.decorator_list):
+    if is_abstract(func, names):
         return True
-    body = func.body[1:] if func.body and isinstance(func.body[0], ast.Expr) and isinstance(func.body[0].value, ast.Constant) else func.body
-    for statement in body:
+    for statement in func.body:
         if isinstance(statement, ast.Pass) or (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)):
             continue
-        if isinstance(statement, ast.Raise) and statement.exc is not None:
-            raised = statement.exc.func if isinstance(statement.exc, ast.Call) else statement.exc
-            if last_name(raised) == "NotImplementedError":
-                continue
+        raised = statement.exc if isinstance(statement, ast.Raise) else None
+        if raised is not None and last_name(raised.func if isinstance(raised, ast.Call) else raised) == "NotImplementedError":
+            continue
         return False
     return True
 
 
 def _closed(names: Names, func: FunctionNode, depth: int, resolve: Resolve) -> bool:
-    if _interface_stub(func):
+    if _interface_stub(names, func):
         return False
     message_parts = {id(n) for raise_ in ast.walk(func) if isinstance(raise_, ast.Raise) for n in ast.walk(raise_)}
     for node in ast.walk(func):

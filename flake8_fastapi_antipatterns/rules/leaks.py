@@ -430,7 +430,8 @@ class LeakChecker(Checker):
             node, live = stack.pop()
             yield node, live
             if isinstance(node, ast.Try):
-                validates_only = (
+                # Only a handler that binds the exception can put its text anywhere.
+                validates_only = any(handler.name for handler in node.handlers) and (
                     self._validates_only(node.body)
                     or _reads_only(node.body)
                     or only_project_checks(self.ctx.names, node.body, owner.func, self._resolve)
