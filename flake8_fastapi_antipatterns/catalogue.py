@@ -1240,7 +1240,8 @@ _add(
                 "`Exception`, either with the `@app.exception_handler(Exception)` decorator or with "
                 "`app.add_exception_handler(Exception, handler)`, or with a catch-all written as middleware: an ASGI "
                 "class or an `@app.middleware(\"http\")` function (also `app.middleware(\"http\")(handler)`) whose "
-                "`try` around the app catches `Exception`. The finding is placed on the line that creates "
+                "`try` around the app catches `Exception` and answers (a middleware whose handler only cleans up "
+                "and re-raises, such as a session rollback, answers nothing). The finding is placed on the line that creates "
                 "the app. An app mounted on another one is checked on its own, because it answers its own "
                 "unhandled errors. Arguments passed as `**mapping` are read when the mapping is a dict "
                 "written in the module (`FastAPI(**METADATA)`); one that cannot be read "
@@ -1695,17 +1696,18 @@ _add(
         title="BaseHTTPMiddleware in the stack",
         seed=0,
         default_on=True,
-        static="a class derives from Starlette's `BaseHTTPMiddleware`",
+        static="a class derives from Starlette's `BaseHTTPMiddleware`, or a function is registered with `@app.middleware(\"http\")`",
         runtime=None,
         fix=(
             "write a pure ASGI middleware (a class with `async def __call__(self, scope, receive, send)`) "
-            "instead of subclassing BaseHTTPMiddleware"
+            'instead of subclassing BaseHTTPMiddleware or registering a function with `@app.middleware("http")`'
         ),
         doc=RuleDoc(
             what=(
                 "Flags class definitions that derive from Starlette's `BaseHTTPMiddleware` "
-                "(`starlette.middleware.base.BaseHTTPMiddleware`). Only the static check reports this code; the "
-                "runtime guard does not."
+                "(`starlette.middleware.base.BaseHTTPMiddleware`), and functions registered as middleware with "
+                '`@app.middleware("http")` or `app.middleware("http")(func)`, which Starlette wraps in that class. '
+                "Only the static check reports this code; the runtime guard does not."
             ),
             why=(
                 "`BaseHTTPMiddleware` lets a middleware look like a simple request-in, response-out function, "
@@ -1721,7 +1723,7 @@ _add(
                 "the request. It adds almost no overhead, lets streaming responses pass through untouched, and "
                 "keeps context variables intact; for the usual jobs (adding headers, timing, request ids) it is "
                 'barely longer than a `dispatch` method. The `@app.middleware("http")` decorator is built on '
-                "the same class and has the same costs, although this rule only reports subclasses."
+                "the same class and has the same costs."
             ),
             example=_code(
                 """\

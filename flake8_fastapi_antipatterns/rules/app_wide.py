@@ -26,7 +26,7 @@ from flake8_fastapi_antipatterns.analysis.app_graph import (
 )
 from flake8_fastapi_antipatterns.analysis.app_model import owner_name
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, Scope
-from flake8_fastapi_antipatterns.analysis.nodes import alternative_assignments
+from flake8_fastapi_antipatterns.analysis.nodes import alternative_assignments, last_name
 from flake8_fastapi_antipatterns.options import DEFAULT_HEALTH_PATHS
 from flake8_fastapi_antipatterns.rules import Checker, register
 from flake8_fastapi_antipatterns.rules.base import is_test_module
@@ -71,10 +71,37 @@ def _wraps_app_in_try(cls: ast.ClassDef | FunctionNode, names: Names) -> bool:
     that catches ``Exception`` around the app (``await call_next(request)``)."""
     for node in ast.walk(cls):
         if isinstance(node, ast.Try):
-            catches = any(handler.type is None or _is_catch_all(handler.type, names) for handler in node.handlers)
-            awaits_app = any(isinstance(n, ast.Await) for stmt in node.body for n in ast.walk(stmt))
+            catches = any(
+                (handler.type is None or _is_catch_all(handler.type, names)) and not _always_raises(handler.body)
+                for handler in node.handlers
+            )
+            awaits_app = any(_calls_the_app(n) for stmt in node.body for n in ast.walk(stmt))
             if catches and awaits_app:
                 return True
+    return False
+
+
+def _calls_the_app(node: ast.AST) -> bool:
+    """``await self.app(scope, receive, send)`` or ``await call_next(request)``: the rest of the app, not
+    some other awaited helper (looking up the user for an audit entry) that happens to sit in a ``try``."""
+    if not (isinstance(node, ast.Await) and isinstance(node.value, ast.Call)):
+        return False
+    name = (last_name(node.value.func) or "").lower()
+    return "app" in name or "next" in name
+
+
+def _always_raises(body: list[ast.stmt]) -> bool:
+    """A handler body that ends by raising on every path: it cleans up (rolls back, logs, notes the
+    status) and lets the error go on, so it answers nothing itself."""
+    if not body:
+        return False
+    last = body[-1]
+    if isinstance(last, ast.Raise):
+        return True
+    if isinstance(last, ast.If):
+        return _always_raises(last.body) and _always_raises(last.orelse)
+    if isinstance(last, (ast.With, ast.AsyncWith)):
+        return _always_raises(last.body)
     return False
 
 

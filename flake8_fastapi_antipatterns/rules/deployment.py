@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterator
 
 from flake8_fastapi_antipatterns.analysis.deployment_files import app_spec
+from flake8_fastapi_antipatterns.analysis.development import development_only
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode
 from flake8_fastapi_antipatterns.analysis.nodes import is_main_guard
 from flake8_fastapi_antipatterns.rules import Checker, register
@@ -19,6 +20,19 @@ _PRINT = frozenset({"print"})
 # Libraries for command-line programs, whose output is meant for a terminal.
 _CLI_LIBRARIES = ("click", "typer")
 _RUN = frozenset({"run"})
+
+
+def _is_http_middleware_registration(call: ast.Call) -> bool:
+    """``<app>.middleware("http")``: the only middleware type Starlette's decorator accepts, so the
+    literal argument tells the registration apart from other ``.middleware(...)`` methods."""
+    return (
+        isinstance(call.func, ast.Attribute)
+        and call.func.attr == "middleware"
+        and len(call.args) == 1
+        and not call.keywords
+        and isinstance(call.args[0], ast.Constant)
+        and call.args[0].value == "http"
+    )
 
 
 def _under_main_guard(tree: ast.Module) -> set[int]:
@@ -70,6 +84,8 @@ class DeploymentChecker(Checker):
         for node in names.nodes.each(ast.Call, ast.ClassDef):
             if isinstance(node, ast.Call) and names.may_name(node.func, _RUN) and names.qualify(node.func) in UVICORN_RUN:
                 self._check_uvicorn(node)
+            elif isinstance(node, ast.Call) and self.ctx.imports_web_framework and _is_http_middleware_registration(node):
+                self._report_function_middleware(node)
             elif isinstance(node, ast.ClassDef):
                 for base in node.bases:
                     if names.qualify(base) in BASE_HTTP_MIDDLEWARE:
@@ -80,6 +96,45 @@ class DeploymentChecker(Checker):
                             "new task with a wrapped copy of the request on every call, passes the body through a memory "
                             "stream, and does not see contextvars the app sets below it",
                         )
+
+    def _report_function_middleware(self, registration: ast.Call) -> None:
+        """``@app.middleware("http")`` on a function, or ``app.middleware("http")(func)``: Starlette wraps
+        the function in ``BaseHTTPMiddleware``, with the same costs as a subclass.
+
+        Left alone: a registration only a debug or development switch makes (``if settings.DEBUG:``),
+        and a function looked up at run time (``getattr(import_module(path), name)`` from the
+        operator's configuration), which the project offers as a hook and does not write."""
+        around = next(self._functions_around(registration), None)
+        if around is not None and id(registration) in development_only(around):
+            return
+        func = self._registered_function(registration)
+        if func is None:
+            return
+        what = f"`{ast.unparse(func) if isinstance(func, ast.expr) else func.name}`"
+        owner = ast.unparse(registration.func)
+        self.ctx.report(
+            "FAA404",
+            registration,
+            f'`{owner}("http")` wraps {what} in `BaseHTTPMiddleware`, which runs the rest of the app in a new task '
+            "with a wrapped copy of the request on every call, passes the body through a memory stream, and does "
+            "not see contextvars the app sets below it",
+        )
+
+    def _registered_function(self, registration: ast.Call) -> FunctionNode | ast.expr | None:
+        """The function a middleware registration wraps: the decorated ``def``, or the argument of the
+        call applied to the registration when it names a function written or imported (not a value
+        computed at run time)."""
+        names = self.ctx.names
+        for definition in names.nodes.each(ast.FunctionDef, ast.AsyncFunctionDef):
+            if any(d is registration for d in definition.decorator_list):  # type: ignore[union-attr]  # both kinds have it
+                return definition  # type: ignore[return-value]  # one of the two kinds asked for
+        for call in names.nodes.of(ast.Call):
+            if call.func is registration and call.args:
+                target = call.args[0]
+                if names.resolve_function(target) is not None or "." in (names.qualify(target) or ""):
+                    return target
+                return None
+        return None
 
     def _functions_around(self, call: ast.Call) -> Iterator[FunctionNode]:
         """The functions ``call`` is written in, innermost first."""
