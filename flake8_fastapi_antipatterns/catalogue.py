@@ -1707,6 +1707,9 @@ _add(
                 "Flags class definitions that derive from Starlette's `BaseHTTPMiddleware` "
                 "(`starlette.middleware.base.BaseHTTPMiddleware`), and functions registered as middleware with "
                 '`@app.middleware("http")` or `app.middleware("http")(func)`, which Starlette wraps in that class. '
+                "Left alone: a registration only a debug or development switch makes (`if settings.debug:`), a "
+                "function looked up at run time from the operator's configuration (a plugin hook), and pytest "
+                "modules (`test_*.py`, `*_test.py`, `conftest.py`), whose apps are fixtures. "
                 "Only the static check reports this code; the runtime guard does not."
             ),
             why=(

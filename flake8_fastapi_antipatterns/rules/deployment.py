@@ -81,9 +81,14 @@ class DeploymentChecker(Checker):
                     where = self._function_of(call)
                     self.ctx.report("FAA402", call, f"`print()`{where} writes unstructured text to stdout, with no level and no request context")
         self._check_deployed_command()
+        # A test module's middleware wraps the apps it builds as fixtures (often to test that very
+        # class): FAA404 is about the deployed app's stack.
+        middleware_judged = not self.ctx.in_test_module
         for node in names.nodes.each(ast.Call, ast.ClassDef):
             if isinstance(node, ast.Call) and names.may_name(node.func, _RUN) and names.qualify(node.func) in UVICORN_RUN:
                 self._check_uvicorn(node)
+            elif not middleware_judged:
+                continue
             elif isinstance(node, ast.Call) and self.ctx.imports_web_framework and _is_http_middleware_registration(node):
                 self._report_function_middleware(node)
             elif isinstance(node, ast.ClassDef):
