@@ -467,6 +467,9 @@ THREAD_HANDOFFS = frozenset(
 """Functions that run the function passed to them on a worker thread."""
 THREAD_HANDOFF_METHODS = frozenset({"run_in_executor"})
 """Methods that do the same (``loop.run_in_executor(None, func)``)."""
+THREAD_WRAPPERS = frozenset({"asgiref.sync.sync_to_async"})
+"""Functions that return an awaitable version of the function passed to them, run on a worker
+thread (``await sync_to_async(func)(arg)``)."""
 PARTIAL = frozenset({"functools.partial"})
 
 HANDOFF_METHODS = frozenset(

@@ -7,22 +7,28 @@ the child process writes the file. The ``open`` is not the blocking work there a
 reported.
 
 The handle must be bound by name (``with ... as f`` or ``f = open(...)``) and every use
-of it must be one of those: a bound method handed to a thread, a standard stream of a
-child process, or ``f.close()``. A handle read or written on the loop (``f.read()``,
-``json.load(f)``) or handed to any other function keeps the ``open`` reported.
+of it must be one of those: a bound method handed to a thread, an argument of a function
+run on a thread (``await asyncio.to_thread(upload, f)``, ``await sync_to_async(create)(file=f)``),
+a standard stream of a child process, ``f.close()``, or an argument of a project function
+whose parameter is itself only used in those ways (``await transcribe(f)``, followed two
+calls deep). A handle read or written on the loop (``f.read()``, ``json.load(f)``) or handed
+to any other function keeps the ``open`` reported.
 """
 
 from __future__ import annotations
 
 import ast
 
-from flake8_fastapi_antipatterns.analysis.calls import body_walk, handed_to_threads
+from flake8_fastapi_antipatterns.analysis.blocking import THREAD_HANDOFF_METHODS, THREAD_HANDOFFS, THREAD_WRAPPERS
+from flake8_fastapi_antipatterns.analysis.calls import body_walk, handed_to_threads, method_name
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names
 from flake8_fastapi_antipatterns.analysis.nodes import last_name
 
 # What starts a child process that may be handed open files for its standard streams.
 PROCESS_SPAWNS = frozenset({"subprocess.Popen", "asyncio.create_subprocess_exec", "asyncio.create_subprocess_shell"})
 STREAM_KEYWORDS = frozenset({"stdin", "stdout", "stderr"})
+MAX_PASSES = 2
+"""How many project functions deep a handle passed on is followed."""
 
 
 def opened_for_elsewhere(func: FunctionNode, names: Names) -> frozenset[int]:
@@ -30,17 +36,19 @@ def opened_for_elsewhere(func: FunctionNode, names: Names) -> frozenset[int]:
     handles = _handles(func)
     if not handles:
         return frozenset()
+    elsewhere = _only_elsewhere(func, names, set(handles), MAX_PASSES)
+    return frozenset(id(call) for name, calls in handles.items() if name in elsewhere for call in calls)
+
+
+def _only_elsewhere(func: FunctionNode, names: Names, handles: set[str], passes: int) -> set[str]:
+    """Of ``handles`` (names in ``func``), those used at least once, and only to give their file
+    work to a thread or a child process, or to close them."""
     uses: dict[str, int] = {}
     for node in body_walk(func):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in handles:
             uses[node.id] = uses.get(node.id, 0) + 1
-    elsewhere = _uses_elsewhere(func, names, set(handles))
-    return frozenset(
-        id(call)
-        for name, calls in handles.items()
-        if uses.get(name, 0) and uses[name] == elsewhere.get(name, 0)
-        for call in calls
-    )
+    elsewhere = _uses_elsewhere(func, names, handles, passes)
+    return {name for name, count in uses.items() if count == elsewhere.get(name, 0)}
 
 
 def _handles(func: FunctionNode) -> dict[str, list[ast.Call]]:
@@ -65,7 +73,7 @@ def _handles(func: FunctionNode) -> dict[str, list[ast.Call]]:
     return {name: calls for name, calls in opened.items() if name not in other}
 
 
-def _uses_elsewhere(func: FunctionNode, names: Names, handles: set[str]) -> dict[str, int]:
+def _uses_elsewhere(func: FunctionNode, names: Names, handles: set[str], passes: int) -> dict[str, int]:
     """How many uses of each handle give its file work to a thread or a child process, or close it."""
     counted: dict[str, int] = {}
 
@@ -84,7 +92,70 @@ def _uses_elsewhere(func: FunctionNode, names: Names, handles: set[str]) -> dict
                     count(keyword.value)
         elif isinstance(node.func, ast.Attribute) and node.func.attr == "close" and not node.args:
             count(node.func.value)
+        else:
+            threaded = _thread_arguments(node, names)
+            for argument in threaded:
+                count(argument)
+            if not threaded and passes > 0:
+                for name in _passed_on(node, names, handles, passes - 1):
+                    counted[name] = counted.get(name, 0) + 1
     return counted
+
+
+def _thread_arguments(call: ast.Call, names: Names) -> list[ast.expr]:
+    """The arguments a call hands to the function it runs on a worker thread."""
+    if isinstance(call.func, ast.Call) and names.qualify(call.func.func) in THREAD_WRAPPERS:
+        # ``sync_to_async(f.read)()`` runs the handle's own method there too.
+        bound = [argument.value for argument in call.func.args if isinstance(argument, ast.Attribute)]
+        return [*bound, *call.args, *(keyword.value for keyword in call.keywords)]
+    if names.qualify(call.func) in THREAD_HANDOFFS:
+        return [*call.args[1:], *(keyword.value for keyword in call.keywords)]
+    if method_name(call) in THREAD_HANDOFF_METHODS:
+        return list(call.args[2:])
+    return []
+
+
+def _passed_on(call: ast.Call, names: Names, handles: set[str], passes: int) -> list[str]:
+    """The handles given to a project function (by a plain name or a module attribute) whose
+    matching parameter only gives its file work elsewhere."""
+    given = [
+        (index, None, argument.id)
+        for index, argument in enumerate(call.args)
+        if isinstance(argument, ast.Name) and argument.id in handles
+    ] + [
+        (-1, keyword.arg, keyword.value.id)
+        for keyword in call.keywords
+        if keyword.arg is not None and isinstance(keyword.value, ast.Name) and keyword.value.id in handles
+    ]
+    if not given or isinstance(call.func, ast.Attribute) and not isinstance(call.func.value, ast.Name):
+        return []
+    if any(isinstance(argument, ast.Starred) for argument in call.args):
+        return []
+    found = names.resolve_function(call.func)
+    if found is None:
+        return []
+    callee_names, callee = found
+    positional = [*callee.args.posonlyargs, *callee.args.args]
+    if positional and positional[0].arg in ("self", "cls"):
+        return []  # a method: which argument lands where depends on how it is bound
+    keywords = {a.arg for a in [*callee.args.args, *callee.args.kwonlyargs]}
+    parameters: dict[str, str] = {}
+    for index, keyword, handle in given:
+        if keyword is None and index < len(positional):
+            parameters[positional[index].arg] = handle
+        elif keyword is not None and keyword in keywords:
+            parameters[keyword] = handle
+    if not parameters or _rebound(callee, set(parameters)):
+        return []
+    kept = _only_elsewhere(callee, callee_names, set(parameters), passes)
+    return [handle for parameter, handle in parameters.items() if parameter in kept]
+
+
+def _rebound(func: FunctionNode, parameters: set[str]) -> bool:
+    return any(
+        isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)) and node.id in parameters
+        for node in body_walk(func)
+    )
 
 
 __all__ = ["opened_for_elsewhere"]

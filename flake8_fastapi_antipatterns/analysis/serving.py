@@ -8,7 +8,8 @@ file, whether and from where:
   an exception handler, background work started from any of them or from the lifespan
   (``add_task``, ``create_task``, task groups), or something they call;
 - **startup**: only run once: the lifespan (before its ``yield`` or after it),
-  ``on_event``/``on_startup`` handlers, code run at import time;
+  ``on_event``/``on_startup`` handlers, code run at import time, a function that starts
+  the server (or calls the function of its module that does);
 - **none**: no app runs it: command-line programs (typer/click commands, the
   ``if __name__ == "__main__":`` block, a module-level ``asyncio.run``), functions
   nothing in the project calls or names;
@@ -21,7 +22,8 @@ The search goes backwards from the function: the project files that mention its 
 name a function, with the enclosing function of each place; those enclosing functions
 are asked the same question, up to a bound. Calls are matched by name, not resolved:
 a name the project uses for two functions makes both reachable when either is, which
-can only keep a finding, never drop one.
+can only keep a finding, never drop one. The one exception is a method of a class the
+project never names: nothing can make an instance of it, so no ``x.method()`` is a call of it.
 
 A project with neither an app nor a router (a library used by someone else's app) has
 no serving path to follow: every function is judged (``Reach.unknown``).
@@ -227,7 +229,22 @@ class _Collector:
 
     def run(self, tree: ast.Module) -> ModuleFacts:
         self._body(tree.body, None, None, False)
+        self._launchers_callers()
         return self.facts
+
+    def _launchers_callers(self) -> None:
+        """A module function that calls one of the module's launchers by name is one too: what it does
+        runs before the server it has started takes a request (``main() -> run_server() -> serve()``)."""
+        facts = self.facts
+        pending = [key for key in facts.launchers if facts.definitions[key].cls is None]
+        while pending:
+            launcher = facts.definitions[pending.pop()]
+            if launcher.parent is not None:
+                continue  # a nested function is not what its bare name means elsewhere in the module
+            for site in facts.sites.get(launcher.key[2], ()):
+                if site.called and not site.attribute and site.owner is not None and site.owner not in facts.launchers:
+                    facts.launchers.add(site.owner)
+                    pending.append(site.owner)
 
     def _body(self, statements: list[ast.stmt], owner: DefKey | None, cls: ast.ClassDef | None, in_main: bool) -> None:
         for statement in statements:
@@ -593,6 +610,8 @@ class ServingPath:
             if len(found) > MAX_FILES_PER_NAME:
                 return None
             files = found if path in found else [path, *found]
+        if method and self._never_instantiated(definition, local):
+            return []  # no instance of its class can exist: nothing calls the method
         uses: list[tuple[ModuleFacts, Site]] = []
         for file in files:
             if file != path and _is_test_path(file):
@@ -615,6 +634,40 @@ class ServingPath:
                     continue
                 uses.append((facts, site))
         return uses
+
+    def _never_instantiated(self, definition: Definition, local: dict[str, ModuleFacts]) -> bool:
+        """Whether the project never names the method's class outside its ``class`` statement.
+
+        Then no instance of it is made, so a method call on some object (``container.start()``) is
+        another class's method of the same name. Only for a class with no base, no metaclass and no
+        decorator but transparent ones: a library may find and build a subclass of its own base
+        (plugins, ``__subclasses__``), a project base may register its subclasses, and a decorator
+        may register the class. A name in a string (``import_string("app.Logger")``) counts as named.
+        """
+        cls = definition.cls
+        if cls is None or self.index is None or cls.keywords:
+            return False
+        if any(not (isinstance(base, ast.Name) and base.id == "object") for base in cls.bases):
+            return False
+        if any(_decorator_name(d) not in _TRANSPARENT_DECORATORS for d in cls.decorator_list):
+            return False
+        path = definition.key[0]
+        mentioning = self.index.files_mentioning(path, cls.name)
+        real = self.index.real_path(path)
+        if mentioning is None or any(self.index.real_path(file) != real for file in mentioning):
+            return False
+        module = self.index.module(path)
+        if module is None:
+            return False
+        facts = local.get(path) or module_facts(module.names.tree, path)
+        if facts.sites.get(cls.name):
+            return False
+        # Its own module may still spell it in a string (``globals()["Logger"]``) or define the name twice.
+        return not any(
+            (isinstance(node, ast.Constant) and isinstance(node.value, str) and cls.name in node.value)
+            or (isinstance(node, ast.ClassDef) and node.name == cls.name and node.lineno != cls.lineno)
+            for node in ast.walk(module.names.tree)
+        )
 
     def _site_reach(self, facts: ModuleFacts, site: Site, local: dict[str, ModuleFacts], visiting: set[DefKey]) -> _Answer:
         """What one use of the name says about the function."""

@@ -19,8 +19,10 @@ they are iterated, often a threadpool), ``lru_cache``/``cache`` helpers
 (their body runs once).  Neither is what a request does not pay for each
 time: lazy initialisation (``analysis/run_once.py``), a file at a fixed path
 written only while it is missing (``analysis/created_once.py``), code behind
-a debug or development switch (``analysis/development.py``) and a ``Popen``
-that only starts a process (``analysis/processes.py``).  Methods of project
+a debug or development switch (``analysis/development.py``), a ``Popen``
+that only starts a process (``analysis/processes.py``) and, for FAA101, the
+cleanup of a thread-local ``scoped_session`` guarded by ``registry.has()``
+(``analysis/thread_sessions.py``).  Methods of project
 classes are followed (``analysis/classes.py``: ``self.repo.get()``,
 ``Repo(db).list()``, class-based views); what cannot be resolved
 (``request.app.state.redis``, an attribute a library base class sets) is not
@@ -52,6 +54,7 @@ from flake8_fastapi_antipatterns.analysis.fixed_paths import FixedPaths, opened_
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names
 from flake8_fastapi_antipatterns.analysis.processes import SPAWN, only_starts
 from flake8_fastapi_antipatterns.analysis.run_once import run_once_nodes
+from flake8_fastapi_antipatterns.analysis.thread_sessions import thread_guarded_calls
 from flake8_fastapi_antipatterns.rules import Checker, register
 
 
@@ -72,12 +75,16 @@ def _not_per_request(names: Names, func: FunctionNode, family: Family) -> frozen
     calls only module globals and attributes of what the module imports count: ``self._user`` on
     a service built per request caches for that request only. For other calls, a file at a fixed path written only while it is missing
     (``analysis/created_once.py``) is written once per installation. And code behind a debug or
-    development switch (``analysis/development.py``) does not run in production at all."""
+    development switch (``analysis/development.py``) does not run in production at all. For database
+    calls, a call on a thread-local ``scoped_session`` guarded by its ``registry.has()``
+    (``analysis/thread_sessions.py``) only follows this thread's own use of the session, which is
+    where the blocking work is reported."""
     once = run_once_nodes(func, attributes=family == "io", shared=names.imports.keys())
     development = development_only(func)
     skipped = once | development if development else once
     if family != "io":
-        return skipped
+        guarded = thread_guarded_calls(func, names)
+        return skipped | guarded if guarded else skipped
     fixed = FixedPaths(names)
     created = created_once_nodes(func, lambda path: fixed.fixed(path, (func,)))
     return skipped | created if created else skipped
