@@ -1,4 +1,5 @@
-"""``python -m flake8_fastapi_antipatterns``: the rule list, rule docs, docs generation, and the combined report."""
+"""``python -m flake8_fastapi_antipatterns``: the rule list, rule docs, docs generation, the combined report,
+and ``check`` (the rules without flake8, also installed as ``faa check``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 from flake8_fastapi_antipatterns import __version__
 from flake8_fastapi_antipatterns.catalogue import CATALOGUE, get
+from flake8_fastapi_antipatterns.check import cli as check_cli
 from flake8_fastapi_antipatterns.docs import rule_text, stale_pages, with_readme_table, write_pages
 from flake8_fastapi_antipatterns.report import cli as report_cli
 
@@ -24,7 +26,7 @@ def _codes_epilog() -> str:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m flake8_fastapi_antipatterns",
-        description="FastAPI anti-pattern rules (FAA codes). Lint with `flake8 --select FAA`.",
+        description="FastAPI anti-pattern rules (FAA codes). Lint with `flake8 --select FAA` or `faa check`.",
         epilog=_codes_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -38,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     docs.add_argument("--readme", type=Path, default=Path("README.md"), help="README whose rules table to refresh")
     docs.add_argument("--check", action="store_true", help="exit 1 if the pages differ from the catalogue")
     report_cli.add_parser(commands)
+    check_cli.add_parser(commands)
     return parser
 
 
@@ -74,6 +77,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "report":
         return report_cli.run(args)
+    if args.command == "check":
+        return check_cli.run(args)
     parser.print_help()
     return 0
 
