@@ -131,8 +131,8 @@ class DeploymentChecker(Checker):
         computed at run time)."""
         names = self.ctx.names
         for definition in names.nodes.each(ast.FunctionDef, ast.AsyncFunctionDef):
-            if any(d is registration for d in definition.decorator_list):  # type: ignore[union-attr]  # both kinds have it
-                return definition  # type: ignore[return-value]  # one of the two kinds asked for
+            if any(d is registration for d in definition.decorator_list):
+                return definition
         for call in names.nodes.of(ast.Call):
             if call.func is registration and call.args:
                 target = call.args[0]
