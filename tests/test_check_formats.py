@@ -83,8 +83,21 @@ def test_full_shows_the_line_a_caret_under_the_column_and_the_catalogue_fix(repo
     prefix = f"{blocking.line:>2} | "
     assert caret_row.index("^") - len(prefix) == source_line.index("requests.get")
     assert f"{blocking.line - 1:>2} | " in block[block.index(numbered[0]) - 1]  # a line of context above
-    assert f"  = fix: {CATALOGUE['FAA102'].fix}" in block
+    # A remedy chosen for this call stays in the message; the general fix would contradict it.
+    assert not blocking.message.endswith(f"; {CATALOGUE['FAA102'].fix}")
+    assert not any(line.startswith("  = fix:") for line in block)
     assert "  = docs: flake8-fastapi-antipatterns explain FAA102" in block
+
+
+def test_full_shows_the_general_fix_apart_from_the_message(report: CheckReport) -> None:
+    text = render("full", report)
+    general = [f for f in report.findings if f.code in CATALOGUE and f.message.endswith(f"; {CATALOGUE[f.code].fix}")]
+    assert general, "the test project has a finding with its rule's general fix"
+    finding = general[0]
+    what = finding.message[: -len(f"; {CATALOGUE[finding.code].fix}")]
+    header = f"{finding.filename}:{finding.line}:{finding.col + 1}: {finding.code} {what}"
+    block = text.split(header + "\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert f"  = fix: {CATALOGUE[finding.code].fix}" in block
 
 
 def test_full_places_the_caret_by_characters_after_tabs_and_non_ascii_text(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Each finding with the code around it, a caret under its column, and the rule's fix.
+"""Each finding with the code around it, a caret under its column, and its fix.
 
 For reading in a terminal or a CI log; not meant to be parsed (use ``json`` for that).
 """
@@ -47,12 +47,21 @@ def excerpt(lines: list[str], line: int, col: int) -> list[str]:
 
 def render(report: CheckReport, finding: Diagnostic) -> str:
     info = rule_info(finding.code)
-    parts = [finding.format_text()]
+    # Every message ends with the fix that fits its call: the rule's general fix, shown apart on
+    # its own line, or a remedy the rule chose for this call (a subprocess, a database driver),
+    # which stays in the message rather than being contradicted by the general one.
+    general_fix = f"; {info.fix}" if info.fix else None
+    if general_fix and finding.message.endswith(general_fix):
+        header = f"{finding.filename}:{finding.line}:{finding.col + 1}: {finding.code} {finding.message[: -len(general_fix)]}"
+        fix_line: str | None = info.fix
+    else:
+        header, fix_line = finding.format_text(), None
+    parts = [header]
     parts.extend(excerpt(report.source_lines(finding.filename), finding.line, finding.col))
     if finding.code == PARSE_ERROR_CODE:
         parts.append(f"  = {info.title}: no rule was run on this file")
-    if info.fix:
-        parts.append(f"  = fix: {info.fix}")
+    if fix_line:
+        parts.append(f"  = fix: {fix_line}")
     if info.explain:
         parts.append(f"  = docs: {info.explain}")
     return "\n".join(parts) + "\n"
