@@ -1031,7 +1031,10 @@ _add(
                 "it for a library (`await request.form()` as a statement). A body used in any other way (iterated, "
                 "stored, echoed back in a response, read by more keys) stays flagged. Parameters resolved "
                 "through `Depends(...)` and the route's response "
-                "type are not request bodies and are not flagged. When the runtime guard probes the app, it "
+                "type are not request bodies and are not flagged. Nor is a route the production app does not "
+                "have: one of a router that every `include_router` puts on the app only under a debug or "
+                "development switch (`if envs.SERVER_DEV_MODE: register_dev_routers(app)`, as the serving path "
+                "of the line-level codes reads it); `faa-scope = all` judges those routes too. When the runtime guard probes the app, it "
                 "reports FAA302 if a route accepted a malformed body, or an oversized value in a string field "
                 "with no length bound (naming the field, on its line in the model), instead of rejecting it with "
                 "a 4xx status."
@@ -1101,7 +1104,10 @@ _add(
                     return {"received": body.rating}
                 """
             ),
-            options="None.",
+            options=(
+                "`--faa-scope`: `serving` (the default) leaves out routes only a development switch puts on the "
+                "app; `all` judges them too (`faa-scope = all` under `[flake8]`)."
+            ),
         ),
     )
 )
@@ -1129,8 +1135,9 @@ _add(
                 "in a response body, in one of the project's response models that a route handler returns "
                 "(`CheckResult(error=str(exc))`), in a websocket message (`send_json`, `send_text`), or in what a "
                 "generator handed to `StreamingResponse`/`EventSourceResponse` yields. It also flags `FastAPI(debug=True)` and `Starlette(debug=True)`, which "
-                "render full tracebacks for unhandled errors (not inside an `if` whose test names a debug or "
-                "development switch, such as `if in_debug_mode():`: production does not take that branch). "
+                "render full tracebacks for unhandled errors (not where only a debug or development switch leads, "
+                "such as `if in_debug_mode():` or the `else` of `if not settings.debug:`: production does not "
+                "take that branch). "
                 "Passing the exception to a logger is fine and not "
                 "flagged, and so is the text of exceptions written for the client: `HTTPException`, validation "
                 "errors, and, in an exception handler registered for it, one of the project's own exception "
@@ -1141,10 +1148,18 @@ _add(
                 "exception's text (`raise UploadFailed(f\"upload failed: {error}\") from error`). So is a "
                 "narrow builtin class (`except ValueError`) whose `try` calls a project function or method "
                 "(`service.disable(...)` on a project class) that raises it with a message of its own, and "
-                "nothing that could raise it with a library's text (`json.loads`, `response.json()`, an HTTP or "
-                "database client). Validation and decode errors describe only the client's data (Pydantic, "
-                "jsonschema, JSON decoders, a Jinja template's syntax error), and so does a `try` that only "
-                "builds or validates Pydantic models. A `try` that only reads attributes, or only calls the "
+                "nothing that could raise it with a library's text (`response.json()`, an HTTP or database client, "
+                "the file system); a message the `try` raises itself (`raise ValueError(\"one decision per "
+                "skill\")`) counts when the rest of it only parses a value and calls builtins. A function handed "
+                "to a thread (`asyncio.to_thread(extract, data)`, `run_in_executor`) raises what it raises. "
+                "Validation and decode errors describe only the client's data (Pydantic, jsonschema, JSON decoders, "
+                "a Jinja template's syntax error), and so do parsers of a value (`json.loads`, `base64.b64decode`, "
+                "`uuid.UUID`), a project helper that wraps a validation error in its own message, and a `try` that "
+                "only builds or validates Pydantic models. An exception that "
+                "says only that something ended carries nothing internal: a closed stream or connection "
+                "(`anyio.BrokenResourceError`, `BrokenPipeError`, `ConnectionResetError`, Starlette's "
+                "`ClientDisconnect`) or a cancelled task (`asyncio.CancelledError`, whose arguments are the reason "
+                "given to `cancel()`). A `try` that only reads attributes, or only calls the "
                 "project's own checks (functions that call nothing but other such checks, builtins and string or "
                 "pattern methods, and raise messages the project wrote: `validate_password(form.password)`), raises "
                 "nothing else, even under `except Exception`; an interface method (abstract, or `raise "
@@ -1153,7 +1168,13 @@ _add(
                 "builtin, not a database, HTTP, cloud, OS or parser library) answered with a 4xx describes the "
                 "request. A caught exception handed to a project helper is followed into it: a helper that "
                 "returns its text (`parse_exception(exc)`), or puts it in an `HTTPException` or response itself "
-                "(`raise_upstream_error(exc)`), is reported at the call. A route only an administrator can "
+                "(`raise_upstream_error(exc)`), is reported at the call. An `HTTPException` that is not what the "
+                "client gets is not a leak as written: one handed to a project function that replaces it unless a "
+                "condition on something else lets it through (`raise error_for_client(http_error, "
+                "expose_details=caller_owns_flow)`, which returns the error to the flow's owner and a generic one "
+                "to anyone else), or one raised in a local function whose every caller catches it and hands it to "
+                "such a function. The choice of who may see the details is the project's. "
+                "A route only an administrator can "
                 "call answers the operator who runs the service (see below). Broad "
                 "catches (`Exception`) and library, database, network and OS errors are leaks. At runtime, the guard reports FAA303 when a response body contained a Python traceback "
                 "or the message of an exception raised during that same request (not a text written for the client: "
@@ -1793,7 +1814,13 @@ SERVING_SCOPE = (
     "(`reached from GET /users/{user_id} (app/routes.py:14) and 2 more`). Not reported: command-line programs "
     "(typer/click commands, the `if __name__ == \"__main__\":` block, a module-level `asyncio.run(...)`), "
     "functions nothing in the project calls or names, code only test modules call, start-up and shutdown work "
-    "(the lifespan, `on_event` handlers, a function that starts the server) and output written at import. Calls "
+    "(the lifespan, `on_event` handlers, a function that starts the server), output written at import, and "
+    "code only a debug or development switch runs: called only under `if settings.DEBUG:` (or past `if not "
+    "settings.debug: return`), or a route of a router that every `include_router` puts on the app only under "
+    "such a switch (`if envs.SERVER_DEV_MODE: register_dev_routers(app)`), followed through the functions and "
+    "function-local imports (`from .rpc import attach_router as attach_rpc_router`) in between. A function "
+    "nothing known calls that runs `asyncio.run(main(args))` is a program's entry point, so `main` is not "
+    "served either. Calls "
     "are matched to functions by name and imports: a use the analysis cannot settle (a name used in too many "
     "files, a function a library's decorator registers, a method a library base class calls) counts as "
     "reached. A project with neither an app nor a router is a library used by someone else's app: every "
@@ -1801,7 +1828,8 @@ SERVING_SCOPE = (
 )
 SCOPE_OPTION = (
     "`--faa-scope`: `serving` (the default) reports only what the serving path reaches; `all` judges every "
-    "function, command-line programs and start-up code included (`faa-scope = all` under `[flake8]`)."
+    "function, command-line programs, start-up code and development-only routes included (`faa-scope = all` "
+    "under `[flake8]`)."
 )
 
 
