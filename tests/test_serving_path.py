@@ -281,3 +281,149 @@ def test_the_option_takes_quiet_or_judge_only() -> None:
     assert settings_from({}).quiet_operator_routes is True
     with pytest.raises(ValueError, match="faa-operator-routes"):
         settings_from({"operator_routes": "sometimes"})
+
+
+DEVELOPMENT_PROJECT = {
+    "srv/__init__.py": "",
+    "srv/envs.py": "import os\nSERVER_DEV_MODE = bool(os.environ.get('SERVER_DEV_MODE'))\n",
+    "srv/launch.py": """
+        from fastapi import FastAPI
+        from srv import envs
+
+        def register_routers(app: FastAPI):
+            from srv.public.api_router import attach_router as attach_public_router
+
+            attach_public_router(app)
+            if envs.SERVER_DEV_MODE:
+                from srv.dev import register_dev_routers
+
+                register_dev_routers(app)
+
+        def build_app() -> FastAPI:
+            app = FastAPI()
+            register_routers(app)
+            return app
+    """,
+    "srv/dev/__init__.py": """
+        def register_dev_routers(app):
+            from .rpc.api_router import attach_router as attach_rpc_router
+
+            attach_rpc_router(app)
+            from .control import router as control_router
+
+            app.include_router(control_router)
+    """,
+    "srv/dev/rpc/__init__.py": "",
+    "srv/dev/rpc/api_router.py": """
+        from fastapi import APIRouter, FastAPI, Request
+        from fastapi.responses import JSONResponse
+
+        router = APIRouter()
+
+        @router.post("/collective_rpc")
+        async def collective_rpc(raw_request: Request):
+            body = await raw_request.json()
+            try:
+                return await run(body)
+            except Exception as err:
+                return JSONResponse(content={"error": str(err)}, status_code=500)
+
+        def attach_router(app: FastAPI):
+            app.include_router(router)
+    """,
+    "srv/dev/control.py": """
+        from fastapi import APIRouter
+        from fastapi.responses import JSONResponse
+
+        router = APIRouter()
+
+        @router.post("/pause")
+        async def pause():
+            try:
+                await stop()
+            except Exception as err:
+                return JSONResponse(content={"error": f"Failed to pause: {err}"}, status_code=500)
+    """,
+    "srv/public/__init__.py": "",
+    "srv/public/api_router.py": """
+        from fastapi import APIRouter, FastAPI
+        from fastapi.responses import JSONResponse
+
+        router = APIRouter()
+
+        @router.post("/tokenize")
+        async def tokenize():
+            try:
+                await work()
+            except Exception as err:
+                return JSONResponse(content={"error": str(err)}, status_code=500)
+
+        def attach_router(app: FastAPI):
+            app.include_router(router)
+    """,
+}
+
+
+def test_routes_only_a_development_switch_attaches_are_not_the_production_app(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path, DEVELOPMENT_PROJECT)
+    monkeypatch.chdir(tmp_path)
+    # Attached through a function-local aliased import, called only under the switch.
+    assert [(line, code) for line, code, _ in lint(tmp_path, "srv/dev/rpc/api_router.py")] == []
+    assert [(line, code) for line, code, _ in lint(tmp_path, "srv/dev/control.py")] == []
+    # The same shape attached unconditionally is served (and found through its aliased import).
+    public = lint(tmp_path, "srv/public/api_router.py")
+    assert [(line, code) for line, code, _ in public] == [(12, "FAA303")]
+    # Everything is judged under ``faa-scope = all``.
+    everything = settings_from({"scope": "all"})
+    assert {(line, code) for line, code, _ in lint(tmp_path, "srv/dev/rpc/api_router.py", everything)} == {
+        (9, "FAA302"),
+        (13, "FAA303"),
+    }
+    assert [(line, code) for line, code, _ in lint(tmp_path, "srv/dev/control.py", everything)] == [(12, "FAA303")]
+
+
+def test_a_router_also_included_outside_the_switch_is_served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = dict(DEVELOPMENT_PROJECT)
+    project["srv/launch.py"] = DEVELOPMENT_PROJECT["srv/launch.py"] + """
+        def build_production_app() -> FastAPI:
+            from srv.dev.control import router
+
+            app = FastAPI()
+            app.include_router(router)
+            return app
+    """
+    write(tmp_path, project)
+    monkeypatch.chdir(tmp_path)
+    assert [(line, code) for line, code, _ in lint(tmp_path, "srv/dev/control.py")] == [(12, "FAA303")]
+
+
+def test_a_command_found_through_an_aliased_import_is_not_the_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path, {
+        "tool/__init__.py": "",
+        "tool/api.py": """
+            from fastapi import FastAPI
+
+            app = FastAPI()
+        """,
+        "tool/batch.py": """
+            async def main(args):
+                with open(args.path) as handle:
+                    return handle.read()
+        """,
+        "tool/cli.py": """
+            import asyncio
+
+            class Subcommand(Base):
+                @staticmethod
+                def cmd(args):
+                    from tool.batch import main as batch_main
+
+                    asyncio.run(batch_main(args))
+        """,
+    })
+    monkeypatch.chdir(tmp_path)
+    assert [(line, code) for line, code, _ in lint(tmp_path, "tool/batch.py")] == []
+    everything = lint(tmp_path, "tool/batch.py", settings_from({"scope": "all"}))
+    assert [(line, code) for line, code, _ in everything] == [(3, "FAA102")]

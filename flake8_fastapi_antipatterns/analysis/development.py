@@ -32,10 +32,10 @@ def development_only(func: FunctionNode) -> frozenset[int]:
 
 
 # Weakly keyed: the answer must not keep a linted file's tree alive.
-_CACHE: weakref.WeakKeyDictionary[FunctionNode, frozenset[int]] = weakref.WeakKeyDictionary()
+_CACHE: weakref.WeakKeyDictionary[ast.AST, frozenset[int]] = weakref.WeakKeyDictionary()
 
 
-def _find(func: FunctionNode) -> Iterator[int]:
+def _find(func: FunctionNode | ast.Module) -> Iterator[int]:
     for body in statement_lists(func):
         for index, stmt in enumerate(body):
             if not isinstance(stmt, ast.If):
@@ -64,4 +64,40 @@ def _switch_off(test: ast.expr) -> bool:
     return isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and _switch_on(test.operand)
 
 
-__all__ = ["development_only"]
+def development_nodes(node: FunctionNode | ast.Module) -> frozenset[int]:
+    """``development_only`` for a function or for a module's top level (``if settings.DEBUG:`` there)."""
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        return development_only(node)
+    cached = _CACHE.get(node)
+    if cached is None:
+        cached = _CACHE[node] = frozenset(_find(node))
+    return cached
+
+
+def development_lines(node: FunctionNode | ast.Module) -> frozenset[int]:
+    """The lines of ``node`` (a function, or a module's top level) that run only with a development
+    switch on: a call written there (``if settings.DEBUG: app.include_router(debug.router)``) happens
+    only in development. A line that also holds code production runs (``if debug: f()`` on one line:
+    its test) is left out."""
+    cached = _LINES.get(node)
+    if cached is not None:
+        return cached
+    # A module is read like a function body: its statement lists, nested definitions left out.
+    only = development_nodes(node)
+    found: frozenset[int] = frozenset()
+    if only:
+        inside: set[int] = set()
+        outside: set[int] = set()
+        for inner in ast.walk(node):
+            line = getattr(inner, "lineno", None)
+            if line is not None and inner is not node:
+                (inside if id(inner) in only else outside).add(line)
+        found = frozenset(inside - outside)
+    _LINES[node] = found
+    return found
+
+
+_LINES: weakref.WeakKeyDictionary[ast.AST, frozenset[int]] = weakref.WeakKeyDictionary()
+
+
+__all__ = ["development_lines", "development_nodes", "development_only"]

@@ -101,6 +101,79 @@ def _carried(names: Names, func: FunctionNode) -> Carried:
     return Carried(frozenset(returned), frozenset(sent))
 
 
+# Attributes that hold an exception's text or another exception: reading them keeps the text.
+_TEXT_ATTRIBUTES = frozenset({"args", "__cause__", "__context__", "orig", "message", "detail"})
+_REPLACED: weakref.WeakKeyDictionary[ast.AST, frozenset[str]] = weakref.WeakKeyDictionary()
+
+
+def replaced(names: Names, func: FunctionNode) -> frozenset[str]:
+    """The parameters ``func`` replaces with something of its own unless a condition on another value
+    lets them through: ``error_for_client(error, expose_details=...)`` hands ``error`` back only
+    ``if expose_details:`` and otherwise returns a generic error it builds.  What reaches the client
+    through it is the project's decision about who may see the details, not an accident of the code.
+
+    A parameter counts when at least one return builds a value without it (a call, a literal) and every
+    return that hands it back (itself, or a value holding its text) sits under an ``if`` whose test does
+    not read it: a test of the error itself (``isinstance(error, KeyError)``) only sorts errors."""
+    known = _REPLACED.get(func)
+    if known is None:
+        known = _REPLACED[func] = _replaced(names, func)
+    return known
+
+
+def _replaced(names: Names, func: FunctionNode) -> frozenset[str]:
+    params = frozenset(p for p in parameters(func) if p not in ("self", "cls"))
+    if not params:
+        return frozenset()
+    returns = list(_guarded_returns(func.body, ()))
+    reader = _Reader(names, params, {})
+    found: set[str] = set()
+    for param in params:
+        fresh = False
+        for value, tests in returns:
+            if _mentions(value, param) or param in reader.text(value):
+                if any(_mentions(test, param) for test in tests) or not tests:
+                    break  # handed back whatever the error: not a decision about the caller
+            elif isinstance(value, (ast.Call, ast.Constant, ast.JoinedStr)):
+                fresh = True
+        else:
+            if fresh:
+                found.add(param)
+    return frozenset(found)
+
+
+def _guarded_returns(body: list[ast.stmt], tests: tuple[ast.expr, ...]) -> list[tuple[ast.expr, tuple[ast.expr, ...]]]:
+    """Each ``return value`` of a body (nested definitions left out) with the ``if`` tests it sits under."""
+    found: list[tuple[ast.expr, tuple[ast.expr, ...]]] = []
+    for statement in body:
+        if isinstance(statement, ast.Return):
+            if statement.value is not None:
+                found.append((statement.value, tests))
+        elif isinstance(statement, ast.If):
+            found.extend(_guarded_returns(statement.body, (*tests, statement.test)))
+            found.extend(_guarded_returns(statement.orelse, (*tests, statement.test)))
+        elif not isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            for field in ("body", "orelse", "finalbody"):
+                inner = getattr(statement, field, None)
+                if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
+                    found.extend(_guarded_returns(inner, tests))
+            for handler in getattr(statement, "handlers", ()):
+                found.extend(_guarded_returns(handler.body, tests))
+    return found
+
+
+def _mentions(node: ast.AST, param: str) -> bool:
+    """Whether ``node`` reads ``param`` other than through an attribute that holds none of its text
+    (``error.status_code``, ``error.headers``)."""
+    skipped: set[int] = set()
+    for inner in ast.walk(node):
+        if isinstance(inner, ast.Attribute) and inner.attr not in _TEXT_ATTRIBUTES:
+            skipped.add(id(inner.value))
+        elif isinstance(inner, ast.Name) and inner.id == param and id(inner) not in skipped:
+            return True
+    return False
+
+
 class _Reader:
     """Which parameters' text an expression holds."""
 
@@ -184,4 +257,4 @@ class _Reader:
         return name is not None and name[:1].isupper() and self.names.project_class(callee) is not None
 
 
-__all__ = ["CARRIERS", "HTTP_EXCEPTIONS", "RESPONSE_CLASSES", "STRINGIFIERS", "TRACEBACK_TEXT", "Carried", "carried", "parameters"]
+__all__ = ["replaced", "CARRIERS", "HTTP_EXCEPTIONS", "RESPONSE_CLASSES", "STRINGIFIERS", "TRACEBACK_TEXT", "Carried", "carried", "parameters"]

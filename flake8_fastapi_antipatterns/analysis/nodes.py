@@ -265,16 +265,6 @@ class ModuleNodes:
 DEVELOPMENT_WORDS = ("debug", "dev_mode", "development")
 
 
-def development_branches(nodes: ModuleNodes) -> set[int]:
-    """Ids of the nodes inside the body of an ``if`` whose test names a debug or development switch
-    (``if in_debug_mode():``, ``if settings.DEBUG:``): code a production run does not take."""
-    found: set[int] = set()
-    for node in nodes.of(ast.If):
-        if _names_development(node.test):
-            found.update(id(inner) for statement in node.body for inner in ast.walk(statement))
-    return found
-
-
 def _names_development(test: ast.expr) -> bool:
     words = [n.id for n in ast.walk(test) if isinstance(n, ast.Name)]
     words += [n.attr for n in ast.walk(test) if isinstance(n, ast.Attribute)]

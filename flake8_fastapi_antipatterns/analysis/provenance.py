@@ -52,6 +52,16 @@ DESCRIBES_INPUT = frozenset(
         "jinja2.exceptions.TemplateSyntaxError",
     }
 )
+# Parsers whose every error describes only the value they were handed (the position of a decode
+# fault, the padding of base64, the shape of a UUID): a ``try`` calling them raises nothing about
+# the server through them.
+INPUT_PARSERS = frozenset(
+    {"json.loads", "orjson.loads", "ujson.loads", "simplejson.loads", "base64.b64decode", "base64.urlsafe_b64decode",
+     "base64.b32decode", "base64.b16decode", "binascii.unhexlify", "binascii.a2b_base64", "uuid.UUID"}
+)  # fmt: skip
+# Calls that run the function they are handed and raise what it raises: ``await asyncio.to_thread(parse, data)``.
+# The position of that function among their arguments.
+THREAD_RUNNERS = {"to_thread": 0, "run_in_threadpool": 0, "run_sync": 0, "run_in_executor": 1}
 
 
 @dataclass
@@ -237,21 +247,70 @@ def raised_by_the_project(
     if not elements or len(classes) != len(elements) or not classes <= OWN_BUILTINS:
         return False
     scope = names.scope(func) if func is not None else None
+    # ``raise ValueError("one decision is required per skill")`` in the ``try`` itself counts when nothing
+    # else there is a library call that may raise the class with its own text.
+    raises = [node for node in _nodes(body) if isinstance(node, ast.Raise)]
+    raised_here = any(_raised_class(node) in classes and _literal_message(node) for node in raises)
+    message_parts = {id(inner) for node in raises for inner in ast.walk(node)}
     evidence = False
-    for call in _calls(body):
+    for call in _running(_calls(body)):
         if isinstance(call.func, ast.Attribute) and call.func.attr == "json":
             return False  # ``response.json()``: the text of a decode error of someone else's data
         qualified = names.qualify(call.func, scope)
+        if qualified in INPUT_PARSERS:
+            continue
         if qualified is not None and qualified.split(".")[0] in TEXT_SOURCES:
             return False
         found = resolve(names, call, func)
         if found is None:
+            raised_here = raised_here and (id(call) in message_parts or _quiet(names, call))
             continue
         verdict = _raises_own(found[0], found[1], classes, 0, resolve)
         if verdict is False:
             return False
         evidence = evidence or verdict is True
-    return evidence
+    return evidence or raised_here
+
+
+def _quiet(names: Names, call: ast.Call) -> bool:
+    """A builtin or a string, container or pattern method (``_QUIET_BUILTINS``, ``_QUIET_METHODS``)."""
+    callee = call.func
+    if isinstance(callee, ast.Name):
+        return callee.id in _QUIET_BUILTINS and callee.id not in names.imports
+    return isinstance(callee, ast.Attribute) and callee.attr in _QUIET_METHODS
+
+
+def _literal_message(node: ast.Raise) -> bool:
+    """``raise ValueError("...")`` or with an f-string of names: text the project wrote, no caught exception."""
+    exc = node.exc
+    if not isinstance(exc, ast.Call):
+        return False
+    return all(isinstance(a, (ast.Constant, ast.JoinedStr)) for a in exc.args) and not exc.keywords
+
+
+def _nodes(body: list[ast.stmt]) -> list[ast.AST]:
+    """The nodes of a body outside nested definitions and ``except`` handlers (a raise in a handler may
+    carry what it caught)."""
+    found: list[ast.AST] = []
+    stack: list[ast.AST] = list(body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.ExceptHandler)):
+            continue
+        found.append(node)
+        stack.extend(ast.iter_child_nodes(node))
+    return found
+
+
+def _running(calls: list[ast.Call]) -> list[ast.Call]:
+    """``calls``, and for a thread runner among them (``asyncio.to_thread(parse, data)``) a call of the
+    function it runs, whose errors it raises."""
+    found = list(calls)
+    for call in calls:
+        position = THREAD_RUNNERS.get(last_name(call.func) or "")
+        if position is not None and len(call.args) > position and isinstance(call.args[position], (ast.Name, ast.Attribute)):
+            found.append(ast.Call(func=call.args[position], args=[], keywords=[]))
+    return found
 
 
 def _calls(body: list[ast.stmt]) -> list[ast.Call]:
@@ -272,7 +331,7 @@ def _raises_own(names: Names, func: FunctionNode, classes: set[str], depth: int,
     own; False when it raises one with another exception's text; None when it raises none."""
     found: bool | None = None
     for node in ast.walk(func):
-        if isinstance(node, ast.ExceptHandler) and node.name:
+        if isinstance(node, ast.ExceptHandler) and node.name and not _describes_input(names, node.type):
             for inner in ast.walk(node):
                 if isinstance(inner, ast.Raise) and _raised_class(inner) in classes and inner.exc is not None \
                         and _mentions(inner.exc, {node.name}):
@@ -280,7 +339,8 @@ def _raises_own(names: Names, func: FunctionNode, classes: set[str], depth: int,
         elif isinstance(node, ast.Raise) and _raised_class(node) in classes:
             found = True
         elif isinstance(node, ast.Call) and depth < MAX_HELPER_DEPTH:
-            helper = resolve(names, node, func)
+            runs = _running([node])
+            helper = resolve(names, runs[-1], func)
             if helper is not None and helper[1] is not func:
                 inner_verdict = _raises_own(helper[0], helper[1], classes, depth + 1, resolve)
                 if inner_verdict is False:
@@ -359,4 +419,4 @@ def _raised_class(node: ast.Raise) -> str | None:
     return exc.id if isinstance(exc, ast.Name) else None
 
 
-__all__ = ["DESCRIBES_INPUT", "only_own_text", "only_project_checks", "raised_by_the_project"]
+__all__ = ["DESCRIBES_INPUT", "INPUT_PARSERS", "only_own_text", "only_project_checks", "raised_by_the_project"]

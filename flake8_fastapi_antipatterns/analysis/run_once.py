@@ -176,8 +176,8 @@ def _returns(body: list[ast.stmt]) -> bool:
     return bool(body) and isinstance(body[-1], ast.Return)
 
 
-def statement_lists(func: FunctionNode) -> Iterator[list[ast.stmt]]:
-    """The statement lists of ``func`` (its body and nested blocks, not nested defs or classes)."""
+def statement_lists(func: FunctionNode | ast.Module) -> Iterator[list[ast.stmt]]:
+    """The statement lists of ``func`` (or of a module's top level) (its body and nested blocks, not nested defs or classes)."""
     stack: list[list[ast.stmt]] = [func.body]
     while stack:
         body = stack.pop()

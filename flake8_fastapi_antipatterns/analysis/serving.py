@@ -13,6 +13,9 @@ file, whether and from where:
 - **none**: no app runs it: command-line programs (typer/click commands, the
   ``if __name__ == "__main__":`` block, a module-level ``asyncio.run``), functions
   nothing in the project calls or names;
+- **development**: only with a debug or development switch on (``analysis/development.py``):
+  called only under ``if settings.DEBUG:``, or a route of a router that every
+  ``include_router`` puts on the app only under such a switch;
 - **unknown**: the search could not settle it (a name too common to follow, a
   decorator that registers the function with a library, a method a library base
   class calls). Unknown is reported like serving: silence needs evidence.
@@ -40,12 +43,16 @@ from typing import Literal, NamedTuple
 
 from flake8_fastapi_antipatterns.analysis.app_model import ROUTE_DECORATORS
 from flake8_fastapi_antipatterns.analysis.audience import ModuleAudience, module_audience
+from flake8_fastapi_antipatterns.analysis.development import development_lines
+from flake8_fastapi_antipatterns.analysis.inclusions import name_uses
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names
 from flake8_fastapi_antipatterns.analysis.nodes import child_nodes, is_main_guard, last_name
 from flake8_fastapi_antipatterns.analysis.project import ProjectIndex
 
-Stage = Literal["serving", "startup", "none", "unknown"]
-_RANK: dict[Stage, int] = {"serving": 3, "unknown": 2, "startup": 1, "none": 0}
+Stage = Literal["serving", "startup", "development", "none", "unknown"]
+# Development ranks below startup: a function production runs at start-up and a debug branch also calls is
+# still production code.
+_RANK: dict[Stage, int] = {"serving": 4, "unknown": 3, "startup": 2, "development": 1, "none": 0}
 
 # Bounds of one question: functions visited, files read for one name, entries kept.
 MAX_VISITS = 300
@@ -124,6 +131,7 @@ class _Answer:
 UNKNOWN = Reach("unknown")
 NONE = Reach("none")
 STARTUP = Reach("startup")
+DEVELOPMENT = Reach("development")
 
 
 def _relative(path: str) -> str:
@@ -205,6 +213,8 @@ class ModuleFacts:
     """Functions that start the web server (``uvicorn.run(app)``, ``await server.serve()``)."""
     audience: ModuleAudience = field(default_factory=ModuleAudience)
     """The aliases and routers that make the module's routes operator-only."""
+    tree: weakref.ref[ast.Module] | None = None
+    """The module itself (held weakly: the facts are kept for as long as the tree is)."""
 
     def enclosing(self, line: int) -> Definition | None:
         """The innermost function whose body holds ``line``."""
@@ -374,6 +384,7 @@ def module_facts(tree: ast.Module, path: str) -> ModuleFacts:
     if known is None or known.path != path:
         known = _FACTS[tree] = _Collector(path).run(tree)
         known.audience = module_audience(tree)
+        known.tree = weakref.ref(tree)
     return known
 
 
@@ -423,6 +434,7 @@ class ServingPath:
         self.index = index
         self._answers: dict[DefKey, _Answer] = {}
         self._library: dict[str, bool] = {}
+        self._development_routers: dict[tuple[str, str], bool] = {}
 
     # -- the project --------------------------------------------------------------------------
     def is_library(self, anchor: str | None, tree: ast.Module) -> bool:
@@ -475,6 +487,8 @@ class ServingPath:
         for decorator in node.decorator_list:
             label = _route_label(decorator, local[path].prefixes)
             if label is not None:
+                if self._development_route(definition, decorator, local, visiting):
+                    return _Answer(DEVELOPMENT)
                 operator_only = local[path].audience.route_is_operator_only(node, decorator)
                 return _Answer(Reach("serving", (Entry(label, path, decorator.lineno),), operator_only))
             decorated = _decorator_name(decorator)
@@ -633,6 +647,10 @@ class ServingPath:
                 if accepts is not None and not accepts(site):
                     continue
                 uses.append((facts, site))
+            if file != path and not method:
+                # ``from .rpc import attach_router as attach_rpc_router``, at the top or inside a function.
+                for alias in self._aliases(definition, word, file):
+                    uses.extend((facts, site) for site in facts.sites.get(alias, ()) if not site.attribute)
         return uses
 
     def _never_instantiated(self, definition: Definition, local: dict[str, ModuleFacts]) -> bool:
@@ -669,10 +687,28 @@ class ServingPath:
             for node in ast.walk(module.names.tree)
         )
 
+    def _aliases(self, definition: Definition, word: str, file: str) -> list[str]:
+        """The other names ``file`` imports the module function ``definition`` (named ``word``) as."""
+        module = self.index.module(file) if self.index is not None else None
+        resolver = module.names.resolver if module is not None else None
+        if module is None or resolver is None or self.index is None:
+            return []
+        real = self.index.real_path(definition.key[0])
+        found: list[str] = []
+        for local_name, dotted in module.names.imports.items():
+            if local_name == word or dotted.rsplit(".", 1)[-1] != word:
+                continue
+            symbol = resolver.symbol(dotted)
+            if symbol is not None and symbol.name == word and self.index.real_path(symbol.module.path) == real:
+                found.append(local_name)
+        return found
+
     def _site_reach(self, facts: ModuleFacts, site: Site, local: dict[str, ModuleFacts], visiting: set[DefKey]) -> _Answer:
         """What one use of the name says about the function."""
         if site.in_main:
             return _Answer(NONE)
+        if _in_development_branch(facts, site.line):
+            return _Answer(DEVELOPMENT)
         wrapper, keyword = site.wrapper, site.keyword
         if wrapper is not None and wrapper.startswith("@"):
             # Handed to what a call returned: ``app.get("/x")(f)``, ``app.exception_handler(E)(f)``.
@@ -689,11 +725,115 @@ class ServingPath:
                 return _Answer(NONE)  # ``asyncio.run(main())`` at module level: a script
             return _Answer(STARTUP if site.called else UNKNOWN)
         above = self._reach(owner, local, visiting)
+        if wrapper in _SCRIPT_RUNNERS and site.called and above.reach.stage == "unknown":
+            # ``asyncio.run(main(args))`` cannot run on a running loop: in a function no route, handler
+            # or start-up is known to call, it starts a program of its own (a command's entry point).
+            # Charged as one visit: what it took to learn that is not a path to this function.
+            return _Answer(NONE, above.final, 1)
         if wrapper in _BACKGROUND and above.reach.stage == "startup":
             # Work the lifespan starts in the background runs while the app serves.
             started = Reach("serving", (Entry("background work started at start-up", facts.path, site.line),))
             return _Answer(started, above.final, above.cost)
         return above
+
+    # -- development-only routes ------------------------------------------------------------------
+    def _development_route(
+        self, definition: Definition, decorator: ast.expr, local: dict[str, ModuleFacts], visiting: set[DefKey]
+    ) -> bool:
+        """A route the production app does not have: defined under a development switch, or on a
+        module-level router that every ``include_router`` puts on the app only under one (in its own
+        module or one importing it, directly or through functions called only under one)."""
+        path = definition.key[0]
+        facts = local[path]
+        if _in_development_branch(facts, decorator.lineno):
+            return True
+        if not (isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute)):
+            return False
+        router = decorator.func.value
+        tree = facts.tree() if facts.tree is not None else None
+        if not isinstance(router, ast.Name) or definition.parent is not None or tree is None or not _bound_at_top(tree, router.id):
+            return False
+        key = (path, router.id)
+        known = self._development_routers.get(key)
+        if known is None:
+            self._development_routers[key] = False  # a cycle through the inclusions proves nothing
+            inclusions = self._inclusions(path, router.id, local)
+            known = bool(inclusions) and all(
+                self._runs_in_development(site_facts, line, local, visiting) for site_facts, line in inclusions or ()
+            )
+            self._development_routers[key] = known
+        return known
+
+    def _runs_in_development(self, facts: ModuleFacts, line: int, local: dict[str, ModuleFacts], visiting: set[DefKey]) -> bool:
+        if _in_development_branch(facts, line):
+            return True
+        owner = facts.enclosing(line)
+        return owner is not None and self._reach(owner, local, visiting).reach.stage == "development"
+
+    def _inclusions(self, path: str, router: str, local: dict[str, ModuleFacts]) -> list[tuple[ModuleFacts, int]] | None:
+        """The lines that hand the module-level ``router`` of ``path`` to ``include_router``; None when
+        it is used some other way (put in a list, passed on) or the project could not be searched."""
+        files = [path]
+        if self.index is not None:
+            found = self.index.files_mentioning(path, router)
+            if found is None:
+                return None
+            found = [f for f in self._importers(path, found) if f != path and not _is_test_path(f)]
+            if len(found) > MAX_FILES_PER_NAME:
+                return None
+            files.extend(found)
+        inclusions: list[tuple[ModuleFacts, int]] = []
+        for file in files:
+            facts = local.get(file)
+            if facts is None and self.index is not None:
+                module = self.index.module(file)
+                if module is None:
+                    continue
+                facts = local[file] = module_facts(module.names.tree, file)
+            tree = facts.tree() if facts is not None and facts.tree is not None else None
+            if facts is None or tree is None:
+                return None
+            names = self._router_names(path, router, file)
+            if names is None:
+                return None
+            bare, receivers = names
+            for name in {router, *bare}:
+                for use in name_uses(tree).get(name, ()):
+                    if (use.receiver is None and name in bare) or (use.receiver is not None and use.receiver in receivers):
+                        if not use.included:
+                            return None
+                        inclusions.append((facts, use.line))
+        return inclusions
+
+    def _router_names(self, path: str, router: str, file: str) -> tuple[set[str], set[str]] | None:
+        """How ``file`` names the router: (bare names, module aliases it is an attribute of); None when
+        a star import may bring it in unseen."""
+        if file == path:
+            return {router}, set()
+        assert self.index is not None
+        module = self.index.module(file)
+        resolver = module.names.resolver if module is not None else None
+        if module is None or resolver is None:
+            return None
+        names = module.names
+        if any(isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names) for n in names.tree.body):
+            return None
+        real = self.index.real_path(path)
+
+        def resolves_to(dotted: str, name: str | None) -> bool:
+            if name is None:
+                found = resolver.module(dotted)
+                return found is not None and self.index is not None and self.index.real_path(found.path) == real
+            symbol = resolver.symbol(dotted)
+            return (
+                symbol is not None and symbol.name == name and self.index is not None
+                and self.index.real_path(symbol.module.path) == real
+            )
+
+        word = _module_word(path)
+        bare = {local for local, dotted in names.imports.items() if dotted.rsplit(".", 1)[-1] == router and resolves_to(dotted, router)}
+        receivers = {local for local, dotted in names.imports.items() if dotted.rsplit(".", 1)[-1] == word and resolves_to(dotted, None)}
+        return bare, receivers
 
     def _direct_entry(self, facts: ModuleFacts, site: Site) -> Reach | None:
         """The entry a use is by itself (a route handler calling, a ``Depends``), without following callers."""
@@ -724,6 +864,22 @@ class ServingPath:
         if keyword in _STARTUP_KEYWORDS or (wrapper in _EVENT_REGISTRATIONS and site.wrapper_text in ("startup", "shutdown")):
             return STARTUP
         return None
+
+
+def _bound_at_top(tree: ast.Module, name: str) -> bool:
+    """``name = APIRouter(...)`` (or any value) among the module's top-level statements."""
+    for statement in tree.body:
+        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target] if isinstance(statement, ast.AnnAssign) else []
+        if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+            return True
+    return False
+
+
+def _in_development_branch(facts: ModuleFacts, line: int) -> bool:
+    """Whether ``line`` of the module runs only with a development switch on (``analysis/development.py``)."""
+    owner = facts.enclosing(line)
+    node: FunctionNode | ast.Module | None = owner.node if owner is not None else (facts.tree() if facts.tree else None)
+    return node is not None and line in development_lines(node)
 
 
 def _is_test_path(path: str) -> bool:
@@ -800,6 +956,13 @@ class FileServing:
             return _serving_for(self.index).reach(facts, definition)
         except RecursionError:
             return UNKNOWN
+
+
+    def only_in_development(self, func: FunctionNode) -> bool:
+        """Whether ``func`` (of this file) runs only with a development switch on; False under
+        ``faa-scope = all``, where every route counts."""
+        reach = self.reach_at(func.body[0].lineno)
+        return reach is not None and reach.stage == "development"
 
 
 _SERVING: dict[int, ServingPath] = {}

@@ -17,7 +17,9 @@ project's own exception classes).  An ``except`` of the project's own exception
 classes is judged by provenance (``analysis/provenance.py``): what the project
 raised with text it wrote is not a leak; a class the project builds anywhere
 from another exception's text (``raise StorageError(f"failed: {e}")``) is.  Values passed through a function we do not
-know (``redact(str(e))``) are assumed to be cleaned.
+know (``redact(str(e))``) are assumed to be cleaned, and an ``HTTPException`` handed to (or caught and handed to)
+a project function that replaces it unless the caller may see it (``exception_text.replaced``) is not the response.
+Exceptions that only say something ended (``ENDED``: a broken stream, a cancelled task) carry nothing internal.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from dataclasses import dataclass
 
 from flake8_fastapi_antipatterns.analysis.app_model import Route
 from flake8_fastapi_antipatterns.analysis.calls import Program
+from flake8_fastapi_antipatterns.analysis.development import development_nodes
 from flake8_fastapi_antipatterns.analysis.exception_text import (
     CARRIERS,
     HTTP_EXCEPTIONS,
@@ -36,9 +39,10 @@ from flake8_fastapi_antipatterns.analysis.exception_text import (
     TRACEBACK_TEXT,
     carried,
     parameters,
+    replaced,
 )
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, Scope, walk_shallow
-from flake8_fastapi_antipatterns.analysis.nodes import child_nodes, development_branches, last_name
+from flake8_fastapi_antipatterns.analysis.nodes import child_nodes, last_name
 from flake8_fastapi_antipatterns.analysis.provenance import (
     DESCRIBES_INPUT,
     TEXT_SOURCES,
@@ -54,6 +58,14 @@ PUBLIC_EXCEPTIONS = HTTP_EXCEPTIONS | DESCRIBES_INPUT | {
     "fastapi.exceptions.RequestValidationError",
     "fastapi.exceptions.WebSocketRequestValidationError",
 }
+# Exceptions that say only that a stream, a connection or a task ended: their text is empty, a fixed
+# phrase of the operating system ("[Errno 32] Broken pipe") or the reason given to ``cancel()``.
+ENDED = frozenset(
+    {"anyio.BrokenResourceError", "anyio.ClosedResourceError", "anyio.EndOfStream", "builtins.BrokenPipeError",
+     "builtins.ConnectionResetError", "builtins.ConnectionAbortedError", "asyncio.CancelledError",
+     "asyncio.exceptions.CancelledError", "starlette.requests.ClientDisconnect"}
+)  # fmt: skip
+PUBLIC_EXCEPTIONS |= ENDED
 # Calls that reach the current exception or its text without naming it.
 EXCEPTION_SOURCES = TRACEBACK_TEXT | {"sys.exception", "sys.exc_info"}
 _SOURCE_NAMES = frozenset(q.rsplit(".", 1)[-1] for q in EXCEPTION_SOURCES)
@@ -168,6 +180,8 @@ def _short(node: ast.AST, limit: int = 60) -> str:
 
 
 _HANDLER_REGISTRATIONS = frozenset({"exception_handler", "add_exception_handler"})
+# What an ``except`` names that catches an ``HTTPException`` raised in its ``try``.
+_CATCHES_HTTP = HTTP_EXCEPTIONS | {"builtins.Exception", "builtins.BaseException"}
 
 
 @register
@@ -178,6 +192,7 @@ class LeakChecker(Checker):
         if not self.ctx.imports_web_framework:
             return
         self.program = Program(self.ctx)
+        self._parent_map: dict[int, FunctionNode] | None = None
         self._check_debug()
         handlers = self._exception_handlers()
         for owner in self._owners(handlers, self._bodies_with_sources()):
@@ -211,9 +226,12 @@ class LeakChecker(Checker):
         development: set[int] | None = None
 
         def in_development(node: ast.AST) -> bool:
+            # The recogniser the serving path uses for development-only routes (``analysis/development.py``).
             nonlocal development
             if development is None:
-                development = development_branches(self.ctx.names.nodes)
+                development = set(development_nodes(self.ctx.tree))
+                for func in self.ctx.names.nodes.each(ast.FunctionDef, ast.AsyncFunctionDef):
+                    development |= development_nodes(func)
             return id(node) in development
 
         for site in self.ctx.model.apps:
@@ -490,6 +508,8 @@ class LeakChecker(Checker):
                     continue
                 label, value = sink
                 leak = self._leak(value, live, owner, index)
+                if leak is not None and self._replaced_later(node, owner, index):
+                    continue
                 if leak is not None:
                     self.ctx.report(
                         "FAA303",
@@ -515,6 +535,143 @@ class LeakChecker(Checker):
                         f"{owner.returns_to_client} {where} returns {leak.shown}, "
                         "so the client sees internal error text",
                     )
+
+    # -- errors a project function replaces before they are sent ----------------------------------
+    def _replaced_later(self, sink: ast.Call, owner: Owner, index: BodyIndex) -> bool:
+        """The ``HTTPException`` holding the text is not what the client gets: the project hands it to a
+        function that replaces it unless the caller may see it (``exception_text.replaced``), either
+        right away (``http_error = HTTPException(detail=str(exc))`` then ``raise error_for_client(
+        http_error, expose_details=owner)``) or where it is caught (``raise HTTPException(...)`` in a
+        local function whose every caller catches it and hands it to such a function)."""
+        func = owner.func
+        if func is None:
+            return False
+        targets = {name for name, values in index.assignments.items() if any(value is sink for _, value in values)}
+        if targets:
+            return len(targets) == 1 and self._only_handed_to_replacers(func, targets.pop())
+        raised = any(isinstance(n, ast.Raise) and n.exc is sink for n in walk_shallow(func))
+        return raised and self._caught_and_replaced(func, 0)
+
+    def _only_handed_to_replacers(self, func: FunctionNode, name: str) -> bool:
+        """Every read of ``name`` in ``func`` is an argument that a project function replaces."""
+        loads = [n for n in walk_shallow(func) if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)]
+        handed: set[int] = set()
+        for call in walk_shallow(func):
+            if isinstance(call, ast.Call):
+                handed.update(id(argument) for argument in self._replaced_arguments(call, func))
+        return bool(loads) and all(id(load) in handed for load in loads)
+
+    def _replaced_arguments(self, call: ast.Call, func: FunctionNode) -> list[ast.expr]:
+        """The arguments of ``call`` that the project function it runs replaces (``exception_text.replaced``)."""
+        found = self._resolve(self.ctx.names, call, func)
+        if found is None:
+            return []
+        helper_names, helper = found
+        replacing = replaced(helper_names, helper)
+        if not replacing:
+            return []
+        params = parameters(helper)
+        if params and params[0] in ("self", "cls") and isinstance(call.func, ast.Attribute):
+            params = params[1:]
+        bound = list(zip(params, call.args)) + [(k.arg, k.value) for k in call.keywords if k.arg is not None]
+        return [argument for param, argument in bound if param in replacing]
+
+    def _caught_and_replaced(self, func: FunctionNode, depth: int) -> bool:
+        """What escapes the local function ``func`` is caught, wherever it is called, by an ``except``
+        that hands the caught exception to a function that replaces it; followed through local
+        functions that let it pass, up to the function they are defined in."""
+        parent = self._parents().get(id(func))
+        if parent is None or depth >= _FOLLOW_NAMES:
+            return False
+        # Every use of its name is one of the calls followed: handed on as a value, it may run anywhere.
+        uses = sum(isinstance(n, ast.Name) and n.id == func.name and isinstance(n.ctx, ast.Load) for n in ast.walk(parent))
+        sites = self._call_sites(parent, func)
+        if not sites or len(sites) != uses:
+            return False
+        for _call, runs_in, trys in sites:
+            verdict = self._first_catch(trys, runs_in)
+            if verdict is None:  # nothing in ``runs_in`` catches it: it escapes to whoever calls that
+                if runs_in is parent or not self._caught_and_replaced(runs_in, depth + 1):
+                    return False
+            elif not verdict:
+                return False
+        return True
+
+    def _call_sites(
+        self, parent: FunctionNode, func: FunctionNode
+    ) -> list[tuple[ast.Call, FunctionNode, list[ast.Try]]] | None:
+        """Each direct call of ``func`` inside ``parent`` (or a function nested there): the call, the
+        function it runs in, and the ``try`` statements whose body holds it, innermost first. None when
+        it is called in a way that moves its errors elsewhere (``create_task(func())``)."""
+        sites: list[tuple[ast.Call, FunctionNode, list[ast.Try]]] = []
+        moved = False
+
+        def visit(node: ast.AST, runs_in: FunctionNode, trys: list[ast.Try], parent_node: ast.AST | None) -> None:
+            nonlocal moved
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == func.name:
+                awaited = isinstance(parent_node, ast.Await)
+                if isinstance(func, ast.AsyncFunctionDef) and not awaited or isinstance(parent_node, ast.Call):
+                    moved = True
+                sites.append((node, runs_in, trys))
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node is not runs_in:
+                if node is func:
+                    return
+                for statement in node.body:
+                    visit(statement, node, [], None)
+                return
+            if isinstance(node, (ast.Lambda, ast.ClassDef)):
+                return
+            if isinstance(node, ast.Try):
+                for statement in node.body:
+                    visit(statement, runs_in, [node, *trys], node)
+                for other in [*node.handlers, *node.orelse, *node.finalbody]:
+                    visit(other, runs_in, trys, node)
+                return
+            for child in ast.iter_child_nodes(node):
+                visit(child, runs_in, trys, node)
+
+        for statement in parent.body:
+            visit(statement, parent, [], None)
+        return None if moved else sites
+
+    def _first_catch(self, trys: list[ast.Try], runs_in: FunctionNode) -> bool | None:
+        """Whether the first ``except`` of ``trys`` that catches an ``HTTPException`` replaces it; None
+        when none catches it."""
+        for statement in trys:
+            for handler in statement.handlers:
+                if not self._catches_http_errors(handler.type):
+                    continue
+                if handler.name is None:
+                    return False
+                if any(
+                    isinstance(s, ast.Raise) and (s.exc is None or (isinstance(s.exc, ast.Name) and s.exc.id == handler.name))
+                    for s in handler.body
+                ):
+                    return False  # passed on unchanged whoever calls
+                handed = [
+                    argument
+                    for call in ast.walk(handler)
+                    if isinstance(call, ast.Call)
+                    for argument in self._replaced_arguments(call, runs_in)
+                ]
+                return any(isinstance(a, ast.Name) and a.id == handler.name for a in handed)
+        return None
+
+    def _catches_http_errors(self, caught: ast.expr | None) -> bool:
+        if caught is None:
+            return True
+        elements = caught.elts if isinstance(caught, ast.Tuple) else [caught]
+        return any(self.ctx.names.qualify(e) in _CATCHES_HTTP for e in elements)
+
+    def _parents(self) -> dict[int, FunctionNode]:
+        """id(function) -> the function it is defined in, for the module's local functions."""
+        if self._parent_map is None:
+            self._parent_map = {}
+            for node in self.ctx.names.nodes.each(ast.FunctionDef, ast.AsyncFunctionDef):
+                for inner in walk_shallow(node):
+                    if isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                        self._parent_map[id(inner)] = node
+        return self._parent_map
 
     def _sink(self, call: ast.Call) -> tuple[str, ast.expr] | None:
         """(how the message names the sink, the value that becomes the response)."""

@@ -19,6 +19,9 @@ marker, or no marker at all on a non-scalar type that is not a path
 parameter.  ``Depends``/``Security`` and ``Query``/``Path``/``Header``/
 ``Cookie``/``Form``/``File`` markers are not JSON bodies, and a marker we
 cannot identify (a call into another module) keeps the rule silent.
+
+A route the production app does not have (its router is put on the app only under a development
+switch, ``analysis/serving.py``) is left out unless ``faa-scope = all``.
 """
 
 from __future__ import annotations
@@ -239,6 +242,8 @@ class ValidationChecker(Checker):
         for route in self.ctx.model.routes:
             if route.is_websocket or _registered_as(route) in NON_BODY_ROUTES:
                 continue  # Starlette-style endpoints and websockets have no body parameters
+            if self.ctx.serving.only_in_development(route.func):
+                continue  # a route only a development switch puts on the app
             name = route.func.name
             for body in self._body_params(route, types):
                 self.ctx.report(
