@@ -1734,7 +1734,8 @@ _add(
                 "Flags class definitions that derive from Starlette's `BaseHTTPMiddleware` "
                 "(`starlette.middleware.base.BaseHTTPMiddleware`), and functions registered as middleware with "
                 '`@app.middleware("http")` or `app.middleware("http")(func)`, which Starlette wraps in that class. '
-                "Left alone: a registration only a debug or development switch makes (`if settings.debug:`), a "
+                "Left alone: in a project that builds an app, a subclass the project never names outside its `class` "
+                "statement (no app adds it); a registration only a debug or development switch makes (`if settings.debug:`), a "
                 "function looked up at run time from the operator's configuration (a plugin hook), and pytest "
                 "modules (`test_*.py`, `*_test.py`, `conftest.py`), whose apps are fixtures. "
                 "Only the static check reports this code; the runtime guard does not."

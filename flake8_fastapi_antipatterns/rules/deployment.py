@@ -93,7 +93,7 @@ class DeploymentChecker(Checker):
                 self._report_function_middleware(node)
             elif isinstance(node, ast.ClassDef):
                 for base in node.bases:
-                    if names.qualify(base) in BASE_HTTP_MIDDLEWARE:
+                    if names.qualify(base) in BASE_HTTP_MIDDLEWARE and not self._never_used(node):
                         self.ctx.report(
                             "FAA404",
                             node,
@@ -101,6 +101,30 @@ class DeploymentChecker(Checker):
                             "new task with a wrapped copy of the request on every call, passes the body through a memory "
                             "stream, and does not see contextvars the app sets below it",
                         )
+
+    def _never_used(self, cls: ast.ClassDef) -> bool:
+        """The project never names the class outside its ``class`` statement: no app adds it to its
+        stack, so it costs nothing. Only asked of a file on disk in a project read whole that builds
+        an app: a library's middleware is there for someone else's app to add."""
+        resolver = self.ctx.names.resolver
+        if resolver is None or not self.ctx.serving.active:
+            return False
+        mentioning = resolver.index.files_mentioning(resolver.filename, cls.name)
+        if mentioning is None:
+            return False
+        own = os.path.realpath(resolver.filename)
+        if any(os.path.realpath(path) != own for path in mentioning):
+            return False
+        for node in self.ctx.names.nodes.each(ast.Name, ast.Attribute, ast.Constant, ast.ClassDef):
+            if isinstance(node, ast.Name) and node.id == cls.name:
+                return False
+            if isinstance(node, ast.Attribute) and node.attr == cls.name:
+                return False
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and cls.name in node.value:
+                return False
+            if isinstance(node, ast.ClassDef) and node.name == cls.name and node is not cls:
+                return False
+        return True
 
     def _report_function_middleware(self, registration: ast.Call) -> None:
         """``@app.middleware("http")`` on a function, or ``app.middleware("http")(func)``: Starlette wraps
