@@ -79,7 +79,7 @@ def _not_per_request(names: Names, func: FunctionNode, family: Family) -> frozen
     if family != "io":
         return skipped
     fixed = FixedPaths(names)
-    created = created_once_nodes(func, lambda path: fixed.fixed(path, (func,)))
+    created = created_once_nodes(func, lambda path: fixed.fixed(path, (func,)), names.spelled)
     return skipped | created if created else skipped
 
 
