@@ -334,3 +334,41 @@ def test_catalogue_example_fires_and_fix_is_silent(code: str) -> None:
 )
 def test_odd_shapes_do_not_crash(source: str) -> None:
     findings(source)
+
+
+CREATED_ONCE = """
+    import os
+
+    def install_id(spelled_elsewhere):
+        if not os.path.exists(ID_FILE):
+            with open(ID_FILE, "w") as f:
+                f.write("id")
+        return spelled_elsewhere
+"""
+
+
+def test_a_module_that_spells_no_file_call_has_no_file_created_once_and_is_not_searched() -> None:
+    import ast
+
+    from flake8_fastapi_antipatterns.analysis.created_once import created_once_nodes
+    from flake8_fastapi_antipatterns.analysis.names import Names
+
+    tree = ast.parse(textwrap.dedent(CREATED_ONCE))
+    func = tree.body[1]
+    assert isinstance(func, ast.FunctionDef)
+    asked: list[ast.expr] = []
+
+    def fixed(path: ast.expr) -> bool:
+        asked.append(path)
+        return True
+
+    # The spelled names say no file call is made: nothing is worked out, nothing asked.
+    assert created_once_nodes(func, fixed, frozenset({"os", "path", "exists"})) == frozenset()
+    assert asked == []
+    # The names the module really spells hold ``open``: the answer is the full one.
+    spelled = Names(tree).nodes.identifiers
+    found = created_once_nodes(func, fixed, spelled)
+    inner = func.body[0]
+    assert isinstance(inner, ast.If)
+    assert found and id(inner.body[0]) in found and asked
+    assert Names(tree).spelled is None  # an index not built yet says nothing

@@ -25,6 +25,7 @@ from __future__ import annotations
 import ast
 import weakref
 from collections.abc import Callable, Iterator
+from collections.abc import Set as AbstractSet
 
 from flake8_fastapi_antipatterns.analysis.fixed_paths import opened_path, read_only_open
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode
@@ -37,12 +38,20 @@ FixedJudge = Callable[[ast.expr], bool]
 EXISTENCE_TESTS = frozenset({"exists", "isfile", "is_file", "lexists"})
 WRITE_METHODS = frozenset({"write_text", "write_bytes"})
 READ_METHODS = frozenset({"read_text", "read_bytes"})
+# The names a call that writes a file ends in (``_open_kind``).
+FILE_CALLS = WRITE_METHODS | READ_METHODS | {"open"}
 # Rounds of following values from one local to the next (``contents -> line -> value``).
 MAX_ROUNDS = 6
 
 
-def created_once_nodes(func: FunctionNode, fixed: FixedJudge) -> frozenset[int]:
-    """Ids of every node of ``func`` that only runs while a file at a fixed path is still missing."""
+def created_once_nodes(func: FunctionNode, fixed: FixedJudge, spelled: AbstractSet[str] | None = None) -> frozenset[int]:
+    """Ids of every node of ``func`` that only runs while a file at a fixed path is still missing.
+
+    ``spelled``: every name and attribute the function's module spells, when known: a module
+    that never spells a file call (``open``, ``write_text``...) has no function that writes a file.
+    """
+    if spelled is not None and spelled.isdisjoint(FILE_CALLS):
+        return frozenset()
     cached = _CACHE.get(func)
     if cached is not None:
         return cached

@@ -301,6 +301,12 @@ class Names:
             self._nodes = ModuleNodes(self.tree)
         return self._nodes
 
+    @property
+    def spelled(self) -> frozenset[str] | None:
+        """Every name and attribute the module spells (``ModuleNodes.identifiers``), when its node
+        index is built already; None otherwise (a helper's module read for a few functions)."""
+        return self._nodes.identifiers if self._nodes is not None else None
+
     # -- collection -------------------------------------------------------
     def _collect(self) -> None:
         # The index lists them in ``ast.walk`` order too (a later import of a name still wins).

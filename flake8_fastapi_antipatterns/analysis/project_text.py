@@ -26,7 +26,7 @@ _BEFORE_CLASS = re.compile(rb"[ \t]*")
 _WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 # ``from x import (a,\n b)`` up to its closing parenthesis, or one ``import``/``from`` line.
 _IMPORT_STATEMENT = re.compile(rb"^[ \t]*(?:from[ \t][^\n(#]*\([^)]*\)|(?:from|import)[ \t][^\n#]*)", re.MULTILINE)
-_IDENTIFIER_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+_IDENTIFIER_CLASS = rb"[A-Za-z0-9_]"
 _SEPARATOR = b"\n"
 
 
@@ -70,19 +70,20 @@ class ProjectTexts:
         encoded = word.encode()
         if not encoded:
             return []
+        # The regular expression skips the word inside longer names (``handle`` in ``handler``)
+        # without a step of Python each; the separator is no identifier character, so a file's
+        # first and last word count as whole.
+        # The literal leads the pattern, so the engine finds its candidates with a fast scan; what
+        # precedes it is checked after, by a look-behind over the word itself.
+        literal = re.escape(encoded)
+        whole = re.compile(literal + rb"(?<!" + _IDENTIFIER_CLASS + literal + rb")(?!" + _IDENTIFIER_CLASS + rb")")
         text, starts, ends = self._text, self._starts, self._ends
         found: list[str] = []
-        at = text.find(encoded)
-        while at >= 0:
-            number = bisect.bisect_right(starts, at) - 1
-            end = at + len(encoded)
-            if (at == starts[number] or text[at - 1] not in _IDENTIFIER_BYTES) and (
-                end == ends[number] or text[end] not in _IDENTIFIER_BYTES
-            ):
-                found.append(self.paths[number])
-                at = text.find(encoded, ends[number])  # one use is enough: on to the next file
-            else:
-                at = text.find(encoded, at + 1)
+        match = whole.search(text)
+        while match is not None:
+            number = bisect.bisect_right(starts, match.start()) - 1
+            found.append(self.paths[number])
+            match = whole.search(text, ends[number])  # one use is enough: on to the next file
         return sorted(found)
 
     def defined_names(self) -> DefinedNames:

@@ -60,7 +60,8 @@ def _find(func: FunctionNode, attributes: bool, shared: AbstractSet[str]) -> Ite
     if not guards:
         return  # most functions: nothing to work out
     statements = [stmt for body in bodies for stmt in body]
-    receivers = (_receivers(func) if attributes else set()) | _shared_receivers(shared, statements)
+    tested = _tested_receivers([stmt.test for _, _, stmt in guards], statements)
+    receivers = (_receivers(func) if attributes else set()) | _shared_receivers(shared & tested, statements)
     globals_ = {name for stmt in statements if isinstance(stmt, ast.Global) for name in stmt.names}
     aliases = _aliases(statements, receivers, globals_)
     for body, index, stmt in guards:
@@ -87,6 +88,24 @@ def _may_guard(test: ast.expr) -> bool:
 def _receivers(func: FunctionNode) -> set[str]:
     positional = [*func.args.posonlyargs, *func.args.args]
     return {positional[0].arg} if positional and positional[0].arg in ("self", "cls") else set()
+
+
+def _tested_receivers(tests: list[ast.expr], statements: list[ast.stmt]) -> set[str]:
+    """The names a guard's slot can hang from: ``x`` in a test's ``x.attr``, or in a local's ``v = x.attr``.
+
+    Only these can make a slot a guard tests and a body assigns (``_slot``), so only these need the
+    walk over the whole function that tells an import from a local of the same name.
+    """
+    found = {
+        node.value.id
+        for test in tests
+        for node in ast.walk(test)
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+    }
+    for stmt in statements:
+        if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Attribute) and isinstance(stmt.value.value, ast.Name):
+            found.add(stmt.value.value.id)
+    return found
 
 
 def _shared_receivers(shared: AbstractSet[str], statements: list[ast.stmt]) -> set[str]:

@@ -86,7 +86,7 @@ def _not_per_request(names: Names, func: FunctionNode, family: Family) -> frozen
         guarded = thread_guarded_calls(func, names)
         return skipped | guarded if guarded else skipped
     fixed = FixedPaths(names)
-    created = created_once_nodes(func, lambda path: fixed.fixed(path, (func,)))
+    created = created_once_nodes(func, lambda path: fixed.fixed(path, (func,)), names.spelled)
     return skipped | created if created else skipped
 
 
