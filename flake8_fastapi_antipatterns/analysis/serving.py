@@ -630,12 +630,7 @@ class ServingPath:
         for file in files:
             if file != path and _is_test_path(file):
                 continue  # code only tests call is not served
-            facts = local.get(file)
-            if facts is None and self.index is not None:
-                module = self.index.module(file)
-                if module is None:
-                    continue
-                facts = local[file] = module_facts(module.names.tree, file)
+            facts = self._project_facts(file, local)
             if facts is None:
                 continue
             accepts = None if method else self._importer_check(definition, word, file)
@@ -770,6 +765,16 @@ class ServingPath:
         owner = facts.enclosing(line)
         return owner is not None and self._reach(owner, local, visiting).reach.stage == "development"
 
+    def _project_facts(self, file: str, local: dict[str, ModuleFacts]) -> ModuleFacts | None:
+        """The name uses of a project file, read once per search into ``local``; None when the
+        index cannot read it (or there is no index and the search has not met the file)."""
+        facts = local.get(file)
+        if facts is None and self.index is not None:
+            module = self.index.module(file)
+            if module is not None:
+                facts = local[file] = module_facts(module.names.tree, file)
+        return facts
+
     def _inclusions(self, path: str, router: str, local: dict[str, ModuleFacts]) -> list[tuple[ModuleFacts, int]] | None:
         """The lines that hand the module-level ``router`` of ``path`` to ``include_router``; None when
         it is used some other way (put in a list, passed on) or the project could not be searched."""
@@ -784,14 +789,13 @@ class ServingPath:
             files.extend(found)
         inclusions: list[tuple[ModuleFacts, int]] = []
         for file in files:
-            facts = local.get(file)
-            if facts is None and self.index is not None:
-                module = self.index.module(file)
-                if module is None:
-                    continue
-                facts = local[file] = module_facts(module.names.tree, file)
-            tree = facts.tree() if facts is not None and facts.tree is not None else None
-            if facts is None or tree is None:
+            facts = self._project_facts(file, local)
+            if facts is None:
+                if self.index is not None:
+                    continue  # a file the index cannot read holds no inclusion
+                return None
+            tree = facts.tree() if facts.tree is not None else None
+            if tree is None:
                 return None
             names = self._router_names(path, router, file)
             if names is None:
