@@ -77,6 +77,7 @@ _SCRIPT_RUNNERS = frozenset({"run"})  # asyncio.run / anyio.run / trio.run at mo
 _CLI_DECORATORS = frozenset({"command", "callback", "group"})
 # Calls that start the web server: what the function making them does itself runs before any request.
 _SERVER_STARTS = frozenset({"serve", "serve_http", "run_server"})
+_APP_CLASSES = frozenset({"FastAPI", "Starlette"})  # what is served, never included in another app
 _TEST_DECORATORS = frozenset({"fixture", "parametrize"})  # pytest runs these, no app does
 # Decorators that leave a function called where it is named (its callers are still its callers).
 _TRANSPARENT_DECORATORS = frozenset(
@@ -746,7 +747,7 @@ class ServingPath:
             return False
         router = decorator.func.value
         tree = facts.tree() if facts.tree is not None else None
-        if not isinstance(router, ast.Name) or definition.parent is not None or tree is None or not _bound_at_top(tree, router.id):
+        if not isinstance(router, ast.Name) or definition.parent is not None or tree is None or not _router_at_top(tree, router.id):
             return False
         key = (path, router.id)
         known = self._development_routers.get(key)
@@ -870,12 +871,15 @@ class ServingPath:
         return None
 
 
-def _bound_at_top(tree: ast.Module, name: str) -> bool:
-    """``name = APIRouter(...)`` (or any value) among the module's top-level statements."""
+def _router_at_top(tree: ast.Module, name: str) -> bool:
+    """``name = APIRouter(...)`` (or any value but an app) among the module's top-level statements.
+    An app (``app = FastAPI()``) is served, never handed to ``include_router``: searching the project
+    for its inclusions would cost a read of every file that says ``app`` and find none."""
     for statement in tree.body:
         targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target] if isinstance(statement, ast.AnnAssign) else []
         if any(isinstance(t, ast.Name) and t.id == name for t in targets):
-            return True
+            value = statement.value
+            return not (isinstance(value, ast.Call) and _name_of(value.func) in _APP_CLASSES)
     return False
 
 

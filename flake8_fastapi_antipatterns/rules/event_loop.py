@@ -104,20 +104,30 @@ class EventLoopChecker(Checker):
     def _check_coroutine(self, resolver: CallResolver, coroutine: ast.AsyncFunctionDef) -> None:
         where = resolver.where(coroutine)
         reported: set[tuple[int, str]] = set()
-        opened_only = opened_for_elsewhere(coroutine, resolver.names)
-        skipped = {family: _not_per_request(resolver.names, coroutine, family) for family in FAMILIES}
+        # Which calls a request does not pay for is worked out only once a call would be reported:
+        # most coroutines have none, and each answer is a walk of the whole function.
+        skipped: dict[Family, frozenset[int]] = {}
+        opened_only: frozenset[int] | None = None
         for call in calls_on_loop(coroutine, resolver.names):
             for family in FAMILIES:
                 code = FAMILY_CODES[family]
-                if (call.lineno, code) in reported or id(call) in skipped[family]:
+                if (call.lineno, code) in reported:
                     continue
-                if family == "io" and id(call) in opened_only:
-                    continue  # the file work is done by a thread or a child process
                 message = self._finding(resolver, call, where, coroutine, family)
-                if message is not None:
-                    reported.add((call.lineno, code))
-                    self.ctx.report(code, call, message[0], **message[1])
-                    break  # one call, one code: the database call (FAA101) is looked for first
+                if message is None:
+                    continue
+                if family not in skipped:
+                    skipped[family] = _not_per_request(resolver.names, coroutine, family)
+                if id(call) in skipped[family]:
+                    continue
+                if family == "io":
+                    if opened_only is None:
+                        opened_only = opened_for_elsewhere(coroutine, resolver.names)
+                    if id(call) in opened_only:
+                        continue  # the file work is done by a thread or a child process
+                reported.add((call.lineno, code))
+                self.ctx.report(code, call, message[0], **message[1])
+                break  # one call, one code: the database call (FAA101) is looked for first
 
     def _finding(
         self, resolver: CallResolver, call: ast.Call, where: Where, coroutine: ast.AsyncFunctionDef, family: Family

@@ -242,10 +242,13 @@ class ValidationChecker(Checker):
         for route in self.ctx.model.routes:
             if route.is_websocket or _registered_as(route) in NON_BODY_ROUTES:
                 continue  # Starlette-style endpoints and websockets have no body parameters
-            if self.ctx.serving.only_in_development(route.func):
-                continue  # a route only a development switch puts on the app
+            params = self._body_params(route, types)
+            reads = self._raw_reads(route.func, types)
+            # Asked last: whether the route exists in production costs a search of the project.
+            if not (params or reads) or self.ctx.serving.only_in_development(route.func):
+                continue  # nothing to say, or a route only a development switch puts on the app
             name = route.func.name
-            for body in self._body_params(route, types):
+            for body in params:
                 self.ctx.report(
                     "FAA302",
                     body.arg,
@@ -253,7 +256,7 @@ class ValidationChecker(Checker):
                     parameter=body.arg.arg,
                     handler=name,
                 )
-            for read, shown in self._raw_reads(route.func, types):
+            for read, shown in reads:
                 self.ctx.report(
                     "FAA302",
                     read,
