@@ -301,8 +301,10 @@ def only_input_parsing(names: Names, body: list[ast.stmt], func: FunctionNode | 
     and otherwise calls builtins and string or container methods (``_quiet``), raising nothing but
     messages it wrote: whatever it raises describes those values, not the server."""
     scope = names.scope(func) if func is not None else None
-    # Handlers of a nested ``try`` included: a raise there may carry what it caught.
-    raises = [node for statement in body for node in _walk_here(statement) if isinstance(node, ast.Raise)]
+    nodes = [node for statement in body for node in _walk_here(statement)]
+    if any(isinstance(node, ast.ExceptHandler) for node in nodes):
+        return False  # what a nested ``except`` raises may carry what it caught
+    raises = [node for node in nodes if isinstance(node, ast.Raise)]
     if not all(_literal_message(node) for node in raises):
         return False
     message_parts = {id(inner) for node in raises for inner in ast.walk(node)}
