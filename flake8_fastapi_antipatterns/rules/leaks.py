@@ -19,7 +19,9 @@ raised with text it wrote is not a leak; a class the project builds anywhere
 from another exception's text (``raise StorageError(f"failed: {e}")``) is.  Values passed through a function we do not
 know (``redact(str(e))``) are assumed to be cleaned, and an ``HTTPException`` handed to (or caught and handed to)
 a project function that replaces it unless the caller may see it (``exception_text.replaced``) is not the response.
-Exceptions that only say something ended (``ENDED``: a broken stream, a cancelled task) carry nothing internal.
+Exceptions that only say something ended (``ENDED``: a broken stream, a cancelled task) carry nothing internal,
+and a narrow ``except`` around a ``try`` that only parses, encodes or normalises a value
+(``provenance.only_input_parsing``) catches only errors about that value.
 """
 
 from __future__ import annotations
