@@ -59,6 +59,16 @@ INPUT_PARSERS = frozenset(
     {"json.loads", "orjson.loads", "ujson.loads", "simplejson.loads", "base64.b64decode", "base64.urlsafe_b64decode",
      "base64.b32decode", "base64.b16decode", "binascii.unhexlify", "binascii.a2b_base64", "uuid.UUID"}
 )  # fmt: skip
+# Encoders whose errors name only the type or the shape of the value they were handed ("Object of type
+# datetime is not JSON serializable", "Circular reference detected") -- unless handed a hook of the
+# project's (``cls=``, ``default=``), which may raise anything.
+VALUE_ENCODERS = frozenset({"json.dumps", "orjson.dumps", "ujson.dumps", "simplejson.dumps"})
+_ENCODER_HOOKS = frozenset({"cls", "default"})
+# Functions of path strings that touch no file (``realpath`` only when not ``strict``, which makes it
+# raise the operating system's error): at most a ``ValueError`` about the string ("embedded null byte").
+PATH_STRINGS = frozenset(
+    {"os.path.realpath", "os.path.normpath", "os.path.join", "os.path.basename", "os.path.dirname", "os.path.splitext"}
+)
 # Calls that run the function they are handed and raise what it raises: ``await asyncio.to_thread(parse, data)``.
 # The position of that function among their arguments.
 THREAD_RUNNERS = {"to_thread": 0, "run_in_threadpool": 0, "run_sync": 0, "run_in_executor": 1}
@@ -257,7 +267,7 @@ def raised_by_the_project(
         if isinstance(call.func, ast.Attribute) and call.func.attr == "json":
             return False  # ``response.json()``: the text of a decode error of someone else's data
         qualified = names.qualify(call.func, scope)
-        if qualified in INPUT_PARSERS:
+        if describes_value(qualified, call):
             continue
         if qualified is not None and qualified.split(".")[0] in TEXT_SOURCES:
             return False
@@ -270,6 +280,43 @@ def raised_by_the_project(
             return False
         evidence = evidence or verdict is True
     return evidence or raised_here
+
+
+def describes_value(qualified: str | None, call: ast.Call) -> bool:
+    """A library call whose every error describes only the value it was handed: a parser
+    (``INPUT_PARSERS``), an encoder given no hook of the project's (``VALUE_ENCODERS``), a function of
+    path strings (``PATH_STRINGS``)."""
+    if qualified in INPUT_PARSERS:
+        return True
+    keywords = {k.arg for k in call.keywords}
+    if qualified in VALUE_ENCODERS:
+        return not keywords & _ENCODER_HOOKS and None not in keywords
+    if qualified in PATH_STRINGS:
+        return "strict" not in keywords and None not in keywords
+    return False
+
+
+def only_input_parsing(names: Names, body: list[ast.stmt], func: FunctionNode | None) -> bool:
+    """Whether a ``try`` only parses, encodes or normalises the values it is handed (``describes_value``)
+    and otherwise calls builtins and string or container methods (``_quiet``), raising nothing but
+    messages it wrote: whatever it raises describes those values, not the server."""
+    scope = names.scope(func) if func is not None else None
+    nodes = [node for statement in body for node in _walk_here(statement)]
+    if any(isinstance(node, ast.ExceptHandler) for node in nodes):
+        return False  # what a nested ``except`` raises may carry what it caught
+    raises = [node for node in nodes if isinstance(node, ast.Raise)]
+    if not all(_literal_message(node) for node in raises):
+        return False
+    message_parts = {id(inner) for node in raises for inner in ast.walk(node)}
+    parsed = False
+    for call in _calls(body):
+        if id(call) in message_parts:
+            continue
+        if describes_value(names.qualify(call.func, scope), call):
+            parsed = True
+        elif not _quiet(names, call):
+            return False
+    return parsed
 
 
 def _quiet(names: Names, call: ast.Call) -> bool:
@@ -310,6 +357,19 @@ def _running(calls: list[ast.Call]) -> list[ast.Call]:
         position = THREAD_RUNNERS.get(last_name(call.func) or "")
         if position is not None and len(call.args) > position and isinstance(call.args[position], (ast.Name, ast.Attribute)):
             found.append(ast.Call(func=call.args[position], args=[], keywords=[]))
+    return found
+
+
+def _walk_here(node: ast.AST) -> list[ast.AST]:
+    """``node`` and what it holds, nested definitions left out (they run elsewhere)."""
+    found: list[ast.AST] = []
+    stack: list[ast.AST] = [node]
+    while stack:
+        inner = stack.pop()
+        if isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        found.append(inner)
+        stack.extend(ast.iter_child_nodes(inner))
     return found
 
 
@@ -419,4 +479,4 @@ def _raised_class(node: ast.Raise) -> str | None:
     return exc.id if isinstance(exc, ast.Name) else None
 
 
-__all__ = ["DESCRIBES_INPUT", "INPUT_PARSERS", "only_own_text", "only_project_checks", "raised_by_the_project"]
+__all__ = ["DESCRIBES_INPUT", "INPUT_PARSERS", "PATH_STRINGS", "VALUE_ENCODERS", "describes_value", "only_input_parsing", "only_own_text", "only_project_checks", "raised_by_the_project"]

@@ -19,7 +19,9 @@ raised with text it wrote is not a leak; a class the project builds anywhere
 from another exception's text (``raise StorageError(f"failed: {e}")``) is.  Values passed through a function we do not
 know (``redact(str(e))``) are assumed to be cleaned, and an ``HTTPException`` handed to (or caught and handed to)
 a project function that replaces it unless the caller may see it (``exception_text.replaced``) is not the response.
-Exceptions that only say something ended (``ENDED``: a broken stream, a cancelled task) carry nothing internal.
+Exceptions that only say something ended (``ENDED``: a broken stream, a cancelled task) carry nothing internal,
+and a narrow ``except`` around a ``try`` that only parses, encodes or normalises a value
+(``provenance.only_input_parsing``) catches only errors about that value.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from flake8_fastapi_antipatterns.analysis.nodes import child_nodes, last_name
 from flake8_fastapi_antipatterns.analysis.provenance import (
     DESCRIBES_INPUT,
     TEXT_SOURCES,
+    only_input_parsing,
     only_own_text,
     only_project_checks,
     raised_by_the_project,
@@ -454,12 +457,22 @@ class LeakChecker(Checker):
                     or _reads_only(node.body)
                     or only_project_checks(self.ctx.names, node.body, owner.func, self._resolve)
                 )
+                parses_only: bool | None = None
                 for handler in node.handlers:
-                    if handler.name and (
-                        validates_only
-                        or raised_by_the_project(self.ctx.names, handler.type, node.body, owner.func, self._resolve)
+                    if not handler.name:
+                        continue
+                    if validates_only or raised_by_the_project(
+                        self.ctx.names, handler.type, node.body, owner.func, self._resolve
                     ):
                         own_raises.add(id(handler))
+                    elif self._narrow(handler.type):
+                        # ``except (OSError, ValueError)`` around ``os.path.realpath(candidate)``: what the
+                        # ``try`` can raise describes the value it parsed. A broad ``except`` is not
+                        # quieted so: it is no statement about what the body raises.
+                        if parses_only is None:
+                            parses_only = only_input_parsing(self.ctx.names, node.body, owner.func)
+                        if parses_only:
+                            own_raises.add(id(handler))
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
                 if not isinstance(node, ast.Lambda):
                     stack.extend((d, live) for d in node.decorator_list)
@@ -656,6 +669,15 @@ class LeakChecker(Checker):
                 ]
                 return any(isinstance(a, ast.Name) and a.id == handler.name for a in handed)
         return None
+
+    def _narrow(self, caught: ast.expr | None) -> bool:
+        """An ``except`` that names classes, none of them ``Exception`` or ``BaseException``."""
+        if caught is None:
+            return False
+        elements = caught.elts if isinstance(caught, ast.Tuple) else [caught]
+        return bool(elements) and not any(
+            self.ctx.names.qualify(e) in ("builtins.Exception", "builtins.BaseException") for e in elements
+        )
 
     def _catches_http_errors(self, caught: ast.expr | None) -> bool:
         if caught is None:
