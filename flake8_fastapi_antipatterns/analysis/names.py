@@ -292,6 +292,7 @@ class Names:
         self._memo_paths: dict[tuple[str, str, int], str | None] = {}
         self._memo_epoch = -1
         self._project_imports: bool | None = None
+        self._project_definitions: frozenset[str] | None | bool = False  # False: not read yet
         self._collect()
 
     @property
@@ -454,9 +455,27 @@ class Names:
         imported = self.imports.get(name)
         if imported is None:
             return name in last_names
+        last = imported.rsplit(".", 1)[-1]
         if _is_project_name(imported):
-            return True  # a project module's name, which value_path follows there
-        return imported.rsplit(".", 1)[-1] in last_names
+            # A project module's name, which value_path follows there, unless the project
+            # ``def``s or ``class``es that name: functions and classes keep their own name
+            # (``get_settings()`` is no CORS middleware), and knowing so costs a set look-up
+            # instead of a symbol search.
+            return last in last_names or not self._project_definition(last)
+        return last in last_names
+
+    def _project_definition(self, name: str) -> bool:
+        """Whether the project defines ``name`` with ``def`` or ``class`` (read from its text)."""
+        if self._project_definitions is False:
+            self._project_definitions = None
+            if self.resolver is not None:
+                try:
+                    defined = self.resolver.index.defined_names(self.resolver.filename)
+                except (OSError, ValueError, RecursionError):
+                    defined = None
+                if defined is not None:
+                    self._project_definitions = defined.functions | defined.classes
+        return isinstance(self._project_definitions, frozenset) and name in self._project_definitions
 
     def value_path(self, node: ast.expr, scope: Scope | None = None, _depth: int = 0) -> str | None:
         """A symbolic path for what ``node`` evaluates to (see the module doc)."""
