@@ -27,6 +27,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from http import HTTPStatus
 
 from flake8_fastapi_antipatterns.analysis.app_model import Route
 from flake8_fastapi_antipatterns.analysis.calls import Program
@@ -119,6 +120,7 @@ _MAX_DEPTH = 8
 _FOLLOW_NAMES = 3
 # 503 Service Unavailable: the service cannot serve the request now (see ``_client_statuses``).
 _UNAVAILABLE = frozenset({503})
+_HTTP_STATUS_ENUMS = frozenset({"http.HTTPStatus"})
 
 Position = tuple[int, int]
 
@@ -432,11 +434,21 @@ class LeakChecker(Checker):
         value = next((k.value for k in call.keywords if k.arg == "status_code"), None)
         if value is None and call.args and self.ctx.names.qualify(call.func) in HTTP_EXCEPTIONS:
             value = call.args[0]
+        return self._status_value(value, 0)
+
+    def _status_value(self, value: ast.expr | None, depth: int) -> int | None:
+        """A status written as a number, ``status.HTTP_409_CONFLICT``, ``HTTPStatus.CONFLICT``, or a
+        module-level constant holding one of those (``CONFLICT_STATUS = 409``)."""
         if isinstance(value, ast.Constant) and isinstance(value.value, int):
             return value.value
         if isinstance(value, ast.Attribute) and value.attr.startswith("HTTP_"):
             digits = value.attr[5:8]
             return int(digits) if digits.isdigit() else None
+        if isinstance(value, ast.Attribute) and self.ctx.names.qualify(value.value) in _HTTP_STATUS_ENUMS:
+            member = getattr(HTTPStatus, value.attr, None)
+            return member.value if isinstance(member, HTTPStatus) else None
+        if isinstance(value, ast.Name) and value.id not in self.ctx.names.imports and depth < _FOLLOW_NAMES:
+            return self._status_value(self.ctx.names.bindings.get(value.id), depth + 1)
         return None
 
     def _operator_only(self, route: Route) -> bool:
