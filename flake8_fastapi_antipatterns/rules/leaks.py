@@ -16,7 +16,11 @@ pydantic's ``ValidationError``, and in a registered exception handler, the
 project's own exception classes).  An ``except`` of the project's own exception
 classes is judged by provenance (``analysis/provenance.py``): what the project
 raised with text it wrote is not a leak; a class the project builds anywhere
-from another exception's text (``raise StorageError(f"failed: {e}")``) is.  Values passed through a function we do not
+from another exception's text (``raise StorageError(f"failed: {e}")``, or through a project helper
+that returns that text) is.  A named class of an application package (not a builtin, not a library
+whose errors carry its own text) answered with a 4xx or a 503 is its package's message about the
+request; ``if isinstance(e, C):`` under a broad catch is judged like ``except C``, and a tuple class by
+class.  Values passed through a function we do not
 know (``redact(str(e))``) are assumed to be cleaned, and an ``HTTPException`` handed to (or caught and handed to)
 a project function that replaces it unless the caller may see it (``exception_text.replaced``) is not the response.
 Exceptions that only say something ended (``ENDED``: a broken stream, a cancelled task) carry nothing internal.
