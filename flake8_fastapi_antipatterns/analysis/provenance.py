@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from flake8_fastapi_antipatterns.analysis.classes import is_abstract
 from flake8_fastapi_antipatterns.analysis.exception_text import carried, parameters
-from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names
+from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, walk_shallow
 from flake8_fastapi_antipatterns.analysis.nodes import last_name
 from flake8_fastapi_antipatterns.analysis.project import ModuleInfo, ProjectIndex
 
@@ -151,7 +151,12 @@ def _carries(names: Names, value: ast.expr, carriers: set[str]) -> bool:
             receiving.add(keyword.arg)
     if _mentions(value.func, carriers):
         return True  # ``error.describe()``: a method of the exception itself
-    return bool(receiving & carried(found[0], found[1]).returned)
+    if receiving & carried(found[0], found[1]).returned:
+        return True
+    # A function that hands the exception itself back (``return error`` when details may be shown, or
+    # ``return Wrapped(error)``) passes on its text with it.
+    returns = [n.value for n in walk_shallow(found[1]) if isinstance(n, ast.Return) and n.value is not None]
+    return any(_mentions(value, receiving) for value in returns)
 
 
 def _own_class(names: Names, node: ast.expr) -> tuple[str, str | None] | None:
