@@ -22,7 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flake8_fastapi_antipatterns.analysis.classes import is_abstract
-from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names
+from flake8_fastapi_antipatterns.analysis.exception_text import carried, parameters
+from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, walk_shallow
 from flake8_fastapi_antipatterns.analysis.nodes import last_name
 from flake8_fastapi_antipatterns.analysis.project import ModuleInfo, ProjectIndex
 
@@ -117,17 +118,55 @@ def _facts(names: Names) -> _FileFacts:
             carriers = {node.name}
             for statement in node.body:
                 for inner in ast.walk(statement):
-                    if isinstance(inner, ast.Assign) and _mentions(inner.value, carriers):
+                    if isinstance(inner, ast.Assign) and _carries(names, inner.value, carriers):
                         carriers.update(t.id for t in inner.targets if isinstance(t, ast.Name))
             for statement in node.body:
                 for inner in ast.walk(statement):
                     if isinstance(inner, ast.Call):
                         called = last_name(inner.func)
                         arguments = [*inner.args, *(k.value for k in inner.keywords)]
-                        if called is not None and any(_mentions(a, carriers) for a in arguments):
+                        if called is not None and any(_carries(names, a, carriers) for a in arguments):
                             facts.wrapped.add(called)
     _FACTS[tree] = facts
     return facts
+
+
+def _carries(names: Names, value: ast.expr, carriers: set[str]) -> bool:
+    """Whether ``value`` may hold the text of one of ``carriers``. A call of a project function that
+    is handed a carrier but returns none of that parameter's text (``exception_text.carried``) holds
+    only what the function wrote: ``_transcript_error_message(error, video_id)`` that picks a message
+    by ``type(error).__name__``."""
+    if not _mentions(value, carriers):
+        return False
+    if not isinstance(value, ast.Call):
+        return True
+    found = names.resolve_function(value.func)
+    if found is None:
+        return True
+    params = parameters(found[1])
+    if params and params[0] in ("self", "cls"):
+        params = params[1:]
+    receiving: set[str] = set()
+    for position, argument in enumerate(value.args):
+        if isinstance(argument, ast.Starred) or position >= len(params):
+            if _mentions(argument, carriers):
+                return True  # lands in ``*args`` or we cannot tell where
+            continue
+        if _mentions(argument, carriers):
+            receiving.add(params[position])
+    for keyword in value.keywords:
+        if _mentions(keyword.value, carriers):
+            if keyword.arg is None or keyword.arg not in params:
+                return True
+            receiving.add(keyword.arg)
+    if _mentions(value.func, carriers):
+        return True  # ``error.describe()``: a method of the exception itself
+    if receiving & carried(found[0], found[1]).returned:
+        return True
+    # A function that hands the exception itself back (``return error`` when details may be shown, or
+    # ``return Wrapped(error)``) passes on its text with it.
+    returns = [n.value for n in walk_shallow(found[1]) if isinstance(n, ast.Return) and n.value is not None]
+    return any(_mentions(value, receiving) for value in returns)
 
 
 def _own_class(names: Names, node: ast.expr) -> tuple[str, str | None] | None:

@@ -16,7 +16,11 @@ pydantic's ``ValidationError``, and in a registered exception handler, the
 project's own exception classes).  An ``except`` of the project's own exception
 classes is judged by provenance (``analysis/provenance.py``): what the project
 raised with text it wrote is not a leak; a class the project builds anywhere
-from another exception's text (``raise StorageError(f"failed: {e}")``) is.  Values passed through a function we do not
+from another exception's text (``raise StorageError(f"failed: {e}")``, or through a project helper
+that returns that text) is.  A named class of an application package (not a builtin, not a library
+whose errors carry its own text) answered with a 4xx or a 503 is its package's message about the
+request; ``if isinstance(e, C):`` under a broad catch is judged like ``except C``, and a tuple class by
+class.  Values passed through a function we do not
 know (``redact(str(e))``) are assumed to be cleaned, and an ``HTTPException`` handed to (or caught and handed to)
 a project function that replaces it unless the caller may see it (``exception_text.replaced``) is not the response.
 Exceptions that only say something ended (``ENDED``: a broken stream, a cancelled task) carry nothing internal,
@@ -29,6 +33,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from http import HTTPStatus
 
 from flake8_fastapi_antipatterns.analysis.app_model import Route
 from flake8_fastapi_antipatterns.analysis.calls import Program
@@ -120,6 +125,9 @@ _MODEL_DEPTH = 4
 CHAINED = frozenset({"__cause__", "__context__", "orig"})
 _MAX_DEPTH = 8
 _FOLLOW_NAMES = 3
+# 503 Service Unavailable: the service cannot serve the request now (see ``_client_statuses``).
+_UNAVAILABLE = frozenset({503})
+_HTTP_STATUS_ENUMS = frozenset({"http.HTTPStatus"})
 
 Position = tuple[int, int]
 
@@ -378,34 +386,76 @@ class LeakChecker(Checker):
             return None
         return (found[0].names, found[1]) if found is not None else None
 
-    def _maps_to_client_error(self, handler: ast.ExceptHandler) -> bool:
-        """``except PolicyViolation as exc: raise HTTPException(403, detail=str(exc))``: a named
-        exception class of an application package (not a builtin, not a library whose errors carry
-        its own text: a database, HTTP, cloud, OS or parser library) turned into a 4xx answer. The
-        4xx says the message describes the client's request, which is what that class is for."""
-        if handler.type is None:
+    def _harmless(self, caught: ast.expr | None, body: list[ast.stmt]) -> bool:
+        """Whether every class ``caught`` names (one, or a tuple mixing kinds) has text fit for the client,
+        each by its own measure: a public class, one of the project's own classes that carries only
+        text the project wrote (``only_own_text``), or a class of an application package answered
+        with a client status (``_application_class``, ``_client_statuses``). ``body``: where the
+        caught exception is handled (the ``except`` body, or the body of ``if isinstance(exc, ...)``)."""
+        if caught is None:
             return False
-        elements = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+        elements = caught.elts if isinstance(caught, ast.Tuple) else [caught]
+        if not elements:
+            return False
+        answered: bool | None = None  # whether ``body`` answers with a client status, worked out once
         for element in elements:
-            qualified = self.ctx.names.qualify(element)
-            if qualified is None or "." not in qualified:
+            if self._public_type(element) or only_own_text(self.ctx.names, element):
+                continue
+            if not self._application_class(element):
                 return False
-            top = qualified.split(".")[0]
-            if top == "builtins" or top in TEXT_SOURCES or top in _TEXT_LIBRARIES or self._own_class(element):
-                return False  # the project's own classes are judged by provenance
-        statuses = [self._status(n) for n in ast.walk(handler) if isinstance(n, ast.Call) and self._sink(n) is not None]
-        return bool(statuses) and all(status is not None and 400 <= status < 500 for status in statuses)
+            if answered is None:
+                answered = self._client_statuses(body)
+            if not answered:
+                return False
+        return True
+
+    def _application_class(self, element: ast.expr) -> bool:
+        """A named exception class of an application package: not a builtin, not a library whose
+        errors carry its own text (a database, HTTP, cloud, OS or parser library), and not the
+        project's own (those are judged by provenance)."""
+        qualified = self.ctx.names.qualify(element)
+        if qualified is None or "." not in qualified:
+            return False
+        top = qualified.split(".")[0]
+        return not (top == "builtins" or top in TEXT_SOURCES or top in _TEXT_LIBRARIES or self._own_class(element))
+
+    def _client_statuses(self, body: list[ast.stmt]) -> bool:
+        """``except PolicyViolation as exc: raise HTTPException(403, detail=str(exc))``: every
+        ``HTTPException`` or response ``body`` sends has a status that says what the message is for.
+        A 4xx says it describes the client's request, which is what such a class is for; a 503 that
+        the service cannot serve it now (a policy or a dependency not ready), the class's own
+        condition. A 500 passes whatever happened on, and a 502/504 reports an upstream's failure,
+        whose text is the upstream's."""
+        statuses = [
+            self._status(n)
+            for statement in body
+            for n in ast.walk(statement)
+            if isinstance(n, ast.Call) and self._sink(n) is not None
+        ]
+        return bool(statuses) and all(
+            status is not None and (400 <= status < 500 or status in _UNAVAILABLE) for status in statuses
+        )
 
     def _status(self, call: ast.Call) -> int | None:
         """The status code of an ``HTTPException``/response written as a number or ``status.HTTP_4xx_...``."""
         value = next((k.value for k in call.keywords if k.arg == "status_code"), None)
         if value is None and call.args and self.ctx.names.qualify(call.func) in HTTP_EXCEPTIONS:
             value = call.args[0]
+        return self._status_value(value, 0)
+
+    def _status_value(self, value: ast.expr | None, depth: int) -> int | None:
+        """A status written as a number, ``status.HTTP_409_CONFLICT``, ``HTTPStatus.CONFLICT``, or a
+        module-level constant holding one of those (``CONFLICT_STATUS = 409``)."""
         if isinstance(value, ast.Constant) and isinstance(value.value, int):
             return value.value
         if isinstance(value, ast.Attribute) and value.attr.startswith("HTTP_"):
             digits = value.attr[5:8]
             return int(digits) if digits.isdigit() else None
+        if isinstance(value, ast.Attribute) and self.ctx.names.qualify(value.value) in _HTTP_STATUS_ENUMS:
+            member = getattr(HTTPStatus, value.attr, None)
+            return member.value if isinstance(member, HTTPStatus) else None
+        if isinstance(value, ast.Name) and value.id not in self.ctx.names.imports and depth < _FOLLOW_NAMES:
+            return self._status_value(self.ctx.names.bindings.get(value.id), depth + 1)
         return None
 
     def _operator_only(self, route: Route) -> bool:
@@ -480,6 +530,16 @@ class LeakChecker(Checker):
                     defaults = [*node.args.defaults, *node.args.kw_defaults]
                     stack.extend((d, live) for d in defaults if d is not None)
                 continue
+            if isinstance(node, ast.If) and live:
+                narrowed = _narrowed(node.test, live)
+                if narrowed is not None and self._harmless(narrowed[1], node.body):
+                    # ``except Exception as exc: ... if isinstance(exc, PolicyViolation): raise
+                    # HTTPException(403, str(exc))``: in that branch the exception is of the class
+                    # tested, judged as an ``except`` of it would be.
+                    body = {id(s) for s in node.body}
+                    inner = live - {narrowed[0]}
+                    stack.extend((c, inner if id(c) in body else live) for c in child_nodes(node))
+                    continue
             if isinstance(node, ast.ExceptHandler):
                 inner = live
                 if node.name:
@@ -488,8 +548,7 @@ class LeakChecker(Checker):
                     harmless = (
                         self._public_type(node.type)
                         or id(node) in own_raises
-                        or only_own_text(self.ctx.names, node.type)
-                        or self._maps_to_client_error(node)
+                        or self._harmless(node.type, node.body)
                     )
                     inner = live - {node.name} if harmless else live | {node.name}
                 body = {id(s) for s in node.body}
@@ -889,6 +948,24 @@ class LeakChecker(Checker):
         if found is None:
             return None
         return Leak(f"{found.shown} through `{name.id}`")
+
+
+def _narrowed(test: ast.expr, live: frozenset[str]) -> tuple[str, ast.expr] | None:
+    """(name, classes) for a test that holds only when a live exception name is an instance of
+    ``classes``: ``isinstance(exc, Conflict)``, or such a call among the operands of ``and``."""
+    tests = test.values if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And) else [test]
+    for candidate in tests:
+        if (
+            isinstance(candidate, ast.Call)
+            and isinstance(candidate.func, ast.Name)
+            and candidate.func.id == "isinstance"
+            and len(candidate.args) == 2
+            and not candidate.keywords
+            and isinstance(candidate.args[0], ast.Name)
+            and candidate.args[0].id in live
+        ):
+            return candidate.args[0].id, candidate.args[1]
+    return None
 
 
 def _is_generator(func: FunctionNode) -> bool:
