@@ -37,7 +37,7 @@ from __future__ import annotations
 import ast
 import os
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
@@ -753,10 +753,14 @@ class ServingPath:
         known = self._development_routers.get(key)
         if known is None:
             self._development_routers[key] = False  # a cycle through the inclusions proves nothing
-            inclusions = self._inclusions(path, router.id, local)
-            known = bool(inclusions) and all(
-                self._runs_in_development(site_facts, line, local, visiting) for site_facts, line in inclusions or ()
-            )
+            # The inclusions are searched lazily: the first one production makes settles the
+            # answer, before the project's other files that name the router are read.
+            known = False
+            for inclusion in self._inclusions(path, router.id, local):
+                if inclusion is None or not self._runs_in_development(inclusion[0], inclusion[1], local, visiting):
+                    known = False
+                    break
+                known = True
             self._development_routers[key] = known
         return known
 
@@ -776,39 +780,45 @@ class ServingPath:
                 facts = local[file] = module_facts(module.names.tree, file)
         return facts
 
-    def _inclusions(self, path: str, router: str, local: dict[str, ModuleFacts]) -> list[tuple[ModuleFacts, int]] | None:
-        """The lines that hand the module-level ``router`` of ``path`` to ``include_router``; None when
-        it is used some other way (put in a list, passed on) or the project could not be searched."""
+    def _inclusions(self, path: str, router: str, local: dict[str, ModuleFacts]) -> Iterator[tuple[ModuleFacts, int] | None]:
+        """The lines that hand the module-level ``router`` of ``path`` to ``include_router``, file by
+        file; None (and nothing after it) where it is used some other way (put in a list, passed on)
+        or the project could not be searched."""
         files = [path]
         if self.index is not None:
             found = self.index.files_mentioning(path, router)
             if found is None:
-                return None
+                yield None
+                return
             found = [f for f in self._importers(path, found) if f != path and not _is_test_path(f)]
             if len(found) > MAX_FILES_PER_NAME:
-                return None
+                yield None
+                return
             files.extend(found)
-        inclusions: list[tuple[ModuleFacts, int]] = []
         for file in files:
-            facts = self._project_facts(file, local)
-            if facts is None:
-                if self.index is not None:
-                    continue  # a file the index cannot read holds no inclusion
-                return None
-            tree = facts.tree() if facts.tree is not None else None
-            if tree is None:
-                return None
+            if file != path and self.index is not None and self.index.module(file) is None:
+                continue  # a file the index cannot read holds no inclusion
             names = self._router_names(path, router, file)
             if names is None:
-                return None
+                yield None
+                return
             bare, receivers = names
+            if file != path and not bare and not receivers:
+                continue  # it imports neither the router nor its module: its uses are of other routers
+            facts = self._project_facts(file, local)
+            tree = facts.tree() if facts is not None and facts.tree is not None else None
+            if tree is None:
+                if facts is None and self.index is not None:
+                    continue
+                yield None
+                return
             for name in {router, *bare}:
                 for use in name_uses(tree).get(name, ()):
                     if (use.receiver is None and name in bare) or (use.receiver is not None and use.receiver in receivers):
                         if not use.included:
-                            return None
-                        inclusions.append((facts, use.line))
-        return inclusions
+                            yield None
+                            return
+                        yield facts, use.line
 
     def _router_names(self, path: str, router: str, file: str) -> tuple[set[str], set[str]] | None:
         """How ``file`` names the router: (bare names, module aliases it is an attribute of); None when
