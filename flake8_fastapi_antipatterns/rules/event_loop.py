@@ -248,6 +248,9 @@ class EventLoopChecker(Checker):
             return "use a shared `httpx.AsyncClient` (created in the lifespan) and `await` it"
         if what.startswith(("PasswordHash.", "bcrypt.")):
             return "hashing is CPU work made slow on purpose: run it with `await asyncio.to_thread(...)` (or make the route a plain `def`)"
+        if what.startswith("Llama."):
+            return ("llama.cpp inference is seconds of CPU work: run it with `await asyncio.to_thread(...)` "
+                    "(or behind a model server the coroutine awaits)")
         if what.startswith("shutil."):
             return "offload the file work with `await asyncio.to_thread(...)`"
         return None
