@@ -142,6 +142,11 @@ _OPENAI_LLM_CALLS = _names(
     "responses.create", "responses.parse", "completions.create", "beta.threads.runs.create_and_poll",
 )  # fmt: skip
 _ANTHROPIC_LLM_CALLS = _names("messages.create", "beta.messages.create")
+# llama.cpp runs the model in-process: inference is seconds of CPU work in the calling thread.
+_LLAMA_CPP_INFERENCE = _names(
+    "create_chat_completion", "create_completion", "__call__", "create_chat_completion_openai_v1",
+)  # fmt: skip
+_LLAMA_CPP_CLASSES = ("llama_cpp.Llama", "llama_cpp.llama.Llama")
 _CLIENT_SAFE = _names("with_options", "copy")
 _LANGCHAIN_LLM = _names("invoke", "ainvoke", "batch", "abatch")
 _LANGCHAIN_SYNC = _names("invoke", "batch", "stream")
@@ -256,6 +261,12 @@ _KINDS_BASE: dict[str, Kind] = {
     # Password hashing is CPU work made slow on purpose (tens to hundreds of milliseconds a call).
     "password.hasher": Kind(
         "PasswordHash", blocking=_names("hash", "verify", "verify_and_update", "check_needs_rehash", "needs_update")
+    ),
+    "llama_cpp": Kind(
+        "Llama",
+        blocking=_LLAMA_CPP_INFERENCE | _names("embed", "create_embedding", "eval", "generate"),
+        llm_methods=_LLAMA_CPP_INFERENCE,
+        llm_blocking=True,
     ),
     "litellm.router": Kind(
         "litellm.Router",
@@ -432,6 +443,8 @@ def _entries() -> dict[str, Entry]:
     add(("litellm.completion", "litellm.text_completion"), Entry(blocks=True, llm=True))
     add(("litellm.acompletion", "litellm.atext_completion"), Entry(llm=True))
     add(("litellm.Router", "litellm.router.Router"), Entry("litellm.router"))
+    # Loading the model is done once (at start-up, or cached); inference is what each call pays.
+    add((*_LLAMA_CPP_CLASSES, *(f"{cls}.from_pretrained" for cls in _LLAMA_CPP_CLASSES)), Entry("llama_cpp"))
     return entries
 
 
@@ -582,6 +595,10 @@ def _read(parts: list[str], final_call: bool) -> _State | Verdict | None:
         part = parts[position]
         if part == "()":
             if kind.on_call is None:
+                # Calling an instance runs its ``__call__`` (``llm(prompt)`` on a llama.cpp model): only
+                # a kind that names it says what that does.
+                if final_call and position == len(parts) - 1 and "__call__" in kind.blocking | kind.llm_methods:
+                    return _verdict(kind, state.chain, "__call__")
                 return None
             state = _State(kind.on_call, [])
             position += 1

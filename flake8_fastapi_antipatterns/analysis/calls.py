@@ -41,6 +41,7 @@ from flake8_fastapi_antipatterns.analysis.names import (
     DEPENDS,
     FunctionNode,
     Names,
+    agreed_path,
     unwrap_annotation,
     walk_shallow,
 )
@@ -732,9 +733,9 @@ class CallResolver:
                 if isinstance(node, values) and node.value is not None:
                     paths.add(self.path(node.value, where))
             result: str | None = None
-            if len(paths) == 1:
-                result = paths.pop()
-            elif not paths and func.returns is not None:
+            if paths:
+                result = agreed_path(paths)
+            elif func.returns is not None:
                 result = self.annotation(func.returns)
         finally:
             self._returning.discard(key)

@@ -8,13 +8,20 @@ FAA303's ``debug=True``), alone or joined with ``and`` to other conditions; a te
 with ``or`` may be true in production and is not a switch. A switch named otherwise (a
 feature flag read from the environment) says nothing about production and is not
 recognised.
+
+``diagnostics_only`` finds, the same way, code behind a diagnostics switch: prompt or request
+tracing, profiling (``if is_promptrace_enabled():``, ``if settings.ENABLE_PROFILING:``). Such a
+switch is off by default, but production may turn it on for a while, so it says less than a
+debug switch does: FAA102 leaves only the local file work behind it unreported (the trace file it
+writes), not a network call or a subprocess (a tracing exporter that posts every request).
 """
 
 from __future__ import annotations
 
 import ast
+import re
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode
 from flake8_fastapi_antipatterns.analysis.nodes import DEVELOPMENT_WORDS, last_name
@@ -26,42 +33,68 @@ def development_only(func: FunctionNode) -> frozenset[int]:
     cached = _CACHE.get(func)
     if cached is not None:
         return cached
-    found = frozenset(_find(func))
+    found = frozenset(_find(func, _development_name))
     _CACHE[func] = found
     return found
 
 
+def diagnostics_only(func: FunctionNode) -> frozenset[int]:
+    """Ids of the nodes of ``func`` that only run while a tracing or profiling switch is on."""
+    cached = _DIAGNOSTICS.get(func)
+    if cached is None:
+        cached = _DIAGNOSTICS[func] = frozenset(_find(func, _diagnostics_name))
+    return cached
+
+
 # Weakly keyed: the answer must not keep a linted file's tree alive.
 _CACHE: weakref.WeakKeyDictionary[ast.AST, frozenset[int]] = weakref.WeakKeyDictionary()
+_DIAGNOSTICS: weakref.WeakKeyDictionary[ast.AST, frozenset[int]] = weakref.WeakKeyDictionary()
 
 
-def _find(func: FunctionNode | ast.Module) -> Iterator[int]:
+def _development_name(name: str) -> bool:
+    return any(word in name.lower() for word in DEVELOPMENT_WORDS)
+
+
+# The words of a name: ``is_promptrace_enabled`` -> is, promptrace, enabled; ``enableTracing`` -> enable, tracing.
+_WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+
+
+def _diagnostics_name(name: str) -> bool:
+    """A word of the name ends in ``trace``/``tracing`` (``promptrace``, ``stacktrace``) or is
+    ``profiling``/``profiler``. Whole words, so ``traceback`` and ``user_profile`` are not switches."""
+    for word in _WORDS.findall(name):
+        word = word.lower()
+        if word.endswith(("trace", "tracing")) or word in ("profiling", "profiler"):
+            return True
+    return False
+
+
+def _find(func: FunctionNode | ast.Module, switch_name: Callable[[str], bool]) -> Iterator[int]:
     for body in statement_lists(func):
         for index, stmt in enumerate(body):
             if not isinstance(stmt, ast.If):
                 continue
-            if _switch_on(stmt.test):
+            if _switch_on(stmt.test, switch_name):
                 yield from node_ids(stmt.body)
-            elif _switch_off(stmt.test):
+            elif _switch_off(stmt.test, switch_name):
                 yield from node_ids(stmt.orelse)
                 if stmt.body and isinstance(stmt.body[-1], (ast.Return, ast.Raise)):
                     yield from node_ids(body[index + 1 :])
 
 
-def _switch_on(test: ast.expr) -> bool:
-    """True only when a debug or development switch is on: ``settings.DEBUG``, ``in_debug_mode() and x``."""
+def _switch_on(test: ast.expr, switch_name: Callable[[str], bool]) -> bool:
+    """True only when a switch ``switch_name`` recognises is on: ``settings.DEBUG``, ``in_debug_mode() and x``."""
     if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
-        return any(_switch_on(value) for value in test.values)
+        return any(_switch_on(value, switch_name) for value in test.values)
     if isinstance(test, ast.Call) and not test.args and not test.keywords:
         test = test.func
     if isinstance(test, (ast.Name, ast.Attribute)):
-        name = last_name(test) or ""
-        return any(word in name.lower() for word in DEVELOPMENT_WORDS)
+        return switch_name(last_name(test) or "")
     return False
 
 
-def _switch_off(test: ast.expr) -> bool:
-    return isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and _switch_on(test.operand)
+def _switch_off(test: ast.expr, switch_name: Callable[[str], bool]) -> bool:
+    return isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and _switch_on(test.operand, switch_name)
 
 
 def development_nodes(node: FunctionNode | ast.Module) -> frozenset[int]:
@@ -70,7 +103,7 @@ def development_nodes(node: FunctionNode | ast.Module) -> frozenset[int]:
         return development_only(node)
     cached = _CACHE.get(node)
     if cached is None:
-        cached = _CACHE[node] = frozenset(_find(node))
+        cached = _CACHE[node] = frozenset(_find(node, _development_name))
     return cached
 
 
@@ -100,4 +133,4 @@ def development_lines(node: FunctionNode | ast.Module) -> frozenset[int]:
 _LINES: weakref.WeakKeyDictionary[ast.AST, frozenset[int]] = weakref.WeakKeyDictionary()
 
 
-__all__ = ["development_lines", "development_nodes", "development_only"]
+__all__ = ["development_lines", "development_nodes", "development_only", "diagnostics_only"]

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import ast
 import builtins
+import re
 import sys
-from collections.abc import Container, Iterable, Iterator
+from collections.abc import Collection, Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -101,7 +102,9 @@ class Scope:
     """Names bound in one function body.
 
     Flow-insensitive: a name bound several times keeps the binding ``walk_shallow`` yields
-    last, which is the first in source order unless one binding sits inside the other."""
+    last, which is the first in source order unless one binding sits inside the other; except
+    that ``x = None`` never wins over another binding, and the get-or-create idiom keeps what
+    is created (``_prefer_products``)."""
 
     values: dict[str, ast.expr] = field(default_factory=dict)
     """name -> the expression it was assigned from (``with X() as n`` binds ``X()``)."""
@@ -186,12 +189,22 @@ def _scope_of(func: FunctionNode, bindings: Iterable[ast.AST], *, single: bool =
             scope.annotations[param.arg] = param.annotation
     values = 0
     annotated: set[str] = set()
+    # name -> its plain assignments, for names assigned more than once (see ``_prefer_products``).
+    rebound: dict[str, list[ast.expr]] | None = None
     for node in bindings:
         if isinstance(node, ast.Assign):
             for target in node.targets:
                 if isinstance(target, ast.Name):
-                    scope.values[target.id] = node.value
+                    name, value = target.id, node.value
                     values += 1
+                    held = scope.values.get(name)
+                    if held is not None and not single:
+                        if rebound is None:
+                            rebound = {}
+                        rebound.setdefault(name, [held]).append(value)
+                        if _is_none(value):
+                            continue  # ``x = None`` says "nothing yet", not what ``x`` holds
+                    scope.values[name] = value
                 else:
                     scope.unknown.update(_target_names(target))
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
@@ -216,7 +229,82 @@ def _scope_of(func: FunctionNode, bindings: Iterable[ast.AST], *, single: bool =
             values += 1
     if single and values != len(scope.values):
         return None  # a name bound twice: which binding wins depends on the order
+    if rebound is not None:
+        _prefer_products(func, scope, rebound)
     return scope
+
+
+def _is_none(value: ast.expr) -> bool:
+    return isinstance(value, ast.Constant) and value.value is None
+
+
+def _is_lookup(value: ast.expr) -> bool:
+    """A read of something kept earlier: ``cache.get(key)``, ``cache[key]``, ``getattr(obj, name)``, or nothing (``None``)."""
+    if isinstance(value, ast.Subscript) or _is_none(value):
+        return True
+    if isinstance(value, ast.Call):
+        func = value.func
+        if isinstance(func, ast.Attribute):
+            return func.attr == "get"
+        return isinstance(func, ast.Name) and func.id == "getattr"
+    return False
+
+
+def _prefer_products(func: FunctionNode, scope: Scope, rebound: dict[str, list[ast.expr]]) -> None:
+    """Names that hold what their creation produces, though also bound by a look-up.
+
+    The get-or-create idiom: ``client = clients.get(key)`` then ``if not client: client = make()``
+    (or ``if client is None:``).  Whatever the look-up finds is what an earlier ``make()`` made (or
+    nothing), so the name holds a ``make()`` product either way.  A ``None`` placeholder
+    (``model = None`` then ``model = load()``) likewise says nothing of what the name holds; it was
+    skipped when collected, and is only kept for a name bound to nothing else.  Only names bound
+    exactly twice, one of them by a look-up, are looked for, by walking the function's statements.
+    """
+    wanted: dict[str, ast.expr] = {}
+    for name, bound in rebound.items():
+        if len(bound) == 2 and name not in scope.unknown:
+            first, second = bound
+            if _is_lookup(first) != _is_lookup(second):
+                product = second if _is_lookup(first) else first
+                if scope.values.get(name) is not product:
+                    wanted[name] = product
+    if not wanted:
+        return
+    statements: list[ast.stmt] = list(func.body)
+    for statement in statements:
+        if isinstance(statement, ast.If) and not statement.orelse:
+            name = _missing_test(statement.test)
+            product = wanted.get(name) if name is not None else None
+            if product is not None and any(
+                isinstance(inner, ast.Assign) and inner.value is product for inner in statement.body
+            ):
+                scope.values[name] = product  # type: ignore[index]
+                del wanted[name]  # type: ignore[arg-type]
+                if not wanted:
+                    return
+        if isinstance(statement, _SCOPES):
+            continue  # a nested def's statements bind its own names
+        for field_name in _STATEMENT_FIELDS.get(type(statement), ()):
+            for child in getattr(statement, field_name, ()):
+                if isinstance(child, ast.stmt):
+                    statements.append(child)
+                elif isinstance(child, (ast.excepthandler, ast.match_case)):
+                    statements.extend(child.body)
+
+
+def _missing_test(test: ast.expr) -> str | None:
+    """The name that ``if not NAME:`` or ``if NAME is None:`` tests for having nothing yet."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and isinstance(test.operand, ast.Name):
+        return test.operand.id
+    if (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], ast.Is)
+        and _is_none(test.comparators[0])
+    ):
+        return test.left.id
+    return None
 
 
 def _imports(tree: ast.Module) -> list[ast.Import | ast.ImportFrom]:
@@ -643,12 +731,28 @@ class Names:
                 paths.add(self.value_path(node.value, scope, depth + 1))
         if func.returns is not None and not paths:
             return self.annotation_path(func.returns)
-        if len(paths) == 1:
-            return paths.pop()
-        return None
+        return agreed_path(paths)
 
 
 DEPENDS = frozenset({"fastapi.Depends", "fastapi.params.Depends", "fastapi.Security"})
+
+# ``pkg.Model.from_pretrained()``: a class's alternative constructor, by the ``from_*`` convention.
+_ALTERNATIVE_CONSTRUCTOR = re.compile(r"^([^()\s]*\.[A-Z]\w*)\.from_\w+\(\)$")
+
+
+def agreed_path(paths: Collection[str | None]) -> str | None:
+    """What every ``return`` of a function evaluates to, when they agree; None otherwise.
+
+    Returns that build the same class agree, whether through its constructor or its ``from_*``
+    class methods (``Llama(path)`` on one branch, ``Llama.from_pretrained(repo)``
+    on the other): each gives an instance of that class.
+    """
+    if len(paths) == 1:
+        return next(iter(paths))
+    if not paths or None in paths:
+        return None
+    built = {_ALTERNATIVE_CONSTRUCTOR.sub(r"\1()", path) for path in paths if path is not None}
+    return built.pop() if len(built) == 1 else None
 
 
 def _refers_to(expr: ast.expr, name: str) -> bool:

@@ -70,6 +70,7 @@ MODELLED_LIBRARIES = frozenset(
         "aiohttp", "urllib3", "uvicorn", "gunicorn", "anyio", "redis", "psycopg", "psycopg2", "pymongo",
         "motor", "boto3", "botocore", "openai", "anthropic", "slowapi", "pytest", "databases", "asyncpg",
         "aiosqlite", "jinja2", "yaml", "orjson", "ujson", "jwt", "jose", "passlib", "celery", "elasticsearch",
+        "llama_cpp",
     }
 )
 

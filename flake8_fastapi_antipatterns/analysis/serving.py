@@ -7,7 +7,8 @@ file, whether and from where:
 - **serving**: a route handler, a dependency (``Depends``/``Security``), middleware,
   an exception handler, background work started from any of them or from the lifespan
   (``add_task``, ``create_task``, task groups), or something they call;
-- **startup**: only run once: the lifespan (before its ``yield`` or after it),
+- **startup**: only run once: the lifespan (before its ``yield`` or after it; a function
+  decorated with a ``lifespan`` wrapper such as ``@svcs.fastapi.lifespan`` is one),
   ``on_event``/``on_startup`` handlers, code run at import time, a function that starts
   the server (or calls the function of its module that does);
 - **none**: no app runs it: command-line programs (typer/click commands, the
@@ -73,6 +74,7 @@ _MIDDLEWARE_REGISTRATIONS = frozenset({"add_middleware", "middleware", "Middlewa
 _BACKGROUND = frozenset({"add_task", "create_task", "ensure_future", "start_soon", "run_coroutine_threadsafe", "spawn"})
 _EVENT_REGISTRATIONS = frozenset({"on_event", "add_event_handler"})
 _STARTUP_KEYWORDS = frozenset({"lifespan", "on_startup", "on_shutdown"})
+_LIFESPAN_DECORATORS = frozenset({"lifespan"})  # last name of a decorator that makes the function a lifespan
 _SCRIPT_RUNNERS = frozenset({"run"})  # asyncio.run / anyio.run / trio.run at module level: a script
 _CLI_DECORATORS = frozenset({"command", "callback", "group"})
 # Calls that start the web server: what the function making them does itself runs before any request.
@@ -495,7 +497,9 @@ class ServingPath:
             decorated = _decorator_name(decorator)
             if decorated in ("exception_handler", "middleware"):
                 return _Answer(Reach("serving", (Entry(f"{decorated.replace('_', ' ')} `{name}`", path, line),)))
-            if decorated == "on_event":
+            if decorated == "on_event" or decorated in _LIFESPAN_DECORATORS:
+                # ``@svcs.fastapi.lifespan`` wraps the app's lifespan: it runs once, at start-up and shutdown,
+                # however the wrapped object is handed on (``attrs.evolve(lifespan, registry=...)``).
                 return _Answer(STARTUP)
             if decorated in _CLI_DECORATORS or decorated in _TEST_DECORATORS:
                 return _Answer(NONE)

@@ -19,7 +19,9 @@ they are iterated, often a threadpool), ``lru_cache``/``cache`` helpers
 (their body runs once).  Neither is what a request does not pay for each
 time: lazy initialisation (``analysis/run_once.py``), a file at a fixed path
 written only while it is missing (``analysis/created_once.py``), code behind
-a debug or development switch (``analysis/development.py``), a ``Popen``
+a debug or development switch (``analysis/development.py``), local file work
+behind a tracing or profiling switch (FAA102 only: a trace file written while
+the switch is on, ``diagnostics_only`` there), a ``Popen``
 that only starts a process (``analysis/processes.py``) and, for FAA101, the
 cleanup of a thread-local ``scoped_session`` guarded by ``registry.has()``
 (``analysis/thread_sessions.py``).  Methods of project
@@ -48,7 +50,7 @@ from flake8_fastapi_antipatterns.analysis.calls import (
     ordered_calls,
 )
 from flake8_fastapi_antipatterns.analysis.created_once import created_once_nodes
-from flake8_fastapi_antipatterns.analysis.development import development_only
+from flake8_fastapi_antipatterns.analysis.development import development_only, diagnostics_only
 from flake8_fastapi_antipatterns.analysis.file_handles import opened_for_elsewhere
 from flake8_fastapi_antipatterns.analysis.fixed_paths import FixedPaths, opened_path, read_only_open
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names
@@ -121,6 +123,8 @@ class EventLoopChecker(Checker):
                 if id(call) in skipped[family]:
                     continue
                 if family == "io":
+                    if id(call) in diagnostics_only(coroutine) and not self._beyond_files(resolver, call, where):
+                        continue  # a trace file written only while tracing or profiling is switched on
                     if opened_only is None:
                         opened_only = opened_for_elsewhere(coroutine, resolver.names)
                     if id(call) in opened_only:
@@ -149,9 +153,7 @@ class EventLoopChecker(Checker):
             resolver.bind(call, where, target[1]),
             lambda r, c, w: self._direct(r, c, w, family),
             self._runs_inline,
-            lambda callee, func: [
-                c for c in ordered_calls(func) if id(c) not in _not_per_request(callee.names, func, family)
-            ],
+            lambda callee, func: self._per_request_calls(callee, func, family),
         )
         if reach is None:
             return None
@@ -160,6 +162,44 @@ class EventLoopChecker(Checker):
         return text, {"call": reach.what, "function": coroutine.name, "chain": chain,
                       "remedy": self._remedy(family, reach.what, coroutine),
                       "operator_quiet": self._occasional_file_work(reach.what, call, coroutine)}
+
+    def _per_request_calls(self, resolver: CallResolver, func: FunctionNode, family: Family) -> list[ast.Call]:
+        """The calls of a helper that a production request pays for (``_not_per_request``), and for
+        FAA102 not the local file work behind a tracing or profiling switch (``_beyond_files``)."""
+        skipped = _not_per_request(resolver.names, func, family)
+        calls = [c for c in ordered_calls(func) if id(c) not in skipped]
+        diagnostics = diagnostics_only(func) if family == "io" else frozenset()
+        if not diagnostics or not any(id(c) in diagnostics for c in calls):
+            return calls
+        where = resolver.where(func)
+        return [c for c in calls if id(c) not in diagnostics or self._beyond_files(resolver, c, where)]
+
+    def _beyond_files(self, resolver: CallResolver, call: ast.Call, where: Where) -> bool:
+        """Whether ``call`` blocks on more than the local file system: the network, a subprocess, the
+        clock, directly or through the project functions it calls. A tracing switch production may
+        turn on leaves a trace file's writes unreported, not an exporter that posts every request."""
+
+        def remote(r: CallResolver, c: ast.Call, w: Where) -> str | None:
+            what = self._direct(r, c, w, "io")
+            return what if what is not None and not local_file_work(what) else None
+
+        if remote(resolver, call, where) is not None:
+            return True
+        target = self.program.what_runs(resolver, call, where)[0]
+        if target is None or not self._runs_inline(target[0], target[1]):
+            return False
+        reach = self.program.reach(
+            "io-beyond-files",
+            target[0],
+            target[1],
+            resolver.bind(call, where, target[1]),
+            remote,
+            self._runs_inline,
+            lambda callee, func: [
+                c for c in ordered_calls(func) if id(c) not in _not_per_request(callee.names, func, "io")
+            ],
+        )
+        return reach is not None
 
     def _direct(self, resolver: CallResolver, call: ast.Call, where: Where, family: Family) -> str | None:
         target, path = self.program.what_runs(resolver, call, where)
@@ -208,6 +248,9 @@ class EventLoopChecker(Checker):
             return "use a shared `httpx.AsyncClient` (created in the lifespan) and `await` it"
         if what.startswith(("PasswordHash.", "bcrypt.")):
             return "hashing is CPU work made slow on purpose: run it with `await asyncio.to_thread(...)` (or make the route a plain `def`)"
+        if what.startswith("Llama."):
+            return ("llama.cpp inference is seconds of CPU work: run it with `await asyncio.to_thread(...)` "
+                    "(or behind a model server the coroutine awaits)")
         if what.startswith("shutil."):
             return "offload the file work with `await asyncio.to_thread(...)`"
         return None
