@@ -330,7 +330,7 @@ _add(
         default_on=True,
         static=(
             "a route handler awaits or calls an LLM/agent SDK (OpenAI, Anthropic, LangChain `invoke`/`ainvoke`, "
-            "LiteLLM, configured names) and returns its result instead of scheduling the work and answering "
+            "LiteLLM, llama.cpp, configured names) and returns its result instead of scheduling the work and answering "
             "202; streaming responses are exempt"
         ),
         runtime="a request took longer than the slow-request threshold without blocking the event loop",
@@ -341,7 +341,7 @@ _add(
         doc=RuleDoc(
             what=(
                 "Flags route handlers that call an LLM or agent SDK (the OpenAI and Anthropic clients, "
-                "LangChain `invoke`/`ainvoke`, LiteLLM, and any names given with `--faa-llm-calls`) and return "
+                "LangChain `invoke`/`ainvoke`, LiteLLM, the llama.cpp `Llama` model, and any names given with `--faa-llm-calls`) and return "
                 "its result in the same response. Handlers that answer with a `StreamingResponse` or "
                 "server-sent events are not flagged, since the client receives output as it is produced. At "
                 "runtime, the guard reports FAA103 for requests that took longer than `slow_request_threshold` "

@@ -255,18 +255,13 @@ class CallResolver:
         """
         if self._defined is False:
             self._defined = None
-            project = self.names.resolver
-            if project is not None:
-                try:
-                    defined = project.index.defined_names(project.filename)
-                except (OSError, ValueError, RecursionError):
-                    defined = None
-                if defined is not None:
-                    # This module's own defs too: the text on disk may be older than the tree linted.
-                    nodes = self.names.nodes
-                    functions = {n.name for n in nodes.of(ast.FunctionDef, ast.AsyncFunctionDef)}
-                    classes = {n.name for n in nodes.of(ast.ClassDef)}
-                    self._defined = (defined.functions | functions, defined.classes | classes)
+            defined = self.names.project_defined()
+            if defined is not None:
+                # This module's own defs too: the text on disk may be older than the tree linted.
+                nodes = self.names.nodes
+                functions = {n.name for n in nodes.of(ast.FunctionDef, ast.AsyncFunctionDef)}
+                classes = {n.name for n in nodes.of(ast.ClassDef)}
+                self._defined = (defined.functions | functions, defined.classes | classes)
         if not isinstance(self._defined, tuple):
             return True
         return name in self._defined[1 if cls else 0]

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from flake8_fastapi_antipatterns.analysis.nodes import _FIELDS, ModuleNodes, child_nodes, mentions_name, node_fields
 from flake8_fastapi_antipatterns.analysis.project import MODELLED_LIBRARIES, use_names
+from flake8_fastapi_antipatterns.analysis.project_text import DefinedNames
 
 if TYPE_CHECKING:
     from flake8_fastapi_antipatterns.analysis.project import Resolver, Symbol
@@ -273,13 +274,13 @@ def _prefer_products(func: FunctionNode, scope: Scope, rebound: dict[str, list[a
     statements: list[ast.stmt] = list(func.body)
     for statement in statements:
         if isinstance(statement, ast.If) and not statement.orelse:
-            name = _missing_test(statement.test)
-            product = wanted.get(name) if name is not None else None
-            if product is not None and any(
-                isinstance(inner, ast.Assign) and inner.value is product for inner in statement.body
+            missing = _missing_test(statement.test)
+            made = wanted.get(missing) if missing is not None else None
+            if missing is not None and made is not None and any(
+                isinstance(inner, ast.Assign) and inner.value is made for inner in statement.body
             ):
-                scope.values[name] = product  # type: ignore[index]
-                del wanted[name]  # type: ignore[arg-type]
+                scope.values[missing] = made
+                del wanted[missing]
                 if not wanted:
                     return
         if isinstance(statement, _SCOPES):
@@ -288,7 +289,7 @@ def _prefer_products(func: FunctionNode, scope: Scope, rebound: dict[str, list[a
             for child in getattr(statement, field_name, ()):
                 if isinstance(child, ast.stmt):
                     statements.append(child)
-                elif isinstance(child, (ast.excepthandler, ast.match_case)):
+                elif isinstance(child, (ast.ExceptHandler, ast.match_case)):
                     statements.extend(child.body)
 
 
@@ -380,7 +381,7 @@ class Names:
         self._memo_paths: dict[tuple[str, str, int], str | None] = {}
         self._memo_epoch = -1
         self._project_imports: bool | None = None
-        self._project_definitions: frozenset[str] | None | bool = False  # False: not read yet
+        self._project_definitions: DefinedNames | None | bool = False  # False: not read yet
         self._collect()
 
     @property
@@ -552,18 +553,22 @@ class Names:
             return last in last_names or not self._project_definition(last)
         return last in last_names
 
-    def _project_definition(self, name: str) -> bool:
-        """Whether the project defines ``name`` with ``def`` or ``class`` (read from its text)."""
+    def project_defined(self) -> DefinedNames | None:
+        """The names the project's files ``def`` and ``class``, read once from their text (None
+        when there is no project or it cannot be read)."""
         if self._project_definitions is False:
             self._project_definitions = None
             if self.resolver is not None:
                 try:
-                    defined = self.resolver.index.defined_names(self.resolver.filename)
+                    self._project_definitions = self.resolver.index.defined_names(self.resolver.filename)
                 except (OSError, ValueError, RecursionError):
-                    defined = None
-                if defined is not None:
-                    self._project_definitions = defined.functions | defined.classes
-        return isinstance(self._project_definitions, frozenset) and name in self._project_definitions
+                    self._project_definitions = None
+        return self._project_definitions if isinstance(self._project_definitions, DefinedNames) else None
+
+    def _project_definition(self, name: str) -> bool:
+        """Whether the project defines ``name`` with ``def`` or ``class`` (read from its text)."""
+        defined = self.project_defined()
+        return defined is not None and (name in defined.functions or name in defined.classes)
 
     def value_path(self, node: ast.expr, scope: Scope | None = None, _depth: int = 0) -> str | None:
         """A symbolic path for what ``node`` evaluates to (see the module doc)."""

@@ -810,10 +810,10 @@ class ServingPath:
             if file != path and not bare and not receivers:
                 continue  # it imports neither the router nor its module: its uses are of other routers
             facts = self._project_facts(file, local)
+            if facts is None and self.index is not None:
+                continue  # the index cannot read this file (the searched one included)
             tree = facts.tree() if facts is not None and facts.tree is not None else None
-            if tree is None:
-                if facts is None and self.index is not None:
-                    continue
+            if facts is None or tree is None:
                 yield None
                 return
             for name in {router, *bare}:
@@ -890,9 +890,14 @@ def _router_at_top(tree: ast.Module, name: str) -> bool:
     An app (``app = FastAPI()``) is served, never handed to ``include_router``: searching the project
     for its inclusions would cost a read of every file that says ``app`` and find none."""
     for statement in tree.body:
-        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target] if isinstance(statement, ast.AnnAssign) else []
+        value: ast.expr | None
+        if isinstance(statement, ast.Assign):
+            targets, value = statement.targets, statement.value
+        elif isinstance(statement, ast.AnnAssign):
+            targets, value = [statement.target], statement.value
+        else:
+            continue
         if any(isinstance(t, ast.Name) and t.id == name for t in targets):
-            value = statement.value
             return not (isinstance(value, ast.Call) and _name_of(value.func) in _APP_CLASSES)
     return False
 
