@@ -43,6 +43,7 @@ from flake8_fastapi_antipatterns.analysis.calls import (
     short,
 )
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode
+from flake8_fastapi_antipatterns.analysis.short_answers import asks_short_answer, small_value_name
 from flake8_fastapi_antipatterns.rules import Checker, register
 
 ACCEPTED_NAMES = frozenset(
@@ -72,6 +73,16 @@ def _handed_off(func: FunctionNode, resolver: CallResolver) -> set[int]:
 def calls_not_handed_off(func: FunctionNode, resolver: CallResolver) -> Iterator[ast.Call]:
     handed = _handed_off(func, resolver)
     return (call for call in ordered_calls(func) if id(call) not in handed)
+
+
+def long_work_calls(func: FunctionNode, resolver: CallResolver) -> Iterator[ast.Call]:
+    """The calls the request waits for that may be long model work: not handed off, and not asking
+    for a short answer (a few capped tokens, a structured verdict; ``analysis/short_answers.py``)."""
+    return (call for call in calls_not_handed_off(func, resolver) if not asks_short_answer(call))
+
+
+def long_work_calls_of(resolver: CallResolver, func: FunctionNode) -> Iterator[ast.Call]:
+    return long_work_calls(func, resolver)
 
 
 def _target_names(target: ast.expr) -> set[str]:
@@ -154,7 +165,7 @@ class RequestPathChecker(Checker):
     def _check_handler(self, resolver: CallResolver, handler: FunctionNode) -> None:
         where = resolver.where(handler)
         reported: set[int] = set()
-        for call in calls_not_handed_off(handler, resolver):
+        for call in long_work_calls(handler, resolver):
             if call.lineno in reported:
                 continue
             found = self._llm_chain(resolver, call, where)
@@ -177,16 +188,16 @@ class RequestPathChecker(Checker):
         if what is not None:
             return [what], ""
         target = self.program.what_runs(resolver, call, where)[0]
-        if target is None:
-            return None
+        if target is None or small_value_name(target[1].name):
+            return None  # a helper named for a title or a verdict makes a side call, not long work
         reach = self.program.reach(
             "llm",
             target[0],
             target[1],
             resolver.bind(call, where, target[1]),
             self._direct,
-            lambda _resolver, _func: True,
-            lambda helper_resolver, func: calls_not_handed_off(func, helper_resolver),
+            lambda _resolver, func: not small_value_name(func.name),
+            long_work_calls_of,
         )
         if reach is not None:
             return [*reach.chain, reach.what], reach.place
@@ -229,10 +240,14 @@ class RequestPathChecker(Checker):
                 return False
             if not imported and names.qualify(callee) is not None:
                 return False  # a builtin
-            return llm_like_name(callee.id)
+            return llm_like_name(callee.id) and not small_value_name(callee.id)
         if isinstance(callee, ast.Attribute):
             # module.func where module is an import: ``agents.run_agent(...)``.
-            return names.qualify(callee, names.scope(where.funcs[0])) is not None and llm_like_name(callee.attr)
+            return (
+                names.qualify(callee, names.scope(where.funcs[0])) is not None
+                and llm_like_name(callee.attr)
+                and not small_value_name(callee.attr)
+            )
         return False
 
     # -- routes that are already fine ----------------------------------------------
