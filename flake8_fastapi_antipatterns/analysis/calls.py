@@ -48,6 +48,7 @@ from flake8_fastapi_antipatterns.analysis.names import (
 from flake8_fastapi_antipatterns.analysis.nodes import mentions_name
 
 if TYPE_CHECKING:
+    from flake8_fastapi_antipatterns.options import Settings
     from flake8_fastapi_antipatterns.rules.base import Context
 
 _MAX_DEPTH = 12
@@ -177,6 +178,13 @@ Direct = Callable[["CallResolver", ast.Call, Where], "str | None"]
 
 T = TypeVar("T")
 
+# Reach answers about other modules' functions, kept across the files of a run (see
+# ``Program._reach_memo``): by the function's node, weakly, so an index that re-reads or drops the
+# module drops them too; then by (question, arguments, settings).
+_SHARED_REACH: weakref.WeakKeyDictionary[ast.AST, dict[tuple[str, tuple[tuple[str, str], ...], Settings], tuple[Reach | None]]] = (
+    weakref.WeakKeyDictionary()
+)
+
 
 @dataclass(frozen=True)
 class _Memo(Generic[T]):
@@ -188,6 +196,15 @@ class _Memo(Generic[T]):
     complete: bool
     """Nothing cut the search short; otherwise it is valid for callers with at most ``budget`` depth left."""
     budget: int
+
+
+@dataclass(frozen=True)
+class _ReachMemo(_Memo["Reach | None"]):
+    """A reach answer; ``exact``: no cycle or depth cut anywhere below it (``complete`` also holds
+    once something was found); ``local``: the search went through the linted module's functions."""
+
+    exact: bool = False
+    local: bool = False
 
 
 @dataclass(frozen=True)
@@ -767,7 +784,7 @@ class Program:
         """How many ``CallResolver.returned`` calls are in progress (bounds following return values)."""
         self.cuts = 0
         """How many times following return values was cut short (recursion or depth)."""
-        self._reach: dict[tuple[str, int, tuple[tuple[str, str], ...]], _Memo[Reach | None]] = {}
+        self._reach: dict[tuple[str, int, tuple[tuple[str, str], ...]], _ReachMemo] = {}
         self._instances: list[Instance] = []
         self._tokens: dict[tuple[int, tuple[tuple[str, str], ...], bool], str] = {}
         self.methods: dict[int, tuple[FunctionNode, str, MethodKind]] = {}
@@ -853,16 +870,41 @@ class Program:
         budget: int,
     ) -> tuple[Reach | None, bool]:
         """(what ``func`` reaches, whether the search was complete: no cycle or depth cut it short)."""
+        memo = self._reach_memo(question, resolver, func, arguments, visiting, budget)
+        return memo.value, memo.complete
+
+    def _reach_memo(
+        self,
+        question: _Question,
+        resolver: CallResolver,
+        func: FunctionNode,
+        arguments: tuple[tuple[str, str], ...],
+        visiting: frozenset[int],
+        budget: int,
+    ) -> _ReachMemo:
         memo_key = (question.key, id(func), arguments)
         known = self._reach.get(memo_key)
         if known is not None and (known.complete or known.budget >= budget):
-            return known.value, known.complete
+            return known
+        # Another module's helper, searched whole for another file of this run, has the same answer
+        # here: its calls and what they run do not depend on the file being linted. Only exact
+        # answers are shared (nothing cut them short, so the callers' path did not shape them), and
+        # only ones that never went through the linted module (whose functions a chain names bare).
+        main = resolver is self.main
+        shared_key = (question.key, arguments, self.ctx.settings)
+        shareable = not main and not any(INSTANCE_PREFIX in value for _, value in arguments)
+        if shareable:
+            shared = _SHARED_REACH.get(func, {}).get(shared_key)
+            if shared is not None:
+                memo = self._reach[memo_key] = _ReachMemo(func, shared[0], True, budget, exact=True)
+                return memo
         if budget <= 0:
-            return None, False
+            return _ReachMemo(func, None, False, budget, exact=False, local=main)
         visiting = visiting | {id(func)}
         where = resolver.where(func, arguments)
         found: Reach | None = None
-        complete = True
+        complete = exact = True
+        local = main
         for call in question.calls(resolver, func):
             what = question.direct(resolver, call, where)
             if what is not None:
@@ -873,17 +915,22 @@ class Program:
             if target is None or not question.follow(target[0], target[1]):
                 continue
             if id(target[1]) in visiting:
-                complete = False
+                complete = exact = False
                 continue
             bound = resolver.bind(call, where, target[1])
-            inner, inner_complete = self._reach_from(question, target[0], target[1], bound, visiting, budget - 1)
-            complete = complete and inner_complete
-            if inner is not None:
-                found = Reach((self.label(resolver, func), *inner.chain), inner.what, inner.filename, inner.line)
+            inner = self._reach_memo(question, target[0], target[1], bound, visiting, budget - 1)
+            complete = complete and inner.complete
+            exact = exact and inner.exact
+            local = local or inner.local
+            if inner.value is not None:
+                found = Reach((self.label(resolver, func), *inner.value.chain), inner.value.what, inner.value.filename, inner.value.line)
                 break
-        complete = complete or found is not None
-        self._reach[memo_key] = _Memo(func, found, complete, budget)
-        return found, complete
+        memo = _ReachMemo(func, found, complete or found is not None, budget, exact=exact, local=local)
+        self._reach[memo_key] = memo
+        if shareable and exact and not local:
+            # The answer alone: a value holding the node would keep its weak key alive for good.
+            _SHARED_REACH.setdefault(func, {})[shared_key] = (found,)
+        return memo
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from flake8_fastapi_antipatterns.analysis.app_model import AppModel
+from flake8_fastapi_antipatterns.analysis.calls import Program
 from flake8_fastapi_antipatterns.analysis.deployment_files import DeploymentFacts, deployment_facts
 from flake8_fastapi_antipatterns.analysis.names import Names
 from flake8_fastapi_antipatterns.analysis.nodes import ModuleNodes
@@ -46,6 +47,7 @@ class Context:
     model: AppModel
     findings: list[Diagnostic] = field(default_factory=list)
     _serving: FileServing | None = None
+    _program: Program | None = None
 
     @classmethod
     def build(cls, tree: ast.Module, filename: str, settings: Settings) -> Context:
@@ -80,6 +82,14 @@ class Context:
             scope = "serving" if self.settings.serving_scope else "all"
             self._serving = FileServing(self.names, self.filename, scope)
         return self._serving
+
+    @property
+    def program(self) -> Program:
+        """The call graph's answers for this file (what a call runs, what a function reaches), shared
+        by every rule: the rules ask the same calls what they run, and each answer is a symbol search."""
+        if self._program is None:
+            self._program = Program(self)
+        return self._program
 
     def report(self, code: str, node: ast.AST, message: str, **details: object) -> None:
         """Record a finding at ``node``; the rule's one-line fix is appended to ``message``.

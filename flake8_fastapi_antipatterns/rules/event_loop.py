@@ -41,7 +41,6 @@ from flake8_fastapi_antipatterns.analysis.blocking import Family, classify_path,
 from flake8_fastapi_antipatterns.analysis.calls import (
     CACHE_DECORATORS,
     CallResolver,
-    Program,
     Where,
     call_text,
     calls_on_loop,
@@ -97,7 +96,7 @@ class EventLoopChecker(Checker):
     codes = ("FAA101", "FAA102")
 
     def run(self) -> None:
-        self.program = Program(self.ctx)
+        self.program = self.ctx.program
         resolver = self.program.main
         for node in self.ctx.names.nodes.of(ast.AsyncFunctionDef):
             self._check_coroutine(resolver, node)

@@ -36,7 +36,6 @@ from dataclasses import dataclass
 from http import HTTPStatus
 
 from flake8_fastapi_antipatterns.analysis.app_model import Route
-from flake8_fastapi_antipatterns.analysis.calls import Program
 from flake8_fastapi_antipatterns.analysis.development import development_nodes
 from flake8_fastapi_antipatterns.analysis.exception_text import (
     CARRIERS,
@@ -202,7 +201,7 @@ class LeakChecker(Checker):
     def run(self) -> None:
         if not self.ctx.imports_web_framework:
             return
-        self.program = Program(self.ctx)
+        self.program = self.ctx.program
         self._parent_map: dict[int, FunctionNode] | None = None
         self._check_debug()
         handlers = self._exception_handlers()

@@ -34,7 +34,6 @@ from flake8_fastapi_antipatterns.analysis.blocking import (
 )
 from flake8_fastapi_antipatterns.analysis.calls import (
     CallResolver,
-    Program,
     Where,
     body_walk,
     call_text,
@@ -155,7 +154,7 @@ class RequestPathChecker(Checker):
     codes = ("FAA103",)
 
     def run(self) -> None:
-        self.program = Program(self.ctx)
+        self.program = self.ctx.program
         resolver = self.program.main
         for route in self.ctx.model.routes:
             if route.is_websocket or self._quiet(route, resolver):

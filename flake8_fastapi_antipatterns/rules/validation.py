@@ -39,7 +39,6 @@ from flake8_fastapi_antipatterns.analysis.body_flow import (
     is_validator,
     name_validated,
 )
-from flake8_fastapi_antipatterns.analysis.calls import Program
 from flake8_fastapi_antipatterns.analysis.names import (
     FunctionNode,
     Names,
@@ -236,7 +235,7 @@ class ValidationChecker(Checker):
     def run(self) -> None:
         if not self.ctx.imports_web_framework:
             return
-        self.program = Program(self.ctx)
+        self.program = self.ctx.program
         self.flows = BodyFlow(self.program)
         types = _Types(self.ctx.names)
         for route in self.ctx.model.routes:
