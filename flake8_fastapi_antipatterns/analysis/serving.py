@@ -10,7 +10,8 @@ file, whether and from where:
 - **startup**: only run once: the lifespan (before its ``yield`` or after it; a function
   decorated with a ``lifespan`` wrapper such as ``@svcs.fastapi.lifespan`` is one),
   ``on_event``/``on_startup`` handlers, code run at import time, a function that starts
-  the server (or calls the function of its module that does);
+  the server (or calls the function of its module that does), a call only the first call
+  of its caller makes (lazy initialisation, a flag switched off: ``analysis/run_once.py``);
 - **none**: no app runs it: command-line programs (typer/click commands, the
   ``if __name__ == "__main__":`` block, a module-level ``asyncio.run``), functions
   nothing in the project calls or names;
@@ -49,6 +50,7 @@ from flake8_fastapi_antipatterns.analysis.inclusions import name_uses
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names
 from flake8_fastapi_antipatterns.analysis.nodes import child_nodes, is_main_guard, last_name
 from flake8_fastapi_antipatterns.analysis.project import ProjectIndex
+from flake8_fastapi_antipatterns.analysis.run_once import run_once_lines
 
 Stage = Literal["serving", "startup", "development", "none", "unknown"]
 # Development ranks below startup: a function production runs at start-up and a debug branch also calls is
@@ -720,6 +722,11 @@ class ServingPath:
         if registered is not None:
             return _Answer(registered)
         owner = facts.definitions.get(site.owner) if site.owner is not None else None
+        if owner is not None and site.called and wrapper is None and site.line in run_once_lines(owner.node):
+            # Called only by the first call of its caller (lazy initialisation, a flag the first run
+            # turns off): once per process, like start-up. A task started there still runs while the
+            # app serves (``wrapper`` is ``create_task`` then).
+            return _Answer(STARTUP)
         if owner is None:
             if wrapper in _SCRIPT_RUNNERS:
                 return _Answer(NONE)  # ``asyncio.run(main())`` at module level: a script
