@@ -21,7 +21,8 @@ time: lazy initialisation (``analysis/run_once.py``), a file at a fixed path
 written only while it is missing (``analysis/created_once.py``), code behind
 a debug or development switch (``analysis/development.py``), a file read again only
 when its modification time changed (``analysis/stat_cached.py``), local file work in
-the rounds of a loop that waits half a minute or more each time (``analysis/periodic.py``), local file work
+the rounds of a loop that waits half a minute or more each time (``analysis/periodic.py``), the
+removal of a temporary directory just made and still empty (``analysis/fresh_dirs.py``), local file work
 behind a tracing or profiling switch (FAA102 only: a trace file written while
 the switch is on, ``diagnostics_only`` there), a ``Popen``
 that only starts a process (``analysis/processes.py``) and, for FAA101, the
@@ -54,6 +55,7 @@ from flake8_fastapi_antipatterns.analysis.calls import (
 from flake8_fastapi_antipatterns.analysis.created_once import created_once_nodes
 from flake8_fastapi_antipatterns.analysis.development import development_only, diagnostics_only
 from flake8_fastapi_antipatterns.analysis.file_handles import opened_for_elsewhere
+from flake8_fastapi_antipatterns.analysis.fresh_dirs import REMOVALS, fresh_directory_calls
 from flake8_fastapi_antipatterns.analysis.fixed_paths import FixedPaths, opened_path, read_only_open
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names
 from flake8_fastapi_antipatterns.analysis.periodic import periodic_nodes
@@ -133,6 +135,8 @@ class EventLoopChecker(Checker):
                 if family == "io":
                     if local_file_work(str(message[1]["call"])) and id(call) in periodic_nodes(coroutine):
                         continue  # a periodic round's few file reads, once every half minute or more
+                    if message[1]["call"] in REMOVALS and id(call) in fresh_directory_calls(coroutine):
+                        continue  # removing a temporary directory just made and still empty: one rmdir
                     if id(call) in diagnostics_only(coroutine) and not self._beyond_files(resolver, call, where):
                         continue  # a trace file written only while tracing or profiling is switched on
                     if opened_only is None:
