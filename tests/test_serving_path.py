@@ -427,3 +427,59 @@ def test_a_command_found_through_an_aliased_import_is_not_the_app(tmp_path: Path
     assert [(line, code) for line, code, _ in lint(tmp_path, "tool/batch.py")] == []
     everything = lint(tmp_path, "tool/batch.py", settings_from({"scope": "all"}))
     assert [(line, code) for line, code, _ in everything] == [(3, "FAA102")]
+
+
+STANDALONE_TOOLS = {
+    "svc/__init__.py": "",
+    "svc/main.py": """
+        from fastapi import FastAPI
+
+        app = FastAPI()
+    """,
+    "svc/tools/__init__.py": """
+        from svc.tools.server import tools
+
+        __all__ = ["tools"]
+    """,
+    "svc/tools/__main__.py": """
+        from svc.tools.server import tools
+
+        if __name__ == "__main__":
+            tools.run()
+    """,
+    "svc/tools/server.py": """
+        import time
+        from mcp.server.fastmcp import FastMCP
+
+        tools = FastMCP("tools")
+
+        @tools.tool()
+        async def pause():
+            time.sleep(1)
+
+        if __name__ == "__main__":
+            tools.run()
+    """,
+}
+
+
+def test_tools_only_a_standalone_program_serves_are_not_the_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The package re-exports the server and its ``__main__`` runs it: no request of the app reaches it.
+    write(tmp_path, STANDALONE_TOOLS)
+    monkeypatch.chdir(tmp_path)
+    assert lint(tmp_path, "svc/tools/server.py") == []
+
+
+def test_tools_of_a_server_the_app_mounts_are_judged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path, {
+        **STANDALONE_TOOLS,
+        "svc/main.py": """
+            from fastapi import FastAPI
+            from svc.tools import tools
+
+            app = FastAPI()
+            app.mount("/mcp", tools.sse_app())
+        """,
+    })
+    monkeypatch.chdir(tmp_path)
+    assert [(line, code) for line, code, _ in lint(tmp_path, "svc/tools/server.py")] == [(9, "FAA102")]

@@ -1,8 +1,9 @@
 """Code that runs once per process however often its function is called: lazy initialisation.
 
 ``if _client is None: _client = make_client()``, ``if self._key is None: self._key =
-load_key()``, or the early return ``if _cache is not None: return _cache`` followed by the
-code that fills ``_cache``.  The first call pays for the work and every later call skips it,
+load_key()``, the early return ``if _cache is not None: return _cache`` followed by the
+code that fills ``_cache``, or a flag the work switches off (``if self.pull_if_missing: pull();
+self.pull_if_missing = False``).  The first call pays for the work and every later call skips it,
 so a blocking call there is start-up cost, not per-request cost.  The value that guards it
 must be one that outlives the call: a module global (declared ``global``), an attribute of
 ``self``/``cls`` or of an imported module or object (``if state.config is None:
@@ -37,16 +38,44 @@ def run_once_nodes(
     known = _CACHE.get(func)
     if known is None:
         known = _CACHE[func] = {}
-    found = known.get(attributes)
+    # The answer depends on the imported names asked with too: the rule and the serving path may ask
+    # about one function with different ones, and neither may get the other's answer.
+    key = (attributes, frozenset(shared))
+    found = known.get(key)
     if found is None:
-        found = known[attributes] = frozenset(_find(func, attributes, shared))
+        found = known[key] = frozenset(_find(func, attributes, shared))
     return found
 
 
-# Keyed weakly by the function node, and the answers hold ids only: an entry lives exactly as
-# long as the tree it describes (a strong key would keep every linted file's functions alive,
+def run_once_lines(func: FunctionNode) -> frozenset[int]:
+    """The lines of ``func`` that only its first call runs (``run_once_nodes`` with module globals and
+    attributes of ``self``): a call written there is made once per process, however often ``func`` is
+    called. A line that also holds code every call runs is left out."""
+    known = _LINES.get(func)
+    if known is not None:
+        return known
+    once = run_once_nodes(func)
+    found: frozenset[int] = frozenset()
+    if once:
+        inside: set[int] = set()
+        outside: set[int] = set()
+        for stmt in func.body:
+            for inner in ast.walk(stmt):
+                line = getattr(inner, "lineno", None)
+                if line is not None:
+                    (inside if id(inner) in once else outside).add(line)
+        found = frozenset(inside - outside)
+    _LINES[func] = found
+    return found
+
+
+# Keyed weakly by the function node, and the answers hold ids and lines only: an entry lives exactly
+# as long as the tree it describes (a strong key would keep every linted file's functions alive,
 # and every full garbage collection of the run would walk them again).
-_CACHE: weakref.WeakKeyDictionary[FunctionNode, dict[bool, frozenset[int]]] = weakref.WeakKeyDictionary()
+_CACHE: weakref.WeakKeyDictionary[FunctionNode, dict[tuple[bool, frozenset[str]], frozenset[int]]] = (
+    weakref.WeakKeyDictionary()
+)
+_LINES: weakref.WeakKeyDictionary[FunctionNode, frozenset[int]] = weakref.WeakKeyDictionary()
 
 
 def _find(func: FunctionNode, attributes: bool, shared: AbstractSet[str]) -> Iterator[int]:
@@ -67,6 +96,12 @@ def _find(func: FunctionNode, attributes: bool, shared: AbstractSet[str]) -> Ite
     for body, index, stmt in guards:
         slot = _unset_test(stmt.test, receivers, globals_, aliases)
         if slot is not None and _assigns(stmt.body, slot, receivers, globals_):
+            yield from node_ids(stmt.body)
+            continue
+        flag = _named_slot(stmt.test, receivers, globals_, aliases)
+        if flag is not None and _switches_off(stmt.body, flag, receivers, globals_):
+            # ``if self.pull_if_missing: ...; self.pull_if_missing = False``: a flag the first run
+            # turns off, so later calls skip the branch.
             yield from node_ids(stmt.body)
             continue
         slot = _set_test(stmt.test, receivers, globals_, aliases)
@@ -191,6 +226,17 @@ def _assigns(body: list[ast.stmt], slot: Slot, receivers: set[str], globals_: se
     return False
 
 
+def _switches_off(body: list[ast.stmt], slot: Slot, receivers: set[str], globals_: set[str]) -> bool:
+    """Whether ``body`` sets the flag ``slot`` to a false constant (``False``, ``None``, ``0``) at its
+    own level: the first run of the branch turns it off, whatever the branch did before."""
+    for stmt in body:
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and isinstance(stmt.value, ast.Constant) and not stmt.value.value:
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            if any(_slot(t, receivers, globals_) == slot for t in targets):
+                return True
+    return False
+
+
 def _returns(body: list[ast.stmt]) -> bool:
     return bool(body) and isinstance(body[-1], ast.Return)
 
@@ -218,4 +264,4 @@ def node_ids(body: list[ast.stmt]) -> Iterator[int]:
             yield id(node)
 
 
-__all__ = ["node_ids", "run_once_nodes", "statement_lists"]
+__all__ = ["node_ids", "run_once_lines", "run_once_nodes", "statement_lists"]

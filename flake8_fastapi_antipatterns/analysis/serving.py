@@ -10,7 +10,8 @@ file, whether and from where:
 - **startup**: only run once: the lifespan (before its ``yield`` or after it; a function
   decorated with a ``lifespan`` wrapper such as ``@svcs.fastapi.lifespan`` is one),
   ``on_event``/``on_startup`` handlers, code run at import time, a function that starts
-  the server (or calls the function of its module that does);
+  the server (or calls the function of its module that does), a call only the first call
+  of its caller makes (lazy initialisation, a flag switched off: ``analysis/run_once.py``);
 - **none**: no app runs it: command-line programs (typer/click commands, the
   ``if __name__ == "__main__":`` block, a module-level ``asyncio.run``), functions
   nothing in the project calls or names;
@@ -49,6 +50,7 @@ from flake8_fastapi_antipatterns.analysis.inclusions import name_uses
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names
 from flake8_fastapi_antipatterns.analysis.nodes import child_nodes, is_main_guard, last_name
 from flake8_fastapi_antipatterns.analysis.project import ProjectIndex
+from flake8_fastapi_antipatterns.analysis.run_once import run_once_lines
 
 Stage = Literal["serving", "startup", "development", "none", "unknown"]
 # Development ranks below startup: a function production runs at start-up and a debug branch also calls is
@@ -547,10 +549,104 @@ class ServingPath:
                 if parent is not None:
                     above = self._reach(parent, local, visiting)
                     return _Answer(above.reach, above.final, cost + above.cost)
+            if unknown_decorator and self._standalone_registration(definition, local):
+                return _Answer(NONE)
             if unknown_decorator or name.startswith("__") or (cls is not None and _has_outside_bases(cls)):
                 return _Answer(UNKNOWN)
             return _Answer(NONE, final, cost)
         return _Answer(_combine(reaches), final, cost)
+
+    def _standalone_registration(self, definition: Definition, local: dict[str, ModuleFacts]) -> bool:
+        """Whether every decorator that registers the function hands it to an object only a program of
+        its own runs: ``@mcp.tool()`` with ``mcp = FastMCP(...)`` made by the module, ``mcp.run()``
+        under its ``if __name__ == "__main__":``, and the object used nowhere else in the project but
+        in such blocks (a package may re-export it). The web app never serves what it registers; an
+        object also mounted on the app (``app.mount("/mcp", mcp.sse_app())``) is a use elsewhere."""
+        path = definition.key[0]
+        facts = local.get(path)
+        tree = facts.tree() if facts is not None and facts.tree is not None else None
+        if tree is None:
+            return False
+        registries: set[str] = set()
+        for decorator in definition.node.decorator_list:
+            if _decorator_name(decorator) in _TRANSPARENT_DECORATORS:
+                continue
+            target = decorator.func if isinstance(decorator, ast.Call) else decorator
+            if not (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)):
+                return False
+            registries.add(target.value.id)
+        return bool(registries) and all(self._runs_alone(path, tree, registry) for registry in registries)
+
+    def _runs_alone(self, path: str, tree: ast.Module, registry: str) -> bool:
+        """Whether the module-level object ``registry`` of the module at ``path`` is only run by a
+        ``__main__`` block (see ``_standalone_registration``)."""
+        made = [
+            s for s in tree.body
+            if isinstance(s, ast.Assign) and any(isinstance(t, ast.Name) and t.id == registry for t in s.targets)
+        ]
+        if len(made) != 1 or not isinstance(made[0].value, ast.Call):
+            return False
+        if _name_of(made[0].value.func) in {*_APP_CLASSES, "APIRouter", "Router"}:
+            return False  # the app itself, or a router the app includes
+        decorating: set[int] = set()
+        in_main: set[int] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                decorating.update(id(inner) for d in node.decorator_list for inner in ast.walk(d))
+        for statement in tree.body:
+            if isinstance(statement, ast.If) and is_main_guard(statement.test):
+                in_main.update(id(inner) for inner in ast.walk(statement))
+        run_in_main = False
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Name) and node.id == registry and isinstance(node.ctx, ast.Load)):
+                continue
+            if id(node) in in_main:
+                run_in_main = True
+            elif id(node) not in decorating:
+                return False  # handed on, mounted, called outside a script's block
+        if not run_in_main:
+            return False
+        if self.index is None:
+            return True
+        mentioning = self.index.files_mentioning(path, registry)
+        if mentioning is None or len(mentioning) > MAX_FILES_PER_NAME:
+            return False
+        real = self.index.real_path(path)
+        for file in mentioning:
+            if self.index.real_path(file) == real or _is_test_path(file):
+                continue
+            if not self._used_only_by_scripts(file, real, registry):
+                return False
+        return True
+
+    def _used_only_by_scripts(self, file: str, real: str, registry: str) -> bool:
+        """Whether ``file`` uses the object ``registry`` of the module at ``real`` only inside its
+        ``__main__`` block, or only imports it (a package re-exporting it)."""
+        assert self.index is not None
+        module = self.index.module(file)
+        resolver = module.names.resolver if module is not None else None
+        if module is None or resolver is None:
+            return False
+        index = self.index
+        bare: set[str] = set()
+        receivers: set[str] = set()
+        for local_name, dotted in module.names.imports.items():
+            symbol = resolver.symbol(dotted)
+            if symbol is not None and symbol.name == registry and index.real_path(symbol.module.path) == real:
+                bare.add(local_name)
+            found = resolver.module(dotted)
+            if found is not None and index.real_path(found.path) == real:
+                receivers.add(local_name)
+        if any(isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names) for n in module.names.tree.body):
+            return False
+        facts = module_facts(module.names.tree, file)
+        for local_name in bare:
+            if any(not site.in_main for site in facts.sites.get(local_name, ()) if not site.attribute):
+                return False
+        for site in facts.sites.get(registry, ()):
+            if site.attribute and site.receiver in receivers and not site.in_main:
+                return False
+        return True
 
     def _search_name(self, definition: Definition) -> str | None:
         """The word whose uses are this function's callers (the class name for ``__init__``), or None
@@ -720,6 +816,11 @@ class ServingPath:
         if registered is not None:
             return _Answer(registered)
         owner = facts.definitions.get(site.owner) if site.owner is not None else None
+        if owner is not None and site.called and wrapper is None and site.line in run_once_lines(owner.node):
+            # Called only by the first call of its caller (lazy initialisation, a flag the first run
+            # turns off): once per process, like start-up. A task started there still runs while the
+            # app serves (``wrapper`` is ``create_task`` then).
+            return _Answer(STARTUP)
         if owner is None:
             if wrapper in _SCRIPT_RUNNERS:
                 return _Answer(NONE)  # ``asyncio.run(main())`` at module level: a script

@@ -19,7 +19,10 @@ they are iterated, often a threadpool), ``lru_cache``/``cache`` helpers
 (their body runs once).  Neither is what a request does not pay for each
 time: lazy initialisation (``analysis/run_once.py``), a file at a fixed path
 written only while it is missing (``analysis/created_once.py``), code behind
-a debug or development switch (``analysis/development.py``), local file work
+a debug or development switch (``analysis/development.py``), a file read again only
+when its modification time changed (``analysis/stat_cached.py``), local file work in
+the rounds of a loop that waits half a minute or more each time (``analysis/periodic.py``), the
+removal of a temporary directory just made and still empty (``analysis/fresh_dirs.py``), local file work
 behind a tracing or profiling switch (FAA102 only: a trace file written while
 the switch is on, ``diagnostics_only`` there), a ``Popen``
 that only starts a process (``analysis/processes.py``) and, for FAA101, the
@@ -52,9 +55,12 @@ from flake8_fastapi_antipatterns.analysis.created_once import created_once_nodes
 from flake8_fastapi_antipatterns.analysis.development import development_only, diagnostics_only
 from flake8_fastapi_antipatterns.analysis.file_handles import opened_for_elsewhere
 from flake8_fastapi_antipatterns.analysis.fixed_paths import FixedPaths, opened_path, read_only_open
+from flake8_fastapi_antipatterns.analysis.fresh_dirs import REMOVALS, fresh_directory_calls
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names
+from flake8_fastapi_antipatterns.analysis.periodic import periodic_nodes
 from flake8_fastapi_antipatterns.analysis.processes import SPAWN, only_starts
 from flake8_fastapi_antipatterns.analysis.run_once import run_once_nodes
+from flake8_fastapi_antipatterns.analysis.stat_cached import stat_cached_nodes
 from flake8_fastapi_antipatterns.analysis.thread_sessions import thread_guarded_calls
 from flake8_fastapi_antipatterns.rules import Checker, register
 
@@ -75,7 +81,8 @@ def _not_per_request(names: Names, func: FunctionNode, family: Family) -> frozen
     Lazy initialisation (``analysis/run_once.py``): only the first call makes them. For database
     calls only module globals and attributes of what the module imports count: ``self._user`` on
     a service built per request caches for that request only. For other calls, a file at a fixed path written only while it is missing
-    (``analysis/created_once.py``) is written once per installation. And code behind a debug or
+    (``analysis/created_once.py``) is written once per installation, and a file read again only when
+    its modification time changed (``analysis/stat_cached.py``) costs a request a ``stat``. And code behind a debug or
     development switch (``analysis/development.py``) does not run in production at all. For database
     calls, a call on a thread-local ``scoped_session`` guarded by its ``registry.has()``
     (``analysis/thread_sessions.py``) only follows this thread's own use of the session, which is
@@ -88,7 +95,10 @@ def _not_per_request(names: Names, func: FunctionNode, family: Family) -> frozen
         return skipped | guarded if guarded else skipped
     fixed = FixedPaths(names)
     created = created_once_nodes(func, lambda path: fixed.fixed(path, (func,)), names.spelled)
-    return skipped | created if created else skipped
+    if created:
+        skipped = skipped | created
+    stat_cached = stat_cached_nodes(func)
+    return skipped | stat_cached if stat_cached else skipped
 
 
 @register
@@ -122,6 +132,10 @@ class EventLoopChecker(Checker):
                 if id(call) in skipped[family]:
                     continue
                 if family == "io":
+                    if local_file_work(str(message[1]["call"])) and id(call) in periodic_nodes(coroutine):
+                        continue  # a periodic round's few file reads, once every half minute or more
+                    if message[1]["call"] in REMOVALS and id(call) in fresh_directory_calls(coroutine):
+                        continue  # removing a temporary directory just made and still empty: one rmdir
                     if id(call) in diagnostics_only(coroutine) and not self._beyond_files(resolver, call, where):
                         continue  # a trace file written only while tracing or profiling is switched on
                     if opened_only is None:
