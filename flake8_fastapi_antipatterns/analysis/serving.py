@@ -630,13 +630,20 @@ class ServingPath:
         index = self.index
         bare: set[str] = set()
         receivers: set[str] = set()
+        # Only an import whose last word is the object's name can bring the object in, and only one
+        # ending in the module's own name the module: no symbol search for the file's other imports.
+        stem = os.path.splitext(os.path.basename(real))[0]
+        module_word = os.path.basename(os.path.dirname(real)) if stem == "__init__" else stem
         for local_name, dotted in module.names.imports.items():
-            symbol = resolver.symbol(dotted)
-            if symbol is not None and symbol.name == registry and index.real_path(symbol.module.path) == real:
-                bare.add(local_name)
-            found = resolver.module(dotted)
-            if found is not None and index.real_path(found.path) == real:
-                receivers.add(local_name)
+            last = dotted.rsplit(".", 1)[-1]
+            if last == registry:
+                symbol = resolver.symbol(dotted)
+                if symbol is not None and symbol.name == registry and index.real_path(symbol.module.path) == real:
+                    bare.add(local_name)
+            if last == module_word:
+                found = resolver.module(dotted)
+                if found is not None and index.real_path(found.path) == real:
+                    receivers.add(local_name)
         if any(isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names) for n in module.names.tree.body):
             return False
         facts = module_facts(module.names.tree, file)

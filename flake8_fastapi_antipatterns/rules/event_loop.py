@@ -39,6 +39,7 @@ The call-following machinery lives in ``analysis/calls.py``.
 from __future__ import annotations
 
 import ast
+import weakref
 
 from flake8_fastapi_antipatterns.analysis.blocking import Family, classify_path, local_file_work, matches_configured
 from flake8_fastapi_antipatterns.analysis.calls import (
@@ -75,7 +76,23 @@ FAMILY_CODES: dict[Family, str] = {"db": "FAA101", "io": "FAA102"}
 FAMILY_WORDS: dict[Family, str] = {"db": "database call", "io": "call"}
 
 
+# ``_not_per_request`` answers by function (weakly: they hold only ids of its nodes), kept across
+# the files of a run: a helper many coroutines reach is asked again by each file that reaches it.
+_NOT_PER_REQUEST: weakref.WeakKeyDictionary[ast.AST, dict[Family, frozenset[int]]] = weakref.WeakKeyDictionary()
+
+
 def _not_per_request(names: Names, func: FunctionNode, family: Family) -> frozenset[int]:
+    """``_calls_not_per_request``, worked out once per function and family."""
+    known = _NOT_PER_REQUEST.get(func)
+    if known is None:
+        known = _NOT_PER_REQUEST[func] = {}
+    answer = known.get(family)
+    if answer is None:
+        answer = known[family] = _calls_not_per_request(names, func, family)
+    return answer
+
+
+def _calls_not_per_request(names: Names, func: FunctionNode, family: Family) -> frozenset[int]:
     """Calls of a function that a production request does not pay for each time.
 
     Lazy initialisation (``analysis/run_once.py``): only the first call makes them. For database
