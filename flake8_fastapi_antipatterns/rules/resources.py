@@ -33,10 +33,8 @@ to ``FastAPI``/``Starlette``/``APIRouter``/``Router``.
 from __future__ import annotations
 
 import ast
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 from flake8_fastapi_antipatterns.analysis.app_model import APP_CLASSES, ROUTER_CLASSES
@@ -123,15 +121,9 @@ CLOSE_METHODS = frozenset({"dispose", "close", "aclose", "disconnect"})
 # Calls that take ownership of what they are given and close it when their block ends.
 CLOSING_WRAPPERS = frozenset({"enter_async_context", "enter_context", "aclosing", "closing"})
 
-# Where to look for modules that import a resource (see ``_importers``).
-PROJECT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", "tox.ini", ".git")
-MAX_ROOT_DEPTH = 6
-MAX_PROJECT_FILES = 2000
-# A home directory under git can hold any number of directories with no Python in them.
-MAX_PROJECT_DIRS = 4000
-SKIPPED_DIRS = frozenset(
-    {"node_modules", "site-packages", "__pycache__", "build", "dist", "venv", "env", "migrations", "alembic"}
-)
+# Folders whose modules closing a resource say nothing of the app's shutdown (a migration disposes
+# the engine it ran with; see ``_candidate_importers``).
+NOT_APP_DIRS = frozenset({"migrations", "alembic"})
 TEST_DIRS = frozenset({"tests", "test"})
 
 # --- FAA203 data -------------------------------------------------------------
@@ -376,66 +368,15 @@ def _attribute_refers(target: ast.Attribute) -> Refers:
 # --- FAA202: the project around the module ------------------------------------
 
 
-def _project_root(path: Path) -> Path:
-    """The directory that holds the project: the nearest one with a project marker."""
-    directory = path.parent
-    for _ in range(MAX_ROOT_DEPTH):
-        if any((directory / marker).exists() for marker in PROJECT_MARKERS):
-            return directory
-        if directory.parent == directory:
-            break
-        directory = directory.parent
-    # No marker: the parent of the outermost package, or the file's own directory.
-    directory = path.parent
-    while (directory / "__init__.py").is_file() and directory.parent != directory:
-        directory = directory.parent
-    return directory
-
-
-@lru_cache(maxsize=32)
-def _python_files(root: str, _root_mtime: float) -> tuple[str, ...]:
-    """The project's Python files (virtualenvs, caches and hidden directories left out), bounded."""
-    found: list[str] = []
-    for visited, (directory, subdirs, files) in enumerate(os.walk(root)):
-        if visited >= MAX_PROJECT_DIRS:
-            break
-        subdirs[:] = sorted(
-            d
-            for d in subdirs
-            if not d.startswith(".") and d not in SKIPPED_DIRS and not (Path(directory, d) / "pyvenv.cfg").exists()
-        )
-        for name in sorted(files):
-            if name.endswith(".py"):
-                found.append(os.path.join(directory, name))
-                if len(found) >= MAX_PROJECT_FILES:
-                    return tuple(found)
-    return tuple(found)
-
-
-@lru_cache(maxsize=8192)
-def _file_mentions(path: str, _mtime_ns: int, _size: int, word: str) -> bool:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return word in handle.read(2_000_000)
-    except OSError:
-        return False
-
-
-def _candidate_importers(path: Path, word: str) -> Iterator[Path]:
-    root = _project_root(path)
-    try:
-        files = _python_files(str(root), root.stat().st_mtime)
-    except OSError:
-        return
-    for name in files:
-        try:
-            stat = os.stat(name)
-        except OSError:
-            continue
-        if _file_mentions(name, stat.st_mtime_ns, stat.st_size, word):
-            candidate = Path(name).resolve()
-            if candidate != path:
-                yield candidate
+def _candidate_importers(names: Names, own: Path, word: str) -> list[Path]:
+    """The project's other files that say ``word`` (the module's own name), where its importers are;
+    none when the project is too large to have been read whole."""
+    resolver = names.resolver
+    if resolver is None:
+        return []
+    found = resolver.index.files_mentioning(str(own), word) or []
+    candidates = (Path(name).resolve() for name in found)
+    return [c for c in candidates if c != own and not NOT_APP_DIRS.intersection(c.parent.parts)]
 
 
 def _is_test_file(candidate: Path, own: Path) -> bool:
@@ -462,7 +403,7 @@ def project_use(names: Names, var: str) -> ProjectUse:
     own = resolver.path.resolve()
     module_word = own.parent.name if own.name == "__init__.py" else own.stem
     web_importer = closed = False
-    for candidate in _candidate_importers(own, module_word):
+    for candidate in _candidate_importers(names, own, module_word):
         info = resolver.index.module(candidate)
         if info is None or info.names.resolver is None:
             continue
