@@ -707,8 +707,10 @@ def _denies_non_admins(test: ast.expr) -> bool:
     left, op, right = test.left, test.ops[0], test.comparators[0]
     if isinstance(op, ast.NotEq):
         wanted = right if isinstance(right, ast.Constant) else left
-        return isinstance(wanted, ast.Constant) and isinstance(wanted.value, str) and bool(
-            OPERATOR_WORDS.fullmatch(wanted.value)
+        return (
+            isinstance(wanted, ast.Constant)
+            and isinstance(wanted.value, str)
+            and bool(OPERATOR_WORDS.fullmatch(wanted.value))
         )
     if isinstance(op, ast.NotIn) and isinstance(right, (ast.Tuple, ast.List, ast.Set)) and right.elts:
         return all(
