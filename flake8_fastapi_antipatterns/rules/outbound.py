@@ -700,8 +700,9 @@ def _in_admin_branch(func: FunctionNode, call: ast.Call, parents: dict[int, ast.
 def _denies_non_admins(test: ast.expr) -> bool:
     """``user.role != "admin"``, ``user.role not in ("admin", ...)``, ``not user.is_superuser``."""
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        # A flag on the user (``is_superuser``), not a setting (``not config.ENABLE_ADMIN_PAGE``).
         name = test.operand.attr if isinstance(test.operand, ast.Attribute) else None
-        return bool(name and OPERATOR_WORDS.search(name))
+        return bool(name and name.startswith(("is_", "has_")) and OPERATOR_WORDS.search(name))
     if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
         return False
     left, op, right = test.left, test.ops[0], test.comparators[0]
