@@ -856,7 +856,16 @@ _add(
                 "aiohttp calls to it failed (a connection error, a timeout or a 5xx answer) "
                 "`outbound_failure_threshold` times in a row within `outbound_failure_window` seconds, made by "
                 "more than one request: each was still attempted, none failed fast. A breaker that opens after "
-                "a few failures keeps the run short, so an app that has one is not reported."
+                "a few failures keeps the run short, so an app that has one is not reported.\n\n"
+                "The static check leaves alone calls a breaker would add little to: an OAuth authorization-code exchange "
+                "(a payload with `grant_type=authorization_code`, made once per login); a call whose failure "
+                "the handler already answers (an `except` for a network error that returns a fallback or "
+                "raises an error status, without re-raising) under a timeout of at most 3 s on the call or "
+                "on the client built in sight (`timeout=1`, `httpx.Timeout(2.0)`, "
+                "`aiohttp.ClientTimeout(total=1)`): each request fails about as fast as an open breaker "
+                "would make it; and a call in a branch the handler has closed to everyone but administrators "
+                "(`if url_idx is not None and user.role != \"admin\": raise HTTPException(401)`), like routes "
+                "guarded by an administrators' dependency."
             ),
             why=(
                 "When a downstream service is down or overloaded, every request that calls it still waits for "

@@ -24,6 +24,10 @@ in seed 12 -- any expression whose name or resolved path contains "breaker".
 The call counts as wrapped when the handler is decorated with one, when it
 runs inside a ``with``/``async with`` of one or as an argument of a call to
 one, or when the handler calls any method of one (``breaker.can_execute()``).
+Calls a breaker would add little to are left alone (``_breaker_adds_little``):
+an OAuth authorization-code exchange, a call whose failure the handler answers
+under a timeout of at most ``FAST_FAIL_SECONDS``, and a call in a branch only
+administrators reach.
 
 Calls passed through ``**kwargs`` (whose timeout cannot be seen) and
 receivers that cannot be resolved are never reported.
@@ -36,6 +40,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from flake8_fastapi_antipatterns.analysis.app_model import Route
+from flake8_fastapi_antipatterns.analysis.audience import OPERATOR_WORDS
 from flake8_fastapi_antipatterns.analysis.calls import body_walk, short
 from flake8_fastapi_antipatterns.analysis.names import DEPENDS, FunctionNode, Names, Scope, annotated_extras
 from flake8_fastapi_antipatterns.rules import Checker, register
@@ -424,6 +429,8 @@ class OutboundChecker(Checker):
                     parents = _parents(func)
                 if self._wrapped(node, parents, scope):
                     continue
+                if self._breaker_adds_little(node, func, parents, scope):
+                    continue
                 self.ctx.report(
                     "FAA205",
                     node,
@@ -432,6 +439,28 @@ class OutboundChecker(Checker):
                     function=func.name,
                     library=outbound.library,
                 )
+
+    def _breaker_adds_little(
+        self, call: ast.Call, func: FunctionNode, parents: dict[int, ast.AST], scope: Scope
+    ) -> bool:
+        """Calls a reviewer would not put a breaker around (worked out only for a call about to be reported).
+
+        - an OAuth authorization-code exchange (``grant_type=authorization_code``): made once per
+          login by the user who is logging in; a breaker would only turn the provider's outage
+          into a different error on the same page;
+        - a call whose failure the handler already answers (an ``except`` that returns a fallback
+          or raises an error status) under a timeout of at most ``FAST_FAIL_SECONDS``: each
+          request during an outage fails about as fast as an open breaker would make it;
+        - a call in a branch the handler has closed to everyone but administrators
+          (``if url_idx is not None and user.role != "admin": raise ...``): an operator's tool,
+          like the routes ``analysis/audience.py`` finds (unless operator routes are judged).
+        """
+        names = self.ctx.names
+        if _exchanges_authorization_code(names, call, scope):
+            return True
+        if _answered_failure(names, call, parents, scope) and _short_timeout(names, call, scope):
+            return True
+        return self.ctx.settings.quiet_operator_routes and _in_admin_branch(func, call, parents)
 
     def _uses_breaker(self, node: ast.AST, scope: Scope) -> bool:
         """A method call on a breaker (``breaker.can_execute()``) or a ``with breaker:`` anywhere in the handler."""
@@ -490,6 +519,251 @@ def _identifiers(expr: ast.expr) -> list[str]:
         else:
             break
     return parts
+
+
+# -- FAA205: calls a breaker would add little to -------------------------------
+
+# A timeout at most this long fails a call about as fast as an open breaker would (and is shorter
+# than httpx's own 5 s default, so a call only counts when it asks for a short timeout).
+FAST_FAIL_SECONDS = 3.0
+# Exceptions an outbound call raises when the other service is down or slow.
+NETWORK_FAILURES = frozenset(
+    {
+        "builtins.Exception",
+        "builtins.BaseException",
+        "builtins.OSError",
+        "builtins.ConnectionError",
+        "builtins.TimeoutError",
+        "asyncio.TimeoutError",
+        "asyncio.exceptions.TimeoutError",
+        "httpx.HTTPError",
+        "httpx.RequestError",
+        "httpx.TransportError",
+        "httpx.TimeoutException",
+        "httpx.ConnectError",
+        "aiohttp.ClientError",
+        "aiohttp.ClientConnectionError",
+        "aiohttp.ClientConnectorError",
+        "aiohttp.ServerTimeoutError",
+        "requests.RequestException",
+        "requests.ConnectionError",
+        "requests.Timeout",
+        "requests.exceptions.RequestException",
+        "requests.exceptions.ConnectionError",
+        "requests.exceptions.Timeout",
+    }
+)
+TIMEOUT_CLASSES = frozenset({"httpx.Timeout", "aiohttp.ClientTimeout", "aiohttp.client.ClientTimeout"})
+PAYLOAD_KEYWORDS = ("data", "json", "params", "content")
+# How many names or wrapping calls (``json.dumps(payload)``) are followed to reach a value.
+_FOLLOW_DEPTH = 3
+
+
+def _resolve(names: Names, expr: ast.expr | None, scope: Scope | None) -> ast.expr | None:
+    """What a local or module-level name was assigned from (``payload`` -> its dict)."""
+    for _ in range(_FOLLOW_DEPTH):
+        if not isinstance(expr, ast.Name):
+            break
+        if scope is not None and expr.id in scope.values:
+            expr = scope.values[expr.id]
+        elif (scope is None or expr.id not in scope.params) and expr.id in names.bindings:
+            expr = names.bindings[expr.id]
+        else:
+            break
+    return expr
+
+
+def _exchanges_authorization_code(names: Names, call: ast.Call, scope: Scope | None) -> bool:
+    """The call posts an OAuth token request with ``grant_type=authorization_code`` (a login callback)."""
+    for keyword in call.keywords:
+        if keyword.arg in PAYLOAD_KEYWORDS and _grants_authorization_code(names, keyword.value, scope, 0):
+            return True
+    return False
+
+
+def _grants_authorization_code(names: Names, expr: ast.expr, scope: Scope | None, depth: int) -> bool:
+    value = _resolve(names, expr, scope)
+    if isinstance(value, ast.Dict):
+        return any(
+            isinstance(key, ast.Constant)
+            and key.value == "grant_type"
+            and isinstance(item, ast.Constant)
+            and item.value == "authorization_code"
+            for key, item in zip(value.keys, value.values)
+        )
+    if isinstance(value, ast.Call) and depth < _FOLLOW_DEPTH:
+        # ``dict(grant_type=...)``, or the payload encoded first (``json.dumps(data)``, ``urlencode(data)``).
+        if any(
+            k.arg == "grant_type" and isinstance(k.value, ast.Constant) and k.value.value == "authorization_code"
+            for k in value.keywords
+        ):
+            return True
+        return bool(value.args) and _grants_authorization_code(names, value.args[0], scope, depth + 1)
+    return False
+
+
+def _answered_failure(names: Names, call: ast.Call, parents: dict[int, ast.AST], scope: Scope | None) -> bool:
+    """The call sits in a ``try`` whose handler catches a network failure and answers it itself
+    (returns a fallback or raises an error status) instead of re-raising it."""
+    node: ast.AST = call
+    while id(node) in parents:
+        parent = parents[id(node)]
+        if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            return False
+        if isinstance(parent, ast.Try) and any(node is stmt for stmt in parent.body):
+            if any(_catches_network_failure(names, h, scope) and not _reraises(h) for h in parent.handlers):
+                return True
+        node = parent
+    return False
+
+
+def _catches_network_failure(names: Names, handler: ast.ExceptHandler, scope: Scope | None) -> bool:
+    if handler.type is None:
+        return True
+    caught = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+    return any(names.qualify(kind, scope) in NETWORK_FAILURES for kind in caught)
+
+
+def _reraises(handler: ast.ExceptHandler) -> bool:
+    """A bare ``raise`` or ``raise exc`` of what was caught: the failure is not answered here."""
+    for node in ast.walk(handler):
+        if not isinstance(node, ast.Raise):
+            continue
+        if node.exc is None:
+            return True
+        if isinstance(node.exc, ast.Name) and node.exc.id == handler.name:
+            return True
+    return False
+
+
+def _short_timeout(names: Names, call: ast.Call, scope: Scope | None) -> bool:
+    """The call, or the client it is made on (when built in sight), has a timeout of at most
+    ``FAST_FAIL_SECONDS``."""
+    timeout = _keyword(call, "timeout")
+    if timeout is None:
+        construction = _receiver_construction(names, call, scope)
+        timeout = _keyword(construction, "timeout") if construction is not None else None
+    if timeout is None:
+        return False
+    seconds = _timeout_seconds(names, timeout.value, scope)
+    return seconds is not None and seconds <= FAST_FAIL_SECONDS
+
+
+def _timeout_seconds(names: Names, expr: ast.expr, scope: Scope | None) -> float | None:
+    """The longest a timeout lets a call wait, when it is written as numbers: ``2``, ``(1, 3)``,
+    ``httpx.Timeout(2.0)``, ``aiohttp.ClientTimeout(total=1)``, or a name bound to one of those."""
+    value = _resolve(names, expr, scope)
+    if isinstance(value, ast.Constant) and isinstance(value.value, (int, float)) and not isinstance(value.value, bool):
+        return float(value.value)
+    if isinstance(value, ast.Tuple):  # requests: (connect, read)
+        return _longest([_timeout_seconds(names, element, scope) for element in value.elts])
+    if isinstance(value, ast.Call) and names.qualify(value.func, scope) in TIMEOUT_CLASSES:
+        if names.qualify(value.func, scope) == HTTPX_TIMEOUT:
+            # httpx.Timeout(default, connect=..., read=...): every phase is bounded by one of them.
+            given = [*value.args[:1], *(k.value for k in value.keywords)]
+        else:
+            # aiohttp.ClientTimeout: only ``total`` bounds the whole call.
+            given = [k.value for k in value.keywords if k.arg == "total"]
+        return _longest([_timeout_seconds(names, item, scope) for item in given])
+    return None
+
+
+def _longest(parts: list[float | None]) -> float | None:
+    """The longest of several bounds, or None when one of them is not a number (or there are none)."""
+    known = [part for part in parts if part is not None]
+    return max(known) if known and len(known) == len(parts) else None
+
+
+def _in_admin_branch(func: FunctionNode, call: ast.Call, parents: dict[int, ast.AST]) -> bool:
+    """The call is reached only after the handler has turned away everyone but administrators.
+
+    ``if user.role != "admin": raise ...`` before it closes the rest of the handler;
+    ``if url_idx is not None and user.role != "admin": raise ...`` closes the branches taken
+    when ``url_idx is not None`` (the ``else`` of ``if url_idx is None``).
+    """
+    line = getattr(call, "lineno", 0)
+    for statement in func.body:
+        if getattr(statement, "end_lineno", line) >= line:
+            break
+        if not (isinstance(statement, ast.If) and statement.body and isinstance(statement.body[-1], ast.Raise)):
+            continue
+        test = statement.test
+        if _denies_non_admins(test):
+            return True
+        if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+            conditions = [v for v in test.values if not _denies_non_admins(v)]
+            if len(conditions) < len(test.values) and all(_branch_implies(call, c, parents) for c in conditions):
+                return True
+    return False
+
+
+def _denies_non_admins(test: ast.expr) -> bool:
+    """``user.role != "admin"``, ``user.role not in ("admin", ...)``, ``not user.is_superuser``."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        # A flag on the user (``is_superuser``), not a setting (``not config.ENABLE_ADMIN_PAGE``).
+        name = test.operand.attr if isinstance(test.operand, ast.Attribute) else None
+        return bool(name and name.startswith(("is_", "has_")) and OPERATOR_WORDS.search(name))
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
+        return False
+    left, op, right = test.left, test.ops[0], test.comparators[0]
+    if isinstance(op, ast.NotEq):
+        wanted = right if isinstance(right, ast.Constant) else left
+        return (
+            isinstance(wanted, ast.Constant)
+            and isinstance(wanted.value, str)
+            and bool(OPERATOR_WORDS.fullmatch(wanted.value))
+        )
+    if isinstance(op, ast.NotIn) and isinstance(right, (ast.Tuple, ast.List, ast.Set)) and right.elts:
+        return all(
+            isinstance(e, ast.Constant) and isinstance(e.value, str) and OPERATOR_WORDS.fullmatch(e.value)
+            for e in right.elts
+        )
+    return False
+
+
+_NEGATED_OPS: dict[type[ast.cmpop], type[ast.cmpop]] = {
+    ast.Is: ast.IsNot,
+    ast.IsNot: ast.Is,
+    ast.Eq: ast.NotEq,
+    ast.NotEq: ast.Eq,
+    ast.In: ast.NotIn,
+    ast.NotIn: ast.In,
+}
+
+
+def _same(a: ast.expr, b: ast.expr) -> bool:
+    return ast.dump(a) == ast.dump(b)
+
+
+def _negates(test: ast.expr, condition: ast.expr) -> bool:
+    """``test`` is ``not condition`` written out (``x is None`` against ``x is not None``)."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return _same(test.operand, condition)
+    if isinstance(condition, ast.UnaryOp) and isinstance(condition.op, ast.Not):
+        return _same(condition.operand, test)
+    if (
+        isinstance(test, ast.Compare)
+        and isinstance(condition, ast.Compare)
+        and len(test.ops) == len(condition.ops) == 1
+        and _NEGATED_OPS.get(type(test.ops[0])) is type(condition.ops[0])
+    ):
+        return _same(test.left, condition.left) and _same(test.comparators[0], condition.comparators[0])
+    return False
+
+
+def _branch_implies(call: ast.Call, condition: ast.expr, parents: dict[int, ast.AST]) -> bool:
+    """The call runs only when ``condition`` holds: it is in the body of ``if condition`` or in
+    the ``else`` of its negation."""
+    node: ast.AST = call
+    while id(node) in parents:
+        parent = parents[id(node)]
+        if isinstance(parent, ast.If):
+            if any(node is s for s in parent.body) and _same(parent.test, condition):
+                return True
+            if any(node is s for s in parent.orelse) and _negates(parent.test, condition):
+                return True
+        node = parent
+    return False
 
 
 IN_PROCESS_TRANSPORTS = frozenset({"httpx.ASGITransport", "httpx.WSGITransport"})
