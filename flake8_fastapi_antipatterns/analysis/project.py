@@ -179,6 +179,22 @@ class ProjectIndex:
             self._drop(next(iter(self._modules)))
         return info
 
+    def module_read(self, path: str) -> ModuleInfo | None:
+        """The module at ``path`` if the index has already parsed it as it is on disk now; None
+        otherwise (nothing is parsed). A linted file another file's analysis read a moment ago is
+        analysed on that tree, its symbols and node index already worked out."""
+        try:
+            real = self._resolve(os.fspath(path))
+            stat = os.stat(real)
+        except (OSError, RuntimeError, TypeError, ValueError):
+            return None
+        cached = self._modules.get(real)
+        if cached is None or cached[0] != (stat.st_mtime, stat.st_size) or cached[1] is None:
+            return None
+        self._used(real)
+        self._modules.move_to_end(real)
+        return cached[1]
+
     def _used(self, real: str) -> None:
         """Record that the file being linted uses the module at ``real``."""
         last = self._uses.get(real)

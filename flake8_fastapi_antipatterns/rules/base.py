@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from flake8_fastapi_antipatterns.analysis.app_model import AppModel
+from flake8_fastapi_antipatterns.analysis.app_model import AppModel, model_of
 from flake8_fastapi_antipatterns.analysis.calls import Program
 from flake8_fastapi_antipatterns.analysis.deployment_files import DeploymentFacts, deployment_facts
 from flake8_fastapi_antipatterns.analysis.names import Names
@@ -36,6 +36,17 @@ def is_test_module(filename: str) -> bool:
     return name == "conftest.py" or (name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py")))
 
 
+def _same_source(read: ast.Module, linted: ast.Module) -> bool:
+    """A cheap check that the index's tree is of the source flake8 parsed: same top-level statements,
+    at the same lines (the file on disk could have changed between the two reads)."""
+    if len(read.body) != len(linted.body):
+        return False
+    return all(
+        type(a) is type(b) and a.lineno == b.lineno and a.end_lineno == b.end_lineno
+        for a, b in zip(read.body, linted.body)
+    )
+
+
 @dataclass
 class Context:
     """Everything a checker may read about the file under analysis."""
@@ -51,7 +62,13 @@ class Context:
 
     @classmethod
     def build(cls, tree: ast.Module, filename: str, settings: Settings) -> Context:
-        names = Names(tree, resolver=resolver_for(filename, tree), nodes=ModuleNodes(tree))
+        resolver = resolver_for(filename, tree)
+        read = resolver.index.module_read(resolver.filename) if resolver is not None else None
+        if read is not None and _same_source(read.names.tree, tree):
+            # The index parsed this file for another file's analysis: its tree is this one, and what
+            # was worked out on it (the node index, symbols, the app model) need not be again.
+            return cls(tree=read.names.tree, filename=filename, settings=settings, names=read.names, model=model_of(read))
+        names = Names(tree, resolver=resolver, nodes=ModuleNodes(tree))
         return cls(tree=tree, filename=filename, settings=settings, names=names, model=AppModel(names))
 
     @property
