@@ -51,6 +51,21 @@ DESCRIBES_INPUT = frozenset(
         "referencing.exceptions.Unresolvable",
         "jinja2.TemplateSyntaxError",
         "jinja2.exceptions.TemplateSyntaxError",
+        # A token that failed its checks: "Signature has expired", "Invalid audience", "Not enough segments".
+        "jwt.InvalidTokenError",
+        "jwt.exceptions.InvalidTokenError",
+        "jwt.DecodeError",
+        "jwt.exceptions.DecodeError",
+        "jwt.ExpiredSignatureError",
+        "jwt.exceptions.ExpiredSignatureError",
+        "jose.JWTError",
+        "jose.exceptions.JWTError",
+        # Bytes that are not what they were said to be: "File is not a zip file", "'utf-8' codec can't
+        # decode byte 0xff in position 0".
+        "zipfile.BadZipFile",
+        "zipfile.BadZipfile",
+        "builtins.UnicodeError",
+        "builtins.UnicodeDecodeError",
     }
 )
 # Parsers whose every error describes only the value they were handed (the position of a decode
@@ -280,7 +295,12 @@ def _by_name(names: Names, call: ast.Call, func: FunctionNode | None) -> tuple[N
 
 
 def raised_by_the_project(
-    names: Names, caught: ast.expr | None, body: list[ast.stmt], func: FunctionNode | None, resolve: Resolve = _by_name
+    names: Names,
+    caught: ast.expr | None,
+    body: list[ast.stmt],
+    func: FunctionNode | None,
+    resolve: Resolve = _by_name,
+    packaged: Callable[[ast.Call], bool] | None = None,
 ) -> bool:
     """Whether a narrow builtin class (``except ValueError as e``) catches what the project raised
     with its own text: a project function the ``try`` calls raises it with a literal or f-string
@@ -288,7 +308,10 @@ def raised_by_the_project(
     a library whose errors would carry that library's text (``json.loads``, ``response.json()``).
 
     ``resolve`` finds the function a call runs; the default knows functions by name, the leak rule
-    passes the call graph's, which also knows methods (``service.create(...)`` on a project class)."""
+    passes the call graph's, which also knows methods (``service.create(...)`` on a project class).
+    ``packaged``, when given, tells a call into an application package (not a library whose errors
+    carry its own text): such a call raising the class counts like a project function raising it
+    (the leak rule passes it when the ``except`` answers with a client status)."""
     if caught is None:
         return False
     elements = caught.elts if isinstance(caught, ast.Tuple) else [caught]
@@ -312,6 +335,9 @@ def raised_by_the_project(
             return False
         found = resolve(names, call, func)
         if found is None:
+            if packaged is not None and id(call) not in message_parts and packaged(call):
+                evidence = True
+                continue
             raised_here = raised_here and (id(call) in message_parts or _quiet(names, call))
             continue
         verdict = _raises_own(found[0], found[1], classes, 0, resolve)

@@ -104,6 +104,9 @@ STR_METHODS = frozenset(
 )
 # Responses that send what a generator yields.
 STREAMING_RESPONSES = frozenset({"StreamingResponse", "EventSourceResponse"})
+# Names of functions that check what they are handed and raise their verdict on it.
+VALIDATOR_PREFIXES = ("validate", "check", "verify")
+REQUEST_CLASSES = frozenset({"fastapi.Request", "fastapi.requests.Request", "starlette.requests.Request"})
 WEBSOCKET_SENDS = frozenset({"send_json", "send_text"})
 WEBSOCKET_CLASSES = frozenset({"fastapi.WebSocket", "starlette.websockets.WebSocket", "fastapi.websockets.WebSocket"})
 # Top-level packages whose CamelCase classes are not the project's response models.
@@ -386,12 +389,20 @@ class LeakChecker(Checker):
             return None
         return (found[0].names, found[1]) if found is not None else None
 
-    def _harmless(self, caught: ast.expr | None, body: list[ast.stmt]) -> bool:
+    def _harmless(
+        self, caught: ast.expr | None, body: list[ast.stmt], tried: list[ast.stmt] | None = None, func: FunctionNode | None = None
+    ) -> bool:
         """Whether every class ``caught`` names (one, or a tuple mixing kinds) has text fit for the client,
         each by its own measure: a public class, one of the project's own classes that carries only
         text the project wrote (``only_own_text``), or a class of an application package answered
         with a client status (``_application_class``, ``_client_statuses``). ``body``: where the
-        caught exception is handled (the ``except`` body, or the body of ``if isinstance(exc, ...)``)."""
+        caught exception is handled (the ``except`` body, or the body of ``if isinstance(exc, ...)``).
+
+        ``tried``: the body of the ``try`` (in ``func``), when known; a builtin class then also counts when
+        what the ``try`` calls raises it with its own text (``provenance.raised_by_the_project``), and,
+        under a client status, when an application package's validator raises it
+        (``validate_collection_name(name)`` answered with a 400, ``_packaged``): that validator's
+        verdict on the request, as a named class of the package would be."""
         if caught is None:
             return False
         elements = caught.elts if isinstance(caught, ast.Tuple) else [caught]
@@ -401,13 +412,57 @@ class LeakChecker(Checker):
         for element in elements:
             if self._public_type(element) or only_own_text(self.ctx.names, element):
                 continue
-            if not self._application_class(element):
-                return False
             if answered is None:
                 answered = self._client_statuses(body)
-            if not answered:
+            if answered and self._application_class(element):
+                continue
+            if tried is None or not (answered or len(elements) > 1):
+                return False  # a lone builtin without a client status: ``_walk`` has asked already
+            packaged = self._packaged(func) if answered else None
+            if not raised_by_the_project(self.ctx.names, element, tried, func, self._resolve, packaged):
                 return False
         return True
+
+    def _packaged(self, func: FunctionNode | None) -> Callable[[ast.Call], bool]:
+        """Whether a call in ``func`` runs an application package's validator: a function or method named
+        for checking what it is handed (``VALIDATOR_PREFIXES``: ``validate_collection_name(name)``), of the
+        package or of an object one of its callables made (``source = create_source(kind)``, then
+        ``source.validate_config()``). What such a call raises is its verdict on that value; any other
+        call of the package (``execute(payload)``) may pass on whatever went wrong inside it."""
+        names = self.ctx.names
+        scope = names.scope(func) if func is not None else None
+
+        def packaged(call: ast.Call) -> bool:
+            callee = call.func
+            if not (last_name(callee) or "").lstrip("_").startswith(VALIDATOR_PREFIXES):
+                return False
+            if isinstance(callee, ast.Attribute) and isinstance(callee.value, ast.Name) and scope is not None:
+                made = scope.values.get(callee.value.id)
+                if isinstance(made, ast.Await):
+                    made = made.value
+                if not isinstance(made, ast.Call):
+                    return False
+                callee = made.func
+            qualified = names.qualify(callee, scope)
+            return qualified is not None and self._application_name(qualified, callee)
+
+        return packaged
+
+    def _application_name(self, qualified: str, node: ast.expr) -> bool:
+        """A dotted name in an application package: not a builtin, not a library whose errors carry
+        its own text, not the project's own (a class it defines or a module of it)."""
+        if "." not in qualified or qualified.startswith("."):
+            return False
+        top = qualified.split(".")[0]
+        if top == "builtins" or top in TEXT_SOURCES or top in _TEXT_LIBRARIES or self._own_class(node):
+            return False
+        resolver = self.ctx.names.resolver
+        if resolver is None:
+            return True
+        try:
+            return resolver.index.find_module(resolver.filename, qualified) is None
+        except (RecursionError, ValueError, OSError):
+            return False
 
     def _application_class(self, element: ast.expr) -> bool:
         """A named exception class of an application package: not a builtin, not a library whose
@@ -475,6 +530,29 @@ class LeakChecker(Checker):
             for call in calls
         )
 
+    def _reads_request_body(self, body: list[ast.stmt], owner: Owner) -> bool:
+        """A ``try`` whose only calls read the request's body (``data = await request.body()``): that
+        raises only ``ClientDisconnect`` (the client went away) or Starlette's fixed "Stream consumed",
+        nothing about the server."""
+        calls = [n for stmt in body for n in walk_shallow(stmt) if isinstance(n, ast.Call)]
+        return bool(calls) and all(
+            isinstance(call.func, ast.Attribute)
+            and call.func.attr == "body"
+            and not call.args
+            and not call.keywords
+            and isinstance(call.func.value, ast.Name)
+            and self._is_request(call.func.value.id, owner)
+            for call in calls
+        )
+
+    def _is_request(self, name: str, owner: Owner) -> bool:
+        """A parameter of ``owner`` annotated ``Request``."""
+        scope = owner.scope
+        if scope is None or name not in scope.params:
+            return False
+        annotation = scope.annotations.get(name)
+        return annotation is not None and self.ctx.names.qualify(annotation) in REQUEST_CLASSES
+
     def _is_model(self, callee: ast.expr) -> bool:
         """A project class that derives (through project classes) from Pydantic's ``BaseModel``."""
         found = self.ctx.names.project_class(callee)
@@ -505,6 +583,7 @@ class LeakChecker(Checker):
                 validates_only = any(handler.name for handler in node.handlers) and (
                     self._validates_only(node.body)
                     or _reads_only(node.body)
+                    or self._reads_request_body(node.body, owner)
                     or only_project_checks(self.ctx.names, node.body, owner.func, self._resolve)
                 )
                 parses_only: bool | None = None
@@ -521,7 +600,10 @@ class LeakChecker(Checker):
                         # quieted so: it is no statement about what the body raises.
                         if parses_only is None:
                             parses_only = only_input_parsing(self.ctx.names, node.body, owner.func)
-                        if parses_only:
+                        if parses_only or (
+                            _uses(handler) and self._harmless(handler.type, handler.body, node.body, owner.func)
+                        ):
+                            # A tuple judged class by class, a builtin an application package raises.
                             own_raises.add(id(handler))
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
                 if not isinstance(node, ast.Lambda):
@@ -966,6 +1048,11 @@ def _narrowed(test: ast.expr, live: frozenset[str]) -> tuple[str, ast.expr] | No
         ):
             return candidate.args[0].id, candidate.args[1]
     return None
+
+
+def _uses(handler: ast.ExceptHandler) -> bool:
+    """Whether the body of ``except ... as e`` reads ``e`` (only then is what it caught worth judging)."""
+    return any(isinstance(n, ast.Name) and n.id == handler.name for s in handler.body for n in ast.walk(s))
 
 
 def _is_generator(func: FunctionNode) -> bool:
