@@ -60,12 +60,6 @@ DESCRIBES_INPUT = frozenset(
         "jwt.exceptions.ExpiredSignatureError",
         "jose.JWTError",
         "jose.exceptions.JWTError",
-        # Bytes that are not what they were said to be: "File is not a zip file", "'utf-8' codec can't
-        # decode byte 0xff in position 0".
-        "zipfile.BadZipFile",
-        "zipfile.BadZipfile",
-        "builtins.UnicodeError",
-        "builtins.UnicodeDecodeError",
     }
 )
 # Parsers whose every error describes only the value they were handed (the position of a decode
@@ -295,12 +289,7 @@ def _by_name(names: Names, call: ast.Call, func: FunctionNode | None) -> tuple[N
 
 
 def raised_by_the_project(
-    names: Names,
-    caught: ast.expr | None,
-    body: list[ast.stmt],
-    func: FunctionNode | None,
-    resolve: Resolve = _by_name,
-    packaged: Callable[[ast.Call], bool] | None = None,
+    names: Names, caught: ast.expr | None, body: list[ast.stmt], func: FunctionNode | None, resolve: Resolve = _by_name
 ) -> bool:
     """Whether a narrow builtin class (``except ValueError as e``) catches what the project raised
     with its own text: a project function the ``try`` calls raises it with a literal or f-string
@@ -308,10 +297,7 @@ def raised_by_the_project(
     a library whose errors would carry that library's text (``json.loads``, ``response.json()``).
 
     ``resolve`` finds the function a call runs; the default knows functions by name, the leak rule
-    passes the call graph's, which also knows methods (``service.create(...)`` on a project class).
-    ``packaged``, when given, tells a call into an application package (not a library whose errors
-    carry its own text): such a call raising the class counts like a project function raising it
-    (the leak rule passes it when the ``except`` answers with a client status)."""
+    passes the call graph's, which also knows methods (``service.create(...)`` on a project class)."""
     if caught is None:
         return False
     elements = caught.elts if isinstance(caught, ast.Tuple) else [caught]
@@ -335,9 +321,6 @@ def raised_by_the_project(
             return False
         found = resolve(names, call, func)
         if found is None:
-            if packaged is not None and id(call) not in message_parts and packaged(call):
-                evidence = True
-                continue
             raised_here = raised_here and (id(call) in message_parts or _quiet(names, call))
             continue
         verdict = _raises_own(found[0], found[1], classes, 0, resolve)
@@ -451,10 +434,30 @@ def _calls(body: list[ast.stmt]) -> list[ast.Call]:
     return found
 
 
+# A class named in a docstring's list of what the function raises: an entry of a Google-style
+# ``Raises:`` section (``    ValueError: if the job does not exist``) or a ``:raises ValueError:`` field.
+_RAISES_SECTION = re.compile(r"^Raises\s*:\s*\n((?:[ \t]+\S.*\n?|[ \t]*\n)+)", re.MULTILINE)
+_RAISES_FIELD = re.compile(r":raises?\s+([\w.]+)\s*:")
+_SECTION_ENTRY = re.compile(r"^[ \t]+([A-Za-z_][\w.]*)\s*:", re.MULTILINE)
+
+
+def documented_raises(func: FunctionNode) -> set[str]:
+    """The classes ``func``'s docstring says it raises (the last part of each dotted name)."""
+    doc = ast.get_docstring(func)
+    if not doc or "aise" not in doc:
+        return set()
+    found = set(_RAISES_FIELD.findall(doc))
+    for section in _RAISES_SECTION.findall(doc):
+        found.update(_SECTION_ENTRY.findall(section))
+    return {name.rsplit(".", 1)[-1] for name in found}
+
+
 def _raises_own(names: Names, func: FunctionNode, classes: set[str], depth: int, resolve: Resolve) -> bool | None:
     """True when ``func`` (or a project function it calls) raises one of ``classes`` with text of its
-    own; False when it raises one with another exception's text; None when it raises none."""
-    found: bool | None = None
+    own, or documents that it raises one (``Raises: ValueError: if the job does not exist``: the
+    condition it raises it for, part of what it promises its callers); False when it raises one with
+    another exception's text; None when it raises none."""
+    found: bool | None = True if documented_raises(func) & classes else None
     for node in ast.walk(func):
         if isinstance(node, ast.ExceptHandler) and node.name and not _describes_input(names, node.type):
             for inner in ast.walk(node):

@@ -104,8 +104,6 @@ STR_METHODS = frozenset(
 )
 # Responses that send what a generator yields.
 STREAMING_RESPONSES = frozenset({"StreamingResponse", "EventSourceResponse"})
-# Names of functions that check what they are handed and raise their verdict on it.
-VALIDATOR_PREFIXES = ("validate", "check", "verify")
 REQUEST_CLASSES = frozenset({"fastapi.Request", "fastapi.requests.Request", "starlette.requests.Request"})
 WEBSOCKET_SENDS = frozenset({"send_json", "send_text"})
 WEBSOCKET_CLASSES = frozenset({"fastapi.WebSocket", "starlette.websockets.WebSocket", "fastapi.websockets.WebSocket"})
@@ -398,11 +396,9 @@ class LeakChecker(Checker):
         with a client status (``_application_class``, ``_client_statuses``). ``body``: where the
         caught exception is handled (the ``except`` body, or the body of ``if isinstance(exc, ...)``).
 
-        ``tried``: the body of the ``try`` (in ``func``), when known; a builtin class then also counts when
-        what the ``try`` calls raises it with its own text (``provenance.raised_by_the_project``), and,
-        under a client status, when an application package's validator raises it
-        (``validate_collection_name(name)`` answered with a 400, ``_packaged``): that validator's
-        verdict on the request, as a named class of the package would be."""
+        ``tried``: the body of the ``try`` (in ``func``), when known; a builtin class of a tuple then also
+        counts when what the ``try`` calls raises it with its own text (``provenance.raised_by_the_project``,
+        asked of that class alone)."""
         if caught is None:
             return False
         elements = caught.elts if isinstance(caught, ast.Tuple) else [caught]
@@ -412,57 +408,17 @@ class LeakChecker(Checker):
         for element in elements:
             if self._public_type(element) or only_own_text(self.ctx.names, element):
                 continue
-            if answered is None:
-                answered = self._client_statuses(body)
-            if answered and self._application_class(element):
-                continue
-            if tried is None or not (answered or len(elements) > 1):
-                return False  # a lone builtin without a client status: ``_walk`` has asked already
-            packaged = self._packaged(func) if answered else None
-            if not raised_by_the_project(self.ctx.names, element, tried, func, self._resolve, packaged):
+            if self._application_class(element):
+                if answered is None:
+                    answered = self._client_statuses(body)
+                if answered:
+                    continue
+                return False
+            if tried is None or len(elements) == 1:
+                return False  # a lone class: ``_walk`` has asked ``raised_by_the_project`` already
+            if not raised_by_the_project(self.ctx.names, element, tried, func, self._resolve):
                 return False
         return True
-
-    def _packaged(self, func: FunctionNode | None) -> Callable[[ast.Call], bool]:
-        """Whether a call in ``func`` runs an application package's validator: a function or method named
-        for checking what it is handed (``VALIDATOR_PREFIXES``: ``validate_collection_name(name)``), of the
-        package or of an object one of its callables made (``source = create_source(kind)``, then
-        ``source.validate_config()``). What such a call raises is its verdict on that value; any other
-        call of the package (``execute(payload)``) may pass on whatever went wrong inside it."""
-        names = self.ctx.names
-        scope = names.scope(func) if func is not None else None
-
-        def packaged(call: ast.Call) -> bool:
-            callee = call.func
-            if not (last_name(callee) or "").lstrip("_").startswith(VALIDATOR_PREFIXES):
-                return False
-            if isinstance(callee, ast.Attribute) and isinstance(callee.value, ast.Name) and scope is not None:
-                made = scope.values.get(callee.value.id)
-                if isinstance(made, ast.Await):
-                    made = made.value
-                if not isinstance(made, ast.Call):
-                    return False
-                callee = made.func
-            qualified = names.qualify(callee, scope)
-            return qualified is not None and self._application_name(qualified, callee)
-
-        return packaged
-
-    def _application_name(self, qualified: str, node: ast.expr) -> bool:
-        """A dotted name in an application package: not a builtin, not a library whose errors carry
-        its own text, not the project's own (a class it defines or a module of it)."""
-        if "." not in qualified or qualified.startswith("."):
-            return False
-        top = qualified.split(".")[0]
-        if top == "builtins" or top in TEXT_SOURCES or top in _TEXT_LIBRARIES or self._own_class(node):
-            return False
-        resolver = self.ctx.names.resolver
-        if resolver is None:
-            return True
-        try:
-            return resolver.index.find_module(resolver.filename, qualified) is None
-        except (RecursionError, ValueError, OSError):
-            return False
 
     def _application_class(self, element: ast.expr) -> bool:
         """A named exception class of an application package: not a builtin, not a library whose
