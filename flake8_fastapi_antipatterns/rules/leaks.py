@@ -24,8 +24,10 @@ class.  Values passed through a function we do not
 know (``redact(str(e))``) are assumed to be cleaned, and an ``HTTPException`` handed to (or caught and handed to)
 a project function that replaces it unless the caller may see it (``exception_text.replaced``) is not the response.
 Exceptions that only say something ended (``ENDED``: a broken stream, a cancelled task) carry nothing internal,
-and a narrow ``except`` around a ``try`` that only parses, encodes or normalises a value
-(``provenance.only_input_parsing``) catches only errors about that value.
+nor does a ``try`` that only reads the request body (``ClientDisconnect``), and a narrow ``except`` around a
+``try`` that only parses, encodes or normalises a value (``provenance.only_input_parsing``) catches only errors
+about that value. A project function that documents a builtin class among what it raises
+(``provenance.documented_raises``) raises it with its own text, as a literal ``raise`` would.
 """
 
 from __future__ import annotations
