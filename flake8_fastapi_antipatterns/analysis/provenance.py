@@ -346,7 +346,7 @@ _SEARCHING: set[tuple[str, str | None]] = set()
 
 def _never_wraps(names: Names, class_name: str, anchor: str | None) -> bool:
     key = (class_name, anchor)
-    known = _ANSWERS.get(key) if anchor is not None else None
+    known = _ANSWERS.get((class_name, anchor)) if anchor is not None else None
     if known is not None:
         return known
     if key in _SEARCHING:
@@ -362,7 +362,7 @@ def _never_wraps(names: Names, class_name: str, anchor: str | None) -> bool:
     if anchor is not None and _CUTS[0] == cuts:
         if len(_ANSWERS) >= MAX_ANSWERS:
             _ANSWERS.clear()
-        _ANSWERS[key] = known
+        _ANSWERS[(class_name, anchor)] = known
     return known
 
 
