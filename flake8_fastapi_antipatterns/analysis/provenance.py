@@ -70,7 +70,9 @@ DESCRIBES_INPUT = frozenset(
 # the server through them.
 INPUT_PARSERS = frozenset(
     {"json.loads", "orjson.loads", "ujson.loads", "simplejson.loads", "base64.b64decode", "base64.urlsafe_b64decode",
-     "base64.b32decode", "base64.b16decode", "binascii.unhexlify", "binascii.a2b_base64", "uuid.UUID"}
+     "base64.b32decode", "base64.b16decode", "binascii.unhexlify", "binascii.a2b_base64", "uuid.UUID",
+     "datetime.datetime.strptime", "datetime.datetime.fromisoformat", "datetime.date.fromisoformat",
+     "datetime.time.fromisoformat"}
 )  # fmt: skip
 # Encoders whose errors name only the type or the shape of the value they were handed ("Object of type
 # datetime is not JSON serializable", "Circular reference detected") -- unless handed a hook of the
@@ -584,14 +586,21 @@ def _raises_own(names: Names, func: FunctionNode, classes: set[str], depth: int,
     """True when ``func`` (or a project function it calls) raises one of ``classes`` with text of its
     own, or documents that it raises one (``Raises: ValueError: if the job does not exist``: the
     condition it raises it for, part of what it promises its callers); False when it raises one with
-    another exception's text; None when it raises none."""
+    another exception's text (unless that text is no leak either: ``_caught_harmless``); None when it
+    raises none."""
     found: bool | None = True if documented_raises(func) & classes else None
+    tried: dict[int, list[ast.stmt]] = {}  # id(handler) -> the body of its ``try`` (met first: ``ast.walk`` is breadth-first)
     for node in ast.walk(func):
-        if isinstance(node, ast.ExceptHandler) and node.name and not _describes_input(names, node.type):
-            for inner in ast.walk(node):
-                if isinstance(inner, ast.Raise) and _raised_class(inner) in classes and inner.exc is not None \
-                        and _mentions(inner.exc, {node.name}):
-                    return False
+        if isinstance(node, _TRY_NODES):
+            tried.update((id(handler), getattr(node, "body", [])) for handler in getattr(node, "handlers", ()))
+        elif isinstance(node, ast.ExceptHandler) and node.name and not _describes_input(names, node.type):
+            wraps = any(
+                isinstance(inner, ast.Raise) and _raised_class(inner) in classes and inner.exc is not None
+                and _mentions(inner.exc, {node.name})
+                for inner in ast.walk(node)
+            )  # fmt: skip
+            if wraps and not _caught_harmless(names, node, tried.get(id(node), []), func):
+                return False
         elif isinstance(node, ast.Raise) and _raised_class(node) in classes:
             found = True
         elif isinstance(node, ast.Call) and depth < MAX_HELPER_DEPTH:
