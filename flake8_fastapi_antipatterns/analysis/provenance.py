@@ -3,7 +3,10 @@
 An ``except InvalidInputError as e`` whose class the project defines catches only
 what the project raises: its text is what the project wrote for it, unless some
 place builds one of these exceptions (or of their subclasses in the project) out
-of another exception's text (``raise StorageError(f"upload failed: {e}") from e``).
+of another exception's text (``raise StorageError(f"upload failed: {e}") from e``) that is itself
+one to hide: an ``except`` of classes whose text describes their input or is the project's own
+(followed the same way), around a ``try`` that only parses a value or only renders a template in a
+Jinja sandbox, hands on nothing else.
 This module answers that question for the leak rule (FAA303): it finds the
 places that construct a class by reading the project files that mention its name
 (``ProjectIndex.files_mentioning``), and what each file constructs inside an
@@ -51,6 +54,15 @@ DESCRIBES_INPUT = frozenset(
         "referencing.exceptions.Unresolvable",
         "jinja2.TemplateSyntaxError",
         "jinja2.exceptions.TemplateSyntaxError",
+        # A token that failed its checks: "Signature has expired", "Invalid audience", "Not enough segments".
+        "jwt.InvalidTokenError",
+        "jwt.exceptions.InvalidTokenError",
+        "jwt.DecodeError",
+        "jwt.exceptions.DecodeError",
+        "jwt.ExpiredSignatureError",
+        "jwt.exceptions.ExpiredSignatureError",
+        "jose.JWTError",
+        "jose.exceptions.JWTError",
     }
 )
 # Parsers whose every error describes only the value they were handed (the position of a decode
@@ -58,7 +70,9 @@ DESCRIBES_INPUT = frozenset(
 # the server through them.
 INPUT_PARSERS = frozenset(
     {"json.loads", "orjson.loads", "ujson.loads", "simplejson.loads", "base64.b64decode", "base64.urlsafe_b64decode",
-     "base64.b32decode", "base64.b16decode", "binascii.unhexlify", "binascii.a2b_base64", "uuid.UUID"}
+     "base64.b32decode", "base64.b16decode", "binascii.unhexlify", "binascii.a2b_base64", "uuid.UUID",
+     "datetime.datetime.strptime", "datetime.datetime.fromisoformat", "datetime.date.fromisoformat",
+     "datetime.time.fromisoformat"}
 )  # fmt: skip
 # Encoders whose errors name only the type or the shape of the value they were handed ("Object of type
 # datetime is not JSON serializable", "Circular reference detected") -- unless handed a hook of the
@@ -75,17 +89,31 @@ PATH_STRINGS = frozenset(
 THREAD_RUNNERS = {"to_thread": 0, "run_in_threadpool": 0, "run_sync": 0, "run_in_executor": 1}
 
 
+@dataclass(frozen=True)
+class _WrapSite:
+    """An ``except ... as e`` that builds something from ``e``'s text."""
+
+    handler: ast.ExceptHandler
+    body: list[ast.stmt]
+    """The body of its ``try``."""
+    func: FunctionNode | None
+    """The function running it."""
+
+
 @dataclass
 class _FileFacts:
     """What one module constructs from caught exceptions, and which of its classes derive from which."""
 
-    wrapped: set[str] = field(default_factory=set)
-    """Names of the classes called, inside ``except ... as e``, with arguments that carry ``e``."""
+    wrapped: dict[str, list[_WrapSite]] = field(default_factory=dict)
+    """Name of a class called, inside ``except ... as e``, with arguments that carry ``e`` -> where."""
     subclasses: dict[str, set[str]] = field(default_factory=dict)
     """base class name -> names of the classes this module derives from it."""
 
 
 _FACTS: weakref.WeakKeyDictionary[ast.Module, _FileFacts] = weakref.WeakKeyDictionary()
+# How many searches were cut short so far (``_never_wraps``): an answer worked out while one was is not kept.
+_CUTS = [0]
+_TRY_NODES: tuple[type[ast.AST], ...] = (ast.Try, *((ast.TryStar,) if hasattr(ast, "TryStar") else ()))
 
 
 def _mentions(node: ast.AST, names: set[str]) -> bool:
@@ -112,23 +140,118 @@ def _facts(names: Names) -> _FileFacts:
                 base_name = last_name(base)
                 if base_name is not None:
                     facts.subclasses.setdefault(base_name, set()).add(node.name)
-        elif isinstance(node, ast.ExceptHandler) and node.name and not _describes_input(names, node.type):
-            # The caught exception, and the local names given a value built from it in the handler
-            # (``message = str(e)``): an argument holding any of them carries the exception's text.
-            carriers = {node.name}
-            for statement in node.body:
-                for inner in ast.walk(statement):
-                    if isinstance(inner, ast.Assign) and _carries(names, inner.value, carriers):
-                        carriers.update(t.id for t in inner.targets if isinstance(t, ast.Name))
-            for statement in node.body:
-                for inner in ast.walk(statement):
-                    if isinstance(inner, ast.Call):
-                        called = last_name(inner.func)
-                        arguments = [*inner.args, *(k.value for k in inner.keywords)]
-                        if called is not None and any(_carries(names, a, carriers) for a in arguments):
-                            facts.wrapped.add(called)
+    for node, runs_in, _ in names.nodes.run_in(*_TRY_NODES):
+        for handler in getattr(node, "handlers", ()):
+            if not handler.name or _describes_input(names, handler.type):
+                continue
+            site = _WrapSite(handler, getattr(node, "body", []), runs_in)
+            for called in _wrapped_in(names, handler):
+                facts.wrapped.setdefault(called, []).append(site)
     _FACTS[tree] = facts
     return facts
+
+
+# The handler of a wrap site -> whether what it caught is fit for the client (``_caught_harmless``).
+_HARMLESS: weakref.WeakKeyDictionary[ast.ExceptHandler, bool] = weakref.WeakKeyDictionary()
+
+
+def _site_wraps(names: Names, site: _WrapSite) -> bool:
+    """Whether what the site builds carries text worth hiding. It carries only the text of what it
+    caught: no leak when that is not one either (``InvalidJSON(detail=str(e))`` in an ``except``
+    around ``json.loads(value)`` alone). Worked out only for a class asked about."""
+    known = _HARMLESS.get(site.handler)
+    if known is None:
+        cuts = _CUTS[0]
+        known = _caught_harmless(names, site.handler, site.body, site.func)
+        if _CUTS[0] == cuts:  # not cut short by a class met again (``_never_wraps``): the same for every asker
+            _HARMLESS[site.handler] = known
+    return not known
+
+
+def _wrapped_in(names: Names, handler: ast.ExceptHandler) -> set[str]:
+    """The names of what ``handler`` calls with arguments that carry the text of what it caught."""
+    assert handler.name is not None
+    # The caught exception, and the local names given a value built from it in the handler
+    # (``message = str(e)``): an argument holding any of them carries the exception's text.
+    carriers = {handler.name}
+    for statement in handler.body:
+        for inner in ast.walk(statement):
+            if isinstance(inner, ast.Assign) and _carries(names, inner.value, carriers):
+                carriers.update(t.id for t in inner.targets if isinstance(t, ast.Name))
+    found: set[str] = set()
+    for statement in handler.body:
+        for inner in ast.walk(statement):
+            if isinstance(inner, ast.Call):
+                called = last_name(inner.func)
+                arguments = [*inner.args, *(k.value for k in inner.keywords)]
+                if called is not None and any(_carries(names, a, carriers) for a in arguments):
+                    found.add(called)
+    return found
+
+
+def _caught_harmless(names: Names, handler: ast.ExceptHandler, body: list[ast.stmt], func: FunctionNode | None) -> bool:
+    """Whether what ``handler`` caught has text fit for the client by provenance: every class it names
+    describes its input or is one of the project's own that carries only text the project wrote, or it
+    names classes (not ``Exception``) around a ``try`` that only parses a value (``only_input_parsing``)."""
+    caught = handler.type
+    if caught is None:
+        return False
+    elements = caught.elts if isinstance(caught, ast.Tuple) else [caught]
+    if not elements:
+        return False
+    if all(names.qualify(e) in DESCRIBES_INPUT or only_own_text(names, e) for e in elements):
+        return True
+    if only_sandboxed_rendering(names, body, func):
+        return True
+    broad = any(names.qualify(e) in ("builtins.Exception", "builtins.BaseException") for e in elements)
+    return not broad and only_input_parsing(names, body, func)
+
+
+# Jinja's environments for untrusted templates: what rendering raises there (an undefined name, an unsafe
+# attribute, a bad expression) is about the template.
+SANDBOXES = frozenset({"jinja2.sandbox.SandboxedEnvironment", "jinja2.sandbox.ImmutableSandboxedEnvironment"})
+_TEMPLATE_METHODS = frozenset({"from_string", "render", "render_async"})
+_CLASS_DEPTH = 4
+
+
+def only_sandboxed_rendering(names: Names, body: list[ast.stmt], func: FunctionNode | None) -> bool:
+    """Whether a ``try`` only builds a template in a sandboxed environment and renders it
+    (``template = environment.from_string(text)``, ``template.render(context)``)."""
+    scope = names.scope(func) if func is not None else None
+    calls = _calls(body)
+
+    def sandboxed(receiver: ast.expr, depth: int = 0) -> bool:
+        if isinstance(receiver, ast.Name) and depth < 2:
+            local = scope.values.get(receiver.id) if scope is not None else None
+            bound = local if local is not None else names.bindings.get(receiver.id)
+            if isinstance(bound, ast.Call):
+                return sandboxed(bound, depth + 1)
+            return False
+        if not isinstance(receiver, ast.Call):
+            return False
+        if isinstance(receiver.func, ast.Attribute) and receiver.func.attr == "from_string":
+            return sandboxed(receiver.func.value, depth)
+        return _is_sandbox(names, receiver.func)
+
+    return bool(calls) and all(
+        isinstance(call.func, ast.Attribute) and call.func.attr in _TEMPLATE_METHODS and sandboxed(call.func.value)
+        for call in calls
+    )
+
+
+def _is_sandbox(names: Names, callee: ast.expr) -> bool:
+    """A sandboxed environment class of Jinja's, or a project class deriving from one."""
+    if names.qualify(callee) in SANDBOXES:
+        return True
+    found = names.project_class(callee)
+    for _ in range(_CLASS_DEPTH):
+        if found is None:
+            return False
+        module, cls = found
+        if any(module.qualify(base) in SANDBOXES for base in cls.bases):
+            return True
+        found = next((c for c in (module.project_class(base) for base in cls.bases) if c is not None), None)
+    return False
 
 
 def _carries(names: Names, value: ast.expr, carriers: set[str]) -> bool:
@@ -217,15 +340,31 @@ _ANSWERS: dict[tuple[str, str], bool] = {}
 MAX_ANSWERS = 4096
 
 
+# The classes being searched for now: a class met again while its own search runs (one built from
+# the text of another that is built from its text) is taken to wrap, and the answers found meanwhile
+# are not kept.
+_SEARCHING: set[tuple[str, str | None]] = set()
+
+
 def _never_wraps(names: Names, class_name: str, anchor: str | None) -> bool:
-    if anchor is None:
-        return _search(names, class_name, anchor)
     key = (class_name, anchor)
-    known = _ANSWERS.get(key)
-    if known is None:
+    known = _ANSWERS.get((class_name, anchor)) if anchor is not None else None
+    if known is not None:
+        return known
+    if key in _SEARCHING:
+        _CUTS[0] += 1
+        return False
+    cuts = _CUTS[0]
+    _SEARCHING.add(key)
+    try:
+        known = _search(names, class_name, anchor)
+    finally:
+        _SEARCHING.discard(key)
+    # An answer cut short depends on which class was asked first: kept only when whole.
+    if anchor is not None and _CUTS[0] == cuts:
         if len(_ANSWERS) >= MAX_ANSWERS:
             _ANSWERS.clear()
-        known = _ANSWERS[key] = _search(names, class_name, anchor)
+        _ANSWERS[(class_name, anchor)] = known
     return known
 
 
@@ -249,7 +388,7 @@ def _search(names: Names, class_name: str, anchor: str | None) -> bool:
             modules_names = [module.names for module in modules]
         for module_names in modules_names:
             facts = _facts(module_names)
-            if name in facts.wrapped:
+            if any(_site_wraps(module_names, site) for site in facts.wrapped.get(name, ())):
                 return False
             pending.extend(facts.subclasses.get(name, ()))
     return True
@@ -425,16 +564,43 @@ def _calls(body: list[ast.stmt]) -> list[ast.Call]:
     return found
 
 
+# A class named in a docstring's list of what the function raises: an entry of a Google-style
+# ``Raises:`` section (``    ValueError: if the job does not exist``) or a ``:raises ValueError:`` field.
+_RAISES_SECTION = re.compile(r"^Raises\s*:\s*\n((?:[ \t]+\S.*\n?|[ \t]*\n)+)", re.MULTILINE)
+_RAISES_FIELD = re.compile(r":raises?\s+([\w.]+)\s*:")
+_SECTION_ENTRY = re.compile(r"^[ \t]+([A-Za-z_][\w.]*)\s*:", re.MULTILINE)
+
+
+def documented_raises(func: FunctionNode) -> set[str]:
+    """The classes ``func``'s docstring says it raises (the last part of each dotted name)."""
+    doc = ast.get_docstring(func)
+    if not doc or "aise" not in doc:
+        return set()
+    found = set(_RAISES_FIELD.findall(doc))
+    for section in _RAISES_SECTION.findall(doc):
+        found.update(_SECTION_ENTRY.findall(section))
+    return {name.rsplit(".", 1)[-1] for name in found}
+
+
 def _raises_own(names: Names, func: FunctionNode, classes: set[str], depth: int, resolve: Resolve) -> bool | None:
     """True when ``func`` (or a project function it calls) raises one of ``classes`` with text of its
-    own; False when it raises one with another exception's text; None when it raises none."""
-    found: bool | None = None
+    own, or documents that it raises one (``Raises: ValueError: if the job does not exist``: the
+    condition it raises it for, part of what it promises its callers); False when it raises one with
+    another exception's text (unless that text is no leak either: ``_caught_harmless``); None when it
+    raises none."""
+    found: bool | None = True if documented_raises(func) & classes else None
+    tried: dict[int, list[ast.stmt]] = {}  # id(handler) -> the body of its ``try`` (met first: ``ast.walk`` is breadth-first)
     for node in ast.walk(func):
-        if isinstance(node, ast.ExceptHandler) and node.name and not _describes_input(names, node.type):
-            for inner in ast.walk(node):
-                if isinstance(inner, ast.Raise) and _raised_class(inner) in classes and inner.exc is not None \
-                        and _mentions(inner.exc, {node.name}):
-                    return False
+        if isinstance(node, _TRY_NODES):
+            tried.update((id(handler), getattr(node, "body", [])) for handler in getattr(node, "handlers", ()))
+        elif isinstance(node, ast.ExceptHandler) and node.name and not _describes_input(names, node.type):
+            wraps = any(
+                isinstance(inner, ast.Raise) and _raised_class(inner) in classes and inner.exc is not None
+                and _mentions(inner.exc, {node.name})
+                for inner in ast.walk(node)
+            )  # fmt: skip
+            if wraps and not _caught_harmless(names, node, tried.get(id(node), []), func):
+                return False
         elif isinstance(node, ast.Raise) and _raised_class(node) in classes:
             found = True
         elif isinstance(node, ast.Call) and depth < MAX_HELPER_DEPTH:
@@ -518,4 +684,4 @@ def _raised_class(node: ast.Raise) -> str | None:
     return exc.id if isinstance(exc, ast.Name) else None
 
 
-__all__ = ["DESCRIBES_INPUT", "INPUT_PARSERS", "PATH_STRINGS", "VALUE_ENCODERS", "describes_value", "only_input_parsing", "only_own_text", "only_project_checks", "raised_by_the_project"]
+__all__ = ["DESCRIBES_INPUT", "INPUT_PARSERS", "PATH_STRINGS", "SANDBOXES", "VALUE_ENCODERS", "describes_value", "documented_raises", "only_input_parsing", "only_own_text", "only_project_checks", "only_sandboxed_rendering", "raised_by_the_project"]

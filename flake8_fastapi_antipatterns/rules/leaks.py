@@ -24,8 +24,10 @@ class.  Values passed through a function we do not
 know (``redact(str(e))``) are assumed to be cleaned, and an ``HTTPException`` handed to (or caught and handed to)
 a project function that replaces it unless the caller may see it (``exception_text.replaced``) is not the response.
 Exceptions that only say something ended (``ENDED``: a broken stream, a cancelled task) carry nothing internal,
-and a narrow ``except`` around a ``try`` that only parses, encodes or normalises a value
-(``provenance.only_input_parsing``) catches only errors about that value.
+nor does a ``try`` that only reads the request body (``ClientDisconnect``), and a narrow ``except`` around a
+``try`` that only parses, encodes or normalises a value (``provenance.only_input_parsing``) catches only errors
+about that value. A project function that documents a builtin class among what it raises
+(``provenance.documented_raises``) raises it with its own text, as a literal ``raise`` would.
 """
 
 from __future__ import annotations
@@ -103,6 +105,7 @@ STR_METHODS = frozenset(
 )
 # Responses that send what a generator yields.
 STREAMING_RESPONSES = frozenset({"StreamingResponse", "EventSourceResponse"})
+REQUEST_CLASSES = frozenset({"fastapi.Request", "fastapi.requests.Request", "starlette.requests.Request"})
 WEBSOCKET_SENDS = frozenset({"send_json", "send_text"})
 WEBSOCKET_CLASSES = frozenset({"fastapi.WebSocket", "starlette.websockets.WebSocket", "fastapi.websockets.WebSocket"})
 # Top-level packages whose CamelCase classes are not the project's response models.
@@ -385,12 +388,18 @@ class LeakChecker(Checker):
             return None
         return (found[0].names, found[1]) if found is not None else None
 
-    def _harmless(self, caught: ast.expr | None, body: list[ast.stmt]) -> bool:
+    def _harmless(
+        self, caught: ast.expr | None, body: list[ast.stmt], tried: list[ast.stmt] | None = None, func: FunctionNode | None = None
+    ) -> bool:
         """Whether every class ``caught`` names (one, or a tuple mixing kinds) has text fit for the client,
         each by its own measure: a public class, one of the project's own classes that carries only
         text the project wrote (``only_own_text``), or a class of an application package answered
         with a client status (``_application_class``, ``_client_statuses``). ``body``: where the
-        caught exception is handled (the ``except`` body, or the body of ``if isinstance(exc, ...)``)."""
+        caught exception is handled (the ``except`` body, or the body of ``if isinstance(exc, ...)``).
+
+        ``tried``: the body of the ``try`` (in ``func``), when known; a builtin class of a tuple then also
+        counts when what the ``try`` calls raises it with its own text (``provenance.raised_by_the_project``,
+        asked of that class alone)."""
         if caught is None:
             return False
         elements = caught.elts if isinstance(caught, ast.Tuple) else [caught]
@@ -400,11 +409,15 @@ class LeakChecker(Checker):
         for element in elements:
             if self._public_type(element) or only_own_text(self.ctx.names, element):
                 continue
-            if not self._application_class(element):
+            if self._application_class(element):
+                if answered is None:
+                    answered = self._client_statuses(body)
+                if answered:
+                    continue
                 return False
-            if answered is None:
-                answered = self._client_statuses(body)
-            if not answered:
+            if tried is None or len(elements) == 1:
+                return False  # a lone class: ``_walk`` has asked ``raised_by_the_project`` already
+            if not raised_by_the_project(self.ctx.names, element, tried, func, self._resolve):
                 return False
         return True
 
@@ -474,6 +487,29 @@ class LeakChecker(Checker):
             for call in calls
         )
 
+    def _reads_request_body(self, body: list[ast.stmt], owner: Owner) -> bool:
+        """A ``try`` whose only calls read the request's body (``data = await request.body()``): that
+        raises only ``ClientDisconnect`` (the client went away) or Starlette's fixed "Stream consumed",
+        nothing about the server."""
+        calls = [n for stmt in body for n in walk_shallow(stmt) if isinstance(n, ast.Call)]
+        return bool(calls) and all(
+            isinstance(call.func, ast.Attribute)
+            and call.func.attr == "body"
+            and not call.args
+            and not call.keywords
+            and isinstance(call.func.value, ast.Name)
+            and self._is_request(call.func.value.id, owner)
+            for call in calls
+        )
+
+    def _is_request(self, name: str, owner: Owner) -> bool:
+        """A parameter of ``owner`` annotated ``Request``."""
+        scope = owner.scope
+        if scope is None or name not in scope.params:
+            return False
+        annotation = scope.annotations.get(name)
+        return annotation is not None and self.ctx.names.qualify(annotation) in REQUEST_CLASSES
+
     def _is_model(self, callee: ast.expr) -> bool:
         """A project class that derives (through project classes) from Pydantic's ``BaseModel``."""
         found = self.ctx.names.project_class(callee)
@@ -504,6 +540,7 @@ class LeakChecker(Checker):
                 validates_only = any(handler.name for handler in node.handlers) and (
                     self._validates_only(node.body)
                     or _reads_only(node.body)
+                    or self._reads_request_body(node.body, owner)
                     or only_project_checks(self.ctx.names, node.body, owner.func, self._resolve)
                 )
                 parses_only: bool | None = None
@@ -520,7 +557,10 @@ class LeakChecker(Checker):
                         # quieted so: it is no statement about what the body raises.
                         if parses_only is None:
                             parses_only = only_input_parsing(self.ctx.names, node.body, owner.func)
-                        if parses_only:
+                        if parses_only or (
+                            _uses(handler) and self._harmless(handler.type, handler.body, node.body, owner.func)
+                        ):
+                            # A tuple judged class by class, a builtin an application package raises.
                             own_raises.add(id(handler))
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
                 if not isinstance(node, ast.Lambda):
@@ -965,6 +1005,11 @@ def _narrowed(test: ast.expr, live: frozenset[str]) -> tuple[str, ast.expr] | No
         ):
             return candidate.args[0].id, candidate.args[1]
     return None
+
+
+def _uses(handler: ast.ExceptHandler) -> bool:
+    """Whether the body of ``except ... as e`` reads ``e`` (only then is what it caught worth judging)."""
+    return any(isinstance(n, ast.Name) and n.id == handler.name for s in handler.body for n in ast.walk(s))
 
 
 def _is_generator(func: FunctionNode) -> bool:
