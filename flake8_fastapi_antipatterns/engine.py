@@ -6,6 +6,7 @@ import ast
 import logging
 
 from flake8_fastapi_antipatterns.diagnostics import Diagnostic
+from flake8_fastapi_antipatterns.gc_pacing import paced_collections
 from flake8_fastapi_antipatterns.options import Settings
 from flake8_fastapi_antipatterns.rules import Context, all_checkers
 
@@ -21,6 +22,11 @@ def analyse_tree(
     still report, and the user's flake8 run never crashes because of us.
     ``strict=True`` re-raises instead (the robustness tests use it to see bugs).
     """
+    with paced_collections():
+        return _analyse(tree, filename, settings, strict=strict)
+
+
+def _analyse(tree: ast.Module, filename: str, settings: Settings | None, *, strict: bool) -> list[Diagnostic]:
     try:
         ctx = Context.build(tree, filename, settings or Settings())
     except Exception:
