@@ -257,3 +257,21 @@ def _self_assignments(owner: ProjectClass, method: FunctionNode) -> Iterator[tup
         for target in targets:
             if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == receiver:
                 yield target.attr, Declaration(owner, annotation, value, method)
+
+
+BASE_DEPTH = 4
+"""How many project classes up ``derives_from`` follows a class's bases."""
+
+
+def derives_from(names: Names, callee: ast.expr, bases: frozenset[str]) -> bool:
+    """Whether ``callee`` names a project class deriving, through project classes (first found base
+    first, at most ``BASE_DEPTH`` up), from a class whose qualified name is in ``bases``."""
+    found = names.project_class(callee)
+    for _ in range(BASE_DEPTH):
+        if found is None:
+            return False
+        module, cls = found
+        if any(module.qualify(base) in bases for base in cls.bases):
+            return True
+        found = next((c for c in (module.project_class(base) for base in cls.bases) if c is not None), None)
+    return False

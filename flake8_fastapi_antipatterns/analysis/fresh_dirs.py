@@ -17,27 +17,14 @@ loop the binding is outside of is left out (an earlier round may have filled the
 from __future__ import annotations
 
 import ast
-import weakref
 
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode
-from flake8_fastapi_antipatterns.analysis.nodes import last_name
+from flake8_fastapi_antipatterns.analysis.nodes import last_name, once_per_function
 
 _MAKERS = frozenset({"mkdtemp"})
 _WRAPPERS = frozenset({"Path", "str", "PurePath", "realpath", "abspath"})
 # What removing a directory is called, as a blocking verdict names it.
 REMOVALS = frozenset({"shutil.rmtree"})
-
-
-def fresh_directory_calls(func: FunctionNode) -> frozenset[int]:
-    """Ids of the calls of ``func`` handed a directory ``func`` just made and has not used since."""
-    known = _CACHE.get(func)
-    if known is None:
-        known = _CACHE[func] = frozenset(_find(func))
-    return known
-
-
-# Keyed weakly by the function node; the answers hold ids only (see ``run_once._CACHE``).
-_CACHE: weakref.WeakKeyDictionary[FunctionNode, frozenset[int]] = weakref.WeakKeyDictionary()
 
 
 def _made_dir(value: ast.expr) -> bool:
@@ -46,7 +33,9 @@ def _made_dir(value: ast.expr) -> bool:
     return isinstance(value, ast.Call) and last_name(value.func) in _MAKERS
 
 
-def _find(func: FunctionNode) -> set[int]:
+@once_per_function
+def fresh_directory_calls(func: FunctionNode) -> set[int]:
+    """Ids of the calls of ``func`` handed a directory ``func`` just made and has not used since."""
     nodes = [n for stmt in func.body for n in ast.walk(stmt)]
     bindings: dict[str, list[ast.stmt]] = {}
     for node in nodes:

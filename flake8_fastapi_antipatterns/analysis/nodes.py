@@ -15,8 +15,10 @@ same nodes in the same order at about half the cost.
 from __future__ import annotations
 
 import ast
+import functools
 import operator
-from collections.abc import Iterator
+import weakref
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar, overload
 
 N = TypeVar("N", bound=ast.AST)
@@ -284,3 +286,18 @@ def alternative_assignments(nodes: ModuleNodes) -> set[int]:
         dropped = body if _names_development(node.test) else orelse
         found.update(id(dropped[name]) for name in body.keys() & orelse.keys())
     return found
+
+
+def once_per_function(find: Callable[[N], Iterable[int]]) -> Callable[[N], frozenset[int]]:
+    """``find``'s answer about a function (ids of some of its nodes), worked out once per function
+    node and kept weakly by it: the answer holds ids only, so it keeps nothing of the tree alive."""
+    answers: weakref.WeakKeyDictionary[N, frozenset[int]] = weakref.WeakKeyDictionary()
+
+    @functools.wraps(find)
+    def answer(func: N) -> frozenset[int]:
+        known = answers.get(func)
+        if known is None:
+            known = answers[func] = frozenset(find(func))
+        return known
+
+    return answer

@@ -20,10 +20,9 @@ function cannot see.
 from __future__ import annotations
 
 import ast
-import weakref
 
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode
-from flake8_fastapi_antipatterns.analysis.nodes import last_name
+from flake8_fastapi_antipatterns.analysis.nodes import last_name, once_per_function
 from flake8_fastapi_antipatterns.analysis.run_once import statement_lists
 
 MIN_ROUND_SECONDS = 30.0
@@ -31,19 +30,9 @@ _INTERVAL_KEYWORDS = ("timeout", "delay", "seconds", "interval")
 _NUMBER_WRAPPERS = frozenset({"float", "int"})
 
 
-def periodic_nodes(func: FunctionNode) -> frozenset[int]:
+@once_per_function
+def periodic_nodes(func: FunctionNode) -> set[int]:
     """Ids of the nodes of ``func``'s ``while`` loops that wait ``MIN_ROUND_SECONDS`` or more a round."""
-    known = _CACHE.get(func)
-    if known is None:
-        known = _CACHE[func] = frozenset(_find(func))
-    return known
-
-
-# Keyed weakly by the function node; the answers hold ids only (see ``run_once._CACHE``).
-_CACHE: weakref.WeakKeyDictionary[FunctionNode, frozenset[int]] = weakref.WeakKeyDictionary()
-
-
-def _find(func: FunctionNode) -> set[int]:
     statements = [stmt for body in statement_lists(func) for stmt in body]
     loops = [stmt for stmt in statements if isinstance(stmt, ast.While)]
     if not loops:

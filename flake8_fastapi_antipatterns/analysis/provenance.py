@@ -24,7 +24,7 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from flake8_fastapi_antipatterns.analysis.classes import is_abstract
+from flake8_fastapi_antipatterns.analysis.classes import derives_from, is_abstract
 from flake8_fastapi_antipatterns.analysis.exception_text import carried, parameters
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, walk_shallow
 from flake8_fastapi_antipatterns.analysis.nodes import last_name
@@ -211,7 +211,6 @@ def _caught_harmless(names: Names, handler: ast.ExceptHandler, body: list[ast.st
 # attribute, a bad expression) is about the template.
 SANDBOXES = frozenset({"jinja2.sandbox.SandboxedEnvironment", "jinja2.sandbox.ImmutableSandboxedEnvironment"})
 _TEMPLATE_METHODS = frozenset({"from_string", "render", "render_async"})
-_CLASS_DEPTH = 4
 
 
 def only_sandboxed_rendering(names: Names, body: list[ast.stmt], func: FunctionNode | None) -> bool:
@@ -243,15 +242,7 @@ def _is_sandbox(names: Names, callee: ast.expr) -> bool:
     """A sandboxed environment class of Jinja's, or a project class deriving from one."""
     if names.qualify(callee) in SANDBOXES:
         return True
-    found = names.project_class(callee)
-    for _ in range(_CLASS_DEPTH):
-        if found is None:
-            return False
-        module, cls = found
-        if any(module.qualify(base) in SANDBOXES for base in cls.bases):
-            return True
-        found = next((c for c in (module.project_class(base) for base in cls.bases) if c is not None), None)
-    return False
+    return derives_from(names, callee, SANDBOXES)
 
 
 def _carries(names: Names, value: ast.expr, carriers: set[str]) -> bool:

@@ -20,28 +20,15 @@ work either: the stat failed because the file is missing or unreadable, so the r
 from __future__ import annotations
 
 import ast
-import weakref
 
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode
-from flake8_fastapi_antipatterns.analysis.nodes import last_name
+from flake8_fastapi_antipatterns.analysis.nodes import last_name, once_per_function
 from flake8_fastapi_antipatterns.analysis.run_once import node_ids, statement_lists
 
 # Calls that read a file's metadata only: ``path.stat()``, ``os.stat(path)``, ``os.path.getmtime(path)``.
 STAT_CALLS = frozenset({"stat", "lstat", "getmtime", "getsize", "getctime"})
 # Handlers that a failed stat lands in.
 _STAT_ERRORS = frozenset({"OSError", "FileNotFoundError", "IOError", "PermissionError", "Exception"})
-
-
-def stat_cached_nodes(func: FunctionNode) -> frozenset[int]:
-    """Ids of the nodes of ``func`` that run only when a file changed on disk or its stat failed."""
-    known = _CACHE.get(func)
-    if known is None:
-        known = _CACHE[func] = frozenset(_find(func))
-    return known
-
-
-# Keyed weakly by the function node; the answers hold ids only (see ``run_once._CACHE``).
-_CACHE: weakref.WeakKeyDictionary[FunctionNode, frozenset[int]] = weakref.WeakKeyDictionary()
 
 
 def _stat_path(node: ast.AST) -> ast.expr | None:
@@ -55,7 +42,9 @@ def _stat_path(node: ast.AST) -> ast.expr | None:
     return None
 
 
-def _find(func: FunctionNode) -> set[int]:
+@once_per_function
+def stat_cached_nodes(func: FunctionNode) -> set[int]:
+    """Ids of the nodes of ``func`` that run only when a file changed on disk or its stat failed."""
     stats = [node for node in ast.walk(func) if _stat_path(node) is not None]
     if not stats:
         return set()  # most functions: nothing to work out

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 
 from flake8_fastapi_antipatterns.analysis.app_model import Route
+from flake8_fastapi_antipatterns.analysis.classes import derives_from
 from flake8_fastapi_antipatterns.analysis.development import development_nodes
 from flake8_fastapi_antipatterns.analysis.exception_text import (
     CARRIERS,
@@ -122,7 +123,6 @@ _TEXT_LIBRARIES = frozenset(
 # What builds or validates a Pydantic model from data: its errors describe that data.
 PYDANTIC_MODELS = frozenset({"pydantic.BaseModel", "pydantic.main.BaseModel", "sqlmodel.SQLModel"})
 VALIDATING_METHODS = frozenset({"model_validate", "model_validate_json", "model_validate_strings", "parse_obj", "parse_raw", "validate_python", "validate_json"})
-_MODEL_DEPTH = 4
 # Attributes that hold another exception (chaining, SQLAlchemy's DBAPIError.orig).
 CHAINED = frozenset({"__cause__", "__context__", "orig"})
 _MAX_DEPTH = 8
@@ -512,15 +512,7 @@ class LeakChecker(Checker):
 
     def _is_model(self, callee: ast.expr) -> bool:
         """A project class that derives (through project classes) from Pydantic's ``BaseModel``."""
-        found = self.ctx.names.project_class(callee)
-        for _ in range(_MODEL_DEPTH):
-            if found is None:
-                return False
-            names, cls = found
-            if any(names.qualify(base) in PYDANTIC_MODELS for base in cls.bases):
-                return True
-            found = next((c for c in (names.project_class(base) for base in cls.bases) if c is not None), None)
-        return False
+        return derives_from(self.ctx.names, callee, PYDANTIC_MODELS)
 
     # -- walking one body -------------------------------------------------------
     def _walk(self, owner: Owner) -> Iterator[tuple[ast.AST, frozenset[str]]]:
