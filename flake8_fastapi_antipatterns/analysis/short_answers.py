@@ -59,8 +59,15 @@ SMALL_VALUE_WORDS = frozenset(
 
 
 def small_value_name(name: str) -> bool:
-    """A function named for a small derived value: ``acreate_title_from_history``, ``is_safe_prompt``."""
-    return bool(name_words(name) & SMALL_VALUE_WORDS)
+    """A function named for a small derived value: ``acreate_title_from_history``, ``is_safe_prompt``.
+
+    Not ``safe_run_agent``: a leading "safe" names a wrapper that handles the call's errors, not a
+    safety verdict.
+    """
+    found = name_words(name) & SMALL_VALUE_WORDS
+    if found == {"safe"} and name.lstrip("_").lower().startswith("safe"):
+        return False
+    return bool(found)
 
 
 def asks_short_answer(call: ast.Call) -> bool:
