@@ -20,7 +20,8 @@ from another exception's text (``raise StorageError(f"failed: {e}")``, or throug
 that returns that text) is.  A named class of an application package (not a builtin, not a library
 whose errors carry its own text) answered with a 4xx or a 503 is its package's message about the
 request; ``if isinstance(e, C):`` under a broad catch is judged like ``except C``, and a tuple class by
-class.  Values passed through a function we do not
+class; so is ``type(e) is C`` (also in ``x if type(e) is C else y``), and an exact builtin class the ``try``
+raises only with text it wrote.  Values passed through a function we do not
 know (``redact(str(e))``) are assumed to be cleaned, and an ``HTTPException`` handed to (or caught and handed to)
 a project function that replaces it unless the caller may see it (``exception_text.replaced``) is not the response.
 Exceptions that only say something ended (``ENDED``: a broken stream, a cancelled task) carry nothing internal,
