@@ -675,4 +675,4 @@ def _raised_class(node: ast.Raise) -> str | None:
     return exc.id if isinstance(exc, ast.Name) else None
 
 
-__all__ = ["DESCRIBES_INPUT", "INPUT_PARSERS", "PATH_STRINGS", "SANDBOXES", "VALUE_ENCODERS", "describes_value", "documented_raises", "only_input_parsing", "only_own_text", "only_project_checks", "only_sandboxed_rendering", "raised_by_the_project"]
+__all__ = ["DESCRIBES_INPUT", "INPUT_PARSERS", "OWN_BUILTINS", "PATH_STRINGS", "SANDBOXES", "VALUE_ENCODERS", "describes_value", "documented_raises", "only_input_parsing", "only_own_text", "only_project_checks", "only_sandboxed_rendering", "raised_by_the_project"]

@@ -20,7 +20,8 @@ from another exception's text (``raise StorageError(f"failed: {e}")``, or throug
 that returns that text) is.  A named class of an application package (not a builtin, not a library
 whose errors carry its own text) answered with a 4xx or a 503 is its package's message about the
 request; ``if isinstance(e, C):`` under a broad catch is judged like ``except C``, and a tuple class by
-class.  Values passed through a function we do not
+class; so is ``type(e) is C`` (also in ``x if type(e) is C else y``), and an exact builtin class the ``try``
+raises only with text it wrote.  Values passed through a function we do not
 know (``redact(str(e))``) are assumed to be cleaned, and an ``HTTPException`` handed to (or caught and handed to)
 a project function that replaces it unless the caller may see it (``exception_text.replaced``) is not the response.
 Exceptions that only say something ended (``ENDED``: a broken stream, a cancelled task) carry nothing internal,
@@ -54,6 +55,7 @@ from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, Scop
 from flake8_fastapi_antipatterns.analysis.nodes import child_nodes, last_name
 from flake8_fastapi_antipatterns.analysis.provenance import (
     DESCRIBES_INPUT,
+    OWN_BUILTINS,
     TEXT_SOURCES,
     only_input_parsing,
     only_own_text,
@@ -524,6 +526,8 @@ class LeakChecker(Checker):
         stack: list[tuple[ast.AST, frozenset[str]]] = [(s, owner.initial) for s in owner.body]
         own_raises: set[int] = set()
         """Handlers of a narrow builtin class whose ``try`` only meets what the project raised itself."""
+        trys: list[ast.Try] = []
+        """The ``try`` statements met so far, to find the one whose handler bound a narrowed name."""
         while stack:
             node, live = stack.pop()
             yield node, live
@@ -561,14 +565,18 @@ class LeakChecker(Checker):
                     defaults = [*node.args.defaults, *node.args.kw_defaults]
                     stack.extend((d, live) for d in defaults if d is not None)
                 continue
-            if isinstance(node, ast.If) and live:
+            if isinstance(node, ast.Try):
+                trys.append(node)
+            if isinstance(node, (ast.If, ast.IfExp)) and live:
                 narrowed = _narrowed(node.test, live)
-                if narrowed is not None and self._harmless(narrowed[1], node.body):
+                branch: list[ast.AST] = list(node.body) if isinstance(node, ast.If) else [node.body]
+                if narrowed is not None and self._narrowed_harmless(narrowed, node, branch, trys, owner):
                     # ``except Exception as exc: ... if isinstance(exc, PolicyViolation): raise
-                    # HTTPException(403, str(exc))``: in that branch the exception is of the class
-                    # tested, judged as an ``except`` of it would be.
-                    body = {id(s) for s in node.body}
-                    inner = live - {narrowed[0]}
+                    # HTTPException(403, str(exc))`` (or ``str(exc) if type(exc) is ValueError else ...``):
+                    # in that branch the exception is of the class tested, judged as an ``except`` of it
+                    # would be.
+                    body = {id(s) for s in branch}
+                    inner = live - {narrowed.name}
                     stack.extend((c, inner if id(c) in body else live) for c in child_nodes(node))
                     continue
             if isinstance(node, ast.ExceptHandler):
@@ -760,6 +768,32 @@ class LeakChecker(Checker):
                 return any(isinstance(a, ast.Name) and a.id == handler.name for a in handed)
         return None
 
+    def _narrowed_harmless(
+        self, narrowed: Narrowed, test_node: ast.AST, branch: list[ast.AST], trys: list[ast.Try], owner: Owner
+    ) -> bool:
+        """Whether, in the branch of a test that narrows a caught exception to ``narrowed.classes``, its
+        text is fit for the client, judged as ``except <classes>`` around the same ``try`` would be.
+
+        An exact test of a builtin class the ``try`` raises itself with text it wrote (``type(exc) is
+        ValueError`` where the ``try`` has ``raise ValueError("Chat not found")``, in its own body or
+        in functions it defines) also counts: the exact class leaves out every subclass a library
+        reports its own errors with (``JSONDecodeError``, ``UnicodeDecodeError``, pydantic's
+        ``ValidationError``), so what the branch answers is the project's own plain raises."""
+        statements = [s for s in branch if isinstance(s, ast.stmt)]
+        if self._harmless(narrowed.classes, statements):
+            return True
+        tried = _tried(trys, narrowed.name, test_node)
+        if tried is None:
+            return False
+        if raised_by_the_project(self.ctx.names, narrowed.classes, tried.body, owner.func, self._resolve):
+            return True
+        if self._narrow(narrowed.classes) and (
+            only_input_parsing(self.ctx.names, tried.body, owner.func)
+            or self._harmless(narrowed.classes, statements, tried.body, owner.func)
+        ):
+            return True
+        return narrowed.exact and _raised_plainly(narrowed.classes, tried.body, self.ctx.names)
+
     def _narrow(self, caught: ast.expr | None) -> bool:
         """An ``except`` that names classes, none of them ``Exception`` or ``BaseException``."""
         if caught is None:
@@ -900,7 +934,13 @@ class LeakChecker(Checker):
         if isinstance(expr, ast.Subscript):
             return inner(expr.value)
         if isinstance(expr, ast.IfExp):
-            return first([expr.body, expr.orelse])
+            # Each branch with the names live there: ``str(exc) if type(exc) is ValueError else ...``
+            # has narrowed ``exc`` in its first branch (``_walk``).
+            for branch in (expr.body, expr.orelse):
+                found = self._leak(branch, index.live.get(id(branch), live), owner, index, depth + 1, follows)
+                if found:
+                    return found
+            return None
         if isinstance(expr, ast.BoolOp):
             return first(list(expr.values))
         return None
@@ -981,9 +1021,20 @@ class LeakChecker(Checker):
         return Leak(f"{found.shown} through `{name.id}`")
 
 
-def _narrowed(test: ast.expr, live: frozenset[str]) -> tuple[str, ast.expr] | None:
-    """(name, classes) for a test that holds only when a live exception name is an instance of
-    ``classes``: ``isinstance(exc, Conflict)``, or such a call among the operands of ``and``."""
+@dataclass(frozen=True)
+class Narrowed:
+    """A test that holds only when the live exception ``name`` is of ``classes`` (a class or a tuple);
+    ``exact`` when it compares the exact class (``type(exc) is C``), leaving subclasses out."""
+
+    name: str
+    classes: ast.expr
+    exact: bool
+
+
+def _narrowed(test: ast.expr, live: frozenset[str]) -> Narrowed | None:
+    """The narrowing of a test that holds only when a live exception name is of some classes:
+    ``isinstance(exc, Conflict)``, ``type(exc) is ValueError``, ``type(exc) == ValueError``,
+    ``type(exc) in (KeyError, ValueError)``, or such a test among the operands of ``and``."""
     tests = test.values if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And) else [test]
     for candidate in tests:
         if (
@@ -995,8 +1046,74 @@ def _narrowed(test: ast.expr, live: frozenset[str]) -> tuple[str, ast.expr] | No
             and isinstance(candidate.args[0], ast.Name)
             and candidate.args[0].id in live
         ):
-            return candidate.args[0].id, candidate.args[1]
+            return Narrowed(candidate.args[0].id, candidate.args[1], exact=False)
+        if isinstance(candidate, ast.Compare) and len(candidate.ops) == 1:
+            op, left, right = candidate.ops[0], candidate.left, candidate.comparators[0]
+            if isinstance(op, (ast.Is, ast.Eq)) and _type_of(right, live) and not _type_of(left, live):
+                left, right = right, left  # ``ValueError is type(exc)``
+            name = _type_of(left, live)
+            if name is None:
+                continue
+            if isinstance(op, (ast.Is, ast.Eq)) and isinstance(right, (ast.Name, ast.Attribute)):
+                return Narrowed(name, right, exact=True)
+            if isinstance(op, ast.In) and isinstance(right, (ast.Tuple, ast.Set, ast.List)) and right.elts:
+                return Narrowed(name, ast.Tuple(elts=list(right.elts), ctx=ast.Load()), exact=True)
     return None
+
+
+def _type_of(expr: ast.expr, live: frozenset[str]) -> str | None:
+    """The live exception name of ``type(exc)``, or None."""
+    if (
+        isinstance(expr, ast.Call)
+        and isinstance(expr.func, ast.Name)
+        and expr.func.id == "type"
+        and len(expr.args) == 1
+        and not expr.keywords
+        and isinstance(expr.args[0], ast.Name)
+        and expr.args[0].id in live
+    ):
+        return expr.args[0].id
+    return None
+
+
+def _tried(trys: list[ast.Try], name: str, node: ast.AST) -> ast.Try | None:
+    """The ``try`` whose ``except ... as name`` holds ``node`` (the innermost, if they nest)."""
+    found: ast.Try | None = None
+    for candidate in trys:
+        for handler in candidate.handlers:
+            if handler.name == name and any(n is node for s in handler.body for n in ast.walk(s)):
+                found = candidate  # ``trys`` lists outer statements first
+    return found
+
+
+def _raised_plainly(classes: ast.expr, body: list[ast.stmt], names: Names) -> bool:
+    """Whether the ``try`` ``body`` raises each of ``classes`` (builtins the project raises, not
+    shadowed) with a message it wrote and never with other text: ``raise ValueError("Chat not found")``,
+    also in the functions the body defines (tasks it starts), but not in a handler, where a raise may
+    carry what that handler caught."""
+    elements = classes.elts if isinstance(classes, ast.Tuple) else [classes]
+    wanted = {e.id for e in elements if isinstance(e, ast.Name) and e.id not in names.imports and e.id not in names.classes}
+    if not elements or len(wanted) != len(elements) or not wanted <= OWN_BUILTINS:
+        return False
+    literal: set[str] = set()
+    for statement in body:
+        for node in ast.walk(statement):
+            if not isinstance(node, ast.Raise) or node.exc is None:
+                continue
+            exc = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+            if not (isinstance(exc, ast.Name) and exc.id in wanted):
+                continue
+            if not (isinstance(node.exc, ast.Call) and _written(node.exc)):
+                return False
+            literal.add(exc.id)
+    return literal == wanted
+
+
+def _written(call: ast.Call) -> bool:
+    """``ValueError("...")``: arguments that are literal text, nothing formatted into them."""
+    return not call.keywords and all(
+        isinstance(a, ast.Constant) and isinstance(a.value, str) for a in call.args
+    )
 
 
 def _uses(handler: ast.ExceptHandler) -> bool:
