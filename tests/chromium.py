@@ -13,6 +13,7 @@ import fcntl
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -52,7 +53,9 @@ class Chromium:
 
     def __init__(self, browser: str, *, width: int = 1280, height: int = 900, timeout: float = 60.0) -> None:
         self.timeout = timeout
-        self._profile = tempfile.TemporaryDirectory(prefix="faa-chromium-")
+        # Helper processes the browser leaves behind may still write to the profile while it is
+        # removed; what they leave is a temporary directory's content, not worth failing a test for.
+        self._profile = tempfile.TemporaryDirectory(prefix="faa-chromium-", ignore_cleanup_errors=True)
         self._stderr = tempfile.TemporaryFile()  # a file, not a pipe: a chatty browser never blocks on it
         to_browser_r, to_browser_w = os.pipe()
         from_browser_r, from_browser_w = os.pipe()
@@ -71,6 +74,7 @@ class Chromium:
             stderr=self._stderr,
             preexec_fn=on_descriptors_3_and_4,
             pass_fds=(3, 4),
+            start_new_session=True,  # its own process group: closing stops its helper processes too
         )
         os.close(to_browser_r)
         os.close(from_browser_w)
@@ -190,6 +194,10 @@ class Chromium:
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait(timeout=10)
+        try:
+            os.killpg(self._process.pid, signal.SIGKILL)  # helpers the browser did not take down
+        except OSError:
+            pass  # the group is already gone
         self._stderr.close()
         self._profile.cleanup()
 
