@@ -615,37 +615,19 @@ class ServingPath:
         for file in mentioning:
             if self.index.real_path(file) == real or _is_test_path(file):
                 continue
-            if not self._used_only_by_scripts(file, real, registry):
+            if not self._used_only_by_scripts(file, path, registry):
                 return False
         return True
 
-    def _used_only_by_scripts(self, file: str, real: str, registry: str) -> bool:
-        """Whether ``file`` uses the object ``registry`` of the module at ``real`` only inside its
+    def _used_only_by_scripts(self, file: str, path: str, registry: str) -> bool:
+        """Whether ``file`` uses the object ``registry`` of the module at ``path`` only inside its
         ``__main__`` block, or only imports it (a package re-exporting it)."""
         assert self.index is not None
+        named = self._import_names(path, registry, file)
         module = self.index.module(file)
-        resolver = module.names.resolver if module is not None else None
-        if module is None or resolver is None:
+        if named is None or module is None:
             return False
-        index = self.index
-        bare: set[str] = set()
-        receivers: set[str] = set()
-        # Only an import whose last word is the object's name can bring the object in, and only one
-        # ending in the module's own name the module: no symbol search for the file's other imports.
-        stem = os.path.splitext(os.path.basename(real))[0]
-        module_word = os.path.basename(os.path.dirname(real)) if stem == "__init__" else stem
-        for local_name, dotted in module.names.imports.items():
-            last = dotted.rsplit(".", 1)[-1]
-            if last == registry:
-                symbol = resolver.symbol(dotted)
-                if symbol is not None and symbol.name == registry and index.real_path(symbol.module.path) == real:
-                    bare.add(local_name)
-            if last == module_word:
-                found = resolver.module(dotted)
-                if found is not None and index.real_path(found.path) == real:
-                    receivers.add(local_name)
-        if any(isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names) for n in module.names.tree.body):
-            return False
+        bare, receivers = named
         facts = module_facts(module.names.tree, file)
         for local_name in bare:
             if any(not site.in_main for site in facts.sites.get(local_name, ()) if not site.attribute):
@@ -910,7 +892,7 @@ class ServingPath:
         for file in files:
             if file != path and self.index is not None and self.index.module(file) is None:
                 continue  # a file the index cannot read holds no inclusion
-            names = self._router_names(path, router, file)
+            names = self._import_names(path, router, file)
             if names is None:
                 yield None
                 return
@@ -932,11 +914,12 @@ class ServingPath:
                             return
                         yield facts, use.line
 
-    def _router_names(self, path: str, router: str, file: str) -> tuple[set[str], set[str]] | None:
-        """How ``file`` names the router: (bare names, module aliases it is an attribute of); None when
-        a star import may bring it in unseen."""
+    def _import_names(self, path: str, target: str, file: str) -> tuple[set[str], set[str]] | None:
+        """How ``file`` names the module-level object ``target`` of ``path`` (a router, a tool
+        registry): (bare names, module aliases it is an attribute of); None when ``file`` cannot be
+        read or a star import may bring it in unseen."""
         if file == path:
-            return {router}, set()
+            return {target}, set()
         assert self.index is not None
         module = self.index.module(file)
         resolver = module.names.resolver if module is not None else None
@@ -958,7 +941,7 @@ class ServingPath:
             )
 
         word = _module_word(path)
-        bare = {local for local, dotted in names.imports.items() if dotted.rsplit(".", 1)[-1] == router and resolves_to(dotted, router)}
+        bare = {local for local, dotted in names.imports.items() if dotted.rsplit(".", 1)[-1] == target and resolves_to(dotted, target)}
         receivers = {local for local, dotted in names.imports.items() if dotted.rsplit(".", 1)[-1] == word and resolves_to(dotted, None)}
         return bare, receivers
 
