@@ -848,7 +848,7 @@ class Program:
         work); ``key`` separates the questions.
         """
         question = _Question(key, direct, follow, calls)
-        return self._reach_from(question, resolver, func, arguments, frozenset(), _MAX_DEPTH)[0]
+        return self._reach_memo(question, resolver, func, arguments, frozenset(), _MAX_DEPTH).value
 
     def label(self, resolver: CallResolver, func: FunctionNode) -> str:
         """A function's name in a call chain; helpers of other modules carry their module (``crud.get_user``)."""
@@ -860,19 +860,6 @@ class Program:
         module = project.path.parent.name if project.path.stem == "__init__" else project.path.stem
         return f"{module}.{func.name}"
 
-    def _reach_from(
-        self,
-        question: _Question,
-        resolver: CallResolver,
-        func: FunctionNode,
-        arguments: tuple[tuple[str, str], ...],
-        visiting: frozenset[int],
-        budget: int,
-    ) -> tuple[Reach | None, bool]:
-        """(what ``func`` reaches, whether the search was complete: no cycle or depth cut it short)."""
-        memo = self._reach_memo(question, resolver, func, arguments, visiting, budget)
-        return memo.value, memo.complete
-
     def _reach_memo(
         self,
         question: _Question,
@@ -882,6 +869,8 @@ class Program:
         visiting: frozenset[int],
         budget: int,
     ) -> _ReachMemo:
+        """What ``func`` reaches (``value``), and whether the search was complete (no cycle or depth
+        cut it short) or even exact (see ``_ReachMemo``)."""
         memo_key = (question.key, id(func), arguments)
         known = self._reach.get(memo_key)
         if known is not None and (known.complete or known.budget >= budget):
