@@ -1037,16 +1037,9 @@ def _narrowed(test: ast.expr, live: frozenset[str]) -> Narrowed | None:
     ``type(exc) in (KeyError, ValueError)``, or such a test among the operands of ``and``."""
     tests = test.values if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And) else [test]
     for candidate in tests:
-        if (
-            isinstance(candidate, ast.Call)
-            and isinstance(candidate.func, ast.Name)
-            and candidate.func.id == "isinstance"
-            and len(candidate.args) == 2
-            and not candidate.keywords
-            and isinstance(candidate.args[0], ast.Name)
-            and candidate.args[0].id in live
-        ):
-            return Narrowed(candidate.args[0].id, candidate.args[1], exact=False)
+        checked = _live_argument(candidate, "isinstance", 2, live)
+        if checked is not None and isinstance(candidate, ast.Call):
+            return Narrowed(checked, candidate.args[1], exact=False)
         if isinstance(candidate, ast.Compare) and len(candidate.ops) == 1:
             op, left, right = candidate.ops[0], candidate.left, candidate.comparators[0]
             if isinstance(op, (ast.Is, ast.Eq)) and _type_of(right, live) and not _type_of(left, live):
@@ -1063,11 +1056,17 @@ def _narrowed(test: ast.expr, live: frozenset[str]) -> Narrowed | None:
 
 def _type_of(expr: ast.expr, live: frozenset[str]) -> str | None:
     """The live exception name of ``type(exc)``, or None."""
+    return _live_argument(expr, "type", 1, live)
+
+
+def _live_argument(expr: ast.expr, builtin: str, arity: int, live: frozenset[str]) -> str | None:
+    """The live exception name ``expr`` hands first to ``builtin`` called with ``arity`` positional
+    arguments (``isinstance(exc, C)``, ``type(exc)``), or None."""
     if (
         isinstance(expr, ast.Call)
         and isinstance(expr.func, ast.Name)
-        and expr.func.id == "type"
-        and len(expr.args) == 1
+        and expr.func.id == builtin
+        and len(expr.args) == arity
         and not expr.keywords
         and isinstance(expr.args[0], ast.Name)
         and expr.args[0].id in live
