@@ -58,7 +58,7 @@ class Finding:
 
 
 def run_flake8(flake8: Path, corpus: Path, jobs: int) -> list[Finding]:
-    cmd = [str(flake8), "--isolated", "--select", "FAA", "--extend-select", "FAA205,FAA403", "-j", str(jobs), "."]
+    cmd = [str(flake8), "--isolated", "--faa-cache=off", "--select", "FAA", "--extend-select", "FAA205,FAA403", "-j", str(jobs), "."]
     result = subprocess.run(cmd, cwd=corpus, capture_output=True, text=True)
     if result.returncode not in (0, 1) or "Traceback" in result.stderr:
         raise SystemExit(f"flake8 failed ({result.returncode}):\n{result.stderr[-3000:]}")

@@ -9,9 +9,12 @@ all with the same flake8 release:
 - ``bugbear``: flake8 + flake8-bugbear, for scale.
 
 Then times ``flake8 --isolated -j1`` over the whole unpacked FastAPI sdist
-(see fetch_corpus.py) in each venv, alternating plain/plugin/bugbear each
-round so that load from other jobs on a shared machine hits all three alike,
-and prints the medians and the ratios plugin/plain and bugbear/plain.  Each
+(see fetch_corpus.py) in each venv, alternating the variants each round so
+that load from other jobs on a shared machine hits all alike, and prints the
+medians and the ratios to plain flake8.  The plugin is timed twice: ``plugin``
+works every file out (``--faa-cache=off``), ``warm`` reads the findings an
+earlier run of the same unchanged project kept (``--faa-cache-dir`` in a
+temporary directory, filled once before the rounds).  Each
 run's CPU time (user + system, from the kernel's accounting of the child) is
 the measure the budget is judged on; wall time is printed beside it.
 
@@ -62,13 +65,19 @@ class Variant:
     extra: tuple[str, ...]
     """What to pip install besides flake8 (the project itself is handled by ``project``)."""
     project: bool = False
+    args: tuple[str, ...] = ()
+    """Options of this variant's flake8 runs."""
+    venv: str = ""
+    """The venv it runs in, when another variant's (default: its own, by name)."""
 
 
+# The timed variants; ``warm``'s cache directory is added when the rounds start.
 VARIANTS = (
     Variant("plain", ()),
-    Variant("plugin", (), project=True),
+    Variant("plugin", (), project=True, args=("--faa-cache=off",)),
     Variant("bugbear", (f"flake8-bugbear=={BUGBEAR_VERSION}",)),
 )
+WARM = Variant("warm", (), project=True, venv="plugin")
 
 
 def run(cmd: list[str]) -> None:
@@ -142,7 +151,7 @@ class Timing:
     lines: int
 
 
-def time_once(flake8: Path, corpus: Path, jobs: str = "1") -> Timing:
+def time_once(flake8: Path, corpus: Path, jobs: str = "1", args: tuple[str, ...] = ()) -> Timing:
     """One flake8 run; its CPU time is read from the kernel's accounting of the finished child.
 
     On a machine shared with other jobs wall time mostly measures the neighbours; the
@@ -152,7 +161,7 @@ def time_once(flake8: Path, corpus: Path, jobs: str = "1") -> Timing:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     result = subprocess.run(
-        [str(flake8), "--isolated", "-j", jobs, "."], cwd=corpus, capture_output=True, text=True
+        [str(flake8), "--isolated", *args, "-j", jobs, "."], cwd=corpus, capture_output=True, text=True
     )
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -162,20 +171,21 @@ def time_once(flake8: Path, corpus: Path, jobs: str = "1") -> Timing:
     return Timing(cpu=cpu, wall=wall, lines=len(result.stdout.splitlines()))
 
 
-def findings_of(flake8: Path, corpus: Path, jobs: str) -> list[str]:
-    """The plugin's findings (every code selected), sorted: what a serial and a parallel run must agree on."""
-    cmd = [str(flake8), "--isolated", "--select", "FAA", "--extend-select", "FAA205,FAA403", "-j", jobs, "."]
+def findings_of(flake8: Path, corpus: Path, jobs: str, args: tuple[str, ...] = ("--faa-cache=off",)) -> list[str]:
+    """The plugin's findings (every code selected), sorted: what a serial and a parallel run, and a run
+    from the cache, must agree on."""
+    cmd = [str(flake8), "--isolated", *args, "--select", "FAA", "--extend-select", "FAA205,FAA403", "-j", jobs, "."]
     result = subprocess.run(cmd, cwd=corpus, capture_output=True, text=True)
     if result.returncode not in (0, 1) or "Traceback" in result.stderr:
         raise SystemExit(f"{flake8} failed ({result.returncode}):\n{result.stderr[-2000:]}")
     return sorted(result.stdout.splitlines())
 
 
-def count_instructions(flake8: Path, corpus: Path, files: list[str]) -> int:
+def count_instructions(flake8: Path, corpus: Path, files: list[str], args: tuple[str, ...]) -> int:
     """Instructions one flake8 run executes (valgrind's cachegrind), which load on the machine does not change."""
     cmd = [
         "valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
-        str(flake8), "--isolated", "-j1", *files,
+        str(flake8), "--isolated", *args, "-j1", *files,
     ]
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     result = subprocess.run(cmd, cwd=corpus, capture_output=True, text=True, env=env)
@@ -192,7 +202,9 @@ def instructions_mode(executables: dict[str, Path], corpus: Path, step: int, bud
     print(f"instruction counts (valgrind cachegrind), {what}: {len(sample)} of {len(every)} files")
     # Instruction counts do not depend on what else runs: the variants run side by side.
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        futures = {name: pool.submit(count_instructions, flake8, corpus, sample) for name, flake8 in executables.items()}
+        futures = {
+            v.name: pool.submit(count_instructions, executables[v.name], corpus, sample, v.args) for v in VARIANTS
+        }
         counts = {name: future.result() for name, future in futures.items()}
     for name, count in counts.items():
         print(f"{name:<8} {count:>16,} instructions")
@@ -207,7 +219,7 @@ def instructions_mode(executables: dict[str, Path], corpus: Path, step: int, bud
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=6, help="a multiple of 3 gives each variant each place equally")
+    parser.add_argument("--rounds", type=int, default=8, help="a multiple of 4 gives each variant each place equally")
     parser.add_argument("--budget", type=float, default=1.15, help="largest acceptable plugin/plain ratio")
     parser.add_argument("--corpus-version", default=PINNED_VERSION)
     parser.add_argument(
@@ -233,6 +245,18 @@ def main() -> int:
     if serial != parallel:
         for line in sorted(set(serial) ^ set(parallel))[:20]:
             print(f"  only in {'-j1' if line in serial else '-j auto'}: {line}")
+    kept = tempfile.mkdtemp(prefix="faa-cost-cache-")
+    warm = Variant(WARM.name, WARM.extra, project=True, args=(f"--faa-cache-dir={kept}",), venv=WARM.venv)
+    variants = {v.name: v for v in (*VARIANTS, warm)}
+    executables[warm.name] = executables[warm.venv]
+    # The warm runs read what this run keeps; a run from the cache must find exactly what a fresh one does.
+    first, cached = (findings_of(executables["warm"], corpus, args.jobs, warm.args) for _ in range(2))
+    same = serial == first == cached
+    print(f"findings kept and read back from the cache: {len(cached)}, {'identical' if same else 'DIFFERENT'}")
+    if not same:
+        for line in sorted(set(serial) ^ set(cached))[:20]:
+            print(f"  only in {'a fresh run' if line in serial else 'the cache'}: {line}")
+        return 1
     print(f"corpus: {corpus.name} ({files} .py files), flake8 --isolated -j {args.jobs} ., {args.rounds} rounds, order rotated")
     print(f"load average before: {load_average()}")
 
@@ -244,7 +268,7 @@ def main() -> int:
         shift = (round_no - 1) % len(order)
         row = []
         for name in order[shift:] + order[:shift]:
-            timing = time_once(executables[name], corpus, args.jobs)
+            timing = time_once(executables[name], corpus, args.jobs, variants[name].args)
             runs[name].append(timing)
             row.append(f"{name} {timing.cpu:6.2f}s cpu {timing.wall:6.2f}s wall")
         print(f"round {round_no}: " + " | ".join(row) + f"   (load {load_average()})", flush=True)
@@ -255,8 +279,9 @@ def main() -> int:
     # within a round cancels more of the neighbours' noise than a ratio of medians.
     paired = {
         name: statistics.median(t.cpu / plain.cpu for t, plain in zip(runs[name], runs["plain"]))
-        for name in ("plugin", "bugbear")
+        for name in ("plugin", "warm", "bugbear")
     }
+    shutil.rmtree(kept, ignore_errors=True)
     print(f"load average after: {load_average()}")
     print()
     print(f"{'variant':<8} {'median cpu s':>13} {'min':>7} {'max':>7} {'median wall s':>14} {'output lines':>13}")
@@ -270,6 +295,10 @@ def main() -> int:
     print(
         f"plugin/plain  = {plugin_ratio:.3f} cpu (medians), {paired['plugin']:.3f} (median of per-round ratios), "
         f"{wall['plugin'] / wall['plain']:.3f} wall  (budget {args.budget:.2f}, on cpu)"
+    )
+    print(
+        f"warm/plain    = {cpu['warm'] / cpu['plain']:.3f} cpu (medians), {paired['warm']:.3f} (per-round), "
+        f"{wall['warm'] / wall['plain']:.3f} wall  (an unchanged project, findings read from the cache)"
     )
     print(
         f"bugbear/plain = {cpu['bugbear'] / cpu['plain']:.3f} cpu (medians), {paired['bugbear']:.3f} (per-round), "

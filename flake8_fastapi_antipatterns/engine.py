@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import ast
 import logging
+from dataclasses import dataclass
 
+from flake8_fastapi_antipatterns import result_cache
 from flake8_fastapi_antipatterns.diagnostics import Diagnostic
 from flake8_fastapi_antipatterns.gc_pacing import paced_collections
 from flake8_fastapi_antipatterns.options import Settings
@@ -23,25 +25,50 @@ def analyse_tree(
     ``strict=True`` re-raises instead (the robustness tests use it to see bugs).
     """
     with paced_collections():
-        return _analyse(tree, filename, settings, strict=strict)
+        return _analyse(tree, filename, settings, strict=strict).findings
 
 
-def _analyse(tree: ast.Module, filename: str, settings: Settings | None, *, strict: bool) -> list[Diagnostic]:
+def analyse_linted_file(tree: ast.Module, filename: str, settings: Settings) -> list[Diagnostic]:
+    """``analyse_tree`` for a file linted from disk, through the findings kept between runs
+    (``result_cache``): an unchanged project is not worked out again."""
+    entry = result_cache.entry_for(filename, settings)
+    if entry is not None:
+        kept = result_cache.load(entry, filename)
+        if kept is not None:
+            return kept
+    with paced_collections():
+        outcome = _analyse(tree, filename, settings, strict=False)
+    # A run in which a rule family failed is not kept: the next run tries (and logs) again.
+    if entry is not None and outcome.complete:
+        result_cache.store(entry, outcome.findings)
+    return outcome.findings
+
+
+@dataclass
+class _Outcome:
+    findings: list[Diagnostic]
+    complete: bool
+    """No rule family failed on the file."""
+
+
+def _analyse(tree: ast.Module, filename: str, settings: Settings | None, *, strict: bool) -> _Outcome:
     try:
         ctx = Context.build(tree, filename, settings or Settings())
     except Exception:
         if strict:
             raise
         log.warning("flake8-fastapi-antipatterns could not index %s; skipped", filename, exc_info=True)
-        return []
+        return _Outcome([], complete=False)
+    complete = True
     for checker in all_checkers():
         try:
             checker(ctx).run()
         except Exception:
             if strict:
                 raise
+            complete = False
             log.warning("flake8-fastapi-antipatterns: %s failed on %s; its findings are skipped", checker.__name__, filename, exc_info=True)
-    return sorted(ctx.findings, key=lambda d: (d.line, d.col, d.code))
+    return _Outcome(sorted(ctx.findings, key=lambda d: (d.line, d.col, d.code)), complete)
 
 
 def analyse_source(

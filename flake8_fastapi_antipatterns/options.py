@@ -13,6 +13,10 @@ from dataclasses import dataclass, fields
 DEFAULT_HEALTH_PATHS: tuple[str, ...] = ("/health", "/healthz", "/ready", "/readyz", "/live", "/livez", "/ping")
 
 
+# Settings that say where findings are kept, not what they are.
+_STORAGE_FIELDS = frozenset({"cache", "cache_dir"})
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every field is a tuple of names; the empty tuple means "built-in defaults only"."""
@@ -32,6 +36,20 @@ class Settings:
     operator_routes: tuple[str, ...] = ()
     """``("judge",)`` judges routes only an administrator can call like any other; empty (the
     default) or ``("quiet",)`` leaves out what only matters at a public route's rate or audience."""
+
+    cache: tuple[str, ...] = ()
+    """``("off",)`` works every file out afresh; empty (the default) keeps findings between runs."""
+
+    cache_dir: tuple[str, ...] = ()
+    """Where findings are kept between runs; empty (the default) is ``.faa_cache`` in the project's root."""
+
+    @property
+    def cache_enabled(self) -> bool:
+        return self.cache != ("off",)
+
+    def analysis_key(self) -> str:
+        """The settings that change findings, as text: findings kept between runs are keyed by it."""
+        return repr([(f.name, getattr(self, f.name)) for f in fields(self) if f.name not in _STORAGE_FIELDS])
 
     @property
     def quiet_operator_routes(self) -> bool:
@@ -101,10 +119,23 @@ OPTION_SPECS: tuple[OptionSpec, ...] = (
         "running app reaches while serving requests (routes, dependencies, middleware, exception handlers, "
         "background work); 'all' reports every function, command-line programs and start-up code included.",
     ),
+    OptionSpec(
+        "cache",
+        "--faa-cache",
+        "'on' (default) keeps each file's findings between runs, keyed by the contents of the project's "
+        "Python and deployment files, the settings, the interpreter and this plugin's version; a change to "
+        "any of them works every file out again. 'off' never reads or writes the cache.",
+    ),
+    OptionSpec(
+        "cache_dir",
+        "--faa-cache-dir",
+        "Where the findings are kept (default: .faa_cache in the project's root, which ignores itself in git).",
+    ),
 )
 SCOPES = ("serving", "all")
 OPERATOR_ROUTES = ("quiet", "judge")
 SWITCH_VALUES = ("yes", "no", "true", "false", "1", "0")
+CACHE_VALUES = ("on", "off", *SWITCH_VALUES)
 
 
 def _clean(values: Iterable[str] | str | None) -> tuple[str, ...]:
@@ -130,4 +161,11 @@ def settings_from(values: dict[str, Iterable[str] | str | None]) -> Settings:
         raise ValueError(f"--faa-fixed-file-reads takes yes or no, not {','.join(switch)!r}")
     if switch:
         cleaned["fixed_file_reads"] = ("yes",) if switch[0].lower() in ("yes", "true", "1") else ()
+    cache = cleaned.get("cache", ())
+    if cache and (len(cache) != 1 or cache[0].lower() not in CACHE_VALUES):
+        raise ValueError(f"--faa-cache takes on or off, not {','.join(cache)!r}")
+    if cache:
+        cleaned["cache"] = ("off",) if cache[0].lower() in ("off", "no", "false", "0") else ()
+    if len(cleaned.get("cache_dir", ())) > 1:
+        raise ValueError(f"--faa-cache-dir takes one directory, not {','.join(cleaned['cache_dir'])!r}")
     return Settings(**{name: value for name, value in cleaned.items() if value})

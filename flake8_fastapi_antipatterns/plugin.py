@@ -8,7 +8,7 @@ from typing import Any
 
 from flake8_fastapi_antipatterns import __version__
 from flake8_fastapi_antipatterns.catalogue import opt_in_codes
-from flake8_fastapi_antipatterns.engine import analyse_tree
+from flake8_fastapi_antipatterns.engine import analyse_linted_file
 from flake8_fastapi_antipatterns.options import OPTION_SPECS, Settings, settings_from
 
 
@@ -40,5 +40,5 @@ class Plugin:
         cls.settings = settings_from({spec.field: getattr(options, spec.flag[2:].replace("-", "_"), None) for spec in OPTION_SPECS})
 
     def run(self) -> Iterator[tuple[int, int, str, type[Plugin]]]:
-        for diagnostic in analyse_tree(self._tree, self._filename, self.settings):
+        for diagnostic in analyse_linted_file(self._tree, self._filename, self.settings):
             yield diagnostic.line, diagnostic.col, f"{diagnostic.code} {diagnostic.message}", type(self)

@@ -25,6 +25,7 @@ builds and hidden directories skipped):
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from dataclasses import dataclass, field
@@ -70,6 +71,8 @@ class DeploymentFacts:
     """Manifests that run the image under an orchestrator (a Kubernetes workload, compose replicas)."""
     worker_configs: list[Declared] = field(default_factory=list)
     """gunicorn configuration files (they set the worker count)."""
+    digest: str = ""
+    """A hash of the files read (their paths and bytes): findings kept between runs are keyed by it."""
 
     def scaled(self) -> Declared | None:
         """What shows the deployment uses more than one process: an orchestrator, a gunicorn
@@ -147,12 +150,16 @@ def _read(root: str) -> DeploymentFacts:
         files = _files(root)
     except OSError:
         return facts
+    read = hashlib.sha256()
     for relative, kind in files:
         try:
             with open(os.path.join(root, relative), "rb") as handle:
-                text = handle.read(MAX_BYTES).decode("utf-8", errors="replace")
+                data = handle.read(MAX_BYTES)
         except OSError:
             continue
+        read.update(f"{relative}\0{len(data)}\0".encode("utf-8", "surrogateescape"))
+        read.update(data)
+        text = data.decode("utf-8", errors="replace")
         if kind == "dockerfile":
             _dockerfile(facts, relative, text)
         elif kind == "procfile":
@@ -162,6 +169,7 @@ def _read(root: str) -> DeploymentFacts:
             facts.worker_configs.append(Declared(relative, 1, "gunicorn configuration"))
         else:
             _yaml(facts, relative, text, compose=kind == "compose")
+    facts.digest = read.hexdigest()
     return facts
 
 

@@ -147,6 +147,9 @@ class ProjectIndex:
         self._mentions: dict[tuple[str, str], list[str] | None] = {}
         self._import_words: dict[str, frozenset[str]] = {}
         self._defined: dict[str, DefinedNames | None] = {}
+        # Every file parsed from disk in this process, kept after its module is dropped: what a
+        # linted file's findings may have been worked out from (``parsed_paths``).
+        self._parsed: dict[str, None] = {}
 
     # -- files ------------------------------------------------------------
     def module(self, path: Path | str, tree: ast.Module | None = None) -> ModuleInfo | None:
@@ -167,6 +170,7 @@ class ProjectIndex:
             return cached[1]
         info: ModuleInfo | None = None
         if tree is None and stat.st_size <= MAX_FILE_BYTES:
+            self._parsed[real] = None
             try:
                 with open(real, "rb") as source:
                     tree = ast.parse(source.read(), filename=real)
@@ -382,6 +386,10 @@ class ProjectIndex:
             for path in consulted:
                 self._consulted_by.setdefault(path, set()).add(key)
         return found
+
+    def parsed_paths(self) -> list[str]:
+        """The real paths of every module this process has read from disk, in reading order."""
+        return list(self._parsed)
 
     # -- reverse look-ups -------------------------------------------------
     def project_root(self, path: str) -> str:

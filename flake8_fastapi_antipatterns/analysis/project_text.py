@@ -12,6 +12,7 @@ keeps every answer what it would be file by file: no word, ``def`` line or marke
 from __future__ import annotations
 
 import bisect
+import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -56,6 +57,14 @@ class ProjectTexts:
 
     def __len__(self) -> int:
         return len(self.paths)
+
+    def fingerprint(self) -> str:
+        """A hash of every file's path and bytes: equal exactly when the project's Python text is."""
+        digest = hashlib.sha256()
+        for path, start, end in zip(self.paths, self._starts, self._ends):
+            digest.update(f"{path}\0{end - start}\0".encode("utf-8", "surrogateescape"))
+        digest.update(self._text)
+        return digest.hexdigest()
 
     def get(self, path: str) -> bytes | None:
         number = self._position.get(path)

@@ -29,7 +29,7 @@ from flake8_fastapi_antipatterns.check.per_file import PerFileIgnores
 from flake8_fastapi_antipatterns.check.report import PARSE_ERROR_CODE
 from flake8_fastapi_antipatterns.check.selection import Selection
 from flake8_fastapi_antipatterns.diagnostics import Diagnostic
-from flake8_fastapi_antipatterns.engine import analyse_tree
+from flake8_fastapi_antipatterns.engine import analyse_linted_file
 from flake8_fastapi_antipatterns.options import Settings
 
 log = logging.getLogger("flake8_fastapi_antipatterns")
@@ -94,7 +94,7 @@ def check_file(path: str, job: Job) -> list[Diagnostic]:
         line, col, reason = _parse_failure(data, error)
         found = [_could_not_parse(shown, line, col, reason)]
         return [d for d in found if job.selection.reports(d.code, file_ignores)]
-    found = [d for d in analyse_tree(tree, path, job.settings) if job.selection.reports(d.code, file_ignores)]
+    found = [d for d in analyse_linted_file(tree, path, job.settings) if job.selection.reports(d.code, file_ignores)]
     if found and b"noqa" in data.lower():
         comments = NoqaComments(lines if lines is not None else source_lines(data))
         found = [d for d in found if not comments.suppresses(d.line, d.code)]
