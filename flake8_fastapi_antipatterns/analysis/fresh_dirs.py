@@ -10,8 +10,9 @@
 
 Removing such a directory (``shutil.rmtree``) is a single ``rmdir`` of an empty folder: nothing has
 been written into it yet. Recognised when the local is bound once, to ``mkdtemp(...)`` (bare or
-wrapped in ``Path``/``str``), and no line between the binding and the call names it; a call in a
-loop the binding is outside of is left out (an earlier round may have filled the directory).
+wrapped in ``Path``/``str``), and no line between the binding and the call names it (a line in an
+earlier branch that ends the function, ``cleanup(work); return``, is not on the way to the call); a
+call in a loop the binding is outside of is left out (an earlier round may have filled the directory).
 
 One use in between is allowed: the command of a ``git clone`` into the directory, when the removal
 runs only in the branch where that clone failed (``if result.returncode != 0:``). A failed clone
