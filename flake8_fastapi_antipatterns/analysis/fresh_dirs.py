@@ -10,8 +10,14 @@
 
 Removing such a directory (``shutil.rmtree``) is a single ``rmdir`` of an empty folder: nothing has
 been written into it yet. Recognised when the local is bound once, to ``mkdtemp(...)`` (bare or
-wrapped in ``Path``/``str``), and no line between the binding and the call names it; a call in a
-loop the binding is outside of is left out (an earlier round may have filled the directory).
+wrapped in ``Path``/``str``), and no line between the binding and the call names it (a line in an
+earlier branch that ends the function, ``cleanup(work); return``, is not on the way to the call); a
+call in a loop the binding is outside of is left out (an earlier round may have filled the directory).
+
+One use in between is allowed: the command of a ``git clone`` into the directory, when the removal
+runs only in the branch where that clone failed (``if result.returncode != 0:``). A failed clone
+deletes what it wrote, so the folder is still empty; after a clone that worked, or any other command,
+the removal is reported.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from flake8_fastapi_antipatterns.analysis.nodes import last_name, once_per_funct
 
 _MAKERS = frozenset({"mkdtemp"})
 _WRAPPERS = frozenset({"Path", "str", "PurePath", "realpath", "abspath"})
+_COMMAND_RUNNERS = frozenset({"run", "call"})  # subprocess.run / subprocess.call
 # What removing a directory is called, as a blocking verdict names it.
 REMOVALS = frozenset({"shutil.rmtree"})
 
@@ -60,6 +67,19 @@ def fresh_directory_calls(func: FunctionNode) -> set[int]:
     for node in nodes:
         if isinstance(node, ast.Name) and node.id in fresh and isinstance(node.ctx, ast.Load):
             uses.setdefault(node.id, []).append(node)
+    exits = [
+        block
+        for n in nodes
+        if isinstance(n, ast.If)
+        for block in (n.body, n.orelse)
+        if block and isinstance(block[-1], (ast.Return, ast.Raise))
+    ]
+
+    def left_early(call: ast.Call) -> list[ast.stmt]:
+        """Statements of branches that end the function and do not hold ``call``: a use there (an
+        earlier ``cleanup(work); return``) is not on the way to it."""
+        return [stmt for block in exits if not any(_inside(call, stmt) for stmt in block) for stmt in block]
+
     found: set[int] = set()
     for node in nodes:
         if not isinstance(node, ast.Call):
@@ -69,12 +89,67 @@ def fresh_directory_calls(func: FunctionNode) -> set[int]:
                 continue
             binding = fresh[argument.id]
             made = binding.end_lineno or binding.lineno
-            if any(made < use.lineno < node.lineno for use in uses.get(argument.id, ())):
+            between = [
+                use
+                for use in uses.get(argument.id, ())
+                if made < use.lineno < node.lineno and not any(_inside(use, gone) for gone in left_early(node))
+            ]
+            if between and not _only_failed_clone(between, node, nodes):
                 continue  # named in between: something may have put files in it
             if any(_inside(node, loop) and not _inside(binding, loop) for loop in loops):
                 continue
             found.add(id(node))
     return found
+
+
+def _only_failed_clone(uses: list[ast.Name], removal: ast.Call, nodes: list[ast.AST]) -> bool:
+    """Whether every use of the directory before ``removal`` is in the command of one ``git clone``
+    into it, and ``removal`` runs only when that clone failed (``if result.returncode != 0:``).
+
+    A clone that fails removes what it wrote (git deletes its own junk, keeping a directory that was
+    there before), so the folder is as empty as ``mkdtemp`` left it. A clone killed by a timeout does
+    not, but that ends in ``TimeoutExpired``, not in the failed-status branch.
+    """
+    clones = {id(n): n for n in nodes if isinstance(n, ast.Assign) and _git_clone(n.value)}
+    for assign in clones.values():
+        inside = {id(n) for n in ast.walk(assign.value)}
+        if not all(id(use) in inside for use in uses) or len(assign.targets) != 1:
+            continue
+        target = assign.targets[0]
+        if not isinstance(target, ast.Name):
+            continue
+        for branch in nodes:
+            if (
+                isinstance(branch, ast.If)
+                and branch.lineno > (assign.end_lineno or assign.lineno)
+                and _failed(branch.test, target.id)
+                and any(_inside(removal, stmt) for stmt in branch.body)
+            ):
+                return True
+    return False
+
+
+def _git_clone(value: ast.expr) -> bool:
+    """``subprocess.run(["git", "clone", ...])`` (or ``call``): a command list that starts with git clone."""
+    if not (isinstance(value, ast.Call) and last_name(value.func) in _COMMAND_RUNNERS and value.args):
+        return False
+    command = value.args[0]
+    if not isinstance(command, (ast.List, ast.Tuple)) or len(command.elts) < 2:
+        return False
+    words = [e.value for e in command.elts[:2] if isinstance(e, ast.Constant)]
+    return words == ["git", "clone"]
+
+
+def _failed(test: ast.expr, result: str) -> bool:
+    """``result.returncode != 0``, ``result.returncode`` or ``result != 0`` (the status of ``call``)."""
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.NotEq):
+        zero = test.comparators[0]
+        if not (isinstance(zero, ast.Constant) and zero.value == 0):
+            return False
+        test = test.left
+    if isinstance(test, ast.Attribute) and test.attr == "returncode":
+        test = test.value
+    return isinstance(test, ast.Name) and test.id == result
 
 
 def _inside(node: ast.AST, outer: ast.AST) -> bool:

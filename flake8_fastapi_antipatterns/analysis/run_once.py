@@ -2,8 +2,10 @@
 
 ``if _client is None: _client = make_client()``, ``if self._key is None: self._key =
 load_key()``, the early return ``if _cache is not None: return _cache`` followed by the
-code that fills ``_cache``, or a flag the work switches off (``if self.pull_if_missing: pull();
-self.pull_if_missing = False``).  The first call pays for the work and every later call skips it,
+code that fills ``_cache``, a function that refuses a second run (``assert self._task is None,
+"already started"`` or ``if self._task is not None: raise RuntimeError(...)``, followed by the
+code that sets ``self._task``: a service's ``start``), or a flag the work switches off (``if
+self.pull_if_missing: pull(); self.pull_if_missing = False``).  The first call pays for the work and every later call skips it,
 so a blocking call there is start-up cost, not per-request cost.  The value that guards it
 must be one that outlives the call: a module global (declared ``global``), an attribute of
 ``self``/``cls`` or of an imported module or object (``if state.config is None:
@@ -84,7 +86,7 @@ def _find(func: FunctionNode, attributes: bool, shared: AbstractSet[str]) -> Ite
         (body, index, stmt)
         for body in bodies
         for index, stmt in enumerate(body)
-        if isinstance(stmt, ast.If) and _may_guard(stmt.test)
+        if isinstance(stmt, (ast.If, ast.Assert)) and _may_guard(stmt.test)
     ]
     if not guards:
         return  # most functions: nothing to work out
@@ -94,6 +96,14 @@ def _find(func: FunctionNode, attributes: bool, shared: AbstractSet[str]) -> Ite
     globals_ = {name for stmt in statements if isinstance(stmt, ast.Global) for name in stmt.names}
     aliases = _aliases(statements, receivers, globals_)
     for body, index, stmt in guards:
+        if isinstance(stmt, ast.Assert):
+            # ``assert self._task is None, "already started"`` and then ``self._task = ...``: a second
+            # call fails at the assert, so what follows runs once (per start, when a stop clears it).
+            slot = _unset_test(stmt.test, receivers, globals_, aliases)
+            rest = body[index + 1 :]
+            if slot is not None and _assigns(rest, slot, receivers, globals_):
+                yield from node_ids(rest)
+            continue
         slot = _unset_test(stmt.test, receivers, globals_, aliases)
         if slot is not None and _assigns(stmt.body, slot, receivers, globals_):
             yield from node_ids(stmt.body)
@@ -105,7 +115,7 @@ def _find(func: FunctionNode, attributes: bool, shared: AbstractSet[str]) -> Ite
             yield from node_ids(stmt.body)
             continue
         slot = _set_test(stmt.test, receivers, globals_, aliases)
-        if slot is not None and _returns(stmt.body) and not stmt.orelse:
+        if slot is not None and _leaves(stmt.body) and not stmt.orelse:
             rest = body[index + 1 :]
             if _assigns(rest, slot, receivers, globals_):
                 yield from node_ids(rest)
@@ -237,8 +247,10 @@ def _switches_off(body: list[ast.stmt], slot: Slot, receivers: set[str], globals
     return False
 
 
-def _returns(body: list[ast.stmt]) -> bool:
-    return bool(body) and isinstance(body[-1], ast.Return)
+def _leaves(body: list[ast.stmt]) -> bool:
+    """Whether ``body`` ends the call: ``return _cache``, or ``raise RuntimeError("already started")``
+    (a function that refuses to run twice)."""
+    return bool(body) and isinstance(body[-1], (ast.Return, ast.Raise))
 
 
 def statement_lists(func: FunctionNode | ast.Module) -> Iterator[list[ast.stmt]]:

@@ -17,7 +17,8 @@ or writes (``analysis/file_handles.py``), lambdas and nested ``def``s that
 are not called, awaited calls, sync generator helpers (their body runs where
 they are iterated, often a threadpool), ``lru_cache``/``cache`` helpers
 (their body runs once).  Neither is what a request does not pay for each
-time: lazy initialisation (``analysis/run_once.py``), a file at a fixed path
+time: lazy initialisation (``analysis/run_once.py``; its guard may ask a predicate method of the
+object, ``analysis/predicate_guards.py``), a file at a fixed path
 written only while it is missing (``analysis/created_once.py``), code behind
 a debug or development switch (``analysis/development.py``), a file read again only
 when its modification time changed (``analysis/stat_cached.py``), local file work in
@@ -52,6 +53,7 @@ from flake8_fastapi_antipatterns.analysis.calls import (
     method_name,
     ordered_calls,
 )
+from flake8_fastapi_antipatterns.analysis.classes import class_index
 from flake8_fastapi_antipatterns.analysis.created_once import created_once_nodes
 from flake8_fastapi_antipatterns.analysis.development import development_only, diagnostics_only
 from flake8_fastapi_antipatterns.analysis.file_handles import opened_for_elsewhere
@@ -59,6 +61,7 @@ from flake8_fastapi_antipatterns.analysis.fixed_paths import FixedPaths, opened_
 from flake8_fastapi_antipatterns.analysis.fresh_dirs import REMOVALS, fresh_directory_calls
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names
 from flake8_fastapi_antipatterns.analysis.periodic import periodic_nodes
+from flake8_fastapi_antipatterns.analysis.predicate_guards import predicate_guarded_nodes
 from flake8_fastapi_antipatterns.analysis.processes import SPAWN, only_starts
 from flake8_fastapi_antipatterns.analysis.run_once import run_once_nodes
 from flake8_fastapi_antipatterns.analysis.stat_cached import stat_cached_nodes
@@ -95,7 +98,8 @@ def _not_per_request(names: Names, func: FunctionNode, family: Family) -> frozen
 def _calls_not_per_request(names: Names, func: FunctionNode, family: Family) -> frozenset[int]:
     """Calls of a function that a production request does not pay for each time.
 
-    Lazy initialisation (``analysis/run_once.py``): only the first call makes them. For database
+    Lazy initialisation (``analysis/run_once.py``, and for other calls than the database's its guard
+    asked of a predicate method, ``analysis/predicate_guards.py``): only the first call makes them. For database
     calls only module globals and attributes of what the module imports count: ``self._user`` on
     a service built per request caches for that request only. For other calls, a file at a fixed path written only while it is missing
     (``analysis/created_once.py``) is written once per installation, and a file read again only when
@@ -114,8 +118,19 @@ def _calls_not_per_request(names: Names, func: FunctionNode, family: Family) -> 
     created = created_once_nodes(func, lambda path: fixed.fixed(path, (func,)), names.spelled)
     if created:
         skipped = skipped | created
+    predicated = predicate_guarded_nodes(func, _sibling_methods(names, func))
+    if predicated:
+        skipped = skipped | predicated
     stat_cached = stat_cached_nodes(func)
     return skipped | stat_cached if stat_cached else skipped
+
+
+def _sibling_methods(names: Names, func: FunctionNode) -> dict[str, FunctionNode]:
+    """The methods of the class ``func`` is a method of, by name (none for a plain function)."""
+    owner = class_index(names).class_of(func)
+    if owner is None:
+        return {}
+    return {stmt.name: stmt for stmt in owner.node.body if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))}
 
 
 @register
