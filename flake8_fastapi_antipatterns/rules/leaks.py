@@ -570,13 +570,20 @@ class LeakChecker(Checker):
             if isinstance(node, (ast.If, ast.IfExp)) and live:
                 narrowed = _narrowed(node.test, live)
                 branch: list[ast.AST] = list(node.body) if isinstance(node, ast.If) else [node.body]
+                quieted: str | None = None
                 if narrowed is not None and self._narrowed_harmless(narrowed, node, branch, trys, owner):
                     # ``except Exception as exc: ... if isinstance(exc, PolicyViolation): raise
                     # HTTPException(403, str(exc))`` (or ``str(exc) if type(exc) is ValueError else ...``):
                     # in that branch the exception is of the class tested, judged as an ``except`` of it
                     # would be.
+                    quieted = narrowed.name
+                else:
+                    # ``if "stream or streaming set to True" in str(exc):``: the branch answers only the
+                    # message the code recognised by a sentence of it.
+                    quieted = _recognised_text(node.test, live)
+                if quieted is not None:
                     body = {id(s) for s in branch}
-                    inner = live - {narrowed.name}
+                    inner = live - {quieted}
                     stack.extend((c, inner if id(c) in body else live) for c in child_nodes(node))
                     continue
             if isinstance(node, ast.ExceptHandler):
@@ -1052,6 +1059,38 @@ def _narrowed(test: ast.expr, live: frozenset[str]) -> Narrowed | None:
             if isinstance(op, ast.In) and isinstance(right, (ast.Tuple, ast.Set, ast.List)) and right.elts:
                 return Narrowed(name, ast.Tuple(elts=list(right.elts), ctx=ast.Load()), exact=True)
     return None
+
+
+# How many words a phrase needs to name one message: "not found" or "timeout" match errors of any
+# origin, "stream or streaming set to True" a known message of a known component.
+_SENTENCE_WORDS = 3
+
+
+def _recognised_text(test: ast.expr, live: frozenset[str]) -> str | None:
+    """The live exception name a test recognises by its text: ``str(exc) == "..."``, or a phrase of
+    at least ``_SENTENCE_WORDS`` words found in it (``"stream or streaming set to True" in str(exc)``),
+    alone or among the operands of ``and``. Where it holds, the text is the message the code knows."""
+    tests = test.values if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And) else [test]
+    for candidate in tests:
+        if not (isinstance(candidate, ast.Compare) and len(candidate.ops) == 1):
+            continue
+        op, left, right = candidate.ops[0], candidate.left, candidate.comparators[0]
+        if isinstance(op, ast.Eq) and _text_of(right, live) and not _text_of(left, live):
+            left, right = right, left  # ``"..." == str(exc)``
+        if isinstance(op, ast.Eq) and isinstance(right, ast.Constant) and isinstance(right.value, str):
+            name = _text_of(left, live)
+        elif isinstance(op, ast.In) and isinstance(left, ast.Constant) and isinstance(left.value, str):
+            name = _text_of(right, live) if len(left.value.split()) >= _SENTENCE_WORDS else None
+        else:
+            continue
+        if name is not None:
+            return name
+    return None
+
+
+def _text_of(expr: ast.expr, live: frozenset[str]) -> str | None:
+    """The live exception name of ``str(exc)``, or None."""
+    return _live_argument(expr, "str", 1, live)
 
 
 def _type_of(expr: ast.expr, live: frozenset[str]) -> str | None:
