@@ -1432,8 +1432,9 @@ _add(
                 "such as anyio's `CapacityLimiter` or an `asyncio.Semaphore`, does not count: it does not slow "
                 "a client down). The finding is placed on the "
                 "`FastAPI(...)`/`Starlette(...)` call. An app that another app mounts, in the same module or in "
-                "another module of the project (`app.mount(\"/v1\", v1)`, `Mount(\"/v1\", app=v1)`, with `v1` "
-                "built there or imported), is not reported on its own: its routes count as the outer app's, "
+                "another module of the project (`app.mount(\"/v1\", v1)`, `Mount(\"/v1\", app=v1)`, "
+                "`Host(\"api.example.com\", app=v1)`, with `v1` built there, imported, or returned by a project "
+                "factory such as `v1 = create_v1()`), is not reported on its own: its routes count as the outer app's, "
                 "where a limiter covers both (a mount in a test module does not count). An app given a "
                 "`**mapping` that cannot be read, or that passes `routes` or `middleware`, is not reported. Apps built in pytest modules (`test_*.py`, "
                 "`*_test.py`, `conftest.py`) are test fixtures and are not reported. When the runtime guard "
@@ -1518,7 +1519,7 @@ _add(
         default_on=True,
         static=(
             "no route at a health path (`/health`, `/healthz`, `/ready`, `/readyz`, `/live`, `/livez`, `/ping` or "
-            "configured paths) on the app or the routers it includes"
+            "configured paths) on the app, the routers it includes or the apps mounted with it"
         ),
         runtime="at startup, the app's route table has no health path",
         fix=(
@@ -1528,8 +1529,9 @@ _add(
         doc=RuleDoc(
             what=(
                 "Flags an application whose routes, including those of the routers passed to `include_router` "
-                "and of the apps it mounts from its module or other project modules (under the mount path), "
-                "contain no health path: "
+                "and of the apps it mounts from its module or other project modules (under the mount path; "
+                "`app.mount(...)`, `Mount(...)` and `Host(...)`, with the mounted app built there, imported, or "
+                "returned by a project factory such as `ui = create_ui_app()`), contain no health path: "
                 "`/health`, `/healthz`, `/ready`, `/readyz`, `/live`, `/livez`, `/ping`, or the paths set with "
                 "`--faa-health-paths`. With the default paths, a probe word anywhere in the path counts too "
                 "(`/api/v1/utils/health-check/`: health, healthz, healthcheck, ready, readyz, readiness, live, "
@@ -1539,9 +1541,13 @@ _add(
                 "`Dockerfile*`, `*.Dockerfile`, `Containerfile`, `docker-compose*.yml`, `compose*.yml`, and YAML "
                 "manifests of a Kubernetes workload or with probes). An app handed to a project function that adds routes to it "
                 "(`register_api_routers(app)`, followed through the functions it hands the app on to) may get "
-                "its probe there and is not reported. The finding is placed on the line that creates the app; an app that "
-                "another app mounts, in its module or another project module (not a test module), is not "
-                "reported on its own, since probes reach it through the outer app; nor is an app given a `**mapping` "
+                "its probe there and is not reported. The finding is placed on the line that creates the app. "
+                "Mounts are followed both ways: an app that another app mounts or routes by host, in its module "
+                "or another project module (not a test module), including one a factory builds and the "
+                "factory's caller mounts, is not reported on its own, since probes reach it through the app at "
+                "the root of the mount tree, which is judged with every app mounted into it: a UI app mounted "
+                "at `/` beside an API app that serves `/api/health` is not reported, and when no app of the tree "
+                "serves a health path the root app is reported once. Nor is an app given a `**mapping` "
                 "that cannot be read, or that passes `routes` or `middleware` (which may answer the probe), nor an app "
                 "bound to no name and not returned, with no routes (`startup(FastAPI())`). Apps built in pytest modules (`test_*.py`, `*_test.py`, `conftest.py`) are test "
                 "fixtures and are not reported. At runtime, the guard inspects the route table when the app "

@@ -285,6 +285,62 @@ def test_a_test_module_mounting_the_app_does_not_count(tmp_path: Path) -> None:
     assert {"FAA305", "FAA401"} <= set(admin)
 
 
+UI_FACTORY = textwrap.dedent(
+    """\
+    from fastapi import FastAPI
+
+
+    def create_ui_app() -> FastAPI:
+        ui = FastAPI()
+
+        @ui.get("/ui-settings")
+        async def ui_settings():
+            return {}
+
+        return ui
+    """
+)
+SERVER_MOUNTING_FACTORY = textwrap.dedent(
+    """\
+    from fastapi import FastAPI
+
+    from .ui import create_ui_app
+
+
+    def create_app() -> FastAPI:
+        app = FastAPI()
+
+        @app.get("/api/health")
+        async def health():
+            return True
+
+        ui_app = create_ui_app()
+        app.mount("/", app=ui_app)
+        return app
+    """
+)
+
+
+@pytest.mark.parametrize("mounted", [True, False])
+def test_an_app_a_factory_of_another_module_builds_is_judged_through_the_app_that_mounts_it(
+    tmp_path: Path, mounted: bool
+) -> None:
+    server = SERVER_MOUNTING_FACTORY if mounted else SERVER_MOUNTING_FACTORY.replace('app.mount("/", app=ui_app)', "app.state.ui = ui_app")
+    package = _package(tmp_path, {"ui.py": UI_FACTORY, "server.py": server})
+    ui = _codes(package / "ui.py")
+    assert "FAA304" in ui  # a mounted app still answers its own errors
+    assert ("FAA401" in ui) == (not mounted), ui  # probed through the server's /api/health when mounted
+    assert "FAA401" not in _codes(package / "server.py")
+
+
+def test_the_app_that_mounts_a_factorys_app_is_judged_with_its_routes(tmp_path: Path) -> None:
+    server = SERVER_MOUNTING_FACTORY.replace('"/api/health"', '"/api/flows"')
+    package = _package(tmp_path, {"ui.py": UI_FACTORY, "server.py": server})
+    assert "ui_app (mounted at /)" in _codes(package / "server.py")["FAA401"]  # neither serves a probe
+    (package / "ui.py").write_text(UI_FACTORY.replace('"/ui-settings"', '"/healthz"'))
+    assert "FAA401" not in _codes(package / "server.py")  # /healthz is served through the mounted app
+
+
 def test_the_search_for_mounting_files_is_bounded_and_skips_environments(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     package = _project(tmp_path, MAIN_MOUNTING)
     for hidden in (".venv", "node_modules"):

@@ -4,7 +4,10 @@ The app-level rules (FAA304, FAA305, FAA401) must not judge ``main.py`` alone
 when the health route, the catch-all handler or the limiter live in an
 included module.  ``AppGraph`` collects, for one ``FastAPI(...)`` /
 ``Starlette(...)`` construction, everything registered on it in its module and
-in the project modules its routers come from.  What cannot be resolved is
+in the project modules its routers come from, and the apps it mounts (built in
+its module, imported, or returned by a project factory: ``factory_app``).  The
+same resolution answers the other way round, whether an app is mounted by
+another (``mounted_apps``, ``mounted_elsewhere``).  What cannot be resolved is
 recorded as ``unknown`` so the rules can stay silent instead of guessing.
 """
 
@@ -17,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flake8_fastapi_antipatterns.analysis.app_model import AppModel, AppSite, model_of
-from flake8_fastapi_antipatterns.analysis.names import Names
+from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, is_lookup, walk_shallow
 from flake8_fastapi_antipatterns.analysis.project import ModuleInfo, ProjectIndex, Symbol
 
 ROUTE_CLASSES = frozenset(
@@ -29,8 +32,9 @@ ROUTE_CLASSES = frozenset(
     }
 )
 MOUNT = "starlette.routing.Mount"
-MOUNT_CLASSES = frozenset({MOUNT, "starlette.routing.Host"})
-_MOUNT_NAMES = frozenset({"Mount"})
+HOST = "starlette.routing.Host"
+MOUNT_CLASSES = frozenset({MOUNT, HOST})
+_MOUNT_NAMES = frozenset({"Mount", "Host"})
 MIDDLEWARE_WRAPPERS = frozenset({"starlette.middleware.Middleware", "fastapi.middleware.Middleware"})
 MAX_INCLUDE_DEPTH = 6
 
@@ -174,7 +178,7 @@ def _add_part(graph: AppGraph, part: Part, depth: int, seen: set[tuple[int, str 
                 graph.mounts += 1
                 graph.unknown.append("a mount")
             else:
-                _mount(graph, part, target, _join(part.prefix, mount_path), depth, seen)
+                _mount(graph, part, node, target, _join(part.prefix, mount_path), depth, seen)
 
 
 def _mount_target(call: ast.Call) -> tuple[str, ast.expr | None]:
@@ -184,28 +188,31 @@ def _mount_target(call: ast.Call) -> tuple[str, ast.expr | None]:
     return path or "", target
 
 
-def _mount(graph: AppGraph, part: Part, target: ast.expr, prefix: str, depth: int, seen: set[tuple[int, str | None]]) -> None:
-    """An app (or router) mounted at ``prefix``: followed when this module or a project module builds it.
+def _mount(
+    graph: AppGraph, part: Part, call: ast.Call, target: ast.expr, prefix: str, depth: int, seen: set[tuple[int, str | None]]
+) -> None:
+    """An app (or router) mounted at ``prefix`` by ``call``: followed when this module or a project module builds it.
 
     Only its routes count for the app it is mounted on (a health route or a limited
     route under the mount is served through it); its exception handlers do not, since
     a mounted app answers its own errors.
     """
     graph.mounts += 1
-    where = _mounted_part(part, target) if depth < MAX_INCLUDE_DEPTH else None
+    where = _mounted_part(part, call, target) if depth < MAX_INCLUDE_DEPTH else None
     if where is None:
         graph.unknown.append(f"the app mounted at {prefix or '?'}")
         return
-    names, model, name = where
-    if (id(names.tree), name) in seen:
+    names, model, name, built = where
+    if name is not None and (id(names.tree), name) in seen:
         return  # already part of this app (an app mounted in itself, or two apps mounted in each other)
-    label = name if names is part.names else ast.unparse(target)
-    mounted_part = Part(names, model, name, "", f"{label} (mounted at {prefix or '/'})")
+    label = name if names is part.names and name is not None else ast.unparse(target)
+    host = _mount_target(call)[0] if part.names.qualify(call.func) == HOST else ""
+    how = f"routed for host {host}" if host else f"mounted at {prefix or '/'}"
+    mounted_part = Part(names, model, name, "", f"{label} ({how})")
     mounted = AppGraph(site=graph.site)
     _add_part(mounted, mounted_part, depth + 1, seen)
-    for site in model.apps:
-        if site.name == name:
-            _collect_route_list(mounted, mounted_part, site.call, "", depth + 1, seen)
+    for construction in [built] if built is not None else [site.call for site in model.apps if site.name == name]:
+        _collect_route_list(mounted, mounted_part, construction, "", depth + 1, seen)
     graph.parts.extend(mounted.parts)
     served = [_join(prefix, path) for path in mounted.paths]
     graph.paths.extend(served)
@@ -213,22 +220,97 @@ def _mount(graph: AppGraph, part: Part, target: ast.expr, prefix: str, depth: in
     graph.unknown.extend(mounted.unknown)
 
 
-def _mounted_part(part: Part, target: ast.expr) -> tuple[Names, AppModel, str] | None:
-    """Where the app or router ``target`` (an expression in ``part``'s module) is built, and its name there.
+def _mounted_part(part: Part, call: ast.Call, target: ast.expr) -> tuple[Names, AppModel, str | None, ast.Call | None] | None:
+    """Where the app or router ``target`` (mounted by ``call`` in ``part``'s module) is built, and its name there.
 
-    In this module (``admin = FastAPI()`` above the mount) or in a project module it
-    imports (``from .admin import app as admin_app``, ``admin.app``); None when it is
-    neither, or is not bound to a ``FastAPI(...)``/``APIRouter(...)`` construction there.
+    In this module (``admin = FastAPI()`` above the mount), in a project module it
+    imports (``from .admin import app as admin_app``, ``admin.app``), or by a project
+    factory (``ui = create_ui_app()``: ``factory_app``); None when it is none of these.
+    The last item is the construction of a factory's app (whose routes list is read),
+    None when the app is known by its name.
     """
     if isinstance(target, ast.Name) and part.model.owner_kind(target) is not None:
-        return part.names, part.model, target.id
+        return part.names, part.model, target.id, None
     symbol = _project_construction(part.names, target)
-    if symbol is None:
+    if symbol is not None:
+        model = model_of(symbol.module)
+        if any(site.name == symbol.name and site.call is symbol.node for site in model.sites):
+            return symbol.module.names, model, symbol.name, None
+    where = next((where for mount, where in mount_calls(part.names) if mount is call), None)
+    built = factory_app(part.names, part.model, target, where)
+    if built is None:
         return None
-    model = model_of(symbol.module)
-    if not any(site.name == symbol.name and site.call is symbol.node for site in model.sites):
+    return built.names, built.model, built.site.name, built.site.call
+
+
+def _written_in(names: Names, node: ast.Call) -> FunctionNode | None:
+    """The innermost def the call ``node`` is written in (None at module level)."""
+    for call, where in names.nodes.written_in(ast.Call):
+        if call is node:
+            return where
+    return None
+
+
+@dataclass(frozen=True)
+class FactoryApp:
+    """An app a project function builds and returns, as a mount target gets it."""
+
+    names: Names
+    model: AppModel
+    """The factory's module."""
+    factory: FunctionNode
+    site: AppSite
+
+
+def factory_app(names: Names, model: AppModel, target: ast.expr, where: FunctionNode | None) -> FactoryApp | None:
+    """The app a mount target gets from a project factory: ``mount("/", create_ui_app())``, or a name
+    bound to such a call in ``where`` (the def the mount is written in; None for module level).
+
+    The factory is a project function, in this module or another, whose every ``return`` gives
+    the same ``FastAPI(...)``/``Starlette(...)`` it builds (``returned_app``).
+    """
+    value: ast.expr | None = target
+    if isinstance(target, ast.Name):
+        value = names.scope(where).values.get(target.id) if where is not None else names.bindings.get(target.id)
+    if not isinstance(value, ast.Call):
         return None
-    return symbol.module.names, model, symbol.name
+    scope = names.scope(where) if where is not None else None
+    found = names.resolve_function(value.func, scope)
+    if found is None:
+        return None
+    factory_names, factory = found
+    factory_model = model
+    if factory_names is not names:
+        symbol = names.project_symbol(value.func)
+        if symbol is None or symbol.node is not factory:
+            return None
+        factory_model = model_of(symbol.module)
+    site = returned_app(factory_names, factory_model, factory)
+    return None if site is None else FactoryApp(factory_names, factory_model, factory, site)
+
+
+def returned_app(names: Names, model: AppModel, func: FunctionNode) -> AppSite | None:
+    """The app ``func`` builds and returns: every ``return`` gives the same ``FastAPI(...)`` construction
+    written in it, itself or through a name bound to it. A ``return`` of a look-up (``cache[key]``,
+    ``cache.get(key)``: an app built by an earlier call) agrees with any."""
+    sites = {id(site.call): site for site in model.apps}
+    scope = names.scope(func)
+    found: AppSite | None = None
+    for node in walk_shallow(func):
+        if not isinstance(node, ast.Return) or node.value is None:
+            continue
+        value: ast.expr | None = node.value
+        if isinstance(value, ast.Name):
+            value = scope.values.get(value.id)
+        site = sites.get(id(value)) if value is not None else None
+        if site is None:
+            if is_lookup(node.value):
+                continue
+            return None
+        if found is not None and found is not site:
+            return None
+        found = site
+    return found
 
 
 def _project_construction(names: Names, expr: ast.expr) -> Symbol | None:
@@ -242,18 +324,32 @@ def _project_construction(names: Names, expr: ast.expr) -> Symbol | None:
 
 
 def _is_mount_call(call: ast.Call, names: Names) -> bool:
-    """``x.mount(path, app)`` or ``Mount(path, app=...)``."""
+    """``x.mount(path, app)``, ``Mount(path, app=...)`` or ``Host(host, app=...)``."""
     func = call.func
     return (isinstance(func, ast.Attribute) and func.attr == "mount") or (
-        names.may_name(func, _MOUNT_NAMES) and names.qualify(func) == MOUNT
+        names.may_name(func, _MOUNT_NAMES) and names.qualify(func) in MOUNT_CLASSES
     )
 
 
-def mount_calls(names: Names) -> list[ast.Call]:
-    """The module's ``x.mount(path, app)`` and ``Mount(path, app=...)`` calls."""
-    if not {"mount", "Mount"} & names.nodes.identifiers:
-        return []
-    return [call for call in names.nodes.of(ast.Call) if _is_mount_call(call, names)]
+def mount_calls(names: Names) -> list[tuple[ast.Call, FunctionNode | None]]:
+    """The module's ``x.mount(path, app)``, ``Mount(path, app=...)`` and ``Host(host, app=...)`` calls,
+    each with the def it is written in (None at module level)."""
+    known = _MOUNT_CALLS.get(names.tree)
+    if known is None:
+        known = _MOUNT_CALLS[names.tree] = (
+            [
+                (call, where)
+                for call, where in names.nodes.written_in(ast.Call)
+                if isinstance(call, ast.Call) and _is_mount_call(call, names)
+            ]
+            if {"mount", *_MOUNT_NAMES} & names.nodes.identifiers
+            else []
+        )
+    return known
+
+
+# A module's mount calls, found once per parsed tree: each app of the module asks while its graph is built.
+_MOUNT_CALLS: weakref.WeakKeyDictionary[ast.Module, list[tuple[ast.Call, FunctionNode | None]]] = weakref.WeakKeyDictionary()
 
 
 # What each mounting file mounts: (real path of the module, name) of every project app or router,
@@ -264,15 +360,18 @@ _MOUNTED_BY_FILE: dict[str, tuple[weakref.ref[ModuleInfo], frozenset[tuple[str, 
 _MAX_MOUNT_MEMOS = 512
 
 
-def mounted_elsewhere(site: AppSite, names: Names, skip: Callable[[str], bool]) -> bool | None:
+def mounted_elsewhere(site: AppSite, model: AppModel, skip: Callable[[str], bool]) -> bool | None:
     """Whether another module of the project mounts the app ``site`` builds (``main.mount("/admin", admin.app)``).
 
     Such an app is served, probed and rate-limited through the app that mounts it, as one
     mounted in its own module is (``mounted_apps``).  Files for which ``skip`` is true (test
     modules) do not count.  None when the project could not be searched whole.
     """
-    resolver = names.resolver
-    if resolver is None or site.name is None:
+    resolver = model.names.resolver
+    if resolver is None:
+        return False
+    keys = _mount_keys(site, model)
+    if not keys:
         return False
     index = resolver.index
     files = index.mounting_files(resolver.filename)
@@ -294,19 +393,38 @@ def mounted_elsewhere(site: AppSite, names: Names, skip: Callable[[str], bool]) 
             if len(_MOUNTED_BY_FILE) >= _MAX_MOUNT_MEMOS:
                 _MOUNTED_BY_FILE.clear()
             known = _MOUNTED_BY_FILE[path] = (weakref.ref(module), _mounted_by(module, index))
-        if (own, site.name) in known[1]:
+        if any((own, key) in known[1] for key in keys):
             return True
     return False
 
 
+def _mount_keys(site: AppSite, model: AppModel) -> list[str]:
+    """How a mount in another module names the app ``site`` builds (``_mounted_by``): its name, and
+    ``factory()`` when a module-level function of its module builds and returns it."""
+    names = model.names
+    keys = [site.name] if site.name is not None else []
+    where = _written_in(names, site.call)
+    if where is not None and names.functions.get(where.name) is where and returned_app(names, model, where) is site:
+        keys.append(f"{where.name}()")
+    return keys
+
+
 def _mounted_by(module: ModuleInfo, index: ProjectIndex) -> frozenset[tuple[str, str]]:
-    """(real path of the module, name) of every project app or router that ``module`` mounts."""
+    """(real path of the module, name) of every project app or router that ``module`` mounts: the name
+    it is bound to there, or ``factory()`` for the app a project factory returns (``_mount_keys``)."""
     mounted: set[tuple[str, str]] = set()
-    for call in mount_calls(module.names):
+    model = model_of(module)
+    for call, where in mount_calls(module.names):
         target = _mount_target(call)[1]
-        symbol = _project_construction(module.names, target) if target is not None else None
+        if target is None:
+            continue
+        symbol = _project_construction(module.names, target)
         if symbol is not None:
             mounted.add((index.real_path(symbol.module.path), symbol.name))
+        built = factory_app(module.names, model, target, where)
+        resolver = built.names.resolver if built is not None else None
+        if built is not None and resolver is not None:
+            mounted.add((index.real_path(resolver.filename), f"{built.factory.name}()"))
     return frozenset(mounted)
 
 
@@ -344,15 +462,13 @@ def _collect_route_list(graph: AppGraph, part: Part, call: ast.Call, prefix: str
         if kind in ROUTE_CLASSES and path is not None:
             graph.paths.append(_join(prefix, path))
         elif kind in MOUNT_CLASSES:
-            _collect_route_list(graph, part, element, _join(prefix, path or ""), depth, seen)
-            target = _mount_target(element)[1]
-            if target is None:
-                continue
+            # A host routes by the request's host name: what it serves keeps its paths.
+            mount_path = _join(prefix, path or "") if kind == MOUNT else prefix
             if kind == MOUNT:
-                _mount(graph, part, target, _join(prefix, path or ""), depth, seen)
-            else:
-                graph.mounts += 1
-                graph.unknown.append(f"the app mounted at {path or '?'}")
+                _collect_route_list(graph, part, element, mount_path, depth, seen)
+            target = _mount_target(element)[1]
+            if target is not None:
+                _mount(graph, part, element, target, mount_path, depth, seen)
         else:
             graph.unknown.append("a route entry")
 
@@ -360,29 +476,35 @@ def _collect_route_list(graph: AppGraph, part: Part, call: ast.Call, prefix: str
 def mounted_apps(model: AppModel) -> set[int]:
     """The app constructions (``id`` of their call) that another app or router of the module mounts.
 
-    ``parent.mount("/v1", child)`` and ``Mount("/v1", app=child)`` count when written in
-    the same function as ``child = FastAPI()`` (or both at module level): probes and
-    rate limits reach ``child`` through the app it is mounted on, which follows the mount.
+    ``parent.mount("/v1", child)``, ``Mount("/v1", app=child)`` and ``Host("api.example.com",
+    app=child)`` count when written in the same function as ``child = FastAPI()`` (or both at
+    module level), or when ``child`` is what a factory of the module returns (``child =
+    create_child()`` beside the mount, or ``mount("/v1", create_child())``): probes and rate
+    limits reach ``child`` through the app it is mounted on, which follows the mount.
     """
     names = model.names
-    apps = [site for site in model.apps if site.name]
-    if not apps or not {"mount", "Mount"} & names.nodes.identifiers:
+    if not model.apps:
         return set()
+    mount_sites = mount_calls(names)
+    if not mount_sites:
+        return set()
+    apps = [site for site in model.apps if site.name]
     app_names = {site.name for site in apps}
     calls = {id(site.call) for site in apps}
     written: dict[int, int] = {}
-    mounts: set[tuple[int, str]] = set()
     for call, where in names.nodes.written_in(ast.Call):
         if id(call) in calls:
             written[id(call)] = id(where)
-            continue
-        if not isinstance(call, ast.Call):
-            continue
-        if _is_mount_call(call, names):
-            target = _mount_target(call)[1]
-            if isinstance(target, ast.Name) and target.id in app_names:
-                mounts.add((id(where), target.id))
-    return {id(site.call) for site in apps if (written.get(id(site.call)), site.name) in mounts}
+    mounts: set[tuple[int, str]] = set()
+    built: set[int] = set()
+    for call, where in mount_sites:
+        target = _mount_target(call)[1]
+        if isinstance(target, ast.Name) and target.id in app_names:
+            mounts.add((id(where), target.id))
+        factory = factory_app(names, model, target, where) if target is not None else None
+        if factory is not None and factory.model is model:
+            built.add(id(factory.site.call))
+    return built | {id(site.call) for site in apps if (written.get(id(site.call)), site.name) in mounts}
 
 
 def middleware_classes(graph: AppGraph) -> list[tuple[Names, ast.expr]]:

@@ -239,7 +239,7 @@ def _is_none(value: ast.expr) -> bool:
     return isinstance(value, ast.Constant) and value.value is None
 
 
-def _is_lookup(value: ast.expr) -> bool:
+def is_lookup(value: ast.expr) -> bool:
     """A read of something kept earlier: ``cache.get(key)``, ``cache[key]``, ``getattr(obj, name)``, or nothing (``None``)."""
     if isinstance(value, ast.Subscript) or _is_none(value):
         return True
@@ -265,8 +265,8 @@ def _prefer_products(func: FunctionNode, scope: Scope, rebound: dict[str, list[a
     for name, bound in rebound.items():
         if len(bound) == 2 and name not in scope.unknown:
             first, second = bound
-            if _is_lookup(first) != _is_lookup(second):
-                product = second if _is_lookup(first) else first
+            if is_lookup(first) != is_lookup(second):
+                product = second if is_lookup(first) else first
                 if scope.values.get(name) is not product:
                     wanted[name] = product
     if not wanted:

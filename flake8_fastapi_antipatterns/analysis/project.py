@@ -57,7 +57,7 @@ MAX_FILE_BYTES = 2_000_000
 MAX_SCANNED_FILES = 20_000
 MAX_SCANNED_BYTES = 256 * 1024 * 1024
 SKIPPED_DIRECTORIES = frozenset({"node_modules", "site-packages", "__pycache__", "build", "dist", "venv", "env"})
-_MOUNT_MARKERS = (b".mount(", b"Mount(")
+_MOUNT_MARKERS = (b".mount(", b"Mount(", b"Host(")
 # Libraries the rules know by qualified name (``fastapi.Depends``, ``requests.get``,
 # ``sqlalchemy.orm.Session``).  An absolute import of one of them is never looked for
 # on disk: a checkout of the library next to the linted code (linting FastAPI's own
@@ -506,7 +506,7 @@ class ProjectIndex:
         return known
 
     def mounting_files(self, path: str) -> dict[str, frozenset[str]] | None:
-        """The Python files of ``path``'s project whose text mounts something (``.mount(``, ``Mount(``),
+        """The Python files of ``path``'s project whose text mounts something (``.mount(``, ``Mount(``, ``Host(``),
         each with the words of its import statements: a file whose imports never name a module
         cannot mount an app imported from it. None when the project was too large to read whole.
         """

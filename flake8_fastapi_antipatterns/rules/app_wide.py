@@ -4,11 +4,14 @@ Each is reported once per app, at the ``FastAPI(...)``/``Starlette(...)`` call,
 and says what was looked for.  The app is followed into the routers it
 includes and the apps it mounts, from its own module or other project modules
 (``analysis/app_graph.py``); when an included router or mounted app cannot be
-resolved, the codes it could satisfy stay silent rather than guess.  An app
-that another app mounts, in its module or in another project module, is judged
-for FAA305 and FAA401 as part of that app, not on its own (finding the modules
-that mount it reads the project's files once per run, and only for an app that
-would otherwise be reported).  Apps built in pytest modules (``test_*.py``,
+resolved, the codes it could satisfy stay silent rather than guess.  Mounts are
+followed both ways by the same resolution (``app.mount``, ``Mount``, ``Host``;
+the mounted app built in the module, imported, or returned by a project factory
+the mounting code calls): the app at the root of a mount tree is judged with the
+routes of every app mounted into it, and an app that another app mounts, in its
+module or in another project module, is judged for FAA305 and FAA401 as part of
+that tree, not on its own (finding the modules that mount it reads the project's
+files once per run, and only for an app that would otherwise be reported).  Apps built in pytest modules (``test_*.py``,
 ``*_test.py``, ``conftest.py``) are test fixtures and are not judged at all.
 """
 
@@ -221,7 +224,7 @@ class AppWideChecker(Checker):
         """
         key = id(graph.site.call)
         if key not in self._mounted_elsewhere:
-            self._mounted_elsewhere[key] = mounted_elsewhere(graph.site, self.ctx.names, is_test_module) is True
+            self._mounted_elsewhere[key] = mounted_elsewhere(graph.site, self.ctx.model, is_test_module) is True
         return self._mounted_elsewhere[key]
 
     # -- FAA304 -----------------------------------------------------------------
