@@ -206,25 +206,22 @@ def test_cache_options() -> None:
         settings_from({"cache_dir": "a,b"})
 
 
-def test_faa_check_reads_what_flake8_kept(tmp_path: Path) -> None:
-    root = project(tmp_path)
-    first = flake8(root)
-    tamper(root / DEFAULT_DIRECTORY)
+def faa_check(cwd: Path, *args: str) -> str:
     result = subprocess.run(
-        [sys.executable, "-m", "flake8_fastapi_antipatterns", "check", "--isolated", "--no-progress", "--select", "FAA102", "app"],
-        cwd=root,
+        [sys.executable, "-m", "flake8_fastapi_antipatterns", "check", "--isolated", "--no-progress", "--select", "FAA102", *args, "app"],
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert "Traceback" not in result.stderr, result.stderr
-    assert first and TAMPERED in result.stdout
-    fresh = subprocess.run(
-        [sys.executable, "-m", "flake8_fastapi_antipatterns", "check", "--isolated", "--no-progress", "--select", "FAA102",
-         "--faa-cache", "off", "app"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert "time.sleep" in fresh.stdout and TAMPERED not in fresh.stdout
+    return result.stdout
+
+
+def test_faa_check_reads_what_flake8_kept(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    assert flake8(root)
+    tamper(root / DEFAULT_DIRECTORY)
+    assert TAMPERED in faa_check(root)
+    fresh = faa_check(root, "--faa-cache", "off")
+    assert "time.sleep" in fresh and TAMPERED not in fresh
