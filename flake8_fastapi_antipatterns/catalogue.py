@@ -979,7 +979,14 @@ _add(
                 'Flags `CORSMiddleware` configured with `"*"` in `allow_origins`, whether written inline, through a '
                 "module-level list, a name imported from a project module, or as the default of a setting "
                 '(`os.getenv("CORS_ORIGINS") or "*"`, `os.environ.get("CORS_ORIGINS", "*").split(",")`), and '
-                "`allow_origin_regex` patterns that match any origin (such as `.*`). The "
+                "`allow_origin_regex` patterns that match any origin (such as `.*`). A project subclass of "
+                "`CORSMiddleware` is read too: the configuration its `__init__` passes to `super().__init__`, the "
+                "arguments it is registered with when it keeps the constructor, and an `is_allowed_origin` "
+                "override that answers `True` where the origin was never compared with anything (only tested for "
+                "being empty, beside tests of the configuration: `if origin and not self.allow_origins: return "
+                "True` admits every site for a deployment that lists no origins). A `True` after a comparison "
+                "(`hostname in (\"localhost\", \"127.0.0.1\")`, `origin.endswith(...)`, a rejection guard "
+                "earlier in the method) is not flagged. The "
                 "message says when `allow_credentials=True` is set as well, which turns the wildcard into an "
                 "exploitable hole. At runtime, the guard reports FAA301 when a response granted CORS access to "
                 "an arbitrary probe origin, and calls out the worst case: that origin echoed back together with "

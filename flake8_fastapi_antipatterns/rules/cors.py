@@ -15,7 +15,9 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from flake8_fastapi_antipatterns.analysis.classes import BASE_DEPTH, class_index, derives_from
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, Scope
+from flake8_fastapi_antipatterns.analysis.origin_overrides import METHOD, AnyOrigin, accepts_any_origin
 from flake8_fastapi_antipatterns.rules import Checker, register
 
 CORS_CLASSES = frozenset(
@@ -50,6 +52,8 @@ class CorsSite:
     """Constructor arguments we could map to their parameter names."""
     func: FunctionNode | None
     scope: Scope | None
+    subclass: tuple[Names, ast.ClassDef] | None = None
+    """The project subclass of ``CORSMiddleware`` configured here, with its module's names."""
 
 
 @dataclass
@@ -59,6 +63,8 @@ class Finding:
     credentials: bool
     reflects: bool
     """True when Starlette echoes the caller's Origin back (regex match, or ``*`` with credentials)."""
+    remedy: str | None = None
+    """What to write instead, where the rule's general fix does not fit."""
 
 
 def _calls_with_function(names: Names) -> Iterator[tuple[ast.Call, FunctionNode | None]]:
@@ -94,6 +100,8 @@ class CorsChecker(Checker):
 
     def _site(self, call: ast.Call, func: FunctionNode | None) -> CorsSite | None:
         callee = call.func
+        if isinstance(callee, ast.Attribute) and callee.attr == "__init__":
+            return self._subclass_init(call, func)
         if isinstance(callee, ast.Attribute) and callee.attr != "add_middleware" and callee.attr not in _SITE_NAMES:
             return None  # settled by the attribute's name, before the function's scope is built
         scope = self.ctx.names.scope(func) if func is not None else None
@@ -109,6 +117,26 @@ class CorsChecker(Checker):
             return self._make_site(call, call.args[1:], f"{_short(callee)}(app, ...)", func, scope)
         return None
 
+    def _subclass_init(self, call: ast.Call, func: FunctionNode | None) -> CorsSite | None:
+        """``super().__init__(app, allow_origins=..., ...)`` in the ``__init__`` of a project subclass of
+        ``CORSMiddleware``: the subclass configures the middleware itself (``add_middleware(MyCORS)``)."""
+        callee = call.func
+        if (
+            func is None
+            or func.name != "__init__"
+            or not isinstance(callee, ast.Attribute)
+            or not isinstance(callee.value, ast.Call)
+            or not isinstance(callee.value.func, ast.Name)
+            or callee.value.func.id != "super"
+        ):
+            return None
+        owner = class_index(self.ctx.names).class_of(func)
+        if owner is None or not derives_from(self.ctx.names, ast.Name(id=owner.name, ctx=ast.Load()), CORS_CLASSES):
+            return None
+        site = self._make_site(call, call.args[1:], f"{owner.name}: super().__init__(app, ...)", func, self.ctx.names.scope(func))
+        site.subclass = (self.ctx.names, owner.node)
+        return site
+
     def _registration(
         self, call: ast.Call, class_keyword: str, func: FunctionNode | None, scope: Scope | None
     ) -> CorsSite | None:
@@ -120,10 +148,16 @@ class CorsChecker(Checker):
             if keyword is None or call.args:
                 return None
             middleware, positional = keyword.value, []
+        subclass: tuple[Names, ast.ClassDef] | None = None
         if not self._is_cors_class(middleware, scope):
-            return None
+            # A project subclass that keeps the constructor: the registration's arguments configure it.
+            subclass = self.ctx.names.project_class(middleware)
+            if subclass is None or _own_method(subclass[1], "__init__") or not derives_from(self.ctx.names, middleware, CORS_CLASSES):
+                return None
         how = f"{_short(call.func)}({_short(middleware)}, ...)"
-        return self._make_site(call, positional, how, func, scope)
+        site = self._make_site(call, positional, how, func, scope)
+        site.subclass = subclass
+        return site
 
     def _make_site(
         self, call: ast.Call, positional: list[ast.expr], how: str, func: FunctionNode | None, scope: Scope | None
@@ -274,6 +308,17 @@ class CorsChecker(Checker):
             text = self._regex_text(regex, site.scope)
             if text is not None and _matches_any_origin(text):
                 return Finding(f"`allow_origin_regex={text!r}` matches any site", credentials, reflects=True)
+        if site.subclass is not None:
+            override = _override_accepting_any(*site.subclass)
+            if override is not None:
+                cls, any_origin = override
+                when = f" when `{_short(any_origin.guard)}`" if any_origin.guard is not None else ""
+                what = f"`{cls}.{METHOD}` returns True for any origin{when} (line {any_origin.answer.lineno})"
+                remedy = (
+                    f"make `{METHOD}` answer True only for an origin it compared with a list of trusted ones, "
+                    "and refuse every origin when none is configured"
+                )
+                return Finding(what, credentials, reflects=True, remedy=remedy)
         return None
 
     def _check(self, site: CorsSite) -> None:
@@ -295,7 +340,27 @@ class CorsChecker(Checker):
             site.call,
             f"`{site.how}`{where} allows every origin ({finding.what}): {impact}",
             credentials=finding.credentials,
+            **({"remedy": finding.remedy} if finding.remedy else {}),
         )
+
+
+def _own_method(cls: ast.ClassDef, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    return next((s for s in cls.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == name), None)
+
+
+def _override_accepting_any(names: Names, cls: ast.ClassDef) -> tuple[str, AnyOrigin] | None:
+    """The class (or a project base) whose ``is_allowed_origin`` admits any origin, and where."""
+    found: tuple[Names, ast.ClassDef] | None = (names, cls)
+    for _ in range(BASE_DEPTH):
+        if found is None:
+            return None
+        module, current = found
+        method = _own_method(current, METHOD)
+        if method is not None:
+            any_origin = accepts_any_origin(method)
+            return (current.name, any_origin) if any_origin is not None else None
+        found = next((c for c in (module.project_class(base) for base in current.bases) if c is not None), None)
+    return None
 
 
 def _matches_any_origin(pattern: str) -> bool:
