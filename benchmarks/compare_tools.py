@@ -16,13 +16,21 @@ marked with the FAA codes it commits), examples/clean_app (its silent twin),
 examples/multi_module_app (an FAA101 reached through a helper in another module)
 and the FAA101/FAA102 fixtures in tests/fixtures (``# error:`` marks the lines
 that block; the fixtures that configure extra names with ``# flake8-options:``
-are left out, since the other tools cannot be given those names).  Each tool's
+are left out, since the other tools cannot be given those names).  A fixture
+whose options only switch what is judged (``--faa-scope=all``: every function,
+not only what serves requests; ``--faa-operator-routes``;
+``--faa-fixed-file-reads``) is kept: this plugin runs over it with those
+switches, the other tools as they always run.  Each tool's
 codes are mapped to the catalogue: the ASYNC2xx family (sync calls inside
 ``async def``) to the event-loop codes FAA101/FAA102, FAA codes to themselves,
 ruff's T201 (print) to FAA402 and S113 (request without timeout) to FAA204,
 everything else to nothing (reported as "other findings").  When the FastAPI
 corpus of ``benchmarks/fetch_corpus.py`` is present, each tool is also timed over
-its ``docs_src`` tutorial apps.
+its ``docs_src`` tutorial apps.  This plugin keeps findings between runs
+(``.faa_cache``); every timed run of it here is a fresh one (``--faa-cache=off``),
+and one more line times a warm run: the cache on, a second run over the same
+unchanged files, the cache kept in a temporary directory so that nothing is left
+in the tree.
 
 Runtime part: ``benchmarks/compare_app.py`` (a FastAPI app blocking the loop with
 time.sleep, a sqlite3 query, a CPU loop and a sync urllib call to a local slow
@@ -49,6 +57,7 @@ import sqlite3
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import traceback
 from collections import Counter
@@ -73,6 +82,13 @@ EVENT_LOOP = frozenset({"FAA101", "FAA102"})
 # Rules of other ruff families whose subject is a catalogue anti-pattern.
 RUFF_OTHER = {"T201": "FAA402", "S113": "FAA204"}
 RUNTIME_TOOLS = ("none", "blockbuster", "asyncio-debug", "runtime_guard")
+PLUGIN = "FAA (this plugin)"
+CACHE_OFF = "--faa-cache=off"  # every timed run of the plugin works its files out afresh
+CACHE_DIR = ".faa_cache"
+# Fixture options that switch what the plugin judges rather than name what it should know:
+# a fixture with only these is compared (the plugin runs with them), any other is left out.
+SWITCHES = ("--faa-scope", "--faa-operator-routes", "--faa-fixed-file-reads")
+OPTIONS_COMMENT = re.compile(r"#\s*flake8-options:\s*(.+)$", re.MULTILINE)
 
 
 # -- the tools' venv -----------------------------------------------------------
@@ -145,8 +161,11 @@ def static_tools() -> list[StaticTool]:
     ruff = str(venv_bin("ruff"))
     return [
         StaticTool(
-            "FAA (this plugin)",
-            (sys.executable, "-m", "flake8", "--isolated", "--select", "FAA", "--extend-select", "FAA205,FAA403"),
+            PLUGIN,
+            (
+                sys.executable, "-m", "flake8", "--isolated", "--select", "FAA", "--extend-select", "FAA205,FAA403",
+                CACHE_OFF,
+            ),
             "flake8",
         ),
         StaticTool(
@@ -200,6 +219,42 @@ def run_static(tool: StaticTool, paths: Iterable[str]) -> tuple[list[Finding], f
     return findings, elapsed
 
 
+Groups = dict[tuple[str, ...], list[str]]
+"""Paths by the plugin options they are linted with."""
+
+
+def run_grouped(tool: StaticTool, groups: Groups) -> tuple[list[Finding], float]:
+    """``tool`` once per option group; the findings together, the times summed."""
+    findings: list[Finding] = []
+    elapsed = 0.0
+    for options, paths in groups.items():
+        found, seconds = run_static(StaticTool(tool.name, (*tool.command, *options), tool.output), paths)
+        findings.extend(found)
+        elapsed += seconds
+    return findings, elapsed
+
+
+def run_warm(tool: StaticTool, groups: Groups) -> tuple[list[Finding], float]:
+    """The plugin's second run, cache on, over the same unchanged files: what a re-run costs.
+
+    The cache lives in a temporary directory (``--faa-cache-dir``), so that no ``.faa_cache``
+    is left in the repository, the examples, the fixtures or the corpus.
+    """
+    with tempfile.TemporaryDirectory(prefix="faa-cache-") as cache:
+        command = tuple(arg for arg in tool.command if arg != CACHE_OFF)
+        warm = StaticTool(tool.name, (*command, "--faa-cache=on", f"--faa-cache-dir={cache}"), tool.output)
+        run_grouped(warm, groups)  # the first run fills the cache
+        return run_grouped(warm, groups)
+
+
+def cache_directories(paths: Iterable[str]) -> set[Path]:
+    """Every ``.faa_cache`` under ``paths`` and at the root: none may be left behind by this script."""
+    found = {ROOT / CACHE_DIR} if (ROOT / CACHE_DIR).exists() else set()
+    for entry in paths:
+        found.update((ROOT / entry).rglob(CACHE_DIR))
+    return found
+
+
 def python_files(paths: Iterable[str]) -> list[Path]:
     files: list[Path] = []
     for entry in paths:
@@ -243,36 +298,56 @@ def statement_spans(marks: Iterable[tuple[str, int, str]]) -> dict[tuple[str, in
     return spans
 
 
-def event_loop_fixtures() -> list[str]:
-    chosen = []
+def event_loop_fixtures() -> dict[str, tuple[str, ...]]:
+    """The FAA101/FAA102 fixtures the other tools can be compared on, with the plugin options of each."""
+    chosen: dict[str, tuple[str, ...]] = {}
     for path in sorted((ROOT / "tests" / "fixtures").glob("FAA10[12]_*.py")):
-        if "# flake8-options:" not in path.read_text(encoding="utf-8"):
-            chosen.append(relative(str(path)))
+        options = tuple(
+            item for match in OPTIONS_COMMENT.finditer(path.read_text(encoding="utf-8")) for item in match[1].split()
+        )
+        if all(item.partition("=")[0] in SWITCHES for item in options):
+            chosen[relative(str(path))] = options
     return chosen
 
 
 def score_static(tools: list[StaticTool], include_corpus: bool) -> dict[str, Any]:
-    fixtures = event_loop_fixtures()
+    fixture_options = event_loop_fixtures()
+    fixtures = list(fixture_options)
     targets = [*EXAMPLES, *fixtures]
+    groups: Groups = {(): list(EXAMPLES)}
+    for path, options in fixture_options.items():
+        groups.setdefault(options, []).append(path)
     example_marks = marked_lines(EXAMPLES, MARKED)
     fixture_marks = {mark for mark in marked_lines(fixtures, ERROR_COMMENT) if mark[2] in EVENT_LOOP}
-    results: dict[str, Any] = {"tools": {}, "fixtures": fixtures}
+    results: dict[str, Any] = {"tools": {}, "fixtures": fixtures, "options": {" ".join(o): p for o, p in groups.items()}}
+    docs_src = sorted(CORPUS.glob("fastapi-*/docs_src"))
+    corpus = docs_src[-1] if include_corpus and docs_src else None
+    # The corpus's project root may lie above docs_src, so its whole unpacked sdist is watched.
+    watched = [*targets, *([str(corpus.parent)] if corpus else [])]
+    caches_before = cache_directories(watched)
     for tool in tools:
-        findings, elapsed = run_static(tool, targets)
+        # Only the plugin takes the fixtures' options; every other tool runs once over everything.
+        findings, elapsed = run_grouped(tool, groups) if tool.name == PLUGIN else run_static(tool, targets)
         results["tools"][tool.name] = {"findings": [asdict(f) for f in findings], "seconds": round(elapsed, 3)}
+    plugin = next(tool for tool in tools if tool.name == PLUGIN)
+    findings, elapsed = run_warm(plugin, groups)
+    results["warm"] = {"seconds": round(elapsed, 3), "findings": len(findings)}
     results["expected"] = {
         "examples": sorted(example_marks),
         "fixtures": sorted(fixture_marks),
         "spans": {f"{p}:{n}": span for (p, n), span in statement_spans(example_marks | fixture_marks).items()},
     }
-    docs_src = sorted(CORPUS.glob("fastapi-*/docs_src"))
-    if include_corpus and docs_src:
-        corpus = docs_src[-1]
+    if corpus:
         results["corpus"] = {"path": relative(str(corpus)), "files": len(list(corpus.rglob("*.py"))), "tools": {}}
         run_static(tools[1], [str(corpus)])  # a first pass warms the file cache for everyone
         for tool in tools:
             findings, elapsed = run_static(tool, [str(corpus)])
             results["corpus"]["tools"][tool.name] = {"seconds": round(elapsed, 3), "findings": len(findings)}
+        findings, elapsed = run_warm(plugin, {(): [str(corpus)]})
+        results["corpus"]["warm"] = {"seconds": round(elapsed, 3), "findings": len(findings)}
+    left = cache_directories(watched) - caches_before
+    if left:
+        raise RuntimeError(f"a run left cache directories behind: {', '.join(map(str, sorted(left)))}")
     return results
 
 
@@ -385,6 +460,12 @@ def static_tables(results: dict[str, Any]) -> str:
             timing = corpus["tools"][tool]
             row += f" {timing['seconds']:.2f} s, {timing['findings']} |"
         out.append(row)
+        if tool == PLUGIN and "warm" in results:
+            # Not a fresh run: the same files again with the cache on, as a re-run in CI or an editor would be.
+            row = f"| {PLUGIN}, warm: cache on, 2nd run over unchanged files | {results['warm']['seconds']:.2f} s |"
+            if corpus and "warm" in corpus:
+                row += f" {corpus['warm']['seconds']:.2f} s, {corpus['warm']['findings']} |"
+            out.append(row)
     return "\n".join(out)
 
 
