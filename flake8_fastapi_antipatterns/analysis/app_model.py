@@ -221,6 +221,25 @@ def owner_name(node: ast.expr) -> str | None:
     return last_name(node)
 
 
+def middleware_registration(node: ast.expr, owner: str | None = None) -> bool:
+    """``<app>.middleware("http")``, the decorator Starlette registers function middleware with.
+
+    With ``owner``, only on the app of that name (``app``, ``self.app``), whatever the argument:
+    the app's name already tells the registration apart. Without, on anything, but only with the
+    one literal argument ``"http"`` (the one middleware type Starlette accepts), which tells it
+    apart from other libraries' ``.middleware(...)`` methods."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "middleware"):
+        return False
+    if owner is not None:
+        return owner_name(node.func.value) == owner
+    return (
+        len(node.args) == 1
+        and not node.keywords
+        and isinstance(node.args[0], ast.Constant)
+        and node.args[0].value == "http"
+    )
+
+
 def _methods_keyword(call: ast.Call) -> tuple[str, ...] | None:
     for keyword in call.keywords:
         if keyword.arg == "methods" and isinstance(keyword.value, (ast.List, ast.Tuple, ast.Set)):

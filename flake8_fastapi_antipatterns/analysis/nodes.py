@@ -77,6 +77,29 @@ def mentions_name(expr: ast.AST, name: str) -> bool:
     return False
 
 
+def names_class_again(nodes: Iterable[ast.AST], cls: ast.ClassDef, *, references: bool) -> bool:
+    """Whether one of ``nodes`` (of the module ``cls`` is in) names the class outside its ``class``
+    statement: in a string (``import_string("app.Logger")``, ``globals()["Logger"]``) or in a second
+    ``class`` statement of the name; with ``references``, also as a name or an attribute, read or
+    written (``Logger``, ``loggers.Logger``).
+
+    The other ``class`` statement is told apart by its line, not by identity: ``nodes`` may come
+    from another parse of the module than ``cls`` (and no two ``class`` statements share a line)."""
+    name = cls.name
+    for node in nodes:
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, str) and name in node.value:
+                return True
+        elif isinstance(node, ast.ClassDef):
+            if node.name == name and node.lineno != cls.lineno:
+                return True
+        elif references and (
+            (isinstance(node, ast.Name) and node.id == name) or (isinstance(node, ast.Attribute) and node.attr == name)
+        ):
+            return True
+    return False
+
+
 _ID = operator.attrgetter("id")
 _ATTR = operator.attrgetter("attr")
 _NAME = operator.attrgetter("name")

@@ -476,6 +476,15 @@ class ProjectIndex:
         self._mentions[key] = found
         return found
 
+    def mentioned_only_in(self, path: str, word: str) -> bool:
+        """Whether the project was read whole and no file of it but ``path`` (or a link to it) holds
+        ``word``: then nothing outside ``path`` can use what ``path`` defines under that name."""
+        mentioning = self.files_mentioning(path, word)
+        if mentioning is None:
+            return False
+        real = self.real_path(path)
+        return all(self.real_path(file) == real for file in mentioning)
+
     def defined_names(self, path: str) -> DefinedNames | None:
         """Every name ``path``'s project defines with ``def`` or ``class``; None when the project was
         too large to read whole (then any name may be a project one)."""

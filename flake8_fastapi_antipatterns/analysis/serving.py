@@ -48,7 +48,7 @@ from flake8_fastapi_antipatterns.analysis.audience import ModuleAudience, module
 from flake8_fastapi_antipatterns.analysis.development import development_lines
 from flake8_fastapi_antipatterns.analysis.inclusions import name_uses
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names
-from flake8_fastapi_antipatterns.analysis.nodes import child_nodes, is_main_guard, last_name
+from flake8_fastapi_antipatterns.analysis.nodes import child_nodes, is_main_guard, last_name, names_class_again
 from flake8_fastapi_antipatterns.analysis.project import ProjectIndex
 from flake8_fastapi_antipatterns.analysis.run_once import run_once_lines
 
@@ -755,9 +755,7 @@ class ServingPath:
         if any(_decorator_name(d) not in _TRANSPARENT_DECORATORS for d in cls.decorator_list):
             return False
         path = definition.key[0]
-        mentioning = self.index.files_mentioning(path, cls.name)
-        real = self.index.real_path(path)
-        if mentioning is None or any(self.index.real_path(file) != real for file in mentioning):
+        if not self.index.mentioned_only_in(path, cls.name):
             return False
         module = self.index.module(path)
         if module is None:
@@ -766,11 +764,9 @@ class ServingPath:
         if facts.sites.get(cls.name):
             return False
         # Its own module may still spell it in a string (``globals()["Logger"]``) or define the name twice.
-        return not any(
-            (isinstance(node, ast.Constant) and isinstance(node.value, str) and cls.name in node.value)
-            or (isinstance(node, ast.ClassDef) and node.name == cls.name and node.lineno != cls.lineno)
-            for node in ast.walk(module.names.tree)
-        )
+        # Its uses by name are the sites just asked: the names a store, an annotation or a pattern
+        # holds are not among them, as they make no instance.
+        return not names_class_again(ast.walk(module.names.tree), cls, references=False)
 
     def _aliases(self, definition: Definition, word: str, file: str) -> list[str]:
         """The other names ``file`` imports the module function ``definition`` (named ``word``) as."""

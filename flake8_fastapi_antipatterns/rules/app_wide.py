@@ -27,7 +27,7 @@ from flake8_fastapi_antipatterns.analysis.app_graph import (
     mounted_apps,
     mounted_elsewhere,
 )
-from flake8_fastapi_antipatterns.analysis.app_model import owner_name
+from flake8_fastapi_antipatterns.analysis.app_model import middleware_registration
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, Scope
 from flake8_fastapi_antipatterns.analysis.nodes import alternative_assignments, last_name
 from flake8_fastapi_antipatterns.options import DEFAULT_HEALTH_PATHS
@@ -125,16 +125,6 @@ def _names_a_probe(path: str) -> bool:
         if any(w in PROBE_WORDS for w in words) or "".join(words) in PROBE_WORDS:
             return True
     return False
-
-
-def _middleware_registration(node: ast.expr, owner: str) -> bool:
-    """``app.middleware("http")`` (or ``self.app.middleware("http")``) on the app named ``owner``."""
-    return (
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr == "middleware"
-        and owner_name(node.func.value) == owner
-    )
 
 
 def _class_node(expr: ast.expr, names: Names) -> tuple[Names, ast.ClassDef] | None:
@@ -272,9 +262,9 @@ class AppWideChecker(Checker):
         for node in names.nodes.each(ast.FunctionDef, ast.AsyncFunctionDef, ast.Call):
             candidates: list[FunctionNode] = []
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                if any(_middleware_registration(d, owner) for d in node.decorator_list):
+                if any(middleware_registration(d, owner) for d in node.decorator_list):
                     candidates.append(node)
-            elif isinstance(node, ast.Call) and _middleware_registration(node.func, owner) and node.args:
+            elif isinstance(node, ast.Call) and middleware_registration(node.func, owner) and node.args:
                 found = names.resolve_function(node.args[0])
                 if found is not None:
                     candidates.append(found[1])

@@ -6,10 +6,11 @@ import ast
 import os
 from collections.abc import Iterator
 
+from flake8_fastapi_antipatterns.analysis.app_model import middleware_registration
 from flake8_fastapi_antipatterns.analysis.deployment_files import app_spec
 from flake8_fastapi_antipatterns.analysis.development import development_only
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode
-from flake8_fastapi_antipatterns.analysis.nodes import is_main_guard
+from flake8_fastapi_antipatterns.analysis.nodes import is_main_guard, names_class_again
 from flake8_fastapi_antipatterns.rules import Checker, register
 
 BASE_HTTP_MIDDLEWARE = frozenset({"starlette.middleware.base.BaseHTTPMiddleware", "fastapi.middleware.base.BaseHTTPMiddleware"})
@@ -20,19 +21,6 @@ _PRINT = frozenset({"print"})
 # Libraries for command-line programs, whose output is meant for a terminal.
 _CLI_LIBRARIES = ("click", "typer")
 _RUN = frozenset({"run"})
-
-
-def _is_http_middleware_registration(call: ast.Call) -> bool:
-    """``<app>.middleware("http")``: the only middleware type Starlette's decorator accepts, so the
-    literal argument tells the registration apart from other ``.middleware(...)`` methods."""
-    return (
-        isinstance(call.func, ast.Attribute)
-        and call.func.attr == "middleware"
-        and len(call.args) == 1
-        and not call.keywords
-        and isinstance(call.args[0], ast.Constant)
-        and call.args[0].value == "http"
-    )
 
 
 def _under_main_guard(tree: ast.Module) -> set[int]:
@@ -89,7 +77,7 @@ class DeploymentChecker(Checker):
                 self._check_uvicorn(node)
             elif not middleware_judged:
                 continue
-            elif isinstance(node, ast.Call) and self.ctx.imports_web_framework and _is_http_middleware_registration(node):
+            elif isinstance(node, ast.Call) and self.ctx.imports_web_framework and middleware_registration(node):
                 self._report_function_middleware(node)
             elif isinstance(node, ast.ClassDef):
                 for base in node.bases:
@@ -109,22 +97,10 @@ class DeploymentChecker(Checker):
         resolver = self.ctx.names.resolver
         if resolver is None or not self.ctx.serving.active:
             return False
-        mentioning = resolver.index.files_mentioning(resolver.filename, cls.name)
-        if mentioning is None:
+        if not resolver.index.mentioned_only_in(resolver.filename, cls.name):
             return False
-        own = os.path.realpath(resolver.filename)
-        if any(os.path.realpath(path) != own for path in mentioning):
-            return False
-        for node in self.ctx.names.nodes.each(ast.Name, ast.Attribute, ast.Constant, ast.ClassDef):
-            if isinstance(node, ast.Name) and node.id == cls.name:
-                return False
-            if isinstance(node, ast.Attribute) and node.attr == cls.name:
-                return False
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and cls.name in node.value:
-                return False
-            if isinstance(node, ast.ClassDef) and node.name == cls.name and node is not cls:
-                return False
-        return True
+        nodes = self.ctx.names.nodes.each(ast.Name, ast.Attribute, ast.Constant, ast.ClassDef)
+        return not names_class_again(nodes, cls, references=True)
 
     def _report_function_middleware(self, registration: ast.Call) -> None:
         """``@app.middleware("http")`` on a function, or ``app.middleware("http")(func)``: Starlette wraps

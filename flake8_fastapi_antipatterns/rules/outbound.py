@@ -559,14 +559,21 @@ PAYLOAD_KEYWORDS = ("data", "json", "params", "content")
 _FOLLOW_DEPTH = 3
 
 
-def _resolve(names: Names, expr: ast.expr | None, scope: Scope | None) -> ast.expr | None:
-    """What a local or module-level name was assigned from (``payload`` -> its dict)."""
-    for _ in range(_FOLLOW_DEPTH):
+def _resolve(
+    names: Names, expr: ast.expr | None, scope: Scope | None, *, steps: int = _FOLLOW_DEPTH, params_hide: bool = True
+) -> ast.expr | None:
+    """What a local or module-level name was assigned from (``payload`` -> its dict), following up to
+    ``steps`` names (``a = b``); anything but a name is its own value.
+
+    ``params_hide=False``: a parameter of the function with no local assignment is taken for the
+    module-level binding of its name, as the look-ups of a client (its construction, its transport)
+    do: ``def fetch(client)`` beside a module-level ``client = httpx.AsyncClient(...)``."""
+    for _ in range(steps):
         if not isinstance(expr, ast.Name):
             break
         if scope is not None and expr.id in scope.values:
             expr = scope.values[expr.id]
-        elif (scope is None or expr.id not in scope.params) and expr.id in names.bindings:
+        elif (not params_hide or scope is None or expr.id not in scope.params) and expr.id in names.bindings:
             expr = names.bindings[expr.id]
         else:
             break
@@ -777,26 +784,14 @@ def _in_process(names: Names, construction: ast.Call, scope: Scope | None) -> bo
     transport = _keyword(construction, "transport")
     if transport is None:
         return False
-    value = transport.value
-    if isinstance(value, ast.Name) and scope is not None and value.id in scope.values:
-        value = scope.values[value.id]
-    elif isinstance(value, ast.Name) and value.id in names.bindings:
-        value = names.bindings[value.id]
+    value = _resolve(names, transport.value, scope, steps=1, params_hide=False)
     return isinstance(value, ast.Call) and names.qualify(value.func, scope) in IN_PROCESS_TRANSPORTS
 
 
 def _receiver_construction(names: Names, call: ast.Call, scope: Scope | None) -> ast.Call | None:
     """The call that built the client a method is called on (``client`` in ``client.get``), when it is in sight."""
     receiver = call.func.value if isinstance(call.func, ast.Attribute) else None
-    if isinstance(receiver, ast.Call):
-        return receiver
-    if not isinstance(receiver, ast.Name):
-        return None
-    value: ast.expr | None = None
-    if scope is not None and receiver.id in scope.values:
-        value = scope.values[receiver.id]
-    else:
-        value = names.bindings.get(receiver.id)
+    value = _resolve(names, receiver, scope, steps=1, params_hide=False)
     return value if isinstance(value, ast.Call) else None
 
 

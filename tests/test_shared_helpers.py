@@ -1,0 +1,117 @@
+"""Helpers two rules or stages share, and the parameter that keeps each caller's answer its own.
+
+Each parameter stands for a real difference between the look-ups the helper replaced; these
+tests pin the cases where the two settings answer differently, so that a later clean-up cannot
+fold them into one without a test saying which findings move.
+"""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+
+import pytest
+
+from flake8_fastapi_antipatterns.analysis.app_model import middleware_registration
+from flake8_fastapi_antipatterns.analysis.names import Names
+from flake8_fastapi_antipatterns.analysis.nodes import names_class_again
+from flake8_fastapi_antipatterns.analysis.serving import module_facts
+from flake8_fastapi_antipatterns.rules.outbound import _resolve
+
+
+def _expr(source: str) -> ast.expr:
+    statement = ast.parse(source).body[0]
+    assert isinstance(statement, ast.Expr)
+    return statement.value
+
+
+@pytest.mark.parametrize(
+    "use",
+    [
+        "def make() -> Foo: ...",  # an annotation the serving path's sites do not hold
+        "Foo = None",  # a store
+        "def f(x):\n    match x:\n        case Foo():\n            pass",  # a class pattern
+    ],
+)
+def test_a_use_that_makes_no_instance_names_the_class_only_with_references(use: str) -> None:
+    tree = ast.parse(f"class Foo:\n    def m(self): ...\n{use}\n")
+    cls = tree.body[0]
+    assert isinstance(cls, ast.ClassDef)
+    assert not module_facts(tree, "/probe.py").sites.get("Foo")
+    assert names_class_again(ast.walk(tree), cls, references=True)
+    assert not names_class_again(ast.walk(tree), cls, references=False)
+
+
+@pytest.mark.parametrize(
+    "source",
+    ['x = "app.Foo"', "class Foo: ...  # defined twice"],
+)
+def test_a_string_or_a_second_class_statement_names_the_class_either_way(source: str) -> None:
+    tree = ast.parse(f"class Foo:\n    pass\n{source}\n")
+    cls = tree.body[0]
+    assert isinstance(cls, ast.ClassDef)
+    assert names_class_again(ast.walk(tree), cls, references=False)
+
+
+def test_a_lone_class_statement_does_not_name_its_class_in_any_parse_of_the_module() -> None:
+    source = "class Foo:\n    def m(self): ...\n"
+    tree = ast.parse(source)
+    cls = tree.body[0]
+    assert isinstance(cls, ast.ClassDef)
+    assert not names_class_again(ast.walk(tree), cls, references=True)
+    # The serving path asks with the nodes of the module the index parsed, not the linted tree.
+    assert not names_class_again(ast.walk(ast.parse(source)), cls, references=True)
+
+
+@pytest.mark.parametrize(
+    ("source", "on_app", "anywhere"),
+    [
+        ('app.middleware("http")', True, True),
+        ('self.app.middleware("http")', True, True),
+        ('app.middleware(middleware_type="http")', True, False),  # the app's name is enough
+        ('limiter.middleware("http")', False, True),  # another object: only the literal tells
+        ('app.middleware("websocket")', True, False),
+        ('app.add_middleware("http")', False, False),
+    ],
+)
+def test_middleware_registration_with_and_without_the_app(source: str, on_app: bool, anywhere: bool) -> None:
+    call = _expr(source)
+    assert middleware_registration(call, "app") is on_app
+    assert middleware_registration(call) is anywhere
+
+
+def test_a_client_look_up_takes_a_parameter_for_the_module_binding_of_its_name() -> None:
+    source = textwrap.dedent(
+        """\
+        import httpx
+        client = httpx.AsyncClient(timeout=1)
+        async def fetch(client):
+            await client.get("https://example.com")
+        """
+    )
+    tree = ast.parse(source)
+    names = Names(tree)
+    func = tree.body[2]
+    assert isinstance(func, ast.AsyncFunctionDef)
+    scope = names.scope(func)
+    assert isinstance(_resolve(names, ast.Name("client"), scope), ast.Name)
+    assert isinstance(_resolve(names, ast.Name("client"), scope, steps=1, params_hide=False), ast.Call)
+
+
+def test_one_step_stops_at_a_name_bound_to_a_name() -> None:
+    source = textwrap.dedent(
+        """\
+        import httpx
+        def build(app):
+            transport = httpx.ASGITransport(app=app)
+            chosen = transport
+            return httpx.AsyncClient(transport=chosen)
+        """
+    )
+    tree = ast.parse(source)
+    names = Names(tree)
+    func = tree.body[1]
+    assert isinstance(func, ast.FunctionDef)
+    scope = names.scope(func)
+    assert isinstance(_resolve(names, ast.Name("chosen"), scope, steps=1), ast.Name)
+    assert isinstance(_resolve(names, ast.Name("chosen"), scope), ast.Call)
