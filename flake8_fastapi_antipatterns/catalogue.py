@@ -1817,7 +1817,8 @@ _add(
             what=(
                 "Flags class definitions that derive from Starlette's `BaseHTTPMiddleware` "
                 "(`starlette.middleware.base.BaseHTTPMiddleware`), and functions registered as middleware with "
-                '`@app.middleware("http")` or `app.middleware("http")(func)`, which Starlette wraps in that class. '
+                '`@app.middleware("http")` or `app.middleware("http")(func)` (the type given by position or as '
+                '`middleware_type="http"`), which Starlette wraps in that class. '
                 "Left alone: in a project that builds an app, a subclass the project never names outside its `class` "
                 "statement (no app adds it); a registration only a debug or development switch makes (`if settings.debug:`), a "
                 "function looked up at run time from the operator's configuration (a plugin hook), and pytest "

@@ -68,7 +68,9 @@ def test_a_lone_class_statement_does_not_name_its_class_in_any_parse_of_the_modu
     [
         ('app.middleware("http")', True, True),
         ('self.app.middleware("http")', True, True),
-        ('app.middleware(middleware_type="http")', True, False),  # the app's name is enough
+        ('app.middleware(middleware_type="http")', True, True),  # the type named by its keyword
+        ('app.middleware(middleware_type="websocket")', True, False),
+        ('app.middleware("http", middleware_type="http")', True, False),  # not a call Starlette accepts
         ('limiter.middleware("http")', False, True),  # another object: only the literal tells
         ('app.middleware("websocket")', True, False),
         ('app.add_middleware("http")', False, False),

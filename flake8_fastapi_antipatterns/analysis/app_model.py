@@ -226,17 +226,20 @@ def middleware_registration(node: ast.expr, owner: str | None = None) -> bool:
 
     With ``owner``, only on the app of that name (``app``, ``self.app``), whatever the argument:
     the app's name already tells the registration apart. Without, on anything, but only with the
-    one literal argument ``"http"`` (the one middleware type Starlette accepts), which tells it
+    one literal argument ``"http"`` (the one middleware type Starlette accepts; by position or as
+    ``middleware_type=``), which tells it
     apart from other libraries' ``.middleware(...)`` methods."""
     if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "middleware"):
         return False
     if owner is not None:
         return owner_name(node.func.value) == owner
+    # The type given by position or by its keyword (``middleware(middleware_type="http")``).
+    given = [*node.args, *(k.value for k in node.keywords if k.arg == "middleware_type")]
     return (
-        len(node.args) == 1
-        and not node.keywords
-        and isinstance(node.args[0], ast.Constant)
-        and node.args[0].value == "http"
+        len(given) == 1
+        and len(node.args) + len(node.keywords) == 1
+        and isinstance(given[0], ast.Constant)
+        and given[0].value == "http"
     )
 
 
