@@ -41,7 +41,7 @@ class Settings:
     """``("off",)`` works every file out afresh; empty (the default) keeps findings between runs."""
 
     cache_dir: tuple[str, ...] = ()
-    """Where findings are kept between runs; empty (the default) is ``.faa_cache`` in the project's root."""
+    """Where findings are kept between runs; empty (the default) is ``.faa_cache`` in the working directory."""
 
     @property
     def cache_enabled(self) -> bool:
@@ -129,7 +129,7 @@ OPTION_SPECS: tuple[OptionSpec, ...] = (
     OptionSpec(
         "cache_dir",
         "--faa-cache-dir",
-        "Where the findings are kept (default: .faa_cache in the project's root, which ignores itself in git).",
+        "Where the findings are kept (default: .faa_cache in the working directory, which ignores itself in git).",
     ),
 )
 SCOPES = ("serving", "all")

@@ -145,7 +145,9 @@ def _state_directory(index: ProjectIndex, real: str, settings: Settings) -> str 
     state: str | None = None
     texts = index.project_texts(real)
     if texts is not None:
-        base = os.path.abspath(settings.cache_dir[0]) if settings.cache_dir else os.path.join(root, DEFAULT_DIRECTORY)
+        # In the working directory, as other linters keep theirs: linting a file elsewhere (an installed
+        # package, another checkout) never writes into that tree.
+        base = os.path.abspath(settings.cache_dir[0] if settings.cache_dir else DEFAULT_DIRECTORY)
         project = hashlib.sha256(
             f"{root}\0{texts.fingerprint()}\0{deployment_facts(root).digest}".encode("utf-8", "surrogateescape")
         ).hexdigest()[:32]

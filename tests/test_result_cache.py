@@ -165,6 +165,22 @@ def test_damaged_entries_are_worked_out_again(tmp_path: Path) -> None:
     assert flake8(root) == first  # and kept again, whole
 
 
+def test_a_project_elsewhere_is_kept_in_the_working_directory(tmp_path: Path) -> None:
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "work").mkdir()
+    project(tmp_path / "elsewhere")
+    result = subprocess.run(
+        [sys.executable, "-m", "flake8", "--isolated", "--select", "FAA102", str(tmp_path / "elsewhere" / "app")],
+        cwd=tmp_path / "work",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "FAA102" in result.stdout, result.stderr
+    assert len(entries(tmp_path / "work" / DEFAULT_DIRECTORY)) == 3
+    assert not (tmp_path / "elsewhere" / DEFAULT_DIRECTORY).exists()
+
+
 def test_a_directory_that_cannot_be_written_costs_nothing_but_time(tmp_path: Path) -> None:
     root = project(tmp_path)
     (tmp_path / "a-file").write_text("")
