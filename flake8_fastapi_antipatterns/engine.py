@@ -28,10 +28,11 @@ def analyse_tree(
         return _analyse(tree, filename, settings, strict=strict).findings
 
 
-def analyse_linted_file(tree: ast.Module, filename: str, settings: Settings) -> list[Diagnostic]:
+def analyse_linted_file(tree: ast.Module, filename: str, settings: Settings, source: bytes | None) -> list[Diagnostic]:
     """``analyse_tree`` for a file linted from disk, through the findings kept between runs
-    (``result_cache``): an unchanged project is not worked out again."""
-    entry = result_cache.entry_for(filename, settings)
+    (``result_cache``): an unchanged project is not worked out again. ``source`` is the text ``tree``
+    was parsed from (None when unknown: nothing is kept)."""
+    entry = result_cache.entry_for(filename, settings, source) if source is not None else None
     if entry is not None:
         kept = result_cache.load(entry, filename)
         if kept is not None:

@@ -18,9 +18,10 @@ class Plugin:
 
     settings: Settings = Settings()
 
-    def __init__(self, tree: ast.Module, filename: str = "<unknown>") -> None:
+    def __init__(self, tree: ast.Module, filename: str = "<unknown>", lines: list[str] | None = None) -> None:
         self._tree = tree
         self._filename = filename
+        self._lines = lines
 
     @classmethod
     def add_options(cls, option_manager: Any) -> None:
@@ -40,5 +41,16 @@ class Plugin:
         cls.settings = settings_from({spec.field: getattr(options, spec.flag[2:].replace("-", "_"), None) for spec in OPTION_SPECS})
 
     def run(self) -> Iterator[tuple[int, int, str, type[Plugin]]]:
-        for diagnostic in analyse_linted_file(self._tree, self._filename, self.settings):
+        source = _source_bytes(self._lines)
+        for diagnostic in analyse_linted_file(self._tree, self._filename, self.settings, source):
             yield diagnostic.line, diagnostic.col, f"{diagnostic.code} {diagnostic.message}", type(self)
+
+
+def _source_bytes(lines: list[str] | None) -> bytes | None:
+    """The text flake8 parsed, as the file's bytes would read (None when it cannot be told)."""
+    if lines is None:
+        return None
+    try:
+        return "".join(lines).encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates from undecodable bytes: not the file's text
+        return None

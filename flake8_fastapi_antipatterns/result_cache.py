@@ -8,7 +8,9 @@ that mount an app, a Dockerfile's probe), so an entry is keyed by everything the
   plugin's own source;
 - modules read from outside the project's text (a package above the project's root): each entry
   lists them with a hash of their bytes, checked before the entry is used.
-A change to any of them is a miss: the file is worked out afresh. The most recent ``KEPT_STATES``
+A change to any of them is a miss: the file is worked out afresh. Only a file whose parsed text is
+the file on disk is kept (an editor's unsaved buffer, sent on standard input under the file's name,
+is not), and only in a project read whole. The most recent ``KEPT_STATES``
 states of a project are kept, older ones removed when a new one is written.
 
 Concurrent flake8 workers share the directory safely: an entry is written to a temporary file and
@@ -18,6 +20,7 @@ a damaged entry) is a miss, never an error: the findings are then worked out as 
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 import logging
@@ -68,9 +71,12 @@ _PLUGIN: list[str] = []
 _DIGESTS: dict[tuple[str, float, int], str | None] = {}
 
 
-def entry_for(filename: str, settings: Settings) -> Entry | None:
+def entry_for(filename: str, settings: Settings, source: bytes) -> Entry | None:
     """Where ``filename``'s findings are kept; None when they are not (the cache is off, the source is
-    not a file on disk, the project is too large to read whole)."""
+    not a file on disk, the project is too large to read whole).
+
+    ``source`` is the text that was parsed, which is not always the file on disk: an editor sends its
+    unsaved buffer on standard input under the file's name (``--stdin-display-name``)."""
     if not ENABLED or not settings.cache_enabled:
         return None
     if not filename or filename in ("-", "stdin") or filename.startswith("<") or not os.path.isfile(filename):
@@ -82,9 +88,10 @@ def entry_for(filename: str, settings: Settings) -> Entry | None:
         if state is None:
             return None
         texts = index.project_texts(real)
-        # A linted file outside the project's text (a hidden folder, a huge file) is keyed by its bytes.
-        own = "" if texts is not None and texts.get(real) is not None else (_file_digest(real) or "")
-        key = hashlib.sha256(f"{settings.analysis_key()}\0{real}\0{own}".encode("utf-8", "surrogateescape"))
+        saved = texts.get(real) if texts is not None else None
+        if saved is None or _lines_of(saved) != _lines_of(source):
+            return None  # a buffer that differs from the file: findings about text nobody saved
+        key = hashlib.sha256(f"{settings.analysis_key()}\0{real}".encode("utf-8", "surrogateescape"))
         return Entry(os.path.join(state, key.hexdigest()[:40] + ".json"), real)
     except Exception:
         log.debug("flake8-fastapi-antipatterns: no cache for %s", filename, exc_info=True)
@@ -212,6 +219,12 @@ def _plugin_fingerprint() -> str:
             digest.update(source.read_bytes())
         _PLUGIN.append(digest.hexdigest())
     return _PLUGIN[0]
+
+
+def _lines_of(text: bytes) -> bytes:
+    """The text as flake8 hands it to a plugin: no byte-order mark, every line end written ``\\n``."""
+    text = text.removeprefix(codecs.BOM_UTF8)
+    return text.replace(b"\r\n", b"\n").replace(b"\r", b"\n") if b"\r" in text else text
 
 
 def _file_digest(path: str) -> str | None:

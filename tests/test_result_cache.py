@@ -142,6 +142,32 @@ def test_a_module_outside_the_project_text_is_checked_before_use(tmp_path: Path)
     assert flake8(root) == []
 
 
+def test_an_editor_buffer_on_standard_input_is_never_kept(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    buffer = (root / "app" / "main.py").read_text().replace("crud.list_users()", "[]")
+    shown = subprocess.run(
+        [sys.executable, "-m", "flake8", "--isolated", "--select", "FAA102", "--stdin-display-name", "app/main.py", "-"],
+        cwd=root,
+        input=buffer,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert shown.stdout == "", shown.stdout + shown.stderr
+    # What the unsaved buffer gave is not what the file on disk gives.
+    assert len(flake8(root)) == 1
+
+
+def test_windows_line_ends_and_a_byte_order_mark_are_kept(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    main = root / "app" / "main.py"
+    main.write_bytes(b"\xef\xbb\xbf" + main.read_bytes().replace(b"\n", b"\r\n"))
+    first = flake8(root)
+    assert len(first) == 1 and "app/main.py" in first[0]
+    assert tamper(root / DEFAULT_DIRECTORY) == 1
+    assert TAMPERED in flake8(root)[0]
+
+
 def test_off_writes_nothing(tmp_path: Path) -> None:
     root = project(tmp_path)
     assert len(flake8(root, "--faa-cache", "off")) == 1

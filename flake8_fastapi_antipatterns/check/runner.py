@@ -94,7 +94,7 @@ def check_file(path: str, job: Job) -> list[Diagnostic]:
         line, col, reason = _parse_failure(data, error)
         found = [_could_not_parse(shown, line, col, reason)]
         return [d for d in found if job.selection.reports(d.code, file_ignores)]
-    found = [d for d in analyse_linted_file(tree, path, job.settings) if job.selection.reports(d.code, file_ignores)]
+    found = [d for d in analyse_linted_file(tree, path, job.settings, data) if job.selection.reports(d.code, file_ignores)]
     if found and b"noqa" in data.lower():
         comments = NoqaComments(lines if lines is not None else source_lines(data))
         found = [d for d in found if not comments.suppresses(d.line, d.code)]
