@@ -125,7 +125,7 @@ def store(entry: Entry, findings: list[Diagnostic]) -> None:
         index = process_index()
         directory = os.path.dirname(entry.path)
         texts = index.project_texts(entry.source)
-        outside = [p for p in index.parsed_paths() if texts is None or texts.get(p) is None]
+        outside = [p for p in index.parsed_paths() if texts is None or p not in texts]
         data: dict[str, Any] = {
             "format": CACHE_FORMAT,
             "read": {path: _file_digest(path) for path in outside},

@@ -47,6 +47,16 @@ def test_the_buffer_agrees_with_a_file_by_file_search(texts: list[bytes]) -> Non
 def test_each_file_holding_a_word_is_named_once_and_an_unknown_path_holds_nothing() -> None:
     project = ProjectTexts({"/p/a.py": b"def a(): pass\n", "/p/b.py": b"class B: pass\n"})
     assert project.get("/p/missing.py") is None
+    assert "/p/a.py" in project and "/p/missing.py" not in project
     assert project.mentioning("a") == ["/p/a.py"]
     assert project.mentioning("B") == ["/p/b.py"]
     assert project.mentioning("pass") == ["/p/a.py", "/p/b.py"]
+
+
+def test_the_fingerprint_changes_with_any_path_or_byte() -> None:
+    base = ProjectTexts({"/p/a.py": b"x = 1\n", "/p/b.py": b"y = 2\n"}).fingerprint()
+    assert ProjectTexts({"/p/a.py": b"x = 1\n", "/p/b.py": b"y = 2\n"}).fingerprint() == base
+    assert ProjectTexts({"/p/a.py": b"x = 1\n", "/p/b.py": b"y = 3\n"}).fingerprint() != base
+    assert ProjectTexts({"/p/a.py": b"x = 1\n", "/p/c.py": b"y = 2\n"}).fingerprint() != base
+    # The same bytes split otherwise between the files are another project.
+    assert ProjectTexts({"/p/a.py": b"x = 1\ny", "/p/b.py": b" = 2\n"}).fingerprint() != base

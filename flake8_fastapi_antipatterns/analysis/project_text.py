@@ -58,6 +58,9 @@ class ProjectTexts:
     def __len__(self) -> int:
         return len(self.paths)
 
+    def __contains__(self, path: object) -> bool:
+        return path in self._position  # without copying the file's text out, as ``get`` does
+
     def fingerprint(self) -> str:
         """A hash of every file's path and bytes: equal exactly when the project's Python text is."""
         digest = hashlib.sha256()
