@@ -149,3 +149,16 @@ def test_worker_counts_and_app_specs_are_read_from_commands() -> None:
     assert app_spec("uvicorn app.main:app --host 0.0.0.0") == ("app.main", "app")
     assert app_spec("gunicorn 'svc.factory:create_app()' -w 2") == ("svc.factory", "create_app")
     assert app_spec("uvicorn --host 0.0.0.0 --port 8000") is None
+
+
+def test_the_digest_covers_every_deployment_file_read(tmp_path: Path) -> None:
+    assert _read(str(tmp_path)).digest == _read(str(tmp_path)).digest
+    empty = _read(str(tmp_path)).digest
+    (tmp_path / "Dockerfile").write_text('CMD ["uvicorn", "app:app"]\n')
+    first = _read(str(tmp_path)).digest
+    assert first != empty
+    (tmp_path / "Dockerfile").write_text('CMD ["uvicorn", "app:app", "--workers", "4"]\n')
+    second = _read(str(tmp_path)).digest
+    assert second != first
+    (tmp_path / "README.md").write_text("not a deployment file\n")
+    assert _read(str(tmp_path)).digest == second
