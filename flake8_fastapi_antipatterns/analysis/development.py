@@ -24,7 +24,7 @@ import weakref
 from collections.abc import Callable, Iterator
 
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode
-from flake8_fastapi_antipatterns.analysis.nodes import DEVELOPMENT_WORDS, last_name
+from flake8_fastapi_antipatterns.analysis.nodes import DEVELOPMENT_WORDS, last_name, lines_only_in
 from flake8_fastapi_antipatterns.analysis.run_once import node_ids, statement_lists
 
 
@@ -116,16 +116,7 @@ def development_lines(node: FunctionNode | ast.Module) -> frozenset[int]:
     if cached is not None:
         return cached
     # A module is read like a function body: its statement lists, nested definitions left out.
-    only = development_nodes(node)
-    found: frozenset[int] = frozenset()
-    if only:
-        inside: set[int] = set()
-        outside: set[int] = set()
-        for inner in ast.walk(node):
-            line = getattr(inner, "lineno", None)
-            if line is not None and inner is not node:
-                (inside if id(inner) in only else outside).add(line)
-        found = frozenset(inside - outside)
+    found = lines_only_in(ast.iter_child_nodes(node), development_nodes(node))
     _LINES[node] = found
     return found
 

@@ -19,6 +19,7 @@ import functools
 import operator
 import weakref
 from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from typing import Any, TypeVar, overload
 
 N = TypeVar("N", bound=ast.AST)
@@ -75,6 +76,22 @@ def mentions_name(expr: ast.AST, name: str) -> bool:
             continue
         stack.extend(child_nodes(node))
     return False
+
+
+def lines_only_in(roots: Iterable[ast.AST], chosen: AbstractSet[int]) -> frozenset[int]:
+    """The lines of the code under ``roots`` that only nodes of ``chosen`` (ids) are written on: a call
+    there is made only when they run. A line that also holds another node (``if debug: f()`` on one
+    line: its test) is left out."""
+    if not chosen:
+        return frozenset()
+    inside: set[int] = set()
+    outside: set[int] = set()
+    for root in roots:
+        for inner in ast.walk(root):
+            line = getattr(inner, "lineno", None)
+            if line is not None:
+                (inside if id(inner) in chosen else outside).add(line)
+    return frozenset(inside - outside)
 
 
 def names_class_again(nodes: Iterable[ast.AST], cls: ast.ClassDef, *, references: bool) -> bool:

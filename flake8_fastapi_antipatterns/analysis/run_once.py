@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from collections.abc import Set as AbstractSet
 
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode
+from flake8_fastapi_antipatterns.analysis.nodes import lines_only_in
 
 Slot = tuple[str, str]
 """What keeps the value between calls: ("global", name) or ("attr", "receiver.attribute")."""
@@ -56,17 +57,7 @@ def run_once_lines(func: FunctionNode) -> frozenset[int]:
     known = _LINES.get(func)
     if known is not None:
         return known
-    once = run_once_nodes(func)
-    found: frozenset[int] = frozenset()
-    if once:
-        inside: set[int] = set()
-        outside: set[int] = set()
-        for stmt in func.body:
-            for inner in ast.walk(stmt):
-                line = getattr(inner, "lineno", None)
-                if line is not None:
-                    (inside if id(inner) in once else outside).add(line)
-        found = frozenset(inside - outside)
+    found = lines_only_in(func.body, run_once_nodes(func))
     _LINES[func] = found
     return found
 
