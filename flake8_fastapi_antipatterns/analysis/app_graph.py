@@ -236,19 +236,10 @@ def _mounted_part(part: Part, call: ast.Call, target: ast.expr) -> tuple[Names, 
         model = model_of(symbol.module)
         if any(site.name == symbol.name and site.call is symbol.node for site in model.sites):
             return symbol.module.names, model, symbol.name, None
-    where = next((where for mount, where in mount_calls(part.names) if mount is call), None)
-    built = factory_app(part.names, part.model, target, where)
+    built = factory_app(part.names, part.model, target, part.names.nodes.call_written_in(call))
     if built is None:
         return None
     return built.names, built.model, built.site.name, built.site.call
-
-
-def _written_in(names: Names, node: ast.Call) -> FunctionNode | None:
-    """The innermost def the call ``node`` is written in (None at module level)."""
-    for call, where in names.nodes.written_in(ast.Call):
-        if call is node:
-            return where
-    return None
 
 
 @dataclass(frozen=True)
@@ -403,7 +394,7 @@ def _mount_keys(site: AppSite, model: AppModel) -> list[str]:
     ``factory()`` when a module-level function of its module builds and returns it."""
     names = model.names
     keys = [site.name] if site.name is not None else []
-    where = _written_in(names, site.call)
+    where = names.nodes.call_written_in(site.call)
     if where is not None and names.functions.get(where.name) is where and returned_app(names, model, where) is site:
         keys.append(f"{where.name}()")
     return keys

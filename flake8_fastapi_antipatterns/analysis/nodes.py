@@ -231,6 +231,7 @@ class ModuleNodes:
         self._cache: dict[tuple[type, ...], list[ast.AST]] = {}
         self._identifiers: frozenset[str] | None = None
         self._def_lexical: dict[int, FunctionNode | None] | None = None
+        self._call_lexical: dict[int, FunctionNode | None] | None = None
 
     @overload
     def of(self, kind: type[N], /) -> list[N]: ...
@@ -291,6 +292,12 @@ class ModuleNodes:
         if self._def_lexical is None:
             self._def_lexical = {id(node): func for node, func in self.written_in(ast.FunctionDef, ast.AsyncFunctionDef)}
         return self._def_lexical.get(id(func))
+
+    def call_written_in(self, call: ast.Call) -> FunctionNode | None:
+        """The innermost def a call of this tree is written in (None at module level)."""
+        if self._call_lexical is None:
+            self._call_lexical = {id(node): func for node, func in self.written_in(ast.Call)}
+        return self._call_lexical.get(id(call))
 
     @property
     def identifiers(self) -> frozenset[str]:

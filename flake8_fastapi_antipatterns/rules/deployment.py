@@ -144,7 +144,7 @@ class DeploymentChecker(Checker):
     def _functions_around(self, call: ast.Call) -> Iterator[FunctionNode]:
         """The functions ``call`` is written in, innermost first."""
         nodes = self.ctx.names.nodes
-        func = next((f for node, f in nodes.written_in(ast.Call) if node is call), None)
+        func = nodes.call_written_in(call)
         while func is not None:
             yield func
             func = nodes.enclosing_def(func)

@@ -613,7 +613,7 @@ class ResourceChecker(Checker):
         handler = call.args[1] if len(call.args) > 1 else _keyword(call, "func")
         if not isinstance(handler, ast.Name):
             return False
-        func = next((f for node, f in self.ctx.names.nodes.written_in(ast.Call) if node is call), None)
+        func = self.ctx.names.nodes.call_written_in(call)
         if func is None:
             return False
         scope = self.ctx.names.scope(func)
