@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from flake8_fastapi_antipatterns.analysis.classes import BASE_DEPTH, class_index, derives_from
+from flake8_fastapi_antipatterns.analysis.classes import ProjectClass, class_index, derives_from, find_method
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, Scope
 from flake8_fastapi_antipatterns.analysis.origin_overrides import METHOD, AnyOrigin, accepts_any_origin
 from flake8_fastapi_antipatterns.rules import Checker, register
@@ -52,8 +52,8 @@ class CorsSite:
     """Constructor arguments we could map to their parameter names."""
     func: FunctionNode | None
     scope: Scope | None
-    subclass: tuple[Names, ast.ClassDef] | None = None
-    """The project subclass of ``CORSMiddleware`` configured here, with its module's names."""
+    subclass: ProjectClass | None = None
+    """The project subclass of ``CORSMiddleware`` configured here."""
 
 
 @dataclass
@@ -134,7 +134,7 @@ class CorsChecker(Checker):
         if owner is None or not derives_from(self.ctx.names, ast.Name(id=owner.name, ctx=ast.Load()), CORS_CLASSES):
             return None
         site = self._make_site(call, call.args[1:], f"{owner.name}: super().__init__(app, ...)", func, self.ctx.names.scope(func))
-        site.subclass = (self.ctx.names, owner.node)
+        site.subclass = owner
         return site
 
     def _registration(
@@ -148,11 +148,12 @@ class CorsChecker(Checker):
             if keyword is None or call.args:
                 return None
             middleware, positional = keyword.value, []
-        subclass: tuple[Names, ast.ClassDef] | None = None
+        subclass: ProjectClass | None = None
         if not self._is_cors_class(middleware, scope):
             # A project subclass that keeps the constructor: the registration's arguments configure it.
-            subclass = self.ctx.names.project_class(middleware)
-            if subclass is None or _own_method(subclass[1], "__init__") or not derives_from(self.ctx.names, middleware, CORS_CLASSES):
+            found = self.ctx.names.project_class(middleware)
+            subclass = ProjectClass(*found) if found is not None else None
+            if subclass is None or find_method(subclass, "__init__") or not derives_from(self.ctx.names, middleware, CORS_CLASSES):
                 return None
         how = f"{_short(call.func)}({_short(middleware)}, ...)"
         site = self._make_site(call, positional, how, func, scope)
@@ -309,7 +310,7 @@ class CorsChecker(Checker):
             if text is not None and _matches_any_origin(text):
                 return Finding(f"`allow_origin_regex={text!r}` matches any site", credentials, reflects=True)
         if site.subclass is not None:
-            override = _override_accepting_any(*site.subclass)
+            override = _override_accepting_any(site.subclass)
             if override is not None:
                 cls, any_origin = override
                 when = f" when `{_short(any_origin.guard)}`" if any_origin.guard is not None else ""
@@ -344,23 +345,14 @@ class CorsChecker(Checker):
         )
 
 
-def _own_method(cls: ast.ClassDef, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
-    return next((s for s in cls.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == name), None)
-
-
-def _override_accepting_any(names: Names, cls: ast.ClassDef) -> tuple[str, AnyOrigin] | None:
-    """The class (or a project base) whose ``is_allowed_origin`` admits any origin, and where."""
-    found: tuple[Names, ast.ClassDef] | None = (names, cls)
-    for _ in range(BASE_DEPTH):
-        if found is None:
-            return None
-        module, current = found
-        method = _own_method(current, METHOD)
-        if method is not None:
-            any_origin = accepts_any_origin(method)
-            return (current.name, any_origin) if any_origin is not None else None
-        found = next((c for c in (module.project_class(base) for base in current.bases) if c is not None), None)
-    return None
+def _override_accepting_any(cls: ProjectClass) -> tuple[str, AnyOrigin] | None:
+    """The class (or a project base) whose ``is_allowed_origin``, the one an instance runs, admits any origin, and where."""
+    found = find_method(cls, METHOD)
+    if found is None:
+        return None
+    owner, method = found
+    any_origin = accepts_any_origin(method)
+    return (owner.name, any_origin) if any_origin is not None else None
 
 
 def _matches_any_origin(pattern: str) -> bool:
