@@ -89,11 +89,11 @@ def fresh_directory_calls(func: FunctionNode) -> set[int]:
                 continue
             binding = fresh[argument.id]
             made = binding.end_lineno or binding.lineno
-            between = [
-                use
-                for use in uses.get(argument.id, ())
-                if made < use.lineno < node.lineno and not any(_inside(use, gone) for gone in left_early(node))
-            ]
+            between = [use for use in uses.get(argument.id, ()) if made < use.lineno < node.lineno]
+            if between:
+                # Asked once per call, not once per use: each answer walks every early exit.
+                elsewhere = left_early(node)
+                between = [use for use in between if not any(_inside(use, gone) for gone in elsewhere)]
             if between and not _only_failed_clone(between, node, nodes):
                 continue  # named in between: something may have put files in it
             if any(_inside(node, loop) and not _inside(binding, loop) for loop in loops):
