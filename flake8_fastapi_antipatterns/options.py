@@ -146,26 +146,31 @@ def _clean(values: Iterable[str] | str | None) -> tuple[str, ...]:
     return tuple(v.strip() for v in values if v and v.strip())
 
 
+def _single(cleaned: dict[str, tuple[str, ...]], field: str, allowed: tuple[str, ...], takes: str, *, fold: bool = False) -> str | None:
+    """The one value given for ``field`` (lower-cased with ``fold``), None when none was; a ValueError
+    naming the flag and what it takes when several were given or the value is not ``allowed``."""
+    given = cleaned.get(field, ())
+    if not given:
+        return None
+    value = given[0].lower() if fold else given[0]
+    if len(given) != 1 or value not in allowed:
+        flag = next(spec.flag for spec in OPTION_SPECS if spec.field == field)
+        raise ValueError(f"{flag} takes {takes}, not {','.join(given)!r}")
+    return value
+
+
 def settings_from(values: dict[str, Iterable[str] | str | None]) -> Settings:
     """Settings from option values by field name; empty or missing keeps the default."""
     known = {f.name for f in fields(Settings)}
     cleaned = {name: _clean(value) for name, value in values.items() if name in known}
-    scope = cleaned.get("scope", ())
-    if scope and (len(scope) != 1 or scope[0] not in SCOPES):
-        raise ValueError(f"--faa-scope takes one of {', '.join(SCOPES)}, not {','.join(scope)!r}")
-    operator = cleaned.get("operator_routes", ())
-    if operator and (len(operator) != 1 or operator[0] not in OPERATOR_ROUTES):
-        raise ValueError(f"--faa-operator-routes takes one of {', '.join(OPERATOR_ROUTES)}, not {','.join(operator)!r}")
-    switch = cleaned.get("fixed_file_reads", ())
-    if switch and (len(switch) != 1 or switch[0].lower() not in SWITCH_VALUES):
-        raise ValueError(f"--faa-fixed-file-reads takes yes or no, not {','.join(switch)!r}")
-    if switch:
-        cleaned["fixed_file_reads"] = ("yes",) if switch[0].lower() in ("yes", "true", "1") else ()
-    cache = cleaned.get("cache", ())
-    if cache and (len(cache) != 1 or cache[0].lower() not in CACHE_VALUES):
-        raise ValueError(f"--faa-cache takes on or off, not {','.join(cache)!r}")
-    if cache:
-        cleaned["cache"] = ("off",) if cache[0].lower() in ("off", "no", "false", "0") else ()
+    _single(cleaned, "scope", SCOPES, f"one of {', '.join(SCOPES)}")
+    _single(cleaned, "operator_routes", OPERATOR_ROUTES, f"one of {', '.join(OPERATOR_ROUTES)}")
+    switch = _single(cleaned, "fixed_file_reads", SWITCH_VALUES, "yes or no", fold=True)
+    if switch is not None:
+        cleaned["fixed_file_reads"] = ("yes",) if switch in ("yes", "true", "1") else ()
+    cache = _single(cleaned, "cache", CACHE_VALUES, "on or off", fold=True)
+    if cache is not None:
+        cleaned["cache"] = ("off",) if cache in ("off", "no", "false", "0") else ()
     if len(cleaned.get("cache_dir", ())) > 1:
         raise ValueError(f"--faa-cache-dir takes one directory, not {','.join(cleaned['cache_dir'])!r}")
     return Settings(**{name: value for name, value in cleaned.items() if value})
