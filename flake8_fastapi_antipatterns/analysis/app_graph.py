@@ -36,6 +36,7 @@ HOST = "starlette.routing.Host"
 MOUNT_CLASSES = frozenset({MOUNT, HOST})
 _MOUNT_NAMES = frozenset({"Mount", "Host"})
 MIDDLEWARE_WRAPPERS = frozenset({"starlette.middleware.Middleware", "fastapi.middleware.Middleware"})
+STATIC_FILES = frozenset({"starlette.staticfiles.StaticFiles", "fastapi.staticfiles.StaticFiles"})
 MAX_INCLUDE_DEPTH = 6
 
 
@@ -496,6 +497,25 @@ def mounted_apps(model: AppModel) -> set[int]:
         if factory is not None and factory.model is model:
             built.add(id(factory.site.call))
     return built | {id(site.call) for site in apps if (written.get(id(site.call)), site.name) in mounts}
+
+
+def serves_front_end(graph: AppGraph) -> bool:
+    """Whether the app serves a built browser front end: ``app.frontend("/", directory="dist")``, or a
+    ``StaticFiles(directory=..., html=True)`` mount (a site, answered with its ``index.html``)."""
+    for names, call in graph.registrations:
+        if not isinstance(call.func, ast.Attribute):
+            continue
+        if call.func.attr == "frontend":
+            return True
+        if call.func.attr == "mount":
+            target = _mount_target(call)[1]
+            if (
+                isinstance(target, ast.Call)
+                and names.qualify(target.func) in STATIC_FILES
+                and any(k.arg == "html" and isinstance(k.value, ast.Constant) and k.value.value is True for k in target.keywords)
+            ):
+                return True
+    return False
 
 
 def middleware_classes(graph: AppGraph) -> list[tuple[Names, ast.expr]]:

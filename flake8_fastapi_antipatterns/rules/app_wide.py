@@ -26,6 +26,7 @@ from flake8_fastapi_antipatterns.analysis.app_graph import (
     middleware_classes,
     mounted_apps,
     mounted_elsewhere,
+    serves_front_end,
 )
 from flake8_fastapi_antipatterns.analysis.app_model import middleware_registration
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, Scope
@@ -188,7 +189,10 @@ class AppWideChecker(Checker):
             # An app that only mounts others has no route of its own to fail: each mounted app answers
             # its own errors. A probe-only app (``/health`` answering from a flag) has nothing to catch
             # and nothing a rate limit should refuse: an orchestrator calls it.
-            if not probes_only and not only_mounts:
+            # A browser front end mounted into the app that serves the API: its pages and files fail as
+            # pages, and no client of it parses an error body (the API's own app is judged).
+            front_end = serves_front_end(graph) and (id(site.call) in mounted or self._served_through_another_app(graph))
+            if not probes_only and not only_mounts and not front_end:
                 self._check_exception_handler(graph)
             if id(site.call) in mounted:
                 continue  # probed and rate-limited through the app it is mounted on, which follows the mount
@@ -209,7 +213,8 @@ class AppWideChecker(Checker):
     def _served_through_another_app(self, graph: AppGraph) -> bool:
         """Another project module mounts this app: its routes are judged as part of that app.
 
-        Asked only before a FAA305/FAA401 would be reported (it may read the project's files).
+        Asked only before a FAA305/FAA401 would be reported, or of an app serving a front end (it may
+        read the project's files).
         A project too large to search whole leaves the app judged on its own.
         """
         key = id(graph.site.call)

@@ -15,7 +15,9 @@ The handler is reported at the call when the call's result reaches a
 access).  It is quiet when the route answers 202 (``status_code=202`` on the
 decorator or the response), streams (``StreamingResponse``/
 ``EventSourceResponse``, as ``response_class`` or returned), or when the call
-is handed to a scheduler (``add_task``, ``.delay``, ``.apply_async``,
+runs a project helper that itself returns a streaming response in some branch
+(``return await run_flow(request, stream=request.stream)``: the client chose
+between a stream and the whole answer), or when the call is handed to a scheduler (``add_task``, ``.delay``, ``.apply_async``,
 ``.enqueue``, ``create_task``...).  Websocket handlers are not requests.
 """
 
@@ -170,6 +172,11 @@ class RequestPathChecker(Checker):
             found = self._llm_chain(resolver, call, where)
             if found is None or not result_returned(handler, call):
                 continue
+            target = self.program.what_runs(resolver, call, where)[0]
+            if target is not None and self._returns_stream(*target):
+                # ``return await run_flow(request, stream=request.stream)``: the helper answers with a
+                # stream when the client asks for one; a client that asks for the whole answer chose to wait.
+                continue
             chain, place = found
             reported.add(call.lineno)
             text = (
@@ -257,15 +264,13 @@ class RequestPathChecker(Checker):
         response_class = route.keyword("response_class")
         if response_class is not None and self._is_streaming(names.value_path(response_class)):
             return True
+        if self._returns_stream(resolver, route.func):
+            return True
         where = resolver.where(route.func)
         for node in body_walk(route.func):
             if isinstance(node, ast.Return) and isinstance(node.value, (ast.Call, ast.Name)):
                 value = self._returned_call(node.value, resolver, where)
-                if value is None:
-                    continue
-                if self._is_streaming(resolver.path(value.func, where)):
-                    return True
-                if any(k.arg == "status_code" and self._is_202(k.value, resolver) for k in value.keywords):
+                if value is not None and any(k.arg == "status_code" and self._is_202(k.value, resolver) for k in value.keywords):
                     return True
             elif (
                 isinstance(node, ast.Assign)
@@ -273,6 +278,17 @@ class RequestPathChecker(Checker):
                 and any(isinstance(t, ast.Attribute) and t.attr == "status_code" for t in node.targets)
             ):
                 return True  # response.status_code = 202
+        return False
+
+    def _returns_stream(self, resolver: CallResolver, func: FunctionNode) -> bool:
+        """Whether some ``return`` of ``func`` answers with a streaming response (``StreamingResponse``,
+        ``EventSourceResponse``), built there or bound to a name first."""
+        where = resolver.where(func)
+        for node in body_walk(func):
+            if isinstance(node, ast.Return) and isinstance(node.value, (ast.Call, ast.Name)):
+                value = self._returned_call(node.value, resolver, where)
+                if value is not None and self._is_streaming(resolver.path(value.func, where)):
+                    return True
         return False
 
     @staticmethod
