@@ -1,11 +1,15 @@
-"""The analysis raises the young-generation threshold only while it runs, and gives it back."""
+"""The analysis raises the young-generation threshold only while it runs, and gives it back; what
+outlives it is frozen, and thawed again every so many files."""
 
 from __future__ import annotations
 
 import gc
+import weakref
+from collections.abc import Iterator
 
 import pytest
 
+from flake8_fastapi_antipatterns import gc_pacing
 from flake8_fastapi_antipatterns.engine import analyse_source
 from flake8_fastapi_antipatterns.gc_pacing import YOUNG_THRESHOLD, paced_collections
 
@@ -41,3 +45,61 @@ def test_an_analysis_leaves_the_thresholds_as_it_found_them() -> None:
     findings = analyse_source("import time\n\nasync def handler():\n    time.sleep(1)\n", "app.py")
     assert gc.get_threshold() == before
     assert isinstance(findings, list)
+
+
+@pytest.fixture
+def thawed(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Start from nothing frozen and a fresh count of files, and leave nothing frozen."""
+    gc.unfreeze()
+    monkeypatch.setattr(gc_pacing, "_settled_files", 0)
+    yield
+    gc.unfreeze()
+
+
+@pytest.mark.usefixtures("thawed")
+def test_what_outlives_an_analysis_is_frozen() -> None:
+    kept = [[index] for index in range(3)]  # alive across the analysis, like the index's modules
+    analyse_source("async def handler():\n    pass\n", "app.py")
+    assert gc.get_freeze_count() > 0
+    assert all(gc.is_tracked(o) for o in kept)
+    in_generations = {id(o) for o in gc.get_objects()}
+    assert not any(id(o) in in_generations for o in kept)  # frozen: no generation holds them
+
+
+@pytest.mark.usefixtures("thawed")
+def test_cyclic_garbage_of_the_analysis_is_not_frozen() -> None:
+    class Node:
+        other: Node
+
+    def make_cycle() -> weakref.ref[Node]:
+        a, b = Node(), Node()
+        a.other, b.other = b, a
+        return weakref.ref(a)
+
+    with paced_collections():
+        ref = make_cycle()
+    assert ref() is None  # collected before the freeze, not kept by it
+
+
+@pytest.mark.usefixtures("thawed")
+def test_frozen_objects_are_thawed_every_so_many_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(gc_pacing, "THAW_FILES", 3)
+    with paced_collections():
+        pass
+    with paced_collections():
+        pass
+    assert gc.get_freeze_count() > 0
+    with paced_collections():
+        pass
+    assert gc.get_freeze_count() == 0
+
+
+@pytest.mark.usefixtures("thawed")
+def test_nothing_is_frozen_when_collection_is_off() -> None:
+    gc.disable()
+    try:
+        with paced_collections():
+            pass
+        assert gc.get_freeze_count() == 0
+    finally:
+        gc.enable()

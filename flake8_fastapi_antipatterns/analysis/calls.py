@@ -778,7 +778,10 @@ class Program:
     """Per-file cache of resolvers and of what each function reaches."""
 
     def __init__(self, ctx: Context) -> None:
-        self.ctx = ctx
+        # A weak reference: the context holds its program, and a reference cycle would leave each
+        # linted file's whole analysis (its tree, names and memos, and the other modules' names it
+        # read) to the cyclic garbage collector instead of freeing it when the file is done.
+        self.ctx: Context = cast("Context", weakref.proxy(ctx))
         self._resolvers: dict[int, tuple[Names, CallResolver]] = {}
         self.returning = 0
         """How many ``CallResolver.returned`` calls are in progress (bounds following return values)."""
