@@ -62,6 +62,24 @@ def test_nothing_of_a_linted_file_outlives_its_analysis(tmp_path: Path) -> None:
     assert [ref() for ref in kept] == [None, None, None]
 
 
+def test_a_linted_file_is_freed_without_waiting_for_a_collection(tmp_path: Path) -> None:
+    """No reference cycle holds a file's analysis: a cycle would leave it (its tree, names and memos,
+    and the other modules' names it read) to the full collections of the rest of the run."""
+    path = tmp_path / "main.py"
+    path.write_text(ROUTE_MODULE)
+    tree = ast.parse(ROUTE_MODULE)
+    gc.collect()
+    gc.disable()
+    try:
+        findings = analyse_tree(tree, str(path), strict=True)
+        assert "FAA102" in [d.code for d in findings]
+        kept = weakref.ref(tree)
+        del tree
+        assert kept() is None
+    finally:
+        gc.enable()
+
+
 def _package(tmp_path: Path) -> tuple[Path, Path]:
     (tmp_path / "helpers.py").write_text("VALUE = 1\n\n\ndef load():\n    return VALUE\n")
     importer = tmp_path / "main.py"
