@@ -20,12 +20,17 @@ the measure the budget is judged on; wall time is printed beside it.
 
 Usage: python benchmarks/plugin_cost.py [--rounds 6] [--budget 1.15]
        python benchmarks/plugin_cost.py --instructions 8   # instruction counts, every 8th file
+       python benchmarks/plugin_cost.py --baseline /tmp/old  # also time another checkout of the plugin
 Exit status 1 when plugin/plain is over the budget.
 
 ``--instructions STEP`` counts the instructions each variant executes under
 valgrind (cachegrind) over every STEP-th file of the corpus instead of timing
 it: a measure that load on a shared machine does not move, at fifty times the
 run time (hence the sample).
+
+``--baseline DIR`` adds a ``baseline`` variant: the plugin's venv with the packages of another
+checkout of this project (``git worktree add DIR REV``) put first on ``PYTHONPATH``, timed fresh in
+the same rounds, so that a change's effect is a ratio measured side by side.
 """
 
 from __future__ import annotations
@@ -69,6 +74,8 @@ class Variant:
     """Options of this variant's flake8 runs."""
     venv: str = ""
     """The venv it runs in, when another variant's (default: its own, by name)."""
+    pythonpath: str = ""
+    """Sources that shadow the venv's installed ones (another checkout of this project)."""
 
 
 # The timed variants; ``warm``'s cache directory is added when the rounds start.
@@ -151,7 +158,7 @@ class Timing:
     lines: int
 
 
-def time_once(flake8: Path, corpus: Path, jobs: str = "1", args: tuple[str, ...] = ()) -> Timing:
+def time_once(flake8: Path, corpus: Path, jobs: str = "1", args: tuple[str, ...] = (), pythonpath: str = "") -> Timing:
     """One flake8 run; its CPU time is read from the kernel's accounting of the finished child.
 
     On a machine shared with other jobs wall time mostly measures the neighbours; the
@@ -160,8 +167,9 @@ def time_once(flake8: Path, corpus: Path, jobs: str = "1", args: tuple[str, ...]
     """
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
+    env = {**os.environ, "PYTHONPATH": pythonpath} if pythonpath else None
     result = subprocess.run(
-        [str(flake8), "--isolated", *args, "-j", jobs, "."], cwd=corpus, capture_output=True, text=True
+        [str(flake8), "--isolated", *args, "-j", jobs, "."], cwd=corpus, capture_output=True, text=True, env=env
     )
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -232,6 +240,9 @@ def main() -> int:
         "--corpus", type=Path, help="lint this folder instead of the FastAPI sdist (e.g. a project of real_apps.py)"
     )
     parser.add_argument("--jobs", default="1", help="flake8 -j: a number, or auto for flake8's default (default 1)")
+    parser.add_argument(
+        "--baseline", type=Path, help="also time the plugin from this checkout of the project (another commit), fresh"
+    )
     args = parser.parse_args()
 
     corpus = args.corpus.resolve() if args.corpus else fetch(args.corpus_version)
@@ -249,6 +260,12 @@ def main() -> int:
     warm = Variant(WARM.name, WARM.extra, project=True, args=(f"--faa-cache-dir={kept}",), venv=WARM.venv)
     variants = {v.name: v for v in (*VARIANTS, warm)}
     executables[warm.name] = executables[warm.venv]
+    if args.baseline:
+        if not (args.baseline / "flake8_fastapi_antipatterns").is_dir():
+            raise SystemExit(f"{args.baseline}: not a checkout of this project")
+        baseline = Variant("baseline", (), project=True, args=("--faa-cache=off",), venv="plugin", pythonpath=str(args.baseline.resolve()))
+        variants[baseline.name] = baseline
+        executables[baseline.name] = executables[baseline.venv]
     # The warm runs read what this run keeps; a run from the cache must find exactly what a fresh one does.
     first, cached = (findings_of(executables["warm"], corpus, args.jobs, warm.args) for _ in range(2))
     same = serial == first == cached
@@ -268,7 +285,7 @@ def main() -> int:
         shift = (round_no - 1) % len(order)
         row = []
         for name in order[shift:] + order[:shift]:
-            timing = time_once(executables[name], corpus, args.jobs, variants[name].args)
+            timing = time_once(executables[name], corpus, args.jobs, variants[name].args, variants[name].pythonpath)
             runs[name].append(timing)
             row.append(f"{name} {timing.cpu:6.2f}s cpu {timing.wall:6.2f}s wall")
         print(f"round {round_no}: " + " | ".join(row) + f"   (load {load_average()})", flush=True)
@@ -279,7 +296,8 @@ def main() -> int:
     # within a round cancels more of the neighbours' noise than a ratio of medians.
     paired = {
         name: statistics.median(t.cpu / plain.cpu for t, plain in zip(runs[name], runs["plain"]))
-        for name in ("plugin", "warm", "bugbear")
+        for name in runs
+        if name != "plain"
     }
     shutil.rmtree(kept, ignore_errors=True)
     print(f"load average after: {load_average()}")
@@ -304,6 +322,12 @@ def main() -> int:
         f"bugbear/plain = {cpu['bugbear'] / cpu['plain']:.3f} cpu (medians), {paired['bugbear']:.3f} (per-round), "
         f"{wall['bugbear'] / wall['plain']:.3f} wall"
     )
+    if "baseline" in runs:
+        print(
+            f"baseline/plain = {cpu['baseline'] / cpu['plain']:.3f} cpu (medians), {paired['baseline']:.3f} (per-round); "
+            f"plugin/baseline = {cpu['plugin'] / cpu['baseline']:.3f} cpu (medians), "
+            f"{statistics.median(t.cpu / b.cpu for t, b in zip(runs['plugin'], runs['baseline'])):.3f} (per-round)"
+        )
     within = plugin_ratio <= args.budget
     print("within budget" if within else "OVER BUDGET")
     return 0 if within else 1
