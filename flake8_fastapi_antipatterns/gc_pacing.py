@@ -31,10 +31,6 @@ THAW_FILES = 128
 and frees what became cyclic garbage while frozen (a long-lived host holds at most that much)."""
 
 _settled_files = 0
-_freezing: bool | None = None
-"""Whether this process's frozen generation is the analysis's to manage: decided at the first file,
-False when something had frozen objects before (a host that forks workers freezes its own heap,
-and thawing it would undo that)."""
 
 
 @contextmanager
@@ -56,10 +52,8 @@ def paced_collections() -> Iterator[None]:
 def _settle() -> None:
     """After a file's analysis: collect its young cyclic garbage, then freeze what is still alive
     (or, every ``THAW_FILES`` files, thaw it all instead)."""
-    global _settled_files, _freezing
-    if _freezing is None:
-        _freezing = gc.get_freeze_count() == 0
-    if not _freezing or not gc.isenabled():
+    global _settled_files
+    if not gc.isenabled():
         return
     _settled_files += 1
     if _settled_files >= THAW_FILES:

@@ -52,7 +52,6 @@ def thawed(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Start from nothing frozen and a fresh count of files, and leave nothing frozen."""
     gc.unfreeze()
     monkeypatch.setattr(gc_pacing, "_settled_files", 0)
-    monkeypatch.setattr(gc_pacing, "_freezing", None)
     yield
     gc.unfreeze()
 
@@ -104,13 +103,3 @@ def test_nothing_is_frozen_when_collection_is_off() -> None:
         assert gc.get_freeze_count() == 0
     finally:
         gc.enable()
-
-
-@pytest.mark.usefixtures("thawed")
-def test_a_heap_the_host_froze_is_left_frozen() -> None:
-    gc.freeze()  # a host that froze its own heap (before forking workers, say)
-    frozen = gc.get_freeze_count()
-    for _ in range(gc_pacing.THAW_FILES + 1):
-        with paced_collections():
-            pass
-    assert gc.get_freeze_count() == frozen  # neither thawed nor grown by the analysis
