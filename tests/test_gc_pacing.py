@@ -4,8 +4,12 @@ outlives it is frozen, and thawed again every so many files."""
 from __future__ import annotations
 
 import gc
+import os
+import subprocess
+import sys
 import weakref
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -103,3 +107,20 @@ def test_nothing_is_frozen_when_collection_is_off() -> None:
         assert gc.get_freeze_count() == 0
     finally:
         gc.enable()
+
+
+def test_a_fresh_interpreter_freezes_what_outlives_an_analysis() -> None:
+    """In a new process, as flake8 runs it: whatever the interpreter froze at start-up (CPython 3.12
+    freezes some objects itself), the analysis still freezes what outlives it."""
+    script = (
+        "import gc\n"
+        "from flake8_fastapi_antipatterns.engine import analyse_source\n"
+        "at_start = gc.get_freeze_count()\n"
+        "analyse_source('async def handler():\\n    pass\\n', 'app.py')\n"
+        "print(at_start, gc.get_freeze_count())\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])}
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True).stdout
+    at_start, after = map(int, out.split())
+    assert after > at_start
