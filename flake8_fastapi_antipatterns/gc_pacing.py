@@ -29,8 +29,8 @@ from contextlib import contextmanager
 YOUNG_THRESHOLD = 100_000
 """Allocations between young collections while a file is analysed (CPython's default is 700)."""
 THAW_FILES = 128
-"""Files analysed between two thaws of the frozen objects: then a full collection walks them once,
-and frees what became cyclic garbage while frozen (a long-lived host holds at most that much)."""
+"""Files analysed between two thaws of the frozen objects: the next full collection after a thaw walks
+them, and frees what became cyclic garbage while frozen (a long-lived host holds at most that much)."""
 
 _settled_files = 0
 
