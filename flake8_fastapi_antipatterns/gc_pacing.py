@@ -15,7 +15,8 @@ next, and flake8's own state) is long-lived by then: it is frozen (``gc.freeze``
 collections flake8's own checks trigger later do not walk it again and again. On the largest real
 app those collections took about 4.6 s of a 32 s run, nearly all of it walking the index's modules.
 A frozen object is still freed as soon as nothing refers to it (a module the index drops); only
-a reference cycle among frozen objects waits, until the next thaw, every ``THAW_FILES`` files.
+a reference cycle among frozen objects waits for a full collection while they are thawed (every
+``THAW_FILES`` files, for one file).
 A thaw moves every frozen object back, a host's own included (CPython 3.12 freezes a few hundred
 at start-up; a server that forks workers may freeze its heap): the next file freezes them again.
 """
@@ -29,8 +30,9 @@ from contextlib import contextmanager
 YOUNG_THRESHOLD = 100_000
 """Allocations between young collections while a file is analysed (CPython's default is 700)."""
 THAW_FILES = 128
-"""Files analysed between two thaws of the frozen objects: the next full collection after a thaw walks
-them, and frees what became cyclic garbage while frozen (a long-lived host holds at most that much)."""
+"""Files analysed between two thaws of the frozen objects. They stay thawed for the length of one file:
+a full collection that runs then walks them and frees what became cyclic garbage while frozen. In
+a flake8 run over the largest real app none ran, and the peak memory did not move (264 MB)."""
 
 _settled_files = 0
 
