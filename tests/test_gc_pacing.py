@@ -120,7 +120,8 @@ def test_a_fresh_interpreter_freezes_what_outlives_an_analysis() -> None:
         "print(at_start, gc.get_freeze_count())\n"
     )
     root = Path(__file__).resolve().parent.parent
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])}
+    paths = [str(root), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True).stdout
     at_start, after = map(int, out.split())
     assert after > at_start

@@ -509,12 +509,10 @@ def serves_front_end(graph: AppGraph) -> bool:
             return True
         if call.func.attr == "mount":
             target = _mount_target(call)[1]
-            if (
-                isinstance(target, ast.Call)
-                and names.qualify(target.func) in STATIC_FILES
-                and any(k.arg == "html" and isinstance(k.value, ast.Constant) and k.value.value is True for k in target.keywords)
-            ):
-                return True
+            if isinstance(target, ast.Call) and names.qualify(target.func) in STATIC_FILES:
+                html = _keyword(target, "html")
+                if isinstance(html, ast.Constant) and html.value is True:
+                    return True
     return False
 
 
