@@ -24,7 +24,7 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from flake8_fastapi_antipatterns.analysis.classes import derives_from, is_abstract
+from flake8_fastapi_antipatterns.analysis.classes import ProjectClass, class_index, derives_from, is_abstract, lineage
 from flake8_fastapi_antipatterns.analysis.exception_text import carried, parameters
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, walk_shallow
 from flake8_fastapi_antipatterns.analysis.nodes import last_name
@@ -72,7 +72,10 @@ INPUT_PARSERS = frozenset(
     {"json.loads", "orjson.loads", "ujson.loads", "simplejson.loads", "base64.b64decode", "base64.urlsafe_b64decode",
      "base64.b32decode", "base64.b16decode", "binascii.unhexlify", "binascii.a2b_base64", "uuid.UUID",
      "datetime.datetime.strptime", "datetime.datetime.fromisoformat", "datetime.date.fromisoformat",
-     "datetime.time.fromisoformat"}
+     "datetime.time.fromisoformat",
+     # A schema check: its errors say which part of the value (or of the schema) fails, and the
+     # format checker handed to it is only built.
+     "jsonschema.validate", "jsonschema.FormatChecker"}
 )  # fmt: skip
 # Encoders whose errors name only the type or the shape of the value they were handed ("Object of type
 # datetime is not JSON serializable", "Circular reference detected") -- unless handed a hook of the
@@ -155,14 +158,14 @@ def _facts(names: Names) -> _FileFacts:
 _HARMLESS: weakref.WeakKeyDictionary[ast.ExceptHandler, bool] = weakref.WeakKeyDictionary()
 
 
-def _site_wraps(names: Names, site: _WrapSite) -> bool:
+def _site_wraps(names: Names, site: _WrapSite, resolve: Resolve) -> bool:
     """Whether what the site builds carries text worth hiding. It carries only the text of what it
     caught: no leak when that is not one either (``InvalidJSON(detail=str(e))`` in an ``except``
     around ``json.loads(value)`` alone). Worked out only for a class asked about."""
     known = _HARMLESS.get(site.handler)
     if known is None:
         cuts = _CUTS[0]
-        known = _caught_harmless(names, site.handler, site.body, site.func)
+        known = _caught_harmless(names, site.handler, site.body, site.func, resolve)
         if _CUTS[0] == cuts:  # not cut short by a class met again (``_never_wraps``): the same for every asker
             _HARMLESS[site.handler] = known
     return not known
@@ -189,24 +192,29 @@ def _wrapped_in(names: Names, handler: ast.ExceptHandler) -> set[str]:
     return found
 
 
-def _caught_harmless(names: Names, handler: ast.ExceptHandler, body: list[ast.stmt], func: FunctionNode | None) -> bool:
+def _caught_harmless(
+    names: Names, handler: ast.ExceptHandler, body: list[ast.stmt], func: FunctionNode | None, resolve: Resolve
+) -> bool:
     """Whether what ``handler`` caught has text fit for the client by provenance: every class it names
-    describes its input or is one of the project's own that carries only text the project wrote, or it
-    names classes (not ``Exception``) around a ``try`` that only parses a value (``only_input_parsing``)."""
+    describes its input or is one of the project's own that carries only text the project wrote; it
+    names classes (not ``Exception``) around a ``try`` that only parses a value (``only_input_parsing``);
+    or, whatever it names, the ``try`` only runs the project's own checks (``only_project_checks``:
+    ``except Exception as e: raise ParamValidationError(f"invalid {k}: {e}")`` around ``v.resolve()``,
+    whose every error is a message the project wrote or a schema validator's about the value)."""
     caught = handler.type
     if caught is None:
         return False
     elements = caught.elts if isinstance(caught, ast.Tuple) else [caught]
     if not elements:
         return False
-    if all(names.qualify(e) in DESCRIBES_INPUT or only_own_text(names, e) for e in elements):
+    if all(names.qualify(e) in DESCRIBES_INPUT or only_own_text(names, e, resolve) for e in elements):
         return True
     if only_sandboxed_rendering(names, body, func):
         return True
     broad = any(names.qualify(e) in ("builtins.Exception", "builtins.BaseException") for e in elements)
     if broad:
-        return False
-    return only_input_parsing(names, body, func) or _own_raise_wrapped(names, handler, body, func)
+        return only_project_checks(names, body, func, resolve)
+    return only_input_parsing(names, body, func) or _own_raise_wrapped(names, handler, body, func, resolve)
 
 
 # Handlers whose ``_own_raise_wrapped`` question is being worked out: one met again (a helper whose
@@ -214,7 +222,9 @@ def _caught_harmless(names: Names, handler: ast.ExceptHandler, body: list[ast.st
 _WRAPPING: set[int] = set()
 
 
-def _own_raise_wrapped(names: Names, handler: ast.ExceptHandler, body: list[ast.stmt], func: FunctionNode | None) -> bool:
+def _own_raise_wrapped(
+    names: Names, handler: ast.ExceptHandler, body: list[ast.stmt], func: FunctionNode | None, resolve: Resolve
+) -> bool:
     """``except ValueError as exc: raise PreprocessingValidationError(str(exc))`` around a ``try`` whose
     calls raise that builtin only with messages the project wrote (``raised_by_the_project``): the
     wrapped text is the project's own, so the class built from it carries nothing else."""
@@ -223,7 +233,7 @@ def _own_raise_wrapped(names: Names, handler: ast.ExceptHandler, body: list[ast.
         return False
     _WRAPPING.add(id(handler))
     try:
-        return raised_by_the_project(names, handler.type, body, func)
+        return raised_by_the_project(names, handler.type, body, func, resolve)
     finally:
         _WRAPPING.discard(id(handler))
 
@@ -331,9 +341,10 @@ def _modules(index: ProjectIndex, anchor: str, word: str) -> list[ModuleInfo] | 
     return [info for info in (index.module(path) for path in wanted) if info is not None]
 
 
-def only_own_text(names: Names, caught: ast.expr | None) -> bool:
+def only_own_text(names: Names, caught: ast.expr | None, resolve: Resolve) -> bool:
     """Whether every class ``caught`` names (one, or a tuple) is the project's own and is never
-    built from another exception's text anywhere in the project."""
+    built from another exception's text anywhere in the project (``resolve``: the function a call
+    runs, to follow what a site that builds one calls)."""
     if caught is None:
         return False
     elements = caught.elts if isinstance(caught, ast.Tuple) else [caught]
@@ -341,7 +352,7 @@ def only_own_text(names: Names, caught: ast.expr | None) -> bool:
         return False
     for element in elements:
         found = _own_class(names, element)
-        if found is None or not _never_wraps(names, *found):
+        if found is None or not _never_wraps(names, *found, resolve):
             return False
     return True
 
@@ -358,7 +369,7 @@ MAX_ANSWERS = 4096
 _SEARCHING: set[tuple[str, str | None]] = set()
 
 
-def _never_wraps(names: Names, class_name: str, anchor: str | None) -> bool:
+def _never_wraps(names: Names, class_name: str, anchor: str | None, resolve: Resolve) -> bool:
     key = (class_name, anchor)
     known = _ANSWERS.get((class_name, anchor)) if anchor is not None else None
     if known is not None:
@@ -369,7 +380,7 @@ def _never_wraps(names: Names, class_name: str, anchor: str | None) -> bool:
     cuts = _CUTS[0]
     _SEARCHING.add(key)
     try:
-        known = _search(names, class_name, anchor)
+        known = _search(names, class_name, anchor, resolve)
     finally:
         _SEARCHING.discard(key)
     # An answer cut short depends on which class was asked first: kept only when whole.
@@ -380,7 +391,7 @@ def _never_wraps(names: Names, class_name: str, anchor: str | None) -> bool:
     return known
 
 
-def _search(names: Names, class_name: str, anchor: str | None) -> bool:
+def _search(names: Names, class_name: str, anchor: str | None, resolve: Resolve) -> bool:
     index = names.resolver.index if names.resolver is not None else None
     pending = [class_name]
     seen: set[str] = set()
@@ -400,7 +411,7 @@ def _search(names: Names, class_name: str, anchor: str | None) -> bool:
             modules_names = [module.names for module in modules]
         for module_names in modules_names:
             facts = _facts(module_names)
-            if any(_site_wraps(module_names, site) for site in facts.wrapped.get(name, ())):
+            if any(_site_wraps(module_names, site, resolve) for site in facts.wrapped.get(name, ())):
                 return False
             pending.extend(facts.subclasses.get(name, ()))
     return True
@@ -465,11 +476,59 @@ def raised_by_the_project(
         if found is None:
             raised_here = raised_here and (id(call) in message_parts or _quiet(names, call))
             continue
-        verdict = _raises_own(found[0], found[1], classes, 0, resolve)
-        if verdict is False:
-            return False
-        evidence = evidence or verdict is True
+        for runs_names, runs in (found, *project_overrides(*found)):
+            verdict = _raises_own(runs_names, runs, classes, 0, resolve)
+            if verdict is False:
+                return False
+            evidence = evidence or verdict is True
     return evidence or raised_here
+
+
+def project_overrides(names: Names, func: FunctionNode) -> list[tuple[Names, FunctionNode]]:
+    """The methods of the same name in the project's subclasses of the class defining ``func``, in any
+    module: ``service.open_export(id)`` on a dependency declared as the abstract ``ConversationService``
+    runs one of them. Found like the subclasses of an exception class (``_modules``), at most
+    ``MAX_CLASSES`` classes looked at; none for a function outside a class or a project not read whole."""
+    owner = class_index(names).class_of(func)
+    index = names.resolver.index if names.resolver is not None else None
+    if owner is None or index is None or names.resolver is None:
+        return []
+    anchor = names.resolver.filename
+    found: list[tuple[Names, FunctionNode]] = []
+    pending = [owner.name]
+    seen: set[str] = set()
+    while pending and len(seen) < MAX_CLASSES:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        for module in _modules(index, anchor, name) or ():
+            derived = _facts(module.names).subclasses.get(name, set())
+            if not derived:
+                continue
+            pending.extend(derived)
+            for node in module.names.nodes.each(ast.ClassDef):
+                if node.name not in derived:
+                    continue
+                # A class of the same name elsewhere is not this one: the subclass must reach it. Compared
+                # by place, as the linted file's tree and the index's parse of it are different objects.
+                if not any(_same_class(index, base, owner) for base in lineage(ProjectClass(module.names, node))[1:]):
+                    continue
+                found.extend(
+                    (module.names, statement)
+                    for statement in node.body
+                    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and statement.name == func.name
+                )
+    return found
+
+
+def _same_class(index: ProjectIndex, one: ProjectClass, other: ProjectClass) -> bool:
+    if one.node is other.node:
+        return True
+    if (one.node.name, one.node.lineno) != (other.node.name, other.node.lineno):
+        return False
+    first, second = one.names.resolver, other.names.resolver
+    return first is not None and second is not None and index.real_path(first.filename) == index.real_path(second.filename)
 
 
 def describes_value(qualified: str | None, call: ast.Call) -> bool:
@@ -611,7 +670,7 @@ def _raises_own(names: Names, func: FunctionNode, classes: set[str], depth: int,
                 and _mentions(inner.exc, {node.name})
                 for inner in ast.walk(node)
             )  # fmt: skip
-            if wraps and not _caught_harmless(names, node, tried.get(id(node), []), func):
+            if wraps and not _caught_harmless(names, node, tried.get(id(node), []), func, resolve):
                 return False
         elif isinstance(node, ast.Raise) and _raised_class(node) in classes:
             found = True
@@ -619,10 +678,11 @@ def _raises_own(names: Names, func: FunctionNode, classes: set[str], depth: int,
             runs = _running([node])
             helper = resolve(names, runs[-1], func)
             if helper is not None and helper[1] is not func:
-                inner_verdict = _raises_own(helper[0], helper[1], classes, depth + 1, resolve)
-                if inner_verdict is False:
-                    return False
-                found = found or inner_verdict
+                for runs_names, method in (helper, *project_overrides(*helper)):
+                    inner_verdict = _raises_own(runs_names, method, classes, depth + 1, resolve)
+                    if inner_verdict is False:
+                        return False
+                    found = found or inner_verdict
     return found
 
 
@@ -671,12 +731,15 @@ def _closed(names: Names, func: FunctionNode, depth: int, resolve: Resolve) -> b
     if _interface_stub(names, func):
         return False
     message_parts = {id(n) for raise_ in ast.walk(func) if isinstance(raise_, ast.Raise) for n in ast.walk(raise_)}
+    scope = names.scope(func)
     for node in ast.walk(func):
-        if isinstance(node, ast.ExceptHandler):
+        if isinstance(node, ast.ExceptHandler) and not _passes_on_unchanged(node):
             return False  # it catches something: what it raises may carry that text
         if not isinstance(node, ast.Call) or id(node) in message_parts:
             continue
         callee = node.func
+        if describes_value(names.qualify(callee, scope), node):
+            continue
         if isinstance(callee, ast.Name) and callee.id in _QUIET_BUILTINS and callee.id not in names.imports:
             continue
         if isinstance(callee, ast.Attribute) and callee.attr in _QUIET_METHODS:
@@ -689,6 +752,15 @@ def _closed(names: Names, func: FunctionNode, depth: int, resolve: Resolve) -> b
     return True
 
 
+def _passes_on_unchanged(handler: ast.ExceptHandler) -> bool:
+    """``except Exception: if not raises: return None; raise``: the handler never reads what it caught
+    and raises only that (a bare ``raise``) or a message of its own. What reaches the caller is then
+    what the ``try`` raised, and the calls there are judged like any other."""
+    if handler.name and any(isinstance(n, ast.Name) and n.id == handler.name for n in ast.walk(handler)):
+        return False
+    return all(node.exc is None or _literal_message(node) for node in ast.walk(handler) if isinstance(node, ast.Raise))
+
+
 def _raised_class(node: ast.Raise) -> str | None:
     exc = node.exc
     if isinstance(exc, ast.Call):
@@ -696,4 +768,4 @@ def _raised_class(node: ast.Raise) -> str | None:
     return exc.id if isinstance(exc, ast.Name) else None
 
 
-__all__ = ["DESCRIBES_INPUT", "INPUT_PARSERS", "OWN_BUILTINS", "PATH_STRINGS", "SANDBOXES", "VALUE_ENCODERS", "describes_value", "documented_raises", "only_input_parsing", "only_own_text", "only_project_checks", "only_sandboxed_rendering", "raised_by_the_project"]
+__all__ = ["DESCRIBES_INPUT", "INPUT_PARSERS", "OWN_BUILTINS", "PATH_STRINGS", "SANDBOXES", "VALUE_ENCODERS", "describes_value", "documented_raises", "only_input_parsing", "only_own_text", "only_project_checks", "only_sandboxed_rendering", "project_overrides", "raised_by_the_project"]

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 
 from flake8_fastapi_antipatterns.analysis.app_model import Route
+from flake8_fastapi_antipatterns.analysis.audience import in_admin_branch
 from flake8_fastapi_antipatterns.analysis.classes import derives_from
 from flake8_fastapi_antipatterns.analysis.development import development_nodes
 from flake8_fastapi_antipatterns.analysis.exception_text import (
@@ -131,6 +132,8 @@ _MAX_DEPTH = 8
 _FOLLOW_NAMES = 3
 # 503 Service Unavailable: the service cannot serve the request now (see ``_client_statuses``).
 _UNAVAILABLE = frozenset({503})
+# How many files mentioning an exception class are read for the statuses it is answered with elsewhere.
+_ELSEWHERE_FILES = 64
 _HTTP_STATUS_ENUMS = frozenset({"http.HTTPStatus"})
 
 Position = tuple[int, int]
@@ -183,6 +186,30 @@ class Leak:
 
 _Check = Callable[[ast.expr], Leak | None]
 _CheckAll = Callable[[list[ast.expr]], Leak | None]
+
+
+def http_status(names: Names, call: ast.Call) -> int | None:
+    """The status code of an ``HTTPException``/response written as a number or ``status.HTTP_4xx_...``."""
+    value = next((k.value for k in call.keywords if k.arg == "status_code"), None)
+    if value is None and call.args and names.qualify(call.func) in HTTP_EXCEPTIONS:
+        value = call.args[0]
+    return _status_value(names, value, 0)
+
+
+def _status_value(names: Names, value: ast.expr | None, depth: int) -> int | None:
+    """A status written as a number, ``status.HTTP_409_CONFLICT``, ``HTTPStatus.CONFLICT``, or a
+    module-level constant holding one of those (``CONFLICT_STATUS = 409``)."""
+    if isinstance(value, ast.Constant) and isinstance(value.value, int):
+        return value.value
+    if isinstance(value, ast.Attribute) and value.attr.startswith("HTTP_"):
+        digits = value.attr[5:8]
+        return int(digits) if digits.isdigit() else None
+    if isinstance(value, ast.Attribute) and names.qualify(value.value) in _HTTP_STATUS_ENUMS:
+        member = getattr(HTTPStatus, value.attr, None)
+        return member.value if isinstance(member, HTTPStatus) else None
+    if isinstance(value, ast.Name) and value.id not in names.imports and depth < _FOLLOW_NAMES:
+        return _status_value(names, names.bindings.get(value.id), depth + 1)
+    return None
 
 
 def _short(node: ast.AST, limit: int = 60) -> str:
@@ -409,11 +436,11 @@ class LeakChecker(Checker):
             return False
         answered: bool | None = None  # whether ``body`` answers with a client status, worked out once
         for element in elements:
-            if self._public_type(element) or only_own_text(self.ctx.names, element):
+            if self._public_type(element) or only_own_text(self.ctx.names, element, self._resolve):
                 continue
             if self._application_class(element):
                 if answered is None:
-                    answered = self._client_statuses(body)
+                    answered = self._client_statuses(body, element)
                 if answered:
                     continue
                 return False
@@ -433,44 +460,57 @@ class LeakChecker(Checker):
         top = qualified.split(".")[0]
         return not (top == "builtins" or top in TEXT_SOURCES or top in _TEXT_LIBRARIES or self._own_class(element))
 
-    def _client_statuses(self, body: list[ast.stmt]) -> bool:
+    def _client_statuses(self, body: list[ast.stmt], caught: ast.expr | None = None) -> bool:
         """``except PolicyViolation as exc: raise HTTPException(403, detail=str(exc))``: every
         ``HTTPException`` or response ``body`` sends has a status that says what the message is for.
         A 4xx says it describes the client's request, which is what such a class is for; a 503 that
         the service cannot serve it now (a policy or a dependency not ready), the class's own
         condition. A 500 passes whatever happened on, and a 502/504 reports an upstream's failure,
-        whose text is the upstream's."""
-        statuses = [
-            self._status(n)
-            for statement in body
-            for n in ast.walk(statement)
-            if isinstance(n, ast.Call) and self._sink(n) is not None
-        ]
+        whose text is the upstream's.
+
+        A websocket message has no status: when ``body`` sends only such messages, the statuses the
+        project answers the ``caught`` class with elsewhere say what it is for (``_statuses_elsewhere``)."""
+        sent = [n for statement in body for n in ast.walk(statement) if isinstance(n, ast.Call) and self._sink(n) is not None]
+        statuses = [http_status(self.ctx.names, n) for n in sent if not self._websocket_send(n)]
+        if sent and not statuses and caught is not None:
+            statuses = self._statuses_elsewhere(caught)
         return bool(statuses) and all(
             status is not None and (400 <= status < 500 or status in _UNAVAILABLE) for status in statuses
         )
 
-    def _status(self, call: ast.Call) -> int | None:
-        """The status code of an ``HTTPException``/response written as a number or ``status.HTTP_4xx_...``."""
-        value = next((k.value for k in call.keywords if k.arg == "status_code"), None)
-        if value is None and call.args and self.ctx.names.qualify(call.func) in HTTP_EXCEPTIONS:
-            value = call.args[0]
-        return self._status_value(value, 0)
+    def _statuses_elsewhere(self, caught: ast.expr) -> list[int | None]:
+        """The status of every ``HTTPException`` raised in an ``except`` of the class ``caught`` names,
+        in the project's files that mention it (at most ``_ELSEWHERE_FILES``)."""
+        qualified = self.ctx.names.qualify(caught)
+        resolver = self.ctx.names.resolver
+        if qualified is None or resolver is None:
+            return []
+        paths = resolver.index.files_mentioning(resolver.filename, qualified.rsplit(".", 1)[-1]) or []
+        statuses: list[int | None] = []
+        for path in paths[:_ELSEWHERE_FILES]:
+            module = resolver.index.module(path)
+            if module is None:
+                continue
+            names = module.names
+            for handler in names.nodes.each(ast.ExceptHandler):
+                named = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+                if not any(e is not None and names.qualify(e) == qualified for e in named):
+                    continue
+                statuses.extend(
+                    http_status(names, n)
+                    for statement in handler.body
+                    for n in ast.walk(statement)
+                    if isinstance(n, ast.Call) and names.qualify(n.func) in HTTP_EXCEPTIONS
+                )
+        return statuses
 
-    def _status_value(self, value: ast.expr | None, depth: int) -> int | None:
-        """A status written as a number, ``status.HTTP_409_CONFLICT``, ``HTTPStatus.CONFLICT``, or a
-        module-level constant holding one of those (``CONFLICT_STATUS = 409``)."""
-        if isinstance(value, ast.Constant) and isinstance(value.value, int):
-            return value.value
-        if isinstance(value, ast.Attribute) and value.attr.startswith("HTTP_"):
-            digits = value.attr[5:8]
-            return int(digits) if digits.isdigit() else None
-        if isinstance(value, ast.Attribute) and self.ctx.names.qualify(value.value) in _HTTP_STATUS_ENUMS:
-            member = getattr(HTTPStatus, value.attr, None)
-            return member.value if isinstance(member, HTTPStatus) else None
-        if isinstance(value, ast.Name) and value.id not in self.ctx.names.imports and depth < _FOLLOW_NAMES:
-            return self._status_value(self.ctx.names.bindings.get(value.id), depth + 1)
-        return None
+    def _websocket_send(self, call: ast.Call) -> bool:
+        return (
+            isinstance(call.func, ast.Attribute)
+            and call.func.attr in WEBSOCKET_SENDS
+            and bool(call.args)
+            and self._is_websocket(call.func.value)
+        )
 
     def _operator_only(self, route: Route) -> bool:
         """A route only an administrator can call (``analysis/audience.py``), unless the project asks
@@ -517,11 +557,16 @@ class LeakChecker(Checker):
         return derives_from(self.ctx.names, callee, PYDANTIC_MODELS)
 
     # -- walking one body -------------------------------------------------------
-    def _walk(self, owner: Owner) -> Iterator[tuple[ast.AST, frozenset[str]]]:
+    def _walk(self, owner: Owner, *, upper_bound: bool = False) -> Iterator[tuple[ast.AST, frozenset[str]]]:
         """Every node of the body with the exception names live there.
 
         Like ``walk_shallow``: nested functions, lambdas and classes are not
         entered (their decorators and defaults are, they run here).
+
+        ``upper_bound``: every name an ``except`` binds is live in its handler, none judged harmless
+        and none narrowed away. What the judging does is take names out of the live sets, so a body
+        with no leak then has none at all, and the judging (which follows the ``try``'s calls into
+        the project) is spared.
         """
         stack: list[tuple[ast.AST, frozenset[str]]] = [(s, owner.initial) for s in owner.body]
         own_raises: set[int] = set()
@@ -531,7 +576,7 @@ class LeakChecker(Checker):
         while stack:
             node, live = stack.pop()
             yield node, live
-            if isinstance(node, ast.Try):
+            if isinstance(node, ast.Try) and not upper_bound:
                 # Only a handler that binds the exception can put its text anywhere.
                 validates_only = any(handler.name for handler in node.handlers) and (
                     self._validates_only(node.body)
@@ -567,7 +612,7 @@ class LeakChecker(Checker):
                 continue
             if isinstance(node, ast.Try):
                 trys.append(node)
-            if isinstance(node, (ast.If, ast.IfExp)) and live:
+            if isinstance(node, (ast.If, ast.IfExp)) and live and not upper_bound:
                 narrowed = _narrowed(node.test, live)
                 branch: list[ast.AST] = list(node.body) if isinstance(node, ast.If) else [node.body]
                 quieted: str | None = None
@@ -591,7 +636,7 @@ class LeakChecker(Checker):
                 if node.name:
                     # A handler for a public exception, or for the project's own exceptions that
                     # carry only text the project wrote, rebinds the name to something harmless.
-                    harmless = (
+                    harmless = not upper_bound and (
                         self._public_type(node.type)
                         or id(node) in own_raises
                         or self._harmless(node.type, node.body)
@@ -603,56 +648,59 @@ class LeakChecker(Checker):
             stack.extend((c, live) for c in child_nodes(node))
 
     def _check_owner(self, owner: Owner) -> None:
+        # Most bodies catch exceptions only to log them: a first look with every caught name live
+        # finds no sink reached, and the judging of each handler is never needed.
+        if not self._leaks(owner, upper_bound=True):
+            return
+        for node, message in self._leaks(owner):
+            if owner.func is not None and self.ctx.settings.quiet_operator_routes and in_admin_branch(owner.func, node):
+                # ``if url_idx is not None and user.role != "admin": raise ...`` earlier: the text goes
+                # to the operator, as from a route only administrators can call (``_operator_only``).
+                continue
+            self.ctx.report("FAA303", node, f"{message}, so the client sees internal error text")
+
+    def _leaks(self, owner: Owner, *, upper_bound: bool = False) -> list[tuple[ast.AST, str]]:
+        """Where ``owner``'s body sends a caught exception's text, each with what the message says of
+        it. ``upper_bound`` (see ``_walk``): only whether there is any counts, and the first ends the look."""
         index = BodyIndex(live={}, assignments={})
         nodes: list[tuple[ast.AST, frozenset[str]]] = []
-        for node, live in self._walk(owner):
+        for node, live in self._walk(owner, upper_bound=upper_bound):
             index.live[id(node)] = live
             nodes.append((node, live))
             for target, value in _assigned(node):
                 index.assignments.setdefault(target.id, []).append(((target.lineno, target.col_offset), value))
         where = f"`{owner.func.name}`" if owner.func is not None else "module level"
+        found: list[tuple[ast.AST, str]] = []
         for node, live in nodes:
+            if upper_bound and found:
+                break
             if isinstance(node, ast.Call):
                 sink = self._sink(node)
                 if sink is None:
                     sent = self._through_helper(node, live, owner, "sent") if live else None
                     if sent is not None:
-                        self.ctx.report(
-                            "FAA303",
+                        found.append((
                             node,
                             f"`{_short(node.func)}()` in {where} is handed {sent.shown} and puts its text in the "
-                            "HTTPException or response it sends, so the client sees internal error text",
-                        )
+                            "HTTPException or response it sends",
+                        ))  # fmt: skip
                     continue
                 label, value = sink
                 leak = self._leak(value, live, owner, index)
-                if leak is not None and self._replaced_later(node, owner, index):
-                    continue
-                if leak is not None:
-                    self.ctx.report(
-                        "FAA303",
-                        node,
-                        f"`{label}` in {where} receives {leak.shown}, so the client sees internal error text",
-                    )
+                # Whether a project function replaces the error later only takes findings away.
+                if leak is not None and (upper_bound or not self._replaced_later(node, owner, index)):
+                    found.append((node, f"`{label}` in {where} receives {leak.shown}"))
             elif isinstance(node, ast.Yield) and node.value is not None and owner.returns_to_client == "stream":
                 leak = self._leak(node.value, live, owner, index)
                 if leak is not None:
-                    self.ctx.report(
-                        "FAA303",
-                        node,
-                        f"the stream {where} sends the client {leak.shown}, so the client sees internal error text",
-                    )
+                    found.append((node, f"the stream {where} sends the client {leak.shown}"))
             elif isinstance(node, ast.Return) and node.value is not None and owner.returns_to_client == "stream":
                 continue
             elif isinstance(node, ast.Return) and node.value is not None and owner.returns_to_client:
                 leak = self._leak(node.value, live, owner, index)
                 if leak is not None:
-                    self.ctx.report(
-                        "FAA303",
-                        node,
-                        f"{owner.returns_to_client} {where} returns {leak.shown}, "
-                        "so the client sees internal error text",
-                    )
+                    found.append((node, f"{owner.returns_to_client} {where} returns {leak.shown}"))
+        return found
 
     # -- errors a project function replaces before they are sent ----------------------------------
     def _replaced_later(self, sink: ast.Call, owner: Owner, index: BodyIndex) -> bool:
@@ -828,12 +876,7 @@ class LeakChecker(Checker):
 
     def _sink(self, call: ast.Call) -> tuple[str, ast.expr] | None:
         """(how the message names the sink, the value that becomes the response)."""
-        if (
-            isinstance(call.func, ast.Attribute)
-            and call.func.attr in WEBSOCKET_SENDS
-            and call.args
-            and self._is_websocket(call.func.value)
-        ):
+        if self._websocket_send(call):
             return f"{_short(call.func)}(...)", call.args[0]
         qualified = self.ctx.names.qualify(call.func)
         if qualified in HTTP_EXCEPTIONS:
