@@ -79,16 +79,51 @@ def carried(names: Names, func: FunctionNode) -> Carried:
     return known
 
 
-def _carried(names: Names, func: FunctionNode) -> Carried:
+_PASSED: weakref.WeakKeyDictionary[ast.AST, Carried] = weakref.WeakKeyDictionary()
+
+
+def passed_on(names: Names, func: FunctionNode) -> Carried:
+    """Which of ``func``'s parameters it hands on as they are (text the caller made of an exception):
+    ``format_error_event(message)`` that returns ``f"data: {json.dumps({'message': message})}"``,
+    ``error_response(detail)`` that builds ``JSONResponse({"error": detail})``. Unlike ``carried``, a
+    parameter counts when its value reaches the result or the sink, not only when it is made text there."""
+    known = _PASSED.get(func)
+    if known is None:
+        known = _PASSED[func] = _carried(names, func, values=True)
+    return known
+
+
+# Methods that put their arguments into the container they are called on.
+_ADDING = frozenset({"append", "extend", "insert", "add", "update", "setdefault"})
+
+
+def _carried(names: Names, func: FunctionNode, *, values: bool = False) -> Carried:
     params = frozenset(p for p in parameters(func) if p not in ("self", "cls"))
     if not params:
         return _NOTHING
     assigned: dict[str, ast.expr] = {}
+    added: dict[str, list[ast.expr]] = {}
     nodes = list(walk_shallow(func))
     for node in nodes:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             assigned.setdefault(node.targets[0].id, node.value)
-    reader = _Reader(names, params, assigned)
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+            assigned.setdefault(node.target.id, node.value)
+        if not values:
+            continue
+        # What is put into a local container later (``payload["error"] = message``) is part of its value.
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+                    added.setdefault(target.value.id, []).append(node.value)
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in _ADDING
+            and isinstance(node.func.value, ast.Name)
+        ):
+            added.setdefault(node.func.value.id, []).extend([*node.args, *(k.value for k in node.keywords)])
+    reader = _Reader(names, params, assigned, added if values else None)
     returned: set[str] = set()
     sent: set[str] = set()
     for node in nodes:
@@ -177,10 +212,15 @@ def _mentions(node: ast.AST, param: str) -> bool:
 class _Reader:
     """Which parameters' text an expression holds."""
 
-    def __init__(self, names: Names, params: frozenset[str], assigned: dict[str, ast.expr]) -> None:
+    def __init__(
+        self, names: Names, params: frozenset[str], assigned: dict[str, ast.expr], added: dict[str, list[ast.expr]] | None = None
+    ) -> None:
         self.names = names
         self.params = params
         self.assigned = assigned
+        self.added = added
+        """With ``added`` (``passed_on``), a parameter's value counts as its text, and what is put into a
+        local container counts as part of it."""
 
     def arguments(self, call: ast.Call, depth: int = 0) -> set[str]:
         found: set[str] = set()
@@ -198,10 +238,15 @@ class _Reader:
         if depth > _MAX_DEPTH:
             return set()
         if isinstance(expr, ast.Name):
+            if self.added is not None and expr.id in self.params:
+                return {expr.id}
             value = self.assigned.get(expr.id)
-            if value is not None and follows < _MAX_FOLLOWS and expr.id not in self.params:
-                return self.text(value, depth + 1, follows + 1)
-            return set()
+            if value is None or follows >= _MAX_FOLLOWS or expr.id in self.params:
+                return set()
+            held = self.text(value, depth + 1, follows + 1)
+            for item in (self.added or {}).get(expr.id, []):
+                held |= self.text(item, depth + 1, follows + 1)
+            return held
         if isinstance(expr, ast.JoinedStr):
             found: set[str] = set()
             for part in expr.values:
@@ -257,4 +302,4 @@ class _Reader:
         return name is not None and name[:1].isupper() and self.names.project_class(callee) is not None
 
 
-__all__ = ["replaced", "CARRIERS", "HTTP_EXCEPTIONS", "RESPONSE_CLASSES", "STRINGIFIERS", "TRACEBACK_TEXT", "Carried", "carried", "parameters"]
+__all__ = ["passed_on", "replaced", "CARRIERS", "HTTP_EXCEPTIONS", "RESPONSE_CLASSES", "STRINGIFIERS", "TRACEBACK_TEXT", "Carried", "carried", "parameters"]

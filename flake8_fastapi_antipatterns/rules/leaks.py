@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http import HTTPStatus
 
 from flake8_fastapi_antipatterns.analysis.app_model import Route
@@ -50,10 +50,11 @@ from flake8_fastapi_antipatterns.analysis.exception_text import (
     TRACEBACK_TEXT,
     carried,
     parameters,
+    passed_on,
     replaced,
 )
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, Scope, walk_shallow
-from flake8_fastapi_antipatterns.analysis.nodes import child_nodes, last_name
+from flake8_fastapi_antipatterns.analysis.nodes import child_nodes, last_name, node_fields
 from flake8_fastapi_antipatterns.analysis.provenance import (
     DESCRIBES_INPUT,
     OWN_BUILTINS,
@@ -157,12 +158,141 @@ class BodyIndex:
     """id(node) -> exception names live where the node runs."""
     assignments: dict[str, list[tuple[Position, ast.expr]]]
     """local name -> (where, value) of each plain assignment to it."""
+    body: list[ast.stmt] = field(default_factory=list)
+    """The statements walked (to tell an assignment every path runs from one in a branch)."""
+    additions: dict[str, list[tuple[Position, ast.expr]]] = field(default_factory=dict)
+    """local name -> (where, value) of each value put into the container it holds: ``errors.append(v)``,
+    ``results.extend(v)``, ``data["error"] = v``."""
+    statements: dict[int, ast.stmt] = field(default_factory=dict)
+    """id(value) -> the statement that assigns it, for the assignments that replace the name's value
+    (not ``x += v``, nor ``(x := v)``, whose place in a statement is not known)."""
+    unpacked: set[str] = field(default_factory=set)
+    """Names bound by unpacking (``a, b = f()``), modelled item by item (``_unpacked``)."""
+    unmodelled: set[str] = field(default_factory=set)
+    """Names also bound in ways not modelled: a ``for`` target, ``with ... as (a, b)``, ``a, *rest = ...``."""
+    _listed: dict[int, tuple[list[ast.stmt], ast.AST | None]] | None = None
+    """id(node) -> (the statement list holding it or its statement, its parent node)."""
 
-    def value_before(self, name: ast.Name) -> ast.expr | None:
-        """The value most recently assigned to ``name`` before it is read (in source order)."""
+    def values_reaching(self, name: ast.Name) -> list[ast.expr]:
+        """The values ``name`` may hold where it is read: the assignments before the read, latest first,
+        down to one that runs on every path to the read (one in an ``if``, a loop, a ``try`` or an
+        ``except`` that does not hold the read leaves the value before it in place), and what was put
+        into the container since (``results.append(v)``). A value set in a block that ends in ``raise``
+        or ``return`` (and does not hold the read) never reaches it."""
         here = (name.lineno, name.col_offset)
-        earlier = [(where, value) for where, value in self.assignments.get(name.id, []) if where < here]
-        return max(earlier, key=lambda item: item[0])[1] if earlier else None
+        earlier = sorted(
+            (
+                (where, value)
+                for where, value in self.assignments.get(name.id, [])
+                if where < here and not _holds(value, here)  # ``x = f(x)`` reads the value before
+            ),
+            key=lambda item: item[0],
+            reverse=True,
+        )
+        found: list[ast.expr] = []
+        since: Position = (0, 0)
+        for where, value in earlier:
+            if len(earlier) > 1 and not self._may_reach(self.statements.get(id(value), value), name):
+                continue
+            found.append(value)
+            statement = self.statements.get(id(value))
+            if statement is not None and self._on_every_path(statement, name):
+                since = where
+                break
+        found.extend(
+            value
+            for where, value in self.additions.get(name.id, [])
+            if since < where < here and self._may_reach(value, name)
+        )
+        return found
+
+    def added(self, name: str, value: ast.expr) -> bool:
+        """Whether ``value`` was put into the container ``name`` holds (not assigned to it)."""
+        return any(item is value for _, item in self.additions.get(name, []))
+
+    def _places(self) -> dict[int, tuple[list[ast.stmt], ast.AST | None]]:
+        if self._listed is None:
+            self._listed = _statement_lists(self.body)
+        return self._listed
+
+    def _lists_around(self, node: ast.AST) -> list[list[ast.stmt]]:
+        """The statement lists around ``node``, innermost first."""
+        places = self._places()
+        found: list[list[ast.stmt]] = []
+        current: ast.AST | None = node
+        while current is not None and (place := places.get(id(current))) is not None:
+            if not found or found[-1] is not place[0]:
+                found.append(place[0])
+            current = place[1]
+        return found
+
+    def _on_every_path(self, statement: ast.stmt, read: ast.AST) -> bool:
+        """Whether ``statement`` sits in a statement list that also holds the read (or a statement around it)."""
+        place = self._places().get(id(statement))
+        if place is None:
+            return True  # not found: as before, the latest assignment counts alone
+        return any(listed is place[0] for listed in self._lists_around(read))
+
+    def _may_reach(self, value: ast.AST, read: ast.AST) -> bool:
+        """Whether the code after ``value`` may go on to ``read``: no statement list around ``value`` that
+        does not hold the read ends in ``raise`` or ``return``."""
+        around_read = self._lists_around(read)
+        for listed in self._lists_around(value):
+            if any(listed is other for other in around_read):
+                return True
+            if listed and isinstance(listed[-1], (ast.Raise, ast.Return)):
+                return False
+        return True
+
+
+def _holds(node: ast.expr, here: Position) -> bool:
+    """Whether the source of ``node`` spans the position ``here``."""
+    end = (node.end_lineno or node.lineno, node.end_col_offset or 0)
+    return (node.lineno, node.col_offset) <= here < end
+
+
+def _statement_lists(body: list[ast.stmt]) -> dict[int, tuple[list[ast.stmt], ast.AST | None]]:
+    """id(node) -> (the statement list it sits in, its parent node), for every node of ``body`` outside
+    nested functions and classes; an expression takes the list of its statement."""
+    found: dict[int, tuple[list[ast.stmt], ast.AST | None]] = {}
+    stack: list[tuple[ast.AST, list[ast.stmt], ast.AST | None]] = [(s, body, None) for s in body]
+    while stack:
+        node, listed, parent = stack.pop()
+        found[id(node)] = (listed, parent)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        for field_name in node_fields(type(node)):
+            value = getattr(node, field_name, None)
+            if isinstance(value, ast.AST):
+                stack.append((value, listed, node))
+            elif isinstance(value, list):
+                inner = value if value and isinstance(value[0], ast.stmt) else listed
+                stack.extend((item, inner, node) for item in value if isinstance(item, ast.AST))
+    return found
+
+
+# Methods that put their arguments into the container they are called on.
+_ADDING_METHODS = frozenset({"append", "extend", "insert", "add", "update", "setdefault", "appendleft", "extendleft"})
+
+
+def _added(node: ast.AST) -> list[tuple[ast.Name, ast.expr]]:
+    """(container name, value) pairs a node puts into a local container: ``errors.append(v)``,
+    ``data.update(k=v)``, ``data["error"] = v``."""
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in _ADDING_METHODS
+        and isinstance(node.func.value, ast.Name)
+    ):
+        skip = 1 if node.func.attr in ("insert", "setdefault") else 0
+        return [(node.func.value, v) for v in [*node.args[skip:], *(k.value for k in node.keywords)]]
+    if isinstance(node, ast.Assign):
+        return [
+            (t.value, node.value)
+            for t in node.targets
+            if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name)
+        ]
+    return []
 
 
 @dataclass
@@ -237,7 +367,9 @@ class LeakChecker(Checker):
         self._parent_map: dict[int, FunctionNode] | None = None
         self._check_debug()
         handlers = self._exception_handlers()
-        for owner in self._owners(handlers, self._bodies_with_sources()):
+        self._with_sources = self._bodies_with_sources()
+        self._returned: dict[int, list[tuple[int | None, Leak, int]] | None] = {}
+        for owner in self._owners(handlers, self._with_sources | self._calling_catchers(self._with_sources)):
             self._check_owner(owner)
 
     def _bodies_with_sources(self) -> set[FunctionNode | None]:
@@ -255,6 +387,18 @@ class LeakChecker(Checker):
             ):
                 found.add(runs_in)
         return found
+
+    def _calling_catchers(self, with_sources: set[FunctionNode | None]) -> set[FunctionNode | None]:
+        """The bodies that call, by its name, a function of the module holding an ``except ... as e``:
+        what it returns may be the text of what it caught (``_returned_text``)."""
+        catchers = {func.name for func in with_sources if func is not None}
+        if not catchers:
+            return set()
+        return {
+            runs_in
+            for node, runs_in, _ in self.ctx.names.nodes.run_in(ast.Call)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in catchers
+        }
 
     # -- debug mode ---------------------------------------------------------
     def _is_true(self, expr: ast.expr) -> bool:
@@ -378,6 +522,23 @@ class LeakChecker(Checker):
             name = last_name(first) if first is not None else None
             if name is not None:
                 found.add(name)
+        return self._passed_on(found) if found else found
+
+    def _passed_on(self, streamed: set[str]) -> set[str]:
+        """``streamed`` with the module's generators whose items a streamed generator yields on as they
+        come (``async for event in _events(...): yield event``, ``yield from _events(...)``): what those
+        yield reaches the client too."""
+        generators: dict[str, list[FunctionNode]] = {}
+        for func in self.ctx.names.nodes.each(ast.FunctionDef, ast.AsyncFunctionDef):
+            generators.setdefault(func.name, []).append(func)
+        pending = list(streamed)
+        found = set(streamed)
+        while pending:
+            for func in generators.get(pending.pop(), []):
+                for inner in _yielded_on(func):
+                    if inner not in found and inner in generators:
+                        found.add(inner)
+                        pending.append(inner)
         return found
 
     def _owners(self, handlers: dict[int, bool], with_sources: set[FunctionNode | None]) -> Iterator[Owner]:
@@ -659,16 +820,66 @@ class LeakChecker(Checker):
                 continue
             self.ctx.report("FAA303", node, f"{message}, so the client sees internal error text")
 
-    def _leaks(self, owner: Owner, *, upper_bound: bool = False) -> list[tuple[ast.AST, str]]:
-        """Where ``owner``'s body sends a caught exception's text, each with what the message says of
-        it. ``upper_bound`` (see ``_walk``): only whether there is any counts, and the first ends the look."""
-        index = BodyIndex(live={}, assignments={})
+    def _index(self, owner: Owner, upper_bound: bool) -> tuple[BodyIndex, list[tuple[ast.AST, frozenset[str]]]]:
+        """One walk over ``owner``'s body: every node with the names live there, and the index."""
+        index = BodyIndex(live={}, assignments={}, body=owner.body)
         nodes: list[tuple[ast.AST, frozenset[str]]] = []
         for node, live in self._walk(owner, upper_bound=upper_bound):
             index.live[id(node)] = live
             nodes.append((node, live))
             for target, value in _assigned(node):
                 index.assignments.setdefault(target.id, []).append(((target.lineno, target.col_offset), value))
+                index.live.setdefault(id(value), live)  # an element of an unpacked value (``_assigned``)
+                if isinstance(node, (ast.Assign, ast.AnnAssign)):
+                    index.statements[id(value)] = node
+                if isinstance(node, ast.Assign) and target not in node.targets:
+                    index.unpacked.add(target.id)
+            for target, value in _added(node):
+                index.additions.setdefault(target.id, []).append(((value.lineno, value.col_offset), value))
+            index.unmodelled.update(_unmodelled(node))
+        return index, nodes
+
+    def _returned_text(self, call: ast.Call, owner: Owner, element: int | None) -> Leak | None:
+        """``clone_path, error = await _clone_repo(...)``: a function of this module that returns the text
+        of an exception it caught itself (``return None, f"Clone failed: {e}"``). ``element``: the item
+        of the returned tuple read, when known; an item that holds no text is not a leak."""
+        found = self._resolve(self.ctx.names, call, owner.func)
+        if found is None or found[0] is not self.ctx.names:
+            return None  # a function of another module is judged there, by its own module's names
+        func = found[1]
+        for position, leak, line in self._returned_leaks(func):
+            if element is None or position is None or position == element:
+                return Leak(f"{leak.shown} returned by `{func.name}()` (line {line})")
+        return None
+
+    def _returned_leaks(self, func: FunctionNode) -> list[tuple[int | None, Leak, int]]:
+        """(item of the returned tuple or None for the whole value, the leak, its line) for each
+        ``return`` of ``func`` that hands back the text of an exception it caught. A route handler or a
+        stream is left out: what it returns is judged as its own response."""
+        known = self._returned.get(id(func))
+        if known is not None or id(func) in self._returned:
+            return known or []  # computed, or being computed (a recursive call)
+        self._returned[id(func)] = None
+        found: list[tuple[int | None, Leak, int]] = []
+        if func in self._with_sources and self.ctx.model.route_for(func) is None and not _is_generator(func):
+            owner = Owner(func.body, func, self.ctx.names.scope(func), frozenset(), None)
+            if any(isinstance(n, ast.Return) and n.value is not None and live for n, live in self._index(owner, True)[1]):
+                index, nodes = self._index(owner, False)
+                for node, live in nodes:
+                    if not (isinstance(node, ast.Return) and node.value is not None and live):
+                        continue
+                    items = list(enumerate(node.value.elts)) if isinstance(node.value, ast.Tuple) else [(None, node.value)]
+                    for position, item in items:
+                        leak = self._leak(item, index.live.get(id(item), live), owner, index)
+                        if leak is not None:
+                            found.append((position, leak, node.lineno))
+        self._returned[id(func)] = found
+        return found
+
+    def _leaks(self, owner: Owner, *, upper_bound: bool = False) -> list[tuple[ast.AST, str]]:
+        """Where ``owner``'s body sends a caught exception's text, each with what the message says of
+        it. ``upper_bound`` (see ``_walk``): only whether there is any counts, and the first ends the look."""
+        index, nodes = self._index(owner, upper_bound)
         where = f"`{owner.func.name}`" if owner.func is not None else "module level"
         found: list[tuple[ast.AST, str]] = []
         for node, live in nodes:
@@ -677,7 +888,7 @@ class LeakChecker(Checker):
             if isinstance(node, ast.Call):
                 sink = self._sink(node)
                 if sink is None:
-                    sent = self._through_helper(node, live, owner, "sent") if live else None
+                    sent = self._through_helper(node, live, owner, "sent", index) if live else None
                     if sent is not None:
                         found.append((
                             node,
@@ -963,7 +1174,13 @@ class LeakChecker(Checker):
                 return Leak(f"the arguments of {exception} (`{_short(expr)}`)")
             return None
         if isinstance(expr, ast.Call):
-            return self._leak_call(expr, live, formatted, first) or self._through_helper(expr, live, owner, "returned")
+            return (
+                self._leak_call(expr, live, formatted, first)
+                or self._through_helper(expr, live, owner, "returned", index, depth)
+                or self._returned_text(expr, owner, None)
+            )
+        if isinstance(expr, ast.Await):
+            return inner(expr.value)
         if isinstance(expr, ast.BinOp):
             if isinstance(expr.op, ast.Mod):
                 right = expr.right
@@ -982,6 +1199,18 @@ class LeakChecker(Checker):
         if isinstance(expr, ast.Starred):
             return inner(expr.value)
         if isinstance(expr, ast.Subscript):
+            called = expr.value.value if isinstance(expr.value, ast.Await) else expr.value
+            if (
+                isinstance(called, ast.Call)
+                and isinstance(expr.slice, ast.Constant)
+                and type(expr.slice.value) is int
+            ):
+                # ``result[1]``, ``error`` of ``_, error = f()``: only that item of what ``f`` returns.
+                return (
+                    self._leak_call(called, live, formatted, first)
+                    or self._through_helper(called, live, owner, "returned", index, depth)
+                    or self._returned_text(called, owner, expr.slice.value)
+                )
             return inner(expr.value)
         if isinstance(expr, ast.IfExp):
             # Each branch with the names live there: ``str(exc) if type(exc) is ValueError else ...``
@@ -1019,27 +1248,41 @@ class LeakChecker(Checker):
                 return first([call.func.value])
         return None
 
-    def _through_helper(self, call: ast.Call, live: frozenset[str], owner: Owner, how: str) -> Leak | None:
+    def _through_helper(
+        self, call: ast.Call, live: frozenset[str], owner: Owner, how: str, index: BodyIndex | None = None, depth: int = 0
+    ) -> Leak | None:
         """A caught exception handed to a project function that returns its text (``how="returned"``)
-        or sends it to the client itself (``"sent"``): ``create_error_response(e)``, ``_raise_error(exc)``."""
-        if not live or not any(isinstance(a, ast.Name) and a.id in live for a in [*call.args, *(k.value for k in call.keywords)]):
-            return None
+        or sends it to the client itself (``"sent"``): ``create_error_response(e)``, ``_raise_error(exc)``;
+        or its text, handed to a project function that returns or sends that value as it is
+        (``exception_text.passed_on``): ``format_error_event(str(exc))``, ``_error_response(f"failed: {e}")``."""
+        arguments = [*call.args, *(k.value for k in call.keywords)]
+        if not any(
+            isinstance(n, ast.Name)
+            and (n.id in live or (index is not None and (n.id in index.assignments or n.id in index.additions)))
+            for a in arguments
+            for n in ast.walk(a)
+        ):
+            return None  # no argument reads a live name or a local that may hold text: a cheap look first
         found = self._resolve(self.ctx.names, call, owner.func)
         if found is None:
             return None
         helper_names, helper = found
         carrying = getattr(carried(helper_names, helper), how)
-        if not carrying:
+        passing = getattr(passed_on(helper_names, helper), how)
+        if not carrying and not passing:
             return None
         params = parameters(helper)
         if params and params[0] in ("self", "cls") and isinstance(call.func, ast.Attribute):
             params = params[1:]
         bound = list(zip(params, call.args)) + [(k.arg, k.value) for k in call.keywords if k.arg is not None]
         for param, argument in bound:
-            if param in carrying:
-                exception = self._exception(argument, live)
-                if exception:
-                    return Leak(exception if how == "sent" else f"the text of {exception} (through `{_short(call.func)}()`)")
+            exception = self._exception(argument, live)
+            if exception and param in carrying:
+                return Leak(exception if how == "sent" else f"the text of {exception} (through `{_short(call.func)}()`)")
+            if not exception and param in passing and index is not None:
+                text = self._leak(argument, live, owner, index, depth + 1)
+                if text is not None:
+                    return Leak(f"{text.shown} (through `{_short(call.func)}()`)")
         return None
 
     def _builds_a_model(self, callee: ast.expr, qualified: str | None) -> bool:
@@ -1060,15 +1303,19 @@ class LeakChecker(Checker):
         scope = owner.scope
         if name.id in live or scope is None or follows >= _FOLLOW_NAMES:
             return None
-        if name.id in scope.params or name.id in scope.unknown:
+        if name.id in scope.params:
             return None
-        value = index.value_before(name)
-        if value is None or id(value) not in index.live:
+        if name.id in scope.unknown and (name.id not in index.unpacked or name.id in index.unmodelled):
             return None
-        found = self._leak(value, index.live[id(value)], owner, index, depth + 1, follows + 1)
-        if found is None:
-            return None
-        return Leak(f"{found.shown} through `{name.id}`")
+        values = index.values_reaching(name)
+        for value in values:
+            if id(value) not in index.live:
+                continue
+            found = self._leak(value, index.live[id(value)], owner, index, depth + 1, follows + 1)
+            if found is not None:
+                put = f" (put in at line {value.lineno})" if index.added(name.id, value) else ""
+                return Leak(f"{found.shown} through `{name.id}`{put}")
+        return None
 
 
 @dataclass(frozen=True)
@@ -1202,14 +1449,70 @@ def _uses(handler: ast.ExceptHandler) -> bool:
     return any(isinstance(n, ast.Name) and n.id == handler.name for s in handler.body for n in ast.walk(s))
 
 
+def _yielded_on(func: FunctionNode) -> set[str]:
+    """Names of the functions whose items ``func`` yields unchanged: ``yield from f(...)``, or ``for x in
+    f(...):`` / ``async for x in f(...):`` whose body yields ``x``."""
+    found: set[str] = set()
+    for node in walk_shallow(func):
+        if isinstance(node, ast.YieldFrom) and isinstance(node.value, ast.Call):
+            name = last_name(node.value.func)
+        elif (
+            isinstance(node, (ast.For, ast.AsyncFor))
+            and isinstance(node.iter, ast.Call)
+            and isinstance(node.target, ast.Name)
+            and any(
+                isinstance(n, ast.Yield) and isinstance(n.value, ast.Name) and n.value.id == node.target.id
+                for s in node.body
+                for n in walk_shallow(s)
+            )
+        ):
+            name = last_name(node.iter.func)
+        else:
+            continue
+        if name is not None:
+            found.add(name)
+    return found
+
+
 def _is_generator(func: FunctionNode) -> bool:
     return any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in ast.walk(func))
+
+
+def _unmodelled(node: ast.AST) -> list[str]:
+    """Names a statement binds in ways ``_assigned`` does not model."""
+    targets: list[ast.expr] = []
+    if isinstance(node, (ast.For, ast.AsyncFor)):
+        targets.append(node.target)
+    elif isinstance(node, (ast.With, ast.AsyncWith)):
+        targets.extend(i.optional_vars for i in node.items if i.optional_vars is not None and not isinstance(i.optional_vars, ast.Name))
+    elif isinstance(node, ast.Assign):
+        targets.extend(
+            t for t in node.targets if isinstance(t, (ast.Tuple, ast.List)) and any(isinstance(e, ast.Starred) for e in t.elts)
+        )
+    return [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+
+
+def _unpacked(target: ast.Tuple | ast.List, value: ast.expr) -> list[tuple[ast.Name, ast.expr]]:
+    """``a, b = x, y`` item by item; ``a, b = f()`` as ``f()[0]``, ``f()[1]`` (made here, placed where
+    ``value`` is), which ``_leak`` judges item by item when ``f`` is a function of the module."""
+    if isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(target.elts):
+        return [(t, v) for t, v in zip(target.elts, value.elts) if isinstance(t, ast.Name)]
+    found: list[tuple[ast.Name, ast.expr]] = []
+    for position, element in enumerate(target.elts):
+        if isinstance(element, ast.Name):
+            item = ast.Subscript(value=value, slice=ast.Constant(value=position), ctx=ast.Load())
+            found.append((element, ast.copy_location(item, value)))
+    return found
 
 
 def _assigned(node: ast.AST) -> list[tuple[ast.Name, ast.expr]]:
     """(name, value) pairs a statement binds plainly (``x = v``, ``x: T = v``, ``x += v``, ``(x := v)``)."""
     if isinstance(node, ast.Assign):
-        return [(t, node.value) for t in node.targets if isinstance(t, ast.Name)]
+        found = [(t, node.value) for t in node.targets if isinstance(t, ast.Name)]
+        for target in node.targets:
+            if isinstance(target, (ast.Tuple, ast.List)) and not any(isinstance(e, ast.Starred) for e in target.elts):
+                found.extend(_unpacked(target, node.value))
+        return found
     if isinstance(node, (ast.AnnAssign, ast.AugAssign)) and isinstance(node.target, ast.Name) and node.value:
         return [(node.target, node.value)]
     if isinstance(node, ast.NamedExpr):
