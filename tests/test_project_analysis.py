@@ -388,6 +388,47 @@ def test_a_handler_for_an_exception_class_of_another_project_module_answers_with
     assert [d.line for d in findings if d.code == "FAA303"] == [17]
 
 
+def test_a_handler_registered_in_another_module_answers_as_the_registration_says(tmp_path: Path) -> None:
+    package = _package(
+        tmp_path,
+        {
+            "handlers.py": textwrap.dedent(
+                """\
+                from fastapi import Request
+                from fastapi.responses import JSONResponse
+
+
+                async def exception_handler(request: Request, exc):
+                    return JSONResponse({"error": str(exc)}, status_code=500)
+
+
+                async def quota_handler(request: Request, exc):
+                    return JSONResponse({"error": str(exc)}, status_code=429)
+                """
+            ),
+            "errors.py": "class QuotaExceeded(Exception):\n    pass\n",
+            "register.py": textwrap.dedent(
+                """\
+                from fastapi import FastAPI
+
+                from .errors import QuotaExceeded
+                from .handlers import exception_handler, quota_handler
+
+
+                def register(app: FastAPI) -> None:
+                    app.exception_handler(Exception)(exception_handler)
+                    app.add_exception_handler(QuotaExceeded, quota_handler)
+                """
+            ),
+        },
+    )
+    handlers = package / "handlers.py"
+    findings = analyse_tree(ast.parse(handlers.read_text()), str(handlers), strict=True)
+    # Registered for ``Exception`` by calling the decorator by hand: any error's text. For the project's
+    # own class: the text it was written with.
+    assert [d.line for d in findings if d.code == "FAA303"] == [6]
+
+
 def test_the_mount_search_survives_a_removed_working_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     package = _project(tmp_path / "project", MAIN_MOUNTING)
     gone = tmp_path / "gone"

@@ -44,6 +44,18 @@ TRACEBACK_TEXT = frozenset(
     }
 )
 STRINGIFIERS = frozenset({"builtins.str", "builtins.repr", "builtins.format", "builtins.ascii"})
+# Methods of ``str`` (and ``bytes``): their result is the text they are called on, reshaped.
+STR_METHODS = frozenset(
+    {"strip", "lstrip", "rstrip", "replace", "lower", "upper", "capitalize", "title", "casefold", "split", "rsplit",
+     "splitlines", "removeprefix", "removesuffix", "encode", "decode", "center", "ljust", "rjust", "zfill", "expandtabs"}
+)  # fmt: skip
+# Pattern substitutions take out what the pattern matches (an address, a path) and keep the rest of the
+# text: a "sanitiser" made of them still hands on the message it was given.
+SUBSTITUTIONS = frozenset({"re.sub", "re.subn", "regex.sub", "regex.subn"})
+# Methods of a (Pydantic) model that hand on the values it holds, as a dict or as JSON text.
+MODEL_DUMPS = frozenset({"model_dump", "model_dump_json", "dict", "json"})
+# Arguments of an ``HTTPException`` or a response that hold no text the client reads as a message.
+_NOT_TEXT_KEYWORDS = frozenset({"status_code", "headers", "media_type", "background"})
 # Calls that carry their arguments' text into their result.
 CARRIERS = frozenset(
     {"json.dumps", "builtins.dict", "builtins.list", "builtins.tuple", "builtins.set", "builtins.frozenset"}
@@ -75,6 +87,7 @@ def carried(names: Names, func: FunctionNode) -> Carried:
     """Which of ``func``'s parameters carry their text to its result or to a client-facing sink."""
     known = _CACHE.get(func)
     if known is None:
+        _CACHE[func] = _NOTHING  # a helper reached again while it is read adds nothing by that call
         known = _CACHE[func] = _carried(names, func)
     return known
 
@@ -89,6 +102,7 @@ def passed_on(names: Names, func: FunctionNode) -> Carried:
     parameter counts when its value reaches the result or the sink, not only when it is made text there."""
     known = _PASSED.get(func)
     if known is None:
+        _PASSED[func] = _NOTHING
         known = _PASSED[func] = _carried(names, func, values=True)
     return known
 
@@ -209,6 +223,22 @@ def _mentions(node: ast.AST, param: str) -> bool:
     return False
 
 
+def _decides_by_class(func: FunctionNode) -> bool:
+    """``if isinstance(exc, SQLAlchemyError): return fallback``: a function that chooses by the class of
+    what it is handed what to let through. That choice is the project's policy for its errors, and a
+    function making it is taken to clean what it returns, as a function the analysis cannot read is."""
+    params = set(parameters(func))
+    return any(
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "isinstance"
+        and node.args
+        and isinstance(node.args[0], ast.Name)
+        and node.args[0].id in params
+        for node in walk_shallow(func)
+    )
+
+
 class _Reader:
     """Which parameters' text an expression holds."""
 
@@ -224,26 +254,43 @@ class _Reader:
 
     def arguments(self, call: ast.Call, depth: int = 0) -> set[str]:
         found: set[str] = set()
-        for argument in [*call.args, *(k.value for k in call.keywords)]:
+        sink = self.names.qualify(call.func) in HTTP_EXCEPTIONS | RESPONSE_CLASSES
+        for argument in [*call.args, *(k.value for k in call.keywords if not (sink and k.arg in _NOT_TEXT_KEYWORDS))]:
             found |= self.text(argument.value if isinstance(argument, ast.Starred) else argument, depth + 1)
         return found
 
+    def _parameter(self, expr: ast.expr) -> str | None:
+        """The parameter ``expr`` names, itself or through locals bound to it (``exc = message``)."""
+        for _ in range(_MAX_FOLLOWS + 1):
+            if not isinstance(expr, ast.Name):
+                return None
+            if expr.id in self.params:
+                return expr.id
+            value = self.assigned.get(expr.id)
+            if value is None:
+                return None
+            expr = value
+        return None
+
     def _formatted(self, expr: ast.expr, depth: int) -> set[str]:
         """``expr`` is turned into text: a parameter itself counts."""
-        if isinstance(expr, ast.Name) and expr.id in self.params:
-            return {expr.id}
+        param = self._parameter(expr)
+        if param is not None:
+            return {param}
         return self.text(expr, depth + 1)
 
     def text(self, expr: ast.expr, depth: int = 0, follows: int = 0) -> set[str]:
         if depth > _MAX_DEPTH:
             return set()
         if isinstance(expr, ast.Name):
+            held: set[str] = set()
             if self.added is not None and expr.id in self.params:
-                return {expr.id}
+                held.add(expr.id)
+            # A parameter the function rebinds (``message = str(exc)``) holds what it is rebound to.
             value = self.assigned.get(expr.id)
-            if value is None or follows >= _MAX_FOLLOWS or expr.id in self.params:
-                return set()
-            held = self.text(value, depth + 1, follows + 1)
+            if value is None or follows >= _MAX_FOLLOWS:
+                return held
+            held |= self.text(value, depth + 1, follows + 1)
             for item in (self.added or {}).get(expr.id, []):
                 held |= self.text(item, depth + 1, follows + 1)
             return held
@@ -256,6 +303,12 @@ class _Reader:
         if isinstance(expr, ast.Attribute):
             if expr.attr == "args" and isinstance(expr.value, ast.Name) and expr.value.id in self.params:
                 return {expr.value.id}
+            if self.added is not None:
+                # ``response.error.message``: what the value handed in holds is handed on with it.
+                root: ast.expr = expr
+                while isinstance(root, ast.Attribute):
+                    root = root.value
+                return self.text(root, depth + 1, follows)
             return set()
         if isinstance(expr, ast.BinOp):
             found = self.text(expr.left, depth + 1) | self.text(expr.right, depth + 1)
@@ -289,12 +342,43 @@ class _Reader:
             return found
         if qualified in CARRIERS or qualified in HTTP_EXCEPTIONS or qualified in RESPONSE_CLASSES or self._model(call.func):
             return self.arguments(call, depth)
+        if qualified in SUBSTITUTIONS:
+            string = call.args[2] if len(call.args) > 2 else next((k.value for k in call.keywords if k.arg == "string"), None)
+            return self._formatted(string, depth) if string is not None else set()
         if isinstance(call.func, ast.Attribute) and call.func.attr == "format":
             found = set()
             for argument in [*call.args, *(k.value for k in call.keywords)]:
                 found |= self._formatted(argument, depth)
             return found
-        return set()  # any other function: assumed to clean what it is given
+        if isinstance(call.func, ast.Attribute) and call.func.attr in STR_METHODS:
+            return self._formatted(call.func.value, depth)  # only text has these methods
+        if isinstance(call.func, ast.Attribute) and call.func.attr in MODEL_DUMPS:
+            return self.text(call.func.value, depth + 1)
+        return self._helper(call, depth)
+
+    def _helper(self, call: ast.Call, depth: int) -> set[str]:
+        """A project function called with a parameter's text: what it returns of it
+        (``sanitize_message(message)``, ``create_error_response(message)``). Any other function is
+        assumed to clean what it is given."""
+        found_function = self.names.resolve_function(call.func)
+        if found_function is None or _decides_by_class(found_function[1]):
+            return set()
+        helper_names, helper = found_function
+        inner = carried(helper_names, helper).returned
+        passing = passed_on(helper_names, helper).returned if self.added is not None else frozenset()
+        if not inner and not passing:
+            return set()
+        params = parameters(helper)
+        if params and params[0] in ("self", "cls") and isinstance(call.func, ast.Attribute):
+            params = params[1:]
+        bound = list(zip(params, call.args)) + [(k.arg, k.value) for k in call.keywords if k.arg is not None]
+        found: set[str] = set()
+        for param, argument in bound:
+            if param in inner:
+                found |= self._formatted(argument, depth)
+            elif param in passing:
+                found |= self.text(argument, depth + 1)
+        return found
 
     def _model(self, callee: ast.expr) -> bool:
         """A class of the project (a response model, an error record): it carries what it is built from."""
@@ -302,4 +386,4 @@ class _Reader:
         return name is not None and name[:1].isupper() and self.names.project_class(callee) is not None
 
 
-__all__ = ["passed_on", "replaced", "CARRIERS", "HTTP_EXCEPTIONS", "RESPONSE_CLASSES", "STRINGIFIERS", "TRACEBACK_TEXT", "Carried", "carried", "parameters"]
+__all__ = ["passed_on", "replaced", "CARRIERS", "MODEL_DUMPS", "STR_METHODS", "SUBSTITUTIONS", "HTTP_EXCEPTIONS", "RESPONSE_CLASSES", "STRINGIFIERS", "TRACEBACK_TEXT", "Carried", "carried", "parameters"]

@@ -45,7 +45,9 @@ from flake8_fastapi_antipatterns.analysis.development import development_nodes
 from flake8_fastapi_antipatterns.analysis.exception_text import (
     CARRIERS,
     HTTP_EXCEPTIONS,
+    MODEL_DUMPS,
     RESPONSE_CLASSES,
+    STR_METHODS,
     STRINGIFIERS,
     TRACEBACK_TEXT,
     carried,
@@ -83,31 +85,6 @@ PUBLIC_EXCEPTIONS |= ENDED
 # Calls that reach the current exception or its text without naming it.
 EXCEPTION_SOURCES = TRACEBACK_TEXT | {"sys.exception", "sys.exc_info"}
 _SOURCE_NAMES = frozenset(q.rsplit(".", 1)[-1] for q in EXCEPTION_SOURCES)
-STR_METHODS = frozenset(
-    {
-        "strip",
-        "lstrip",
-        "rstrip",
-        "replace",
-        "lower",
-        "upper",
-        "capitalize",
-        "title",
-        "casefold",
-        "split",
-        "rsplit",
-        "splitlines",
-        "removeprefix",
-        "removesuffix",
-        "encode",
-        "decode",
-        "center",
-        "ljust",
-        "rjust",
-        "zfill",
-        "expandtabs",
-    }
-)
 # Responses that send what a generator yields.
 STREAMING_RESPONSES = frozenset({"StreamingResponse", "EventSourceResponse"})
 REQUEST_CLASSES = frozenset({"fastapi.Request", "fastapi.requests.Request", "starlette.requests.Request"})
@@ -444,19 +421,21 @@ class LeakChecker(Checker):
                         )
 
     # -- who returns to the client ----------------------------------------
-    def _public_type(self, node: ast.expr | None, *, own_classes: bool = False) -> bool:
+    def _public_type(self, node: ast.expr | None, *, own_classes: bool = False, names: Names | None = None) -> bool:
         """True when every exception class named in ``node`` has client-facing text.
 
         ``own_classes``: the project's own exception classes count as well (for a registered
-        exception handler, see ``_exception_handlers``).
+        exception handler, see ``_exception_handlers``). ``names``: of the module ``node`` is written
+        in, when not this one (a handler registered in another module).
         """
         if node is None:
             return False
+        names = names or self.ctx.names
         if isinstance(node, ast.Constant) and isinstance(node.value, int):
             return True  # a status code handler receives an HTTPException
         if isinstance(node, ast.Tuple):
-            return bool(node.elts) and all(self._public_type(e, own_classes=own_classes) for e in node.elts)
-        return self.ctx.names.qualify(node) in PUBLIC_EXCEPTIONS or (own_classes and self._own_class(node))
+            return bool(node.elts) and all(self._public_type(e, own_classes=own_classes, names=names) for e in node.elts)
+        return names.qualify(node) in PUBLIC_EXCEPTIONS or (own_classes and names.project_class(node) is not None)
 
     def _own_class(self, node: ast.expr) -> bool:
         """A class defined in this project (this module or one it imports from), not a library's or a builtin."""
@@ -484,6 +463,12 @@ class LeakChecker(Checker):
         nodes = self.ctx.names.nodes
         # Both registrations are attribute names the module spells: most modules spell neither.
         registering = _HANDLER_REGISTRATIONS & nodes.identifiers
+        for registration in nodes.each(ast.Call) if registering else ():
+            handed = _registered_by_hand(registration)
+            if handed is not None and isinstance(handed[1], ast.Name):
+                # ``app.exception_handler(Exception)(exception_handler)``: the decorator applied by hand.
+                add(self.ctx.names.functions.get(handed[1].id), handed[0])
+        self._registered_elsewhere(found)
         for node in nodes.each(ast.FunctionDef, ast.AsyncFunctionDef, ast.Call) if registering else ():
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 for decorator in node.decorator_list:
@@ -508,6 +493,38 @@ class LeakChecker(Checker):
                         if isinstance(value, ast.Name):
                             add(self.ctx.names.functions.get(value.id), key)
         return found
+
+    def _registered_elsewhere(self, found: dict[int, bool]) -> None:
+        """The module's functions another module registers as exception handlers
+        (``app.exception_handler(Exception)(exception_handler)``, ``app.add_exception_handler(ValueError,
+        exception_handler)`` after ``from .handlers import exception_handler``). Asked only of functions
+        shaped as Starlette calls a handler (``_handler_signature``) and not routes; the registrations are
+        read in the project's files that mention the function (at most ``_ELSEWHERE_FILES``)."""
+        resolver = self.ctx.names.resolver
+        if resolver is None:
+            return
+        for name, func in self.ctx.names.functions.items():
+            if (
+                not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef))
+                or id(func) in found
+                or not _handler_signature(func, self.ctx.names)
+                or self.ctx.model.route_for(func) is not None
+            ):
+                continue
+            for path in (resolver.index.files_mentioning(resolver.filename, name) or [])[:_ELSEWHERE_FILES]:
+                module = resolver.index.module(path)
+                if module is None or module.names is self.ctx.names:
+                    continue
+                names = module.names
+                if not _HANDLER_REGISTRATIONS & names.nodes.identifiers:
+                    continue
+                for call in names.nodes.each(ast.Call):
+                    handed = _registered_by_hand(call)
+                    target = names.resolve_function(handed[1]) if handed is not None else None
+                    if handed is not None and target is not None and _same_function(target, self.ctx.names, func):
+                        found[id(func)] = found.get(id(func), True) and self._public_type(
+                            handed[0], own_classes=True, names=names
+                        )
 
     def _streamed(self) -> set[str]:
         """Names of the module's generator functions whose output a streaming response sends
@@ -813,11 +830,16 @@ class LeakChecker(Checker):
         # finds no sink reached, and the judging of each handler is never needed.
         if not self._leaks(owner, upper_bound=True):
             return
+        lines: set[int] = set()
         for node, message in self._leaks(owner):
             if owner.func is not None and self.ctx.settings.quiet_operator_routes and in_admin_branch(owner.func, node):
                 # ``if url_idx is not None and user.role != "admin": raise ...`` earlier: the text goes
                 # to the operator, as from a route only administrators can call (``_operator_only``).
                 continue
+            line = getattr(node, "lineno", 0)
+            if line in lines:
+                continue  # ``return translate(create_error_response(e))``: one leak, said once
+            lines.add(line)
             self.ctx.report("FAA303", node, f"{message}, so the client sees internal error text")
 
     def _index(self, owner: Owner, upper_bound: bool) -> tuple[BodyIndex, list[tuple[ast.AST, frozenset[str]]]]:
@@ -1244,7 +1266,8 @@ class LeakChecker(Checker):
                 return first([call.func.value])
             if method == "join":
                 return first([call.func.value, *call.args])
-            if method in STR_METHODS:
+            if method in STR_METHODS or method in MODEL_DUMPS:
+                # ``err.model_dump()``: the dict of what the model holds.
                 return first([call.func.value])
         return None
 
@@ -1472,6 +1495,47 @@ def _yielded_on(func: FunctionNode) -> set[str]:
         if name is not None:
             found.add(name)
     return found
+
+
+def _same_function(found: tuple[Names, FunctionNode], names: Names, func: FunctionNode) -> bool:
+    """Whether a function resolved from another module is ``func`` of the module ``names`` reads (the
+    other module's look-up may have parsed this file apart: compared by place)."""
+    other_names, other = found
+    if other is func:
+        return True
+    if (other.name, other.lineno) != (func.name, func.lineno):
+        return False
+    mine, theirs = names.resolver, other_names.resolver
+    return mine is not None and theirs is not None and mine.index.real_path(mine.filename) == mine.index.real_path(theirs.filename)
+
+
+def _handler_signature(func: FunctionNode, names: Names) -> bool:
+    """``(request, exc)``: two positional parameters, the first a request (annotated ``Request``, or
+    named for one), as Starlette calls an exception handler."""
+    positional = [*func.args.posonlyargs, *func.args.args]
+    if len(positional) != 2 or func.args.vararg is not None:
+        return False
+    first = positional[0]
+    if first.annotation is not None:
+        return names.qualify(first.annotation) in REQUEST_CLASSES
+    return first.arg in ("request", "req", "_request", "_req", "_")
+
+
+def _registered_by_hand(call: ast.Call) -> tuple[ast.expr, ast.expr] | None:
+    """(class, function) a call registers as an exception handler without a decorator line:
+    ``app.exception_handler(C)(f)`` or ``app.add_exception_handler(C, f)``."""
+    inner = call.func
+    if (
+        isinstance(inner, ast.Call)
+        and isinstance(inner.func, ast.Attribute)
+        and inner.func.attr == "exception_handler"
+        and inner.args
+        and len(call.args) == 1
+    ):
+        return inner.args[0], call.args[0]
+    if isinstance(call.func, ast.Attribute) and call.func.attr == "add_exception_handler" and len(call.args) >= 2:
+        return call.args[0], call.args[1]
+    return None
 
 
 def _is_generator(func: FunctionNode) -> bool:
