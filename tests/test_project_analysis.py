@@ -404,6 +404,10 @@ def test_a_handler_registered_in_another_module_answers_as_the_registration_says
 
                 async def quota_handler(request: Request, exc):
                     return JSONResponse({"error": str(exc)}, status_code=429)
+
+
+                async def fallback_handler(request: Request, exc):
+                    return JSONResponse({"error": repr(exc)}, status_code=500)
                 """
             ),
             "errors.py": "class QuotaExceeded(Exception):\n    pass\n",
@@ -412,21 +416,94 @@ def test_a_handler_registered_in_another_module_answers_as_the_registration_says
                 from fastapi import FastAPI
 
                 from .errors import QuotaExceeded
-                from .handlers import exception_handler, quota_handler
+                from .handlers import exception_handler, fallback_handler, quota_handler
 
 
                 def register(app: FastAPI) -> None:
                     app.exception_handler(Exception)(exception_handler)
                     app.add_exception_handler(QuotaExceeded, quota_handler)
+                    app.add_exception_handler(ValueError, fallback_handler)
                 """
             ),
         },
     )
     handlers = package / "handlers.py"
     findings = analyse_tree(ast.parse(handlers.read_text()), str(handlers), strict=True)
-    # Registered for ``Exception`` by calling the decorator by hand: any error's text. For the project's
-    # own class: the text it was written with.
-    assert [d.line for d in findings if d.code == "FAA303"] == [6]
+    # Registered for ``Exception`` by calling the decorator by hand, or for a builtin: any error's text.
+    # For the project's own class: the text it was written with.
+    assert [d.line for d in findings if d.code == "FAA303"] == [6, 14]
+
+
+def test_helpers_that_call_each_other_answer_the_same_whichever_file_asks_first(tmp_path: Path) -> None:
+    route = textwrap.dedent(
+        """\
+        import httpx
+        from fastapi import FastAPI, HTTPException
+
+        from .helpers import {helper}
+
+        app = FastAPI()
+
+
+        @app.get("/")
+        async def read(url: str):
+            try:
+                return httpx.get(url, timeout=5).json()
+            except Exception as e:
+                raise HTTPException(500, detail={helper}(e, 1))
+        """
+    )
+    package = _package(
+        tmp_path,
+        {
+            "helpers.py": textwrap.dedent(
+                """\
+                def describe(error, depth):
+                    if depth:
+                        return describe_again(error, depth - 1)
+                    return str(error)
+
+
+                def describe_again(error, depth):
+                    return describe(error, depth)
+                """
+            ),
+            "first.py": route.format(helper="describe"),
+            "second.py": route.format(helper="describe_again"),
+        },
+    )
+    outputs = []
+    for order in (["first.py", "second.py"], ["second.py", "first.py"]):
+        result = flake8("--faa-cache", "off", "-j1", *order, cwd=package)
+        outputs.append(sorted(line.split(":")[0] for line in result.stdout.splitlines() if "FAA303" in line))
+    assert outputs[0] == outputs[1] == ["first.py", "second.py"], outputs
+
+
+def test_a_long_chain_of_helpers_is_followed_without_running_out_of_stack(tmp_path: Path) -> None:
+    helpers = "".join(f"def h{i}(x):\n    return h{i + 1}(x)\n\n\n" for i in range(300)) + "def h300(x):\n    return str(x)\n"
+    route = textwrap.dedent(
+        """\
+        import httpx
+        from fastapi import FastAPI, HTTPException
+
+        from .helpers import h0
+
+        app = FastAPI()
+
+
+        @app.get("/")
+        async def read(url: str):
+            try:
+                return httpx.get(url, timeout=5).json()
+            except Exception as e:
+                raise HTTPException(500, detail=h0(e))
+        """
+    )
+    package = _package(tmp_path, {"helpers.py": helpers, "main.py": route})
+    main = package / "main.py"
+    # Deeper than the chain is read (``MAX_HELPER_CHAIN``): not known to carry the text, and no crash.
+    findings = analyse_tree(ast.parse(main.read_text()), str(main), strict=True)
+    assert [d.code for d in findings if d.code == "FAA303"] == []
 
 
 def test_the_mount_search_survives_a_removed_working_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

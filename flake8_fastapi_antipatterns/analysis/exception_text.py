@@ -85,10 +85,37 @@ def parameters(func: FunctionNode) -> list[str]:
 
 def carried(names: Names, func: FunctionNode) -> Carried:
     """Which of ``func``'s parameters carry their text to its result or to a client-facing sink."""
-    known = _CACHE.get(func)
-    if known is None:
-        _CACHE[func] = _NOTHING  # a helper reached again while it is read adds nothing by that call
-        known = _CACHE[func] = _carried(names, func)
+    return _answer(_CACHE, "carried", names, func)
+
+
+# The answers being worked out (a helper reads the helpers it calls), and how many times one was met
+# again or the chain was cut for depth: such a question is answered "nothing" there, and an answer
+# worked out meanwhile depends on where the reading started, so it is not kept (the next question
+# works it out again). Kept answers are then the same whichever file asked first.
+_READING: list[tuple[str, int]] = []
+_CUTS = [0]
+MAX_HELPER_CHAIN = 12
+"""How many helpers deep one question reads (``create_error_response`` -> ``sanitize_message`` -> ...)."""
+
+
+def _answer(
+    cache: weakref.WeakKeyDictionary[ast.AST, Carried], kind: str, names: Names, func: FunctionNode
+) -> Carried:
+    known = cache.get(func)
+    if known is not None:
+        return known
+    key = (kind, id(func))
+    if key in _READING or len(_READING) >= MAX_HELPER_CHAIN:
+        _CUTS[0] += 1
+        return _NOTHING
+    cuts = _CUTS[0]
+    _READING.append(key)
+    try:
+        known = _carried(names, func, values=kind == "passed")
+    finally:
+        _READING.pop()
+    if _CUTS[0] == cuts:
+        cache[func] = known
     return known
 
 
@@ -100,15 +127,32 @@ def passed_on(names: Names, func: FunctionNode) -> Carried:
     ``format_error_event(message)`` that returns ``f"data: {json.dumps({'message': message})}"``,
     ``error_response(detail)`` that builds ``JSONResponse({"error": detail})``. Unlike ``carried``, a
     parameter counts when its value reaches the result or the sink, not only when it is made text there."""
-    known = _PASSED.get(func)
-    if known is None:
-        _PASSED[func] = _NOTHING
-        known = _PASSED[func] = _carried(names, func, values=True)
-    return known
+    return _answer(_PASSED, "passed", names, func)
 
 
 # Methods that put their arguments into the container they are called on.
-_ADDING = frozenset({"append", "extend", "insert", "add", "update", "setdefault"})
+ADDING_METHODS = frozenset({"append", "extend", "insert", "add", "update", "setdefault", "appendleft", "extendleft"})
+
+
+def values_added(node: ast.AST) -> list[tuple[ast.Name, ast.expr]]:
+    """(container name, value) pairs a node puts into a local container: ``errors.append(v)``,
+    ``data.update(k=v)``, ``data["error"] = v``."""
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in ADDING_METHODS
+        and isinstance(node.func.value, ast.Name)
+    ):
+        skip = 1 if node.func.attr in ("insert", "setdefault") else 0
+        return [(node.func.value, v) for v in [*node.args[skip:], *(k.value for k in node.keywords)]]
+    if isinstance(node, ast.Assign):
+        return [
+            (t.value, node.value)
+            for t in node.targets
+            if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name)
+        ]
+    return []
+
 
 
 def _carried(names: Names, func: FunctionNode, *, values: bool = False) -> Carried:
@@ -126,17 +170,8 @@ def _carried(names: Names, func: FunctionNode, *, values: bool = False) -> Carri
         if not values:
             continue
         # What is put into a local container later (``payload["error"] = message``) is part of its value.
-        if isinstance(node, ast.Assign):
-            for target in node.targets:
-                if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
-                    added.setdefault(target.value.id, []).append(node.value)
-        elif (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and node.func.attr in _ADDING
-            and isinstance(node.func.value, ast.Name)
-        ):
-            added.setdefault(node.func.value.id, []).extend([*node.args, *(k.value for k in node.keywords)])
+        for container, value in values_added(node):
+            added.setdefault(container.id, []).append(value)
     reader = _Reader(names, params, assigned, added if values else None)
     returned: set[str] = set()
     sent: set[str] = set()
@@ -223,20 +258,25 @@ def _mentions(node: ast.AST, param: str) -> bool:
     return False
 
 
-def _decides_by_class(func: FunctionNode) -> bool:
-    """``if isinstance(exc, SQLAlchemyError): return fallback``: a function that chooses by the class of
-    what it is handed what to let through. That choice is the project's policy for its errors, and a
-    function making it is taken to clean what it returns, as a function the analysis cannot read is."""
-    params = set(parameters(func))
-    return any(
-        isinstance(node, ast.Call)
+def _decides_by_class(names: Names, func: FunctionNode) -> bool:
+    """``if isinstance(exc, SQLAlchemyError): return fallback``: a function that tests the class of a
+    parameter whose text it returns, and has a return that does not carry that parameter: it chooses
+    by the class of what it is handed what to let through. That choice is the project's policy for its
+    errors, and such a function is taken to clean what it returns, as one the analysis cannot read is."""
+    tested = {
+        node.args[0].id
+        for node in walk_shallow(func)
+        if isinstance(node, ast.Call)
         and isinstance(node.func, ast.Name)
         and node.func.id == "isinstance"
         and node.args
         and isinstance(node.args[0], ast.Name)
-        and node.args[0].id in params
-        for node in walk_shallow(func)
-    )
+    } & set(parameters(func))
+    chosen = tested & carried(names, func).returned if tested else set()
+    if not chosen:
+        return False
+    returns = [n.value for n in walk_shallow(func) if isinstance(n, ast.Return) and n.value is not None]
+    return any(not any(_mentions(value, param) for param in chosen) for value in returns)
 
 
 class _Reader:
@@ -361,7 +401,7 @@ class _Reader:
         (``sanitize_message(message)``, ``create_error_response(message)``). Any other function is
         assumed to clean what it is given."""
         found_function = self.names.resolve_function(call.func)
-        if found_function is None or _decides_by_class(found_function[1]):
+        if found_function is None or _decides_by_class(*found_function):
             return set()
         helper_names, helper = found_function
         inner = carried(helper_names, helper).returned
@@ -386,4 +426,4 @@ class _Reader:
         return name is not None and name[:1].isupper() and self.names.project_class(callee) is not None
 
 
-__all__ = ["passed_on", "replaced", "CARRIERS", "MODEL_DUMPS", "STR_METHODS", "SUBSTITUTIONS", "HTTP_EXCEPTIONS", "RESPONSE_CLASSES", "STRINGIFIERS", "TRACEBACK_TEXT", "Carried", "carried", "parameters"]
+__all__ = ["ADDING_METHODS", "values_added", "passed_on", "replaced", "CARRIERS", "MODEL_DUMPS", "STR_METHODS", "SUBSTITUTIONS", "HTTP_EXCEPTIONS", "RESPONSE_CLASSES", "STRINGIFIERS", "TRACEBACK_TEXT", "Carried", "carried", "parameters"]

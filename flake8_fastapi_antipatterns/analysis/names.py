@@ -764,6 +764,19 @@ def _refers_to(expr: ast.expr, name: str) -> bool:
     return mentions_name(expr, name)
 
 
+def same_definition(one: tuple[Names, ast.AST], other: tuple[Names, ast.AST]) -> bool:
+    """Whether two definitions (a ``def`` or a ``class``, each with the ``Names`` of its module) are the
+    same one. Compared by place: the linted file's tree and the project index's parse of that file
+    are different objects, and which of them a question meets depends on which file asked first."""
+    if one[1] is other[1]:
+        return True
+    first, second = one[1], other[1]
+    if (getattr(first, "name", None), getattr(first, "lineno", None)) != (getattr(second, "name", None), getattr(second, "lineno", None)):
+        return False
+    mine, theirs = one[0].resolver, other[0].resolver
+    return mine is not None and theirs is not None and mine.index.real_path(mine.filename) == mine.index.real_path(theirs.filename)
+
+
 def unwrap_annotation(annotation: ast.expr, names: Names) -> ast.expr | None:
     """``Annotated[X, ...]`` / ``Optional[X]`` / ``X | None`` / ``"X"`` -> ``X``."""
     node: ast.expr | None = annotation

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from flake8_fastapi_antipatterns.analysis.classes import ProjectClass, class_index, derives_from, is_abstract, lineage
 from flake8_fastapi_antipatterns.analysis.exception_text import carried, parameters
-from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, walk_shallow
+from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, same_definition, walk_shallow
 from flake8_fastapi_antipatterns.analysis.nodes import last_name
 from flake8_fastapi_antipatterns.analysis.project import ModuleInfo, ProjectIndex
 
@@ -117,6 +117,12 @@ _FACTS: weakref.WeakKeyDictionary[ast.Module, _FileFacts] = weakref.WeakKeyDicti
 # How many searches were cut short so far (``_never_wraps``): an answer worked out while one was is not kept.
 _CUTS = [0]
 _TRY_NODES: tuple[type[ast.AST], ...] = (ast.Try, *((ast.TryStar,) if hasattr(ast, "TryStar") else ()))
+
+
+def answer_cut_short() -> None:
+    """Say that a question asked while answers were being worked out gave up (the call graph met a
+    recursion limit): what is being worked out now is not kept, as for a class met again."""
+    _CUTS[0] += 1
 
 
 def _mentions(node: ast.AST, names: set[str]) -> bool:
@@ -512,7 +518,10 @@ def project_overrides(names: Names, func: FunctionNode) -> list[tuple[Names, Fun
                     continue
                 # A class of the same name elsewhere is not this one: the subclass must reach it. Compared
                 # by place, as the linted file's tree and the index's parse of it are different objects.
-                if not any(_same_class(index, base, owner) for base in lineage(ProjectClass(module.names, node))[1:]):
+                if not any(
+                    same_definition((base.names, base.node), (owner.names, owner.node))
+                    for base in lineage(ProjectClass(module.names, node))[1:]
+                ):
                     continue
                 found.extend(
                     (module.names, statement)
@@ -520,15 +529,6 @@ def project_overrides(names: Names, func: FunctionNode) -> list[tuple[Names, Fun
                     if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and statement.name == func.name
                 )
     return found
-
-
-def _same_class(index: ProjectIndex, one: ProjectClass, other: ProjectClass) -> bool:
-    if one.node is other.node:
-        return True
-    if (one.node.name, one.node.lineno) != (other.node.name, other.node.lineno):
-        return False
-    first, second = one.names.resolver, other.names.resolver
-    return first is not None and second is not None and index.real_path(first.filename) == index.real_path(second.filename)
 
 
 def describes_value(qualified: str | None, call: ast.Call) -> bool:
@@ -768,4 +768,4 @@ def _raised_class(node: ast.Raise) -> str | None:
     return exc.id if isinstance(exc, ast.Name) else None
 
 
-__all__ = ["DESCRIBES_INPUT", "INPUT_PARSERS", "OWN_BUILTINS", "PATH_STRINGS", "SANDBOXES", "VALUE_ENCODERS", "describes_value", "documented_raises", "only_input_parsing", "only_own_text", "only_project_checks", "only_sandboxed_rendering", "project_overrides", "raised_by_the_project"]
+__all__ = ["answer_cut_short", "DESCRIBES_INPUT", "INPUT_PARSERS", "OWN_BUILTINS", "PATH_STRINGS", "SANDBOXES", "VALUE_ENCODERS", "describes_value", "documented_raises", "only_input_parsing", "only_own_text", "only_project_checks", "only_sandboxed_rendering", "project_overrides", "raised_by_the_project"]

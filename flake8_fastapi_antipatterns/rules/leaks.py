@@ -54,13 +54,15 @@ from flake8_fastapi_antipatterns.analysis.exception_text import (
     parameters,
     passed_on,
     replaced,
+    values_added,
 )
-from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, Scope, walk_shallow
+from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, Scope, same_definition, walk_shallow
 from flake8_fastapi_antipatterns.analysis.nodes import child_nodes, last_name, node_fields
 from flake8_fastapi_antipatterns.analysis.provenance import (
     DESCRIBES_INPUT,
     OWN_BUILTINS,
     TEXT_SOURCES,
+    answer_cut_short,
     only_input_parsing,
     only_own_text,
     only_project_checks,
@@ -112,6 +114,8 @@ _FOLLOW_NAMES = 3
 _UNAVAILABLE = frozenset({503})
 # How many files mentioning an exception class are read for the statuses it is answered with elsewhere.
 _ELSEWHERE_FILES = 64
+# How many module functions returning caught text one question follows, each into the next.
+_MAX_RETURNING = 8
 _HTTP_STATUS_ENUMS = frozenset({"http.HTTPStatus"})
 
 Position = tuple[int, int]
@@ -154,8 +158,9 @@ class BodyIndex:
         """The values ``name`` may hold where it is read: the assignments before the read, latest first,
         down to one that runs on every path to the read (one in an ``if``, a loop, a ``try`` or an
         ``except`` that does not hold the read leaves the value before it in place), and what was put
-        into the container since (``results.append(v)``). A value set in a block that ends in ``raise``
-        or ``return`` (and does not hold the read) never reaches it."""
+        into the container since (``results.append(v)``). When the name is set more than once, a value
+        set in a block that ends in ``raise`` or ``return`` (and does not hold the read) never reaches
+        it; a name set once keeps its one value, as before."""
         here = (name.lineno, name.col_offset)
         earlier = sorted(
             (
@@ -248,28 +253,6 @@ def _statement_lists(body: list[ast.stmt]) -> dict[int, tuple[list[ast.stmt], as
     return found
 
 
-# Methods that put their arguments into the container they are called on.
-_ADDING_METHODS = frozenset({"append", "extend", "insert", "add", "update", "setdefault", "appendleft", "extendleft"})
-
-
-def _added(node: ast.AST) -> list[tuple[ast.Name, ast.expr]]:
-    """(container name, value) pairs a node puts into a local container: ``errors.append(v)``,
-    ``data.update(k=v)``, ``data["error"] = v``."""
-    if (
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr in _ADDING_METHODS
-        and isinstance(node.func.value, ast.Name)
-    ):
-        skip = 1 if node.func.attr in ("insert", "setdefault") else 0
-        return [(node.func.value, v) for v in [*node.args[skip:], *(k.value for k in node.keywords)]]
-    if isinstance(node, ast.Assign):
-        return [
-            (t.value, node.value)
-            for t in node.targets
-            if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name)
-        ]
-    return []
 
 
 @dataclass
@@ -345,7 +328,9 @@ class LeakChecker(Checker):
         self._check_debug()
         handlers = self._exception_handlers()
         self._with_sources = self._bodies_with_sources()
-        self._returned: dict[int, list[tuple[int | None, Leak, int]] | None] = {}
+        self._returned: dict[int, list[tuple[int | None, Leak, int]]] = {}
+        self._returning: list[int] = []
+        self._returning_cuts = 0
         for owner in self._owners(handlers, self._with_sources | self._calling_catchers(self._with_sources)):
             self._check_owner(owner)
 
@@ -511,9 +496,12 @@ class LeakChecker(Checker):
                 or self.ctx.model.route_for(func) is not None
             ):
                 continue
+            here = resolver.index.real_path(resolver.filename)
             for path in (resolver.index.files_mentioning(resolver.filename, name) or [])[:_ELSEWHERE_FILES]:
+                if resolver.index.real_path(path) == here:
+                    continue  # this module's own registrations were read above
                 module = resolver.index.module(path)
-                if module is None or module.names is self.ctx.names:
+                if module is None:
                     continue
                 names = module.names
                 if not _HANDLER_REGISTRATIONS & names.nodes.identifiers:
@@ -521,7 +509,7 @@ class LeakChecker(Checker):
                 for call in names.nodes.each(ast.Call):
                     handed = _registered_by_hand(call)
                     target = names.resolve_function(handed[1]) if handed is not None else None
-                    if handed is not None and target is not None and _same_function(target, self.ctx.names, func):
+                    if handed is not None and target is not None and same_definition(target, (self.ctx.names, func)):
                         found[id(func)] = found.get(id(func), True) and self._public_type(
                             handed[0], own_classes=True, names=names
                         )
@@ -592,6 +580,7 @@ class LeakChecker(Checker):
         try:
             found = resolver.function_called(call, resolver.where(func))
         except (RecursionError, ValueError, OSError):
+            answer_cut_short()  # an answer that met this is not kept for other files
             return None
         return (found[0].names, found[1]) if found is not None else None
 
@@ -612,14 +601,12 @@ class LeakChecker(Checker):
         elements = caught.elts if isinstance(caught, ast.Tuple) else [caught]
         if not elements:
             return False
-        answered: bool | None = None  # whether ``body`` answers with a client status, worked out once
         for element in elements:
             if self._public_type(element) or only_own_text(self.ctx.names, element, self._resolve):
                 continue
             if self._application_class(element):
-                if answered is None:
-                    answered = self._client_statuses(body, element)
-                if answered:
+                # Asked of each class: a websocket's answer depends on the class (``_statuses_elsewhere``).
+                if self._client_statuses(body, element):
                     continue
                 return False
             if tried is None or len(elements) == 1:
@@ -856,7 +843,7 @@ class LeakChecker(Checker):
                     index.statements[id(value)] = node
                 if isinstance(node, ast.Assign) and target not in node.targets:
                     index.unpacked.add(target.id)
-            for target, value in _added(node):
+            for target, value in values_added(node):
                 index.additions.setdefault(target.id, []).append(((value.lineno, value.col_offset), value))
             index.unmodelled.update(_unmodelled(node))
         return index, nodes
@@ -879,9 +866,24 @@ class LeakChecker(Checker):
         ``return`` of ``func`` that hands back the text of an exception it caught. A route handler or a
         stream is left out: what it returns is judged as its own response."""
         known = self._returned.get(id(func))
-        if known is not None or id(func) in self._returned:
-            return known or []  # computed, or being computed (a recursive call)
-        self._returned[id(func)] = None
+        if known is not None:
+            return known
+        if id(func) in self._returning or len(self._returning) >= _MAX_RETURNING:
+            # Met again while its own answer is worked out (or too deep a chain): nothing from here,
+            # and the answers worked out meanwhile are not kept, so no file order shapes them.
+            self._returning_cuts += 1
+            return []
+        cuts = self._returning_cuts
+        self._returning.append(id(func))
+        try:
+            found = self._returned_leaks_of(func)
+        finally:
+            self._returning.pop()
+        if self._returning_cuts == cuts:
+            self._returned[id(func)] = found
+        return found
+
+    def _returned_leaks_of(self, func: FunctionNode) -> list[tuple[int | None, Leak, int]]:
         found: list[tuple[int | None, Leak, int]] = []
         if func in self._with_sources and self.ctx.model.route_for(func) is None and not _is_generator(func):
             owner = Owner(func.body, func, self.ctx.names.scope(func), frozenset(), None)
@@ -895,7 +897,6 @@ class LeakChecker(Checker):
                         leak = self._leak(item, index.live.get(id(item), live), owner, index)
                         if leak is not None:
                             found.append((position, leak, node.lineno))
-        self._returned[id(func)] = found
         return found
 
     def _leaks(self, owner: Owner, *, upper_bound: bool = False) -> list[tuple[ast.AST, str]]:
@@ -1495,18 +1496,6 @@ def _yielded_on(func: FunctionNode) -> set[str]:
         if name is not None:
             found.add(name)
     return found
-
-
-def _same_function(found: tuple[Names, FunctionNode], names: Names, func: FunctionNode) -> bool:
-    """Whether a function resolved from another module is ``func`` of the module ``names`` reads (the
-    other module's look-up may have parsed this file apart: compared by place)."""
-    other_names, other = found
-    if other is func:
-        return True
-    if (other.name, other.lineno) != (func.name, func.lineno):
-        return False
-    mine, theirs = names.resolver, other_names.resolver
-    return mine is not None and theirs is not None and mine.index.real_path(mine.filename) == mine.index.real_path(theirs.filename)
 
 
 def _handler_signature(func: FunctionNode, names: Names) -> bool:
