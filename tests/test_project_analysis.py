@@ -434,25 +434,28 @@ def test_a_handler_registered_in_another_module_answers_as_the_registration_says
     assert [d.line for d in findings if d.code == "FAA303"] == [6, 14]
 
 
+# A route that puts what ``{helper}`` makes of a caught exception in its 500.
+ROUTE_CALLING_A_HELPER = textwrap.dedent(
+    """\
+    import httpx
+    from fastapi import FastAPI, HTTPException
+
+    from .helpers import {helper}
+
+    app = FastAPI()
+
+
+    @app.get("/")
+    async def read(url: str):
+        try:
+            return httpx.get(url, timeout=5).json()
+        except Exception as e:
+            raise HTTPException(500, detail={call})
+    """
+)
+
+
 def test_helpers_that_call_each_other_answer_the_same_whichever_file_asks_first(tmp_path: Path) -> None:
-    route = textwrap.dedent(
-        """\
-        import httpx
-        from fastapi import FastAPI, HTTPException
-
-        from .helpers import {helper}
-
-        app = FastAPI()
-
-
-        @app.get("/")
-        async def read(url: str):
-            try:
-                return httpx.get(url, timeout=5).json()
-            except Exception as e:
-                raise HTTPException(500, detail={helper}(e, 1))
-        """
-    )
     package = _package(
         tmp_path,
         {
@@ -468,8 +471,8 @@ def test_helpers_that_call_each_other_answer_the_same_whichever_file_asks_first(
                     return describe(error, depth)
                 """
             ),
-            "first.py": route.format(helper="describe"),
-            "second.py": route.format(helper="describe_again"),
+            "first.py": ROUTE_CALLING_A_HELPER.format(helper="describe", call="describe(e, 1)"),
+            "second.py": ROUTE_CALLING_A_HELPER.format(helper="describe_again", call="describe_again(e, 1)"),
         },
     )
     outputs = []
@@ -481,24 +484,7 @@ def test_helpers_that_call_each_other_answer_the_same_whichever_file_asks_first(
 
 def test_a_long_chain_of_helpers_is_followed_without_running_out_of_stack(tmp_path: Path) -> None:
     helpers = "".join(f"def h{i}(x):\n    return h{i + 1}(x)\n\n\n" for i in range(300)) + "def h300(x):\n    return str(x)\n"
-    route = textwrap.dedent(
-        """\
-        import httpx
-        from fastapi import FastAPI, HTTPException
-
-        from .helpers import h0
-
-        app = FastAPI()
-
-
-        @app.get("/")
-        async def read(url: str):
-            try:
-                return httpx.get(url, timeout=5).json()
-            except Exception as e:
-                raise HTTPException(500, detail=h0(e))
-        """
-    )
+    route = ROUTE_CALLING_A_HELPER.format(helper="h0", call="h0(e)")
     package = _package(tmp_path, {"helpers.py": helpers, "main.py": route})
     main = package / "main.py"
     # Deeper than the chain is read (``MAX_HELPER_CHAIN``): not known to carry the text, and no crash.
