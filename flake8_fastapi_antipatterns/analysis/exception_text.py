@@ -83,6 +83,15 @@ def parameters(func: FunctionNode) -> list[str]:
     return [a.arg for a in [*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs]]
 
 
+def bound_arguments(call: ast.Call, helper: FunctionNode) -> list[tuple[str, ast.expr]]:
+    """(parameter, argument) for each argument ``call`` hands ``helper`` by position or by name; a
+    method called on an object (``service.send(error)``) binds its ``self``/``cls`` to that object."""
+    params = parameters(helper)
+    if params and params[0] in ("self", "cls") and isinstance(call.func, ast.Attribute):
+        params = params[1:]
+    return list(zip(params, call.args)) + [(k.arg, k.value) for k in call.keywords if k.arg is not None]
+
+
 def carried(names: Names, func: FunctionNode) -> Carried:
     """Which of ``func``'s parameters carry their text to its result or to a client-facing sink."""
     return _answer(_CACHE, "carried", names, func)
@@ -152,7 +161,6 @@ def values_added(node: ast.AST) -> list[tuple[ast.Name, ast.expr]]:
             if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name)
         ]
     return []
-
 
 
 def _carried(names: Names, func: FunctionNode, *, values: bool = False) -> Carried:
@@ -408,12 +416,8 @@ class _Reader:
         passing = passed_on(helper_names, helper).returned if self.added is not None else frozenset()
         if not inner and not passing:
             return set()
-        params = parameters(helper)
-        if params and params[0] in ("self", "cls") and isinstance(call.func, ast.Attribute):
-            params = params[1:]
-        bound = list(zip(params, call.args)) + [(k.arg, k.value) for k in call.keywords if k.arg is not None]
         found: set[str] = set()
-        for param, argument in bound:
+        for param, argument in bound_arguments(call, helper):
             if param in inner:
                 found |= self._formatted(argument, depth)
             elif param in passing:
@@ -426,4 +430,4 @@ class _Reader:
         return name is not None and name[:1].isupper() and self.names.project_class(callee) is not None
 
 
-__all__ = ["ADDING_METHODS", "values_added", "passed_on", "replaced", "CARRIERS", "MODEL_DUMPS", "STR_METHODS", "SUBSTITUTIONS", "HTTP_EXCEPTIONS", "RESPONSE_CLASSES", "STRINGIFIERS", "TRACEBACK_TEXT", "Carried", "carried", "parameters"]
+__all__ = ["ADDING_METHODS", "bound_arguments", "values_added", "passed_on", "replaced", "CARRIERS", "MODEL_DUMPS", "STR_METHODS", "SUBSTITUTIONS", "HTTP_EXCEPTIONS", "RESPONSE_CLASSES", "STRINGIFIERS", "TRACEBACK_TEXT", "Carried", "carried", "parameters"]

@@ -496,10 +496,9 @@ def project_overrides(names: Names, func: FunctionNode) -> list[tuple[Names, Fun
     runs one of them. Found like the subclasses of an exception class (``_modules``), at most
     ``MAX_CLASSES`` classes looked at; none for a function outside a class or a project not read whole."""
     owner = class_index(names).class_of(func)
-    index = names.resolver.index if names.resolver is not None else None
-    if owner is None or index is None or names.resolver is None:
+    if owner is None or names.resolver is None:
         return []
-    anchor = names.resolver.filename
+    index, anchor = names.resolver.index, names.resolver.filename
     found: list[tuple[Names, FunctionNode]] = []
     pending = [owner.name]
     seen: set[str] = set()

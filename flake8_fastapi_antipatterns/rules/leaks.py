@@ -50,8 +50,8 @@ from flake8_fastapi_antipatterns.analysis.exception_text import (
     STR_METHODS,
     STRINGIFIERS,
     TRACEBACK_TEXT,
+    bound_arguments,
     carried,
-    parameters,
     passed_on,
     replaced,
     values_added,
@@ -253,8 +253,6 @@ def _statement_lists(body: list[ast.stmt]) -> dict[int, tuple[list[ast.stmt], as
     return found
 
 
-
-
 @dataclass
 class Owner:
     """A body whose statements run together: the module, or one function."""
@@ -451,26 +449,18 @@ class LeakChecker(Checker):
         for registration in nodes.each(ast.Call) if registering else ():
             handed = _registered_by_hand(registration)
             if handed is not None and isinstance(handed[1], ast.Name):
-                # ``app.exception_handler(Exception)(exception_handler)``: the decorator applied by hand.
+                # ``app.add_exception_handler(C, handler)``, or ``app.exception_handler(C)(handler)``: the
+                # decorator applied by hand.
                 add(self.ctx.names.functions.get(handed[1].id), handed[0])
         self._registered_elsewhere(found)
-        for node in nodes.each(ast.FunctionDef, ast.AsyncFunctionDef, ast.Call) if registering else ():
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                for decorator in node.decorator_list:
-                    if (
-                        isinstance(decorator, ast.Call)
-                        and isinstance(decorator.func, ast.Attribute)
-                        and decorator.func.attr == "exception_handler"
-                    ):
-                        add(node, first_arg(decorator, "exc_class_or_status_code"))
-            elif (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Attribute)
-                and node.func.attr == "add_exception_handler"
-                and len(node.args) >= 2
-                and isinstance(node.args[1], ast.Name)
-            ):
-                add(self.ctx.names.functions.get(node.args[1].id), node.args[0])
+        for node in nodes.each(ast.FunctionDef, ast.AsyncFunctionDef) if registering else ():
+            for decorator in node.decorator_list:
+                if (
+                    isinstance(decorator, ast.Call)
+                    and isinstance(decorator.func, ast.Attribute)
+                    and decorator.func.attr == "exception_handler"
+                ):
+                    add(node, first_arg(decorator, "exc_class_or_status_code"))
         for site in self.ctx.model.apps:
             for keyword in site.call.keywords:
                 if keyword.arg == "exception_handlers" and isinstance(keyword.value, ast.Dict):
@@ -485,9 +475,6 @@ class LeakChecker(Checker):
         exception_handler)`` after ``from .handlers import exception_handler``). Asked only of functions
         shaped as Starlette calls a handler (``_handler_signature``) and not routes; the registrations are
         read in the project's files that mention the function (at most ``_ELSEWHERE_FILES``)."""
-        resolver = self.ctx.names.resolver
-        if resolver is None:
-            return
         for name, func in self.ctx.names.functions.items():
             if (
                 not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef))
@@ -496,14 +483,8 @@ class LeakChecker(Checker):
                 or self.ctx.model.route_for(func) is not None
             ):
                 continue
-            here = resolver.index.real_path(resolver.filename)
-            for path in (resolver.index.files_mentioning(resolver.filename, name) or [])[:_ELSEWHERE_FILES]:
-                if resolver.index.real_path(path) == here:
-                    continue  # this module's own registrations were read above
-                module = resolver.index.module(path)
-                if module is None:
-                    continue
-                names = module.names
+            # This module's own registrations were read by the caller.
+            for names in self._modules_mentioning(name, other_than_this=True):
                 if not _HANDLER_REGISTRATIONS & names.nodes.identifiers:
                     continue
                 for call in names.nodes.each(ast.Call):
@@ -643,20 +624,28 @@ class LeakChecker(Checker):
             status is not None and (400 <= status < 500 or status in _UNAVAILABLE) for status in statuses
         )
 
+    def _modules_mentioning(self, word: str, *, other_than_this: bool = False) -> Iterator[Names]:
+        """The project modules whose text holds ``word`` (at most ``_ELSEWHERE_FILES``), as the index
+        parsed them; ``other_than_this``: this module's own file left out (and not parsed again)."""
+        resolver = self.ctx.names.resolver
+        if resolver is None:
+            return
+        here = resolver.index.real_path(resolver.filename) if other_than_this else None
+        for path in (resolver.index.files_mentioning(resolver.filename, word) or [])[:_ELSEWHERE_FILES]:
+            if here is not None and resolver.index.real_path(path) == here:
+                continue
+            module = resolver.index.module(path)
+            if module is not None:
+                yield module.names
+
     def _statuses_elsewhere(self, caught: ast.expr) -> list[int | None]:
         """The status of every ``HTTPException`` raised in an ``except`` of the class ``caught`` names,
         in the project's files that mention it (at most ``_ELSEWHERE_FILES``)."""
         qualified = self.ctx.names.qualify(caught)
-        resolver = self.ctx.names.resolver
-        if qualified is None or resolver is None:
+        if qualified is None:
             return []
-        paths = resolver.index.files_mentioning(resolver.filename, qualified.rsplit(".", 1)[-1]) or []
         statuses: list[int | None] = []
-        for path in paths[:_ELSEWHERE_FILES]:
-            module = resolver.index.module(path)
-            if module is None:
-                continue
-            names = module.names
+        for names in self._modules_mentioning(qualified.rsplit(".", 1)[-1]):
             for handler in names.nodes.each(ast.ExceptHandler):
                 named = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
                 if not any(e is not None and names.qualify(e) == qualified for e in named):
@@ -970,11 +959,7 @@ class LeakChecker(Checker):
         replacing = replaced(helper_names, helper)
         if not replacing:
             return []
-        params = parameters(helper)
-        if params and params[0] in ("self", "cls") and isinstance(call.func, ast.Attribute):
-            params = params[1:]
-        bound = list(zip(params, call.args)) + [(k.arg, k.value) for k in call.keywords if k.arg is not None]
-        return [argument for param, argument in bound if param in replacing]
+        return [argument for param, argument in bound_arguments(call, helper) if param in replacing]
 
     def _caught_and_replaced(self, func: FunctionNode, depth: int) -> bool:
         """What escapes the local function ``func`` is caught, wherever it is called, by an ``except``
@@ -1295,11 +1280,7 @@ class LeakChecker(Checker):
         passing = getattr(passed_on(helper_names, helper), how)
         if not carrying and not passing:
             return None
-        params = parameters(helper)
-        if params and params[0] in ("self", "cls") and isinstance(call.func, ast.Attribute):
-            params = params[1:]
-        bound = list(zip(params, call.args)) + [(k.arg, k.value) for k in call.keywords if k.arg is not None]
-        for param, argument in bound:
+        for param, argument in bound_arguments(call, helper):
             exception = self._exception(argument, live)
             if exception and param in carrying:
                 return Leak(exception if how == "sent" else f"the text of {exception} (through `{_short(call.func)}()`)")
