@@ -754,8 +754,12 @@ def _closed(names: Names, func: FunctionNode, depth: int, resolve: Resolve) -> b
 def _passes_on_unchanged(handler: ast.ExceptHandler) -> bool:
     """``except Exception: if not raises: return None; raise``: the handler never reads what it caught
     and raises only that (a bare ``raise``) or a message of its own. What reaches the caller is then
-    what the ``try`` raised, and the calls there are judged like any other."""
-    if handler.name and any(isinstance(n, ast.Name) and n.id == handler.name for n in ast.walk(handler)):
+    what the ``try`` raised, and the calls there are judged like any other. ``raise Own("...") from e``
+    only chains what it caught as the cause: the text of what it raises is still its own."""
+    causes = {id(node.cause) for node in ast.walk(handler) if isinstance(node, ast.Raise) and node.cause is not None}
+    if handler.name and any(
+        isinstance(n, ast.Name) and n.id == handler.name and id(n) not in causes for n in ast.walk(handler)
+    ):
         return False
     return all(node.exc is None or _literal_message(node) for node in ast.walk(handler) if isinstance(node, ast.Raise))
 
