@@ -142,6 +142,13 @@ _OPENAI_LLM_CALLS = _names(
     "responses.create", "responses.parse", "completions.create", "beta.threads.runs.create_and_poll",
 )  # fmt: skip
 _ANTHROPIC_LLM_CALLS = _names("messages.create", "beta.messages.create")
+_GENAI_LLM_METHODS = _names(
+    "generate_content", "generate_content_stream", "generate_images", "edit_image", "generate_videos",
+    "send_message", "send_message_stream",
+)  # fmt: skip
+_GENAI_REQUESTS = _GENAI_LLM_METHODS | _names(
+    "embed_content", "count_tokens", "compute_tokens", "upscale_image", "upload", "download", "get", "list", "delete",
+)  # fmt: skip
 # llama.cpp runs the model in-process: inference is seconds of CPU work in the calling thread.
 _LLAMA_CPP_INFERENCE = _names(
     "create_chat_completion", "create_completion", "__call__", "create_chat_completion_openai_v1",
@@ -209,6 +216,8 @@ _KINDS_BASE: dict[str, Kind] = {
         attributes={"parent": "path"},
     ),
     "popen": Kind("subprocess.Popen", blocking=_names("communicate", "wait")),
+    # A handle on another process: waiting for it to exit blocks (for up to its ``timeout``).
+    "psutil.process": Kind("psutil.Process", blocking=_names("wait")),
     "smtp": Kind(
         "smtplib.SMTP",
         blocking=_names("sendmail", "send_message", "login", "starttls", "connect", "ehlo", "helo", "quit", "noop"),
@@ -258,6 +267,17 @@ _KINDS_BASE: dict[str, Kind] = {
         returns={ANY: SAME},
     ),
     "elevenlabs.sync": Kind("ElevenLabs", any_method_blocks=True, attributes={ANY: SAME}),
+    # Google's Gen AI SDK: ``client.models.generate_content(...)`` is a request made in the calling thread;
+    # ``client.aio.models...`` is its awaitable twin. ``client.chats.create(...)`` only builds a chat.
+    "genai.sync": Kind(
+        "genai.Client",
+        blocking=_GENAI_REQUESTS,
+        attributes={"aio": "genai.async", ANY: SAME},
+        returns={ANY: SAME},
+        llm_methods=_GENAI_LLM_METHODS,
+        llm_blocking=True,
+    ),
+    "genai.async": Kind("genai.Client.aio", attributes={ANY: SAME}, returns={ANY: SAME}, llm_methods=_GENAI_LLM_METHODS),
     # Password hashing is CPU work made slow on purpose (tens to hundreds of milliseconds a call).
     "password.hasher": Kind(
         "PasswordHash", blocking=_names("hash", "verify", "verify_and_update", "check_needs_rehash", "needs_update")
@@ -267,6 +287,11 @@ _KINDS_BASE: dict[str, Kind] = {
         blocking=_LLAMA_CPP_INFERENCE | _names("embed", "create_embedding", "eval", "generate"),
         llm_methods=_LLAMA_CPP_INFERENCE,
         llm_blocking=True,
+    ),
+    # sentence-transformers runs the model in-process: loading it reads (or downloads) its weights,
+    # and each encode or rerank is CPU (or GPU) work in the calling thread.
+    "sentence_transformers": Kind(
+        "SentenceTransformer", blocking=_names("encode", "encode_query", "encode_document", "predict", "rank")
     ),
     "litellm.router": Kind(
         "litellm.Router",
@@ -379,6 +404,8 @@ def _entries() -> dict[str, Entry]:
     )
     add(("subprocess.getoutput", "subprocess.getstatusoutput"), Entry(blocks=True))
     add(("subprocess.Popen",), Entry("popen", blocks=True))
+    add(("psutil.Process", "psutil.Popen"), Entry("psutil.process"))
+    add(("psutil.wait_procs",), Entry(blocks=True))
     add(("smtplib.SMTP", "smtplib.SMTP_SSL"), Entry("smtp", blocks=True))
     add(
         (
@@ -415,6 +442,7 @@ def _entries() -> dict[str, Entry]:
     add(("boto3.client", "boto3.session.Session.client", "boto3.Session.client"), Entry("boto3.client"))
     add(("twilio.rest.Client",), Entry("twilio.client"))
     add(("elevenlabs.ElevenLabs", "elevenlabs.client.ElevenLabs"), Entry("elevenlabs.sync"))
+    add(("google.genai.Client", "google.genai.client.Client"), Entry("genai.sync"))
     add(("resend.Emails.send", "resend.Batch.send"), Entry(blocks=True))
     add(
         (
@@ -443,6 +471,15 @@ def _entries() -> dict[str, Entry]:
     add(("litellm.completion", "litellm.text_completion"), Entry(blocks=True, llm=True))
     add(("litellm.acompletion", "litellm.atext_completion"), Entry(llm=True))
     add(("litellm.Router", "litellm.router.Router"), Entry("litellm.router"))
+    add(
+        (
+            "sentence_transformers.SentenceTransformer",
+            "sentence_transformers.CrossEncoder",
+            "sentence_transformers.cross_encoder.CrossEncoder",
+        ),
+        Entry("sentence_transformers", blocks=True),
+    )
+    add(("huggingface_hub.snapshot_download", "huggingface_hub.hf_hub_download"), Entry(blocks=True))
     # Loading the model is done once (at start-up, or cached); inference is what each call pays.
     add((*_LLAMA_CPP_CLASSES, *(f"{cls}.from_pretrained" for cls in _LLAMA_CPP_CLASSES)), Entry("llama_cpp"))
     return entries

@@ -285,6 +285,13 @@ class EventLoopChecker(Checker):
         last = what.rsplit(".", 1)[-1]
         if what in ("time.sleep",):
             return "use `await asyncio.sleep(...)`"
+        if what.startswith(("SentenceTransformer", "sentence_transformers.", "huggingface_hub.")):
+            return ("loading a model and running it are seconds of CPU or download work: load it once in the "
+                    "lifespan and run it with `await asyncio.to_thread(...)`")
+        if what.startswith("genai.Client"):
+            return "use the SDK's async client (`await client.aio.models.generate_content(...)`)"
+        if what.startswith("psutil."):
+            return "wait for the process with `await asyncio.to_thread(...)`, or poll it between `await asyncio.sleep(...)` calls"
         if what.startswith(("subprocess.", "os.system", "os.popen")):
             return "use `await asyncio.create_subprocess_exec(...)`, or offload the call with `await asyncio.to_thread(...)`"
         if last in ("open", "read_text", "read_bytes", "write_text", "write_bytes") or what in ("open", "builtins.open", "io.open", "os.fdopen"):
