@@ -754,7 +754,8 @@ _add(
         default_on=True,
         static=(
             "a `requests` call without `timeout=`, an `httpx` client or call with `timeout=None`, or a new "
-            "`httpx.AsyncClient`/`Client` created per request inside a route handler (no connection reuse)"
+            "`httpx.AsyncClient`/`Client` or `aiohttp.ClientSession` created per request (no connection reuse) in a "
+            "route handler, or in a helper, method or service that requests reach"
         ),
         runtime=(
             "an httpx, requests or aiohttp call made with no timeout (or no connect or read timeout) was still "
@@ -768,8 +769,11 @@ _add(
             what=(
                 "Flags `requests` calls (`requests.get`, `requests.post` and the rest) made without a `timeout=` "
                 "argument, `httpx` clients and calls given `timeout=None`, and `httpx.AsyncClient` or "
-                "`httpx.Client` objects created inside a route handler, which build a fresh connection pool for "
-                "every request (a client on an in-process `ASGITransport`/`WSGITransport`, which opens no "
+                "`httpx.Client` objects (and `aiohttp.ClientSession`) created inside a route handler, or inside a "
+                "helper, method or service the serving path reaches for every request (a service class's "
+                "`_make_request` behind a route of another module), which build a fresh connection pool for "
+                "every request (a function whose result is cached, background work started at start-up, and a "
+                "client kept on an attribute or a global are not per request; a client on an in-process `ASGITransport`/`WSGITransport`, which opens no "
                 "connection, is not reported). At runtime, the guard reports FAA204 when an httpx, requests or aiohttp call "
                 "made with no timeout (none given and none on the client, or `None` for the connect or read "
                 "timeout) was still in flight when its request's time budget, `slow_request_threshold` from the "

@@ -525,3 +525,71 @@ def test_an_llm_call_through_a_helper_is_reported_with_where_it_is(tmp_path: Pat
     )
     findings = [d for d in analyse_tree(ast.parse(main.read_text()), str(main), strict=True) if d.code == "FAA103"]
     assert len(findings) == 1 and f"(at {package / 'llm.py'}:6)" in findings[0].message, findings
+
+
+GITHUB_SERVICE = """\
+import httpx
+
+
+class GitHubService:
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    async def _make_request(self, url: str) -> dict:
+        async with httpx.AsyncClient(timeout=10) as client:
+            response = await client.get(url, headers={"Authorization": f"Bearer {self.token}"})
+        return response.json()
+
+    async def repositories(self) -> dict:
+        return await self._make_request("https://api.github.com/user/repos")
+
+
+async def warm_cache() -> None:
+    async with httpx.AsyncClient(timeout=10) as client:
+        await client.get("https://api.github.com/meta")
+"""
+
+GITHUB_ROUTES = """\
+import asyncio
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from .service import GitHubService, warm_cache
+
+
+@asynccontextmanager
+async def lifespan(app):
+    task = asyncio.create_task(warm_cache())
+    yield
+    task.cancel()
+
+
+app = FastAPI(lifespan=lifespan)
+
+
+@app.get("/repos")
+async def repos(token: str):
+    return await GitHubService(token).repositories()
+"""
+
+
+def test_a_client_built_per_call_in_a_service_method_of_another_module_is_per_request(tmp_path: Path) -> None:
+    package = _package(tmp_path, {"service.py": GITHUB_SERVICE, "routes.py": GITHUB_ROUTES})
+    service = package / "service.py"
+    findings = [d for d in analyse_tree(ast.parse(service.read_text()), str(service), strict=True) if d.code == "FAA204"]
+    # The method a route reaches builds a client per request; the start-up task's client is built once.
+    assert [d.line for d in findings] == [9]
+    message = findings[0].message
+    assert "`httpx.AsyncClient()` is created per request in `_make_request` (no connection reuse)" in message
+    assert "reached from GET /repos (" in message
+    # It has its timeout: it is told about reuse, not about timeouts.
+    assert "timeout" not in message
+    assert message.endswith("create one client in the lifespan and share it through app.state or a dependency")
+
+
+def test_a_service_client_nothing_serves_is_not_per_request(tmp_path: Path) -> None:
+    routes = GITHUB_ROUTES.replace("return await GitHubService(token).repositories()", "return {'token': token}")
+    package = _package(tmp_path, {"service.py": GITHUB_SERVICE, "routes.py": routes})
+    service = package / "service.py"
+    assert not [d for d in analyse_tree(ast.parse(service.read_text()), str(service), strict=True) if d.code == "FAA204"]

@@ -126,7 +126,8 @@ def test_the_committed_verdicts_are_valid_and_name_known_projects() -> None:
         assert all(v.verdict in VERDICTS for v in rows)
         for row in rows:
             assert row.path.startswith(kept_prefixes[path.stem]), f"{path.name}: {row.path} is outside the kept code"
-        misses += sum(v.verdict == "MISS" for v in rows)
+        # A miss the rules learn to report turns into a TP row that says it was one.
+        misses += sum(v.verdict == "MISS" or (v.verdict == "TP" and "was MISS" in v.reason) for v in rows)
     assert misses >= 40, "the by-hand hunt found at least 40 misses"
 
 

@@ -105,15 +105,32 @@ def _find(func: FunctionNode, attributes: bool, shared: AbstractSet[str]) -> Ite
             # turns off, so later calls skip the branch.
             yield from node_ids(stmt.body)
             continue
-        slot = _set_test(stmt.test, receivers, globals_, aliases)
+        slot = _set_test(_kept_value_test(stmt.test, func), receivers, globals_, aliases)
         if slot is not None and _leaves(stmt.body) and not stmt.orelse:
             rest = body[index + 1 :]
             if _assigns(rest, slot, receivers, globals_):
                 yield from node_ids(rest)
 
 
+def _kept_value_test(test: ast.expr, func: FunctionNode) -> ast.expr:
+    """``if self._specs and now < self._expires_at: return self._specs``: a kept value returned while it
+    is fresh. Its first condition is the early return's test; the others (an expiry, a version) only
+    make the work after it run again now and then, never per request, as long as they read nothing
+    the caller passes (``self._user == user_id`` keys the value by request data)."""
+    if not (isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And) and len(test.values) > 1):
+        return test
+    passed = {a.arg for a in [*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs]} - {"self", "cls"}
+    for extra in test.values[1:]:
+        if any(isinstance(n, ast.Name) and n.id in passed for n in ast.walk(extra)):
+            return test
+    return test.values[0]
+
+
 def _may_guard(test: ast.expr) -> bool:
-    """The shapes a lazy-initialisation test takes: ``x``, ``not x``, ``x is None``, ``x is not None``."""
+    """The shapes a lazy-initialisation test takes: ``x``, ``not x``, ``x is None``, ``x is not None``
+    (or one of these and further conditions: ``_kept_value_test``)."""
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And) and test.values:
+        test = test.values[0]
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         test = test.operand
     elif isinstance(test, ast.Compare) and len(test.ops) == 1:

@@ -77,6 +77,8 @@ _BACKGROUND = frozenset({"add_task", "create_task", "ensure_future", "start_soon
 _EVENT_REGISTRATIONS = frozenset({"on_event", "add_event_handler"})
 _STARTUP_KEYWORDS = frozenset({"lifespan", "on_startup", "on_shutdown"})
 _LIFESPAN_DECORATORS = frozenset({"lifespan"})  # last name of a decorator that makes the function a lifespan
+STARTED_AT_STARTUP = "background work started at start-up"
+"""The label of an entry that runs per round of a background loop, not per request."""
 _SCRIPT_RUNNERS = frozenset({"run"})  # asyncio.run / anyio.run / trio.run at module level: a script
 _CLI_DECORATORS = frozenset({"command", "callback", "group"})
 # Calls that start the web server: what the function making them does itself runs before any request.
@@ -818,7 +820,7 @@ class ServingPath:
             return _Answer(NONE, above.final, 1)
         if wrapper in _BACKGROUND and above.reach.stage == "startup":
             # Work the lifespan starts in the background runs while the app serves.
-            started = Reach("serving", (Entry("background work started at start-up", facts.path, site.line),))
+            started = Reach("serving", (Entry(STARTED_AT_STARTUP, facts.path, site.line),))
             return _Answer(started, above.final, above.cost)
         return above
 
@@ -1091,4 +1093,4 @@ def _serving_for(index: ProjectIndex | None) -> ServingPath:
     return found
 
 
-__all__ = ["Entry", "FileServing", "Reach", "ServingPath", "module_facts"]
+__all__ = ["STARTED_AT_STARTUP", "Entry", "FileServing", "Reach", "ServingPath", "module_facts"]

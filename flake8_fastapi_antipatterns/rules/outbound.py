@@ -43,6 +43,8 @@ from flake8_fastapi_antipatterns.analysis.app_model import Route
 from flake8_fastapi_antipatterns.analysis.audience import in_admin_branch, parent_map
 from flake8_fastapi_antipatterns.analysis.calls import body_walk, short
 from flake8_fastapi_antipatterns.analysis.names import DEPENDS, FunctionNode, Names, Scope, annotated_extras
+from flake8_fastapi_antipatterns.analysis.run_once import run_once_nodes
+from flake8_fastapi_antipatterns.analysis.serving import STARTED_AT_STARTUP
 from flake8_fastapi_antipatterns.rules import Checker, register
 
 REQUEST_METHODS = frozenset({"get", "post", "put", "delete", "patch", "head", "options", "request"})
@@ -62,6 +64,8 @@ AIOHTTP_METHODS = frozenset({"get", "post", "put", "patch", "delete", "head", "o
 AIOHTTP_SESSIONS = frozenset({"aiohttp.ClientSession()", "aiohttp.client.ClientSession()"})
 AIOHTTP_FUNCTIONS = frozenset({"aiohttp.request", "aiohttp.client.request"})
 
+SHARED_CLIENT_FIX = "create one client in the lifespan and share it through app.state or a dependency"
+TIMEOUT_FIX = "pass an explicit timeout (e.g. `timeout=(3, 10)`, `httpx.Timeout(10, connect=3)`)"
 PER_REQUEST_CLIENTS = frozenset(
     {"httpx.AsyncClient", "httpx.Client", "aiohttp.ClientSession", "aiohttp.client.ClientSession"}
 )
@@ -248,13 +252,14 @@ class OutboundChecker(Checker):
                 continue
             shown = _call_name(call)
             if fresh is not None:
+                # Only what is wrong: a client that has its timeout is told about reuse alone.
                 detail = f", and {problem}" if problem else ""
                 self.ctx.report(
                     "FAA204",
                     call,
-                    f"`{shown}` is created per request {fresh} (no connection reuse; create one client in the "
-                    f"lifespan and share it through app.state or a dependency){detail}",
+                    f"`{shown}` is created per request {fresh} (no connection reuse){detail}",
                     function=func.name if func else None,
+                    remedy=(f"{TIMEOUT_FIX} and " if problem else "") + SHARED_CLIENT_FIX,
                 )
             elif problem is not None:
                 self.ctx.report(
@@ -355,7 +360,35 @@ class OutboundChecker(Checker):
                     continue
                 reason = f"in `{callee}`, called for every request of route handler `{entry.route}`"
                 add(names.functions[callee], reason, entry.route, depth + 1)
+        self._served_elsewhere(found)
         return list(found.values())
+
+    def _served_elsewhere(self, found: dict[int, PerRequest]) -> None:
+        """The functions of this module that build a client and that requests reach through other
+        modules, methods and services (the serving path: ``GitHubService._make_request`` behind a route
+        of another file), added to ``found``. Background work started at start-up runs per round, and a
+        websocket handler per connection, not per request: a function only they reach is left out."""
+        serving = self.ctx.serving
+        if not serving.active:
+            return
+        names = self.ctx.names
+        for func in names.nodes.each(ast.FunctionDef, ast.AsyncFunctionDef):
+            if id(func) in found or self._cached(func) or not func.body:
+                continue
+            if names.nodes.enclosing_def(func) is not None:
+                continue  # a nested def runs when its function calls it: followed from there, by name
+            scope = names.scope(func)
+            if not any(
+                isinstance(node, ast.Call) and names.value_path(node.func, scope) in PER_REQUEST_CLIENTS
+                for node in body_walk(func)
+            ):
+                continue
+            reach = serving.reach_at(func.body[0].lineno)
+            if reach is None or reach.stage != "serving":
+                continue
+            if all(entry.label == STARTED_AT_STARTUP or entry.label.startswith("WEBSOCKET ") for entry in reach.entries):
+                continue  # once per round of a loop, or per long-lived connection: reuse within it
+            found[id(func)] = PerRequest(func, f"in `{func.name}`", func.name)
 
     def _providers(self, route: Route) -> Iterator[FunctionNode]:
         """Same-module functions a route injects with ``Depends``."""
@@ -397,8 +430,14 @@ class OutboundChecker(Checker):
             func = entry.func
             scope = names.scope(func)
             kept = _kept_beyond_request(func)
+            once: frozenset[int] | None = None
             for node in body_walk(func):
                 if not isinstance(node, ast.Call) or id(node) in kept or not may_be_http(names, node):
+                    continue
+                if once is None:
+                    # After ``if self._specs and now < self._expires: return self._specs``: built on a miss.
+                    once = run_once_nodes(func, shared=names.imports.keys())
+                if id(node) in once:
                     continue
                 if names.value_path(node.func, scope) in PER_REQUEST_CLIENTS and not _in_process(names, node, scope):
                     fresh.setdefault(id(node), entry.reason)
