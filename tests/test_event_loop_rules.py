@@ -94,6 +94,36 @@ def test_the_fix_fits_the_call_and_names_what_the_coroutine_is() -> None:
     assert fixes[24].startswith("use a shared `httpx.AsyncClient`")
 
 
+MODEL_AND_PROCESS_REMEDIES = """
+    import psutil
+    from fastapi import FastAPI
+    from google import genai
+    from sentence_transformers import CrossEncoder
+
+    app = FastAPI()
+
+    @app.post("/work")
+    async def work(pid: int, prompt: str):
+        psutil.Process(pid).wait(timeout=5)
+        genai.Client().models.generate_content(model="gemini-2.5-flash", contents=prompt)
+        scorer = CrossEncoder("cross-encoder/ms-marco-MiniLM-L-6-v2")
+        scorer.rank(prompt, [])
+        psutil.Process(pid).wait(timeout=0)
+"""
+
+
+def test_models_and_processes_are_told_what_fits_them() -> None:
+    found = {f.line: f.message for f in findings(MODEL_AND_PROCESS_REMEDIES) if f.code == "FAA102"}
+    fixes = {line: message.rsplit("; ", 1)[1] for line, message in found.items()}
+    assert fixes[11].startswith("wait for the process with `await asyncio.to_thread(...)`")
+    assert "(genai.Client.models.generate_content)" in found[12]
+    assert fixes[12].startswith("use the SDK's async client, `client.aio`")
+    assert "(sentence_transformers.CrossEncoder)" in found[13]
+    assert "(CrossEncoder.rank)" in found[14]
+    assert fixes[14].startswith("loading a model and running it are seconds of CPU or download work")
+    assert 15 not in found  # ``timeout=0`` polls
+
+
 def test_direct_call_message_names_call_and_function() -> None:
     (finding,) = findings(
         """

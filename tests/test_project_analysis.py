@@ -593,3 +593,102 @@ def test_a_service_client_nothing_serves_is_not_per_request(tmp_path: Path) -> N
     package = _package(tmp_path, {"service.py": GITHUB_SERVICE, "routes.py": routes})
     service = package / "service.py"
     assert not [d for d in analyse_tree(ast.parse(service.read_text()), str(service), strict=True) if d.code == "FAA204"]
+
+
+SHARED_SERVICE = """\
+import functools
+
+import httpx
+
+
+async def fetch_status(name: str) -> dict:
+    async with httpx.AsyncClient(timeout=10) as client:
+        return (await client.get(f"https://status.example.com/{name}")).json()
+
+
+def new_client() -> httpx.AsyncClient:
+    return httpx.AsyncClient(timeout=10)
+
+
+class Translator:
+    @functools.cached_property
+    def client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(timeout=10)
+
+    async def translate(self, text: str) -> str:
+        async with httpx.AsyncClient(timeout=10) as client:
+            return (await client.post("https://translate.example.com", json={"q": text})).text
+"""
+
+SHARED_ROUTES = """\
+import asyncio
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, WebSocket
+
+from .service import Translator, fetch_status, new_client
+
+
+async def poll_forever() -> None:
+    while True:
+        await fetch_status("all")
+        await asyncio.sleep(30)
+
+
+@asynccontextmanager
+async def lifespan(app):
+    app.state.http = new_client()
+    task = asyncio.create_task(poll_forever())
+    yield
+    task.cancel()
+
+
+app = FastAPI(lifespan=lifespan)
+translator = Translator()
+
+
+async def status_for(name: str) -> dict:
+    return await fetch_status(name)
+
+
+@app.get("/status/{name}")
+async def status(name: str):
+    return await status_for(name)
+
+
+@app.get("/client")
+async def client(request: Request):
+    return {"client": str(translator.client)}
+
+
+@app.post("/reconnect")
+async def reconnect(request: Request):
+    request.app.state.http = new_client()
+
+
+@app.websocket("/ws")
+async def chat(websocket: WebSocket):
+    await websocket.accept()
+    while True:
+        text = await websocket.receive_text()
+        await websocket.send_text(await translator.translate(text))
+"""
+
+
+@pytest.mark.parametrize("poller_first", [True, False])
+def test_a_client_a_request_reaches_is_per_request_whoever_else_calls_its_function(
+    tmp_path: Path, poller_first: bool
+) -> None:
+    routes = SHARED_ROUTES
+    if not poller_first:
+        # The route's caller defined before the start-up task's: the answer is the same.
+        poller = routes[routes.index("async def poll_forever") : routes.index("@asynccontextmanager")]
+        caller = routes[routes.index("async def status_for") : routes.index('@app.get("/status')]
+        routes = routes.replace(poller, "").replace(caller, caller + poller)
+    package = _package(tmp_path, {"service.py": SHARED_SERVICE, "routes.py": routes})
+    service = package / "service.py"
+    findings = {d.line: d.message for d in analyse_tree(ast.parse(service.read_text()), str(service), strict=True) if d.code == "FAA204"}
+    # fetch_status: a request reaches it (and a start-up task); translate: per websocket message. The factory's
+    # caller keeps the client (``app.state.http``), and a cached property builds one per object.
+    assert sorted(findings) == [7, 21]
+    assert "reached from GET /status/{name} (" in findings[7]

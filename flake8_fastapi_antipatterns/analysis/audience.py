@@ -209,33 +209,6 @@ def _branch_implies(call: ast.AST, condition: ast.expr, parents: dict[int, ast.A
     return False
 
 
-# A setting that turns on error detail for whoever debugs the service: ``settings.DEBUG``,
-# ``conf.get("api", "expose_stacktrace")``, ``SHOW_ERROR_DETAILS``.
-DETAIL_SWITCH_WORDS = re.compile(r"debug|expose|stack_?trace|traceback|(show|verbose|detailed)_?errors?", re.IGNORECASE)
-
-
-def detail_switch(test: ast.expr) -> bool:
-    """Whether an ``if`` test reads a switch that turns on error detail: a name, an attribute or a
-    setting's key (a string) spelled with ``DETAIL_SWITCH_WORDS``. What runs in its body is there
-    because the operator asked for it, like ``FastAPI(debug=True)``. A class tested by ``isinstance``
-    is no switch (``isinstance(exc, DebugError)``)."""
-    skipped: set[int] = set()
-    for node in ast.walk(test):
-        if isinstance(node, ast.Call) and last_name(node.func) in ("isinstance", "issubclass") and len(node.args) > 1:
-            skipped.update(id(n) for n in ast.walk(node.args[1]))
-        if id(node) in skipped:
-            continue
-        word = (
-            node.id if isinstance(node, ast.Name)
-            else node.attr if isinstance(node, ast.Attribute)
-            else node.value if isinstance(node, ast.Constant) and isinstance(node.value, str)
-            else None
-        )  # fmt: skip
-        if word and DETAIL_SWITCH_WORDS.search(word):
-            return True
-    return False
-
-
 def parent_map(func: FunctionNode) -> dict[int, ast.AST]:
     """Each node of ``func`` by the id of its children (what ``in_admin_branch`` climbs)."""
     parents: dict[int, ast.AST] = {}
@@ -245,4 +218,4 @@ def parent_map(func: FunctionNode) -> dict[int, ast.AST]:
     return parents
 
 
-__all__ = ["DETAIL_SWITCH_WORDS", "OPERATOR_WORDS", "ModuleAudience", "detail_switch", "in_admin_branch", "module_audience", "operator_dependency", "parent_map"]
+__all__ = ["OPERATOR_WORDS", "ModuleAudience", "in_admin_branch", "module_audience", "operator_dependency", "parent_map"]

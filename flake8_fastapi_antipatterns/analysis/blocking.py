@@ -290,9 +290,8 @@ _KINDS_BASE: dict[str, Kind] = {
     ),
     # sentence-transformers runs the model in-process: loading it reads (or downloads) its weights,
     # and each encode or rerank is CPU (or GPU) work in the calling thread.
-    "sentence_transformers": Kind(
-        "SentenceTransformer", blocking=_names("encode", "encode_query", "encode_document", "predict", "rank")
-    ),
+    "sentence_transformers": Kind("SentenceTransformer", blocking=_names("encode", "encode_query", "encode_document")),
+    "cross_encoder": Kind("CrossEncoder", blocking=_names("predict", "rank")),
     "litellm.router": Kind(
         "litellm.Router",
         blocking=_names("completion", "text_completion", "embedding"),
@@ -404,7 +403,8 @@ def _entries() -> dict[str, Entry]:
     )
     add(("subprocess.getoutput", "subprocess.getstatusoutput"), Entry(blocks=True))
     add(("subprocess.Popen",), Entry("popen", blocks=True))
-    add(("psutil.Process", "psutil.Popen"), Entry("psutil.process"))
+    add(("psutil.Process",), Entry("psutil.process"))
+    add(("psutil.Popen",), Entry("popen", blocks=True))  # a ``subprocess.Popen`` with psutil's methods
     add(("psutil.wait_procs",), Entry(blocks=True))
     add(("smtplib.SMTP", "smtplib.SMTP_SSL"), Entry("smtp", blocks=True))
     add(
@@ -471,13 +471,10 @@ def _entries() -> dict[str, Entry]:
     add(("litellm.completion", "litellm.text_completion"), Entry(blocks=True, llm=True))
     add(("litellm.acompletion", "litellm.atext_completion"), Entry(llm=True))
     add(("litellm.Router", "litellm.router.Router"), Entry("litellm.router"))
+    add(("sentence_transformers.SentenceTransformer",), Entry("sentence_transformers", blocks=True))
     add(
-        (
-            "sentence_transformers.SentenceTransformer",
-            "sentence_transformers.CrossEncoder",
-            "sentence_transformers.cross_encoder.CrossEncoder",
-        ),
-        Entry("sentence_transformers", blocks=True),
+        ("sentence_transformers.CrossEncoder", "sentence_transformers.cross_encoder.CrossEncoder"),
+        Entry("cross_encoder", blocks=True),
     )
     add(("huggingface_hub.snapshot_download", "huggingface_hub.hf_hub_download"), Entry(blocks=True))
     # Loading the model is done once (at start-up, or cached); inference is what each call pays.

@@ -14,6 +14,11 @@ tracing, profiling (``if is_promptrace_enabled():``, ``if settings.ENABLE_PROFIL
 switch is off by default, but production may turn it on for a while, so it says less than a
 debug switch does: FAA102 leaves only the local file work behind it unreported (the trace file it
 writes), not a network call or a subprocess (a tracing exporter that posts every request).
+
+``error_detail_only`` finds code behind a switch for error detail (a debug switch, or a setting such
+as ``expose_stacktrace`` read by its key: ``if conf.get("api", "expose_stacktrace") == "True":``): the
+error text sent there is the operator's opt-in (FAA303), as ``FastAPI(debug=True)`` is. A parameter
+or a caught exception is never such a switch: the client, or the error, chose its value.
 """
 
 from __future__ import annotations
@@ -46,9 +51,27 @@ def diagnostics_only(func: FunctionNode) -> frozenset[int]:
     return cached
 
 
+def error_detail_only(func: FunctionNode) -> frozenset[int]:
+    """Ids of the nodes of ``func`` that only run while a switch for error detail is on: a debug or
+    development switch, or a setting named for showing errors (``expose_stacktrace``,
+    ``SHOW_ERROR_DETAILS``, ``include_traceback``), read as an attribute, a name, a call or a setting's
+    key (``conf.get("api", "expose_stacktrace") == "True"``). What runs there is the operator's opt-in,
+    like ``FastAPI(debug=True)``. A switch the caller hands in (a parameter: ``debug: bool = False`` on
+    a route is the client's to set) is none, nor an attribute of a caught exception."""
+    cached = _DETAIL.get(func)
+    if cached is None:
+        params = {a.arg for a in [*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs]}
+        params.update(a.arg for a in (func.args.vararg, func.args.kwarg) if a is not None)
+        # Nor is what was caught (``exc.debug_message``): it is the error, not a setting.
+        params.update(h.name for h in ast.walk(func) if isinstance(h, ast.ExceptHandler) and h.name)
+        cached = _DETAIL[func] = frozenset(_find(func, _detail_name, frozenset(params), read=True))
+    return cached
+
+
 # Weakly keyed: the answer must not keep a linted file's tree alive.
 _CACHE: weakref.WeakKeyDictionary[ast.AST, frozenset[int]] = weakref.WeakKeyDictionary()
 _DIAGNOSTICS: weakref.WeakKeyDictionary[ast.AST, frozenset[int]] = weakref.WeakKeyDictionary()
+_DETAIL: weakref.WeakKeyDictionary[ast.AST, frozenset[int]] = weakref.WeakKeyDictionary()
 
 
 def _development_name(name: str) -> bool:
@@ -69,32 +92,89 @@ def _diagnostics_name(name: str) -> bool:
     return False
 
 
-def _find(func: FunctionNode | ast.Module, switch_name: Callable[[str], bool]) -> Iterator[int]:
+def _detail_name(name: str) -> bool:
+    """A debug or development switch, or a setting whose words say it shows errors: ``expose``, a stack
+    trace or traceback, or ``show``/``verbose``/``detailed``/``include`` with ``error(s)``/``details``.
+    A dunder (``exc.__traceback__``) is an object's own attribute, not a setting."""
+    if name.startswith("__"):
+        return False
+    if _development_name(name):
+        return True
+    words = {word.lower() for word in _WORDS.findall(name)}
+    if words & {"expose", "exposed", "stacktrace", "stacktraces", "traceback", "tracebacks"}:
+        return True
+    return bool(words & {"error", "errors", "details"} and words & {"show", "verbose", "detailed", "include"})
+
+
+# Values a switch is compared with when it is on: ``conf.get("api", "expose_stacktrace") == "True"``.
+_ON_VALUES = (True, 1, "True", "true", "1", "yes", "on")
+
+
+def _find(
+    func: FunctionNode | ast.Module,
+    switch_name: Callable[[str], bool],
+    handed_in: frozenset[str] = frozenset(),
+    *,
+    read: bool = False,
+) -> Iterator[int]:
+    """``read``: a setting read by its key or compared with an "on" value counts too (``_switch_on``)."""
     for body in statement_lists(func):
         for index, stmt in enumerate(body):
             if not isinstance(stmt, ast.If):
                 continue
-            if _switch_on(stmt.test, switch_name):
+            if _switch_on(stmt.test, switch_name, handed_in, read):
                 yield from node_ids(stmt.body)
-            elif _switch_off(stmt.test, switch_name):
+            elif _switch_off(stmt.test, switch_name, handed_in, read):
                 yield from node_ids(stmt.orelse)
                 if stmt.body and isinstance(stmt.body[-1], (ast.Return, ast.Raise)):
                     yield from node_ids(body[index + 1 :])
 
 
-def _switch_on(test: ast.expr, switch_name: Callable[[str], bool]) -> bool:
-    """True only when a switch ``switch_name`` recognises is on: ``settings.DEBUG``, ``in_debug_mode() and x``."""
+def _switch_on(
+    test: ast.expr, switch_name: Callable[[str], bool], handed_in: frozenset[str] = frozenset(), read: bool = False
+) -> bool:
+    """True only when a switch ``switch_name`` recognises is on: ``settings.DEBUG``, ``in_debug_mode() and x``;
+    with ``read``, also ``conf.get("api", "expose_stacktrace") == "True"``. ``handed_in``: names whose value
+    the caller chose (parameters), which are no switch of the service's."""
     if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
-        return any(_switch_on(value, switch_name) for value in test.values)
-    if isinstance(test, ast.Call) and not test.args and not test.keywords:
-        test = test.func
+        return any(_switch_on(value, switch_name, handed_in, read) for value in test.values)
+    if (
+        read
+        and isinstance(test, ast.Compare)
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], (ast.Eq, ast.Is))
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value in _ON_VALUES
+        and not isinstance(test.comparators[0].value, float)
+    ):
+        test = test.left
+    root = test
+    while isinstance(root, (ast.Attribute, ast.Call, ast.Subscript)):
+        root = root.func if isinstance(root, ast.Call) else root.value
+    if isinstance(root, ast.Name) and root.id in handed_in:
+        return False
+    if isinstance(test, ast.Call):
+        if not test.args and not test.keywords:
+            test = test.func
+        elif not read:
+            return False
+        else:
+            # A setting read by its key: ``conf.getboolean("api", "expose_stacktrace")``, ``os.getenv("DEBUG")``.
+            keys = [a.value for a in test.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+            return bool(keys) and switch_name(keys[-1])
     if isinstance(test, (ast.Name, ast.Attribute)):
         return switch_name(last_name(test) or "")
     return False
 
 
-def _switch_off(test: ast.expr, switch_name: Callable[[str], bool]) -> bool:
-    return isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and _switch_on(test.operand, switch_name)
+def _switch_off(
+    test: ast.expr, switch_name: Callable[[str], bool], handed_in: frozenset[str] = frozenset(), read: bool = False
+) -> bool:
+    return (
+        isinstance(test, ast.UnaryOp)
+        and isinstance(test.op, ast.Not)
+        and _switch_on(test.operand, switch_name, handed_in, read)
+    )
 
 
 def development_nodes(node: FunctionNode | ast.Module) -> frozenset[int]:
@@ -124,4 +204,4 @@ def development_lines(node: FunctionNode | ast.Module) -> frozenset[int]:
 _LINES: weakref.WeakKeyDictionary[ast.AST, frozenset[int]] = weakref.WeakKeyDictionary()
 
 
-__all__ = ["development_lines", "development_nodes", "development_only", "diagnostics_only"]
+__all__ = ["development_lines", "development_nodes", "development_only", "diagnostics_only", "error_detail_only"]

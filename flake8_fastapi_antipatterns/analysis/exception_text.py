@@ -20,6 +20,7 @@ import ast
 import weakref
 from dataclasses import dataclass
 
+from flake8_fastapi_antipatterns.analysis.development import error_detail_only
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, walk_shallow
 from flake8_fastapi_antipatterns.analysis.nodes import last_name
 
@@ -183,7 +184,10 @@ def _carried(names: Names, func: FunctionNode, *, values: bool = False) -> Carri
     reader = _Reader(names, params, assigned, added if values else None)
     returned: set[str] = set()
     sent: set[str] = set()
+    switched = error_detail_only(func)  # what it hands on only when the operator asked for error detail
     for node in nodes:
+        if id(node) in switched:
+            continue
         if isinstance(node, ast.Return) and node.value is not None:
             returned |= reader.text(node.value)
         elif isinstance(node, ast.Call):

@@ -119,11 +119,34 @@ def _kept_value_test(test: ast.expr, func: FunctionNode) -> ast.expr:
     the caller passes (``self._user == user_id`` keys the value by request data)."""
     if not (isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And) and len(test.values) > 1):
         return test
-    passed = {a.arg for a in [*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs]} - {"self", "cls"}
+    passed = _from_the_caller(func)
     for extra in test.values[1:]:
         if any(isinstance(n, ast.Name) and n.id in passed for n in ast.walk(extra)):
             return test
     return test.values[0]
+
+
+def _from_the_caller(func: FunctionNode) -> set[str]:
+    """The names whose value the caller chose: the parameters (``*args`` and ``**kwargs`` too, not
+    ``self``/``cls``) and the locals assigned from them (``key = f"{owner}/{repo}"``)."""
+    arguments = func.args
+    passed = {a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]}
+    passed.update(a.arg for a in (arguments.vararg, arguments.kwarg) if a is not None)
+    passed -= {"self", "cls"}
+    flows: list[tuple[set[str], ast.expr]] = []
+    for node in ast.walk(func):
+        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr)) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            named = {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+            flows.append((named, node.value))
+    changed = True
+    while changed:
+        changed = False
+        for named, value in flows:
+            if not named <= passed and any(isinstance(n, ast.Name) and n.id in passed for n in ast.walk(value)):
+                passed |= named
+                changed = True
+    return passed
 
 
 def _may_guard(test: ast.expr) -> bool:

@@ -113,6 +113,11 @@ class Reach:
     """Served, but only through routes an administrator must call (``analysis/audience.py``)."""
 
     @property
+    def per_round_only(self) -> bool:
+        """Reached only by background work started at start-up: once per round of a loop, not per request."""
+        return self.stage == "serving" and bool(self.entries) and all(e.label == STARTED_AT_STARTUP for e in self.entries)
+
+    @property
     def reported(self) -> bool:
         """Whether a line-level finding in the function is reported (serving, or not known not to be)."""
         return self.stage in ("serving", "unknown")
@@ -166,7 +171,9 @@ def _combine(reaches: list[Reach]) -> Reach:
                 if len(entries) >= MAX_ENTRIES:
                     break
                 entries.setdefault(entry, None)
-    return Reach("serving", tuple(entries), operator_only)
+    # A request's way in is named first: the message says where a request meets the code.
+    ordered = sorted(entries, key=lambda entry: entry.label == STARTED_AT_STARTUP)
+    return Reach("serving", tuple(ordered), operator_only)
 
 
 # -- what one module says ------------------------------------------------------------------------
@@ -532,9 +539,10 @@ class ServingPath:
                     return _Answer(_combine([*served, UNKNOWN]), final, cost)
                 return _Answer(UNKNOWN, final, cost)  # too far to follow
             reaches.append(answer.reach)
-            # Reached from a route anyone may call: settled. Reached only from operator-only routes so
-            # far: the other callers are followed too, since one public caller makes it public.
-            if answer.reach.stage == "serving" and not answer.reach.operator_only:
+            # Reached from a route anyone may call: settled. Reached only from operator-only routes, or
+            # only by background work started at start-up, so far: the other callers are followed too,
+            # since one public caller makes it public and one request makes it per request.
+            if answer.reach.stage == "serving" and not answer.reach.operator_only and not answer.reach.per_round_only:
                 serving_at = number
                 break
         if serving_at >= 0:

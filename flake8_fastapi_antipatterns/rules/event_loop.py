@@ -133,6 +133,14 @@ def _sibling_methods(names: Names, func: FunctionNode) -> dict[str, FunctionNode
     return {stmt.name: stmt for stmt in owner.node.body if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))}
 
 
+def _polls(call: ast.Call, what: str) -> bool:
+    """A wait for a process given ``timeout=0``: it returns (or raises) at once instead of waiting."""
+    if not what.endswith(("wait", "wait_procs")):
+        return False
+    timeout = next((k.value for k in call.keywords if k.arg == "timeout"), None)
+    return isinstance(timeout, ast.Constant) and not isinstance(timeout.value, bool) and timeout.value == 0
+
+
 @register
 class EventLoopChecker(Checker):
     codes = ("FAA101", "FAA102")
@@ -258,6 +266,8 @@ class EventLoopChecker(Checker):
                 return None
             if verdict.what == SPAWN and where.funcs and only_starts(call, where.funcs[0]):
                 return None  # the process is only started; waiting for it is reported where it waits
+            if _polls(call, verdict.what):
+                return None  # ``process.wait(timeout=0)``: a poll, it answers at once
             return verdict.what
         settings = self.ctx.settings
         configured = settings.db_modules if family == "db" else settings.blocking_calls
@@ -285,11 +295,11 @@ class EventLoopChecker(Checker):
         last = what.rsplit(".", 1)[-1]
         if what in ("time.sleep",):
             return "use `await asyncio.sleep(...)`"
-        if what.startswith(("SentenceTransformer", "sentence_transformers.", "huggingface_hub.")):
+        if what.startswith(("SentenceTransformer", "CrossEncoder", "sentence_transformers.", "huggingface_hub.")):
             return ("loading a model and running it are seconds of CPU or download work: load it once in the "
                     "lifespan and run it with `await asyncio.to_thread(...)`")
         if what.startswith("genai.Client"):
-            return "use the SDK's async client (`await client.aio.models.generate_content(...)`)"
+            return "use the SDK's async client, `client.aio`, and await the same call (`await client.aio.models.generate_content(...)`)"
         if what.startswith("psutil."):
             return "wait for the process with `await asyncio.to_thread(...)`, or poll it between `await asyncio.sleep(...)` calls"
         if what.startswith(("subprocess.", "os.system", "os.popen")):

@@ -39,9 +39,9 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 
 from flake8_fastapi_antipatterns.analysis.app_model import Route
-from flake8_fastapi_antipatterns.analysis.audience import detail_switch, in_admin_branch
+from flake8_fastapi_antipatterns.analysis.audience import in_admin_branch
 from flake8_fastapi_antipatterns.analysis.classes import derives_from
-from flake8_fastapi_antipatterns.analysis.development import development_nodes
+from flake8_fastapi_antipatterns.analysis.development import development_nodes, error_detail_only
 from flake8_fastapi_antipatterns.analysis.exception_text import (
     CARRIERS,
     HTTP_EXCEPTIONS,
@@ -207,19 +207,6 @@ class BodyIndex:
                 found.append(place[0])
             current = place[1]
         return found
-
-    def behind_detail_switch(self, node: ast.AST) -> bool:
-        """Whether ``node`` runs only in the body of an ``if`` that tests a switch for error detail
-        (``audience.detail_switch``): ``if conf.get("api", "expose_stacktrace") == "True": message =
-        log_message``. Its ``else`` is what everyone else gets."""
-        places = self._places()
-        current: ast.AST | None = node
-        while current is not None and (place := places.get(id(current))) is not None:
-            listed, parent = place
-            if isinstance(parent, ast.If) and listed is parent.body and detail_switch(parent.test):
-                return True
-            current = parent
-        return False
 
     def _on_every_path(self, statement: ast.stmt, read: ast.AST) -> bool:
         """Whether ``statement`` sits in a statement list that also holds the read (or a statement around it)."""
@@ -936,9 +923,10 @@ class LeakChecker(Checker):
                 leak = self._leak(node.value, live, owner, index)
                 if leak is not None:
                     found.append((node, f"{owner.returns_to_client} {where} returns {leak.shown}"))
-        if found and not upper_bound and self.ctx.settings.quiet_operator_routes:
+        if found and not upper_bound and owner.func is not None:
             # ``if settings.DEBUG: raise HTTPException(500, traceback.format_exc())``: the operator's opt-in.
-            found = [(node, message) for node, message in found if not index.behind_detail_switch(node)]
+            switched = error_detail_only(owner.func)
+            found = [(node, message) for node, message in found if id(node) not in switched]
         return found
 
     # -- errors a project function replaces before they are sent ----------------------------------
@@ -1329,12 +1317,10 @@ class LeakChecker(Checker):
         if name.id in scope.unknown and (name.id not in index.unpacked or name.id in index.unmodelled):
             return None
         values = index.values_reaching(name)
-        quiet_switches = self.ctx.settings.quiet_operator_routes
+        switched = error_detail_only(owner.func) if owner.func is not None else frozenset()
         for value in values:
-            if id(value) not in index.live:
-                continue
-            if quiet_switches and index.behind_detail_switch(value):
-                continue  # set only when the operator turned on error detail
+            if id(value) not in index.live or id(value) in switched:
+                continue  # (set only when the operator turned on error detail)
             found = self._leak(value, index.live[id(value)], owner, index, depth + 1, follows + 1)
             if found is not None:
                 put = f" (put in at line {value.lineno})" if index.added(name.id, value) else ""

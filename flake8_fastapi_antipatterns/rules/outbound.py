@@ -44,7 +44,7 @@ from flake8_fastapi_antipatterns.analysis.audience import in_admin_branch, paren
 from flake8_fastapi_antipatterns.analysis.calls import body_walk, short
 from flake8_fastapi_antipatterns.analysis.names import DEPENDS, FunctionNode, Names, Scope, annotated_extras
 from flake8_fastapi_antipatterns.analysis.run_once import run_once_nodes
-from flake8_fastapi_antipatterns.analysis.serving import STARTED_AT_STARTUP
+from flake8_fastapi_antipatterns.catalogue import get as get_rule
 from flake8_fastapi_antipatterns.rules import Checker, register
 
 REQUEST_METHODS = frozenset({"get", "post", "put", "delete", "patch", "head", "options", "request"})
@@ -65,11 +65,12 @@ AIOHTTP_SESSIONS = frozenset({"aiohttp.ClientSession()", "aiohttp.client.ClientS
 AIOHTTP_FUNCTIONS = frozenset({"aiohttp.request", "aiohttp.client.request"})
 
 SHARED_CLIENT_FIX = "create one client in the lifespan and share it through app.state or a dependency"
-TIMEOUT_FIX = "pass an explicit timeout (e.g. `timeout=(3, 10)`, `httpx.Timeout(10, connect=3)`)"
 PER_REQUEST_CLIENTS = frozenset(
     {"httpx.AsyncClient", "httpx.Client", "aiohttp.ClientSession", "aiohttp.client.ClientSession"}
 )
-CACHE_DECORATORS = frozenset({"functools.lru_cache", "functools.cache", "async_lru.alru_cache"})
+CACHE_DECORATORS = frozenset(
+    {"functools.lru_cache", "functools.cache", "functools.cached_property", "async_lru.alru_cache"}
+)
 BREAKER_LIBRARIES = frozenset({"purgatory", "aiobreaker", "pybreaker", "circuitbreaker"})
 # Route handlers reach their helpers through at most this many same-module calls.
 _MAX_HELPER_DEPTH = 4
@@ -259,7 +260,8 @@ class OutboundChecker(Checker):
                     call,
                     f"`{shown}` is created per request {fresh} (no connection reuse){detail}",
                     function=func.name if func else None,
-                    remedy=(f"{TIMEOUT_FIX} and " if problem else "") + SHARED_CLIENT_FIX,
+                    # With a timeout problem too, the rule's fix (a timeout and one client) says where to keep it.
+                    remedy=f"{get_rule('FAA204').fix}, shared through app.state or a dependency" if problem else SHARED_CLIENT_FIX,
                 )
             elif problem is not None:
                 self.ctx.report(
@@ -366,8 +368,8 @@ class OutboundChecker(Checker):
     def _served_elsewhere(self, found: dict[int, PerRequest]) -> None:
         """The functions of this module that build a client and that requests reach through other
         modules, methods and services (the serving path: ``GitHubService._make_request`` behind a route
-        of another file), added to ``found``. Background work started at start-up runs per round, and a
-        websocket handler per connection, not per request: a function only they reach is left out."""
+        of another file), added to ``found``. Background work started at start-up runs per round, not per
+        request: a function only it reaches is left out."""
         serving = self.ctx.serving
         if not serving.active:
             return
@@ -375,8 +377,10 @@ class OutboundChecker(Checker):
         for func in names.nodes.each(ast.FunctionDef, ast.AsyncFunctionDef):
             if id(func) in found or self._cached(func) or not func.body:
                 continue
-            if names.nodes.enclosing_def(func) is not None:
-                continue  # a nested def runs when its function calls it: followed from there, by name
+            if names.nodes.enclosing_def(func) is not None or self.ctx.model.route_for(func) is not None:
+                # A nested def is left to the search from the route that defines it, as before; a route
+                # handler is judged by the loop over routes (a websocket's client serves its connection).
+                continue
             scope = names.scope(func)
             if not any(
                 isinstance(node, ast.Call) and names.value_path(node.func, scope) in PER_REQUEST_CLIENTS
@@ -384,10 +388,10 @@ class OutboundChecker(Checker):
             ):
                 continue
             reach = serving.reach_at(func.body[0].lineno)
-            if reach is None or reach.stage != "serving":
-                continue
-            if all(entry.label == STARTED_AT_STARTUP or entry.label.startswith("WEBSOCKET ") for entry in reach.entries):
-                continue  # once per round of a loop, or per long-lived connection: reuse within it
+            if reach is None or reach.stage != "serving" or reach.per_round_only:
+                continue  # (background work started at start-up runs it once per round, not per request)
+            if _returns_what_it_builds(func, names):
+                continue  # a factory: its callers decide whether the client is kept (``app.state.http = ...``)
             found[id(func)] = PerRequest(func, f"in `{func.name}`", func.name)
 
     def _providers(self, route: Route) -> Iterator[FunctionNode]:
@@ -740,6 +744,18 @@ def _receiver_construction(names: Names, call: ast.Call, scope: Scope | None) ->
     receiver = call.func.value if isinstance(call.func, ast.Attribute) else None
     value = _resolve(names, receiver, scope, steps=1, params_hide=False)
     return value if isinstance(value, ast.Call) else None
+
+
+def _returns_what_it_builds(func: FunctionNode, names: Names) -> bool:
+    """``def new_client(): return httpx.AsyncClient(...)``: a function that hands the client it builds to
+    its caller, who may keep it (``CLIENTS[base] = build(base)``) or use it once."""
+    scope = names.scope(func)
+    for node in body_walk(func):
+        if isinstance(node, ast.Return) and node.value is not None:
+            for inner in ast.walk(node.value):
+                if isinstance(inner, ast.Call) and names.value_path(inner.func, scope) in PER_REQUEST_CLIENTS:
+                    return True
+    return False
 
 
 def _kept_beyond_request(func: FunctionNode) -> set[int]:
