@@ -184,15 +184,13 @@ def _carried(names: Names, func: FunctionNode, *, values: bool = False) -> Carri
     reader = _Reader(names, params, assigned, added if values else None)
     returned: set[str] = set()
     sent: set[str] = set()
-    switched = error_detail_only(func)  # what it hands on only when the operator asked for error detail
     for node in nodes:
-        if id(node) in switched:
-            continue
         if isinstance(node, ast.Return) and node.value is not None:
-            returned |= reader.text(node.value)
+            if id(node) not in error_detail_only(func):  # handed on only when the operator asked for detail
+                returned |= reader.text(node.value)
         elif isinstance(node, ast.Call):
             qualified = names.qualify(node.func)
-            if qualified in HTTP_EXCEPTIONS or qualified in RESPONSE_CLASSES:
+            if (qualified in HTTP_EXCEPTIONS or qualified in RESPONSE_CLASSES) and id(node) not in error_detail_only(func):
                 sent |= reader.arguments(node)
     return Carried(frozenset(returned), frozenset(sent))
 

@@ -77,7 +77,7 @@ def _find(func: FunctionNode, attributes: bool, shared: AbstractSet[str]) -> Ite
         (body, index, stmt)
         for body in bodies
         for index, stmt in enumerate(body)
-        if isinstance(stmt, (ast.If, ast.Assert)) and _may_guard(stmt.test)
+        if isinstance(stmt, (ast.If, ast.Assert)) and (_may_guard(stmt.test) or _fresh_value_return(stmt))
     ]
     if not guards:
         return  # most functions: nothing to work out
@@ -86,6 +86,7 @@ def _find(func: FunctionNode, attributes: bool, shared: AbstractSet[str]) -> Ite
     receivers = (_receivers(func) if attributes else set()) | _shared_receivers(shared & tested, statements)
     globals_ = {name for stmt in statements if isinstance(stmt, ast.Global) for name in stmt.names}
     aliases = _aliases(statements, receivers, globals_)
+    passed: set[str] | None = None  # ``_from_the_caller``, worked out for the first fresh-value return
     for body, index, stmt in guards:
         if isinstance(stmt, ast.Assert):
             # ``assert self._task is None, "already started"`` and then ``self._task = ...``: a second
@@ -105,21 +106,36 @@ def _find(func: FunctionNode, attributes: bool, shared: AbstractSet[str]) -> Ite
             # turns off, so later calls skip the branch.
             yield from node_ids(stmt.body)
             continue
-        slot = _set_test(_kept_value_test(stmt.test, func), receivers, globals_, aliases)
-        if slot is not None and _leaves(stmt.body) and not stmt.orelse:
+        if not (_leaves(stmt.body) and not stmt.orelse):
+            continue
+        if _fresh_value_return(stmt):
+            if passed is None:
+                passed = _from_the_caller(func)
+            slot = _set_test(_kept_value_test(stmt.test, passed), receivers, globals_, aliases)
+        else:
+            slot = _set_test(stmt.test, receivers, globals_, aliases)
+        if slot is not None:
             rest = body[index + 1 :]
             if _assigns(rest, slot, receivers, globals_):
                 yield from node_ids(rest)
 
 
-def _kept_value_test(test: ast.expr, func: FunctionNode) -> ast.expr:
+def _fresh_value_return(stmt: ast.stmt) -> bool:
+    """``if self._specs and now < self._expires_at: return self._specs``: an early return whose test is a
+    lazy-initialisation test and further conditions (``_kept_value_test``)."""
+    if not isinstance(stmt, ast.If) or stmt.orelse or not _leaves(stmt.body):
+        return False
+    test = stmt.test
+    return isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And) and len(test.values) > 1 and _may_guard(test.values[0])
+
+
+def _kept_value_test(test: ast.expr, passed: set[str]) -> ast.expr:
     """``if self._specs and now < self._expires_at: return self._specs``: a kept value returned while it
     is fresh. Its first condition is the early return's test; the others (an expiry, a version) only
     make the work after it run again now and then, never per request, as long as they read nothing
-    the caller passes (``self._user == user_id`` keys the value by request data)."""
+    the caller passes (``passed``: ``self._user == user_id`` keys the value by request data)."""
     if not (isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And) and len(test.values) > 1):
         return test
-    passed = _from_the_caller(func)
     for extra in test.values[1:]:
         if any(isinstance(n, ast.Name) and n.id in passed for n in ast.walk(extra)):
             return test
@@ -150,10 +166,7 @@ def _from_the_caller(func: FunctionNode) -> set[str]:
 
 
 def _may_guard(test: ast.expr) -> bool:
-    """The shapes a lazy-initialisation test takes: ``x``, ``not x``, ``x is None``, ``x is not None``
-    (or one of these and further conditions: ``_kept_value_test``)."""
-    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And) and test.values:
-        test = test.values[0]
+    """The shapes a lazy-initialisation test takes: ``x``, ``not x``, ``x is None``, ``x is not None``."""
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         test = test.operand
     elif isinstance(test, ast.Compare) and len(test.ops) == 1:

@@ -1317,10 +1317,11 @@ class LeakChecker(Checker):
         if name.id in scope.unknown and (name.id not in index.unpacked or name.id in index.unmodelled):
             return None
         values = index.values_reaching(name)
-        switched = error_detail_only(owner.func) if owner.func is not None else frozenset()
         for value in values:
-            if id(value) not in index.live or id(value) in switched:
-                continue  # (set only when the operator turned on error detail)
+            if id(value) not in index.live:
+                continue
+            if owner.func is not None and id(value) in error_detail_only(owner.func):
+                continue  # set only when the operator turned on error detail
             found = self._leak(value, index.live[id(value)], owner, index, depth + 1, follows + 1)
             if found is not None:
                 put = f" (put in at line {value.lineno})" if index.added(name.id, value) else ""

@@ -68,6 +68,8 @@ SHARED_CLIENT_FIX = "create one client in the lifespan and share it through app.
 PER_REQUEST_CLIENTS = frozenset(
     {"httpx.AsyncClient", "httpx.Client", "aiohttp.ClientSession", "aiohttp.client.ClientSession"}
 )
+# What a module must spell, or import under another name, to build one of them.
+_CLIENT_CLASS_NAMES = frozenset(path.rsplit(".", 1)[-1] for path in PER_REQUEST_CLIENTS)
 CACHE_DECORATORS = frozenset(
     {"functools.lru_cache", "functools.cache", "functools.cached_property", "async_lru.alru_cache"}
 )
@@ -239,6 +241,7 @@ class OutboundChecker(Checker):
             # an HTTP library, here or in a project module: most modules have neither.
             return
         self._customised: set[str] | None = None
+        self._fresh_calls: dict[int, list[ast.Call]] = {}
         per_request = self._per_request_functions()
         fresh_clients = self._fresh_clients(per_request)
         for call, func in _scoped_calls(self.ctx.names):
@@ -374,6 +377,12 @@ class OutboundChecker(Checker):
         if not serving.active:
             return
         names = self.ctx.names
+        if (
+            names.spelled is not None
+            and not names.spelled & _CLIENT_CLASS_NAMES
+            and not any(dotted.rsplit(".", 1)[-1] in _CLIENT_CLASS_NAMES for dotted in names.imports.values())
+        ):
+            return  # a module that neither spells nor imports a client class builds none
         for func in names.nodes.each(ast.FunctionDef, ast.AsyncFunctionDef):
             if id(func) in found or self._cached(func) or not func.body:
                 continue
@@ -381,17 +390,15 @@ class OutboundChecker(Checker):
                 # A nested def is left to the search from the route that defines it, as before; a route
                 # handler is judged by the loop over routes (a websocket's client serves its connection).
                 continue
-            scope = names.scope(func)
-            if not any(
-                isinstance(node, ast.Call) and names.value_path(node.func, scope) in PER_REQUEST_CLIENTS
-                for node in body_walk(func)
-            ):
+            # What the body says first: the search for who reaches it is asked only of functions that
+            # build a client they neither keep nor hand back.
+            if not self._fresh_client_calls(func):
                 continue
+            if _returns_what_it_builds(func, names):
+                continue  # a factory: its callers decide whether the client is kept (``app.state.http = ...``)
             reach = serving.reach_at(func.body[0].lineno)
             if reach is None or reach.stage != "serving" or reach.per_round_only:
                 continue  # (background work started at start-up runs it once per round, not per request)
-            if _returns_what_it_builds(func, names):
-                continue  # a factory: its callers decide whether the client is kept (``app.state.http = ...``)
             found[id(func)] = PerRequest(func, f"in `{func.name}`", func.name)
 
     def _providers(self, route: Route) -> Iterator[FunctionNode]:
@@ -428,24 +435,35 @@ class OutboundChecker(Checker):
 
     def _fresh_clients(self, per_request: list[PerRequest]) -> dict[int, str]:
         """id(call) -> where, for every client construction that runs once per request."""
-        names = self.ctx.names
         fresh: dict[int, str] = {}
         for entry in per_request:
-            func = entry.func
-            scope = names.scope(func)
-            kept = _kept_beyond_request(func)
-            once: frozenset[int] | None = None
-            for node in body_walk(func):
-                if not isinstance(node, ast.Call) or id(node) in kept or not may_be_http(names, node):
-                    continue
-                if once is None:
-                    # After ``if self._specs and now < self._expires: return self._specs``: built on a miss.
-                    once = run_once_nodes(func, shared=names.imports.keys())
-                if id(node) in once:
-                    continue
-                if names.value_path(node.func, scope) in PER_REQUEST_CLIENTS and not _in_process(names, node, scope):
-                    fresh.setdefault(id(node), entry.reason)
+            for call in self._fresh_client_calls(entry.func):
+                fresh.setdefault(id(call), entry.reason)
         return fresh
+
+    def _fresh_client_calls(self, func: FunctionNode) -> list[ast.Call]:
+        """The client constructions each call of ``func`` makes anew: not kept on an attribute, a subscript
+        or a global, not run once, not on the app itself."""
+        known = self._fresh_calls.get(id(func))
+        if known is not None:
+            return known
+        names = self.ctx.names
+        scope = names.scope(func)
+        found = [
+            node
+            for node in body_walk(func)
+            if isinstance(node, ast.Call)
+            and may_be_http(names, node)
+            and names.value_path(node.func, scope) in PER_REQUEST_CLIENTS
+            and not _in_process(names, node, scope)
+        ]
+        if found:
+            # Kept on an attribute or a global, or built once (also after ``if self._specs and now <
+            # self._expires: return self._specs``, on a miss): not anew each call.
+            kept = _kept_beyond_request(func) | run_once_nodes(func, shared=names.imports.keys())
+            found = [node for node in found if id(node) not in kept]
+        self._fresh_calls[id(func)] = found
+        return found
 
     # -- FAA205 ---------------------------------------------------------------
     def _breakers(self) -> None:
