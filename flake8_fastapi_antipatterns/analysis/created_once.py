@@ -29,7 +29,7 @@ from collections.abc import Set as AbstractSet
 
 from flake8_fastapi_antipatterns.analysis.fixed_paths import opened_path, read_only_open
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode
-from flake8_fastapi_antipatterns.analysis.nodes import last_name
+from flake8_fastapi_antipatterns.analysis.nodes import last_name, parameter_names
 from flake8_fastapi_antipatterns.analysis.run_once import node_ids, statement_lists
 
 FixedJudge = Callable[[ast.expr], bool]
@@ -104,9 +104,7 @@ def _key(expr: ast.expr) -> str:
 
 def _find(func: FunctionNode, fixed: FixedJudge) -> Iterator[int]:
     read_from = _values_read(func)
-    arguments = func.args
-    parameters = {a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]}
-    parameters.update(a.arg for a in (arguments.vararg, arguments.kwarg) if a is not None)
+    parameters = parameter_names(func)
     for body in statement_lists(func):
         for index, stmt in enumerate(body):
             if not isinstance(stmt, ast.If):

@@ -29,7 +29,7 @@ import weakref
 from collections.abc import Callable, Iterator
 
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode
-from flake8_fastapi_antipatterns.analysis.nodes import DEVELOPMENT_WORDS, last_name, lines_only_in
+from flake8_fastapi_antipatterns.analysis.nodes import DEVELOPMENT_WORDS, last_name, lines_only_in, parameter_names
 from flake8_fastapi_antipatterns.analysis.run_once import node_ids, statement_lists
 
 
@@ -60,8 +60,7 @@ def error_detail_only(func: FunctionNode) -> frozenset[int]:
     a route is the client's to set) is none, nor an attribute of a caught exception."""
     cached = _DETAIL.get(func)
     if cached is None:
-        params = {a.arg for a in [*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs]}
-        params.update(a.arg for a in (func.args.vararg, func.args.kwarg) if a is not None)
+        params = parameter_names(func)
         # Nor is what was caught (``exc.debug_message``): it is the error, not a setting.
         params.update(h.name for h in ast.walk(func) if isinstance(h, ast.ExceptHandler) and h.name)
         cached = _DETAIL[func] = frozenset(_find(func, _detail_name, frozenset(params), read=True))

@@ -122,6 +122,13 @@ _ATTR = operator.attrgetter("attr")
 _NAME = operator.attrgetter("name")
 
 
+def parameter_names(func: FunctionNode) -> set[str]:
+    """Every name ``func``'s caller binds: positional, keyword-only, ``*args`` and ``**kwargs``."""
+    arguments = func.args
+    every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs, arguments.vararg, arguments.kwarg]
+    return {a.arg for a in every if a is not None}
+
+
 def last_name(node: ast.expr) -> str | None:
     """The name a callee or value is spelled with last: ``get`` in ``router.get``, ``f`` in ``f``."""
     if isinstance(node, ast.Name):

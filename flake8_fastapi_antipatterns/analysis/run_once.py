@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from collections.abc import Set as AbstractSet
 
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode
-from flake8_fastapi_antipatterns.analysis.nodes import lines_only_in
+from flake8_fastapi_antipatterns.analysis.nodes import lines_only_in, parameter_names
 
 Slot = tuple[str, str]
 """What keeps the value between calls: ("global", name) or ("attr", "receiver.attribute")."""
@@ -108,12 +108,12 @@ def _find(func: FunctionNode, attributes: bool, shared: AbstractSet[str]) -> Ite
             continue
         if not (_leaves(stmt.body) and not stmt.orelse):
             continue
-        if _fresh_value_return(stmt):
+        test = stmt.test
+        if isinstance(test, ast.BoolOp) and _fresh_value_return(stmt):
             if passed is None:
                 passed = _from_the_caller(func)
-            slot = _set_test(_kept_value_test(stmt.test, passed), receivers, globals_, aliases)
-        else:
-            slot = _set_test(stmt.test, receivers, globals_, aliases)
+            test = _kept_value_test(test, passed)
+        slot = _set_test(test, receivers, globals_, aliases)
         if slot is not None:
             rest = body[index + 1 :]
             if _assigns(rest, slot, receivers, globals_):
@@ -129,13 +129,11 @@ def _fresh_value_return(stmt: ast.stmt) -> bool:
     return isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And) and len(test.values) > 1 and _may_guard(test.values[0])
 
 
-def _kept_value_test(test: ast.expr, passed: set[str]) -> ast.expr:
+def _kept_value_test(test: ast.BoolOp, passed: set[str]) -> ast.expr:
     """``if self._specs and now < self._expires_at: return self._specs``: a kept value returned while it
     is fresh. Its first condition is the early return's test; the others (an expiry, a version) only
     make the work after it run again now and then, never per request, as long as they read nothing
     the caller passes (``passed``: ``self._user == user_id`` keys the value by request data)."""
-    if not (isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And) and len(test.values) > 1):
-        return test
     for extra in test.values[1:]:
         if any(isinstance(n, ast.Name) and n.id in passed for n in ast.walk(extra)):
             return test
@@ -145,10 +143,7 @@ def _kept_value_test(test: ast.expr, passed: set[str]) -> ast.expr:
 def _from_the_caller(func: FunctionNode) -> set[str]:
     """The names whose value the caller chose: the parameters (``*args`` and ``**kwargs`` too, not
     ``self``/``cls``) and the locals assigned from them (``key = f"{owner}/{repo}"``)."""
-    arguments = func.args
-    passed = {a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]}
-    passed.update(a.arg for a in (arguments.vararg, arguments.kwarg) if a is not None)
-    passed -= {"self", "cls"}
+    passed = parameter_names(func) - {"self", "cls"}
     flows: list[tuple[set[str], ast.expr]] = []
     for node in ast.walk(func):
         if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr)) and node.value is not None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import ast
 
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode
-from flake8_fastapi_antipatterns.analysis.nodes import last_name, once_per_function
+from flake8_fastapi_antipatterns.analysis.nodes import last_name, once_per_function, parameter_names
 from flake8_fastapi_antipatterns.analysis.run_once import node_ids, statement_lists
 
 # Calls that read a file's metadata only: ``path.stat()``, ``os.stat(path)``, ``os.path.getmtime(path)``.
@@ -51,8 +51,7 @@ def stat_cached_nodes(func: FunctionNode) -> set[int]:
     bodies = list(statement_lists(func))
     statements = [stmt for body in bodies for stmt in body]
     # What the function binds, its parameters included (a cache a caller passes may be one per request).
-    arguments = [*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs, func.args.vararg, func.args.kwarg]
-    local = {a.arg for a in arguments if a is not None} | {
+    local = parameter_names(func) | {
         node.id
         for stmt in statements
         for node in ast.walk(stmt)
