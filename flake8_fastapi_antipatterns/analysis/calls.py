@@ -235,6 +235,7 @@ class CallResolver:
         self._returned: dict[int, _Memo[str | None]] = {}
         self._returning: set[int] = set()
         self._defined: tuple[frozenset[str], frozenset[str]] | None | bool = False
+        self._bound: dict[tuple[int, Where, int, int | None], tuple[tuple[str, str], ...]] = {}
 
     # -- scopes -------------------------------------------------------------
     def funcs(self, func: FunctionNode) -> Funcs:
@@ -460,6 +461,15 @@ class CallResolver:
         A method called on an object binds its first parameter to the object
         (``repo.get(1)``: ``self`` is ``repo``, ``1`` goes to the next one).
         """
+        # Worked out once per call, scope and callee: the event-loop rule asks it of the same call
+        # for each family of blocking work, and again where a search through helpers meets it.
+        key = (id(call), where, id(target), skip)
+        known = self._bound.get(key)
+        if known is None:
+            known = self._bound[key] = self._bind(call, where, target, skip)
+        return known
+
+    def _bind(self, call: ast.Call, where: Where, target: FunctionNode, skip: int | None) -> tuple[tuple[str, str], ...]:
         args = target.args
         positional = [a.arg for a in (*args.posonlyargs, *args.args)]
         by_keyword = {a.arg for a in (*args.args, *args.kwonlyargs)}

@@ -130,25 +130,28 @@ def _assignments(func: FunctionNode) -> list[tuple[set[str], ast.expr]]:
     return flows
 
 
-def result_returned(func: FunctionNode, call: ast.Call) -> bool:
-    """Whether the value of ``call`` reaches a ``return`` of ``func`` (flow-insensitive)."""
-    tainted: set[str] = set()
-
-    def carries(expr: ast.AST) -> bool:
-        return any(
-            node is call or (isinstance(node, ast.Name) and node.id in tainted and isinstance(node.ctx, ast.Load))
-            for node in ast.walk(expr)
-        )
-
-    flows = _assignments(func)
+def returned_calls(func: FunctionNode) -> frozenset[int]:
+    """Ids of the calls whose value reaches a ``return`` of ``func`` (flow-insensitive), every call at
+    once: the names the returned values read, then the names the stores into those read, and so on;
+    a call inside a returned value or inside a store into one of those names is returned."""
+    flows = [(names, value, _loaded_names(value)) for names, value in _assignments(func)]
+    returned_values = [n.value for n in body_walk(func) if isinstance(n, ast.Return) and n.value is not None]
+    needed: set[str] = set()
+    for value in returned_values:
+        needed |= _loaded_names(value)
     for _ in range(_MAX_TAINT_ROUNDS):
-        before = len(tainted)
-        for names, value in flows:
-            if not names <= tainted and carries(value):
-                tainted |= names
-        if len(tainted) == before:
+        before = len(needed)
+        for names, _value, loaded in flows:
+            if names & needed:
+                needed |= loaded
+        if len(needed) == before:
             break
-    return any(isinstance(n, ast.Return) and n.value is not None and carries(n.value) for n in body_walk(func))
+    sources = [*returned_values, *(value for names, value, _loaded in flows if names & needed)]
+    return frozenset(id(node) for source in sources for node in ast.walk(source) if isinstance(node, ast.Call))
+
+
+def _loaded_names(expr: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(expr) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 
 
 @register
@@ -166,11 +169,14 @@ class RequestPathChecker(Checker):
     def _check_handler(self, resolver: CallResolver, handler: FunctionNode) -> None:
         where = resolver.where(handler)
         reported: set[int] = set()
+        # Only a call whose result the handler returns is asked what it reaches: the search through
+        # helpers is the costly part, and most calls of a handler return nothing it answers with.
+        returned = returned_calls(handler)
         for call in long_work_calls(handler, resolver):
-            if call.lineno in reported:
+            if call.lineno in reported or id(call) not in returned:
                 continue
             found = self._llm_chain(resolver, call, where)
-            if found is None or not result_returned(handler, call):
+            if found is None:
                 continue
             target = self.program.what_runs(resolver, call, where)[0]
             if target is not None and self._returns_stream(*target):
