@@ -97,6 +97,7 @@ def test_the_fix_fits_the_call_and_names_what_the_coroutine_is() -> None:
 MODEL_AND_PROCESS_REMEDIES = """
     import psutil
     from fastapi import FastAPI
+    from elevenlabs import ElevenLabs
     from google import genai
     from sentence_transformers import CrossEncoder
 
@@ -109,19 +110,22 @@ MODEL_AND_PROCESS_REMEDIES = """
         scorer = CrossEncoder("cross-encoder/ms-marco-MiniLM-L-6-v2")
         scorer.rank(prompt, [])
         psutil.Process(pid).wait(timeout=0)
+        ElevenLabs(api_key=prompt).voices.get_all()
 """
 
 
 def test_models_and_processes_are_told_what_fits_them() -> None:
     found = {f.line: f.message for f in findings(MODEL_AND_PROCESS_REMEDIES) if f.code == "FAA102"}
     fixes = {line: message.rsplit("; ", 1)[1] for line, message in found.items()}
-    assert fixes[11].startswith("wait for the process with `await asyncio.to_thread(...)`")
-    assert "(genai.Client.models.generate_content)" in found[12]
-    assert fixes[12].startswith("use the SDK's async client, `client.aio`")
-    assert "(sentence_transformers.CrossEncoder)" in found[13]
-    assert "(CrossEncoder.rank)" in found[14]
-    assert fixes[14].startswith("loading a model and running it are seconds of CPU or download work")
-    assert 15 not in found  # ``timeout=0`` polls
+    assert fixes[12].startswith("wait for the process with `await asyncio.to_thread(...)`")
+    assert "(genai.Client.models.generate_content)" in found[13]
+    assert fixes[13].startswith("use the SDK's async client, `client.aio`")
+    assert "(sentence_transformers.CrossEncoder)" in found[14]
+    assert "(CrossEncoder.rank)" in found[15]
+    assert fixes[15].startswith("loading a model and running it are seconds of CPU or download work")
+    assert 16 not in found  # ``timeout=0`` polls
+    assert "(ElevenLabs.voices.get_all)" in found[17]
+    assert fixes[17].startswith("use the SDK's async client, `AsyncElevenLabs`")
 
 
 def test_direct_call_message_names_call_and_function() -> None:

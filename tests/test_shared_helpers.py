@@ -117,3 +117,29 @@ def test_one_step_stops_at_a_name_bound_to_a_name() -> None:
     scope = names.scope(func)
     assert isinstance(_resolve(names, ast.Name("chosen"), scope, steps=1), ast.Name)
     assert isinstance(_resolve(names, ast.Name("chosen"), scope), ast.Call)
+
+
+def test_a_written_none_return_leaves_what_the_function_returns_otherwise() -> None:
+    # Both readers of a function's returns (the module's names and the call graph) skip ``return None``:
+    # a helper that gives nothing when it cannot build its client gives that client otherwise.
+    source = textwrap.dedent(
+        """\
+        import requests
+        from fastapi import Depends
+        def get_session(key: str = ""):
+            if not key:
+                return None
+            return requests.Session()
+        def nothing():
+            return None
+        async def route(session=Depends(get_session), empty=Depends(nothing)):
+            session.get("https://example.com")
+        """
+    )
+    tree = ast.parse(source)
+    names = Names(tree)
+    route = tree.body[4]
+    assert isinstance(route, ast.AsyncFunctionDef)
+    scope = names.scope(route)
+    assert names.value_path(ast.Name("session", ast.Load()), scope) == "requests.Session()"
+    assert names.value_path(ast.Name("empty", ast.Load()), scope) is None

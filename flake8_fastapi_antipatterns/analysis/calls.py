@@ -42,6 +42,7 @@ from flake8_fastapi_antipatterns.analysis.names import (
     FunctionNode,
     Names,
     agreed_path,
+    is_none,
     unwrap_annotation,
     walk_shallow,
 )
@@ -752,7 +753,7 @@ class CallResolver:
             paths: set[str | None] = set()
             values = (ast.Return, ast.Yield) if include_yield else (ast.Return,)
             for node in body_walk(func):
-                if isinstance(node, values) and node.value is not None:
+                if isinstance(node, values) and node.value is not None and not is_none(node.value):
                     paths.add(self.path(node.value, where))
             result: str | None = None
             if paths:

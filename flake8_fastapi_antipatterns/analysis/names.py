@@ -732,7 +732,7 @@ class Names:
         scope = self.scope(func)
         paths: set[str | None] = set()
         for node in walk_shallow(func):
-            if isinstance(node, (ast.Return, ast.Yield)) and node.value is not None:
+            if isinstance(node, (ast.Return, ast.Yield)) and node.value is not None and not is_none(node.value):
                 paths.add(self.value_path(node.value, scope, depth + 1))
         if func.returns is not None and not paths:
             return self.annotation_path(func.returns)
@@ -743,6 +743,12 @@ DEPENDS = frozenset({"fastapi.Depends", "fastapi.params.Depends", "fastapi.Secur
 
 # ``pkg.Model.from_pretrained()``: a class's alternative constructor, by the ``from_*`` convention.
 _ALTERNATIVE_CONSTRUCTOR = re.compile(r"^([^()\s]*\.[A-Z]\w*)\.from_\w+\(\)$")
+
+
+def is_none(expr: ast.expr) -> bool:
+    """``None`` written out: a ``return None`` says the function may give nothing, not what it gives
+    otherwise (``return None`` where no key is set, ``return ElevenLabs(api_key=key)`` after)."""
+    return isinstance(expr, ast.Constant) and expr.value is None
 
 
 def agreed_path(paths: Collection[str | None]) -> str | None:

@@ -300,6 +300,9 @@ class EventLoopChecker(Checker):
                     "lifespan and run it with `await asyncio.to_thread(...)`")
         if what.startswith("genai.Client"):
             return "use the SDK's async client, `client.aio`, and await the same call (`await client.aio.models.generate_content(...)`)"
+        if what.startswith("ElevenLabs."):
+            return ("use the SDK's async client, `AsyncElevenLabs`, and await the same call (its streams are "
+                    "iterated with `async for`), or offload the call with `await asyncio.to_thread(...)`")
         if what.startswith("psutil."):
             return "wait for the process with `await asyncio.to_thread(...)`, or poll it between `await asyncio.sleep(...)` calls"
         if what.startswith(("subprocess.", "os.system", "os.popen")):
