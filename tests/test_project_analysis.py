@@ -692,3 +692,49 @@ def test_a_client_a_request_reaches_is_per_request_whoever_else_calls_its_functi
     # caller keeps the client (``app.state.http``), and a cached property builds one per object.
     assert sorted(findings) == [7, 21]
     assert "reached from GET /status/{name} (" in findings[7]
+
+
+MODEL_STATE = """\
+from typing import Dict, List, Optional
+
+from app.models import Embedder
+
+embedders: Dict[str, Embedder] = None
+rerankers: Optional[List[Embedder]] = None
+names: Dict[str, str] = {}
+"""
+
+MODEL_CLASSES = """\
+import requests
+
+
+class Embedder:
+    def embed(self, text):
+        return requests.post("https://embed.example.com", json={"text": text}, timeout=5).json()
+"""
+
+MODEL_ROUTES = """\
+from fastapi import FastAPI
+
+from app import state
+
+app = FastAPI()
+
+
+@app.get("/search")
+async def search(q: str, model: str):
+    vector = state.embedders[model].embed(q)
+    reranked = state.rerankers[0].embed(q)
+    label = state.names[model].upper()
+    return {"vector": vector, "reranked": reranked, "label": label}
+"""
+
+
+def test_an_item_of_a_module_global_annotated_as_a_container_is_of_the_item_class(tmp_path: Path) -> None:
+    # ``state.embedders[name]`` with ``embedders: Dict[str, Embedder]`` in another module runs
+    # ``Embedder.embed``; a ``List`` (under ``Optional``) names its items too, a ``Dict[str, str]`` a plain string.
+    package = _package(tmp_path, {"state.py": MODEL_STATE, "models.py": MODEL_CLASSES, "routes.py": MODEL_ROUTES})
+    routes = package / "routes.py"
+    findings = [d for d in analyse_tree(ast.parse(routes.read_text()), str(routes), strict=True) if d.code == "FAA102"]
+    assert [d.line for d in findings] == [10, 11]
+    assert "search -> models.embed -> requests.post" in findings[0].message

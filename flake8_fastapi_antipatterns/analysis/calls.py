@@ -43,6 +43,7 @@ from flake8_fastapi_antipatterns.analysis.names import (
     Names,
     agreed_path,
     is_none,
+    item_annotation,
     unwrap_annotation,
     walk_shallow,
 )
@@ -542,6 +543,9 @@ class CallResolver:
                 return self.attribute_path(instance, node.attr, depth)
             return f"{base}.{node.attr}" if base else None
         if isinstance(node, ast.Subscript):
+            item = self._item_path(node.value, where, depth)
+            if item is not None:
+                return item
             base = self.path(node.value, where, depth)
             return f"{base}.[]" if base else None
         if isinstance(node, ast.BinOp):
@@ -554,6 +558,43 @@ class CallResolver:
             known = [p for p in (self.path(option, where, depth) for option in options) if p is not None]
             return next((p for p in known if _informative(p)), None)
         return None
+
+    def _item_path(self, container: ast.expr, where: Where, depth: int) -> str | None:
+        """An item of a container whose annotation says what it holds: ``state.models[name]`` with
+        ``models: Dict[str, EmbeddingsModel]`` in the module ``state`` is an ``EmbeddingsModel``. The
+        annotation of a local, a parameter, a module global, or a global of an imported project module."""
+        found: tuple[CallResolver, ast.expr] | None = None
+        if isinstance(container, ast.Name):
+            for func in where.funcs:
+                scope = self.names.scope(func)
+                if container.id in scope.annotations:
+                    found = (self, scope.annotations[container.id])
+                    break
+                if container.id in scope.values or container.id in scope.params or container.id in scope.unknown:
+                    return None
+            else:
+                annotation = self.names.annotations.get(container.id)
+                if annotation is not None and container.id not in self.names.imports:
+                    found = (self, annotation)
+        elif isinstance(container, ast.Attribute) and self._is_imported_name(container, where):
+            dotted = self.names.qualify(container)
+            project = self.names.resolver
+            if dotted is None or project is None:
+                return None
+            try:
+                symbol = project.symbol(dotted)
+            except (RecursionError, ValueError, OSError):
+                return None
+            if symbol is None:
+                return None
+            annotation = symbol.module.names.annotations.get(symbol.name)
+            if annotation is not None:
+                found = (self.program.resolver(symbol.module.names), annotation)
+        if found is None:
+            return None
+        resolver, annotation = found
+        item = item_annotation(annotation, resolver.names)
+        return resolver.annotation(item, depth + 1) if item is not None else None
 
     def _imported_path(self, node: ast.Name | ast.Attribute, depth: int) -> str | None:
         """An imported name: what another project module binds it to, read by that module's resolver.

@@ -816,6 +816,35 @@ def unwrap_annotation(annotation: ast.expr, names: Names) -> ast.expr | None:
     return None
 
 
+# Containers whose annotation says what an item is: ``Dict[str, Model]`` (the value), ``list[Model]``.
+MAPPING_ANNOTATIONS = frozenset(
+    {
+        "typing.Dict", "builtins.dict", "typing.Mapping", "typing.MutableMapping", "collections.abc.Mapping",
+        "collections.abc.MutableMapping", "typing.DefaultDict", "collections.defaultdict", "typing.OrderedDict",
+        "collections.OrderedDict",
+    }
+)
+SEQUENCE_ANNOTATIONS = frozenset(
+    {"typing.List", "builtins.list", "typing.Sequence", "collections.abc.Sequence", "typing.MutableSequence",
+     "collections.abc.MutableSequence"}
+)
+
+
+def item_annotation(annotation: ast.expr, names: Names) -> ast.expr | None:
+    """What ``x[key]`` holds when ``x`` is annotated as a container: ``Dict[str, Model]`` -> ``Model``,
+    ``list[Model] | None`` -> ``Model``; None for any other annotation."""
+    container = unwrap_annotation(annotation, names)
+    if not isinstance(container, ast.Subscript):
+        return None
+    kind = names.qualify(container.value)
+    inner = container.slice
+    if kind in MAPPING_ANNOTATIONS:
+        return inner.elts[1] if isinstance(inner, ast.Tuple) and len(inner.elts) == 2 else None
+    if kind in SEQUENCE_ANNOTATIONS:
+        return None if isinstance(inner, ast.Tuple) else inner
+    return None
+
+
 def annotated_extras(annotation: ast.expr, names: Names) -> list[ast.expr]:
     """The metadata of ``Annotated[X, Depends(...), Body()]`` (empty for other annotations)."""
     if isinstance(annotation, ast.Subscript) and names.qualify(annotation.value) in ANNOTATED:
