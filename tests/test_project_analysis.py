@@ -717,6 +717,7 @@ MODEL_ROUTES = """\
 from fastapi import FastAPI
 
 from app import state
+from app.state import embedders
 
 app = FastAPI()
 
@@ -727,6 +728,11 @@ async def search(q: str, model: str):
     reranked = state.rerankers[0].embed(q)
     label = state.names[model].upper()
     return {"vector": vector, "reranked": reranked, "label": label}
+
+
+@app.get("/similar")
+async def similar(q: str, model: str):
+    return embedders[model].embed(q)
 """
 
 
@@ -736,5 +742,58 @@ def test_an_item_of_a_module_global_annotated_as_a_container_is_of_the_item_clas
     package = _package(tmp_path, {"state.py": MODEL_STATE, "models.py": MODEL_CLASSES, "routes.py": MODEL_ROUTES})
     routes = package / "routes.py"
     findings = [d for d in analyse_tree(ast.parse(routes.read_text()), str(routes), strict=True) if d.code == "FAA102"]
-    assert [d.line for d in findings] == [10, 11]
+    # The dict imported by name is followed as the module's attribute is.
+    assert [d.line for d in findings] == [11, 12, 19]
     assert "search -> models.embed -> requests.post" in findings[0].message
+
+
+CUT_DB = """\
+from sqlalchemy import create_engine
+from sqlalchemy.orm import sessionmaker
+
+SessionLocal = sessionmaker(bind=create_engine("sqlite://"))
+
+
+class Repo:
+    def __init__(self, session):
+        self.session = session
+
+    def all(self):
+        return self.session.query(object).all()
+
+
+def make_repo():
+    return Repo(new_session())
+
+
+def new_session():
+    return SessionLocal() or make_repo().session
+"""
+
+CUT_MAIN = """\
+from fastapi import FastAPI
+
+from app.db import make_repo, new_session
+
+app = FastAPI()
+
+
+@app.get("/a")
+async def a():
+    s = new_session()
+    return s.query(object).all()
+
+
+@app.get("/b")
+async def b():
+    return make_repo().all()
+"""
+
+
+def test_an_argument_worked_out_while_a_return_was_cut_short_is_worked_out_again(tmp_path: Path) -> None:
+    # ``make_repo`` binds ``Repo(new_session())`` while ``new_session``'s own return is being worked
+    # out (it calls ``make_repo`` again): that binding is cut short and must not be kept for ``b``.
+    package = _package(tmp_path, {"db.py": CUT_DB, "main.py": CUT_MAIN})
+    main = package / "main.py"
+    findings = [d for d in analyse_tree(ast.parse(main.read_text()), str(main), strict=True) if d.code == "FAA101"]
+    assert [d.line for d in findings] == [11, 16]

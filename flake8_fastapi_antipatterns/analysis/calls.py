@@ -468,7 +468,12 @@ class CallResolver:
         key = (id(call), where, id(target), skip)
         known = self._bound.get(key)
         if known is None:
-            known = self._bound[key] = self._bind(call, where, target, skip)
+            cuts = self.program.cuts
+            known = self._bind(call, where, target, skip)
+            # An argument whose value was cut short (a return followed too deep, or met again while its
+            # own answer is worked out) is not kept: asked again from less deep, it has its full answer.
+            if self.program.cuts == cuts:
+                self._bound[key] = known
         return known
 
     def _bind(self, call: ast.Call, where: Where, target: FunctionNode, skip: int | None) -> tuple[tuple[str, str], ...]:
@@ -543,7 +548,7 @@ class CallResolver:
                 return self.attribute_path(instance, node.attr, depth)
             return f"{base}.{node.attr}" if base else None
         if isinstance(node, ast.Subscript):
-            item = self._item_path(node.value, where, depth)
+            item = None if isinstance(node.slice, ast.Slice) else self._item_path(node.value, where, depth)
             if item is not None:
                 return item
             base = self.path(node.value, where, depth)
@@ -573,28 +578,34 @@ class CallResolver:
                 if container.id in scope.values or container.id in scope.params or container.id in scope.unknown:
                     return None
             else:
-                annotation = self.names.annotations.get(container.id)
-                if annotation is not None and container.id not in self.names.imports:
-                    found = (self, annotation)
+                if container.id not in self.names.imports:
+                    annotation = self.names.annotations.get(container.id)
+                    found = (self, annotation) if annotation is not None else None
+                else:
+                    found = self._imported_annotation(container)
         elif isinstance(container, ast.Attribute) and self._is_imported_name(container, where):
-            dotted = self.names.qualify(container)
-            project = self.names.resolver
-            if dotted is None or project is None:
-                return None
-            try:
-                symbol = project.symbol(dotted)
-            except (RecursionError, ValueError, OSError):
-                return None
-            if symbol is None:
-                return None
-            annotation = symbol.module.names.annotations.get(symbol.name)
-            if annotation is not None:
-                found = (self.program.resolver(symbol.module.names), annotation)
+            found = self._imported_annotation(container)
         if found is None:
             return None
         resolver, annotation = found
         item = item_annotation(annotation, resolver.names)
         return resolver.annotation(item, depth + 1) if item is not None else None
+
+    def _imported_annotation(self, node: ast.Name | ast.Attribute) -> tuple[CallResolver, ast.expr] | None:
+        """The annotation of a global of another project module, imported by name (``from .state import
+        models``) or read off the module (``state.models``), with the resolver of that module."""
+        dotted = self.names.qualify(node)
+        project = self.names.resolver
+        if dotted is None or project is None:
+            return None
+        try:
+            symbol = project.symbol(dotted)
+        except (RecursionError, ValueError, OSError):
+            return None
+        if symbol is None:
+            return None
+        annotation = symbol.module.names.annotations.get(symbol.name)
+        return (self.program.resolver(symbol.module.names), annotation) if annotation is not None else None
 
     def _imported_path(self, node: ast.Name | ast.Attribute, depth: int) -> str | None:
         """An imported name: what another project module binds it to, read by that module's resolver.

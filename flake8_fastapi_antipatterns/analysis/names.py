@@ -203,7 +203,7 @@ def _scope_of(func: FunctionNode, bindings: Iterable[ast.AST], *, single: bool =
                         if rebound is None:
                             rebound = {}
                         rebound.setdefault(name, [held]).append(value)
-                        if _is_none(value):
+                        if is_none(value):
                             continue  # ``x = None`` says "nothing yet", not what ``x`` holds
                     scope.values[name] = value
                 else:
@@ -235,13 +235,15 @@ def _scope_of(func: FunctionNode, bindings: Iterable[ast.AST], *, single: bool =
     return scope
 
 
-def _is_none(value: ast.expr) -> bool:
+def is_none(value: ast.expr) -> bool:
+    """``None`` written out. A ``return None`` says a function may give nothing, not what it gives otherwise
+    (``return None`` where no key is set, ``return ElevenLabs(api_key=key)`` after)."""
     return isinstance(value, ast.Constant) and value.value is None
 
 
 def is_lookup(value: ast.expr) -> bool:
     """A read of something kept earlier: ``cache.get(key)``, ``cache[key]``, ``getattr(obj, name)``, or nothing (``None``)."""
-    if isinstance(value, ast.Subscript) or _is_none(value):
+    if isinstance(value, ast.Subscript) or is_none(value):
         return True
     if isinstance(value, ast.Call):
         func = value.func
@@ -302,7 +304,7 @@ def _missing_test(test: ast.expr) -> str | None:
         and isinstance(test.left, ast.Name)
         and len(test.ops) == 1
         and isinstance(test.ops[0], ast.Is)
-        and _is_none(test.comparators[0])
+        and is_none(test.comparators[0])
     ):
         return test.left.id
     return None
@@ -743,12 +745,6 @@ DEPENDS = frozenset({"fastapi.Depends", "fastapi.params.Depends", "fastapi.Secur
 
 # ``pkg.Model.from_pretrained()``: a class's alternative constructor, by the ``from_*`` convention.
 _ALTERNATIVE_CONSTRUCTOR = re.compile(r"^([^()\s]*\.[A-Z]\w*)\.from_\w+\(\)$")
-
-
-def is_none(expr: ast.expr) -> bool:
-    """``None`` written out: a ``return None`` says the function may give nothing, not what it gives
-    otherwise (``return None`` where no key is set, ``return ElevenLabs(api_key=key)`` after)."""
-    return isinstance(expr, ast.Constant) and expr.value is None
 
 
 def agreed_path(paths: Collection[str | None]) -> str | None:

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from flake8_fastapi_antipatterns.analysis.app_model import Route
 from flake8_fastapi_antipatterns.analysis.audience import in_admin_branch, parent_map
 from flake8_fastapi_antipatterns.analysis.calls import body_walk, short
-from flake8_fastapi_antipatterns.analysis.names import DEPENDS, FunctionNode, Names, Scope, annotated_extras
+from flake8_fastapi_antipatterns.analysis.names import DEPENDS, FunctionNode, Names, Scope, annotated_extras, is_none
 from flake8_fastapi_antipatterns.analysis.run_once import run_once_nodes
 from flake8_fastapi_antipatterns.catalogue import get as get_rule
 from flake8_fastapi_antipatterns.rules import Checker, register
@@ -160,18 +160,14 @@ def _has_double_star(call: ast.Call) -> bool:
     return any(k.arg is None for k in call.keywords)
 
 
-def _is_none(expr: ast.expr) -> bool:
-    return isinstance(expr, ast.Constant) and expr.value is None
-
-
 def _unbounded_httpx_timeout(expr: ast.expr, names: Names, scope: Scope | None) -> bool:
     """``None`` or ``httpx.Timeout(None)`` with nothing else set."""
-    if _is_none(expr):
+    if is_none(expr):
         return True
     if isinstance(expr, ast.Call) and names.qualify(expr.func, scope) == HTTPX_TIMEOUT:
         values = [*expr.args, *(k.value for k in expr.keywords if k.arg in (None, "timeout"))]
         others = [k for k in expr.keywords if k.arg not in (None, "timeout")]
-        return not others and len(values) == 1 and _is_none(values[0])
+        return not others and len(values) == 1 and is_none(values[0])
     return False
 
 
@@ -287,7 +283,7 @@ class OutboundChecker(Checker):
         if outbound is None or outbound.library != "requests":
             return None
         if timeout is not None:
-            return "is given `timeout=None` and may wait forever" if _is_none(timeout.value) else None
+            return "is given `timeout=None` and may wait forever" if is_none(timeout.value) else None
         if _has_double_star(call) or any(isinstance(a, ast.Starred) for a in call.args):
             return None
         if outbound.on_client:

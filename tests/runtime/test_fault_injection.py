@@ -19,6 +19,7 @@ import time
 import traceback
 import weakref
 from collections.abc import AsyncIterator, Iterator, MutableMapping
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -482,7 +483,7 @@ def test_a_thousand_concurrent_requests_under_uvicorn() -> None:
     printing = sum(1 for n in range(LOAD) if n % 4 == 0)
     leaking = sum(1 for n in range(LOAD) if n % 5 == 0)
     by_place = {(d.code, d.line): d.details["count"] for d in guard.reporter.findings() if d.filename == HERE}
-    app_line = next(n for n, text in enumerate(open(HERE).read().splitlines(), 1) if text.startswith("app = FastAPI("))
+    app_line = next(n for n, text in enumerate(Path(HERE).read_text().splitlines(), 1) if text.startswith("app = FastAPI("))
     assert by_place == {
         ("FAA402", line_of(echo, "marker: load-print")): printing,
         ("FAA303", line_of(echo, "async def echo")): leaking,
