@@ -37,6 +37,7 @@ from flake8_fastapi_antipatterns.analysis.classes import (
     is_interface,
     method_kind,
 )
+from flake8_fastapi_antipatterns.analysis.literal_branches import guarded_parameters, literal_path, skipped_calls
 from flake8_fastapi_antipatterns.analysis.names import (
     DEPENDS,
     FunctionNode,
@@ -492,18 +493,26 @@ class CallResolver:
                 if receiver is not None:
                     bound[positional[0]] = receiver
         positional = positional[skip:]
+        # A string literal is bound only where the callee tests it against a constant table
+        # (``literal_branches``): the branch it cannot take is then left out of the search.
+        literal_params = guarded_parameters(target)
         for index, argument in enumerate(call.args):
             if isinstance(argument, ast.Starred) or index >= len(positional):
                 break
-            path = self.path(argument, where)
+            path = self._argument_path(argument, where, positional[index] in literal_params)
             if path is not None:
                 bound[positional[index]] = path
         for keyword in call.keywords:
             if keyword.arg in by_keyword:
-                path = self.path(keyword.value, where)
+                path = self._argument_path(keyword.value, where, keyword.arg in literal_params)
                 if path is not None:
                     bound[keyword.arg] = path
         return tuple(sorted(bound.items()))
+
+    def _argument_path(self, argument: ast.expr, where: Where, literal: bool) -> str | None:
+        if literal and isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+            return literal_path(argument.value)
+        return self.path(argument, where)
 
     def _receiver_path(self, call: ast.Call, where: Where, how: str) -> str | None:
         """What a called method's ``self`` is: the object before the dot, or the new instance."""
@@ -960,7 +969,10 @@ class Program:
         found: Reach | None = None
         complete = exact = True
         local = main
+        skipped = skipped_calls(func, resolver.names, arguments)
         for call in question.calls(resolver, func):
+            if id(call) in skipped:
+                continue  # a branch the literal its caller passed cannot take
             what = question.direct(resolver, call, where)
             if what is not None:
                 module = resolver.names.resolver

@@ -1,0 +1,128 @@
+"""Branches a helper does not take for the literal its caller passes.
+
+``load_prompt("summary")`` runs ``if name in PROMPTS: return PROMPTS[name]`` and returns: the file read
+after it is for names the table does not hold, which that caller never asks for. The call graph binds
+a string literal to such a parameter (``literal_path``) and leaves out, for that binding, the calls of
+the statements the literal cannot reach (``skipped_calls``). Only a top-level ``if`` of the helper whose
+test is the parameter's membership (``in`` / ``not in``) of a module-level table written out as a literal
+(a dict, set, list, tuple or ``frozenset({...})`` of strings) counts: a table built at run time may hold
+anything.
+"""
+
+from __future__ import annotations
+
+import ast
+import weakref
+from dataclasses import dataclass
+
+from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, walk_shallow
+from flake8_fastapi_antipatterns.analysis.nodes import parameter_names
+
+LITERAL_PREFIX = "<literal:"
+
+
+def literal_path(value: str) -> str:
+    """The path a string literal passed to a table-guarded parameter is bound as."""
+    return f"{LITERAL_PREFIX}{value!r}>"
+
+
+@dataclass(frozen=True)
+class TableGuard:
+    param: str
+    table: str
+    skipped: frozenset[int]
+    """Ids of the calls that do not run when the argument is one of the table's keys."""
+
+
+_GUARDS: weakref.WeakKeyDictionary[ast.AST, tuple[TableGuard, ...]] = weakref.WeakKeyDictionary()
+
+
+def table_guards(func: FunctionNode) -> tuple[TableGuard, ...]:
+    """The top-level membership tests of ``func``'s parameters in a module-level name, worked out once
+    per function (read from ``func`` alone: whether the name is a constant table is asked later)."""
+    known = _GUARDS.get(func)
+    if known is None:
+        known = _GUARDS[func] = _find(func)
+    return known
+
+
+def guarded_parameters(func: FunctionNode) -> frozenset[str]:
+    """The parameters a caller's string literal is worth binding for (``literal_path``)."""
+    return frozenset(guard.param for guard in table_guards(func))
+
+
+def skipped_calls(func: FunctionNode, names: Names, arguments: tuple[tuple[str, str], ...]) -> frozenset[int]:
+    """The calls of ``func`` (a function of the module ``names`` reads) that do not run for the literals
+    ``arguments`` bind to its guarded parameters. Only a literal the table holds decides: a table may
+    gain keys at run time, never (in the code this reads) lose the ones written in it."""
+    guards = table_guards(func)
+    if not guards:
+        return frozenset()
+    given = dict(arguments)
+    skipped: set[int] = set()
+    for guard in guards:
+        bound = given.get(guard.param)
+        if bound is None or not bound.startswith(LITERAL_PREFIX):
+            continue
+        keys = _constant_keys(names, guard.table)
+        if keys is not None and bound in {literal_path(key) for key in keys}:
+            skipped |= guard.skipped
+    return frozenset(skipped)
+
+
+def _find(func: FunctionNode) -> tuple[TableGuard, ...]:
+    params = parameter_names(func)
+    found: list[TableGuard] = []
+    for position, statement in enumerate(func.body):
+        if not isinstance(statement, ast.If):
+            continue
+        test = statement.test
+        if not (
+            isinstance(test, ast.Compare)
+            and len(test.ops) == 1
+            and isinstance(test.ops[0], (ast.In, ast.NotIn))
+            and isinstance(test.left, ast.Name)
+            and test.left.id in params
+            and isinstance(test.comparators[0], ast.Name)
+        ):
+            continue
+        if isinstance(test.ops[0], ast.In):
+            # Taken for a key of the table: its ``else`` does not run, nor, when the branch always
+            # leaves the function, anything after it.
+            exits = bool(statement.body) and isinstance(statement.body[-1], (ast.Return, ast.Raise))
+            skipped = _calls([*statement.orelse, *(func.body[position + 1 :] if exits else [])])
+        else:
+            skipped = _calls(statement.body)  # ``if name not in TABLE:``: not taken for a key of it
+        if skipped:
+            found.append(TableGuard(test.left.id, test.comparators[0].id, skipped))
+    return tuple(found)
+
+
+def _calls(statements: list[ast.stmt]) -> frozenset[int]:
+    return frozenset(
+        id(node)
+        for statement in statements
+        for node in (statement, *walk_shallow(statement))
+        if isinstance(node, ast.Call)
+    )
+
+
+def _constant_keys(names: Names, table: str) -> frozenset[str] | None:
+    """The string keys (or items) of a module-level table written out as a literal, bound once."""
+    if table in names.imports:
+        return None
+    value = names.bindings.get(table)
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in ("frozenset", "set"):
+        value = value.args[0] if len(value.args) == 1 else None
+    if isinstance(value, ast.Dict):
+        items: list[ast.expr | None] = list(value.keys)
+    elif isinstance(value, (ast.Set, ast.List, ast.Tuple)):
+        items = list(value.elts)
+    else:
+        return None
+    if not items or not all(isinstance(i, ast.Constant) and isinstance(i.value, str) for i in items):
+        return None  # ``**other`` in a dict, a computed key: the table may hold more
+    return frozenset(i.value for i in items if isinstance(i, ast.Constant) and isinstance(i.value, str))
+
+
+__all__ = ["LITERAL_PREFIX", "TableGuard", "guarded_parameters", "literal_path", "skipped_calls", "table_guards"]
