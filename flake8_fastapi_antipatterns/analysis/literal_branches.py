@@ -71,7 +71,9 @@ def skipped_calls(func: FunctionNode, names: Names, arguments: tuple[tuple[str, 
 
 
 def _find(func: FunctionNode) -> tuple[TableGuard, ...]:
-    params = parameter_names(func)
+    # A parameter the body rebinds (``name = name.lower()``) no longer holds what the caller passed.
+    rebound = {n.id for n in walk_shallow(func) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    params = parameter_names(func) - rebound
     found: list[TableGuard] = []
     for position, statement in enumerate(func.body):
         if not isinstance(statement, ast.If):
