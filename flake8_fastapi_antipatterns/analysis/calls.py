@@ -603,12 +603,8 @@ class CallResolver:
     def _imported_annotation(self, node: ast.Name | ast.Attribute) -> tuple[CallResolver, ast.expr] | None:
         """The annotation of a global of another project module, imported by name (``from .state import
         models``) or read off the module (``state.models``), with the resolver of that module."""
-        dotted = self.names.qualify(node)
-        project = self.names.resolver
-        if dotted is None or project is None:
-            return None
         try:
-            symbol = project.symbol(dotted)
+            symbol = self.names.project_symbol(node)
         except (RecursionError, ValueError, OSError):
             return None
         if symbol is None:

@@ -29,7 +29,13 @@ import weakref
 from collections.abc import Callable, Iterator
 
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode
-from flake8_fastapi_antipatterns.analysis.nodes import DEVELOPMENT_WORDS, last_name, lines_only_in, parameter_names
+from flake8_fastapi_antipatterns.analysis.nodes import (
+    DEVELOPMENT_WORDS,
+    ends_the_call,
+    last_name,
+    lines_only_in,
+    parameter_names,
+)
 from flake8_fastapi_antipatterns.analysis.run_once import node_ids, statement_lists
 
 
@@ -125,7 +131,7 @@ def _find(
                 yield from node_ids(stmt.body)
             elif _switch_off(stmt.test, switch_name, handed_in, read):
                 yield from node_ids(stmt.orelse)
-                if stmt.body and isinstance(stmt.body[-1], (ast.Return, ast.Raise)):
+                if ends_the_call(stmt.body):
                     yield from node_ids(body[index + 1 :])
 
 

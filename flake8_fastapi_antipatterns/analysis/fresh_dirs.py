@@ -25,7 +25,7 @@ from __future__ import annotations
 import ast
 
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode
-from flake8_fastapi_antipatterns.analysis.nodes import last_name, once_per_function
+from flake8_fastapi_antipatterns.analysis.nodes import ends_the_call, last_name, once_per_function
 
 _MAKERS = frozenset({"mkdtemp"})
 _WRAPPERS = frozenset({"Path", "str", "PurePath", "realpath", "abspath"})
@@ -72,7 +72,7 @@ def fresh_directory_calls(func: FunctionNode) -> set[int]:
         for n in nodes
         if isinstance(n, ast.If)
         for block in (n.body, n.orelse)
-        if block and isinstance(block[-1], (ast.Return, ast.Raise))
+        if ends_the_call(block)
     ]
 
     def left_early(call: ast.Call) -> list[ast.stmt]:

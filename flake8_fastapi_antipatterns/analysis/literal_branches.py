@@ -16,7 +16,8 @@ import weakref
 from dataclasses import dataclass
 
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, walk_shallow
-from flake8_fastapi_antipatterns.analysis.nodes import parameter_names
+from flake8_fastapi_antipatterns.analysis.nodes import ends_the_call, parameter_names
+from flake8_fastapi_antipatterns.analysis.run_once import node_ids
 
 LITERAL_PREFIX = "<literal:"
 
@@ -31,7 +32,7 @@ class TableGuard:
     param: str
     table: str
     skipped: frozenset[int]
-    """Ids of the calls that do not run when the argument is one of the table's keys."""
+    """Ids of the nodes (the calls among them) that do not run when the argument is one of the table's keys."""
 
 
 _GUARDS: weakref.WeakKeyDictionary[ast.AST, tuple[TableGuard, ...]] = weakref.WeakKeyDictionary()
@@ -91,22 +92,13 @@ def _find(func: FunctionNode) -> tuple[TableGuard, ...]:
         if isinstance(test.ops[0], ast.In):
             # Taken for a key of the table: its ``else`` does not run, nor, when the branch always
             # leaves the function, anything after it.
-            exits = bool(statement.body) and isinstance(statement.body[-1], (ast.Return, ast.Raise))
-            skipped = _calls([*statement.orelse, *(func.body[position + 1 :] if exits else [])])
+            exits = ends_the_call(statement.body)
+            skipped = frozenset(node_ids([*statement.orelse, *(func.body[position + 1 :] if exits else [])]))
         else:
-            skipped = _calls(statement.body)  # ``if name not in TABLE:``: not taken for a key of it
+            skipped = frozenset(node_ids(statement.body))  # ``if name not in TABLE:``: not taken for a key of it
         if skipped:
             found.append(TableGuard(test.left.id, test.comparators[0].id, skipped))
     return tuple(found)
-
-
-def _calls(statements: list[ast.stmt]) -> frozenset[int]:
-    return frozenset(
-        id(node)
-        for statement in statements
-        for node in (statement, *walk_shallow(statement))
-        if isinstance(node, ast.Call)
-    )
 
 
 def _constant_keys(names: Names, table: str) -> frozenset[str] | None:

@@ -129,6 +129,12 @@ def parameter_names(func: FunctionNode) -> set[str]:
     return {a.arg for a in every if a is not None}
 
 
+def ends_the_call(body: list[ast.stmt]) -> bool:
+    """Whether a block always leaves the function: it ends in ``return`` or ``raise`` (``return _cache``,
+    ``raise RuntimeError("already started")``), so what follows its ``if`` runs only when it is not taken."""
+    return bool(body) and isinstance(body[-1], (ast.Return, ast.Raise))
+
+
 def last_name(node: ast.expr) -> str | None:
     """The name a callee or value is spelled with last: ``get`` in ``router.get``, ``f`` in ``f``."""
     if isinstance(node, ast.Name):

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from collections.abc import Set as AbstractSet
 
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode
-from flake8_fastapi_antipatterns.analysis.nodes import lines_only_in, parameter_names
+from flake8_fastapi_antipatterns.analysis.nodes import ends_the_call, lines_only_in, parameter_names
 
 Slot = tuple[str, str]
 """What keeps the value between calls: ("global", name) or ("attr", "receiver.attribute")."""
@@ -106,7 +106,7 @@ def _find(func: FunctionNode, attributes: bool, shared: AbstractSet[str]) -> Ite
             # turns off, so later calls skip the branch.
             yield from node_ids(stmt.body)
             continue
-        if not (_leaves(stmt.body) and not stmt.orelse):
+        if not (ends_the_call(stmt.body) and not stmt.orelse):
             continue
         test = stmt.test
         if isinstance(test, ast.BoolOp) and _fresh_value_return(stmt):
@@ -123,7 +123,7 @@ def _find(func: FunctionNode, attributes: bool, shared: AbstractSet[str]) -> Ite
 def _fresh_value_return(stmt: ast.stmt) -> bool:
     """``if self._specs and now < self._expires_at: return self._specs``: an early return whose test is a
     lazy-initialisation test and further conditions (``_kept_value_test``)."""
-    if not isinstance(stmt, ast.If) or stmt.orelse or not _leaves(stmt.body):
+    if not isinstance(stmt, ast.If) or stmt.orelse or not ends_the_call(stmt.body):
         return False
     test = stmt.test
     return isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And) and len(test.values) > 1 and _may_guard(test.values[0])
@@ -284,12 +284,6 @@ def _switches_off(body: list[ast.stmt], slot: Slot, receivers: set[str], globals
             if any(_slot(t, receivers, globals_) == slot for t in targets):
                 return True
     return False
-
-
-def _leaves(body: list[ast.stmt]) -> bool:
-    """Whether ``body`` ends the call: ``return _cache``, or ``raise RuntimeError("already started")``
-    (a function that refuses to run twice)."""
-    return bool(body) and isinstance(body[-1], (ast.Return, ast.Raise))
 
 
 def statement_lists(func: FunctionNode | ast.Module) -> Iterator[list[ast.stmt]]:

@@ -22,6 +22,7 @@ import weakref
 from collections.abc import Iterator
 
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names
+from flake8_fastapi_antipatterns.analysis.nodes import ends_the_call
 from flake8_fastapi_antipatterns.analysis.run_once import statement_lists
 
 SCOPED_SESSION = frozenset({"sqlalchemy.orm.scoped_session", "sqlalchemy.orm.scoping.scoped_session"})
@@ -53,7 +54,7 @@ def _find(func: FunctionNode, names: Names) -> Iterator[int]:
                 guarded = stmt.body
             elif isinstance(stmt.test, ast.UnaryOp) and isinstance(stmt.test.op, ast.Not):
                 session = _has_test(stmt.test.operand)
-                if session is not None and stmt.body and isinstance(stmt.body[-1], (ast.Return, ast.Raise)):
+                if session is not None and ends_the_call(stmt.body):
                     guarded = [*stmt.orelse, *body[index + 1 :]]
             if session is None or not guarded or not _thread_local(session, names):
                 continue

@@ -57,7 +57,7 @@ from flake8_fastapi_antipatterns.analysis.exception_text import (
     values_added,
 )
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, Scope, same_definition, walk_shallow
-from flake8_fastapi_antipatterns.analysis.nodes import child_nodes, last_name, node_fields
+from flake8_fastapi_antipatterns.analysis.nodes import child_nodes, ends_the_call, last_name, node_fields
 from flake8_fastapi_antipatterns.analysis.provenance import (
     DESCRIBES_INPUT,
     OWN_BUILTINS,
@@ -222,7 +222,7 @@ class BodyIndex:
         for listed in self._lists_around(value):
             if any(listed is other for other in around_read):
                 return True
-            if listed and isinstance(listed[-1], (ast.Raise, ast.Return)):
+            if ends_the_call(listed):
                 return False
         return True
 
