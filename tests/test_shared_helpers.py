@@ -143,3 +143,22 @@ def test_a_written_none_return_leaves_what_the_function_returns_otherwise() -> N
     scope = names.scope(route)
     assert names.value_path(ast.Name("session", ast.Load()), scope) == "requests.Session()"
     assert names.value_path(ast.Name("empty", ast.Load()), scope) is None
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        # The empty stand-in of the other branch (or handler) says nothing of what the name holds.
+        ("if flag:\n    POOL = requests.Session()\nelse:\n    POOL = {}\n", "requests.Session()"),
+        ("if flag:\n    POOL = None\nelse:\n    POOL = requests.Session()\n", "requests.Session()"),
+        ("try:\n    POOL = requests.Session()\nexcept ImportError:\n    POOL = dict()\n", "requests.Session()"),
+        # Outside a branch the later binding wins, as Python runs it; two objects: the later one.
+        ("POOL = requests.Session()\nPOOL = dict()\n", "builtins.dict()"),
+        ("if flag:\n    POOL = requests.Session()\nelse:\n    POOL = httpx.Client()\n", "httpx.Client()"),
+        # A filled literal is a value of its own, not a stand-in.
+        ("if flag:\n    POOL = requests.Session()\nelse:\n    POOL = {'a': 1}\n", None),
+    ],
+)
+def test_a_module_global_is_not_its_empty_stand_in(source: str, expected: str | None) -> None:
+    names = Names(ast.parse("import httpx\nimport requests\n" + source))
+    assert names.value_path(ast.Name("POOL", ast.Load())) == expected

@@ -42,13 +42,14 @@ from flake8_fastapi_antipatterns.analysis.names import (
     DEPENDS,
     FunctionNode,
     Names,
+    Scope,
     agreed_path,
     is_none,
     item_annotation,
     unwrap_annotation,
     walk_shallow,
 )
-from flake8_fastapi_antipatterns.analysis.nodes import mentions_name
+from flake8_fastapi_antipatterns.analysis.nodes import ModuleNodes, mentions_name
 
 if TYPE_CHECKING:
     from flake8_fastapi_antipatterns.options import Settings
@@ -73,7 +74,51 @@ def short(node: ast.AST, limit: int = 60) -> str:
 
 
 def call_text(call: ast.Call) -> str:
+    if isinstance(call, ImplicitCall):
+        operation = call.operation
+        if isinstance(operation, ast.Subscript) and isinstance(operation.ctx, ast.Store):
+            return f"{short(operation)} = ..."
+        if isinstance(operation, ast.Subscript) and isinstance(operation.ctx, ast.Del):
+            return f"del {short(operation)}"
+        return short(operation)
     return f"{short(call.func)}()"
+
+
+def _plain_local(name: str, scope: Scope) -> bool:
+    """A local variable, or a parameter with neither annotation nor default."""
+    if name in scope.values or name in scope.unknown:
+        return True
+    return name in scope.params and name not in scope.annotations and name not in scope.defaults
+
+
+class ImplicitCall(ast.Call):
+    """A method an operation runs with no call written: ``pool[key]`` runs ``pool.__getitem__(key)``,
+    ``pool[key] = v`` ``__setitem__``, ``del pool[key]`` ``__delitem__``, ``key in pool``
+    ``__contains__``, ``len(pool)`` ``__len__``. A project class that keeps its items in Redis or a
+    database (a ``RedisDict``) does its I/O there, out of sight of a search that reads only calls.
+
+    Made once per function body (``implicit_calls``), so its identity is stable for the memos; where
+    another analysis names the nodes it skips (a run-once branch), it names ``operation``: ask
+    ``site_id``.
+    """
+
+    operation: ast.expr
+
+
+_ITEM_METHODS: dict[type[ast.expr_context], str] = {ast.Load: "__getitem__", ast.Store: "__setitem__", ast.Del: "__delitem__"}
+_IMPLICIT_METHODS = (*_ITEM_METHODS.values(), "__contains__", "__len__")
+
+
+def site_id(call: ast.Call) -> int:
+    """The id of the node an analysis of the tree knows a call by: the operation of an implicit one."""
+    return id(call.operation) if isinstance(call, ImplicitCall) else id(call)
+
+
+def _implicit(operation: ast.expr, receiver: ast.expr, method: str, args: list[ast.expr]) -> ImplicitCall:
+    func = ast.copy_location(ast.Attribute(value=receiver, attr=method, ctx=ast.Load()), operation)
+    call = ImplicitCall(func=func, args=args, keywords=[])
+    call.operation = operation
+    return ast.copy_location(call, operation)
 
 
 def method_name(call: ast.Call) -> str | None:
@@ -239,6 +284,7 @@ class CallResolver:
         self._returning: set[int] = set()
         self._defined: tuple[frozenset[str], frozenset[str]] | None | bool = False
         self._bound: dict[tuple[int, Where, int, int | None], tuple[tuple[str, str], ...]] = {}
+        self._operations: dict[int, list[ImplicitCall]] = {}
 
     # -- scopes -------------------------------------------------------------
     def funcs(self, func: FunctionNode) -> Funcs:
@@ -267,6 +313,40 @@ class CallResolver:
         if key not in self._local_defs:
             self._local_defs[key] = _local_defs(func)
         return self._local_defs[key]
+
+    def operations(self, func: FunctionNode) -> list[ImplicitCall]:
+        """The implicit calls of ``func`` (``implicit_calls``) that may run a method the project defines
+        (``RedisDict.__setitem__``). Left out as well: operations on a local variable or on a parameter
+        that says nothing of its type, the most common by far (``row[0]``, ``data["id"]``), where
+        following the value would cost every function a search for what is nearly always a dict."""
+        key = id(func)
+        known = self._operations.get(key)
+        if known is not None:
+            return known
+        found: list[ImplicitCall] = []
+        self._operations[key] = found
+        entries = operations_of(func, self.names.nodes)
+        if not entries or not any(self.may_define(method, cls=False) for method in _IMPLICIT_METHODS):
+            return found
+        scope = self.names.scope(func)
+        for entry in entries:
+            operation = entry.node
+            if isinstance(operation, ast.Subscript):
+                # Asked before the call is made: most operations are look-ups on locals.
+                receiver = operation.value
+                if self.may_define(_ITEM_METHODS[type(operation.ctx)], cls=False) and not (
+                    isinstance(receiver, ast.Name) and _plain_local(receiver.id, scope)
+                ):
+                    found.extend(implicit_calls(entry))
+                continue
+            for call in implicit_calls(entry):
+                receiver = call.func.value  # type: ignore[attr-defined]
+                if self.may_define(call.func.attr, cls=False) and not (  # type: ignore[attr-defined]
+                    isinstance(receiver, ast.Name) and _plain_local(receiver.id, scope)
+                ):
+                    found.append(call)
+        found.sort(key=_position)
+        return found
 
     def may_define(self, name: str, *, cls: bool) -> bool:
         """False when no file of the project defines a function (``cls``: a class) of that name.
@@ -835,6 +915,13 @@ class CallResolver:
         ``function_called`` and ``callee_path`` in one: a rule that asks both of a call (is it a
         helper to follow, else is it a blocking or LLM call) resolves the callee once.
         """
+        if isinstance(call, ImplicitCall):
+            # Only a project class's method can run here; a library's item look-up is no call to name.
+            method = call.func
+            if not isinstance(method, ast.Attribute):
+                return None, None
+            instance = self.program.instance(self.path(method.value, where))
+            return (self._method(instance.cls, method.attr, "method") if instance is not None else None), None
         target = self.function_called(call, where)
         if target is not None:
             return target, None
@@ -967,7 +1054,7 @@ class Program:
         local = main
         skipped = skipped_calls(func, resolver.names, arguments)
         for call in question.calls(resolver, func):
-            if id(call) in skipped:
+            if skipped and site_id(call) in skipped:
                 continue  # a branch the literal its caller passed cannot take
             what = question.direct(resolver, call, where)
             if what is not None:
@@ -1035,12 +1122,89 @@ def ordered_calls(func: FunctionNode) -> list[ast.Call]:
         return body.calls
     calls = body.calls = [n for n in body.nodes if isinstance(n, ast.Call)]
     # Inner calls of a chain first (``session.query(...).all()`` -> ``query``), then source order.
-    calls.sort(key=lambda c: (c.lineno, c.col_offset, c.end_lineno or 0, c.end_col_offset or 0))
+    calls.sort(key=_position)
     return calls
 
 
-def calls_on_loop(func: FunctionNode, names: Names) -> list[ast.Call]:
-    """Calls a coroutine's body makes synchronously.
+# The operations of each module's functions that may be implicit calls, by the module's node index
+# (weakly: they live as long as the module's tree), then by id of the function whose body runs them;
+# and the implicit calls made of each operation, by the operation node.
+_OPERATIONS: weakref.WeakKeyDictionary[ModuleNodes, dict[int, list[Operation]]] = weakref.WeakKeyDictionary()
+_RECEIVERS = (ast.Name, ast.Attribute)
+
+
+@dataclass
+class Operation:
+    """An operation that may be an implicit call, and the calls it makes once asked (``implicit_calls``)."""
+
+    node: ast.expr
+    calls: list[ImplicitCall] | None = None
+
+
+def operations_of(func: FunctionNode, nodes: ModuleNodes) -> list[Operation]:
+    """The item look-ups, membership tests and ``len()`` of a function's body on a name or attribute
+    (``pool[k]``, ``k in self.cache``: what a call or literal returns is not an object the project
+    keeps); ``nodes``: the index of the function's module. Annotations are left out (``dict[str, X]``
+    is no look-up)."""
+    by_function = _OPERATIONS.get(nodes)
+    if by_function is None:
+        by_function = _OPERATIONS[nodes] = {}
+        annotations = {id(n) for assign in nodes.of(ast.AnnAssign) for n in ast.walk(assign.annotation)}
+        for node, runs_in, _ in nodes.run_in(ast.Subscript, ast.Compare, ast.Call):
+            if runs_in is not None and id(node) not in annotations and _operates(node, runs_in):
+                by_function.setdefault(id(runs_in), []).append(Operation(node))  # type: ignore[arg-type]
+    return by_function.get(id(func), [])
+
+
+def _operates(node: ast.AST, func: FunctionNode) -> bool:
+    if isinstance(node, ast.Subscript):
+        # A subscript before the body is in the def's own annotations (``items: list[Item]``).
+        first = func.body[0]
+        return (
+            isinstance(node.value, _RECEIVERS) and not isinstance(node.slice, ast.Slice)
+            and (node.lineno, node.col_offset) >= (first.lineno, first.col_offset)
+        )
+    if isinstance(node, ast.Compare):
+        return any(isinstance(op, (ast.In, ast.NotIn)) for op in node.ops)
+    return (
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "len"
+        and len(node.args) == 1 and not node.keywords and isinstance(node.args[0], _RECEIVERS)
+    )
+
+
+def implicit_calls(entry: Operation) -> list[ImplicitCall]:
+    """The calls an operation of ``operations_of`` makes (a shared list; the same objects each time)."""
+    if entry.calls is not None:
+        return entry.calls
+    operation = entry.node
+    found: list[ImplicitCall] = []
+    if isinstance(operation, ast.Subscript):
+        found.append(_implicit(operation, operation.value, _ITEM_METHODS[type(operation.ctx)], [operation.slice]))
+    elif isinstance(operation, ast.Compare):
+        left = operation.left
+        for op, right in zip(operation.ops, operation.comparators):
+            if isinstance(op, (ast.In, ast.NotIn)) and isinstance(right, _RECEIVERS):
+                found.append(_implicit(operation, right, "__contains__", [left]))
+            left = right
+    elif isinstance(operation, ast.Call):
+        found.append(_implicit(operation, operation.args[0], "__len__", []))
+    entry.calls = found
+    return found
+
+
+def _position(call: ast.Call) -> tuple[int, int, int, int]:
+    return (call.lineno, call.col_offset, call.end_lineno or 0, call.end_col_offset or 0)
+
+
+def with_operations(calls: list[ast.Call], operations: list[ImplicitCall]) -> list[ast.Call]:
+    """``calls`` and the implicit ones, in the order ``ordered_calls`` keeps (a new list when any)."""
+    if not operations:
+        return calls
+    return sorted([*calls, *operations], key=_position)
+
+
+def calls_on_loop(func: FunctionNode, names: Names, operations: list[ImplicitCall] | None = None) -> list[ast.Call]:
+    """Calls a coroutine's body makes synchronously (with ``operations``, those of them too).
 
     Left out: awaited calls, ``async with``/``async for`` targets, and the
     calls that only build the bound method handed to a thread
@@ -1057,7 +1221,9 @@ def calls_on_loop(func: FunctionNode, names: Names) -> list[ast.Call]:
             asynchronous.add(id(node.iter))
     for handed in handed_to_threads(func, names):
         asynchronous.update(id(n) for n in ast.walk(handed))
-    return [c for c in ordered_calls(func) if id(c) not in asynchronous]
+    if not operations:
+        return [c for c in ordered_calls(func) if id(c) not in asynchronous]
+    return [c for c in with_operations(ordered_calls(func), operations) if site_id(c) not in asynchronous]
 
 
 def handed_to_threads(func: FunctionNode, names: Names) -> list[ast.Attribute]:

@@ -241,6 +241,21 @@ def is_none(value: ast.expr) -> bool:
     return isinstance(value, ast.Constant) and value.value is None
 
 
+_EMPTY_CONSTRUCTORS = frozenset({"dict", "list", "set", "tuple", "frozenset"})
+
+
+def is_placeholder(value: ast.expr) -> bool:
+    """A value that stands in for an object not made: ``None``, an empty literal or ``dict()``."""
+    if is_none(value):
+        return True
+    if isinstance(value, (ast.Dict, ast.List, ast.Set, ast.Tuple)):
+        return not (value.keys if isinstance(value, ast.Dict) else value.elts)
+    return (
+        isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in _EMPTY_CONSTRUCTORS
+        and not value.args and not value.keywords
+    )
+
+
 def is_lookup(value: ast.expr) -> bool:
     """A read of something kept earlier: ``cache.get(key)``, ``cache[key]``, ``getattr(obj, name)``, or nothing (``None``)."""
     if isinstance(value, ast.Subscript) or is_none(value):
@@ -423,7 +438,9 @@ class Names:
         for stmt in self.tree.body:
             self._collect_statement(stmt)
 
-    def _collect_statement(self, stmt: ast.stmt) -> None:
+    def _collect_statement(self, stmt: ast.stmt, branches: dict[str, ast.expr] | None = None) -> None:
+        """``branches``: inside an ``if``/``try``, what its branches bound so far to something other than
+        a placeholder."""
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
             self.functions[stmt.name] = stmt
         elif isinstance(stmt, ast.ClassDef):
@@ -431,19 +448,31 @@ class Names:
         elif isinstance(stmt, ast.Assign):
             for target in stmt.targets:
                 if isinstance(target, ast.Name):
-                    self.bindings[target.id] = stmt.value
+                    self._bind(target.id, stmt.value, branches)
         elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
             self.annotations[stmt.target.id] = stmt.annotation
             if stmt.value is not None:
-                self.bindings[stmt.target.id] = stmt.value
+                self._bind(stmt.target.id, stmt.value, branches)
         elif isinstance(stmt, (ast.If, ast.Try)):
             # ``try: import orjson`` / ``if TYPE_CHECKING:`` blocks still bind module names.
+            branches = {} if branches is None else branches
             for child in ast.iter_child_nodes(stmt):
                 if isinstance(child, ast.stmt):
-                    self._collect_statement(child)
+                    self._collect_statement(child, branches)
             for handler in getattr(stmt, "handlers", []):
                 for child in handler.body:
-                    self._collect_statement(child)
+                    self._collect_statement(child, branches)
+
+    def _bind(self, name: str, value: ast.expr, branches: dict[str, ast.expr] | None) -> None:
+        # ``if REDIS_URL: POOL = RedisDict(...) else: POOL = {}``: the empty stand-in of the other
+        # branch holds nothing a call could block on; what the name may hold that matters is the object.
+        if branches is not None:
+            if is_placeholder(value):
+                if name in branches:
+                    return
+            else:
+                branches[name] = value
+        self.bindings[name] = value
 
     def scope(self, func: FunctionNode) -> Scope:
         key = id(func)

@@ -52,6 +52,8 @@ from flake8_fastapi_antipatterns.analysis.calls import (
     is_generator,
     method_name,
     ordered_calls,
+    site_id,
+    with_operations,
 )
 from flake8_fastapi_antipatterns.analysis.classes import class_index
 from flake8_fastapi_antipatterns.analysis.created_once import created_once_nodes
@@ -159,7 +161,8 @@ class EventLoopChecker(Checker):
         # most coroutines have none, and each answer is a walk of the whole function.
         skipped: dict[Family, frozenset[int]] = {}
         opened_only: frozenset[int] | None = None
-        for call in calls_on_loop(coroutine, resolver.names):
+        for call in calls_on_loop(coroutine, resolver.names, resolver.operations(coroutine)):
+            site = site_id(call)
             for family in FAMILIES:
                 code = FAMILY_CODES[family]
                 if (call.lineno, code) in reported:
@@ -169,18 +172,18 @@ class EventLoopChecker(Checker):
                     continue
                 if family not in skipped:
                     skipped[family] = _not_per_request(resolver.names, coroutine, family)
-                if id(call) in skipped[family]:
+                if site in skipped[family]:
                     continue
                 if family == "io":
-                    if local_file_work(str(message[1]["call"])) and id(call) in periodic_nodes(coroutine):
+                    if local_file_work(str(message[1]["call"])) and site in periodic_nodes(coroutine):
                         continue  # a periodic round's few file reads, once every half minute or more
-                    if message[1]["call"] in REMOVALS and id(call) in fresh_directory_calls(coroutine):
+                    if message[1]["call"] in REMOVALS and site in fresh_directory_calls(coroutine):
                         continue  # removing a temporary directory just made and still empty: one rmdir
-                    if id(call) in diagnostics_only(coroutine) and not self._beyond_files(resolver, call, where):
+                    if site in diagnostics_only(coroutine) and not self._beyond_files(resolver, call, where):
                         continue  # a trace file written only while tracing or profiling is switched on
                     if opened_only is None:
                         opened_only = opened_for_elsewhere(coroutine, resolver.names)
-                    if id(call) in opened_only:
+                    if site in opened_only:
                         continue  # the file work is done by a thread or a child process
                 reported.add((call.lineno, code))
                 self.ctx.report(code, call, message[0], **message[1])
@@ -220,12 +223,16 @@ class EventLoopChecker(Checker):
         """The calls of a helper that a production request pays for (``_not_per_request``), and for
         FAA102 not the local file work behind a tracing or profiling switch (``_beyond_files``)."""
         skipped = _not_per_request(resolver.names, func, family)
-        calls = [c for c in ordered_calls(func) if id(c) not in skipped]
+        operations = resolver.operations(func)
+        if operations:
+            calls = [c for c in with_operations(ordered_calls(func), operations) if site_id(c) not in skipped]
+        else:
+            calls = [c for c in ordered_calls(func) if id(c) not in skipped]
         diagnostics = diagnostics_only(func) if family == "io" else frozenset()
-        if not diagnostics or not any(id(c) in diagnostics for c in calls):
+        if not diagnostics or not any(site_id(c) in diagnostics for c in calls):
             return calls
         where = resolver.where(func)
-        return [c for c in calls if id(c) not in diagnostics or self._beyond_files(resolver, c, where)]
+        return [c for c in calls if site_id(c) not in diagnostics or self._beyond_files(resolver, c, where)]
 
     def _beyond_files(self, resolver: CallResolver, call: ast.Call, where: Where) -> bool:
         """Whether ``call`` blocks on more than the local file system: the network, a subprocess, the
