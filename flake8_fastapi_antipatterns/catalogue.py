@@ -774,7 +774,9 @@ _add(
         seed=12,
         default_on=True,
         static=(
-            "a `requests` call without `timeout=`, an `httpx` client or call with `timeout=None`, or a new "
+            "a `requests` call without `timeout=`, an `httpx` client or call with `timeout=None`, an "
+            "`aiohttp.ClientTimeout` that bounds nothing (no `total` and no `sock_read`, written as `None` or from "
+            "a setting that is `None` unless the environment sets it), or a new "
             "`httpx.AsyncClient`/`Client` or `aiohttp.ClientSession` created per request (no connection reuse) in a "
             "route handler, or in a helper, method or service that requests reach"
         ),
@@ -798,7 +800,14 @@ _add(
                 "who may keep it, the code after a kept value's early return `if self._specs and now < "
                 "self._expires_at: return self._specs`, and a client kept on an attribute or a global are not "
                 "per request; a client on an in-process `ASGITransport`/`WSGITransport`, which opens no "
-                "connection, is not reported). At runtime, the guard reports FAA204 when an httpx, requests or aiohttp call "
+                "connection, is not reported). It also flags an `aiohttp.ClientTimeout` that bounds neither a whole "
+                "request (`total`) nor a read (`sock_read`): each is missing, `None`, or a module-level setting that "
+                "is `None` in a deployment whose environment sets nothing (`TIMEOUT = int(raw) if raw else None` "
+                "after `raw = os.getenv(\"TIMEOUT\", \"\")`, in this module or one it imports from). Such a timeout "
+                "replaces aiohttp's own five-minute default with no bound at all; given straight to a session created "
+                "per request, the session's finding says both. A setting a deployment must give "
+                "(`os.environ[\"TIMEOUT\"]`) or a value worked out in the function is not judged. "
+                "At runtime, the guard reports FAA204 when an httpx, requests or aiohttp call "
                 "made with no timeout (none given and none on the client, or `None` for the connect or read "
                 "timeout) was still in flight when its request's time budget, `slow_request_threshold` from the "
                 "request's start, ran out; the finding names the host, the calling line and the route."

@@ -1,6 +1,6 @@
 """FAA204/FAA205: outbound HTTP calls without a bounded timeout, a reused client or a circuit breaker.
 
-FAA204 reports three things:
+FAA204 reports four things:
 
 - a ``requests`` call (``requests.get`` ... ``requests.request``, or the same
   methods on a ``requests.Session()``) without ``timeout=``, or with
@@ -9,6 +9,9 @@ FAA204 reports three things:
   carry a default timeout, so its calls are left alone;
 - an ``httpx`` function, client or client call given ``timeout=None`` or
   ``httpx.Timeout(None)``.  A *missing* timeout is fine: httpx defaults to 5 s;
+- an ``aiohttp.ClientTimeout`` that bounds neither the whole request nor a read
+  (``total`` and ``sock_read`` missing, ``None``, or a setting that is ``None`` unless the
+  environment sets it: ``analysis/default_values.py``);
 - an ``httpx.AsyncClient``/``httpx.Client``/``aiohttp.ClientSession`` created
   per request: in a route handler, in a same-module ``Depends`` provider of
   one, or in a same-module function they call (websocket handlers run once
@@ -42,6 +45,7 @@ from dataclasses import dataclass
 from flake8_fastapi_antipatterns.analysis.app_model import Route
 from flake8_fastapi_antipatterns.analysis.audience import in_admin_branch, parent_map
 from flake8_fastapi_antipatterns.analysis.calls import body_walk, short
+from flake8_fastapi_antipatterns.analysis.default_values import default_value
 from flake8_fastapi_antipatterns.analysis.names import DEPENDS, FunctionNode, Names, Scope, annotated_extras, is_none
 from flake8_fastapi_antipatterns.analysis.run_once import run_once_nodes
 from flake8_fastapi_antipatterns.catalogue import get as get_rule
@@ -171,13 +175,54 @@ def _unbounded_httpx_timeout(expr: ast.expr, names: Names, scope: Scope | None) 
     return False
 
 
+AIOHTTP_TIMEOUTS = frozenset({"aiohttp.ClientTimeout", "aiohttp.client.ClientTimeout", "aiohttp.timeout.ClientTimeout"})
+# What bounds a request made with an ``aiohttp.ClientTimeout``: its whole time, or each read (a stream's
+# idle time). ``sock_connect`` and ``connect`` bound only the start: a server that stops answering
+# keeps the request waiting.
+_AIOHTTP_BOUNDS = ("total", "sock_read")
+UNBOUNDED_AIOHTTP = "bounds neither a whole request nor a read"
+AIOHTTP_TIMEOUT_FIX = (
+    "give `total=` a number of seconds (a stream: `sock_read=`, the longest wait between two chunks), or "
+    "a setting whose default is one"
+)
+
+
+def _unbounded_aiohttp_timeout(names: Names, call: ast.Call, scope: Scope | None) -> str | None:
+    """``aiohttp.ClientTimeout(total=None)``, or a ``total`` from a setting that is ``None`` unless the
+    environment sets it (``AIOHTTP_CLIENT_TIMEOUT``), with no ``sock_read`` either: nothing bounds it.
+    Unlike the session's default (five minutes), a ``ClientTimeout`` built so waits forever."""
+    if any(keyword.arg is None for keyword in call.keywords) or any(isinstance(a, ast.Starred) for a in call.args):
+        return None
+    given = {keyword.arg: keyword.value for keyword in call.keywords if keyword.arg in _AIOHTTP_BOUNDS}
+    if call.args:
+        given.setdefault("total", call.args[0])
+    settings: list[str] = []
+    for expr in given.values():
+        if is_none(expr):
+            continue
+        if not isinstance(expr, ast.Name) or (scope is not None and (expr.id in scope.values or expr.id in scope.params)):
+            return None  # a number, or a value worked out where it is used
+        if default_value(names, expr) is not None:
+            return None
+        settings.append(expr.id)
+    unset = " and ".join(f"`{bound}`" for bound in _AIOHTTP_BOUNDS if bound not in given)
+    if settings:
+        named = ", ".join(f"`{name}`" for name in settings)
+        why = f"{named} {'is' if len(settings) == 1 else 'are'} None unless the environment sets {'it' if len(settings) == 1 else 'them'}"
+        if unset:
+            why += f", and {unset} {'is' if ' and ' not in unset else 'are'} not given"
+    else:
+        why = "`None` given" + (f", and {unset} not given" if unset else "")
+    return f"{UNBOUNDED_AIOHTTP} ({why}): a request made with it can wait forever"
+
+
 HTTP_LIBRARIES = frozenset({"requests", "httpx", "aiohttp"})
 # Names a call must end in to be worth resolving: resolution can read other project files.
 _RELEVANT_NAMES = (
     REQUEST_METHODS
     | HTTPX_METHODS
     | AIOHTTP_METHODS
-    | {"send", "build_request", "Client", "AsyncClient", "ClientSession"}
+    | {"send", "build_request", "Client", "AsyncClient", "ClientSession", "ClientTimeout"}
 )
 
 
@@ -240,14 +285,24 @@ class OutboundChecker(Checker):
         self._fresh_calls: dict[int, list[ast.Call]] = {}
         per_request = self._per_request_functions()
         fresh_clients = self._fresh_clients(per_request)
+        folded: set[int] = set()
+        """``ClientTimeout`` calls said in the finding of the session they are given to."""
         for call, func in _scoped_calls(self.ctx.names):
-            if not may_be_http(self.ctx.names, call):
+            if id(call) in folded or not may_be_http(self.ctx.names, call):
                 continue
             scope = self.ctx.names.scope(func) if func is not None else None
             if func is None and self.ctx.serving.active and _is_request(self.ctx.names, call):
                 continue  # a request made once, at import: the serving path never waits on it
             problem = self._timeout_problem(call, scope)
             fresh = fresh_clients.get(id(call))
+            if fresh is not None and problem is None:
+                # ``aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None))``: one finding says both.
+                given = _keyword(call, "timeout")
+                if given is not None and isinstance(given.value, ast.Call):
+                    inner = self._timeout_problem(given.value, scope)
+                    if inner is not None:
+                        folded.add(id(given.value))
+                        problem = f"its `{_call_name(given.value)}` {inner}"
             if fresh is None and problem is None:
                 continue
             shown = _call_name(call)
@@ -264,7 +319,8 @@ class OutboundChecker(Checker):
                 )
             elif problem is not None:
                 self.ctx.report(
-                    "FAA204", call, f"`{shown}` {_where(func)} {problem}", function=func.name if func else None
+                    "FAA204", call, f"`{shown}` {_where(func)} {problem}", function=func.name if func else None,
+                    remedy=AIOHTTP_TIMEOUT_FIX if problem.startswith(UNBOUNDED_AIOHTTP) else None,
                 )
         self._breakers()
 
@@ -274,6 +330,8 @@ class OutboundChecker(Checker):
         path = callee_path(names, call, scope)
         if path is None:
             return None
+        if path in AIOHTTP_TIMEOUTS:
+            return _unbounded_aiohttp_timeout(names, call, scope)
         timeout = _keyword(call, "timeout")
         outbound = classify(path)
         if path in HTTPX_CLIENT_CLASSES or (outbound is not None and outbound.library == "httpx"):
