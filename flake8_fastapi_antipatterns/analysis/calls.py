@@ -220,6 +220,7 @@ class Instance:
 
 
 INSTANCE_PREFIX = "<obj:"
+FUNCTION_PREFIX = "<fn:"
 
 Direct = Callable[["CallResolver", ast.Call, Where], "str | None"]
 """Names the call when it is what is being looked for (a blocking call, an LLM call), else None."""
@@ -390,6 +391,9 @@ class CallResolver:
                     return self, local
                 scope = self.names.scope(func)
                 if name in scope.values or name in scope.params or name in scope.unknown:
+                    if func is where.funcs[0] and name in scope.params and name not in scope.values:
+                        # ``get_team(resource_id)`` where the caller passed ``Pool.get_team_name``.
+                        return self.program.function(where.argument(name))
                     return None
             if name in self.names.bindings:
                 return None
@@ -592,7 +596,27 @@ class CallResolver:
     def _argument_path(self, argument: ast.expr, where: Where, literal: bool) -> str | None:
         if literal and isinstance(argument, ast.Constant) and isinstance(argument.value, str):
             return literal_path(argument.value)
+        handed = self._handed_function(argument, where)
+        if handed is not None:
+            return handed
         return self.path(argument, where)
+
+    def _handed_function(self, argument: ast.expr, where: Where) -> str | None:
+        """A project function passed by name (``Pool.get_team_name``, ``load_user``) as its token, so
+        that the callee's call of the parameter runs it. A class is not one: it stays the class."""
+        name = argument.attr if isinstance(argument, ast.Attribute) else argument.id if isinstance(argument, ast.Name) else None
+        if name is None or not self.may_define(name, cls=False):
+            return None
+        if isinstance(argument, ast.Name) and where.funcs:
+            scope = self.names.scope(where.funcs[0])
+            if name in scope.params and name not in scope.values:
+                # Handed on again: the function the caller was given.
+                given = where.argument(name)
+                return given if self.program.function(given) is not None else None
+        if self.project_class_named(argument, where) is not None:
+            return None
+        target = self.function_named(argument, where)
+        return self.program.function_token(*target) if target is not None else None
 
     def _receiver_path(self, call: ast.Call, where: Where, how: str) -> str | None:
         """What a called method's ``self`` is: the object before the dot, or the new instance."""
@@ -944,6 +968,8 @@ class Program:
         """How many times following return values was cut short (recursion or depth)."""
         self._reach: dict[tuple[str, int, tuple[tuple[str, str], ...]], _ReachMemo] = {}
         self._instances: list[Instance] = []
+        self._functions: list[tuple[CallResolver, FunctionNode]] = []
+        self._function_tokens: dict[int, str] = {}
         self._tokens: dict[tuple[int, tuple[tuple[str, str], ...], bool], str] = {}
         self.methods: dict[int, tuple[FunctionNode, str, MethodKind]] = {}
         """Methods calls were resolved to: (the def, how it was reached, its kind), by id of the def."""
@@ -970,6 +996,24 @@ class Program:
             self._instances.append(instance)
             token = self._tokens[key] = f"{INSTANCE_PREFIX}{len(self._instances) - 1}>"
         return token
+
+    def function_token(self, resolver: CallResolver, func: FunctionNode) -> str:
+        """The path naming a project function passed as a value (``<fn:0>``)."""
+        key = id(func)
+        token = self._function_tokens.get(key)
+        if token is None:
+            self._functions.append((resolver, func))
+            token = self._function_tokens[key] = f"{FUNCTION_PREFIX}{len(self._functions) - 1}>"
+        return token
+
+    def function(self, path: str | None) -> tuple[CallResolver, FunctionNode] | None:
+        """The project function a ``function_token`` path names, or None."""
+        if path is None or not path.startswith(FUNCTION_PREFIX) or not path.endswith(">"):
+            return None
+        try:
+            return self._functions[int(path[len(FUNCTION_PREFIX) : -1])]
+        except (ValueError, IndexError):
+            return None
 
     def instance(self, path: str | None) -> Instance | None:
         if path is None or not path.startswith(INSTANCE_PREFIX) or not path.endswith(">"):
@@ -1039,7 +1083,7 @@ class Program:
         # only ones that never went through the linted module (whose functions a chain names bare).
         main = resolver is self.main
         shared_key = (question.key, arguments, self.ctx.settings)
-        shareable = not main and not any(INSTANCE_PREFIX in value for _, value in arguments)
+        shareable = not main and not any(INSTANCE_PREFIX in value or FUNCTION_PREFIX in value for _, value in arguments)
         if shareable:
             shared = _SHARED_REACH.get(func, {}).get(shared_key)
             if shared is not None:

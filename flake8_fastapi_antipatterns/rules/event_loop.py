@@ -47,11 +47,13 @@ from flake8_fastapi_antipatterns.analysis.calls import (
     CACHE_DECORATORS,
     CallResolver,
     Where,
+    body_walk,
     call_text,
     calls_on_loop,
     is_generator,
     method_name,
     ordered_calls,
+    short,
     site_id,
     with_operations,
 )
@@ -135,6 +137,27 @@ def _sibling_methods(names: Names, func: FunctionNode) -> dict[str, FunctionNode
     return {stmt.name: stmt for stmt in owner.node.body if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))}
 
 
+_MAX_CALLBACK_SCOPES = 4
+"""How many different sets of functions handed to a coroutine are checked (``_given_callbacks``)."""
+
+
+def _handed_arguments(call: ast.Call, func: FunctionNode, params: set[str]) -> list[ast.expr]:
+    """The arguments of ``call`` that go to ``params`` of ``func`` (positional, then by keyword)."""
+    positional = [a.arg for a in (*func.args.posonlyargs, *func.args.args)]
+    found = [arg for name, arg in zip(positional, call.args) if name in params and not isinstance(arg, ast.Starred)]
+    return found + [k.value for k in call.keywords if k.arg in params]
+
+
+def _called_parameters(func: FunctionNode) -> frozenset[str]:
+    """The parameters a function's body calls (``get_team(resource_id)``), not rebound in it."""
+    arguments = func.args
+    params = {a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)}
+    called = {c.func.id for c in ordered_calls(func) if isinstance(c.func, ast.Name) and c.func.id in params}
+    if called:
+        called -= {n.id for n in body_walk(func) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    return frozenset(called)
+
+
 def _polls(call: ast.Call, what: str) -> bool:
     """A wait for a process given ``timeout=0``: it returns (or raises) at once instead of waiting."""
     if not what.endswith(("wait", "wait_procs")):
@@ -156,6 +179,8 @@ class EventLoopChecker(Checker):
     # -- one coroutine ----------------------------------------------------------
     def _check_coroutine(self, resolver: CallResolver, coroutine: ast.AsyncFunctionDef) -> None:
         where = resolver.where(coroutine)
+        # Each scope with what to say of it: the functions a caller hands in are named by that call.
+        wheres = [(where, ""), *self._given_callbacks(resolver, coroutine)]
         reported: set[tuple[int, str]] = set()
         # Which calls a request does not pay for is worked out only once a call would be reported:
         # most coroutines have none, and each answer is a walk of the whole function.
@@ -167,7 +192,12 @@ class EventLoopChecker(Checker):
                 code = FAMILY_CODES[family]
                 if (call.lineno, code) in reported:
                     continue
-                message = self._finding(resolver, call, where, coroutine, family)
+                message = None
+                for given, handed in wheres:
+                    message = self._finding(resolver, call, given, coroutine, family)
+                    if message is not None:
+                        message = (message[0] + handed, message[1])
+                        break
                 if message is None:
                     continue
                 if family not in skipped:
@@ -188,6 +218,32 @@ class EventLoopChecker(Checker):
                 reported.add((call.lineno, code))
                 self.ctx.report(code, call, message[0], **message[1])
                 break  # one call, one code: the database call (FAA101) is looked for first
+
+    def _given_callbacks(self, resolver: CallResolver, coroutine: ast.AsyncFunctionDef) -> list[tuple[Where, str]]:
+        """The scopes the coroutine runs in as the calls of this module make it, for a coroutine that calls
+        a parameter: ``await _collect_teams(request, Pool.get_team_name)`` with ``get_team(resource_id)``
+        in its body runs ``Pool.get_team_name``. One scope per distinct set of functions handed in (a few)."""
+        called = _called_parameters(coroutine)
+        if not called:
+            return []
+        found: list[tuple[Where, str]] = []
+        nodes = resolver.names.nodes
+        for call in nodes.of(ast.Call):
+            if not (isinstance(call.func, ast.Name) and call.func.id == coroutine.name):
+                continue
+            caller = nodes.call_written_in(call)
+            caller_where = resolver.where(caller) if caller is not None else Where((), ())
+            target = resolver.function_called(call, caller_where)
+            if target is None or target[1] is not coroutine:
+                continue
+            bound = resolver.bind(call, caller_where, coroutine)
+            handed = tuple((name, path) for name, path in bound if name in called and self.program.function(path) is not None)
+            if handed and all(handed != given.arguments for given, _ in found):
+                shown = ", ".join(f"`{short(argument)}`" for argument in _handed_arguments(call, coroutine, {n for n, _ in handed}))
+                found.append((resolver.where(coroutine, handed), f" (with {shown or 'the function'} handed in at line {call.lineno})"))
+                if len(found) >= _MAX_CALLBACK_SCOPES:
+                    break
+        return found
 
     def _finding(
         self, resolver: CallResolver, call: ast.Call, where: Where, coroutine: ast.AsyncFunctionDef, family: Family
