@@ -1830,8 +1830,11 @@ _add(
                 "finding is placed on the app that command serves (`app = FastAPI()` in `app/main.py`) and "
                 "names the file and line of the command. In code, `uvicorn.run(...)` calls that start one "
                 "process (no `workers`, or `workers=1`) are flagged, except development launchers, which are "
-                "not the deployment: a call with `reload=True` (an auto-reloading server for editing code) and "
-                "a call under `if __name__ == \"__main__\":` (`python main.py` on a developer's machine). A "
+                "not the deployment: a call with `reload=True` (an auto-reloading server for editing code), or "
+                "with `reload=reload` in a command whose `reload` parameter defaults to `True` (`def dev(reload: "
+                "bool = True)`, `typer.Option(True)`), a call under `if __name__ == \"__main__\":` (`python "
+                "main.py` on a developer's machine), and a call in a function of the module that only that guard "
+                "names (`main()` called there and named nowhere else in the module, not even in `__all__`). A "
                 "call whose options come from `**kwargs` is not judged. Only the static check reports this "
                 "code; the runtime guard does not."
             ),

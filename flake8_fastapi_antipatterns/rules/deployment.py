@@ -10,7 +10,7 @@ from flake8_fastapi_antipatterns.analysis.app_model import middleware_registrati
 from flake8_fastapi_antipatterns.analysis.deployment_files import app_spec
 from flake8_fastapi_antipatterns.analysis.development import development_only
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode
-from flake8_fastapi_antipatterns.analysis.nodes import is_main_guard, names_class_again
+from flake8_fastapi_antipatterns.analysis.nodes import is_main_guard, last_name, names_class_again
 from flake8_fastapi_antipatterns.rules import Checker, register
 
 BASE_HTTP_MIDDLEWARE = frozenset({"starlette.middleware.base.BaseHTTPMiddleware", "fastapi.middleware.base.BaseHTTPMiddleware"})
@@ -24,13 +24,31 @@ _RUN = frozenset({"run"})
 
 
 def _under_main_guard(tree: ast.Module) -> set[int]:
-    """Ids of the nodes a top-level ``__main__`` guard holds (its test and body; its ``else`` runs on import)."""
+    """Ids of the nodes a top-level ``__main__`` guard holds (its test and body; its ``else`` runs on
+    import), and of the module's functions that only the guard names (``if __name__ == "__main__":
+    main()``, with ``main`` named nowhere else in the module): run only when the file is run."""
     guarded: set[int] = set()
     for stmt in tree.body:
         if isinstance(stmt, ast.If) and is_main_guard(stmt.test):
             guarded.update(id(n) for n in ast.walk(stmt.test))
             guarded.update(id(n) for part in stmt.body for n in ast.walk(part))
+    if not guarded:
+        return guarded
+    functions = {stmt.name: stmt for stmt in tree.body if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    named_in_guard: set[str] = set()
+    named_elsewhere: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id in functions:
+            (named_in_guard if id(node) in guarded else named_elsewhere).add(node.id)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in functions:
+            named_elsewhere.add(node.value)  # ``__all__ = ["main"]``: others may call it
+    for name in named_in_guard - named_elsewhere:
+        guarded.update(id(n) for n in ast.walk(functions[name]))
     return guarded
+
+
+_CLI_OPTIONS = frozenset({"Option", "option"})
+"""A command-line option's declaration, whose first argument is its default (typer)."""
 
 
 def _keyword(call: ast.Call, name: str) -> ast.expr | None:
@@ -213,6 +231,24 @@ class DeploymentChecker(Checker):
         stem = os.path.join(*dotted.split("."))
         return path.endswith(os.sep + stem + ".py") or path.endswith(os.sep + os.path.join(stem, "__init__.py"))
 
+    def _reloads(self, call: ast.Call) -> bool:
+        """``reload=True``, or a parameter that defaults to it (a ``dev`` command's ``reload: bool = True``)."""
+        reload = _keyword(call, "reload")
+        if isinstance(reload, ast.Constant):
+            return reload.value is True
+        if not isinstance(reload, ast.Name):
+            return False
+        for func in self._functions_around(call):
+            scope = self.ctx.names.scope(func)
+            if reload.id in scope.values:
+                return False
+            default = scope.defaults.get(reload.id)
+            if isinstance(default, ast.Call) and default.args and last_name(default.func) in _CLI_OPTIONS:
+                default = default.args[0]  # ``reload: bool = typer.Option(True, ...)``
+            if reload.id in scope.params:
+                return isinstance(default, ast.Constant) and default.value is True
+        return False
+
     def _main_guarded(self) -> set[int]:
         if self._guarded is None:
             self._guarded = _under_main_guard(self.ctx.tree)
@@ -223,8 +259,7 @@ class DeploymentChecker(Checker):
             return  # **options: the worker count may be in there
         if self.ctx.deployment.scaled() is not None:
             return  # the deployment files run the app scaled (an orchestrator, gunicorn, --workers)
-        reload = _keyword(call, "reload")
-        if isinstance(reload, ast.Constant) and reload.value is True:
+        if self._reloads(call):
             return  # an auto-reloading development launcher: not how the app is deployed
         if id(call) in self._main_guarded():
             return  # ``python main.py`` on a developer's machine; the image runs its own command
