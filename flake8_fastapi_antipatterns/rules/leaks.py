@@ -310,6 +310,7 @@ def _short(node: ast.AST, limit: int = 60) -> str:
 
 
 _HANDLER_REGISTRATIONS = frozenset({"exception_handler", "add_exception_handler"})
+_KNOWN_CALLS = TRACEBACK_TEXT | STRINGIFIERS | CARRIERS
 # What an ``except`` names that catches an ``HTTPException`` raised in its ``try``.
 _CATCHES_HTTP = HTTP_EXCEPTIONS | {"builtins.Exception", "builtins.BaseException"}
 
@@ -1238,6 +1239,10 @@ class LeakChecker(Checker):
 
     def _leak_call(self, call: ast.Call, live: frozenset[str], formatted: _Check, first: _CheckAll) -> Leak | None:
         qualified = self.ctx.names.qualify(call.func)
+        if qualified is not None and qualified not in _KNOWN_CALLS and "." in qualified:
+            # A project's alias of a library function (``JSONCodec = json`` in its codec module, then
+            # ``JSONCodec.dumps(...)``) is that function.
+            qualified = self.ctx.names.value_path(call.func) or qualified
         if qualified in TRACEBACK_TEXT:
             return Leak(f"a traceback (`{_short(call)}`)")
         if qualified in STRINGIFIERS:
