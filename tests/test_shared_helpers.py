@@ -162,3 +162,10 @@ def test_a_written_none_return_leaves_what_the_function_returns_otherwise() -> N
 def test_a_module_global_is_not_its_empty_stand_in(source: str, expected: str | None) -> None:
     names = Names(ast.parse("import httpx\nimport requests\n" + source))
     assert names.value_path(ast.Name("POOL", ast.Load())) == expected
+
+
+def test_a_literal_value_is_not_taken_for_an_object_over_its_empty_other_branch() -> None:
+    # ``origins = ["*"]`` only when asked, ``[]`` otherwise: what the module keeps by default is ``[]``.
+    names = Names(ast.parse("import os\nif os.getenv('ALL') == '1':\n    origins = ['*']\nelse:\n    origins = []\n"))
+    kept = names.bindings["origins"]
+    assert isinstance(kept, ast.List) and not kept.elts

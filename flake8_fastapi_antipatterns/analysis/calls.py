@@ -330,20 +330,22 @@ class CallResolver:
         if not entries or not any(self.may_define(method, cls=False) for method in _IMPLICIT_METHODS):
             return found
         scope = self.names.scope(func)
+        receiver_of = self.receiver(func)
+        own = receiver_of[1] if receiver_of is not None else None  # ``self[key]`` in the class's own methods
         for entry in entries:
             operation = entry.node
             if isinstance(operation, ast.Subscript):
                 # Asked before the call is made: most operations are look-ups on locals.
                 receiver = operation.value
                 if self.may_define(_ITEM_METHODS[type(operation.ctx)], cls=False) and not (
-                    isinstance(receiver, ast.Name) and _plain_local(receiver.id, scope)
+                    isinstance(receiver, ast.Name) and receiver.id != own and _plain_local(receiver.id, scope)
                 ):
                     found.extend(implicit_calls(entry))
                 continue
             for call in implicit_calls(entry):
                 receiver = call.func.value  # type: ignore[attr-defined]
                 if self.may_define(call.func.attr, cls=False) and not (  # type: ignore[attr-defined]
-                    isinstance(receiver, ast.Name) and _plain_local(receiver.id, scope)
+                    isinstance(receiver, ast.Name) and receiver.id != own and _plain_local(receiver.id, scope)
                 ):
                     found.append(call)
         found.sort(key=_position)
@@ -945,7 +947,9 @@ class CallResolver:
             if not isinstance(method, ast.Attribute):
                 return None, None
             instance = self.program.instance(self.path(method.value, where))
-            return (self._method(instance.cls, method.attr, "method") if instance is not None else None), None
+            if instance is None or instance.is_class:
+                return None, None  # ``cls[item]`` runs ``__class_getitem__``, not the instances' ``__getitem__``
+            return self._method(instance.cls, method.attr, "method"), None
         target = self.function_called(call, where)
         if target is not None:
             return target, None

@@ -470,7 +470,9 @@ class Names:
             if is_placeholder(value):
                 if name in branches:
                     return
-            else:
+            elif isinstance(value, ast.Call):
+                # Only an object made stands against a stand-in: ``origins = ["*"]`` in one branch and
+                # ``origins = []`` in the other are two values, and the later one is what the module keeps.
                 branches[name] = value
         self.bindings[name] = value
 

@@ -24,16 +24,19 @@ _RUN = frozenset({"run"})
 
 
 def _under_main_guard(tree: ast.Module) -> set[int]:
-    """Ids of the nodes a top-level ``__main__`` guard holds (its test and body; its ``else`` runs on
-    import), and of the module's functions that only the guard names (``if __name__ == "__main__":
-    main()``, with ``main`` named nowhere else in the module): run only when the file is run."""
+    """Ids of the nodes a top-level ``__main__`` guard holds (its test and body; its ``else`` runs on import)."""
     guarded: set[int] = set()
     for stmt in tree.body:
         if isinstance(stmt, ast.If) and is_main_guard(stmt.test):
             guarded.update(id(n) for n in ast.walk(stmt.test))
             guarded.update(id(n) for part in stmt.body for n in ast.walk(part))
-    if not guarded:
-        return guarded
+    return guarded
+
+
+def _run_only_as_main(tree: ast.Module, guarded: set[int]) -> set[int]:
+    """Ids of the nodes of a ``__main__.py`` module's functions that only its ``__main__`` guard names
+    (``if __name__ == "__main__": main()``, ``main`` named nowhere else in the module): they run when
+    the package is run with ``python -m``, which the caller checks is not how the project is deployed."""
     functions = {stmt.name: stmt for stmt in tree.body if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))}
     named_in_guard: set[str] = set()
     named_elsewhere: set[str] = set()
@@ -42,9 +45,13 @@ def _under_main_guard(tree: ast.Module) -> set[int]:
             (named_in_guard if id(node) in guarded else named_elsewhere).add(node.id)
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in functions:
             named_elsewhere.add(node.value)  # ``__all__ = ["main"]``: others may call it
+    for func in functions.values():
+        if func.decorator_list:
+            named_elsewhere.add(func.name)  # registered by its decorator (a route, a command)
+    found: set[int] = set()
     for name in named_in_guard - named_elsewhere:
-        guarded.update(id(n) for n in ast.walk(functions[name]))
-    return guarded
+        found.update(id(n) for n in ast.walk(functions[name]))
+    return found
 
 
 _CLI_OPTIONS = frozenset({"Option", "option"})
@@ -243,16 +250,60 @@ class DeploymentChecker(Checker):
             if reload.id in scope.values:
                 return False
             default = scope.defaults.get(reload.id)
-            if isinstance(default, ast.Call) and default.args and last_name(default.func) in _CLI_OPTIONS:
-                default = default.args[0]  # ``reload: bool = typer.Option(True, ...)``
+            if isinstance(default, ast.Call) and last_name(default.func) in _CLI_OPTIONS:
+                # ``reload: bool = typer.Option(True, ...)`` (or ``default=True``)
+                default = default.args[0] if default.args else next((k.value for k in default.keywords if k.arg == "default"), None)
             if reload.id in scope.params:
-                return isinstance(default, ast.Constant) and default.value is True
+                return (
+                    isinstance(default, ast.Constant) and default.value is True
+                    and not self._passed_otherwise(func, reload.id)
+                )
+        return False
+
+    def _passed_otherwise(self, func: FunctionNode, parameter: str) -> bool:
+        """Whether a call of ``func`` in this module passes ``parameter`` something other than ``True``
+        (``run(reload=False)`` from a ``serve`` command): then the function also deploys."""
+        arguments = func.args
+        positional = [a.arg for a in (*arguments.posonlyargs, *arguments.args)]
+        for call in self.ctx.names.nodes.of(ast.Call):
+            if not (isinstance(call.func, ast.Name) and call.func.id == func.name):
+                continue
+            passed = [k.value for k in call.keywords if k.arg == parameter]
+            if parameter in positional and positional.index(parameter) < len(call.args):
+                passed.append(call.args[positional.index(parameter)])
+            if any(k.arg is None for k in call.keywords) or any(not (isinstance(v, ast.Constant) and v.value is True) for v in passed):
+                return True
         return False
 
     def _main_guarded(self) -> set[int]:
+        """The guard's nodes, and in a ``__main__.py`` the functions only the guard calls, unless the
+        packaging names one as a console script (``svc = "pkg.__main__:main"``)."""
         if self._guarded is None:
-            self._guarded = _under_main_guard(self.ctx.tree)
+            guarded = _under_main_guard(self.ctx.tree)
+            if guarded and os.path.basename(self.ctx.filename) == "__main__.py":
+                only = _run_only_as_main(self.ctx.tree, guarded)
+                if only and not self._entry_point_in_packaging():
+                    guarded = guarded | only
+            self._guarded = guarded
         return self._guarded
+
+    def _entry_point_in_packaging(self) -> bool:
+        """Whether the project's packaging files name a ``__main__`` function as an entry point."""
+        resolver = self.ctx.names.resolver
+        if resolver is None:
+            return True  # nothing to read: assume it may be one
+        try:
+            root = resolver.index.project_root(resolver.filename)
+        except (OSError, ValueError):
+            return True
+        for name in ("pyproject.toml", "setup.cfg", "setup.py"):
+            try:
+                with open(os.path.join(root, name), encoding="utf-8", errors="replace") as handle:
+                    if "__main__:" in handle.read():
+                        return True
+            except OSError:
+                continue
+        return False
 
     def _check_uvicorn(self, call: ast.Call) -> None:
         if any(keyword.arg is None for keyword in call.keywords):

@@ -137,7 +137,7 @@ def _sibling_methods(names: Names, func: FunctionNode) -> dict[str, FunctionNode
     return {stmt.name: stmt for stmt in owner.node.body if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))}
 
 
-_MAX_CALLBACK_SCOPES = 4
+_MAX_CALLBACK_SCOPES = 16
 """How many different sets of functions handed to a coroutine are checked (``_given_callbacks``)."""
 
 
@@ -146,6 +146,15 @@ def _handed_arguments(call: ast.Call, func: FunctionNode, params: set[str]) -> l
     positional = [a.arg for a in (*func.args.posonlyargs, *func.args.args)]
     found = [arg for name, arg in zip(positional, call.args) if name in params and not isinstance(arg, ast.Starred)]
     return found + [k.value for k in call.keywords if k.arg in params]
+
+
+def _calls_a_parameter(call: ast.Call, parameters: frozenset[str]) -> bool:
+    """``get_team(resource_id)`` for a parameter ``get_team``, or a call handing such a parameter on."""
+    if not parameters:
+        return False
+    if isinstance(call.func, ast.Name) and call.func.id in parameters:
+        return True
+    return any(isinstance(a, ast.Name) and a.id in parameters for a in (*call.args, *(k.value for k in call.keywords)))
 
 
 def _called_parameters(func: FunctionNode) -> frozenset[str]:
@@ -181,6 +190,7 @@ class EventLoopChecker(Checker):
         where = resolver.where(coroutine)
         # Each scope with what to say of it: the functions a caller hands in are named by that call.
         wheres = [(where, ""), *self._given_callbacks(resolver, coroutine)]
+        callbacks = _called_parameters(coroutine) if len(wheres) > 1 else frozenset()
         reported: set[tuple[int, str]] = set()
         # Which calls a request does not pay for is worked out only once a call would be reported:
         # most coroutines have none, and each answer is a walk of the whole function.
@@ -193,7 +203,7 @@ class EventLoopChecker(Checker):
                 if (call.lineno, code) in reported:
                     continue
                 message = None
-                for given, handed in wheres:
+                for given, handed in wheres if _calls_a_parameter(call, callbacks) else wheres[:1]:
                     message = self._finding(resolver, call, given, coroutine, family)
                     if message is not None:
                         message = (message[0] + handed, message[1])
@@ -228,10 +238,16 @@ class EventLoopChecker(Checker):
             return []
         found: list[tuple[Where, str]] = []
         nodes = resolver.names.nodes
+        serving = self.ctx.serving
         for call in nodes.of(ast.Call):
             if not (isinstance(call.func, ast.Name) and call.func.id == coroutine.name):
                 continue
             caller = nodes.call_written_in(call)
+            if caller is None:
+                continue  # at import: no request hands anything in there
+            reach = serving.reach_at(call.lineno) if serving.active else None
+            if reach is not None and reach.stage not in ("serving", "unknown"):
+                continue  # a command-line program or start-up code hands it in, not a request
             caller_where = resolver.where(caller) if caller is not None else Where((), ())
             target = resolver.function_called(call, caller_where)
             if target is None or target[1] is not coroutine:
@@ -345,7 +361,7 @@ class EventLoopChecker(Checker):
         for loop in ast.walk(coroutine):
             if isinstance(loop, ast.While):
                 polled.update(id(node) for node in ast.walk(loop))
-        return id(call) not in polled
+        return site_id(call) not in polled
 
     def _remedy(self, family: Family, what: str, coroutine: ast.AsyncFunctionDef) -> str | None:
         """What to write instead, for this kind of call (None: the code's general fix)."""

@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from flake8_fastapi_antipatterns.analysis.app_model import Route
 from flake8_fastapi_antipatterns.analysis.audience import in_admin_branch, parent_map
 from flake8_fastapi_antipatterns.analysis.calls import body_walk, short
-from flake8_fastapi_antipatterns.analysis.default_values import default_value
+from flake8_fastapi_antipatterns.analysis.default_values import UNKNOWN, setting_default
 from flake8_fastapi_antipatterns.analysis.names import DEPENDS, FunctionNode, Names, Scope, annotated_extras, is_none
 from flake8_fastapi_antipatterns.analysis.run_once import run_once_nodes
 from flake8_fastapi_antipatterns.catalogue import get as get_rule
@@ -180,6 +180,8 @@ AIOHTTP_TIMEOUTS = frozenset({"aiohttp.ClientTimeout", "aiohttp.client.ClientTim
 # idle time). ``sock_connect`` and ``connect`` bound only the start: a server that stops answering
 # keeps the request waiting.
 _AIOHTTP_BOUNDS = ("total", "sock_read")
+_AIOHTTP_POSITIONS = ("total", "connect", "sock_read", "sock_connect")
+"""``aiohttp.ClientTimeout``'s fields in the order it takes them positionally."""
 UNBOUNDED_AIOHTTP = "bounds neither a whole request nor a read"
 AIOHTTP_TIMEOUT_FIX = (
     "give `total=` a number of seconds (a stream: `sock_read=`, the longest wait between two chunks), or "
@@ -187,33 +189,85 @@ AIOHTTP_TIMEOUT_FIX = (
 )
 
 
-def _unbounded_aiohttp_timeout(names: Names, call: ast.Call, scope: Scope | None) -> str | None:
+def _unbounded_aiohttp_timeout(names: Names, call: ast.Call, func: FunctionNode | None) -> str | None:
     """``aiohttp.ClientTimeout(total=None)``, or a ``total`` from a setting that is ``None`` unless the
     environment sets it (``AIOHTTP_CLIENT_TIMEOUT``), with no ``sock_read`` either: nothing bounds it.
     Unlike the session's default (five minutes), a ``ClientTimeout`` built so waits forever."""
     if any(keyword.arg is None for keyword in call.keywords) or any(isinstance(a, ast.Starred) for a in call.args):
         return None
     given = {keyword.arg: keyword.value for keyword in call.keywords if keyword.arg in _AIOHTTP_BOUNDS}
-    if call.args:
-        given.setdefault("total", call.args[0])
-    settings: list[str] = []
-    for expr in given.values():
-        if is_none(expr):
+    for position, argument in enumerate(call.args):
+        if position < len(_AIOHTTP_POSITIONS) and _AIOHTTP_POSITIONS[position] in _AIOHTTP_BOUNDS:
+            given.setdefault(_AIOHTTP_POSITIONS[position], argument)
+    before = _top_level_statement(names, call) if func is None else None
+    said: list[str] = []
+    for bound in _AIOHTTP_BOUNDS:
+        expr = given.get(bound)
+        if expr is None:
+            said.append(f"no `{bound}`")
             continue
-        if not isinstance(expr, ast.Name) or (scope is not None and (expr.id in scope.values or expr.id in scope.params)):
-            return None  # a number, or a value worked out where it is used
-        if default_value(names, expr) is not None:
+        if isinstance(expr, ast.Constant):
+            if not _no_bound(expr.value):
+                return None
+            said.append(f"`{bound}={expr.value!r}`")
+            continue
+        if not isinstance(expr, ast.Name) or _bound_nearer(names, expr.id, call, func):
+            return None  # a value worked out where it is used
+        value, from_environment = setting_default(names, expr, before=before)
+        if value is UNKNOWN or not _no_bound(value):
             return None
-        settings.append(expr.id)
-    unset = " and ".join(f"`{bound}`" for bound in _AIOHTTP_BOUNDS if bound not in given)
-    if settings:
-        named = ", ".join(f"`{name}`" for name in settings)
-        why = f"{named} {'is' if len(settings) == 1 else 'are'} None unless the environment sets {'it' if len(settings) == 1 else 'them'}"
-        if unset:
-            why += f", and {unset} {'is' if ' and ' not in unset else 'are'} not given"
-    else:
-        why = "`None` given" + (f", and {unset} not given" if unset else "")
-    return f"{UNBOUNDED_AIOHTTP} ({why}): a request made with it can wait forever"
+        unless = " unless the environment sets it" if from_environment else ""
+        said.append(f"`{bound}={expr.id}`, {value!r}{unless}")
+    return f"{UNBOUNDED_AIOHTTP} ({'; '.join(said)}): a request made with it can wait forever"
+
+
+def _no_bound(value: object) -> bool:
+    """``None``, or a number of seconds aiohttp takes for none (zero or less)."""
+    if value is None:
+        return True
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value <= 0
+
+
+def _top_level_statement(names: Names, node: ast.AST) -> ast.stmt | None:
+    """The module-level statement holding ``node``."""
+    line = getattr(node, "lineno", 0)
+    for stmt in names.tree.body:
+        if stmt.lineno <= line <= (stmt.end_lineno or stmt.lineno):
+            return stmt
+    return None
+
+
+def _bound_nearer(names: Names, name: str, call: ast.Call, func: FunctionNode | None) -> bool:
+    """Whether ``name`` at ``call`` is bound by a function around it (a local, a parameter, a loop
+    target, an ``except ... as``), a lambda's parameter or a comprehension's target, rather than
+    read from the module."""
+    nodes = names.nodes
+    scopes: list[ast.AST] = []
+    current = func
+    while current is not None:
+        scope = names.scope(current)
+        if name in scope.values or name in scope.params or name in scope.unknown:
+            return True
+        scopes.append(current)
+        current = nodes.enclosing_def(current)
+    span = (call.lineno, call.col_offset)
+    for holder in [*scopes, names.tree]:
+        for node in ast.walk(holder):
+            if isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+                start = (node.lineno, node.col_offset)
+                end = (node.end_lineno or node.lineno, node.end_col_offset or 0)
+                if not start <= span <= end:
+                    continue
+                if isinstance(node, ast.Lambda):
+                    arguments = node.args
+                    bound = {a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)}
+                else:
+                    bound = {n.id for gen in node.generators for n in ast.walk(gen.target) if isinstance(n, ast.Name)}
+                if name in bound:
+                    return True
+        if holder is names.tree:
+            break
+    return False
 
 
 HTTP_LIBRARIES = frozenset({"requests", "httpx", "aiohttp"})
@@ -293,13 +347,13 @@ class OutboundChecker(Checker):
             scope = self.ctx.names.scope(func) if func is not None else None
             if func is None and self.ctx.serving.active and _is_request(self.ctx.names, call):
                 continue  # a request made once, at import: the serving path never waits on it
-            problem = self._timeout_problem(call, scope)
+            problem = self._timeout_problem(call, scope, func)
             fresh = fresh_clients.get(id(call))
             if fresh is not None and problem is None:
                 # ``aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None))``: one finding says both.
                 given = _keyword(call, "timeout")
                 if given is not None and isinstance(given.value, ast.Call):
-                    inner = self._timeout_problem(given.value, scope)
+                    inner = self._timeout_problem(given.value, scope, func)
                     if inner is not None:
                         folded.add(id(given.value))
                         problem = f"its `{_call_name(given.value)}` {inner}"
@@ -325,13 +379,13 @@ class OutboundChecker(Checker):
         self._breakers()
 
     # -- timeouts -----------------------------------------------------------
-    def _timeout_problem(self, call: ast.Call, scope: Scope | None) -> str | None:
+    def _timeout_problem(self, call: ast.Call, scope: Scope | None, func: FunctionNode | None = None) -> str | None:
         names = self.ctx.names
         path = callee_path(names, call, scope)
         if path is None:
             return None
         if path in AIOHTTP_TIMEOUTS:
-            return _unbounded_aiohttp_timeout(names, call, scope)
+            return _unbounded_aiohttp_timeout(names, call, func)
         timeout = _keyword(call, "timeout")
         outbound = classify(path)
         if path in HTTPX_CLIENT_CLASSES or (outbound is not None and outbound.library == "httpx"):
