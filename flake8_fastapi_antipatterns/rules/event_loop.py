@@ -189,8 +189,10 @@ class EventLoopChecker(Checker):
     def _check_coroutine(self, resolver: CallResolver, coroutine: ast.AsyncFunctionDef) -> None:
         where = resolver.where(coroutine)
         # Each scope with what to say of it: the functions a caller hands in are named by that call.
-        wheres = [(where, ""), *self._given_callbacks(resolver, coroutine)]
-        callbacks = _called_parameters(coroutine) if len(wheres) > 1 else frozenset()
+        # Worked out only once a call of a parameter is met: most coroutines call none.
+        plain: list[tuple[Where, str]] = [(where, "")]
+        wheres: list[tuple[Where, str]] | None = None
+        callbacks = _called_parameters(coroutine)
         reported: set[tuple[int, str]] = set()
         # Which calls a request does not pay for is worked out only once a call would be reported:
         # most coroutines have none, and each answer is a walk of the whole function.
@@ -202,8 +204,13 @@ class EventLoopChecker(Checker):
                 code = FAMILY_CODES[family]
                 if (call.lineno, code) in reported:
                     continue
+                scopes = plain
+                if _calls_a_parameter(call, callbacks):
+                    if wheres is None:
+                        wheres = plain + self._given_callbacks(resolver, coroutine, callbacks)
+                    scopes = wheres
                 message = None
-                for given, handed in wheres if _calls_a_parameter(call, callbacks) else wheres[:1]:
+                for given, handed in scopes:
                     message = self._finding(resolver, call, given, coroutine, family)
                     if message is not None:
                         message = (message[0] + handed, message[1])
@@ -229,13 +236,12 @@ class EventLoopChecker(Checker):
                 self.ctx.report(code, call, message[0], **message[1])
                 break  # one call, one code: the database call (FAA101) is looked for first
 
-    def _given_callbacks(self, resolver: CallResolver, coroutine: ast.AsyncFunctionDef) -> list[tuple[Where, str]]:
+    def _given_callbacks(
+        self, resolver: CallResolver, coroutine: ast.AsyncFunctionDef, called: frozenset[str]
+    ) -> list[tuple[Where, str]]:
         """The scopes the coroutine runs in as the calls of this module make it, for a coroutine that calls
         a parameter: ``await _collect_teams(request, Pool.get_team_name)`` with ``get_team(resource_id)``
         in its body runs ``Pool.get_team_name``. One scope per distinct set of functions handed in (a few)."""
-        called = _called_parameters(coroutine)
-        if not called:
-            return []
         found: list[tuple[Where, str]] = []
         nodes = resolver.names.nodes
         serving = self.ctx.serving
@@ -245,20 +251,21 @@ class EventLoopChecker(Checker):
             caller = nodes.call_written_in(call)
             if caller is None:
                 continue  # at import: no request hands anything in there
-            reach = serving.reach_at(call.lineno) if serving.active else None
-            if reach is not None and reach.stage not in ("serving", "unknown"):
-                continue  # a command-line program or start-up code hands it in, not a request
-            caller_where = resolver.where(caller) if caller is not None else Where((), ())
+            caller_where = resolver.where(caller)
             target = resolver.function_called(call, caller_where)
             if target is None or target[1] is not coroutine:
                 continue
             bound = resolver.bind(call, caller_where, coroutine)
             handed = tuple((name, path) for name, path in bound if name in called and self.program.function(path) is not None)
-            if handed and all(handed != given.arguments for given, _ in found):
-                shown = ", ".join(f"`{short(argument)}`" for argument in _handed_arguments(call, coroutine, {n for n, _ in handed}))
-                found.append((resolver.where(coroutine, handed), f" (with {shown or 'the function'} handed in at line {call.lineno})"))
-                if len(found) >= _MAX_CALLBACK_SCOPES:
-                    break
+            if not handed or any(handed == given.arguments for given, _ in found):
+                continue
+            reach = serving.reach_at(call.lineno) if serving.active else None
+            if reach is not None and reach.stage not in ("serving", "unknown"):
+                continue  # a command-line program or start-up code hands it in, not a request
+            shown = ", ".join(f"`{short(argument)}`" for argument in _handed_arguments(call, coroutine, {n for n, _ in handed}))
+            found.append((resolver.where(coroutine, handed), f" (with {shown or 'the function'} handed in at line {call.lineno})"))
+            if len(found) >= _MAX_CALLBACK_SCOPES:
+                break
         return found
 
     def _finding(
