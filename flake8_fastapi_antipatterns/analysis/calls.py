@@ -957,6 +957,34 @@ class CallResolver:
         return None, f"{callee}()" if callee else None
 
 
+K = TypeVar("K")
+
+
+class _Tokens(Generic[K, T]):
+    """Values a value path names by a token (``<obj:3>``, ``<fn:0>``): one token per key, in the order met."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self._values: list[T] = []
+        self._tokens: dict[K, str] = {}
+
+    def token(self, key: K, value: T) -> str:
+        token = self._tokens.get(key)
+        if token is None:
+            self._values.append(value)
+            token = self._tokens[key] = f"{self.prefix}{len(self._values) - 1}>"
+        return token
+
+    def named(self, path: str | None) -> T | None:
+        """The value ``path`` is the token of, or None for any other path."""
+        if path is None or not path.startswith(self.prefix) or not path.endswith(">"):
+            return None
+        try:
+            return self._values[int(path[len(self.prefix) : -1])]
+        except (ValueError, IndexError):
+            return None
+
+
 class Program:
     """Per-file cache of resolvers and of what each function reaches."""
 
@@ -971,10 +999,8 @@ class Program:
         self.cuts = 0
         """How many times following return values was cut short (recursion or depth)."""
         self._reach: dict[tuple[str, int, tuple[tuple[str, str], ...]], _ReachMemo] = {}
-        self._instances: list[Instance] = []
-        self._functions: list[tuple[CallResolver, FunctionNode]] = []
-        self._function_tokens: dict[int, str] = {}
-        self._tokens: dict[tuple[int, tuple[tuple[str, str], ...], bool], str] = {}
+        self._instances: _Tokens[tuple[int, tuple[tuple[str, str], ...], bool], Instance] = _Tokens(INSTANCE_PREFIX)
+        self._functions: _Tokens[int, tuple[CallResolver, FunctionNode]] = _Tokens(FUNCTION_PREFIX)
         self.methods: dict[int, tuple[FunctionNode, str, MethodKind]] = {}
         """Methods calls were resolved to: (the def, how it was reached, its kind), by id of the def."""
         self.attributes: dict[tuple[str, str], str | None] = {}
@@ -994,38 +1020,18 @@ class Program:
 
     def instance_token(self, instance: Instance) -> str:
         """The path naming ``instance``; the same class with the same arguments gets the same one."""
-        key = (id(instance.cls.node), instance.arguments, instance.is_class)
-        token = self._tokens.get(key)
-        if token is None:
-            self._instances.append(instance)
-            token = self._tokens[key] = f"{INSTANCE_PREFIX}{len(self._instances) - 1}>"
-        return token
+        return self._instances.token((id(instance.cls.node), instance.arguments, instance.is_class), instance)
 
     def function_token(self, resolver: CallResolver, func: FunctionNode) -> str:
         """The path naming a project function passed as a value (``<fn:0>``)."""
-        key = id(func)
-        token = self._function_tokens.get(key)
-        if token is None:
-            self._functions.append((resolver, func))
-            token = self._function_tokens[key] = f"{FUNCTION_PREFIX}{len(self._functions) - 1}>"
-        return token
+        return self._functions.token(id(func), (resolver, func))
 
     def function(self, path: str | None) -> tuple[CallResolver, FunctionNode] | None:
         """The project function a ``function_token`` path names, or None."""
-        if path is None or not path.startswith(FUNCTION_PREFIX) or not path.endswith(">"):
-            return None
-        try:
-            return self._functions[int(path[len(FUNCTION_PREFIX) : -1])]
-        except (ValueError, IndexError):
-            return None
+        return self._functions.named(path)
 
     def instance(self, path: str | None) -> Instance | None:
-        if path is None or not path.startswith(INSTANCE_PREFIX) or not path.endswith(">"):
-            return None
-        try:
-            return self._instances[int(path[len(INSTANCE_PREFIX) : -1])]
-        except (ValueError, IndexError):
-            return None
+        return self._instances.named(path)
 
     def resolver(self, names: Names) -> CallResolver:
         key = id(names)
