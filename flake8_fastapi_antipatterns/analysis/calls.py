@@ -332,22 +332,22 @@ class CallResolver:
         scope = self.names.scope(func)
         receiver_of = self.receiver(func)
         own = receiver_of[1] if receiver_of is not None else None  # ``self[key]`` in the class's own methods
+
+        def followed(receiver: ast.expr, method: str) -> bool:
+            plain = isinstance(receiver, ast.Name) and receiver.id != own and _plain_local(receiver.id, scope)
+            return not plain and self.may_define(method, cls=False)
+
         for entry in entries:
             operation = entry.node
             if isinstance(operation, ast.Subscript):
                 # Asked before the call is made: most operations are look-ups on locals.
-                receiver = operation.value
-                if self.may_define(_ITEM_METHODS[type(operation.ctx)], cls=False) and not (
-                    isinstance(receiver, ast.Name) and receiver.id != own and _plain_local(receiver.id, scope)
-                ):
+                if followed(operation.value, _ITEM_METHODS[type(operation.ctx)]):
                     found.extend(implicit_calls(entry))
                 continue
-            for call in implicit_calls(entry):
-                receiver = call.func.value  # type: ignore[attr-defined]
-                if self.may_define(call.func.attr, cls=False) and not (  # type: ignore[attr-defined]
-                    isinstance(receiver, ast.Name) and receiver.id != own and _plain_local(receiver.id, scope)
-                ):
-                    found.append(call)
+            found.extend(
+                call for call in implicit_calls(entry)
+                if followed(call.func.value, call.func.attr)  # type: ignore[attr-defined]
+            )
         found.sort(key=_position)
         return found
 

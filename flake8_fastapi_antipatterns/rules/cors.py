@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from flake8_fastapi_antipatterns.analysis.classes import ProjectClass, class_index, derives_from, find_method
+from flake8_fastapi_antipatterns.analysis.default_values import ENVIRONMENT_READS
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, Scope
 from flake8_fastapi_antipatterns.analysis.origin_overrides import METHOD, AnyOrigin, accepts_any_origin
 from flake8_fastapi_antipatterns.rules import Checker, register
@@ -37,7 +38,6 @@ POSITIONAL = ("allow_origins", "allow_methods", "allow_headers", "allow_credenti
 # admits any attacker's site.
 PROBE_ORIGINS = ("https://evil.invalid", "http://evil.invalid")
 CONTAINER_CALLS = frozenset({"builtins.list", "builtins.tuple", "builtins.set", "builtins.frozenset"})
-ENVIRONMENT_READS = frozenset({"os.getenv", "os.environ.get"})
 _MAX_DEPTH = 8
 
 

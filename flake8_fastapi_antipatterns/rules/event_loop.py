@@ -60,6 +60,7 @@ from flake8_fastapi_antipatterns.analysis.calls import (
 from flake8_fastapi_antipatterns.analysis.classes import class_index
 from flake8_fastapi_antipatterns.analysis.created_once import created_once_nodes
 from flake8_fastapi_antipatterns.analysis.development import development_only, diagnostics_only
+from flake8_fastapi_antipatterns.analysis.exception_text import bound_arguments
 from flake8_fastapi_antipatterns.analysis.file_handles import opened_for_elsewhere
 from flake8_fastapi_antipatterns.analysis.fixed_paths import FixedPaths, opened_path, read_only_open
 from flake8_fastapi_antipatterns.analysis.fresh_dirs import REMOVALS, fresh_directory_calls
@@ -139,13 +140,6 @@ def _sibling_methods(names: Names, func: FunctionNode) -> dict[str, FunctionNode
 
 _MAX_CALLBACK_SCOPES = 16
 """How many different sets of functions handed to a coroutine are checked (``_given_callbacks``)."""
-
-
-def _handed_arguments(call: ast.Call, func: FunctionNode, params: set[str]) -> list[ast.expr]:
-    """The arguments of ``call`` that go to ``params`` of ``func`` (positional, then by keyword)."""
-    positional = [a.arg for a in (*func.args.posonlyargs, *func.args.args)]
-    found = [arg for name, arg in zip(positional, call.args) if name in params and not isinstance(arg, ast.Starred)]
-    return found + [k.value for k in call.keywords if k.arg in params]
 
 
 def _calls_a_parameter(call: ast.Call, parameters: frozenset[str]) -> bool:
@@ -262,7 +256,8 @@ class EventLoopChecker(Checker):
             reach = serving.reach_at(call.lineno) if serving.active else None
             if reach is not None and reach.stage not in ("serving", "unknown"):
                 continue  # a command-line program or start-up code hands it in, not a request
-            shown = ", ".join(f"`{short(argument)}`" for argument in _handed_arguments(call, coroutine, {n for n, _ in handed}))
+            parameters = {name for name, _ in handed}
+            shown = ", ".join(f"`{short(argument)}`" for name, argument in bound_arguments(call, coroutine) if name in parameters)
             found.append((resolver.where(coroutine, handed), f" (with {shown or 'the function'} handed in at line {call.lineno})"))
             if len(found) >= _MAX_CALLBACK_SCOPES:
                 break

@@ -242,31 +242,24 @@ def _bound_nearer(names: Names, name: str, call: ast.Call, func: FunctionNode | 
     target, an ``except ... as``), a lambda's parameter or a comprehension's target, rather than
     read from the module."""
     nodes = names.nodes
-    scopes: list[ast.AST] = []
     current = func
     while current is not None:
         scope = names.scope(current)
         if name in scope.values or name in scope.params or name in scope.unknown:
             return True
-        scopes.append(current)
         current = nodes.enclosing_def(current)
     span = (call.lineno, call.col_offset)
-    for holder in [*scopes, names.tree]:
-        for node in ast.walk(holder):
-            if isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
-                start = (node.lineno, node.col_offset)
-                end = (node.end_lineno or node.lineno, node.end_col_offset or 0)
-                if not start <= span <= end:
-                    continue
-                if isinstance(node, ast.Lambda):
-                    arguments = node.args
-                    bound = {a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)}
-                else:
-                    bound = {n.id for gen in node.generators for n in ast.walk(gen.target) if isinstance(n, ast.Name)}
-                if name in bound:
-                    return True
-        if holder is names.tree:
-            break
+    for node in nodes.each(ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp):
+        if isinstance(node, ast.Lambda):
+            arguments = node.args
+            bound = {a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)}
+        elif isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            bound = {n.id for gen in node.generators for n in ast.walk(gen.target) if isinstance(n, ast.Name)}
+        else:
+            continue
+        end = (node.end_lineno or node.lineno, node.end_col_offset or 0)
+        if name in bound and (node.lineno, node.col_offset) <= span <= end:
+            return True
     return False
 
 
