@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 import os
 import weakref
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, TypeVar, cast
 
@@ -1250,11 +1250,12 @@ def _position(call: ast.Call) -> tuple[int, int, int, int]:
     return (call.lineno, call.col_offset, call.end_lineno or 0, call.end_col_offset or 0)
 
 
-def with_operations(calls: list[ast.Call], operations: list[ImplicitCall]) -> list[ast.Call]:
-    """``calls`` and the implicit ones, in the order ``ordered_calls`` keeps (a new list when any)."""
+def calls_with_operations(func: FunctionNode, operations: list[ImplicitCall], left_out: Container[int]) -> list[ast.Call]:
+    """``func``'s calls and the implicit ones of ``operations``, in the order ``ordered_calls`` keeps,
+    without those whose site (``site_id``) is in ``left_out``."""
     if not operations:
-        return calls
-    return sorted([*calls, *operations], key=_position)
+        return [c for c in ordered_calls(func) if id(c) not in left_out]
+    return [c for c in sorted([*ordered_calls(func), *operations], key=_position) if site_id(c) not in left_out]
 
 
 def calls_on_loop(func: FunctionNode, names: Names, operations: list[ImplicitCall] | None = None) -> list[ast.Call]:
@@ -1275,9 +1276,7 @@ def calls_on_loop(func: FunctionNode, names: Names, operations: list[ImplicitCal
             asynchronous.add(id(node.iter))
     for handed in handed_to_threads(func, names):
         asynchronous.update(id(n) for n in ast.walk(handed))
-    if not operations:
-        return [c for c in ordered_calls(func) if id(c) not in asynchronous]
-    return [c for c in with_operations(ordered_calls(func), operations) if site_id(c) not in asynchronous]
+    return calls_with_operations(func, operations or [], asynchronous)
 
 
 def handed_to_threads(func: FunctionNode, names: Names) -> list[ast.Attribute]:

@@ -50,12 +50,12 @@ from flake8_fastapi_antipatterns.analysis.calls import (
     body_walk,
     call_text,
     calls_on_loop,
+    calls_with_operations,
     is_generator,
     method_name,
     ordered_calls,
     short,
     site_id,
-    with_operations,
 )
 from flake8_fastapi_antipatterns.analysis.classes import class_index
 from flake8_fastapi_antipatterns.analysis.created_once import created_once_nodes
@@ -297,11 +297,7 @@ class EventLoopChecker(Checker):
         """The calls of a helper that a production request pays for (``_not_per_request``), and for
         FAA102 not the local file work behind a tracing or profiling switch (``_beyond_files``)."""
         skipped = _not_per_request(resolver.names, func, family)
-        operations = resolver.operations(func)
-        if operations:
-            calls = [c for c in with_operations(ordered_calls(func), operations) if site_id(c) not in skipped]
-        else:
-            calls = [c for c in ordered_calls(func) if id(c) not in skipped]
+        calls = calls_with_operations(func, resolver.operations(func), skipped)
         diagnostics = diagnostics_only(func) if family == "io" else frozenset()
         if not diagnostics or not any(site_id(c) in diagnostics for c in calls):
             return calls
