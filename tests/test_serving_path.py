@@ -483,3 +483,108 @@ def test_tools_of_a_server_the_app_mounts_are_judged(tmp_path: Path, monkeypatch
     })
     monkeypatch.chdir(tmp_path)
     assert [(line, code) for line, code, _ in lint(tmp_path, "svc/tools/server.py")] == [(9, "FAA102")]
+
+
+STORE_CLIENT = {
+    "shop/__init__.py": "",
+    "shop/main.py": """
+        from fastapi import FastAPI
+        from shop.store import store
+
+        app = FastAPI()
+
+        @app.get("/tags")
+        async def tags():
+            return await store.list_tags()
+    """,
+    "shop/store.py": """
+        import httpx
+
+        class Store:
+            async def get(self, url):
+                async with httpx.AsyncClient() as client:
+                    return (await client.get(url, timeout=5)).json()
+
+            async def list_tags(self):
+                return await self.get("https://store.example/tags")
+
+        class Other:
+            async def get(self, url):
+                async with httpx.AsyncClient() as client:
+                    return (await client.get(url, timeout=5)).json()
+
+            async def ping(self):
+                return await self.get("https://store.example/ping")
+
+        store = Store()
+    """,
+    # So many modules use the word ``get`` that its callers are not searched by name.
+    **{f"shop/uses_{n}.py": "def look(d):\n    return d.get('k')\n" for n in range(90)},
+}
+
+
+def test_a_method_with_a_common_name_is_reached_through_self(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # ``get`` is used in too many files to search; ``self.get(...)`` in a method a route calls runs it.
+    # ``Other.get`` is called only by a method nothing reaches: who else calls it stays unknown.
+    write(tmp_path, STORE_CLIENT)
+    monkeypatch.chdir(tmp_path)
+    found = lint(tmp_path, "shop/store.py")
+    assert [(line, code) for line, code, _ in found] == [(6, "FAA204")]
+    assert "reached from GET /tags (shop/main.py:7)" in found[0][2]
+
+
+SERVICES = {
+    "svc/__init__.py": "",
+    "svc/keys/__init__.py": "from svc.keys.signing import Signer\n",
+    "svc/keys/signing.py": """
+        import requests
+
+        class Signer:
+            def __init__(self, key):
+                self.key = key
+
+        class Verifier:
+            pass
+
+        def make_signer():
+            return Signer(requests.get("https://vault.internal/key", timeout=5).text)
+
+        def make_verifier():
+            return Verifier()
+    """,
+    "svc/lifespan.py": """
+        import svcs
+        from svc.keys.signing import Signer, Verifier, make_signer, make_verifier
+
+        @svcs.fastapi.lifespan
+        async def lifespan(app, registry: svcs.Registry):
+            registry.register_factory(Signer, make_signer)
+            registry.register_factory(Verifier, make_verifier)
+            yield
+    """,
+    "svc/main.py": """
+        import svcs
+        from fastapi import FastAPI
+        from svc.keys import Signer
+        from svc.keys.signing import Verifier
+        from svc.lifespan import lifespan
+
+        app = FastAPI(lifespan=lifespan)
+
+        @app.get("/token")
+        async def token(services: svcs.fastapi.DepContainer):
+            verifier = await services.aget(Verifier)
+            signer = await services.aget(Signer)
+            return {"key": signer.key, "verifier": str(verifier)}
+    """,
+}
+
+
+def test_a_service_look_up_runs_the_factory_another_module_registered(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The type is imported through the package that re-exports it and registered where it is defined:
+    # the same class. Its factory's request blocks the loop at the look-up; the other factory does nothing.
+    write(tmp_path, SERVICES)
+    monkeypatch.chdir(tmp_path)
+    found = [(line, code, message) for line, code, message in lint(tmp_path, "svc/main.py") if code == "FAA102"]
+    assert [(line, code) for line, code, _ in found] == [(13, "FAA102")]
+    assert "token -> signing.make_signer -> requests.get" in found[0][2]

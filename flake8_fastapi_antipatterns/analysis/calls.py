@@ -50,6 +50,13 @@ from flake8_fastapi_antipatterns.analysis.names import (
     walk_shallow,
 )
 from flake8_fastapi_antipatterns.analysis.nodes import ModuleNodes, mentions_name
+from flake8_fastapi_antipatterns.analysis.service_locators import (
+    TypeKey,
+    looked_up_types,
+    may_look_up,
+    registered_factory,
+    type_key,
+)
 
 if TYPE_CHECKING:
     from flake8_fastapi_antipatterns.options import Settings
@@ -650,6 +657,9 @@ class CallResolver:
                 target = self.function_called(node.value, where)
                 if target is not None and isinstance(target[1], ast.AsyncFunctionDef):
                     return target[0].returned(target[1])
+                looked_up = self._looked_up_instance(node.value, where, depth)
+                if looked_up is not None:
+                    return looked_up
             inner = self.path(node.value, where, depth)
             return f"await {inner}" if inner else None
         if isinstance(node, ast.Call):
@@ -761,6 +771,9 @@ class CallResolver:
         callee = self.path(node.func, where, depth)
         if callee is None:
             return None
+        looked_up = looked_up_types(callee, node)
+        if len(looked_up) == 1:
+            return self.annotation(looked_up[0], depth)  # ``services.get(Repo)`` is a ``Repo``
         instance = self.program.instance(callee)
         if instance is not None:
             # ``cls(...)`` in a classmethod builds an instance; calling an instance runs ``__call__``.
@@ -770,6 +783,11 @@ class CallResolver:
             if callee is None:
                 return None
         return f"{callee}()"
+
+    def _looked_up_instance(self, call: ast.Call, where: Where, depth: int) -> str | None:
+        """``await services.aget(Repo)``: the instance of the one type a service look-up names."""
+        looked_up = looked_up_types(self.path(call.func, where, depth), call)
+        return self.annotation(looked_up[0], depth) if len(looked_up) == 1 else None
 
     def _sessionmaker_path(self, node: ast.Call, callee: str, where: Where, depth: int) -> str | None:
         """``sessionmaker(class_=AsyncSession)`` makes async sessions; an unknown class is unknown."""
@@ -954,7 +972,25 @@ class CallResolver:
         if target is not None:
             return target, None
         callee = self.path(call.func, where)
+        for looked_up in looked_up_types(callee, call):
+            # ``await services.aget(JWTGenerator)`` runs the factory registered for the type.
+            factory = self._registered_factory(looked_up, where)
+            if factory is not None:
+                return factory, None
         return None, f"{callee}()" if callee else None
+
+    def runs_factory(self, call: ast.Call, where: Where) -> bool:
+        """Whether an awaited call is a service look-up that runs a project factory (``await
+        services.aget(JWTGenerator)``): a sync factory runs in the awaiting task."""
+        return may_look_up(call) and isinstance(self.what_runs(call, where)[0], tuple)
+
+    def _registered_factory(self, looked_up: ast.expr, where: Where) -> tuple[CallResolver, FunctionNode] | None:
+        scope = self.names.scope(where.funcs[0]) if where.funcs else None
+        wanted = type_key(self.names, looked_up, scope)
+        if wanted is None:
+            return None
+        found = self.program.registered_factory(self.names, wanted)
+        return (self.program.resolver(found[0]), found[1]) if found is not None else None
 
 
 K = TypeVar("K")
@@ -1006,6 +1042,7 @@ class Program:
         self.attributes: dict[tuple[str, str], str | None] = {}
         """What ``<obj:N>.name`` holds, once worked out."""
         self._runs: dict[tuple[int, int, Where], tuple[tuple[CallResolver, FunctionNode] | None, str | None]] = {}
+        self._factories: dict[TypeKey, tuple[Names, FunctionNode] | None] = {}
 
     def what_runs(
         self, resolver: CallResolver, call: ast.Call, where: Where
@@ -1017,6 +1054,12 @@ class Program:
         if known is None:
             known = self._runs[key] = resolver.what_runs(call, where)
         return known
+
+    def registered_factory(self, names: Names, wanted: TypeKey) -> tuple[Names, FunctionNode] | None:
+        """``service_locators.registered_factory``, read once per type for the linted file."""
+        if wanted not in self._factories:
+            self._factories[wanted] = registered_factory(names, wanted)
+        return self._factories[wanted]
 
     def instance_token(self, instance: Instance) -> str:
         """The path naming ``instance``; the same class with the same arguments gets the same one."""
@@ -1258,10 +1301,16 @@ def calls_with_operations(func: FunctionNode, operations: list[ImplicitCall], le
     return [c for c in sorted([*ordered_calls(func), *operations], key=_position) if site_id(c) not in left_out]
 
 
-def calls_on_loop(func: FunctionNode, names: Names, operations: list[ImplicitCall] | None = None) -> list[ast.Call]:
+def calls_on_loop(
+    func: FunctionNode,
+    names: Names,
+    operations: list[ImplicitCall] | None = None,
+    awaited_inline: Callable[[ast.Call], bool] | None = None,
+) -> list[ast.Call]:
     """Calls a coroutine's body makes synchronously (with ``operations``, those of them too).
 
-    Left out: awaited calls, ``async with``/``async for`` targets, and the
+    Left out: awaited calls (but those ``awaited_inline`` says run sync code in the awaiting task, a
+    service look-up running a factory), ``async with``/``async for`` targets, and the
     calls that only build the bound method handed to a thread
     (``await asyncio.to_thread(db.query(User).all)``: ``all`` runs on the
     thread; ``query`` only builds the lazy query it belongs to).
@@ -1269,7 +1318,8 @@ def calls_on_loop(func: FunctionNode, names: Names, operations: list[ImplicitCal
     asynchronous: set[int] = set()
     for node in body_walk(func):
         if isinstance(node, ast.Await):
-            asynchronous.add(id(node.value))
+            if awaited_inline is None or not isinstance(node.value, ast.Call) or not awaited_inline(node.value):
+                asynchronous.add(id(node.value))
         elif isinstance(node, ast.AsyncWith):
             asynchronous.update(id(item.context_expr) for item in node.items)
         elif isinstance(node, ast.AsyncFor) or (isinstance(node, ast.comprehension) and node.is_async):

@@ -524,7 +524,7 @@ class ServingPath:
         searched = self._search_name(definition)
         sites = self._sites(definition, searched, local) if searched is not None else None
         if sites is None:
-            return _Answer(UNKNOWN)
+            return self._reached_through_self(definition, searched, local, visiting)
         reaches: list[Reach] = []
         final = True
         cost = 1
@@ -565,6 +565,34 @@ class ServingPath:
                 return _Answer(UNKNOWN)
             return _Answer(NONE, final, cost)
         return _Answer(_combine(reaches), final, cost)
+
+    def _reached_through_self(
+        self, definition: Definition, word: str | None, local: dict[str, ModuleFacts], visiting: set[DefKey]
+    ) -> _Answer:
+        """A method whose name too many files use to search them (``get``, ``run``): its class's other
+        methods still call it as ``self.get(...)``, and such a call runs it. One of them reached by
+        any request settles the question; otherwise who else calls the method stays unknown."""
+        cls = definition.cls
+        facts = local.get(definition.key[0])
+        if cls is None or word is None or facts is None:
+            return _Answer(UNKNOWN)
+        final = True
+        cost = 1
+        for site in facts.sites.get(word, ()):
+            if not (site.attribute and site.called and site.receiver in ("self", "cls")) or site.owner == definition.key:
+                continue
+            owner = facts.definitions.get(site.owner) if site.owner is not None else None
+            if owner is None or owner.cls is not cls:
+                continue  # another class's ``self``: a method of the same name there
+            answer = self._site_reach(facts, site, local, visiting)
+            final = final and answer.final
+            cost += answer.cost
+            if cost > MAX_VISITS:
+                break
+            reach = answer.reach
+            if reach.stage == "serving" and not reach.operator_only and not reach.per_round_only:
+                return _Answer(reach, final, cost)
+        return _Answer(UNKNOWN, final, cost)
 
     def _standalone_registration(self, definition: Definition, local: dict[str, ModuleFacts]) -> bool:
         """Whether every decorator that registers the function hands it to an object only a program of

@@ -192,7 +192,8 @@ class EventLoopChecker(Checker):
         # most coroutines have none, and each answer is a walk of the whole function.
         skipped: dict[Family, frozenset[int]] = {}
         opened_only: frozenset[int] | None = None
-        for call in calls_on_loop(coroutine, resolver.names, resolver.operations(coroutine)):
+        awaited_inline = lambda call: resolver.runs_factory(call, where)  # noqa: E731
+        for call in calls_on_loop(coroutine, resolver.names, resolver.operations(coroutine), awaited_inline):
             site = site_id(call)
             for family in FAMILIES:
                 code = FAMILY_CODES[family]
