@@ -151,6 +151,20 @@ APPS: tuple[RealApp, ...] = (
         "5c20e62a455c28bacac927f26116a73fd8e1799e0d908be8e8a4f02197a54731",
         ("chromadb/server", "chromadb/auth", "chromadb/rate_limit", "chromadb/quota"),
     ),
+    # Added in the fourteenth round as held-out projects: no rule was written with them in view
+    # before their first review (benchmarks/README.md, "Fourteenth round").
+    RealApp(
+        "chainlit", "a conversational AI app framework's server", "chainlit-2.12.0.tar.gz",
+        "ca/44/7af8f57c9c1b4c2213cfd9b569e7673b44936abf67a0312e1c999e902003/chainlit-2.12.0.tar.gz",
+        "53ca71c66fd98d417039ca5fa9c68349eb8eda771b7e0235a7da531f610fe5d0",
+        ("chainlit",),
+    ),
+    RealApp(
+        "argilla", "a data-annotation platform's API server", "argilla_server-2.8.0.tar.gz",
+        "93/95/842d32b51c2a12aca23c2072d9181e9d7f5225d1e6908096ac76063813c5/argilla_server-2.8.0.tar.gz",
+        "c3ca464f7e024d1232fde23dbd6014e2c82a7cebd0382de03d7cb3cfae71e4b0",
+        ("src/argilla_server",),
+    ),
 )
 
 

@@ -588,3 +588,96 @@ def test_a_service_look_up_runs_the_factory_another_module_registered(tmp_path: 
     found = [(line, code, message) for line, code, message in lint(tmp_path, "svc/main.py") if code == "FAA102"]
     assert [(line, code) for line, code, _ in found] == [(13, "FAA102")]
     assert "token -> signing.make_signer -> requests.get" in found[0][2]
+
+
+QUEUED_JOBS = {
+    "jobs_app/__init__.py": "",
+    "jobs_app/jobs.py": """
+        import requests
+        from rq.decorators import job
+
+        @job("default")
+        async def export_dataset(dataset_id):
+            requests.post("https://hub.example/upload", json={"id": dataset_id}, timeout=30)
+
+        async def ping_hub():
+            requests.get("https://hub.example/ping", timeout=5)
+    """,
+    "jobs_app/main.py": """
+        from fastapi import FastAPI
+        from jobs_app import jobs
+
+        app = FastAPI()
+
+        @app.post("/datasets/{dataset_id}/export")
+        async def export(dataset_id: int):
+            jobs.export_dataset.delay(dataset_id)
+            await jobs.ping_hub()
+            return {"queued": True}
+    """,
+}
+
+
+def test_a_job_the_route_only_enqueues_runs_in_a_worker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # ``export_dataset.delay(...)`` puts the job on a queue a worker process takes it from: its blocking
+    # request is not on the server's loop. ``ping_hub`` is awaited by the route itself.
+    write(tmp_path, QUEUED_JOBS)
+    monkeypatch.chdir(tmp_path)
+    assert [(line, code) for line, code, _ in lint(tmp_path, "jobs_app/jobs.py")] == [(10, "FAA102")]
+
+
+PLAIN_DATA_RECEIVERS = {
+    "chat/__init__.py": "",
+    "chat/message.py": """
+        import time
+        from typing import Optional, TypedDict
+
+        class ThreadDict(TypedDict):
+            id: str
+
+        class Message:
+            async def update(self, content):
+                time.sleep(0.5)
+                self.content = content
+
+        async def refresh(thread: Optional[ThreadDict], body: dict[str, str], response):
+            thread.update({"id": "x"})
+            body.update({"a": "b"})
+            data = response.json()
+            data.update({"c": "d"})
+            headers = {}
+            headers.update({"e": "f"})
+
+        DRAFT = Message()  # an instance exists: a call of ``update`` on some object could be its method
+    """,
+    "chat/main.py": """
+        from fastapi import FastAPI
+        from chat.message import refresh
+
+        app = FastAPI()
+
+        @app.get("/refresh")
+        async def refresh_route():
+            await refresh(None, {}, None)
+    """,
+}
+
+
+def test_a_method_call_on_plain_data_is_not_a_call_of_the_project_method(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every ``.update(...)`` a route reaches is called on a dict (annotated, a TypedDict, a decoded JSON
+    # body, a literal): nothing calls ``Message.update``, whose blocking sleep is then not served.
+    write(tmp_path / "plain", PLAIN_DATA_RECEIVERS)
+    monkeypatch.chdir(tmp_path / "plain")
+    assert lint(tmp_path / "plain", "chat/message.py") == []
+    # The same method called on an object that may be a Message is reached.
+    route = """
+        from chat.message import Message
+
+        @app.put("/m")
+        async def put():
+            message = Message()
+            await message.update("x")
+    """
+    write(tmp_path / "object", {**PLAIN_DATA_RECEIVERS, "chat/main.py": PLAIN_DATA_RECEIVERS["chat/main.py"] + route})
+    monkeypatch.chdir(tmp_path / "object")
+    assert [(line, code) for line, code, _ in lint(tmp_path / "object", "chat/message.py")] == [(10, "FAA102")]

@@ -77,11 +77,15 @@ def registered_factory(names: Names, wanted: TypeKey) -> tuple[Names, FunctionNo
     files = index.files_mentioning(resolver.filename, REGISTRATION)
     if not files or len(files) > MAX_REGISTERING_FILES:
         return None
+    own = index.real_path(resolver.filename)
     for file in files:
-        module = index.module(file)
-        if module is None:
-            continue
-        found = _factory_in(module.names, wanted)
+        # The asking module is read through its own names: the factory then is the very function
+        # its call graph knows (and names bare), whichever file of the run parsed the module first.
+        if index.real_path(file) == own:
+            found = _factory_in(names, wanted)
+        else:
+            module = index.module(file)
+            found = _factory_in(module.names, wanted) if module is not None else None
         if found is not None:
             return found
     return None

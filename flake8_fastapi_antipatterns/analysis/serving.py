@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -74,6 +75,26 @@ _ROUTE_REGISTRATIONS = frozenset(
 _HANDLER_REGISTRATIONS = frozenset({"add_exception_handler", "exception_handler"})
 _MIDDLEWARE_REGISTRATIONS = frozenset({"add_middleware", "middleware", "Middleware", "BaseHTTPMiddleware"})
 _BACKGROUND = frozenset({"add_task", "create_task", "ensure_future", "start_soon", "run_coroutine_threadsafe", "spawn"})
+# A task queue's job (rq ``@job``, Celery ``@app.task``, taskiq ``@broker.task``) put on the queue by a
+# method of the function itself: ``export_job.delay(...)`` only enqueues it, and a worker process runs
+# it. Celery's ``.s``/``.si``/``.signature`` build a signature a worker runs the same way.
+_ENQUEUE_METHODS = frozenset({"delay", "apply_async", "kiq", "send_with_options", "s", "si", "signature"})
+_ENQUEUED = "<enqueued>"
+"""The ``wrapper`` of a site that is the receiver of one of ``_ENQUEUE_METHODS``."""
+# What a receiver bound to one of these (by annotation or value) is: no project class's instance, so
+# ``to_encode.update({...})`` on ``to_encode: dict[str, Any]`` calls no project method ``update``.
+_BUILTIN_TYPES = frozenset(
+    {"dict", "list", "set", "frozenset", "tuple", "str", "bytes", "bytearray", "Dict", "List", "Set", "FrozenSet",
+     "Tuple", "Mapping", "MutableMapping", "Sequence", "MutableSequence", "MutableSet", "AbstractSet", "DefaultDict",
+     "defaultdict", "OrderedDict", "Counter", "deque", "Deque"}
+)  # fmt: skip
+# Methods and functions whose result is plain data (a dict, a list): a response's decoded body, a model dumped.
+_DATA_METHODS = frozenset({"json", "model_dump", "dict", "to_dict", "copy", "keys", "values", "items", "split", "splitlines"})
+_DATA_LOADERS = frozenset({"json.loads", "orjson.loads", "ujson.loads", "yaml.safe_load", "tomllib.loads", "copy.copy", "copy.deepcopy"})
+# Words of a route's path that name signing in or out: the OAuth callback, the code exchange, a login form.
+_SIGN_IN_WORDS = frozenset({"oauth", "oauth2", "oidc", "openid", "sso", "saml", "login", "logout", "signin", "signout"})
+_PATH_WORD = re.compile(r"[a-z0-9]+")
+_BUILTIN_VALUES = (ast.Dict, ast.List, ast.Set, ast.Tuple, ast.DictComp, ast.ListComp, ast.SetComp, ast.JoinedStr)
 _EVENT_REGISTRATIONS = frozenset({"on_event", "add_event_handler"})
 _STARTUP_KEYWORDS = frozenset({"lifespan", "on_startup", "on_shutdown"})
 _LIFESPAN_DECORATORS = frozenset({"lifespan"})  # last name of a decorator that makes the function a lifespan
@@ -111,6 +132,12 @@ class Reach:
     entries: tuple[Entry, ...] = ()
     operator_only: bool = False
     """Served, but only through routes an administrator must call (``analysis/audience.py``)."""
+
+    @property
+    def sign_in_only(self) -> bool:
+        """Reached only from routes of signing in or out (``GET /auth/oauth/{provider}/callback``): they
+        run once per login of a user, not once per call of the API."""
+        return self.stage == "serving" and bool(self.entries) and all(_signs_in(e.label) for e in self.entries)
 
     @property
     def per_round_only(self) -> bool:
@@ -338,7 +365,8 @@ class _Collector:
                 handed_to = f"@{name}" if isinstance(func, ast.Call) and name is not None else name
                 # The callee's own parts (``obj`` in ``obj.method()``) are not handed to anything.
                 if isinstance(func, ast.Attribute):
-                    stack.append((func.value, None, None, None))
+                    enqueued = _ENQUEUED if func.attr in _ENQUEUE_METHODS else None
+                    stack.append((func.value, enqueued, None, None))
                 elif not isinstance(func, ast.Name):
                     stack.append((func, None, None, None))
                 for argument in current.args:
@@ -383,6 +411,39 @@ class _Collector:
             self.facts.launchers.add(owner)
 
 
+def _builtin_annotation(names: Names, annotation: ast.expr, depth: int = 0) -> bool:
+    """An annotation naming only built-in containers or strings (``Dict[str, Any]``), or ``TypedDict``
+    classes (a dict at run time), optionally ``None`` too (``Optional[ThreadDict]``, ``dict | None``)."""
+    if depth > 4:
+        return False
+    if isinstance(annotation, ast.Constant) and annotation.value is None:
+        return depth > 0  # the ``None`` of an optional; alone, nothing to say
+    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+        return _builtin_annotation(names, annotation.left, depth + 1) and _builtin_annotation(names, annotation.right, depth + 1)
+    if isinstance(annotation, ast.Subscript):
+        if last_name(annotation.value) in ("Optional", "Union"):
+            inner = annotation.slice
+            parts = inner.elts if isinstance(inner, ast.Tuple) else [inner]
+            return all(_builtin_annotation(names, part, depth + 1) for part in parts)
+        annotation = annotation.value
+    named = last_name(annotation)
+    if named in _BUILTIN_TYPES:
+        return True
+    return named is not None and _is_typed_dict(names, annotation)
+
+
+def _is_typed_dict(names: Names, node: ast.expr) -> bool:
+    """A project class declared as a ``TypedDict`` (in this module or imported from another)."""
+    cls = names.classes.get(node.id) if isinstance(node, ast.Name) else None
+    if cls is None:
+        try:
+            symbol = names.project_symbol(node)
+        except (RecursionError, ValueError, OSError):
+            return False
+        cls = symbol.module.names.classes.get(symbol.name) if symbol is not None else None
+    return cls is not None and any(last_name(base) == "TypedDict" for base in cls.bases)
+
+
 def _receiver(node: ast.expr) -> str | None:
     if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
         return node.value.id
@@ -408,6 +469,12 @@ def module_facts(tree: ast.Module, path: str) -> ModuleFacts:
 def _decorator_name(decorator: ast.expr) -> str | None:
     target = decorator.func if isinstance(decorator, ast.Call) else decorator
     return _name_of(target)
+
+
+def _signs_in(label: str) -> bool:
+    """A route label (``GET /oauth/{provider}/callback``) whose path has a word of signing in or out."""
+    _, _, path = label.partition(" ")
+    return path.startswith("/") and not _SIGN_IN_WORDS.isdisjoint(_PATH_WORD.findall(path.lower()))
 
 
 def _route_label(decorator: ast.expr, prefixes: dict[str, str] | None = None) -> str | None:
@@ -767,6 +834,8 @@ class ServingPath:
                     continue  # recursion
                 if method and not site.attribute:
                     continue  # a method is reached through an attribute: ``self.m()``, ``repo.m()``
+                if method and self._builtin_receiver(file, facts, site):
+                    continue  # ``headers.update(...)`` on a dict: another type's method of that name
                 if accepts is not None and not accepts(site):
                     continue
                 uses.append((facts, site))
@@ -775,6 +844,37 @@ class ServingPath:
                 for alias in self._aliases(definition, word, file):
                     uses.extend((facts, site) for site in facts.sites.get(alias, ()) if not site.attribute)
         return uses
+
+    def _builtin_receiver(self, file: str, facts: ModuleFacts, site: Site) -> bool:
+        """Whether a method call's receiver is, where it is called, bound to a built-in container or
+        string: annotated as one (``to_encode: Dict[str, Any] = ...``) or made as one (``{...}``,
+        ``dict(...)``, an f-string). Such a call runs the built-in type's method, not a project's."""
+        receiver = site.receiver
+        owner = facts.definitions.get(site.owner) if site.owner is not None else None
+        if receiver is None or receiver in ("self", "cls") or owner is None or self.index is None:
+            return False
+        module = self.index.module(file)
+        if module is None:
+            return False
+        scope = module.names.scope(owner.node)
+        annotation = scope.annotations.get(receiver)
+        if annotation is not None:
+            return _builtin_annotation(module.names, annotation)
+        value = scope.values.get(receiver)
+        if value is None or receiver in scope.unknown:
+            return False
+        if isinstance(value, ast.Await):
+            value = value.value
+        if isinstance(value, _BUILTIN_VALUES) or (isinstance(value, ast.Constant) and isinstance(value.value, (str, bytes))):
+            return True
+        if not isinstance(value, ast.Call):
+            return False
+        func = value.func
+        if isinstance(func, ast.Name):
+            names = module.names
+            return func.id in _BUILTIN_TYPES and func.id not in names.bindings and func.id not in names.classes
+        # ``response.json()``, ``model.model_dump()``, ``json.loads(text)``: plain data.
+        return (isinstance(func, ast.Attribute) and func.attr in _DATA_METHODS) or module.names.qualify(func) in _DATA_LOADERS
 
     def _never_instantiated(self, definition: Definition, local: dict[str, ModuleFacts]) -> bool:
         """Whether the project never names the method's class outside its ``class`` statement.
@@ -824,8 +924,8 @@ class ServingPath:
 
     def _site_reach(self, facts: ModuleFacts, site: Site, local: dict[str, ModuleFacts], visiting: set[DefKey]) -> _Answer:
         """What one use of the name says about the function."""
-        if site.in_main:
-            return _Answer(NONE)
+        if site.in_main or site.wrapper == _ENQUEUED:
+            return _Answer(NONE)  # a script's block; a job a worker process runs (``job.delay(...)``)
         if _in_development_branch(facts, site.line):
             return _Answer(DEVELOPMENT)
         wrapper, keyword = site.wrapper, site.keyword

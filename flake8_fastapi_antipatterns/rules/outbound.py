@@ -352,6 +352,8 @@ class OutboundChecker(Checker):
                         problem = f"its `{_call_name(given.value)}` {inner}"
             if fresh is None and problem is None:
                 continue
+            if problem is None and self._only_at_sign_in(call):
+                continue  # a client per login, with its timeout: a shared one would save a handshake per login
             shown = _call_name(call)
             if fresh is not None:
                 # Only what is wrong: a client that has its timeout is told about reuse alone.
@@ -370,6 +372,16 @@ class OutboundChecker(Checker):
                     remedy=AIOHTTP_TIMEOUT_FIX if problem.startswith(UNBOUNDED_AIOHTTP) else None,
                 )
         self._breakers()
+
+    def _only_at_sign_in(self, call: ast.Call) -> bool:
+        """Whether only routes of signing in or out reach ``call`` (``Reach.sign_in_only``). Idle
+        connections close within seconds (httpx keeps them 5 s, aiohttp 15 s), so between two logins
+        a shared client would hold no warm connection to reuse."""
+        serving = self.ctx.serving
+        if not serving.active:
+            return False
+        reach = serving.reach_at(call.lineno)
+        return reach is not None and reach.sign_in_only
 
     # -- timeouts -----------------------------------------------------------
     def _timeout_problem(self, call: ast.Call, scope: Scope | None, func: FunctionNode | None = None) -> str | None:
