@@ -43,7 +43,7 @@ PARSERS = frozenset(
 )
 # Name words that say a call checks what it is given (a schema, a webhook signature).
 VALIDATING_WORDS = frozenset({"validate", "validator", "valid", "verify", "signature", "hmac"})
-VALIDATING_METHODS = frozenset({"construct_event", "parse_obj", "parse_raw"})
+VALIDATING_METHODS = frozenset({"construct_event", "parse_obj", "parse_raw", "deserialize"})
 NOT_MODELS = ("fastapi.", "starlette.", "builtins.")
 _KEY_READS = frozenset({"get", "pop"})
 _COPIES = frozenset({"copy", "decode"})

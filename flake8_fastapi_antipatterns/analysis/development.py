@@ -79,8 +79,14 @@ _DIAGNOSTICS: weakref.WeakKeyDictionary[ast.AST, frozenset[int]] = weakref.WeakK
 _DETAIL: weakref.WeakKeyDictionary[ast.AST, frozenset[int]] = weakref.WeakKeyDictionary()
 
 
+# Switches of a development server, as whole names: ``if config.run.watch:`` (re-reading files as they
+# change), ``if args.reload:``. Production runs with them off.
+_DEVELOPMENT_SWITCHES = frozenset({"watch", "reload", "autoreload", "auto_reload", "hot_reload", "use_reloader"})
+
+
 def _development_name(name: str) -> bool:
-    return any(word in name.lower() for word in DEVELOPMENT_WORDS)
+    lowered = name.lower()
+    return lowered in _DEVELOPMENT_SWITCHES or any(word in lowered for word in DEVELOPMENT_WORDS)
 
 
 # The words of a name: ``is_promptrace_enabled`` -> is, promptrace, enabled; ``enableTracing`` -> enable, tracing.
