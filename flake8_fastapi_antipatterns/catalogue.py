@@ -76,7 +76,7 @@ _add(
         default_on=True,
         static=(
             "a synchronous database client (SQLAlchemy `Session`/`sessionmaker()`/`Engine.connect()`/`execute`/"
-            "`query`, psycopg2, sync psycopg, sqlite3, pymysql, pymongo, sync `redis.Redis`) is used inside an "
+            "`query`, psycopg2, sync psycopg, sqlite3, pymysql, pymongo, sync `redis.Redis`, rq's queue and jobs) is used inside an "
             "`async def`, directly, through a name bound to it (import, assignment, annotation such as "
             "`db: Session = Depends(...)`) or through a sync helper the coroutine calls"
         ),
@@ -93,7 +93,8 @@ _add(
                 "Flags synchronous database I/O performed inside an `async def` function: SQLAlchemy's "
                 "synchronous `Session`, sessions made by `sessionmaker()`, `Engine.connect()`, `execute()` and "
                 "`query()`, and the psycopg2, synchronous psycopg, sqlite3, pymysql, pymongo and synchronous "
-                "`redis.Redis` clients. The check follows names bound by imports, assignments and annotations "
+                "`redis.Redis` clients, and rq's queue and jobs in Redis (`export_job.delay(...)` on a function "
+                "decorated with rq's `@job`, `queue.enqueue(...)`, `Job.fetch(...)`, `job.get_status()`). The check follows names bound by imports, assignments and annotations "
                 "(such as `db: Session = Depends(get_db)`; an item of a container annotated with its class, "
                 "`repos: dict[str, UserRepo]`, is of that class), what helpers return (a helper that returns "
                 "`None` where it cannot build its object gives that object otherwise), and synchronous helper "

@@ -129,6 +129,19 @@ _MONGO_IO = _names(
     "list_collection_names", "list_database_names", "list_collections", "command", "server_info", "watch", "rename",
 )  # fmt: skip
 
+# -- rq (Redis queue) ---------------------------------------------------------------
+_RQ_QUEUE_IO = _names(
+    "enqueue", "enqueue_call", "enqueue_at", "enqueue_in", "enqueue_many", "fetch_job", "get_jobs", "get_job_ids",
+    "empty", "delete", "remove",
+)  # fmt: skip
+_RQ_JOB_IO = _names(
+    "get_status", "refresh", "save", "save_meta", "get_meta", "cancel", "delete", "requeue", "return_value",
+    "latest_result", "results", "fetch_dependencies", "get_position", "perform",
+)  # fmt: skip
+RQ_ENQUEUE = "rq.Queue().enqueue"
+"""The path given to ``export_job.delay(...)`` on a function decorated with rq's ``@job``."""
+RQ_JOB_DECORATORS = frozenset({"rq.decorators.job", "rq.job"})
+
 # -- HTTP, files, processes -----------------------------------------------------
 _HTTP_VERBS = _names("get", "post", "put", "patch", "delete", "head", "options", "request")
 _PATH_IO = _names("read_text", "read_bytes", "write_text", "write_bytes", "open")
@@ -206,6 +219,14 @@ _KINDS_BASE: dict[str, Kind] = {
     "redis.pipeline": Kind("redis pipeline", family="db", blocking=_names("execute"), returns={ANY: SAME}),
     "redis.pubsub": Kind("redis pubsub", family="db", any_method_blocks=True),
     "redis.lock": Kind("redis lock", family="db", blocking=_names("acquire", "release", "extend", "reacquire")),
+    # rq keeps its queues and jobs in Redis through a synchronous redis-py connection.
+    "rq.queue": Kind(
+        "rq Queue",
+        family="db",
+        blocking=_RQ_QUEUE_IO,
+        returns=dict.fromkeys(("enqueue", "enqueue_call", "enqueue_at", "enqueue_in", "fetch_job"), "rq.job"),
+    ),
+    "rq.job": Kind("rq Job", family="db", blocking=_RQ_JOB_IO),
     "requests.session": Kind("requests.Session", blocking=_HTTP_VERBS | {"send"}),
     "httpx.client": Kind("httpx.Client", blocking=_HTTP_VERBS | {"send", "stream"}),
     "urllib3.pool": Kind("urllib3.PoolManager", blocking=_names("request", "urlopen")),
@@ -389,6 +410,10 @@ def _entries() -> dict[str, Entry]:
         ),
         Entry("redis", family="db"),
     )
+    add(("rq.Queue", "rq.queue.Queue"), Entry("rq.queue", family="db"))
+    add(("rq.job.Job", "rq.Job"), Entry("rq.job", family="db"))
+    add(("rq.job.Job.fetch", "rq.Job.fetch"), Entry("rq.job", blocks=True, family="db"))
+    add(("rq.job.Job.fetch_many", "rq.Job.fetch_many"), Entry(blocks=True, family="db"))
     # Blocking calls other than databases.
     add(("time.sleep", "os.system", "os.popen", "builtins.open", "io.open", "os.fdopen"), Entry(blocks=True))
     add(("urllib.request.urlopen", "urllib.request.urlretrieve", "urllib3.request"), Entry(blocks=True))

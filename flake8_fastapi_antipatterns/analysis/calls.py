@@ -22,6 +22,8 @@ from flake8_fastapi_antipatterns.analysis.blocking import (
     ASYNC_SESSIONMAKER,
     LANGCHAIN_SEQUENCE,
     PARTIAL,
+    RQ_ENQUEUE,
+    RQ_JOB_DECORATORS,
     THREAD_HANDOFF_METHODS,
     THREAD_HANDOFFS,
     is_langchain,
@@ -665,6 +667,8 @@ class CallResolver:
         if isinstance(node, ast.Call):
             return self._call_path(node, where, depth)
         if isinstance(node, ast.Attribute):
+            if node.attr == "delay" and self._rq_job(node.value, where):
+                return RQ_ENQUEUE  # ``export_job.delay(...)``: rq puts the job on its Redis queue
             if self._is_imported_name(node, where):
                 return self._imported_path(node, depth)
             base = self.path(node.value, where, depth)
@@ -688,6 +692,17 @@ class CallResolver:
             known = [p for p in (self.path(option, where, depth) for option in options) if p is not None]
             return next((p for p in known if _informative(p)), None)
         return None
+
+    def _rq_job(self, node: ast.expr, where: Where) -> bool:
+        """Whether ``node`` names a project function decorated with rq's ``@job``."""
+        found = self.function_named(node, where)
+        if found is None:
+            return False
+        names = found[0].names
+        return any(
+            names.qualify(decorator.func if isinstance(decorator, ast.Call) else decorator) in RQ_JOB_DECORATORS
+            for decorator in found[1].decorator_list
+        )
 
     def _item_path(self, container: ast.expr, where: Where, depth: int) -> str | None:
         """An item of a container whose annotation says what it holds: ``state.models[name]`` with
