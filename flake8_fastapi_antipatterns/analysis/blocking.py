@@ -142,6 +142,12 @@ RQ_ENQUEUE = "rq.Queue().enqueue"
 """The path given to ``export_job.delay(...)`` on a function decorated with rq's ``@job``."""
 RQ_JOB_DECORATORS = frozenset({"rq.decorators.job", "rq.job"})
 
+# -- python-social-auth ----------------------------------------------------------------
+_SOCIAL_AUTH_REQUESTS = _names(
+    "user_data", "auth_complete", "do_auth", "complete", "request_access_token", "refresh_token", "revoke_token",
+    "get_json", "get_querystring", "request", "request_token", "unauthorized_token", "oauth_request",
+)  # fmt: skip
+
 # -- HTTP, files, processes -----------------------------------------------------
 _HTTP_VERBS = _names("get", "post", "put", "patch", "delete", "head", "options", "request")
 _PATH_IO = _names("read_text", "read_bytes", "write_text", "write_bytes", "open")
@@ -227,6 +233,8 @@ _KINDS_BASE: dict[str, Kind] = {
         returns=dict.fromkeys(("enqueue", "enqueue_call", "enqueue_at", "enqueue_in", "fetch_job"), "rq.job"),
     ),
     "rq.job": Kind("rq Job", family="db", blocking=_RQ_JOB_IO),
+    # python-social-auth's backends call the provider with ``requests``.
+    "social_core.backend": Kind("social_core backend", blocking=_SOCIAL_AUTH_REQUESTS),
     "requests.session": Kind("requests.Session", blocking=_HTTP_VERBS | {"send"}),
     "httpx.client": Kind("httpx.Client", blocking=_HTTP_VERBS | {"send", "stream"}),
     "urllib3.pool": Kind("urllib3.PoolManager", blocking=_names("request", "urlopen")),
@@ -409,6 +417,16 @@ def _entries() -> dict[str, Entry]:
             "redis.cluster.RedisCluster",
         ),
         Entry("redis", family="db"),
+    )
+    add(
+        (
+            "social_core.backends.base.BaseAuth",
+            "social_core.backends.oauth.BaseOAuth2",
+            "social_core.backends.oauth.BaseOAuth1",
+            "social_core.backends.oauth.OAuthAuth",
+            "social_core.backends.open_id_connect.OpenIdConnectAuth",
+        ),
+        Entry("social_core.backend"),
     )
     add(("rq.Queue", "rq.queue.Queue"), Entry("rq.queue", family="db"))
     add(("rq.job.Job", "rq.Job"), Entry("rq.job", family="db"))

@@ -65,6 +65,8 @@ if TYPE_CHECKING:
     from flake8_fastapi_antipatterns.rules.base import Context
 
 _MAX_DEPTH = 12
+# ``Type[X]``, ``type[X]``: an annotation of the class itself, not of an instance.
+CLASS_WRAPPERS = frozenset({"typing.Type", "type", "builtins.type", "typing_extensions.Type"})
 CACHE_DECORATORS = frozenset({"functools.lru_cache", "functools.cache"})
 SYNC_SESSION_CLASSES = frozenset({"sqlalchemy.orm.Session", "sqlalchemy.orm.session.Session", "sqlmodel.Session"})
 
@@ -891,6 +893,8 @@ class CallResolver:
             return None
         names = self.names
         inner = unwrap_annotation(annotation, names)
+        if isinstance(inner, ast.Subscript) and names.qualify(inner.value) in CLASS_WRAPPERS:
+            return self._class_path(inner.slice)  # ``backend_class: Type[BaseOAuth2]``: the class itself
         if isinstance(inner, (ast.Name, ast.Attribute)):
             cls = self.project_class_named(inner, MODULE_LEVEL)
             if cls is not None:
@@ -911,6 +915,15 @@ class CallResolver:
             return names.annotation_path(annotation)
         except RecursionError:
             return None
+
+    def _class_path(self, named: ast.expr) -> str | None:
+        """The path of a class given as a value (``Type[X]``): calling it makes an ``X``."""
+        if not isinstance(named, (ast.Name, ast.Attribute)):
+            return None
+        cls = self.project_class_named(named, MODULE_LEVEL)
+        if cls is not None:
+            return self.program.instance_token(Instance(cls, is_class=True))
+        return self.names.qualify(named)
 
     def dependency(self, default: ast.expr, where: Where, depth: int = 0) -> str | None:
         """What ``Depends(provider)`` injects, read from the provider's return/yield."""
