@@ -1850,7 +1850,11 @@ _add(
                 "under `if __name__ == \"__main__\":` (`python main.py` on a developer's machine), and in a "
                 "package's `__main__.py` a call in a function only that guard names (`main()` called there and "
                 "named nowhere else in the module, not in `__all__`, and not a console script of the project's "
-                "`pyproject.toml`, `setup.cfg` or `setup.py`). A "
+                "`pyproject.toml`, `setup.cfg` or `setup.py`). Nor is a module that serves with more processes "
+                "another way: one that runs gunicorn (its workers are the scaled path; the `uvicorn.run` beside "
+                "it is a mode, such as a platform gunicorn does not run on), or hands the function around the call "
+                "to `multiprocessing.Process(target=...)` "
+                "(one process of a pool it starts itself). A "
                 "call whose options come from `**kwargs` is not judged. Only the static check reports this "
                 "code; the runtime guard does not."
             ),

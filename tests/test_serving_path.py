@@ -681,3 +681,135 @@ def test_a_method_call_on_plain_data_is_not_a_call_of_the_project_method(tmp_pat
     write(tmp_path / "object", {**PLAIN_DATA_RECEIVERS, "chat/main.py": PLAIN_DATA_RECEIVERS["chat/main.py"] + route})
     monkeypatch.chdir(tmp_path / "object")
     assert [(line, code) for line, code, _ in lint(tmp_path / "object", "chat/message.py")] == [(10, "FAA102")]
+
+
+OBJECTS_OF_OTHER_TYPES = {
+    "media/__init__.py": "",
+    "media/tunnel.py": """
+        class Tunnel:
+            def kill(self):
+                print("tunnel closed")
+
+        SHARE = Tunnel()
+    """,
+    "media/encoder.py": """
+        import subprocess
+
+        from media.tunnel import Tunnel
+
+        class Encoder:
+            def __init__(self):
+                self.process = subprocess.Popen(["ffmpeg"])
+
+            def stop(self):
+                self.process.kill()
+
+        class Other:
+            def kill(self):
+                pass
+
+        def stop_other():
+            other = Other()
+            other.kill()
+
+        def stop_tunnel(tunnel: Tunnel):
+            tunnel.kill()
+    """,
+    "media/main.py": """
+        from fastapi import FastAPI
+        from media.encoder import Encoder, stop_other
+
+        app = FastAPI()
+
+        @app.post("/stop")
+        async def stop():
+            Encoder().stop()
+            stop_other()
+    """,
+}
+
+
+def test_a_method_call_on_an_object_of_another_type_is_not_a_call_of_the_project_method(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # ``self.process.kill()`` on the ``subprocess.Popen`` the class keeps, and ``other.kill()`` on an
+    # ``Other`` the function makes, run those types' methods: ``Tunnel.kill`` is not reached from the
+    # route (only ``stop_tunnel``, which nothing calls, may call it).
+    write(tmp_path, OBJECTS_OF_OTHER_TYPES)
+    monkeypatch.chdir(tmp_path)
+    assert lint(tmp_path, "media/tunnel.py") == []
+
+
+ROUTES_IN_A_FACTORY = {
+    "dash/__init__.py": "",
+    "dash/main.py": """
+        import time
+
+        from fastapi import FastAPI
+
+        def build_dashboard():
+            time.sleep(2)
+
+        def create_app() -> FastAPI:
+            app = FastAPI()
+            app.dashboard_ready = False
+
+            @app.get("/monitoring")
+            async def monitoring():
+                if not app.dashboard_ready:
+                    build_dashboard()
+                    app.dashboard_ready = True
+                return {"ok": True}
+
+            @app.get("/rebuild")
+            async def rebuild():
+                build_dashboard()
+                return {"ok": True}
+
+            return app
+    """,
+}
+
+
+def test_work_a_route_handler_does_once_on_the_app_it_closes_over_is_start_up_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # ``if not app.dashboard_ready: ...; app.dashboard_ready = True`` in a handler registered inside
+    # ``create_app()``: the app it closes over lives as long as the server, so the first request alone
+    # builds the dashboard. ``/rebuild`` builds it on every request.
+    write(tmp_path, ROUTES_IN_A_FACTORY)
+    monkeypatch.chdir(tmp_path)
+    assert [(line, code) for line, code, _ in lint(tmp_path, "dash/main.py") if code == "FAA102"] == [(22, "FAA102")]
+
+
+LAUNCHER_BY_NAME = {
+    "ui/__init__.py": "",
+    "ui/http_server.py": """
+        import uvicorn
+
+        def start_server(app, port):
+            server = uvicorn.Server(uvicorn.Config(app, port=port))
+            server.run()
+    """,
+    "ui/blocks.py": """
+        from fastapi import FastAPI
+        from ui import http_server
+
+        app = FastAPI()
+
+        def launch(port: int = 7860):
+            http_server.start_server(app, port)
+            print(f"Running on http://127.0.0.1:{port}")
+
+        @app.post("/restart")
+        async def restart():
+            launch()
+    """,
+}
+
+
+def test_a_function_that_calls_start_server_is_a_launcher(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # What ``launch`` prints around starting the server is the operator's output, even where a route calls it.
+    write(tmp_path, LAUNCHER_BY_NAME)
+    monkeypatch.chdir(tmp_path)
+    assert [code for _, code, _ in lint(tmp_path, "ui/blocks.py") if code == "FAA402"] == []

@@ -9,7 +9,8 @@ self.pull_if_missing: pull(); self.pull_if_missing = False``).  The first call p
 so a blocking call there is start-up cost, not per-request cost.  The value that guards it
 must be one that outlives the call: a module global (declared ``global``), an attribute of
 ``self``/``cls`` or of an imported module or object (``if state.config is None:
-state.config = load()``), or a local read from one of them (``svc = self._svc; if svc is None: ...;
+state.config = load()``), an attribute of what a decorated function (a registered route handler)
+reads from outside itself (its app, closed over), or a local read from one of them (``svc = self._svc; if svc is None: ...;
 self._svc = svc``).  A cache keyed by request data (``if key not in cache``) is not run-once
 and is not recognised here.
 """
@@ -84,6 +85,8 @@ def _find(func: FunctionNode, attributes: bool, shared: AbstractSet[str]) -> Ite
     statements = [stmt for body in bodies for stmt in body]
     tested = _tested_receivers([stmt.test for _, _, stmt in guards], statements)
     receivers = (_receivers(func) if attributes else set()) | _shared_receivers(shared & tested, statements)
+    if func.decorator_list:
+        receivers |= _captured(func, tested, statements)
     globals_ = {name for stmt in statements if isinstance(stmt, ast.Global) for name in stmt.names}
     aliases = _aliases(statements, receivers, globals_)
     passed: set[str] | None = None  # ``_from_the_caller``, worked out for the first fresh-value return
@@ -190,6 +193,16 @@ def _tested_receivers(tests: list[ast.expr], statements: list[ast.stmt]) -> set[
         if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Attribute) and isinstance(stmt.value.value, ast.Name):
             found.add(stmt.value.value.id)
     return found
+
+
+def _captured(func: FunctionNode, tested: set[str], statements: list[ast.stmt]) -> set[str]:
+    """The names a decorated function reads from outside itself: a route handler registered inside
+    ``create_app()`` closing over its ``app``. The registration keeps the function, and with it what it
+    closes over, for as long as the app serves: ``if not app.monitoring_enabled: ...; app.monitoring_enabled
+    = True`` runs once per process. A parameter or a local of the function is no such name."""
+    if not tested:
+        return set()
+    return _shared_receivers(tested - parameter_names(func), statements)
 
 
 def _shared_receivers(shared: AbstractSet[str], statements: list[ast.stmt]) -> set[str]:

@@ -46,6 +46,7 @@ from typing import Literal, NamedTuple
 
 from flake8_fastapi_antipatterns.analysis.app_model import ROUTE_DECORATORS
 from flake8_fastapi_antipatterns.analysis.audience import ModuleAudience, module_audience
+from flake8_fastapi_antipatterns.analysis.classes import ProjectClass, declarations, lineage
 from flake8_fastapi_antipatterns.analysis.development import development_lines
 from flake8_fastapi_antipatterns.analysis.inclusions import name_uses
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names
@@ -103,7 +104,7 @@ STARTED_AT_STARTUP = "background work started at start-up"
 _SCRIPT_RUNNERS = frozenset({"run"})  # asyncio.run / anyio.run / trio.run at module level: a script
 _CLI_DECORATORS = frozenset({"command", "callback", "group"})
 # Calls that start the web server: what the function making them does itself runs before any request.
-_SERVER_STARTS = frozenset({"serve", "serve_http", "run_server"})
+_SERVER_STARTS = frozenset({"serve", "serve_http", "run_server", "start_server"})
 _APP_CLASSES = frozenset({"FastAPI", "Starlette"})  # what is served, never included in another app
 _TEST_DECORATORS = frozenset({"fixture", "parametrize"})  # pytest runs these, no app does
 # Decorators that leave a function called where it is named (its callers are still its callers).
@@ -444,9 +445,120 @@ def _is_typed_dict(names: Names, node: ast.expr) -> bool:
     return cls is not None and any(last_name(base) == "TypedDict" for base in cls.bases)
 
 
+class _ReceiverJudge:
+    """Whether a type or a value is foreign to a method's class (``target``): no object of it can run
+    the method. Unknown is not foreign."""
+
+    def __init__(self, names: Names, target: ProjectClass, caller_class: ast.ClassDef | None) -> None:
+        self.names = names
+        self.target = target
+        self.caller_class = caller_class
+        self._line: list[ProjectClass] | None = None
+
+    def line(self) -> list[ProjectClass]:
+        if self._line is None:
+            self._line = lineage(self.target)
+        return self._line
+
+    def declaration(self, annotation: ast.expr | None, value: ast.expr | None) -> bool:
+        if annotation is not None:
+            return self.annotation(annotation)
+        return value is not None and self.value(value)
+
+    def annotation(self, annotation: ast.expr, depth: int = 0) -> bool:
+        if depth > 4:
+            return False
+        names = self.names
+        if _builtin_annotation(names, annotation):
+            return True
+        if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+            parts = [annotation.left, annotation.right]
+        elif isinstance(annotation, ast.Subscript) and last_name(annotation.value) in ("Optional", "Union"):
+            inner = annotation.slice
+            parts = list(inner.elts) if isinstance(inner, ast.Tuple) else [inner]
+        else:
+            return self._class(annotation.value if isinstance(annotation, ast.Subscript) else annotation)
+        real = [part for part in parts if not (isinstance(part, ast.Constant) and part.value is None)]
+        return bool(real) and all(self.annotation(part, depth + 1) for part in real)
+
+    def value(self, value: ast.expr) -> bool:
+        names = self.names
+        if isinstance(value, ast.Await):
+            value = value.value
+        if isinstance(value, _BUILTIN_VALUES) or (isinstance(value, ast.Constant) and isinstance(value.value, (str, bytes))):
+            return True
+        if not isinstance(value, ast.Call):
+            return False
+        func = value.func
+        if isinstance(func, ast.Name) and func.id in _BUILTIN_TYPES and func.id not in names.bindings and func.id not in names.classes:
+            return True
+        if (isinstance(func, ast.Attribute) and func.attr in _DATA_METHODS) or names.qualify(func) in _DATA_LOADERS:
+            return True
+        returns = self._returns(func)
+        if returns is not None:
+            return self.annotation(returns)
+        return self._class(func, exact=True)
+
+    def _returns(self, func: ast.expr) -> ast.expr | None:
+        """The return annotation of the project function or method ``func`` names, if it has one."""
+        if (
+            isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self"
+            and self.caller_class is not None
+        ):
+            for stmt in self.caller_class.body:
+                if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == func.attr:
+                    return stmt.returns
+            return None
+        try:
+            found = self.names.resolve_function(func)
+        except (RecursionError, ValueError, OSError):
+            return None
+        return found[1].returns if found is not None else None
+
+    def _class(self, named: ast.expr, exact: bool = False) -> bool:
+        """A library class the target does not derive from, or (``exact``: the class is called, so the
+        object is of that very class) a project class that does not derive from the target. A project
+        class named only as a type is never foreign: an object of it may be of a subclass that also
+        derives from the target (a mixin), or, for a protocol, of any class at all."""
+        if not isinstance(named, (ast.Name, ast.Attribute)):
+            return False
+        try:
+            located = self.names.project_class(named)
+        except (RecursionError, ValueError, OSError):
+            located = None
+        if located is not None:
+            if not exact:
+                return False
+            return not any(_same_class(c, self.target) for c in lineage(ProjectClass(*located)))
+        dotted = self.names.qualify(named)
+        if dotted is None or "." not in dotted or dotted.startswith(("typing.", "typing_extensions.", "builtins.")):
+            return False
+        short = dotted.rsplit(".", 1)[-1]
+        if not short[:1].isupper():
+            return False  # a function: what it returns is not known here
+        derived = {last_name(base.value if isinstance(base, ast.Subscript) else base) for c in self.line() for base in c.node.bases}
+        return short not in derived
+
+
+def _same_class(one: ProjectClass, other: ProjectClass) -> bool:
+    """The same ``class`` statement, whichever parse of its file each was read from."""
+    if one.node is other.node:
+        return True
+    if (one.node.name, one.node.lineno) != (other.node.name, other.node.lineno):
+        return False
+    first, second = one.names.resolver, other.names.resolver
+    return first is not None and second is not None and os.path.realpath(first.filename) == os.path.realpath(second.filename)
+
+
 def _receiver(node: ast.expr) -> str | None:
-    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
-        return node.value.id
+    """``x`` for ``x.name``; ``self.attr`` for ``self.attr.name`` (an attribute of the method's object)."""
+    if not isinstance(node, ast.Attribute):
+        return None
+    value = node.value
+    if isinstance(value, ast.Name):
+        return value.id
+    if isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name) and value.value.id == "self":
+        return f"self.{value.attr}"
     return None
 
 
@@ -834,7 +946,7 @@ class ServingPath:
                     continue  # recursion
                 if method and not site.attribute:
                     continue  # a method is reached through an attribute: ``self.m()``, ``repo.m()``
-                if method and self._builtin_receiver(file, facts, site):
+                if method and self._foreign_receiver(file, facts, site, definition):
                     continue  # ``headers.update(...)`` on a dict: another type's method of that name
                 if accepts is not None and not accepts(site):
                     continue
@@ -845,36 +957,39 @@ class ServingPath:
                     uses.extend((facts, site) for site in facts.sites.get(alias, ()) if not site.attribute)
         return uses
 
-    def _builtin_receiver(self, file: str, facts: ModuleFacts, site: Site) -> bool:
-        """Whether a method call's receiver is, where it is called, bound to a built-in container or
-        string: annotated as one (``to_encode: Dict[str, Any] = ...``) or made as one (``{...}``,
-        ``dict(...)``, an f-string). Such a call runs the built-in type's method, not a project's."""
+    def _foreign_receiver(self, file: str, facts: ModuleFacts, site: Site, definition: Definition) -> bool:
+        """Whether a method call's receiver holds, where it is called, something that cannot be an
+        object of the method's class: plain data (``to_encode: Dict[str, Any]``, ``{...}``, a decoded
+        JSON body, an f-string), an object of a library class (``self.process = subprocess.Popen(...)``)
+        or one made by calling a project class that does not derive from the method's class. Such a
+        call runs that type's method of the name, not this one. What
+        the receiver holds is read from its annotation or value in the calling function, or, for
+        ``self.attr``, from the declarations of the calling method's class."""
         receiver = site.receiver
         owner = facts.definitions.get(site.owner) if site.owner is not None else None
         if receiver is None or receiver in ("self", "cls") or owner is None or self.index is None:
             return False
         module = self.index.module(file)
-        if module is None:
+        if module is None or definition.cls is None:
             return False
-        scope = module.names.scope(owner.node)
+        target_module = self.index.module(definition.key[0])
+        if target_module is None:
+            return False
+        names = module.names
+        judge = _ReceiverJudge(names, ProjectClass(target_module.names, definition.cls), owner.cls)
+        if receiver.startswith("self."):
+            if owner.cls is None:
+                return False
+            found = declarations(ProjectClass(names, owner.cls), receiver[len("self."):])
+            return bool(found) and all(judge.declaration(d.annotation, d.value) for d in found)
+        scope = names.scope(owner.node)
         annotation = scope.annotations.get(receiver)
         if annotation is not None:
-            return _builtin_annotation(module.names, annotation)
+            return judge.annotation(annotation)
         value = scope.values.get(receiver)
         if value is None or receiver in scope.unknown:
             return False
-        if isinstance(value, ast.Await):
-            value = value.value
-        if isinstance(value, _BUILTIN_VALUES) or (isinstance(value, ast.Constant) and isinstance(value.value, (str, bytes))):
-            return True
-        if not isinstance(value, ast.Call):
-            return False
-        func = value.func
-        if isinstance(func, ast.Name):
-            names = module.names
-            return func.id in _BUILTIN_TYPES and func.id not in names.bindings and func.id not in names.classes
-        # ``response.json()``, ``model.model_dump()``, ``json.loads(text)``: plain data.
-        return (isinstance(func, ast.Attribute) and func.attr in _DATA_METHODS) or module.names.qualify(func) in _DATA_LOADERS
+        return judge.value(value)
 
     def _never_instantiated(self, definition: Definition, local: dict[str, ModuleFacts]) -> bool:
         """Whether the project never names the method's class outside its ``class`` statement.

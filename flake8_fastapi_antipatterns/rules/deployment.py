@@ -23,6 +23,12 @@ _CLI_LIBRARIES = ("click", "typer")
 _RUN = frozenset({"run"})
 
 
+def _imports_gunicorn(node: ast.Import | ast.ImportFrom) -> bool:
+    if isinstance(node, ast.ImportFrom):
+        return (node.module or "").split(".")[0] == "gunicorn"
+    return any(alias.name.split(".")[0] == "gunicorn" for alias in node.names)
+
+
 def _under_main_guard(tree: ast.Module) -> set[int]:
     """Ids of the nodes a top-level ``__main__`` guard holds (its test and body; its ``else`` runs on import)."""
     guarded: set[int] = set()
@@ -275,6 +281,23 @@ class DeploymentChecker(Checker):
                 return True
         return False
 
+    def _module_runs_more_processes(self, call: ast.Call) -> bool:
+        """Whether the module serves with more than one process another way: it runs gunicorn (its
+        workers are the scaled path, this call a single-process mode beside it), or hands the function
+        around this call to a process it starts (``multiprocessing.Process(target=_run_worker)``: one of
+        a pool the module manages itself)."""
+        names = self.ctx.names
+        if any(dotted.split(".")[0] == "gunicorn" for dotted in names.imports.values()):
+            return True
+        if any(isinstance(n, (ast.Import, ast.ImportFrom)) and _imports_gunicorn(n) for n in names.nodes.each(ast.Import, ast.ImportFrom)):
+            return True  # ``import gunicorn.app.base`` inside a function or an ``if``
+        around = {func.name for func in self._functions_around(call)}
+        for other in names.nodes.of(ast.Call):
+            target = _keyword(other, "target")
+            if isinstance(target, ast.Name) and target.id in around and last_name(other.func) == "Process":
+                return True
+        return False
+
     def _main_guarded(self) -> set[int]:
         """The guard's nodes, and in a ``__main__.py`` the functions only the guard calls, unless the
         packaging names one as a console script (``svc = "pkg.__main__:main"``)."""
@@ -314,6 +337,8 @@ class DeploymentChecker(Checker):
             return  # an auto-reloading development launcher: not how the app is deployed
         if id(call) in self._main_guarded():
             return  # ``python main.py`` on a developer's machine; the image runs its own command
+        if self._module_runs_more_processes(call):
+            return  # a mode beside gunicorn's workers, or one process of a pool the module starts
         workers = _keyword(call, "workers")
         if workers is None:
             self.ctx.report("FAA403", call, "`uvicorn.run()` without `workers=` serves every request from one process")
