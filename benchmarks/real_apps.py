@@ -165,6 +165,19 @@ APPS: tuple[RealApp, ...] = (
         "c3ca464f7e024d1232fde23dbd6014e2c82a7cebd0382de03d7cb3cfae71e4b0",
         ("src/argilla_server",),
     ),
+    RealApp(
+        "gradio", "an ML demo framework's server", "gradio-6.31.0.tar.gz",
+        "68/98/a76721a95bebc678b8a89c174d72292b3e99b2e4b387b77965d2797a1b52/gradio-6.31.0.tar.gz",
+        "40cf094fe8ea1b8ada0fc4c10b685c4c5f09c4061d34c073be25bab342e14e22",
+        ("gradio",),
+        ("gradio/templates", "gradio/_simple_templates", "gradio/_frontend_code"),
+    ),
+    RealApp(
+        "feast", "a feature store's servers and SDK", "feast-0.67.0.tar.gz",
+        "5a/80/f71800e5669ebdb5329c011a0eeaebff828db92a759e18584e5af28e2ad8/feast-0.67.0.tar.gz",
+        "46f01aa649550e67b00fdf58f9f6dd3679925d908b9bfcac04e3050d49ff5523",
+        ("sdk/python/feast",),
+    ),
 )
 
 

@@ -630,7 +630,9 @@ _add(
             what=(
                 "Flags SQLAlchemy engines (`create_engine`, `create_async_engine`), Redis clients, "
                 "`httpx.AsyncClient` instances and aiohttp client sessions that are created at module import "
-                "time and are never disposed or closed from the application's lifespan. At runtime, the guard "
+                "time and are never disposed or closed from the application's lifespan (a synchronous `httpx.Client` "
+                "shared for the process is not: it holds no server-side session and no event loop, and its "
+                "sockets close with the process). At runtime, the guard "
                 "reports FAA202 when lifespan shutdown completes while engines or clients that the app created "
                 "are still open."
             ),

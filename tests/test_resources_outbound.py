@@ -45,7 +45,6 @@ def test_faa201_names_the_call_and_the_pool_settings() -> None:
         ("engine = create_async_engine(URL, pool_size=5)", "await engine.dispose()"),
         ("engine = create_engine(URL, pool_size=5)", "engine.dispose()"),
         ("client = httpx.AsyncClient()", "await client.aclose()"),
-        ("client = httpx.Client()", "client.close()"),
         ("cache = Redis.from_url(URL)", "await cache.aclose()"),
         ("cache = redis.Redis()", "cache.close()"),
         ("session = aiohttp.ClientSession()", "await session.close()"),

@@ -11,7 +11,7 @@ is skipped; a URL we cannot read (``settings.database_url``,
 hide what is passed, so such calls are skipped.
 
 FAA202 -- an engine (not SQLite: there is no server to say goodbye to),
-Redis client, ``httpx`` client or aiohttp session assigned at module level
+Redis client, ``httpx.AsyncClient`` or aiohttp session assigned at module level
 (import time) that nothing ever closes.  "Closed" is any reference to its
 ``dispose``/``close``/``aclose``/``disconnect``
 (called, or handed over as in ``atexit.register(engine.dispose)``), an
@@ -113,7 +113,6 @@ RESOURCE_FACTORIES: dict[str, ResourceKind] = {
     "redis.asyncio.RedisCluster": _ASYNC_REDIS,
     "redis.asyncio.cluster.RedisCluster": _ASYNC_REDIS,
     "httpx.AsyncClient": ResourceKind("httpx.AsyncClient", "aclose", awaited=True),
-    "httpx.Client": ResourceKind("httpx.Client", "close", awaited=False),
     "aiohttp.ClientSession": ResourceKind("aiohttp.ClientSession", "close", awaited=True),
     "aiohttp.client.ClientSession": ResourceKind("aiohttp.ClientSession", "close", awaited=True),
 }
