@@ -740,6 +740,158 @@ def test_a_method_call_on_an_object_of_another_type_is_not_a_call_of_the_project
     assert lint(tmp_path, "media/tunnel.py") == []
 
 
+LOOPS_AND_SIBLINGS = {
+    "jobs/__init__.py": "",
+    "jobs/engines.py": """
+        import multiprocessing
+        import subprocess
+        import time
+
+        class Engine:
+            async def materialize(self):
+                return await self._run()
+
+        class SparkEngine(Engine):
+            async def _run(self):
+                time.sleep(3)
+
+        class RayEngine(Engine):
+            async def _run(self):
+                return "queued"
+
+        class Pool:
+            def __init__(self):
+                self.workers: list[multiprocessing.Process] = []
+                self.process = subprocess.Popen(["ffmpeg"])
+
+            async def shutdown(self):
+                for worker in self.workers:
+                    await worker.kill()
+                for worker in self.workers:
+                    worker.join()
+                for pipe in (self.process.stdin, self.process.stdout):
+                    await pipe.close()
+    """,
+    "jobs/tunnel.py": """
+        import time
+
+        class Tunnel:
+            async def kill(self):
+                time.sleep(1)
+
+            async def close(self):
+                time.sleep(1)
+
+        SHARE = Tunnel()
+    """,
+    "jobs/main.py": """
+        from fastapi import FastAPI
+        from jobs.engines import Pool, RayEngine
+
+        app = FastAPI()
+
+        @app.post("/materialize")
+        async def materialize():
+            await RayEngine().materialize()
+            await Pool().shutdown()
+    """,
+}
+
+
+def test_loops_over_library_objects_and_a_sibling_class_s_own_method_do_not_reach(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # ``self._run()`` in ``Engine`` may run either engine's ``_run``; the route only builds a
+    # ``RayEngine``, whose own ``_run`` does not block, but the base class's call is still followed,
+    # so ``SparkEngine._run`` stays reported through ``Engine.materialize``. ``worker.kill()`` over a
+    # ``list[multiprocessing.Process]`` and ``pipe.close()`` over a Popen's pipes run the standard
+    # library's methods, never ``Tunnel.kill`` / ``Tunnel.close``.
+    write(tmp_path, LOOPS_AND_SIBLINGS)
+    monkeypatch.chdir(tmp_path)
+    assert lint(tmp_path, "jobs/tunnel.py") == []
+    assert [code for _, code, _ in lint(tmp_path, "jobs/engines.py")] == ["FAA102"]
+
+
+def test_a_loop_over_project_objects_and_self_in_a_subclass_still_reach(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    files = dict(LOOPS_AND_SIBLINGS)
+    files["jobs/fleet.py"] = """
+        from jobs.tunnel import Tunnel
+
+        class Fleet:
+            def __init__(self):
+                self.tunnels: list[Tunnel] = []
+
+            async def stop(self):
+                for tunnel in self.tunnels:
+                    await tunnel.kill()
+
+        class LoggedTunnel(Tunnel):
+            async def stop(self):
+                await self.close()
+    """
+    files["jobs/main.py"] = """
+        from fastapi import FastAPI
+        from jobs.fleet import Fleet, LoggedTunnel
+
+        app = FastAPI()
+
+        @app.post("/stop")
+        async def stop():
+            await Fleet().stop()
+            await LoggedTunnel().stop()
+    """
+    write(tmp_path, files)
+    monkeypatch.chdir(tmp_path)
+    found = lint(tmp_path, "jobs/tunnel.py")
+    assert [(line, code) for line, code, _ in found] == [(6, "FAA102"), (9, "FAA102")]
+    assert all("POST /stop" in message for _, _, message in found)
+
+
+SIBLING_OWN_METHOD = {
+    "eng/__init__.py": "",
+    "eng/engines.py": """
+        import time
+
+        class SparkEngine:
+            async def materialize(self):
+                return await self._materialize_rows()
+
+            async def _materialize_rows(self):
+                time.sleep(3)
+
+        class RayEngine:
+            async def materialize(self):
+                return await self._materialize_rows()
+
+            async def _materialize_rows(self):
+                return "queued"
+
+        def spark_job():
+            return SparkEngine()
+    """,
+    "eng/main.py": """
+        from fastapi import FastAPI
+        from eng.engines import RayEngine
+
+        app = FastAPI()
+
+        @app.post("/materialize")
+        async def materialize():
+            engine = RayEngine()
+            return await engine.materialize()
+    """,
+}
+
+
+def test_self_in_a_sibling_class_that_defines_the_method_runs_its_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # ``RayEngine.materialize`` calls ``self._materialize_rows()``: ``RayEngine`` defines it, and is not
+    # ``SparkEngine`` nor a base of it, so the call never runs ``SparkEngine._materialize_rows`` (which
+    # only ``SparkEngine.materialize`` calls, and nothing calls that).
+    write(tmp_path, SIBLING_OWN_METHOD)
+    monkeypatch.chdir(tmp_path)
+    assert lint(tmp_path, "eng/engines.py") == []
+
+
 ROUTES_IN_A_FACTORY = {
     "dash/__init__.py": "",
     "dash/main.py": """

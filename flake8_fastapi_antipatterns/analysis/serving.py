@@ -39,6 +39,7 @@ from __future__ import annotations
 import ast
 import os
 import re
+import sys
 import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -49,7 +50,7 @@ from flake8_fastapi_antipatterns.analysis.audience import ModuleAudience, module
 from flake8_fastapi_antipatterns.analysis.classes import ProjectClass, declarations, lineage
 from flake8_fastapi_antipatterns.analysis.development import development_lines
 from flake8_fastapi_antipatterns.analysis.inclusions import name_uses
-from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names
+from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, walk_shallow
 from flake8_fastapi_antipatterns.analysis.nodes import child_nodes, is_main_guard, last_name, names_class_again
 from flake8_fastapi_antipatterns.analysis.project import ProjectIndex
 from flake8_fastapi_antipatterns.analysis.run_once import run_once_lines
@@ -540,6 +541,99 @@ class _ReceiverJudge:
         return short not in derived
 
 
+# Standard-library classes whose objects carry whatever the program puts on them.
+_OPEN_STDLIB_CLASSES = frozenset({
+    "threading.local", "types.SimpleNamespace", "argparse.Namespace", "contextvars.ContextVar", "queue.Queue",
+    "asyncio.Queue", "collections.ChainMap", "functools.partial", "weakref.ref", "weakref.WeakValueDictionary",
+})
+
+
+def _stdlib_class(names: Names, func: ast.expr) -> bool:
+    """A call of a standard-library class (``subprocess.Popen``), one that holds only its own data."""
+    dotted = names.qualify(func)
+    if dotted is None or "." not in dotted or dotted in _OPEN_STDLIB_CLASSES:
+        return False
+    top, short = dotted.split(".", 1)[0], dotted.rsplit(".", 1)[-1]
+    return top in sys.stdlib_module_names and short[:1].isupper() and top not in ("typing", "builtins")
+
+
+def _item_annotation(annotation: ast.expr) -> ast.expr | None:
+    """``X`` for ``list[X]``, ``Sequence[X]``, ``set[X]``, ``tuple[X, ...]`` (one item type)."""
+    if not isinstance(annotation, ast.Subscript) or last_name(annotation.value) not in _SEQUENCES:
+        return None
+    inner = annotation.slice
+    if isinstance(inner, ast.Tuple):
+        if len(inner.elts) == 2 and isinstance(inner.elts[1], ast.Constant) and inner.elts[1].value is Ellipsis:
+            return inner.elts[0]
+        return None
+    return inner
+
+
+_SEQUENCES = frozenset({
+    "list", "List", "set", "Set", "frozenset", "FrozenSet", "tuple", "Tuple", "Sequence", "MutableSequence",
+    "Iterable", "Collection", "deque", "Deque", "AbstractSet", "MutableSet",
+})
+
+
+def _loop_sources(func: FunctionNode, name: str) -> list[ast.expr] | None:
+    """What the ``for`` loops binding ``name`` walk, when such loops are the name's only bindings in
+    the function (a name also assigned, or a parameter, may hold something else)."""
+    if any(arg.arg == name for arg in (*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs)):
+        return None
+    found: list[ast.expr] = []
+    stores = 0
+    for node in walk_shallow(func):
+        if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Store):
+            stores += 1
+        elif isinstance(node, (ast.For, ast.AsyncFor)) and isinstance(node.target, ast.Name) and node.target.id == name:
+            found.append(node.iter)
+    return found if found and stores == len(found) else None
+
+
+def _foreign_items(names: Names, caller_class: ast.ClassDef | None, iterated: ast.expr, judge: _ReceiverJudge) -> bool:
+    """Whether every item of what a ``for`` loop walks is foreign: a tuple or list written out
+    (``for pipe in (proc.stdin, proc.stdout)``), or a container whose annotation names its item
+    type (``self.workers: list[multiprocessing.Process]``)."""
+    if isinstance(iterated, (ast.Tuple, ast.List, ast.Set)):
+        elements = iterated.elts
+        return bool(elements) and all(
+            judge.value(element) or _stdlib_attribute(names, caller_class, element) for element in elements
+        )
+    if not (isinstance(iterated, ast.Attribute) and isinstance(iterated.value, ast.Name) and iterated.value.id == "self"):
+        return False
+    if caller_class is None:
+        return False
+    found = declarations(ProjectClass(names, caller_class), iterated.attr)
+    items: list[ast.expr | None] = [_item_annotation(d.annotation) if d.annotation is not None else None for d in found]
+    return bool(items) and all(item is not None and judge.annotation(item) for item in items)
+
+
+def _stdlib_attribute(names: Names, caller_class: ast.ClassDef | None, node: ast.expr) -> bool:
+    """``self.process.stdin`` where ``self.process`` holds an object made by a standard-library
+    class (``subprocess.Popen(...)``): what such an object's attributes hold is the standard
+    library's own (pipes, sockets, numbers), never a project object."""
+    if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute) and caller_class is not None):
+        return False
+    holder = node.value
+    if not (isinstance(holder.value, ast.Name) and holder.value.id == "self"):
+        return False
+    found = declarations(ProjectClass(names, caller_class), holder.attr)
+    return bool(found) and all(
+        d.value is not None and isinstance(d.value, ast.Call) and _stdlib_class(names, d.value.func) for d in found
+    )
+
+
+def _own_method_elsewhere(caller: ProjectClass, target: ProjectClass, name: str) -> bool:
+    """``self.name(...)`` in a class that defines ``name`` itself and is neither the target's class
+    nor one of its bases: the call runs the caller's own method (or an override in the caller's
+    subclasses), never the target's (a sibling class's method of the same name)."""
+    if _same_class(caller, target) or not any(
+        isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == name for stmt in caller.node.body
+    ):
+        return False
+    return not any(_same_class(base, caller) for base in lineage(target))
+
+
 def _same_class(one: ProjectClass, other: ProjectClass) -> bool:
     """The same ``class`` statement, whichever parse of its file each was read from."""
     if one.node is other.node:
@@ -967,7 +1061,7 @@ class ServingPath:
         ``self.attr``, from the declarations of the calling method's class."""
         receiver = site.receiver
         owner = facts.definitions.get(site.owner) if site.owner is not None else None
-        if receiver is None or receiver in ("self", "cls") or owner is None or self.index is None:
+        if receiver is None or owner is None or self.index is None:
             return False
         module = self.index.module(file)
         if module is None or definition.cls is None:
@@ -976,7 +1070,10 @@ class ServingPath:
         if target_module is None:
             return False
         names = module.names
-        judge = _ReceiverJudge(names, ProjectClass(target_module.names, definition.cls), owner.cls)
+        target = ProjectClass(target_module.names, definition.cls)
+        if receiver in ("self", "cls"):
+            return owner.cls is not None and _own_method_elsewhere(ProjectClass(names, owner.cls), target, definition.key[2])
+        judge = _ReceiverJudge(names, target, owner.cls)
         if receiver.startswith("self."):
             if owner.cls is None:
                 return False
@@ -986,10 +1083,11 @@ class ServingPath:
         annotation = scope.annotations.get(receiver)
         if annotation is not None:
             return judge.annotation(annotation)
+        if receiver in scope.unknown:
+            walked = _loop_sources(owner.node, receiver)
+            return walked is not None and all(_foreign_items(names, owner.cls, iterated, judge) for iterated in walked)
         value = scope.values.get(receiver)
-        if value is None or receiver in scope.unknown:
-            return False
-        return judge.value(value)
+        return value is not None and judge.value(value)
 
     def _never_instantiated(self, definition: Definition, local: dict[str, ModuleFacts]) -> bool:
         """Whether the project never names the method's class outside its ``class`` statement.
