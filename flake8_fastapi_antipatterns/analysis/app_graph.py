@@ -71,6 +71,9 @@ class AppGraph:
     """How many apps are mounted on the app (followed or not)."""
     mounted_paths: list[str] = field(default_factory=list)
     """The paths of ``paths`` that apps mounted on this one serve (they answer their own errors)."""
+    unlisted_paths: list[str] = field(default_factory=list)
+    """The paths of ``paths`` whose routes are left out of the API schema (``include_in_schema=False``:
+    a redirect to the docs, a page), so not part of the API clients call."""
 
     @property
     def own_paths(self) -> list[str]:
@@ -160,6 +163,8 @@ def _add_part(graph: AppGraph, part: Part, depth: int, seen: set[tuple[int, str 
     for route in part.model.routes:
         if route.owner == part.owner and route.path is not None:
             graph.paths.append(_join(part.prefix, route.path))
+            if _unlisted(route.keyword("include_in_schema")):
+                graph.unlisted_paths.append(graph.paths[-1])
     graph.decorators.extend((part.names, decorator) for decorator in part.model.decorators_on(part.owner))
     for node in part.model.calls_on(part.owner):
         if not isinstance(node.func, ast.Attribute):
@@ -173,6 +178,8 @@ def _add_part(graph: AppGraph, part: Part, depth: int, seen: set[tuple[int, str 
             path = _string(node.args[0])
             if path is not None:
                 graph.paths.append(_join(part.prefix, path))
+                if _unlisted(_keyword(node, "include_in_schema")):
+                    graph.unlisted_paths.append(graph.paths[-1])
         elif method == "mount":
             mount_path, target = _mount_target(node)
             if target is None:
@@ -180,6 +187,10 @@ def _add_part(graph: AppGraph, part: Part, depth: int, seen: set[tuple[int, str 
                 graph.unknown.append("a mount")
             else:
                 _mount(graph, part, node, target, _join(part.prefix, mount_path), depth, seen)
+
+
+def _unlisted(value: ast.expr | None) -> bool:
+    return isinstance(value, ast.Constant) and value.value is False
 
 
 def _mount_target(call: ast.Call) -> tuple[str, ast.expr | None]:

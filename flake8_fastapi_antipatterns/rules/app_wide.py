@@ -29,6 +29,7 @@ from flake8_fastapi_antipatterns.analysis.app_graph import (
     serves_front_end,
 )
 from flake8_fastapi_antipatterns.analysis.app_model import middleware_registration
+from flake8_fastapi_antipatterns.analysis.classes import ProjectClass, find_method
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, Scope
 from flake8_fastapi_antipatterns.analysis.nodes import alternative_assignments, last_name
 from flake8_fastapi_antipatterns.options import DEFAULT_HEALTH_PATHS
@@ -117,6 +118,7 @@ PROBE_WORDS = frozenset(
 MAX_REGISTRATION_DEPTH = 3
 # Calls that add routes to the app they are made on.
 ROUTE_REGISTRATIONS = ("include_router", "add_api_route", "add_route", "api_route", "mount")
+OWN_ROUTE_REGISTRATIONS = ("include_router", "add_api_route", "add_route", "api_route")
 
 
 def _names_a_probe(path: str) -> bool:
@@ -157,6 +159,20 @@ def _holds_concurrency_limit(names: Names, name: str) -> bool:
     return all((names.value_path(value, scope) or "").removesuffix("()") in CONCURRENCY_LIMITERS for value, scope in values)
 
 
+def _callee(names: Names, func: ast.expr) -> tuple[Names, FunctionNode] | None:
+    """The project ``def`` a call runs: a function, or a method called on its class
+    (``ErrorHandler.configure_app(app)``, a class method or static method)."""
+    found = names.resolve_function(func)
+    if found is not None or not isinstance(func, ast.Attribute):
+        return found
+    try:
+        located = names.project_class(func.value)
+    except (RecursionError, ValueError, OSError):
+        return None
+    method = find_method(ProjectClass(*located), func.attr) if located is not None else None
+    return (method[0].names, method[1]) if method is not None else None
+
+
 @register
 class AppWideChecker(Checker):
     codes = ("FAA304", "FAA305", "FAA401")
@@ -183,9 +199,15 @@ class AppWideChecker(Checker):
                 # ``return FastAPI()`` is still judged: its caller adds the routes).
                 continue
             probes_only = bool(graph.paths) and not graph.unknown and all(_names_a_probe(p) for p in graph.paths)
-            only_mounts = bool(graph.mounts) and not graph.own_paths
-            if (probes_only or only_mounts) and self._app_passed_to_project_function(graph, *ROUTE_REGISTRATIONS):
-                probes_only = only_mounts = False  # ``configure_routes(app)``: routes added out of sight
+            # Besides what it mounts, at most routes left out of the API schema (a redirect to the
+            # docs, a page): the API lives in the mounted apps.
+            unlisted = set(graph.unlisted_paths)
+            only_mounts = bool(graph.mounts) and all(path in unlisted for path in graph.own_paths)
+            # ``configure_routes(app)``: routes added out of sight (a helper that only mounts adds none).
+            if probes_only and self._app_passed_to_project_function(graph, *ROUTE_REGISTRATIONS):
+                probes_only = False
+            if only_mounts and self._app_passed_to_project_function(graph, *OWN_ROUTE_REGISTRATIONS):
+                only_mounts = False
             # An app that only mounts others has no route of its own to fail: each mounted app answers
             # its own errors. A probe-only app (``/health`` answering from a flag) has nothing to catch
             # and nothing a rate limit should refuse: an orchestrator calls it.
@@ -286,7 +308,7 @@ class AppWideChecker(Checker):
                 for passed in {a.id for a in node.args if isinstance(a, ast.Name)}:
                     self._passing.setdefault(passed, []).append(node)
         for node in self._passing.get(graph.site.name or "", []):
-            found = names.resolve_function(node.func)
+            found = _callee(names, node.func)
             if found is not None and self._function_registers(found[0], found[1], methods, 0):
                 return True
         return False
@@ -309,7 +331,7 @@ class AppWideChecker(Checker):
                 and isinstance(inner, ast.Call)
                 and any(isinstance(a, ast.Name) and a.id in params for a in inner.args)
             ):
-                callee = names.resolve_function(inner.func)
+                callee = _callee(names, inner.func)
                 if callee is not None and self._function_registers(callee[0], callee[1], methods, depth + 1):
                     found = True
                     break
