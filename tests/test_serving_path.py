@@ -892,6 +892,399 @@ def test_self_in_a_sibling_class_that_defines_the_method_runs_its_own(tmp_path: 
     assert lint(tmp_path, "eng/engines.py") == []
 
 
+REPOSITORY_BEHIND_NAMES = {
+    "shop/__init__.py": "",
+    "shop/repos.py": """
+        import requests
+
+        class UserRepo:
+            async def fetch_user(self, uid):
+                return requests.get("http://users.internal", timeout=5).json()
+
+        class Counter:
+            async def increment(self):
+                return requests.post("http://counters.internal", timeout=5)
+
+        UserRepository = UserRepo
+        TEMPLATE = UserRepo()
+    """,
+    "shop/deps.py": """
+        from typing import Annotated
+
+        from fastapi import Depends
+
+        from shop.repos import UserRepo
+
+        def get_repo() -> UserRepo:
+            return UserRepo()
+
+        RepoDep = Annotated[UserRepo, Depends(get_repo)]
+    """,
+    "shop/tracing.py": """
+        class Traced:
+            def __init__(self, inner):
+                self._inner = inner
+
+            def __getattr__(self, name):
+                return getattr(self._inner, name)
+    """,
+}
+
+# How a route gets hold of the repository (the only caller of its method), and the line reported.
+ROUTES_TO_THE_REPOSITORY = {
+    "an Annotated dependency alias of another module": (
+        """
+        from shop.deps import RepoDep
+
+        @app.get("/users/{uid}")
+        async def get_user(uid: int, repo: RepoDep):
+            return await repo.fetch_user(uid)
+        """,
+        6,
+    ),
+    "an alias of the class": (
+        """
+        from shop.repos import UserRepository
+
+        @app.get("/users/{uid}")
+        async def get_user(uid: int):
+            repo = UserRepository()
+            return await repo.fetch_user(uid)
+        """,
+        6,
+    ),
+    "a proxy that hands on every attribute": (
+        """
+        from shop.repos import UserRepo
+        from shop.tracing import Traced
+
+        @app.get("/users/{uid}")
+        async def get_user(uid: int):
+            repo = Traced(UserRepo())
+            return await repo.fetch_user(uid)
+        """,
+        6,
+    ),
+    "a copy of a shared instance": (
+        """
+        import copy
+
+        from shop.repos import TEMPLATE
+
+        @app.get("/users/{uid}")
+        async def get_user(uid: int):
+            repo = copy.copy(TEMPLATE)
+            return await repo.fetch_user(uid)
+        """,
+        6,
+    ),
+    "a project class named like a container": (
+        """
+        from shop.repos import Counter
+
+        @app.post("/hits")
+        async def hit():
+            counter = Counter()
+            return await counter.increment()
+        """,
+        10,
+    ),
+}
+
+
+@pytest.mark.parametrize("how", sorted(ROUTES_TO_THE_REPOSITORY))
+def test_a_repository_reached_through_a_name_that_hides_its_class_is_still_reached(
+    how: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    route, line = ROUTES_TO_THE_REPOSITORY[how]
+    files = dict(REPOSITORY_BEHIND_NAMES)
+    files["shop/main.py"] = "from fastapi import FastAPI\n\napp = FastAPI()\n" + textwrap.dedent(route)
+    write(tmp_path, files)
+    monkeypatch.chdir(tmp_path)
+    found = lint(tmp_path, "shop/repos.py")
+    assert [(found_line, code) for found_line, code, _ in found] == [(line, "FAA102")]
+    assert "reached from" in found[0][2]
+
+
+BASE_CLASS_ELSEWHERE = {
+    "media/__init__.py": "",
+    "media/base.py": """
+        import subprocess
+
+        class Worker:
+            def __init__(self, args):
+                self.process = subprocess.Popen(args)
+    """,
+    "media/ffmpeg.py": """
+        from media.base import Worker
+
+        class Ffmpeg(Worker):
+            async def stop(self):
+                self.process.kill()
+    """,
+    "media/sandbox.py": """
+        import subprocess
+
+        class Sandbox:
+            async def kill(self):
+                subprocess.run(["docker", "kill", "sandbox"])
+
+        if __name__ == "__main__":
+            import asyncio
+            asyncio.run(Sandbox().kill())
+    """,
+    "media/main.py": """
+        from fastapi import FastAPI
+        from media.ffmpeg import Ffmpeg
+
+        app = FastAPI()
+
+        @app.post("/transcode/stop")
+        async def stop():
+            await Ffmpeg(["ffmpeg"]).stop()
+    """,
+}
+
+
+def test_an_attribute_a_base_class_of_another_module_declares_is_read_in_that_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # ``self.process`` is the ``subprocess.Popen`` that ``Worker`` (media/base.py) makes: its kill()
+    # is not ``Sandbox.kill``, which only the module's own ``__main__`` block runs.
+    write(tmp_path, BASE_CLASS_ELSEWHERE)
+    monkeypatch.chdir(tmp_path)
+    assert lint(tmp_path, "media/sandbox.py") == []
+
+
+PER_REQUEST_SWITCHES_AND_CLOSURES = {
+    "jobs/__init__.py": "",
+    "jobs/main.py": """
+        import time
+
+        import requests
+        from fastapi import FastAPI
+
+        app = FastAPI()
+
+        def traced(func):
+            return func
+
+        class Upload:
+            def __init__(self, name):
+                self.name = name
+                self.token = None
+
+        @app.get("/jobs/{job_id}")
+        async def get_job(job_id: int, watch: bool = False):
+            if watch:
+                time.sleep(2)
+            return {"id": job_id}
+
+        @app.post("/uploads/{name}")
+        async def upload(name: str):
+            up = Upload(name)
+
+            @traced
+            def ensure_token():
+                if up.token is None:
+                    up.token = requests.post("http://auth.internal", timeout=5).json()
+
+            ensure_token()
+            return {"name": up.name}
+    """,
+}
+
+
+def test_a_request_parameter_is_no_development_switch_and_a_helper_s_local_is_per_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # ``watch`` is the client's query parameter, not a development server's setting; ``up`` is made
+    # for each request, so the helper decorated with ``@traced`` (no registration) asks for a token
+    # every time.
+    write(tmp_path, PER_REQUEST_SWITCHES_AND_CLOSURES)
+    monkeypatch.chdir(tmp_path)
+    found = [(line, code) for line, code, _ in lint(tmp_path, "jobs/main.py")]
+    assert (20, "FAA102") in found
+    assert (32, "FAA102") in found
+
+
+SIGN_IN_AND_API = {
+    "shop/__init__.py": "",
+    "shop/profiles.py": """
+        import httpx
+
+        async def fetch_profile(user_id):
+            async with httpx.AsyncClient(timeout=5) as client:
+                return (await client.get(f"http://profiles.internal/{user_id}")).json()
+    """,
+    "shop/auth.py": """
+        from fastapi import APIRouter
+        from shop.profiles import fetch_profile
+
+        router = APIRouter()
+
+        @router.get("/auth/oauth/callback")
+        async def callback(user_id: int):
+            return await fetch_profile(user_id)
+    """,
+    "shop/orders.py": """
+        from fastapi import APIRouter
+        from shop.profiles import fetch_profile
+
+        router = APIRouter()
+
+        class OrderService:
+            async def owner_of(self, order_id):
+                return await fetch_profile(order_id)
+
+        @router.get("/orders/{order_id}")
+        async def order(order_id: int):
+            service = OrderService()
+            return await service.owner_of(order_id)
+    """,
+    "shop/main.py": """
+        from fastapi import FastAPI
+        from shop import auth, orders
+
+        app = FastAPI()
+        app.include_router(auth.router)
+        app.include_router(orders.router)
+    """,
+}
+
+
+def test_a_client_a_sign_in_route_also_reaches_is_judged_by_its_other_callers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path, SIGN_IN_AND_API)
+    monkeypatch.chdir(tmp_path)
+    found = lint(tmp_path, "shop/profiles.py")
+    assert [(line, code) for line, code, _ in found] == [(5, "FAA204")]
+    assert "reached from GET /orders/{order_id}" in found[0][2]
+
+
+TOKEN_REFRESH_AND_REVOKE = {
+    "conn/__init__.py": "",
+    "conn/providers.py": """
+        import httpx
+
+        async def token_request(url, data):
+            async with httpx.AsyncClient(timeout=20) as client:
+                return (await client.post(url, data=data)).json()
+
+        async def revoke(token):
+            return await token_request("https://idp.example/revoke", {"token": token})
+    """,
+    "conn/broker.py": """
+        from datetime import datetime, timedelta, timezone
+
+        from conn import providers
+
+        async def refresh_if_needed(payload, rejected=False):
+            expiry = payload.get("expires_at")
+            if not rejected and (expiry is None or expiry > datetime.now(timezone.utc) + timedelta(seconds=60)):
+                return payload
+            return await providers.token_request("https://idp.example/token", {"refresh_token": payload["refresh"]})
+
+        async def refresh_if_expired(payload):
+            if payload["expires_at"] < datetime.now(timezone.utc):
+                return payload
+            return await providers.token_request("https://idp.example/token", {"refresh_token": payload["refresh"]})
+    """,
+    "conn/jobs.py": """
+        from celery.result import AsyncResult
+
+        def cancel(task_id):
+            AsyncResult(task_id).revoke(terminate=True)
+    """,
+    "conn/main.py": """
+        from fastapi import FastAPI
+        from conn import broker, jobs, providers
+
+        app = FastAPI()
+
+        @app.post("/tools/{tool}/run")
+        async def run_tool(tool: str, payload: dict):
+            return await broker.refresh_if_needed(payload)
+
+        @app.post("/connections/{connection_id}/revoke")
+        async def revoke_connection(connection_id: int, token: str):
+            return await providers.revoke(token)
+
+        @app.post("/jobs/{task_id}/cancel")
+        async def cancel_job(task_id: str):
+            jobs.cancel(task_id)
+    """,
+}
+
+
+def test_a_refresh_after_a_not_yet_expired_return_and_a_revocation_are_not_per_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # ``refresh_if_needed`` returns the kept token while its expiry is ahead of the clock: the token
+    # request after it runs once per token lifetime. Revoking is the sign-out half of OAuth. The
+    # celery ``AsyncResult(...).revoke()`` is celery's method, not ``providers.revoke``.
+    write(tmp_path, TOKEN_REFRESH_AND_REVOKE)
+    monkeypatch.chdir(tmp_path)
+    assert lint(tmp_path, "conn/providers.py") == []
+
+
+def test_a_refresh_when_the_expiry_is_already_past_runs_every_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # ``if payload["expires_at"] < now: return payload`` returns the stale token: the fresh case (every
+    # call while the token is valid) goes on to the request.
+    files = dict(TOKEN_REFRESH_AND_REVOKE)
+    files["conn/main.py"] = files["conn/main.py"].replace("broker.refresh_if_needed(payload)", "broker.refresh_if_expired(payload)")
+    write(tmp_path, files)
+    monkeypatch.chdir(tmp_path)
+    found = lint(tmp_path, "conn/providers.py")
+    assert [(line, code) for line, code, _ in found] == [(5, "FAA204")]
+    assert "reached from POST /tools/{tool}/run" in found[0][2]
+
+
+def test_a_client_only_a_revocation_route_reaches_is_sign_out_work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    files = dict(TOKEN_REFRESH_AND_REVOKE)
+    files["conn/main.py"] = """
+        from fastapi import FastAPI
+        from conn import providers
+
+        app = FastAPI()
+
+        @app.post("/connections/{connection_id}/revoke")
+        async def revoke_connection(connection_id: int, token: str):
+            return await providers.revoke(token)
+    """
+    write(tmp_path, files)
+    monkeypatch.chdir(tmp_path)
+    assert lint(tmp_path, "conn/providers.py") == []
+
+
+def test_a_method_of_what_a_library_call_returns_is_not_the_project_method(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    files = dict(TOKEN_REFRESH_AND_REVOKE)
+    files["conn/service.py"] = """
+        import httpx
+
+        class ConnectionService:
+            async def revoke(self, token):
+                async with httpx.AsyncClient(timeout=20) as client:
+                    return await client.post("https://idp.example/revoke", data={"token": token})
+
+        SERVICE = ConnectionService()
+    """
+    files["conn/main.py"] = """
+        from fastapi import FastAPI
+        from conn import jobs
+
+        app = FastAPI()
+
+        @app.post("/jobs/{task_id}/cancel")
+        async def cancel_job(task_id: str):
+            jobs.cancel(task_id)
+    """
+    write(tmp_path, files)
+    monkeypatch.chdir(tmp_path)
+    assert lint(tmp_path, "conn/service.py") == []
+
+
 ROUTES_IN_A_FACTORY = {
     "dash/__init__.py": "",
     "dash/main.py": """

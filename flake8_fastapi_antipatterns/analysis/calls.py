@@ -1000,11 +1000,19 @@ class CallResolver:
         if target is not None:
             return target, None
         callee = self.path(call.func, where)
+        # ``await services.aget(JWTGenerator)`` runs the factory registered for the type. A look-up of
+        # several types runs each one's; one call is followed into one function, so a synchronous
+        # factory (it runs in the awaiting task, blocking it) is the one named, whatever the order.
+        first: tuple[CallResolver, FunctionNode] | None = None
         for looked_up in looked_up_types(callee, call):
-            # ``await services.aget(JWTGenerator)`` runs the factory registered for the type.
             factory = self._registered_factory(looked_up, where)
-            if factory is not None:
+            if factory is None:
+                continue
+            if isinstance(factory[1], ast.FunctionDef):
                 return factory, None
+            first = first or factory
+        if first is not None:
+            return first, None
         return None, f"{callee}()" if callee else None
 
     def runs_factory(self, call: ast.Call, where: Where) -> bool:

@@ -79,14 +79,20 @@ _DIAGNOSTICS: weakref.WeakKeyDictionary[ast.AST, frozenset[int]] = weakref.WeakK
 _DETAIL: weakref.WeakKeyDictionary[ast.AST, frozenset[int]] = weakref.WeakKeyDictionary()
 
 
-# Switches of a development server, as whole names: ``if config.run.watch:`` (re-reading files as they
-# change), ``if args.reload:``. Production runs with them off.
+# Switches of a development server, as whole names read as a setting's attribute: ``if config.run.watch:``
+# (re-reading files as they change), ``if args.reload:``. Production runs with them off. A bare name of
+# these words is a parameter or a local (``async def get_job(job_id, watch: bool = False)``: the
+# client's choice), no setting.
 _DEVELOPMENT_SWITCHES = frozenset({"watch", "reload", "autoreload", "auto_reload", "hot_reload", "use_reloader"})
 
 
 def _development_name(name: str) -> bool:
     lowered = name.lower()
-    return lowered in _DEVELOPMENT_SWITCHES or any(word in lowered for word in DEVELOPMENT_WORDS)
+    return any(word in lowered for word in DEVELOPMENT_WORDS)
+
+
+def _development_setting(test: ast.Attribute) -> bool:
+    return test.attr.lower() in _DEVELOPMENT_SWITCHES
 
 
 # The words of a name: ``is_promptrace_enabled`` -> is, promptrace, enabled; ``enableTracing`` -> enable, tracing.
@@ -174,6 +180,8 @@ def _switch_on(
             keys = [a.value for a in test.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
             return bool(keys) and switch_name(keys[-1])
     if isinstance(test, (ast.Name, ast.Attribute)):
+        if switch_name is _development_name and isinstance(test, ast.Attribute) and _development_setting(test):
+            return True
         return switch_name(last_name(test) or "")
     return False
 

@@ -22,6 +22,7 @@ import weakref
 from collections.abc import Iterator
 from collections.abc import Set as AbstractSet
 
+from flake8_fastapi_antipatterns.analysis.app_model import ROUTE_DECORATORS
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode
 from flake8_fastapi_antipatterns.analysis.nodes import ends_the_call, lines_only_in, parameter_names
 
@@ -78,19 +79,24 @@ def _find(func: FunctionNode, attributes: bool, shared: AbstractSet[str]) -> Ite
         (body, index, stmt)
         for body in bodies
         for index, stmt in enumerate(body)
-        if isinstance(stmt, (ast.If, ast.Assert)) and (_may_guard(stmt.test) or _fresh_value_return(stmt))
+        if isinstance(stmt, (ast.If, ast.Assert)) and (_may_guard(stmt.test) or _fresh_value_return(stmt) or _fresh_until_expiry(stmt))
     ]
     if not guards:
         return  # most functions: nothing to work out
     statements = [stmt for body in bodies for stmt in body]
     tested = _tested_receivers([stmt.test for _, _, stmt in guards], statements)
     receivers = (_receivers(func) if attributes else set()) | _shared_receivers(shared & tested, statements)
-    if func.decorator_list:
+    if any(_registers(decorator) for decorator in func.decorator_list):
         receivers |= _captured(func, tested, statements)
     globals_ = {name for stmt in statements if isinstance(stmt, ast.Global) for name in stmt.names}
     aliases = _aliases(statements, receivers, globals_)
     passed: set[str] | None = None  # ``_from_the_caller``, worked out for the first fresh-value return
     for body, index, stmt in guards:
+        if _fresh_until_expiry(stmt):
+            # ``if expiry > now + timedelta(seconds=60): return payload``, then the refresh: it runs
+            # once per lifetime of what is kept (a token, a cached list), not once per call.
+            yield from node_ids(body[index + 1 :])
+            continue
         if isinstance(stmt, ast.Assert):
             # ``assert self._task is None, "already started"`` and then ``self._task = ...``: a second
             # call fails at the assert, so what follows runs once (per start, when a stop clears it).
@@ -121,6 +127,54 @@ def _find(func: FunctionNode, attributes: bool, shared: AbstractSet[str]) -> Ite
             rest = body[index + 1 :]
             if _assigns(rest, slot, receivers, globals_):
                 yield from node_ids(rest)
+
+
+def _fresh_until_expiry(stmt: ast.stmt) -> bool:
+    """``if expiry is None or expiry > datetime.now(timezone.utc) + margin: return payload``: an early
+    return of a value taken while its expiry is ahead of the clock (``now < self.expires_at`` too). Every
+    comparison of an expiry with the clock in the test must say "not expired yet"; one that says
+    "expired" (``if expires_at < now: return``) makes what follows the fresh case, run every time."""
+    if not isinstance(stmt, ast.If) or stmt.orelse or not stmt.body or not isinstance(stmt.body[-1], ast.Return):
+        return False
+    if stmt.body[-1].value is None:
+        return False
+    fresh = False
+    for node in ast.walk(stmt.test):
+        if not (isinstance(node, ast.Compare) and len(node.ops) == 1):
+            continue
+        left, right, op = node.left, node.comparators[0], node.ops[0]
+        if isinstance(op, (ast.Lt, ast.LtE)):
+            left, right = right, left  # read ``now < expiry`` as ``expiry > now``
+        elif not isinstance(op, (ast.Gt, ast.GtE)):
+            continue
+        if _names_expiry(left) and _reads_clock(right):
+            fresh = True
+        elif _names_expiry(right) and _reads_clock(left):
+            return False
+    return fresh
+
+
+def _names_expiry(node: ast.expr) -> bool:
+    for inner in ast.walk(node):
+        name = inner.id if isinstance(inner, ast.Name) else inner.attr if isinstance(inner, ast.Attribute) else None
+        if name is not None and ("expir" in name.lower() or name.lower() in ("exp", "expires", "valid_until")):
+            return True
+    return False
+
+
+_CLOCK_READS = frozenset({"now", "utcnow", "time", "monotonic", "today"})
+
+
+def _reads_clock(node: ast.expr) -> bool:
+    for inner in ast.walk(node):
+        if isinstance(inner, ast.Call):
+            func = inner.func
+            name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+            if name in _CLOCK_READS:
+                return True
+        elif isinstance(inner, ast.Name) and inner.id == "now":
+            return True
+    return False
 
 
 def _fresh_value_return(stmt: ast.stmt) -> bool:
@@ -195,8 +249,22 @@ def _tested_receivers(tests: list[ast.expr], statements: list[ast.stmt]) -> set[
     return found
 
 
+def _registers(decorator: ast.expr) -> bool:
+    """``@app.get("/x")``, ``@app.exception_handler(E)``, ``@app.middleware("http")``: a decorator that
+    hands the function to the app, which keeps it for as long as it serves (a decorator of another
+    kind, ``@traced`` on a helper nested in a route handler, keeps nothing)."""
+    return (
+        isinstance(decorator, ast.Call)
+        and isinstance(decorator.func, ast.Attribute)
+        and decorator.func.attr in _REGISTERING_DECORATORS
+    )
+
+
+_REGISTERING_DECORATORS = ROUTE_DECORATORS | {"exception_handler", "middleware", "on_event"}
+
+
 def _captured(func: FunctionNode, tested: set[str], statements: list[ast.stmt]) -> set[str]:
-    """The names a decorated function reads from outside itself: a route handler registered inside
+    """The names a registered function reads from outside itself: a route handler registered inside
     ``create_app()`` closing over its ``app``. The registration keeps the function, and with it what it
     closes over, for as long as the app serves: ``if not app.monitoring_enabled: ...; app.monitoring_enabled
     = True`` runs once per process. A parameter or a local of the function is no such name."""

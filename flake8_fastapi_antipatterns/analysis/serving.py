@@ -91,10 +91,12 @@ _BUILTIN_TYPES = frozenset(
      "defaultdict", "OrderedDict", "Counter", "deque", "Deque"}
 )  # fmt: skip
 # Methods and functions whose result is plain data (a dict, a list): a response's decoded body, a model dumped.
-_DATA_METHODS = frozenset({"json", "model_dump", "dict", "to_dict", "copy", "keys", "values", "items", "split", "splitlines"})
-_DATA_LOADERS = frozenset({"json.loads", "orjson.loads", "ujson.loads", "yaml.safe_load", "tomllib.loads", "copy.copy", "copy.deepcopy"})
+_DATA_METHODS = frozenset({"json", "model_dump", "dict", "to_dict", "keys", "values", "items", "split", "splitlines"})
+_DATA_LOADERS = frozenset({"json.loads", "orjson.loads", "ujson.loads", "yaml.safe_load", "tomllib.loads"})
 # Words of a route's path that name signing in or out: the OAuth callback, the code exchange, a login form.
-_SIGN_IN_WORDS = frozenset({"oauth", "oauth2", "oidc", "openid", "sso", "saml", "login", "logout", "signin", "signout"})
+_SIGN_IN_WORDS = frozenset(
+    {"oauth", "oauth2", "oidc", "openid", "sso", "saml", "login", "logout", "signin", "signout", "revoke"}
+)  # fmt: skip
 _PATH_WORD = re.compile(r"[a-z0-9]+")
 _BUILTIN_VALUES = (ast.Dict, ast.List, ast.Set, ast.Tuple, ast.DictComp, ast.ListComp, ast.SetComp, ast.JoinedStr)
 _EVENT_REGISTRATIONS = frozenset({"on_event", "add_event_handler"})
@@ -183,6 +185,11 @@ def _relative(path: str) -> str:
     return path if shown.startswith("..") else shown
 
 
+def _settles(reach: Reach) -> bool:
+    """A reach no other caller can change: from a route anyone may call, at any time."""
+    return reach.stage == "serving" and not reach.operator_only and not reach.per_round_only and not reach.sign_in_only
+
+
 def _combine(reaches: list[Reach]) -> Reach:
     if not reaches:
         return NONE
@@ -200,8 +207,9 @@ def _combine(reaches: list[Reach]) -> Reach:
                 if len(entries) >= MAX_ENTRIES:
                     break
                 entries.setdefault(entry, None)
-    # A request's way in is named first: the message says where a request meets the code.
-    ordered = sorted(entries, key=lambda entry: entry.label == STARTED_AT_STARTUP)
+    # A request's way in is named first, one of the API's before a sign-in's: the message says where a
+    # request meets the code.
+    ordered = sorted(entries, key=lambda entry: (entry.label == STARTED_AT_STARTUP, _signs_in(entry.label)))
     return Reach("serving", tuple(ordered), operator_only)
 
 
@@ -428,10 +436,25 @@ def _builtin_annotation(names: Names, annotation: ast.expr, depth: int = 0) -> b
             parts = inner.elts if isinstance(inner, ast.Tuple) else [inner]
             return all(_builtin_annotation(names, part, depth + 1) for part in parts)
         annotation = annotation.value
-    named = last_name(annotation)
-    if named in _BUILTIN_TYPES:
+    if _is_builtin_type(names, annotation):
         return True
-    return named is not None and _is_typed_dict(names, annotation)
+    return last_name(annotation) is not None and _is_typed_dict(names, annotation)
+
+
+# Where the containers of ``_BUILTIN_TYPES`` come from; a project class of such a name is no container.
+_CONTAINER_MODULES = frozenset({"builtins", "typing", "typing_extensions", "collections", "collections.abc"})
+
+
+def _is_builtin_type(names: Names, node: ast.expr) -> bool:
+    """``dict``, ``typing.Dict``, ``collections.Counter``: not a project class that shares the name."""
+    if last_name(node) not in _BUILTIN_TYPES:
+        return False
+    if isinstance(node, ast.Name) and (node.id in names.bindings or node.id in names.classes or node.id in names.functions):
+        return False
+    dotted = names.qualify(node)
+    if dotted is None:
+        return isinstance(node, ast.Name) and node.id not in names.imports
+    return dotted.rsplit(".", 1)[0] in _CONTAINER_MODULES
 
 
 def _is_typed_dict(names: Names, node: ast.expr) -> bool:
@@ -455,6 +478,12 @@ class _ReceiverJudge:
         self.target = target
         self.caller_class = caller_class
         self._line: list[ProjectClass] | None = None
+
+    def at(self, owner: ProjectClass) -> _ReceiverJudge:
+        """The judge for what ``owner``'s class body and methods declare, read with its module's names."""
+        if owner.names is self.names:
+            return self
+        return _ReceiverJudge(owner.names, self.target, owner.node)
 
     def line(self) -> list[ProjectClass]:
         if self._line is None:
@@ -491,13 +520,13 @@ class _ReceiverJudge:
         if not isinstance(value, ast.Call):
             return False
         func = value.func
-        if isinstance(func, ast.Name) and func.id in _BUILTIN_TYPES and func.id not in names.bindings and func.id not in names.classes:
-            return True
-        if (isinstance(func, ast.Attribute) and func.attr in _DATA_METHODS) or names.qualify(func) in _DATA_LOADERS:
+        if isinstance(func, ast.Name) and _is_builtin_type(names, func):
             return True
         returns = self._returns(func)
         if returns is not None:
-            return self.annotation(returns)
+            return self.annotation(returns)  # the project's own ``to_dict()`` may return anything
+        if (isinstance(func, ast.Attribute) and func.attr in _DATA_METHODS) or names.qualify(func) in _DATA_LOADERS:
+            return True
         return self._class(func, exact=True)
 
     def _returns(self, func: ast.expr) -> ast.expr | None:
@@ -530,13 +559,18 @@ class _ReceiverJudge:
         if located is not None:
             if not exact:
                 return False
-            return not any(_same_class(c, self.target) for c in lineage(ProjectClass(*located)))
+            line = lineage(ProjectClass(*located))
+            if any(_defines(c.node, "__getattr__") or _defines(c.node, "__getattribute__") for c in line):
+                return False  # a proxy: it hands any method on to the object it wraps
+            return not any(_same_class(c, self.target) for c in line)
         dotted = self.names.qualify(named)
         if dotted is None or "." not in dotted or dotted.startswith(("typing.", "typing_extensions.", "builtins.")):
             return False
         short = dotted.rsplit(".", 1)[-1]
         if not short[:1].isupper():
             return False  # a function: what it returns is not known here
+        if _names_the_project(self.names, dotted):
+            return False  # an alias the project binds (``RepoDep = Annotated[Repo, Depends(...)]``, ``Users = UserRepo``)
         derived = {last_name(base.value if isinstance(base, ast.Subscript) else base) for c in self.line() for base in c.node.bases}
         return short not in derived
 
@@ -604,8 +638,13 @@ def _foreign_items(names: Names, caller_class: ast.ClassDef | None, iterated: as
     if caller_class is None:
         return False
     found = declarations(ProjectClass(names, caller_class), iterated.attr)
-    items: list[ast.expr | None] = [_item_annotation(d.annotation) if d.annotation is not None else None for d in found]
-    return bool(items) and all(item is not None and judge.annotation(item) for item in items)
+    if not found:
+        return False
+    for declared in found:
+        item = _item_annotation(declared.annotation) if declared.annotation is not None else None
+        if item is None or not judge.at(declared.owner).annotation(item):
+            return False
+    return True
 
 
 def _stdlib_attribute(names: Names, caller_class: ast.ClassDef | None, node: ast.expr) -> bool:
@@ -619,19 +658,36 @@ def _stdlib_attribute(names: Names, caller_class: ast.ClassDef | None, node: ast
         return False
     found = declarations(ProjectClass(names, caller_class), holder.attr)
     return bool(found) and all(
-        d.value is not None and isinstance(d.value, ast.Call) and _stdlib_class(names, d.value.func) for d in found
+        d.value is not None and isinstance(d.value, ast.Call) and _stdlib_class(d.owner.names, d.value.func) for d in found
     )
+
+
+def _defines(cls: ast.ClassDef, name: str) -> bool:
+    return any(isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == name for stmt in cls.body)
 
 
 def _own_method_elsewhere(caller: ProjectClass, target: ProjectClass, name: str) -> bool:
     """``self.name(...)`` in a class that defines ``name`` itself and is neither the target's class
     nor one of its bases: the call runs the caller's own method (or an override in the caller's
     subclasses), never the target's (a sibling class's method of the same name)."""
-    if _same_class(caller, target) or not any(
-        isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == name for stmt in caller.node.body
-    ):
+    if _same_class(caller, target) or not _defines(caller.node, name):
         return False
     return not any(_same_class(base, caller) for base in lineage(target))
+
+
+def _names_the_project(names: Names, dotted: str) -> bool:
+    """Whether ``dotted`` names something of the project: a binding of a project module (an alias of
+    a class, an ``Annotated`` dependency) or any name under a project module."""
+    resolver = names.resolver
+    if resolver is None:
+        return False
+    try:
+        if resolver.symbol(dotted) is not None:
+            return True
+    except (RecursionError, ValueError, OSError):
+        return True
+    module = dotted.rsplit(".", 1)[0]
+    return resolver.module(module) is not None
 
 
 def _same_class(one: ProjectClass, other: ProjectClass) -> bool:
@@ -645,7 +701,8 @@ def _same_class(one: ProjectClass, other: ProjectClass) -> bool:
 
 
 def _receiver(node: ast.expr) -> str | None:
-    """``x`` for ``x.name``; ``self.attr`` for ``self.attr.name`` (an attribute of the method's object)."""
+    """``x`` for ``x.name``; ``self.attr`` for ``self.attr.name`` (an attribute of the method's object);
+    ``celery.result.AsyncResult()`` for ``AsyncResult(task_id).name`` (a method of what a call makes)."""
     if not isinstance(node, ast.Attribute):
         return None
     value = node.value
@@ -653,7 +710,25 @@ def _receiver(node: ast.expr) -> str | None:
         return value.id
     if isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name) and value.value.id == "self":
         return f"self.{value.attr}"
+    if isinstance(value, ast.Call):
+        callee = _dotted(value.func)
+        return f"{callee}{MADE_BY_CALL}" if callee is not None else None
     return None
+
+
+MADE_BY_CALL = "()"
+"""The end of a ``Site.receiver`` that is the object a call returns (``AsyncResult()``)."""
+
+
+def _dotted(node: ast.expr) -> str | None:
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
 
 
 _FACTS: weakref.WeakKeyDictionary[ast.Module, ModuleFacts] = weakref.WeakKeyDictionary()
@@ -812,10 +887,11 @@ class ServingPath:
                     return _Answer(_combine([*served, UNKNOWN]), final, cost)
                 return _Answer(UNKNOWN, final, cost)  # too far to follow
             reaches.append(answer.reach)
-            # Reached from a route anyone may call: settled. Reached only from operator-only routes, or
-            # only by background work started at start-up, so far: the other callers are followed too,
-            # since one public caller makes it public and one request makes it per request.
-            if answer.reach.stage == "serving" and not answer.reach.operator_only and not answer.reach.per_round_only:
+            # Reached from a route anyone may call: settled. Reached only from operator-only routes, only
+            # from signing in, or only by background work started at start-up, so far: the other callers
+            # are followed too, since one public caller makes it public and one request makes it per
+            # request.
+            if _settles(answer.reach):
                 serving_at = number
                 break
         if serving_at >= 0:
@@ -863,7 +939,7 @@ class ServingPath:
             if cost > MAX_VISITS:
                 break
             reach = answer.reach
-            if reach.stage == "serving" and not reach.operator_only and not reach.per_round_only:
+            if _settles(reach):
                 return _Answer(reach, final, cost)
         return _Answer(UNKNOWN, final, cost)
 
@@ -1074,11 +1150,16 @@ class ServingPath:
         if receiver in ("self", "cls"):
             return owner.cls is not None and _own_method_elsewhere(ProjectClass(names, owner.cls), target, definition.key[2])
         judge = _ReceiverJudge(names, target, owner.cls)
+        if receiver.endswith(MADE_BY_CALL):
+            # ``AsyncResult(task_id).revoke()``: what the call returns, judged like a value bound to a name.
+            callee = ast.parse(receiver[: -len(MADE_BY_CALL)], mode="eval").body
+            return judge.value(ast.Call(func=callee, args=[], keywords=[]))
         if receiver.startswith("self."):
             if owner.cls is None:
                 return False
             found = declarations(ProjectClass(names, owner.cls), receiver[len("self."):])
-            return bool(found) and all(judge.declaration(d.annotation, d.value) for d in found)
+            # Each declaration is read in its own module (a base class may live in another one).
+            return bool(found) and all(judge.at(d.owner).declaration(d.annotation, d.value) for d in found)
         scope = names.scope(owner.node)
         annotation = scope.annotations.get(receiver)
         if annotation is not None:
