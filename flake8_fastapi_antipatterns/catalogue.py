@@ -1864,8 +1864,8 @@ _add(
                 "`pyproject.toml`, `setup.cfg` or `setup.py`). Nor is a module that serves with more processes "
                 "another way: one that runs gunicorn (its workers are the scaled path; the `uvicorn.run` beside "
                 "it is a mode, such as a platform gunicorn does not run on), or hands the function around the call "
-                "to `multiprocessing.Process(target=...)` "
-                "(one process of a pool it starts itself). A "
+                "to `multiprocessing.Process(target=...)` in a loop "
+                "(one process of a pool it starts itself; a single process started and joined is still one). A "
                 "call whose options come from `**kwargs` is not judged. Only the static check reports this "
                 "code; the runtime guard does not."
             ),

@@ -292,11 +292,23 @@ class DeploymentChecker(Checker):
         if any(isinstance(n, (ast.Import, ast.ImportFrom)) and _imports_gunicorn(n) for n in names.nodes.each(ast.Import, ast.ImportFrom)):
             return True  # ``import gunicorn.app.base`` inside a function or an ``if``
         around = {func.name for func in self._functions_around(call)}
-        for other in names.nodes.of(ast.Call):
-            target = _keyword(other, "target")
-            if isinstance(target, ast.Name) and target.id in around and last_name(other.func) == "Process":
-                return True
-        return False
+        started = [
+            other
+            for other in names.nodes.of(ast.Call)
+            if last_name(other.func) == "Process"
+            and isinstance(target := _keyword(other, "target"), ast.Name)
+            and target.id in around
+        ]
+        if not started:
+            return False
+        # One of a pool: the process is started in a loop (``for port in ports: Process(...)``); a single
+        # ``Process(target=main)`` that the module starts and joins still serves from one process.
+        in_loops = {
+            id(inner)
+            for loop in names.nodes.each(ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.GeneratorExp, ast.SetComp, ast.DictComp)
+            for inner in ast.walk(loop)
+        }
+        return any(id(other) in in_loops for other in started)
 
     def _main_guarded(self) -> set[int]:
         """The guard's nodes, and in a ``__main__.py`` the functions only the guard calls, unless the
