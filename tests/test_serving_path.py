@@ -1285,6 +1285,50 @@ def test_a_method_of_what_a_library_call_returns_is_not_the_project_method(tmp_p
     assert lint(tmp_path, "conn/service.py") == []
 
 
+FILES_AND_PROCESSES = {
+    "thumbs/__init__.py": "",
+    "thumbs/dumper.py": """
+        import subprocess
+
+        class Dumper:
+            async def communicate(self):
+                subprocess.run(["pg_dump", "prod"])
+
+            async def write(self, data):
+                subprocess.run(["tee", "/var/backups/last"], input=data)
+
+        def main():
+            import asyncio
+            dumper = Dumper()
+            asyncio.run(dumper.communicate())
+    """,
+    "thumbs/main.py": """
+        import asyncio
+
+        from fastapi import FastAPI
+
+        app = FastAPI()
+
+        @app.post("/thumbnails/{name}")
+        async def thumbnail(name: str):
+            proc = await asyncio.create_subprocess_exec("convert", name, "out.png")
+            await proc.communicate()
+            with open("/tmp/log", "a") as log:
+                await log.write(name)
+    """,
+}
+
+
+def test_a_method_of_a_file_or_process_the_standard_library_made_is_not_the_project_method(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # ``proc.communicate()`` on what ``asyncio.create_subprocess_exec`` returns, ``log.write()`` on an
+    # ``open()`` file: neither runs ``Dumper``'s methods, which only a command-line ``main`` calls.
+    write(tmp_path, FILES_AND_PROCESSES)
+    monkeypatch.chdir(tmp_path)
+    assert lint(tmp_path, "thumbs/dumper.py") == []
+
+
 ROUTES_IN_A_FACTORY = {
     "dash/__init__.py": "",
     "dash/main.py": """

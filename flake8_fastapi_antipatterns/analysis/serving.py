@@ -93,6 +93,14 @@ _BUILTIN_TYPES = frozenset(
 # Methods and functions whose result is plain data (a dict, a list): a response's decoded body, a model dumped.
 _DATA_METHODS = frozenset({"json", "model_dump", "dict", "to_dict", "keys", "values", "items", "split", "splitlines"})
 _DATA_LOADERS = frozenset({"json.loads", "orjson.loads", "ujson.loads", "yaml.safe_load", "tomllib.loads"})
+# Standard-library functions that make a file or a process (``f = open(path)``, ``proc = await
+# asyncio.create_subprocess_exec(...)``): ``f.write(...)``, ``proc.communicate()`` are their methods.
+_STDLIB_FACTORIES = frozenset({
+    "builtins.open", "io.open", "gzip.open", "bz2.open", "lzma.open", "os.fdopen", "os.popen",
+    "tempfile.NamedTemporaryFile", "tempfile.TemporaryFile", "tempfile.SpooledTemporaryFile",
+    "asyncio.create_subprocess_exec", "asyncio.create_subprocess_shell", "subprocess.run",
+    "socket.create_connection", "socket.socket",
+})  # fmt: skip
 # Words of a route's path that name signing in or out: the OAuth callback, the code exchange, a login form.
 _SIGN_IN_WORDS = frozenset(
     {"oauth", "oauth2", "oidc", "openid", "sso", "saml", "login", "logout", "signin", "signout", "revoke"}
@@ -525,7 +533,10 @@ class _ReceiverJudge:
         returns = self._returns(func)
         if returns is not None:
             return self.annotation(returns)  # the project's own ``to_dict()`` may return anything
-        if (isinstance(func, ast.Attribute) and func.attr in _DATA_METHODS) or names.qualify(func) in _DATA_LOADERS:
+        if isinstance(func, ast.Attribute) and func.attr in _DATA_METHODS:
+            return True
+        qualified = names.qualify(func)
+        if qualified in _DATA_LOADERS or qualified in _STDLIB_FACTORIES:
             return True
         return self._class(func, exact=True)
 
