@@ -178,6 +178,13 @@ APPS: tuple[RealApp, ...] = (
         "46f01aa649550e67b00fdf58f9f6dd3679925d908b9bfcac04e3050d49ff5523",
         ("sdk/python/feast",),
     ),
+    # Held out in the fifteenth round: reviewed before any change made with it in view.
+    RealApp(
+        "letta", "an agent platform's API server and services", "letta-0.16.8.tar.gz",
+        "6a/94/b51b0746dd862b86538f10085b57c216ab32e3d40532e45b63afe0925c4c/letta-0.16.8.tar.gz",
+        "363e26989e552c859ce2e7961d484acee6fccfc1e7b16e8f644b1ae1ccd754a3",
+        ("letta",),
+    ),
 )
 
 

@@ -1329,6 +1329,57 @@ def test_a_method_of_a_file_or_process_the_standard_library_made_is_not_the_proj
     assert lint(tmp_path, "thumbs/dumper.py") == []
 
 
+SHADOWED_MODULE = {
+    "llm/__init__.py": "",
+    "llm/providers.py": """
+        import requests
+
+        class OllamaProvider:
+            async def list_models(self):
+                return requests.get("http://ollama.internal/api/tags").json()
+
+        async def fetch_models():
+            return await OllamaProvider().list_models()
+    """,
+    "llm/providers/__init__.py": """
+        from llm.providers.ollama import OllamaProvider, fetch_models
+    """,
+    "llm/providers/ollama.py": """
+        import time
+
+        class OllamaProvider:
+            async def list_models(self):
+                return []
+
+        async def fetch_models():
+            time.sleep(1)
+            return await OllamaProvider().list_models()
+    """,
+    "llm/main.py": """
+        from fastapi import FastAPI
+        from llm.providers import OllamaProvider, fetch_models
+
+        app = FastAPI()
+
+        @app.get("/models")
+        async def models():
+            await OllamaProvider().list_models()
+            return await fetch_models()
+    """,
+}
+
+
+def test_a_module_a_package_of_the_same_name_shadows_is_dead_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # ``import llm.providers`` finds the package ``llm/providers/``; ``llm/providers.py`` never runs, and
+    # the names the route imports are the package's.
+    write(tmp_path, SHADOWED_MODULE)
+    monkeypatch.chdir(tmp_path)
+    assert lint(tmp_path, "llm/providers.py") == []
+    found = lint(tmp_path, "llm/providers/ollama.py")
+    assert [(line, code) for line, code, _ in found] == [(9, "FAA102")]
+    assert "reached from GET /models" in found[0][2]
+
+
 ROUTES_IN_A_FACTORY = {
     "dash/__init__.py": "",
     "dash/main.py": """

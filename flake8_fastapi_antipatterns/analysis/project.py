@@ -293,18 +293,29 @@ class ProjectIndex:
             module_file = parts[-1] + ".py"
             package = os.path.join(directory, parts[-1])
             listing = self._listing(directory)
-            if module_file in listing and os.path.isfile(os.path.join(directory, module_file)):
-                found = os.path.join(directory, module_file)
-            elif (
+            # A package wins over a module of the same name, as in Python's own import system:
+            # ``a/b/__init__.py`` beside ``a/b.py`` makes ``a.b`` the package (``shadowed``).
+            if (
                 parts[-1] in listing
                 and "__init__.py" in self._listing(package)
                 and os.path.isfile(os.path.join(package, "__init__.py"))
             ):
                 found = os.path.join(package, "__init__.py")
+            elif module_file in listing and os.path.isfile(os.path.join(directory, module_file)):
+                found = os.path.join(directory, module_file)
         if len(self._file_cache) > 8 * self._max:
             self._file_cache.clear()
         self._file_cache[cache_key] = found
         return found
+
+    def shadowed(self, path: str) -> bool:
+        """Whether the module file ``path`` can never be imported: a package of the same name sits
+        beside it (``providers/__init__.py`` next to ``providers.py``), and ``import`` finds the package."""
+        directory, name = os.path.split(path)
+        stem, extension = os.path.splitext(name)
+        if extension != ".py" or stem == "__init__" or stem not in self._listing(directory):
+            return False
+        return "__init__.py" in self._listing(os.path.join(directory, stem))
 
     def find_module(self, importer: Path | str, dotted: str) -> tuple[Path, list[str]] | None:
         """The file of the longest module prefix of ``dotted`` and the attribute path after it.

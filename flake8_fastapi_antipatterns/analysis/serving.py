@@ -856,6 +856,8 @@ class ServingPath:
     def _decide(self, definition: Definition, local: dict[str, ModuleFacts], visiting: set[DefKey]) -> _Answer:
         node = definition.node
         path, line, name = definition.key
+        if self.index is not None and self.index.shadowed(path):
+            return _Answer(NONE)  # dead code: ``import`` finds the package of the same name beside the file
         unknown_decorator = False
         for decorator in node.decorator_list:
             label = _route_label(decorator, local[path].prefixes)
