@@ -238,7 +238,7 @@ _add(
                 "services.aget(Signer)` runs the synchronous factory the project registered with "
                 "`registry.register_factory(Signer, make_signer)`, in the awaiting task), and reported with the "
                 "chain of calls and the file and line of the blocking call at its end. A helper that answers from a constant table "
-                "(`if name in PROMPTS: return PROMPTS[name]`, the table written out in its module) and reads a "
+                "(`if name in PROMPTS: return PROMPTS[name]`, the table written out in its module or in the project module it is imported from) and reads a "
                 "file only for other names is not followed past that test for a caller that passes a literal the "
                 "table holds (`load_prompt(\"summary\")`); a request-derived name still reaches the read. "
                 "Lazy initialisation is start-up cost and is not "

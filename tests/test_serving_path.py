@@ -1380,6 +1380,48 @@ def test_a_module_a_package_of_the_same_name_shadows_is_dead_code(tmp_path: Path
     assert "reached from GET /models" in found[0][2]
 
 
+IMPORTED_TABLE = {
+    "prompts/__init__.py": """
+        from prompts import summary
+
+        SYSTEM_PROMPTS = {"summary": summary.PROMPT, "title": "Give the text a title."}
+    """,
+    "prompts/summary.py": 'PROMPT = "Summarise the text."\n',
+    "prompts/loader.py": """
+        from prompts import SYSTEM_PROMPTS
+
+        def get_system_text(key):
+            if key in SYSTEM_PROMPTS:
+                return SYSTEM_PROMPTS[key].strip()
+            with open(f"/srv/prompts/{key}.txt") as handle:
+                return handle.read()
+    """,
+    "prompts/main.py": """
+        from fastapi import FastAPI
+        from prompts.loader import get_system_text
+
+        app = FastAPI()
+
+        @app.post("/summaries")
+        async def summarise(text: str):
+            return {"system": get_system_text("summary"), "text": text}
+
+        @app.post("/custom/{key}")
+        async def custom(key: str):
+            return {"system": get_system_text(key)}  # a request-derived name reaches the read
+    """,
+}
+
+
+def test_a_constant_table_imported_from_another_module_still_answers_its_literal_keys(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path, IMPORTED_TABLE)
+    monkeypatch.chdir(tmp_path)
+    found = lint(tmp_path, "prompts/main.py")
+    assert [(line, code) for line, code, _ in found if code == "FAA102"] == [(13, "FAA102")]
+
+
 ROUTES_IN_A_FACTORY = {
     "dash/__init__.py": "",
     "dash/main.py": """

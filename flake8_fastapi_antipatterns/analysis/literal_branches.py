@@ -5,8 +5,8 @@ after it is for names the table does not hold, which that caller never asks for.
 a string literal to such a parameter (``literal_path``) and leaves out, for that binding, the calls of
 the statements the literal cannot reach (``skipped_calls``). Only a top-level ``if`` of the helper whose
 test is the parameter's membership (``in`` / ``not in``) of a module-level table written out as a literal
-(a dict, set, list, tuple or ``frozenset({...})`` of strings) counts: a table built at run time may hold
-anything.
+(a dict, set, list, tuple or ``frozenset({...})`` of strings, in the helper's module or a project module
+it imports the table from) counts: a table built at run time may hold anything.
 """
 
 from __future__ import annotations
@@ -102,10 +102,19 @@ def _find(func: FunctionNode) -> tuple[TableGuard, ...]:
 
 
 def _constant_keys(names: Names, table: str) -> frozenset[str] | None:
-    """The string keys (or items) of a module-level table written out as a literal, bound once."""
+    """The string keys (or items) of a module-level table written out as a literal, bound once, in
+    this module or in the project module it is imported from (``from app.prompts import PROMPTS``)."""
+    value: ast.AST | None
     if table in names.imports:
-        return None
-    value = names.bindings.get(table)
+        try:
+            symbol = names.project_symbol(ast.Name(id=table, ctx=ast.Load()))
+        except (RecursionError, ValueError, OSError):
+            return None
+        if symbol is None or isinstance(symbol.node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            return None
+        value = symbol.node
+    else:
+        value = names.bindings.get(table)
     if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in ("frozenset", "set"):
         value = value.args[0] if len(value.args) == 1 else None
     if isinstance(value, ast.Dict):
