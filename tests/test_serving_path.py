@@ -1422,6 +1422,59 @@ def test_a_constant_table_imported_from_another_module_still_answers_its_literal
     assert [(line, code) for line, code, _ in found if code == "FAA102"] == [(13, "FAA102")]
 
 
+REMOTE_FUNCTIONS = {
+    "tools/__init__.py": "",
+    "tools/sandbox.py": """
+        def build_sandbox_app(tool_name):
+            import modal
+
+            sandbox = modal.App(tool_name)
+
+            @sandbox.function(serialized=True, timeout=10)
+            def run_tool(source):
+                print(f"running {tool_name}")
+                return exec(source)
+
+            return sandbox
+    """,
+    "tools/batch.py": """
+        import ray
+
+        @ray.remote
+        def embed_chunk(chunk):
+            print("embedding", len(chunk))
+            return chunk
+
+        def helper(chunk):
+            print("embedding locally", len(chunk))
+            return chunk
+    """,
+    "tools/main.py": """
+        import ray
+        from fastapi import FastAPI
+        from tools.batch import embed_chunk, helper
+        from tools.sandbox import build_sandbox_app
+
+        app = FastAPI()
+
+        @app.post("/tools/{name}")
+        async def create_tool(name: str):
+            build_sandbox_app(name)
+            helper([name])
+            return ray.get(embed_chunk.remote([name]))
+    """,
+}
+
+
+def test_the_body_of_a_remote_function_runs_in_a_worker_not_in_the_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Modal's ``@app.function`` and ``@ray.remote`` send the function's body to a sandbox or a worker
+    # process: its prints are not the server's output. A plain helper beside them still is.
+    write(tmp_path, REMOTE_FUNCTIONS)
+    monkeypatch.chdir(tmp_path)
+    assert lint(tmp_path, "tools/sandbox.py") == []
+    assert [(line, code) for line, code, _ in lint(tmp_path, "tools/batch.py")] == [(10, "FAA402")]
+
+
 ROUTES_IN_A_FACTORY = {
     "dash/__init__.py": "",
     "dash/main.py": """
@@ -1495,3 +1548,23 @@ def test_a_function_that_calls_start_server_is_a_launcher(tmp_path: Path, monkey
     write(tmp_path, LAUNCHER_BY_NAME)
     monkeypatch.chdir(tmp_path)
     assert [code for _, code, _ in lint(tmp_path, "ui/blocks.py") if code == "FAA402"] == []
+
+
+def test_a_print_to_stderr_is_reported_as_such() -> None:
+    source = textwrap.dedent(
+        """
+        import sys
+
+        from fastapi import FastAPI
+
+        app = FastAPI()
+
+        @app.get("/")
+        async def index():
+            print("serving", file=sys.stderr)
+            print("serving")
+        """
+    )
+    messages = [d.message for d in analyse_source(source, "app.py", None, strict=True) if d.code == "FAA402"]
+    assert len(messages) == 2
+    assert "to stderr" in messages[0] and "to stdout" in messages[1]

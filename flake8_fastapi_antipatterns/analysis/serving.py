@@ -118,6 +118,10 @@ _CLI_DECORATORS = frozenset({"command", "callback", "group"})
 _SERVER_STARTS = frozenset({"serve", "serve_http", "run_server", "start_server"})
 _APP_CLASSES = frozenset({"FastAPI", "Starlette"})  # what is served, never included in another app
 _TEST_DECORATORS = frozenset({"fixture", "parametrize"})  # pytest runs these, no app does
+# Decorators of remote-execution libraries, by the library the module imports: the function's body runs
+# in a worker process or a sandbox elsewhere (``@ray.remote``, Modal's ``@app.function(...)``), never
+# in the server, however it is called (a direct call is refused; ``.remote(...)`` sends it away).
+_REMOTE_DECORATORS = {"ray": frozenset({"remote"}), "modal": frozenset({"function", "cls"})}
 # Decorators that leave a function called where it is named (its callers are still its callers).
 _TRANSPARENT_DECORATORS = frozenset(
     {"staticmethod", "classmethod", "property", "cached_property", "wraps", "override", "abstractmethod",
@@ -873,7 +877,7 @@ class ServingPath:
                 # ``@svcs.fastapi.lifespan`` wraps the app's lifespan: it runs once, at start-up and shutdown,
                 # however the wrapped object is handed on (``attrs.evolve(lifespan, registry=...)``).
                 return _Answer(STARTUP)
-            if decorated in _CLI_DECORATORS or decorated in _TEST_DECORATORS:
+            if decorated in _CLI_DECORATORS or decorated in _TEST_DECORATORS or self._runs_remotely(path, decorated):
                 return _Answer(NONE)
             if decorated not in _TRANSPARENT_DECORATORS:
                 unknown_decorator = True
@@ -927,6 +931,15 @@ class ServingPath:
                 return _Answer(UNKNOWN)
             return _Answer(NONE, final, cost)
         return _Answer(_combine(reaches), final, cost)
+
+    def _runs_remotely(self, path: str, decorated: str | None) -> bool:
+        """A decorator of a remote-execution library the module imports (``_REMOTE_DECORATORS``)."""
+        if decorated is None or self.index is None:
+            return False
+        module = self.index.module(path)
+        if module is None:
+            return False
+        return any(decorated in names and module.names.imports_library((library,)) for library, names in _REMOTE_DECORATORS.items())
 
     def _reached_through_self(
         self, definition: Definition, word: str | None, local: dict[str, ModuleFacts], visiting: set[DefKey]

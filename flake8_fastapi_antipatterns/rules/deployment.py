@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from flake8_fastapi_antipatterns.analysis.app_model import middleware_registration
 from flake8_fastapi_antipatterns.analysis.deployment_files import app_spec
 from flake8_fastapi_antipatterns.analysis.development import development_only
-from flake8_fastapi_antipatterns.analysis.names import FunctionNode
+from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names
 from flake8_fastapi_antipatterns.analysis.nodes import is_main_guard, last_name, names_class_again
 from flake8_fastapi_antipatterns.rules import Checker, register
 
@@ -71,6 +71,22 @@ def _keyword(call: ast.Call, name: str) -> ast.expr | None:
     return None
 
 
+def _stream_of(call: ast.Call, names: Names) -> str | None:
+    """Where a ``print`` writes: ``stdout`` (no ``file=``, ``file=sys.stdout`` or ``file=None``),
+    ``stderr`` (``file=sys.stderr``), or None for a file or buffer the code opened."""
+    target = next((k.value for k in call.keywords if k.arg == "file"), None)
+    if target is None or (isinstance(target, ast.Constant) and target.value is None):
+        return "stdout"
+    if any(k.arg is None for k in call.keywords):
+        return "stdout"  # ``**kwargs`` may name any stream: judged as the default
+    dotted = names.qualify(target)
+    if dotted in ("sys.stdout", "sys.__stdout__"):
+        return "stdout"
+    if dotted in ("sys.stderr", "sys.__stderr__"):
+        return "stderr"
+    return None
+
+
 @register
 class DeploymentChecker(Checker):
     codes = ("FAA402", "FAA403", "FAA404")
@@ -96,9 +112,12 @@ class DeploymentChecker(Checker):
                     continue
                 if not web_module and not self._served(call):
                     continue  # outside the app's modules, only a print a route is found to reach
+                stream = _stream_of(call, names)
+                if stream is None:
+                    continue  # ``print(..., file=handle)`` writes a file, not log output
                 if id(call) not in guarded and not self._in_test_code(call):
                     where = self._function_of(call)
-                    self.ctx.report("FAA402", call, f"`print()`{where} writes unstructured text to stdout, with no level and no request context")
+                    self.ctx.report("FAA402", call, f"`print()`{where} writes unstructured text to {stream}, with no level and no request context")
         self._check_deployed_command()
         # A test module's middleware wraps the apps it builds as fixtures (often to test that very
         # class): FAA404 is about the deployed app's stack.
