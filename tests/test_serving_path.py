@@ -1475,6 +1475,65 @@ def test_the_body_of_a_remote_function_runs_in_a_worker_not_in_the_server(tmp_pa
     assert [(line, code) for line, code, _ in lint(tmp_path, "tools/batch.py")] == [(10, "FAA402")]
 
 
+SERVICES_ON_A_SERVER = {
+    "svc/__init__.py": "",
+    "svc/managers.py": """
+        import time
+
+        class JobManager:
+            async def get_run_messages(self, run_id):
+                print("legacy job messages", run_id)
+                time.sleep(0.5)
+
+        class RunManager:
+            async def get_run_messages(self, run_id):
+                return []
+
+        class AgentManager:
+            async def get_agent(self, agent_id):
+                time.sleep(0.2)
+    """,
+    "svc/server.py": """
+        from svc.managers import AgentManager, JobManager, RunManager
+
+        class SyncServer:
+            def __init__(self):
+                self.job_manager = JobManager()
+                self.run_manager = RunManager()
+                self.agent_manager = AgentManager()
+
+        def get_server() -> "SyncServer":
+            return SyncServer()
+    """,
+    "svc/main.py": """
+        from fastapi import Depends, FastAPI
+        from svc.server import SyncServer, get_server
+
+        app = FastAPI()
+
+        @app.get("/runs/{run_id}/messages")
+        async def run_messages(run_id: str, server: "SyncServer" = Depends(get_server)):
+            return await server.run_manager.get_run_messages(run_id)
+
+        @app.get("/agents/{agent_id}")
+        async def agent(agent_id: str, server: SyncServer = Depends(get_server)):
+            return await server.agent_manager.get_agent(agent_id)
+    """,
+}
+
+
+def test_a_service_held_by_a_typed_object_is_judged_by_what_its_class_declares(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # ``server.run_manager`` is the ``RunManager()`` that ``SyncServer.__init__`` makes: its
+    # get_run_messages is not ``JobManager``'s. ``server.agent_manager.get_agent`` still reaches
+    # ``AgentManager.get_agent``.
+    write(tmp_path, SERVICES_ON_A_SERVER)
+    monkeypatch.chdir(tmp_path)
+    found = [(line, code) for line, code, _ in lint(tmp_path, "svc/managers.py")]
+    assert found == [(15, "FAA102")]
+
+
 ROUTES_IN_A_FACTORY = {
     "dash/__init__.py": "",
     "dash/main.py": """

@@ -681,6 +681,31 @@ def _defines(cls: ast.ClassDef, name: str) -> bool:
     return any(isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == name for stmt in cls.body)
 
 
+def _class_held(names: Names, annotation: ast.expr | None, value: ast.expr | None) -> ProjectClass | None:
+    """The project class a name holds an instance of, by its annotation (``server: "SyncServer"``,
+    ``Annotated[SyncServer, Depends(...)]``) or the call of the class it is bound to."""
+    named: ast.expr | None = None
+    if annotation is not None:
+        if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+            try:
+                annotation = ast.parse(annotation.value, mode="eval").body
+            except SyntaxError:
+                return None
+        if isinstance(annotation, ast.Subscript) and last_name(annotation.value) == "Annotated":
+            inner = annotation.slice
+            annotation = inner.elts[0] if isinstance(inner, ast.Tuple) and inner.elts else inner
+        named = annotation
+    elif isinstance(value, ast.Call):
+        named = value.func
+    if not isinstance(named, (ast.Name, ast.Attribute)):
+        return None
+    try:
+        located = names.project_class(named)
+    except (RecursionError, ValueError, OSError):
+        return None
+    return ProjectClass(*located) if located is not None else None
+
+
 def _own_method_elsewhere(caller: ProjectClass, target: ProjectClass, name: str) -> bool:
     """``self.name(...)`` in a class that defines ``name`` itself and is neither the target's class
     nor one of its bases: the call runs the caller's own method (or an override in the caller's
@@ -716,15 +741,15 @@ def _same_class(one: ProjectClass, other: ProjectClass) -> bool:
 
 
 def _receiver(node: ast.expr) -> str | None:
-    """``x`` for ``x.name``; ``self.attr`` for ``self.attr.name`` (an attribute of the method's object);
+    """``x`` for ``x.name``; ``x.attr`` for ``x.attr.name`` (``self.repo``, ``server.run_manager``);
     ``celery.result.AsyncResult()`` for ``AsyncResult(task_id).name`` (a method of what a call makes)."""
     if not isinstance(node, ast.Attribute):
         return None
     value = node.value
     if isinstance(value, ast.Name):
         return value.id
-    if isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name) and value.value.id == "self":
-        return f"self.{value.attr}"
+    if isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name):
+        return f"{value.value.id}.{value.attr}"  # ``self.repo.get()``, ``server.run_manager.get()``
     if isinstance(value, ast.Call):
         callee = _dotted(value.func)
         return f"{callee}{MADE_BY_CALL}" if callee is not None else None
@@ -1187,6 +1212,15 @@ class ServingPath:
             # Each declaration is read in its own module (a base class may live in another one).
             return bool(found) and all(judge.at(d.owner).declaration(d.annotation, d.value) for d in found)
         scope = names.scope(owner.node)
+        if "." in receiver:
+            # ``server.run_manager.get_run_messages()`` with ``server: SyncServer``: what the class
+            # declares for the attribute (``self.run_manager = RunManager()`` in its ``__init__``).
+            base, attribute = receiver.split(".", 1)
+            holder = _class_held(names, scope.annotations.get(base), scope.values.get(base) if base not in scope.unknown else None)
+            if holder is None:
+                return False
+            found = declarations(holder, attribute)
+            return bool(found) and all(judge.at(d.owner).declaration(d.annotation, d.value) for d in found)
         annotation = scope.annotations.get(receiver)
         if annotation is not None:
             return judge.annotation(annotation)
