@@ -965,6 +965,18 @@ ROUTES_TO_THE_REPOSITORY = {
         """,
         6,
     ),
+    "a copy of a copy of a shared instance": (
+        """
+        from shop.repos import TEMPLATE
+
+        @app.get("/users/{uid}")
+        async def get_user(uid: int):
+            base = TEMPLATE.copy()
+            repo = base.copy()
+            return await repo.fetch_user(uid)
+        """,
+        6,
+    ),
     "a copy of a shared instance": (
         """
         import copy
@@ -1532,6 +1544,42 @@ def test_a_service_held_by_a_typed_object_is_judged_by_what_its_class_declares(
     monkeypatch.chdir(tmp_path)
     found = [(line, code) for line, code, _ in lint(tmp_path, "svc/managers.py")]
     assert found == [(15, "FAA102")]
+
+
+COPIED_LISTS = {
+    "store/__init__.py": "",
+    "store/local.py": """
+        import shutil
+
+        class LocalStorage:
+            async def copy(self, source, target):
+                shutil.copy2(source, target)
+
+        STORAGE = LocalStorage()
+    """,
+    "store/main.py": """
+        from fastapi import FastAPI
+
+        app = FastAPI()
+
+        @app.post("/schemas")
+        async def schema(names: list[str]):
+            pending = []
+            pending.extend(names)
+            remaining = pending.copy()
+            for name in remaining.copy():
+                remaining.remove(name)
+            return remaining
+    """,
+}
+
+
+def test_a_copy_of_a_list_is_a_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # ``remaining.copy()`` copies a list (``remaining = pending.copy()``, ``pending = []``): not
+    # ``LocalStorage.copy``.
+    write(tmp_path, COPIED_LISTS)
+    monkeypatch.chdir(tmp_path)
+    assert lint(tmp_path, "store/local.py") == []
 
 
 ROUTES_IN_A_FACTORY = {

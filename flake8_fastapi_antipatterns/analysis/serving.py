@@ -50,7 +50,7 @@ from flake8_fastapi_antipatterns.analysis.audience import ModuleAudience, module
 from flake8_fastapi_antipatterns.analysis.classes import ProjectClass, declarations, lineage
 from flake8_fastapi_antipatterns.analysis.development import development_lines
 from flake8_fastapi_antipatterns.analysis.inclusions import name_uses
-from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, walk_shallow
+from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, Scope, walk_shallow
 from flake8_fastapi_antipatterns.analysis.nodes import child_nodes, is_main_guard, last_name, names_class_again
 from flake8_fastapi_antipatterns.analysis.project import ProjectIndex
 from flake8_fastapi_antipatterns.analysis.run_once import run_once_lines
@@ -485,10 +485,14 @@ class _ReceiverJudge:
     """Whether a type or a value is foreign to a method's class (``target``): no object of it can run
     the method. Unknown is not foreign."""
 
-    def __init__(self, names: Names, target: ProjectClass, caller_class: ast.ClassDef | None) -> None:
+    def __init__(
+        self, names: Names, target: ProjectClass, caller_class: ast.ClassDef | None, scope: Scope | None = None
+    ) -> None:
         self.names = names
         self.target = target
         self.caller_class = caller_class
+        self.scope = scope
+        """The calling function's names: what a copy's original is bound to (``rest = items.copy()``)."""
         self._line: list[ProjectClass] | None = None
 
     def at(self, owner: ProjectClass) -> _ReceiverJudge:
@@ -523,10 +527,14 @@ class _ReceiverJudge:
         real = [part for part in parts if not (isinstance(part, ast.Constant) and part.value is None)]
         return bool(real) and all(self.annotation(part, depth + 1) for part in real)
 
-    def value(self, value: ast.expr) -> bool:
+    def value(self, value: ast.expr, depth: int = 0) -> bool:
         names = self.names
         if isinstance(value, ast.Await):
             value = value.value
+        original = _copied(names, value)
+        if original is not None:
+            # A copy is of its original's type: ``items.copy()`` of a list, ``copy.copy(TEMPLATE)`` of a repository.
+            return depth < 4 and self._bound_value(original, depth + 1)
         if isinstance(value, _BUILTIN_VALUES) or (isinstance(value, ast.Constant) and isinstance(value.value, (str, bytes))):
             return True
         if not isinstance(value, ast.Call):
@@ -543,6 +551,16 @@ class _ReceiverJudge:
         if qualified in _DATA_LOADERS or qualified in _STDLIB_FACTORIES:
             return True
         return self._class(func, exact=True)
+
+    def _bound_value(self, node: ast.expr, depth: int) -> bool:
+        """Whether what a local name holds is foreign (by its annotation or value in the calling function)."""
+        if not isinstance(node, ast.Name) or self.scope is None or node.id in self.scope.unknown:
+            return self.value(node, depth) if not isinstance(node, ast.Name) else False
+        annotation = self.scope.annotations.get(node.id)
+        if annotation is not None:
+            return self.annotation(annotation)
+        bound = self.scope.values.get(node.id)
+        return bound is not None and self.value(bound, depth)
 
     def _returns(self, func: ast.expr) -> ast.expr | None:
         """The return annotation of the project function or method ``func`` names, if it has one."""
@@ -728,6 +746,20 @@ def _names_the_project(names: Names, dotted: str) -> bool:
         return True
     module = dotted.rsplit(".", 1)[0]
     return resolver.module(module) is not None
+
+
+def _copied(names: Names, value: ast.expr) -> ast.expr | None:
+    """The original of a shallow or deep copy: ``x`` in ``x.copy()``, ``copy.copy(x)``, ``copy.deepcopy(x)``."""
+    if not (isinstance(value, ast.Call) and not value.keywords):
+        return None
+    func = value.func
+    if isinstance(func, ast.Attribute) and func.attr == "copy" and not value.args:
+        if names.qualify(func) is not None:
+            return None  # ``copy.copy`` spelled as an attribute of the module, below
+        return func.value
+    if len(value.args) == 1 and names.qualify(func) in ("copy.copy", "copy.deepcopy"):
+        return value.args[0]
+    return None
 
 
 def _same_class(one: ProjectClass, other: ProjectClass) -> bool:
@@ -1200,7 +1232,8 @@ class ServingPath:
         target = ProjectClass(target_module.names, definition.cls)
         if receiver in ("self", "cls"):
             return owner.cls is not None and _own_method_elsewhere(ProjectClass(names, owner.cls), target, definition.key[2])
-        judge = _ReceiverJudge(names, target, owner.cls)
+        scope = names.scope(owner.node)
+        judge = _ReceiverJudge(names, target, owner.cls, scope)
         if receiver.endswith(MADE_BY_CALL):
             # ``AsyncResult(task_id).revoke()``: what the call returns, judged like a value bound to a name.
             callee = ast.parse(receiver[: -len(MADE_BY_CALL)], mode="eval").body
@@ -1211,7 +1244,6 @@ class ServingPath:
             found = declarations(ProjectClass(names, owner.cls), receiver[len("self."):])
             # Each declaration is read in its own module (a base class may live in another one).
             return bool(found) and all(judge.at(d.owner).declaration(d.annotation, d.value) for d in found)
-        scope = names.scope(owner.node)
         if "." in receiver:
             # ``server.run_manager.get_run_messages()`` with ``server: SyncServer``: what the class
             # declares for the attribute (``self.run_manager = RunManager()`` in its ``__init__``).
