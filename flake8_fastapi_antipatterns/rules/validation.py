@@ -89,6 +89,38 @@ class BodyParam:
     consequence: str
 
 
+def _aliases_of(name: str, nodes: list[ast.AST]) -> set[str]:
+    """``name`` and the names assigned from it unchanged (``outgoing = body``), transitively."""
+    held = {name}
+    assignments = [
+        (node.targets[0].id, node.value.id)
+        for node in nodes
+        if isinstance(node, ast.Assign)
+        and len(node.targets) == 1
+        and isinstance(node.targets[0], ast.Name)
+        and isinstance(node.value, ast.Name)
+    ]
+    changed = True
+    while changed:
+        changed = False
+        for target, source in assignments:
+            if source in held and target not in held:
+                held.add(target)
+                changed = True
+    return held
+
+
+def _passes(value: ast.expr, held: set[str]) -> bool:
+    """A keyword's value that is one of ``held``, or picks one (``body if body else None``, ``body or None``)."""
+    if isinstance(value, ast.Name):
+        return value.id in held
+    if isinstance(value, ast.IfExp):
+        return _passes(value.body, held) or _passes(value.orelse, held)
+    if isinstance(value, ast.BoolOp):
+        return any(_passes(part, held) for part in value.values)
+    return False
+
+
 def _is_name(expr: ast.expr, name: str) -> bool:
     return isinstance(expr, ast.Name) and expr.id == name
 
@@ -309,11 +341,14 @@ class ValidationChecker(Checker):
 
     def _name_forwarded(self, name: str, nodes: list[ast.AST]) -> bool:
         """The body is passed on unchanged to another service (``client.post(url, json=payload)``,
-        ``content=body``): a pass-through proxy, where the service behind it does the checking."""
+        ``content=body``, also through an alias, ``outgoing = body``, or as one side of a choice,
+        ``content=body if body else None``): a pass-through proxy, where the service behind it does
+        the checking."""
+        held = _aliases_of(name, nodes)
         for node in nodes:
             if isinstance(node, ast.Call):
                 for keyword in node.keywords:
-                    if _is_name(keyword.value, name) and forwards(self.ctx.names, node, keyword.arg):
+                    if _passes(keyword.value, held) and forwards(self.ctx.names, node, keyword.arg):
                         return True
         return False
 
