@@ -723,7 +723,9 @@ _add(
                 '`@app.on_event("shutdown")` (on an app or a router), the same applied by hand '
                 '(`app.on_event("shutdown")(close_pool)`), and calls to `add_event_handler(...)`, also in a '
                 'helper that registers on the app it is handed, in a module that imports no web framework '
-                '(the event spelled `"startup"` or `"shutdown"`). '
+                '(the event spelled `"startup"` or `"shutdown"`). A registration inside a function nothing in an '
+                "app's project calls (a set-up helper left unused beside a lifespan) registers nothing and is not "
+                "reported; a library's helpers (no app in the project) are. "
                 "Only the static check reports this code; the runtime guard has nothing to add."
             ),
             why=(

@@ -567,6 +567,8 @@ class ResourceChecker(Checker):
         if not self.ctx.imports_web_framework and self.ctx.names.nodes.identifiers.isdisjoint(EVENT_METHODS):
             return
         for node in self.ctx.names.nodes.each(ast.FunctionDef, ast.AsyncFunctionDef, ast.Call):
+            if self._never_runs(node):
+                continue
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 for decorator in node.decorator_list:
                     if isinstance(decorator, ast.Call) and self._event_registration(decorator, "on_event"):
@@ -639,6 +641,16 @@ class ResourceChecker(Checker):
             # ``app.router.add_event_handler(...)``
             path = path[: -len(".router")]
         return path in _INSTANCES
+
+    def _never_runs(self, node: ast.AST) -> bool:
+        """Whether the registration sits in a function nothing in the project calls (a set-up helper
+        the app does not use: ``setup_instrumentation(app)`` defined and never called), so it
+        registers nothing. Only when the serving path is in use: a library's helpers are its users'."""
+        line = node.decorator_list[0].lineno if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.decorator_list else getattr(node, "lineno", None)
+        if line is None:
+            return False
+        reach = self.ctx.serving.reach_at(line)
+        return reach is not None and reach.stage == "none"
 
     def _event_keywords(self, call: ast.Call) -> None:
         for keyword in call.keywords:
