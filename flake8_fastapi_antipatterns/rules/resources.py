@@ -567,11 +567,13 @@ class ResourceChecker(Checker):
         if not self.ctx.imports_web_framework and self.ctx.names.nodes.identifiers.isdisjoint(EVENT_METHODS):
             return
         for node in self.ctx.names.nodes.each(ast.FunctionDef, ast.AsyncFunctionDef, ast.Call):
-            if self._never_runs(node):
-                continue
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 for decorator in node.decorator_list:
-                    if isinstance(decorator, ast.Call) and self._event_registration(decorator, "on_event"):
+                    if (
+                        isinstance(decorator, ast.Call)
+                        and self._event_registration(decorator, "on_event")
+                        and not self._never_runs(decorator.lineno)
+                    ):
                         event = _event_text(decorator)
                         self.ctx.report(
                             "FAA203",
@@ -581,7 +583,12 @@ class ResourceChecker(Checker):
                             handler=node.name,
                         )
             elif isinstance(node, ast.Call):
-                if isinstance(node.func, ast.Call) and self._event_registration(node.func, "on_event") and node.args:
+                if (
+                    isinstance(node.func, ast.Call)
+                    and self._event_registration(node.func, "on_event")
+                    and node.args
+                    and not self._never_runs(node.lineno)
+                ):
                     # ``app.on_event("shutdown")(self.shutdown)``: the decorator applied by hand.
                     handler = short(node.args[0])
                     self.ctx.report(
@@ -591,7 +598,11 @@ class ResourceChecker(Checker):
                         "startup/shutdown event handler",
                         handler=handler,
                     )
-                elif self._event_registration(node, "add_event_handler") and not self._forwards_handler(node):
+                elif (
+                    self._event_registration(node, "add_event_handler")
+                    and not self._forwards_handler(node)
+                    and not self._never_runs(node.lineno)
+                ):
                     handler = short(node.args[1]) if len(node.args) > 1 else "a handler"
                     self.ctx.report(
                         "FAA203",
@@ -642,13 +653,11 @@ class ResourceChecker(Checker):
             path = path[: -len(".router")]
         return path in _INSTANCES
 
-    def _never_runs(self, node: ast.AST) -> bool:
-        """Whether the registration sits in a function nothing in the project calls (a set-up helper
-        the app does not use: ``setup_instrumentation(app)`` defined and never called), so it
-        registers nothing. Only when the serving path is in use: a library's helpers are its users'."""
-        line = node.decorator_list[0].lineno if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.decorator_list else getattr(node, "lineno", None)
-        if line is None:
-            return False
+    def _never_runs(self, line: int) -> bool:
+        """Whether the registration at ``line`` sits in a function nothing in the project calls (a
+        set-up helper the app does not use: ``setup_instrumentation(app)`` defined and never called),
+        so it registers nothing. Only when the serving path is in use: a library's helpers are its
+        users'. Asked only of a registration found, as it follows the function's callers."""
         reach = self.ctx.serving.reach_at(line)
         return reach is not None and reach.stage == "none"
 
