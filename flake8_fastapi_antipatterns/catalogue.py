@@ -509,7 +509,10 @@ _add(
                 "`call_llm` or `ask_gpt`, or an agent word with a run-like action, as in `run_agent`; "
                 "`get_agent` or `list_agents` do not count, nor do class names (`LiteLLMProxyChatConfig`) or "
                 "names that also say they handle data about models (error, json, list, config, provider, "
-                "tokens, count, usage..., as in `get_llm_provider` or `anthropic_error_json_response`). "
+                "tokens, count, usage..., as in `get_llm_provider` or `anthropic_error_json_response`). A "
+                "project function so named that hands work to a scheduler, itself or through the functions it "
+                "calls (`run_sleeptime_agents` creating a run and `asyncio.create_task(...)`), runs that work after "
+                "the route answers, and does not count. "
                 "Runtime guard: `slow_request_threshold`, the number of seconds a request may take "
                 "(without blocking the loop) before it is reported."
             ),

@@ -8,7 +8,8 @@ transitively.  An imported or undefined function, or a project function the
 handler calls whose body shows no LLM call we recognise, counts when its own
 name says so: a model word with an action word (``call_llm``, ``ask_gpt``,
 ``generate_llm_response``) or an agent word with a run-like action
-(``run_agent``, ``invoke_agent``); ``get_agent``/``list_agents`` do not.
+(``run_agent``, ``invoke_agent``); ``get_agent``/``list_agents`` do not, nor does a project
+function so named that schedules work (``create_task``, ``add_task``...), itself or through helpers.
 
 The handler is reported at the call when the call's result reaches a
 ``return`` (directly, or through variables, containers and attribute
@@ -69,6 +70,13 @@ def _handed_off(func: FunctionNode, resolver: CallResolver) -> set[int]:
             for argument in [*node.args, *(k.value for k in node.keywords)]:
                 inside.update(id(n) for n in ast.walk(argument))
     return inside
+
+
+def _scheduler(resolver: CallResolver, call: ast.Call, where: Where) -> str | None:
+    """``asyncio.create_task(...)``, ``background_tasks.add_task(...)``: a call that schedules work."""
+    if method_name(call) in HANDOFF_METHODS or resolver.names.qualify(call.func) in HANDOFF_FUNCTIONS:
+        return short(call.func)
+    return None
 
 
 def calls_not_handed_off(func: FunctionNode, resolver: CallResolver) -> Iterator[ast.Call]:
@@ -213,10 +221,27 @@ class RequestPathChecker(Checker):
         )
         if reach is not None:
             return [*reach.chain, reach.what], reach.place
-        if llm_like_name(target[1].name):
+        if llm_like_name(target[1].name) and not self._schedules(resolver, call, where, target):
             # Its body shows no SDK we know (raw HTTP to a model API, say): its name still says what it does.
             return [f"{target[1].name} (an LLM/agent call, judging by its name)"], ""
         return None
+
+    def _schedules(
+        self, resolver: CallResolver, call: ast.Call, where: Where, target: tuple[CallResolver, FunctionNode]
+    ) -> bool:
+        """Whether the helper a route awaits (named for agent work, with no model call in sight) hands
+        work to a scheduler, itself or through the project functions it calls (``run_agents`` creating
+        a run row and ``asyncio.create_task(...)``): what it is named for then runs after it returns."""
+        found = self.program.reach(
+            "schedules",
+            target[0],
+            target[1],
+            resolver.bind(call, where, target[1]),
+            _scheduler,
+            lambda _resolver, _func: True,
+            lambda _resolver, func: ordered_calls(func),
+        )
+        return found is not None
 
     def _direct(self, resolver: CallResolver, call: ast.Call, where: Where) -> str | None:
         target, path = self.program.what_runs(resolver, call, where)
