@@ -91,8 +91,12 @@ def _development_name(name: str) -> bool:
     return any(word in lowered for word in DEVELOPMENT_WORDS)
 
 
-def _development_setting(test: ast.Attribute) -> bool:
-    return test.attr.lower() in _DEVELOPMENT_SWITCHES
+def _development_setting(test: ast.Name | ast.Attribute) -> bool:
+    """``settings.reload``, ``config.run.watch``, or a module constant ``RELOAD`` (upper case: a
+    setting, where a lower-case ``reload`` is a parameter or a local)."""
+    if isinstance(test, ast.Attribute):
+        return test.attr.lower() in _DEVELOPMENT_SWITCHES
+    return test.id.isupper() and test.id.lower() in _DEVELOPMENT_SWITCHES
 
 
 # The words of a name: ``is_promptrace_enabled`` -> is, promptrace, enabled; ``enableTracing`` -> enable, tracing.
@@ -180,7 +184,7 @@ def _switch_on(
             keys = [a.value for a in test.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
             return bool(keys) and switch_name(keys[-1])
     if isinstance(test, (ast.Name, ast.Attribute)):
-        if switch_name is _development_name and isinstance(test, ast.Attribute) and _development_setting(test):
+        if switch_name is _development_name and _development_setting(test):
             return True
         return switch_name(last_name(test) or "")
     return False

@@ -79,7 +79,7 @@ def _find(func: FunctionNode, attributes: bool, shared: AbstractSet[str]) -> Ite
         (body, index, stmt)
         for body in bodies
         for index, stmt in enumerate(body)
-        if isinstance(stmt, (ast.If, ast.Assert)) and (_may_guard(stmt.test) or _fresh_value_return(stmt) or _fresh_until_expiry(stmt))
+        if isinstance(stmt, (ast.If, ast.Assert)) and (_may_guard(stmt.test) or _fresh_value_return(stmt) or _fresh_until_expiry(stmt, func))
     ]
     if not guards:
         return  # most functions: nothing to work out
@@ -92,7 +92,7 @@ def _find(func: FunctionNode, attributes: bool, shared: AbstractSet[str]) -> Ite
     aliases = _aliases(statements, receivers, globals_)
     passed: set[str] | None = None  # ``_from_the_caller``, worked out for the first fresh-value return
     for body, index, stmt in guards:
-        if _fresh_until_expiry(stmt):
+        if _fresh_until_expiry(stmt, func):
             # ``if expiry > now + timedelta(seconds=60): return payload``, then the refresh: it runs
             # once per lifetime of what is kept (a token, a cached list), not once per call.
             yield from node_ids(body[index + 1 :])
@@ -129,29 +129,74 @@ def _find(func: FunctionNode, attributes: bool, shared: AbstractSet[str]) -> Ite
                 yield from node_ids(rest)
 
 
-def _fresh_until_expiry(stmt: ast.stmt) -> bool:
+def _fresh_until_expiry(stmt: ast.stmt, func: FunctionNode) -> bool:
     """``if expiry is None or expiry > datetime.now(timezone.utc) + margin: return payload``: an early
     return of a value taken while its expiry is ahead of the clock (``now < self.expires_at`` too). Every
     comparison of an expiry with the clock in the test must say "not expired yet"; one that says
     "expired" (``if expires_at < now: return``) makes what follows the fresh case, run every time."""
     if not isinstance(stmt, ast.If) or stmt.orelse or not stmt.body or not isinstance(stmt.body[-1], ast.Return):
         return False
-    if stmt.body[-1].value is None:
+    returned = stmt.body[-1].value
+    if returned is None:
         return False
+    # The value returned is what the expiry belongs to (``return payload`` after reading
+    # ``payload["expires_at"]``, ``return self._token`` after ``self._token_expiry``): a kept value handed
+    # back while fresh. A literal answer (``return {"plan": "trial"}`` while a trial lasts) is a branch.
+    holder = _root_name(returned)
+    if holder is None:
+        return False
+    negated = {
+        id(inner)
+        for node in ast.walk(stmt.test)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not)
+        for inner in ast.walk(node.operand)
+    }
     fresh = False
     for node in ast.walk(stmt.test):
         if not (isinstance(node, ast.Compare) and len(node.ops) == 1):
             continue
+        if id(node) in negated:
+            return False  # ``if not expiry > now: return``: the direction is reversed; not read
         left, right, op = node.left, node.comparators[0], node.ops[0]
         if isinstance(op, (ast.Lt, ast.LtE)):
             left, right = right, left  # read ``now < expiry`` as ``expiry > now``
         elif not isinstance(op, (ast.Gt, ast.GtE)):
             continue
         if _names_expiry(left) and _reads_clock(right):
-            fresh = True
+            fresh = fresh or _belongs_to(left, holder, func)
         elif _names_expiry(right) and _reads_clock(left):
             return False
     return fresh
+
+
+def _root_name(node: ast.expr) -> str | None:
+    """``payload`` for ``payload``; ``self._token`` for ``self._token`` (a name or one attribute of one)."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        return f"{node.value.id}.{node.attr}"
+    return None
+
+
+def _belongs_to(expiry: ast.expr, holder: str, func: FunctionNode) -> bool:
+    """Whether the expiry compared is read from the value returned (``payload["expires_at"]``, a local
+    assigned from it), or kept beside it on ``self`` (``self._token_expires_at`` beside ``self._token``)."""
+    base = holder.split(".", 1)[0]
+    reads = {_root_name(n) for n in ast.walk(expiry) if isinstance(n, (ast.Name, ast.Attribute))}
+    if holder in reads or (base != "self" and base in reads):
+        return True
+    if base == "self" and any(r is not None and r.startswith("self.") for r in reads):
+        return True
+    # A local assigned from the holder (``expiry = _parse_expiry(payload.get("expires_at"))``).
+    local = {r for r in reads if r is not None and "." not in r}
+    for node in ast.walk(func):
+        if (
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id in local for t in node.targets)
+            and any(isinstance(n, ast.Name) and n.id == base for n in ast.walk(node.value))
+        ):
+            return True
+    return False
 
 
 def _names_expiry(node: ast.expr) -> bool:

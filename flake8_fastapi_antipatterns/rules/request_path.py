@@ -231,7 +231,15 @@ class RequestPathChecker(Checker):
     ) -> bool:
         """Whether the helper a route awaits (named for agent work, with no model call in sight) hands
         work to a scheduler, itself or through the project functions it calls (``run_agents`` creating
-        a run row and ``asyncio.create_task(...)``): what it is named for then runs after it returns."""
+        a run row and ``asyncio.create_task(...)``): what it is named for then runs after it returns.
+        Not when it also awaits a library call itself (``await client.post(...)`` to a model gateway
+        beside a scheduled metric): that is the work the route waits for."""
+        helper_resolver, helper = target
+        helper_where = helper_resolver.where(helper)
+        for node in body_walk(helper):
+            if isinstance(node, ast.Await) and isinstance(node.value, ast.Call):
+                if self.program.what_runs(helper_resolver, node.value, helper_where)[0] is None:
+                    return False
         found = self.program.reach(
             "schedules",
             target[0],
