@@ -75,11 +75,16 @@ _LINES: weakref.WeakKeyDictionary[FunctionNode, frozenset[int]] = weakref.WeakKe
 
 def _find(func: FunctionNode, attributes: bool, shared: AbstractSet[str]) -> Iterator[int]:
     bodies = list(statement_lists(func))
+    # Early returns while an expiry is ahead (``_fresh_until_expiry``), worked out once per statement.
+    expiring = {
+        id(stmt) for body in bodies for stmt in body if isinstance(stmt, ast.If) and _fresh_until_expiry(stmt, func)
+    }
     guards = [
         (body, index, stmt)
         for body in bodies
         for index, stmt in enumerate(body)
-        if isinstance(stmt, (ast.If, ast.Assert)) and (_may_guard(stmt.test) or _fresh_value_return(stmt) or _fresh_until_expiry(stmt, func))
+        if isinstance(stmt, (ast.If, ast.Assert))
+        and (id(stmt) in expiring or _may_guard(stmt.test) or _fresh_value_return(stmt))
     ]
     if not guards:
         return  # most functions: nothing to work out
@@ -92,7 +97,7 @@ def _find(func: FunctionNode, attributes: bool, shared: AbstractSet[str]) -> Ite
     aliases = _aliases(statements, receivers, globals_)
     passed: set[str] | None = None  # ``_from_the_caller``, worked out for the first fresh-value return
     for body, index, stmt in guards:
-        if _fresh_until_expiry(stmt, func):
+        if id(stmt) in expiring:
             # ``if expiry > now + timedelta(seconds=60): return payload``, then the refresh: it runs
             # once per lifetime of what is kept (a token, a cached list), not once per call.
             yield from node_ids(body[index + 1 :])

@@ -552,8 +552,10 @@ class _ReceiverJudge:
 
     def _bound_value(self, node: ast.expr, depth: int) -> bool:
         """Whether what a local name holds is foreign (by its annotation or value in the calling function)."""
-        if not isinstance(node, ast.Name) or self.scope is None or node.id in self.scope.unknown:
-            return self.value(node, depth) if not isinstance(node, ast.Name) else False
+        if not isinstance(node, ast.Name):
+            return self.value(node, depth)
+        if self.scope is None or node.id in self.scope.unknown:
+            return False
         annotation = self.scope.annotations.get(node.id)
         if annotation is not None:
             return self.annotation(annotation)
@@ -1240,17 +1242,15 @@ class ServingPath:
             # ``AsyncResult(task_id).revoke()``: what the call returns, judged like a value bound to a name.
             callee = ast.parse(receiver[: -len(MADE_BY_CALL)], mode="eval").body
             return judge.value(ast.Call(func=callee, args=[], keywords=[]))
-        if receiver.startswith("self."):
-            if owner.cls is None:
-                return False
-            found = declarations(ProjectClass(names, owner.cls), receiver[len("self."):])
-            # Each declaration is read in its own module (a base class may live in another one).
-            return bool(found) and all(judge.at(d.owner).declaration(d.annotation, d.value) for d in found)
         if "." in receiver:
-            # ``server.run_manager.get_run_messages()`` with ``server: SyncServer``: what the class
-            # declares for the attribute (``self.run_manager = RunManager()`` in its ``__init__``).
+            # ``self.process.kill()``, ``server.run_manager.get_run_messages()`` with ``server: SyncServer``:
+            # what the holder's class declares for the attribute (``self.run_manager = RunManager()`` in
+            # its ``__init__``), each declaration read in its own module (a base class may live in another).
             base, attribute = receiver.split(".", 1)
-            holder = _class_held(names, scope.annotations.get(base), scope.values.get(base) if base not in scope.unknown else None)
+            if base == "self":
+                holder = ProjectClass(names, owner.cls) if owner.cls is not None else None
+            else:
+                holder = _class_held(names, scope.annotations.get(base), scope.values.get(base) if base not in scope.unknown else None)
             if holder is None:
                 return False
             found = declarations(holder, attribute)

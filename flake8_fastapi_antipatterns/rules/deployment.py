@@ -74,7 +74,7 @@ def _keyword(call: ast.Call, name: str) -> ast.expr | None:
 def _stream_of(call: ast.Call, names: Names) -> str | None:
     """Where a ``print`` writes: ``stdout`` (no ``file=``, ``file=sys.stdout`` or ``file=None``),
     ``stderr`` (``file=sys.stderr``), or None for a file or buffer the code opened."""
-    target = next((k.value for k in call.keywords if k.arg == "file"), None)
+    target = _keyword(call, "file")
     if target is None or (isinstance(target, ast.Constant) and target.value is None):
         return "stdout"
     if any(k.arg is None for k in call.keywords):

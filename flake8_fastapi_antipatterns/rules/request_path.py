@@ -57,26 +57,24 @@ _MAX_TAINT_ROUNDS = 20
 CONTAINER_FILLERS = frozenset({"append", "appendleft", "extend", "insert", "update", "setdefault"})
 
 
+def _schedules_work(resolver: CallResolver, call: ast.Call) -> bool:
+    """``asyncio.create_task(...)``, ``background_tasks.add_task(...)``: a call that schedules work elsewhere."""
+    return method_name(call) in HANDOFF_METHODS or resolver.names.qualify(call.func) in HANDOFF_FUNCTIONS
+
+
 def _handed_off(func: FunctionNode, resolver: CallResolver) -> set[int]:
     """Ids of every node inside the arguments of a call that schedules work elsewhere."""
     inside: set[int] = set()
     for node in body_walk(func):
-        if not isinstance(node, ast.Call):
-            continue
-        scheduler = method_name(node) in HANDOFF_METHODS
-        if not scheduler:
-            scheduler = resolver.names.qualify(node.func) in HANDOFF_FUNCTIONS
-        if scheduler:
+        if isinstance(node, ast.Call) and _schedules_work(resolver, node):
             for argument in [*node.args, *(k.value for k in node.keywords)]:
                 inside.update(id(n) for n in ast.walk(argument))
     return inside
 
 
 def _scheduler(resolver: CallResolver, call: ast.Call, where: Where) -> str | None:
-    """``asyncio.create_task(...)``, ``background_tasks.add_task(...)``: a call that schedules work."""
-    if method_name(call) in HANDOFF_METHODS or resolver.names.qualify(call.func) in HANDOFF_FUNCTIONS:
-        return short(call.func)
-    return None
+    """The scheduling call's name, as ``reach`` asks it (``_schedules_work``)."""
+    return short(call.func) if _schedules_work(resolver, call) else None
 
 
 def calls_not_handed_off(func: FunctionNode, resolver: CallResolver) -> Iterator[ast.Call]:
