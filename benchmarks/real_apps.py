@@ -185,6 +185,20 @@ APPS: tuple[RealApp, ...] = (
         "363e26989e552c859ce2e7961d484acee6fccfc1e7b16e8f644b1ae1ccd754a3",
         ("letta",),
     ),
+    # Held out in the sixteenth round: reviewed before any change made with them in view.
+    RealApp(
+        "phoenix", "an LLM observability platform's server", "arize_phoenix-20.26.1.tar.gz",
+        "aa/0f/2e90f0f258d09afee2d85f76e74b1eda9f27c224bd139b91cc638ac4cb26/arize_phoenix-20.26.1.tar.gz",
+        "3b8e61b759746ec23bc260202049b60e64f032dd0a4d27b548a642fd1c061f62",
+        ("src/phoenix",),
+        ("src/phoenix/__generated__", "src/phoenix/vendor"),
+    ),
+    RealApp(
+        "lightrag", "a retrieval-augmented generation server", "lightrag_hku-1.5.7.tar.gz",
+        "cc/dd/6bba8d88a07a50a6569de6eb1fc059d57dfdaafdfe9355ea767aab007978/lightrag_hku-1.5.7.tar.gz",
+        "4d2cbb3f983b2bec209f4f154845869fc9e5800a7a2a9bb7005ba7610f4fbe0a",
+        ("lightrag",),
+    ),
 )
 
 

@@ -1708,3 +1708,112 @@ def test_a_module_constant_named_for_reloading_is_a_development_switch() -> None
     )
     found = [(d.line, d.code) for d in analyse_source(source, "app.py", None, strict=True) if d.code == "FAA102"]
     assert found == [(15, "FAA102")]
+
+
+PROGRAMS_AND_MODULES = {
+    "rag/__init__.py": "",
+    "rag/tools/__init__.py": "",
+    "rag/tools/cleanup.py": '''
+        """Run as ``python -m rag.tools.cleanup``; see also rag/tools/cleanup.py in the docs."""
+        import asyncio
+
+        class CleanupTool:
+            async def run(self):
+                print("Scanning the cache...")
+
+        def main():
+            asyncio.run(CleanupTool().run())
+
+        if __name__ == "__main__":
+            main()
+    ''',
+    "rag/launcher.py": '''
+        class Launcher:
+            def load(self):
+                print("loading the configuration")
+                return {}
+    ''',
+    "rag/storage.py": '''
+        import json
+
+        class GraphStorage:
+            def __init__(self, driver):
+                self._driver = driver
+
+            async def initialize(self):
+                async with self._driver.session() as session:
+                    await session.run("CREATE INDEX")
+
+            def headers(self, path):
+                with open(path) as handle:
+                    return json.load(handle)
+    ''',
+    "rag/main.py": '''
+        from fastapi import FastAPI
+        from rag.launcher import Launcher
+        from rag.storage import GraphStorage
+
+        app = FastAPI()
+        LAUNCHER = Launcher
+        storage = GraphStorage(None)
+
+        @app.delete("/documents")
+        async def clear():
+            await storage.initialize()
+            storage.headers("table.json")
+    ''',
+}
+
+
+def test_classes_of_a_program_module_and_methods_of_a_library_module_are_not_reached(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path, PROGRAMS_AND_MODULES)
+    monkeypatch.chdir(tmp_path)
+    # ``session.run(...)`` on a driver's session is no CleanupTool.run; ``json.load(handle)`` is the
+    # standard library's, no Launcher.load: neither program's prints run in the server.
+    assert lint(tmp_path, "rag/tools/cleanup.py") == []
+    assert lint(tmp_path, "rag/launcher.py") == []
+
+
+def test_a_program_module_another_module_imports_is_still_followed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = dict(PROGRAMS_AND_MODULES)
+    files["rag/storage.py"] = '''
+        from rag.tools.cleanup import CleanupTool
+
+        class GraphStorage:
+            def __init__(self, driver):
+                self._driver = driver
+                self.tool = CleanupTool()
+
+            async def initialize(self):
+                await self.tool.run()
+
+            def headers(self, path):
+                return {}
+    '''
+    write(tmp_path, files)
+    monkeypatch.chdir(tmp_path)
+    assert [code for _, code, _ in lint(tmp_path, "rag/tools/cleanup.py")] == ["FAA402"]
+
+
+def test_a_program_module_named_in_an_import_string_is_still_followed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    files = dict(PROGRAMS_AND_MODULES)
+    files["rag/storage.py"] = '''
+        import importlib
+
+        class GraphStorage:
+            def __init__(self, driver):
+                self.tool = importlib.import_module("rag.tools.cleanup").CleanupTool()
+
+            async def initialize(self):
+                await self.tool.run()
+
+            def headers(self, path):
+                return {}
+    '''
+    write(tmp_path, files)
+    monkeypatch.chdir(tmp_path)
+    assert [code for _, code, _ in lint(tmp_path, "rag/tools/cleanup.py")] == ["FAA402"]

@@ -183,4 +183,25 @@ def opened_path(call: ast.Call, what: str) -> ast.expr | None:
     return None
 
 
-__all__ = ["FixedPaths", "opened_path", "read_only_open"]
+# Pseudo-filesystems whose files the kernel makes up from memory when they are read or written.
+KERNEL_FILE_ROOTS = ("/proc/", "/sys/")
+
+
+def kernel_file(path: ast.expr | None) -> bool:
+    """Whether ``path`` is written as a file of a kernel pseudo-filesystem (``"/proc/meminfo"``,
+    ``f"/proc/{pid}/stat"``, ``"/sys/fs/cgroup/" + name``): opening one does no disk or network I/O."""
+    for _ in range(MAX_DEPTH):
+        if isinstance(path, ast.BinOp) and isinstance(path.op, (ast.Add, ast.Mod, ast.Div)):
+            path = path.left
+        elif isinstance(path, ast.Call) and last_name(path.func) in ("Path", "PurePath", "PosixPath", "join") and path.args:
+            path = path.args[0]  # ``Path("/proc/self/status")``, ``os.path.join("/proc", pid, "stat")``
+        elif isinstance(path, ast.JoinedStr) and path.values:
+            path = path.values[0]
+        else:
+            break
+    if not (isinstance(path, ast.Constant) and isinstance(path.value, str)):
+        return False
+    return path.value.startswith(KERNEL_FILE_ROOTS) or f"{path.value}/" in KERNEL_FILE_ROOTS
+
+
+__all__ = ["FixedPaths", "kernel_file", "opened_path", "read_only_open"]

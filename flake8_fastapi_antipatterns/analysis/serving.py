@@ -115,6 +115,7 @@ _CLI_DECORATORS = frozenset({"command", "callback", "group"})
 # Calls that start the web server: what the function making them does itself runs before any request.
 _SERVER_STARTS = frozenset({"serve", "serve_http", "run_server", "start_server"})
 _APP_CLASSES = frozenset({"FastAPI", "Starlette"})  # what is served, never included in another app
+_WEB_FRAMEWORKS = frozenset({"fastapi", "starlette"})  # a module importing one may build or serve the app
 _TEST_DECORATORS = frozenset({"fixture", "parametrize"})  # pytest runs these, no app does
 # Decorators of remote-execution libraries, by the library the module imports: the function's body runs
 # in a worker process or a sandbox elsewhere (``@ray.remote``, Modal's ``@app.function(...)``), never
@@ -752,6 +753,13 @@ def _names_the_project(names: Names, dotted: str) -> bool:
     return resolver.module(module) is not None
 
 
+def _library_import(names: Names, name: str) -> bool:
+    """Whether the module-level ``name`` is an import from outside the project (``json`` in
+    ``json.load(f)``, ``from redis import client``): its methods are the library's, never a project class's."""
+    dotted = names.imports.get(name)
+    return dotted is not None and not _names_the_project(names, dotted)
+
+
 def _copied(names: Names, value: ast.expr) -> ast.expr | None:
     """The original of a shallow or deep copy: ``x`` in ``x.copy()``, ``copy.copy(x)``, ``copy.deepcopy(x)``."""
     if not (isinstance(value, ast.Call) and not value.keywords):
@@ -873,6 +881,7 @@ class ServingPath:
         self._answers: dict[DefKey, _Answer] = {}
         self._library: dict[str, bool] = {}
         self._development_routers: dict[tuple[str, str], bool] = {}
+        self._programs: dict[str, bool] = {}
 
     # -- the project --------------------------------------------------------------------------
     def is_library(self, anchor: str | None, tree: ast.Module) -> bool:
@@ -1111,6 +1120,52 @@ class ServingPath:
                 return False
         return True
 
+    def _program_only(self, path: str) -> bool:
+        """Whether the module at ``path`` is a program of its own: it has a ``__main__`` block, imports
+        no web framework, and no other project file names it (no import, no import string). The objects
+        its classes make exist only while that program runs, in its own process; a method call in the
+        server's code (``await session.run(...)`` on a database session) is another class's method."""
+        if self.index is None or os.path.basename(path) == "__init__.py":
+            return False
+        known = self._programs.get(path)
+        if known is None:
+            module = self.index.module(path)
+            known = (
+                module is not None
+                and any(isinstance(s, ast.If) and is_main_guard(s.test) for s in module.names.tree.body)
+                and not module.names.imports_library(_WEB_FRAMEWORKS)
+                and not self._named_elsewhere(path)
+            )
+            self._programs[path] = known
+        return known
+
+    def _named_elsewhere(self, path: str, depth: int = 0) -> bool:
+        """Whether another project file imports the module at ``path`` or holds its name in a string that
+        could import it (``"pkg.tools.cleanup"``, ``"pkg.tools.cleanup:main"``); prose in a comment or
+        docstring that mentions the module is no use of it, and neither is a re-export by its package's
+        ``__init__`` that nothing else names in turn."""
+        assert self.index is not None
+        word = _module_word(path)
+        mentioning = self.index.files_mentioning(path, word)
+        texts = self.index.project_texts(path)
+        if mentioning is None or texts is None:
+            return True
+        real = self.index.real_path(path)
+        named = re.compile(rb"[\"'][\w.]*\b" + re.escape(word.encode()) + rb"\b[\w.:]*[\"']")
+        for file in mentioning:
+            if self.index.real_path(file) == real:
+                continue
+            if os.path.basename(file) == "__init__.py" and os.path.dirname(file) == os.path.dirname(path) and depth < 4:
+                if self._named_elsewhere(file, depth + 1):
+                    return True
+                continue
+            if word in self.index.import_words(file):
+                return True
+            text = texts.get(self.index.real_path(file))
+            if text is None or named.search(text):
+                return True
+        return False
+
     def _search_name(self, definition: Definition) -> str | None:
         """The word whose uses are this function's callers (the class name for ``__init__``), or None
         for a dunder method called by the language rather than by name."""
@@ -1190,6 +1245,8 @@ class ServingPath:
             files = found if path in found else [path, *found]
         if method and self._never_instantiated(definition, local):
             return []  # no instance of its class can exist: nothing calls the method
+        if method and self._program_only(path):
+            files = [path]  # its objects live in the program the module is, never in another module's calls
         uses: list[tuple[ModuleFacts, Site]] = []
         for file in files:
             if file != path and _is_test_path(file):
@@ -1262,6 +1319,8 @@ class ServingPath:
             walked = _loop_sources(owner.node, receiver)
             return walked is not None and all(_foreign_items(names, owner.cls, iterated, judge) for iterated in walked)
         value = scope.values.get(receiver)
+        if value is None and receiver not in scope.params:
+            return _library_import(names, receiver)
         return value is not None and judge.value(value)
 
     def _never_instantiated(self, definition: Definition, local: dict[str, ModuleFacts]) -> bool:

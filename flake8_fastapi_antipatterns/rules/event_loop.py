@@ -62,7 +62,7 @@ from flake8_fastapi_antipatterns.analysis.created_once import created_once_nodes
 from flake8_fastapi_antipatterns.analysis.development import development_only, diagnostics_only
 from flake8_fastapi_antipatterns.analysis.exception_text import bound_arguments
 from flake8_fastapi_antipatterns.analysis.file_handles import opened_for_elsewhere
-from flake8_fastapi_antipatterns.analysis.fixed_paths import FixedPaths, opened_path, read_only_open
+from flake8_fastapi_antipatterns.analysis.fixed_paths import FixedPaths, kernel_file, opened_path, read_only_open
 from flake8_fastapi_antipatterns.analysis.fresh_dirs import REMOVALS, fresh_directory_calls
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names
 from flake8_fastapi_antipatterns.analysis.periodic import periodic_nodes
@@ -342,6 +342,8 @@ class EventLoopChecker(Checker):
                 return None
             if family == "io" and self._fixed_read(resolver, call, where, verdict.what):
                 return None
+            if family == "io" and kernel_file(opened_path(call, verdict.what)):
+                return None  # ``/proc/{pid}/stat``: the kernel answers from memory, no disk is touched
             if verdict.what == SPAWN and where.funcs and only_starts(call, where.funcs[0]):
                 return None  # the process is only started; waiting for it is reported where it waits
             if _polls(call, verdict.what):

@@ -39,6 +39,7 @@ from flake8_fastapi_antipatterns.analysis.body_flow import (
     is_validator,
     name_validated,
 )
+from flake8_fastapi_antipatterns.analysis.classes import ProjectClass, lineage
 from flake8_fastapi_antipatterns.analysis.names import (
     FunctionNode,
     Names,
@@ -46,8 +47,11 @@ from flake8_fastapi_antipatterns.analysis.names import (
     unwrap_annotation,
     walk_shallow,
 )
+from flake8_fastapi_antipatterns.analysis.nodes import last_name
 from flake8_fastapi_antipatterns.rules import Checker, register
 
+# Base classes of a Pydantic model a body parameter may be declared as.
+PYDANTIC_MODELS = frozenset({"BaseModel", "RootModel", "SQLModel"})
 BODY_MARKERS = frozenset({"fastapi.Body", "fastapi.params.Body", "fastapi.param_functions.Body"})
 OTHER_MARKERS = frozenset(
     f"{module}.{name}"
@@ -131,6 +135,19 @@ def _short(node: ast.AST, limit: int = 60) -> str:
     except (ValueError, TypeError, AttributeError, RecursionError):  # unparse is not total over odd trees
         return "..."
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _defaults(func: FunctionNode) -> dict[int, ast.expr]:
+    """id of a parameter -> its default value."""
+    args = func.args
+    positional = [*args.posonlyargs, *args.args]
+    defaults: dict[int, ast.expr] = {}
+    for arg, default in zip(reversed(positional), reversed(args.defaults)):
+        defaults[id(arg)] = default
+    for arg, kw_default in zip(args.kwonlyargs, args.kw_defaults):
+        if kw_default is not None:
+            defaults[id(arg)] = kw_default
+    return defaults
 
 
 def _path_params(route: Route) -> set[str]:
@@ -275,6 +292,8 @@ class ValidationChecker(Checker):
                 continue  # Starlette-style endpoints and websockets have no body parameters
             params = self._body_params(route, types)
             reads = self._raw_reads(route.func, types)
+            if reads and self._model_body(route, types):
+                reads = []  # FastAPI has parsed and validated the body already: a read gets the same bytes back
             # Asked last: whether the route exists in production costs a search of the project.
             if not (params or reads) or self.ctx.serving.only_in_development(route.func):
                 continue  # nothing to say, or a route only a development switch puts on the app
@@ -301,12 +320,7 @@ class ValidationChecker(Checker):
         func = route.func
         args = func.args
         positional = [*args.posonlyargs, *args.args]
-        defaults: dict[int, ast.expr] = {}
-        for arg, default in zip(reversed(positional), reversed(args.defaults)):
-            defaults[id(arg)] = default
-        for arg, kw_default in zip(args.kwonlyargs, args.kw_defaults):
-            if kw_default is not None:
-                defaults[id(arg)] = kw_default
+        defaults = _defaults(func)
         in_path = _path_params(route)
         found: list[BodyParam] = []
         nodes: list[ast.AST] | None = None
@@ -334,6 +348,31 @@ class ValidationChecker(Checker):
                     continue
                 found.append(BodyParam(arg, f"{arg.arg}: {_short(arg.annotation)}`", consequence))
         return found
+
+    def _model_body(self, route: Route, types: _Types) -> bool:
+        """Whether the handler takes the body as a Pydantic model of the project's
+        (``request_body: UpsertEvaluationBody``): no ``Query``/``Depends``-like marker, not a path
+        parameter, and a class deriving from ``BaseModel``."""
+        func = route.func
+        in_path = _path_params(route)
+        defaults = _defaults(func)
+        for arg in [*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs]:
+            if arg.annotation is None or arg.arg in in_path:
+                continue
+            if {types.marker(defaults.get(id(arg))), types.annotation_marker(arg.annotation)} - {None, "body"}:
+                continue  # ``filters: Filters = Depends()``, ``Query()``: not the body
+            inner = types.inner_type(arg.annotation)
+            if not isinstance(inner, (ast.Name, ast.Attribute)):
+                continue
+            try:
+                located = self.ctx.names.project_class(inner)
+            except (RecursionError, ValueError, OSError):
+                continue
+            if located is not None and any(
+                last_name(base) in PYDANTIC_MODELS for c in lineage(ProjectClass(*located)) for base in c.node.bases
+            ):
+                return True
+        return False
 
     def _checked_elsewhere(self, flow: Flow) -> bool:
         """Handed on whole to an outbound call or a check (here or in a helper), or checked field by field."""
