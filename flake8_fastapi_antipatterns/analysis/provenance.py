@@ -24,11 +24,13 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from flake8_fastapi_antipatterns.analysis.app_model import ROUTE_DECORATORS
 from flake8_fastapi_antipatterns.analysis.classes import ProjectClass, class_index, derives_from, is_abstract, lineage
 from flake8_fastapi_antipatterns.analysis.exception_text import carried, parameters
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, same_definition, walk_shallow
 from flake8_fastapi_antipatterns.analysis.nodes import last_name
 from flake8_fastapi_antipatterns.analysis.project import ModuleInfo, ProjectIndex
+from flake8_fastapi_antipatterns.analysis.serving import module_facts
 
 # How many classes of one hierarchy (the class and its project subclasses) are looked at.
 MAX_CLASSES = 32
@@ -421,6 +423,135 @@ def _search(names: Names, class_name: str, anchor: str | None, resolve: Resolve)
                 return False
             pending.extend(facts.subclasses.get(name, ()))
     return True
+
+
+# -- the places that wrap, and whether a ``try`` can reach them ------------------------------------
+
+# How many function names the callers of a wrapping place may come to before the question is left
+# open (a wrapping helper every module calls reaches everything anyway).
+MAX_CALLERS = 64
+MAX_CALLER_DEPTH = 6
+MAX_CALLER_FILES = 48
+
+
+def wraps_out_of_reach(
+    names: Names, caught: ast.expr, tried: list[ast.stmt], func: FunctionNode | None, resolve: Resolve
+) -> bool:
+    """Whether every place that builds the project's class ``caught`` (or a subclass) from another
+    exception's text is out of the ``try``'s reach: ``tried`` holds none of them and names no function
+    that runs one, by name, any number of calls deep (``summarize`` raising ``CompactionError(str(exc))``
+    when the ``try`` only looks a session up). Names stand for every function so named, so a match
+    by name is taken as a call; a place outside any function, or run by the language (``__call__``),
+    leaves the question open. A local the ``try`` uses counts with what it was bound to (``runner =
+    plan_with_upstream`` before the ``try``, ``await run_later(runner)`` in it)."""
+    found = _own_class(names, caught)
+    index = names.resolver.index if names.resolver is not None else None
+    if found is None or index is None or found[1] is None:
+        return False
+    sites = _wrapping_sites(names, found[0], found[1], resolve)
+    if sites is None:
+        return False
+    here = index.real_path(names.resolver.filename) if names.resolver is not None else None
+    first, last = tried[0].lineno, max(statement.end_lineno or statement.lineno for statement in tried)
+    words: set[str] = set()
+    for path, site in sites:
+        if site.func is None or (index.real_path(path) == here and first <= site.handler.lineno <= last):
+            return False  # at module level, or in the ``try`` itself
+        if site.func.name.startswith("__"):
+            return False
+        words.add(site.func.name)
+    callers = _callers_by_name(index, found[1], words)
+    if callers is None:
+        return False
+    nodes = _nodes(tried)
+    scope = names.scope(func) if func is not None else None
+    if scope is not None:
+        for name in {n.id for n in nodes if isinstance(n, ast.Name)}:
+            bound = scope.values.get(name)
+            if bound is not None:
+                nodes.extend(ast.walk(bound))
+    named = {n.id for n in nodes if isinstance(n, ast.Name)} | {n.attr for n in nodes if isinstance(n, ast.Attribute)}
+    return not (named & callers)
+
+
+def _is_route(func: FunctionNode) -> bool:
+    """A route handler (``@router.post("/chat")``): only the app calls it."""
+    return any(
+        isinstance(d, ast.Call) and isinstance(d.func, ast.Attribute) and d.func.attr in ROUTE_DECORATORS
+        for d in func.decorator_list
+    )
+
+
+def _wrapping_sites(names: Names, class_name: str, anchor: str, resolve: Resolve) -> list[tuple[str, _WrapSite]] | None:
+    """The places that build ``class_name`` or a project subclass of it from text worth hiding, with
+    their files; None when the hierarchy or the project is too large to search whole."""
+    index = names.resolver.index if names.resolver is not None else None
+    if index is None:
+        return None
+    pending = [class_name]
+    seen: set[str] = set()
+    found: list[tuple[str, _WrapSite]] = []
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        if len(seen) > MAX_CLASSES:
+            return None
+        modules = _modules(index, anchor, name)
+        if modules is None:
+            return None
+        for module in modules:
+            facts = _facts(module.names)
+            found.extend((str(module.path), site) for site in facts.wrapped.get(name, ()) if _site_wraps(module.names, site, resolve))
+            pending.extend(facts.subclasses.get(name, ()))
+    return found
+
+
+def _callers_by_name(index: ProjectIndex, anchor: str, words: set[str]) -> set[str] | None:
+    """``words`` and the names of every project function that uses one of them, again and again:
+    what may run a function so named. A use in ``__init__`` counts as the class's name (building one
+    runs it); a use at module level runs at import, not under anyone's call. None when it grows past
+    ``MAX_CALLERS`` names, a name is used in too many files, or a dunder other than ``__init__`` uses one."""
+    closure = set(words)
+    frontier = sorted(words)
+    entries: set[str] = set()  # route handlers: the app calls them, a use of the name elsewhere is another function
+    for _ in range(MAX_CALLER_DEPTH):
+        if not frontier:
+            return closure
+        added: set[str] = set()
+        for word in frontier:
+            files = index.files_mentioning(anchor, word)
+            if files is None or len(files) > MAX_CALLER_FILES:
+                return None
+            for file in files:
+                module = index.module(file)
+                if module is None:
+                    return None
+                facts = module_facts(module.names.tree, file)
+                for site in facts.sites.get(word, ()):
+                    if site.owner is None:
+                        continue
+                    caller = site.owner[2]
+                    definition = facts.definitions.get(site.owner)
+                    if definition is None:
+                        return None
+                    if caller == "__init__":
+                        if definition.cls is None:
+                            return None
+                        caller = definition.cls.name
+                    elif caller.startswith("__"):
+                        return None
+                    elif _is_route(definition.node):
+                        entries.add(caller)
+                        continue
+                    if caller not in closure:
+                        added.add(caller)
+        closure |= added
+        if len(closure) > MAX_CALLERS:
+            return None
+        frontier = sorted(added - entries)
+    return None if frontier else closure
 
 
 # -- builtin exceptions the project raises itself ------------------------------------------------

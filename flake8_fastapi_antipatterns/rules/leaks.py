@@ -67,6 +67,7 @@ from flake8_fastapi_antipatterns.analysis.provenance import (
     only_own_text,
     only_project_checks,
     raised_by_the_project,
+    wraps_out_of_reach,
 )
 from flake8_fastapi_antipatterns.rules import Checker, register
 
@@ -586,6 +587,8 @@ class LeakChecker(Checker):
         for element in elements:
             if self._public_type(element) or only_own_text(self.ctx.names, element, self._resolve):
                 continue
+            if tried is not None and wraps_out_of_reach(self.ctx.names, element, tried, func, self._resolve):
+                continue  # the project's class, built from another error's text only where this ``try`` cannot go
             if self._application_class(element):
                 # Asked of each class: a websocket's answer depends on the class (``_statuses_elsewhere``).
                 if self._client_statuses(body, element):
