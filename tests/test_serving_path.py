@@ -1817,3 +1817,191 @@ def test_a_program_module_named_in_an_import_string_is_still_followed(tmp_path: 
     write(tmp_path, files)
     monkeypatch.chdir(tmp_path)
     assert [code for _, code, _ in lint(tmp_path, "rag/tools/cleanup.py")] == ["FAA402"]
+
+
+def test_a_launcher_module_that_puts_its_objects_on_the_app_is_followed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path, {
+        "app/__init__.py": "",
+        "app/factory.py": """
+            from fastapi import FastAPI
+            from app.routers import files
+
+            def create_app():
+                app = FastAPI()
+                app.include_router(files.router)
+                return app
+        """,
+        "app/routers/__init__.py": "",
+        "app/routers/files.py": """
+            from fastapi import APIRouter, Request
+
+            router = APIRouter()
+
+            @router.get("/files/{name}")
+            async def read_file(name: str, request: Request):
+                return await request.app.state.store.read(name)
+        """,
+        "main.py": """
+            import os
+
+            import uvicorn
+            from app.factory import create_app
+
+            class DiskStore:
+                def __init__(self, root):
+                    self.root = root
+
+                async def read(self, name):
+                    with open(os.path.join(self.root, name)) as handle:
+                        return handle.read()
+
+            app = create_app()
+            app.state.store = DiskStore("/srv/files")
+
+            if __name__ == "__main__":
+                uvicorn.run("main:app", workers=4)
+        """,
+    })
+    monkeypatch.chdir(tmp_path)
+    assert [code for _, code, _ in lint(tmp_path, "main.py")] == ["FAA102"]
+
+
+def test_tools_a_package_loads_by_a_built_name_are_followed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path, {
+        "agent/__init__.py": "",
+        "agent/tools/__init__.py": "",
+        "agent/tools/weather.py": """
+            import requests
+
+            class WeatherTool:
+                async def invoke(self, city):
+                    return requests.get(f"https://weather.example/{city}", timeout=5).json()
+
+            if __name__ == "__main__":
+                print(WeatherTool().invoke("Paris"))
+        """,
+        "agent/main.py": """
+            import importlib
+
+            from fastapi import FastAPI
+
+            app = FastAPI()
+
+            @app.post("/tools/{name}")
+            async def run_tool(name: str, city: str):
+                module = importlib.import_module(f"agent.tools.{name}")
+                tool = getattr(module, name.title() + "Tool")()
+                return await tool.invoke(city)
+        """,
+    })
+    monkeypatch.chdir(tmp_path)
+    assert [code for _, code, _ in lint(tmp_path, "agent/tools/weather.py")] == ["FAA102"]
+
+
+def test_project_objects_behind_names_that_also_name_libraries_are_followed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path, {
+        "libs/core/src/core/__init__.py": "",
+        "libs/core/src/core/storage.py": """
+            import requests
+
+            class BlobStore:
+                async def fetch(self, key):
+                    return requests.get(f"https://blobs.example/{key}", timeout=5).content
+
+            store = BlobStore()
+        """,
+        "libs/core/src/core/events.py": """
+            import time
+
+            class EventQueue:
+                def __init__(self, path):
+                    self.path = path
+
+                async def next_event(self):
+                    time.sleep(0.5)
+                    return {}
+        """,
+        "services/api/api/__init__.py": "",
+        "services/api/api/main.py": """
+            import queue
+
+            from core.events import EventQueue
+            from core.storage import store
+            from fastapi import FastAPI
+            from fastapi.responses import StreamingResponse
+
+            app = FastAPI()
+
+            @app.get("/blobs/{key}")
+            async def blob(key: str):
+                return await store.fetch(key)
+
+            @app.get("/jobs/{job_id}/events")
+            async def job_events(job_id: str):
+                queue = EventQueue(f"/var/jobs/{job_id}")
+
+                async def generate():
+                    while True:
+                        yield await queue.next_event()
+
+                return StreamingResponse(generate())
+        """,
+    })
+    monkeypatch.chdir(tmp_path)
+    assert [code for _, code, _ in lint(tmp_path, "libs/core/src/core/storage.py")] == ["FAA102"]
+    assert [code for _, code, _ in lint(tmp_path, "libs/core/src/core/events.py")] == ["FAA102"]
+
+
+def test_methods_of_library_modules_and_module_level_library_objects_are_not_project_methods(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path, {
+        "shop/__init__.py": "",
+        "shop/repo.py": """
+            import time
+
+            class Repo:
+                async def get(self, key):
+                    time.sleep(1)
+                    return key
+
+                async def exists(self, path):
+                    time.sleep(1)
+                    return True
+        """,
+        "shop/main.py": """
+            import os
+
+            import redis
+            from fastapi import FastAPI
+            from shop.repo import Repo
+
+            app = FastAPI()
+            redis_client = redis.Redis(host="cache")
+            REPO_CLASS = Repo
+
+            @app.get("/items/{key}")
+            async def item(key: str):
+                cached = await redis_client.get(key)
+                present = await os.path.exists(f"/srv/items/{key}")
+                return {"cached": cached, "present": present}
+        """,
+    })
+    monkeypatch.chdir(tmp_path)
+    assert lint(tmp_path, "shop/repo.py") == []
+    files = {
+        "shop/main.py": """
+            from fastapi import FastAPI
+            from shop.repo import Repo
+
+            app = FastAPI()
+            repo = Repo()
+
+            @app.get("/items/{key}")
+            async def item(key: str):
+                return await repo.get(key)
+        """,
+    }
+    write(tmp_path / "second", {**{"shop/__init__.py": "", "shop/repo.py": (tmp_path / "shop/repo.py").read_text()}, **files})
+    monkeypatch.chdir(tmp_path / "second")
+    assert [code for _, code, _ in lint(tmp_path / "second", "shop/repo.py")] == ["FAA102"]

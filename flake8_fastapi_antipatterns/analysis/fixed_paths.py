@@ -16,6 +16,7 @@ it cannot follow is not fixed.
 from __future__ import annotations
 
 import ast
+import re
 
 from flake8_fastapi_antipatterns.analysis.blocking import name_words
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, Scope
@@ -190,18 +191,40 @@ KERNEL_FILE_ROOTS = ("/proc/", "/sys/")
 def kernel_file(path: ast.expr | None) -> bool:
     """Whether ``path`` is written as a file of a kernel pseudo-filesystem (``"/proc/meminfo"``,
     ``f"/proc/{pid}/stat"``, ``"/sys/fs/cgroup/" + name``): opening one does no disk or network I/O."""
-    for _ in range(MAX_DEPTH):
-        if isinstance(path, ast.BinOp) and isinstance(path.op, (ast.Add, ast.Mod, ast.Div)):
-            path = path.left
-        elif isinstance(path, ast.Call) and last_name(path.func) in ("Path", "PurePath", "PosixPath", "join") and path.args:
-            path = path.args[0]  # ``Path("/proc/self/status")``, ``os.path.join("/proc", pid, "stat")``
-        elif isinstance(path, ast.JoinedStr) and path.values:
-            path = path.values[0]
-        else:
-            break
-    if not (isinstance(path, ast.Constant) and isinstance(path.value, str)):
-        return False
-    return path.value.startswith(KERNEL_FILE_ROOTS) or f"{path.value}/" in KERNEL_FILE_ROOTS
+    text = _spelled(path)
+    if text is None or _THROUGH_TO_DISK.match(text):
+        return False  # ``/proc/{pid}/cwd/uploads/x``: a process's view of the real filesystem
+    return text.startswith(KERNEL_FILE_ROOTS) or f"{text}/" in KERNEL_FILE_ROOTS
+
+
+# Links under /proc/<pid>/ that lead back into the real filesystem.
+_THROUGH_TO_DISK = re.compile(r"/proc/[^/]+/(?:root|cwd|fd|map_files)(?:/|$)")
+
+
+def _spelled(path: ast.expr | None, depth: int = 0) -> str | None:
+    """The text of a path as written, ``*`` for each part computed at run time (``f"/proc/{pid}/stat"``
+    -> ``/proc/*/stat``); None when its start is not written out."""
+    if path is None or depth > MAX_DEPTH:
+        return None
+    if isinstance(path, ast.Constant):
+        return path.value if isinstance(path.value, str) else None
+    if isinstance(path, ast.JoinedStr):
+        parts = [v.value if isinstance(v, ast.Constant) and isinstance(v.value, str) else "*" for v in path.values]
+        return "".join(parts) if parts and parts[0] != "*" else None
+    if isinstance(path, ast.BinOp) and isinstance(path.op, (ast.Add, ast.Mod, ast.Div)):
+        left = _spelled(path.left, depth + 1)
+        if left is None:
+            return None
+        right = _spelled(path.right, depth + 1) or "*"
+        return f"{left}/{right}" if isinstance(path.op, ast.Div) else f"{left}{right}"
+    if isinstance(path, ast.Call) and last_name(path.func) in ("Path", "PurePath", "PosixPath", "join") and path.args:
+        # ``Path("/proc/self/status")``, ``os.path.join("/proc", pid, "stat")``
+        first = _spelled(path.args[0], depth + 1)
+        if first is None:
+            return None
+        rest = [_spelled(a, depth + 1) or "*" for a in path.args[1:]]
+        return "/".join([first, *rest])
+    return None
 
 
 __all__ = ["FixedPaths", "kernel_file", "opened_path", "read_only_open"]

@@ -145,6 +145,7 @@ class ProjectIndex:
         """Counts ``new_file`` calls: an answer checked in the current epoch is not checked again."""
         self._mounting: dict[str, dict[str, frozenset[str]] | None] = {}
         self._texts: dict[str, ProjectTexts | None] = {}
+        self._directories: dict[tuple[str, str], bool] = {}
         self._mentions: dict[tuple[str, str], list[str] | None] = {}
         self._import_words: dict[str, frozenset[str]] = {}
         self._defined: dict[str, DefinedNames | None] = {}
@@ -487,6 +488,22 @@ class ProjectIndex:
             self._mentions.clear()
         self._mentions[key] = found
         return found
+
+    def has_directory(self, path: str, name: str) -> bool:
+        """Whether ``path``'s project has a directory ``name`` holding Python files (a package the
+        imports of another member of a workspace may name); True when the project was too large to
+        read whole."""
+        root = self.project_root(path)
+        key = (root, name)
+        known = self._directories.get(key)
+        if known is None:
+            texts = self.project_texts(path)
+            marker = f"{os.sep}{name}{os.sep}"
+            known = texts is None or any(marker in file[len(root):] for file in texts.paths)
+            if len(self._directories) > 64 * self._max:
+                self._directories.clear()
+            self._directories[key] = known
+        return known
 
     def mentioned_only_in(self, path: str, word: str) -> bool:
         """Whether the project was read whole and no file of it but ``path`` (or a link to it) holds

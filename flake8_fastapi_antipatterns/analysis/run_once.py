@@ -127,11 +127,6 @@ def _find(func: FunctionNode, attributes: bool, shared: AbstractSet[str]) -> Ite
             if passed is None:
                 passed = _from_the_caller(func)
             test = _kept_value_test(test, passed)
-        if _invalidation_flag_off(test, receivers, globals_, aliases):
-            # ``if not self._config_dirty: return``, then the refresh: it runs once per change that
-            # marks the kept value dirty, not once per call.
-            yield from node_ids(body[index + 1 :])
-            continue
         slot = _set_test(test, receivers, globals_, aliases)
         if slot is not None:
             rest = body[index + 1 :]
@@ -270,22 +265,6 @@ def _from_the_caller(func: FunctionNode) -> set[str]:
                 passed |= named
                 changed = True
     return passed
-
-
-# Words that name a flag marking a kept value as needing work again (``self._addon_params_dirty``).
-INVALIDATION_WORDS = frozenset({"dirty", "stale", "invalidated", "outdated"})
-
-
-def _invalidation_flag_off(test: ast.expr, receivers: set[str], globals_: set[str], aliases: dict[str, Slot]) -> bool:
-    """``not self._dirty``: a test that the kept value's invalidation flag is off (a slot that outlives
-    the call, named as such a flag)."""
-    if not (isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not)):
-        return False
-    flag = _named_slot(test.operand, receivers, globals_, aliases)
-    if flag is None:
-        return False
-    name = flag[1].rsplit(".", 1)[-1]
-    return bool(set(name.lower().strip("_").split("_")) & INVALIDATION_WORDS)
 
 
 def _may_guard(test: ast.expr) -> bool:

@@ -115,7 +115,9 @@ _CLI_DECORATORS = frozenset({"command", "callback", "group"})
 # Calls that start the web server: what the function making them does itself runs before any request.
 _SERVER_STARTS = frozenset({"serve", "serve_http", "run_server", "start_server"})
 _APP_CLASSES = frozenset({"FastAPI", "Starlette"})  # what is served, never included in another app
-_WEB_FRAMEWORKS = frozenset({"fastapi", "starlette"})  # a module importing one may build or serve the app
+# A module importing one of these may build or serve the app (``main.py`` starting uvicorn on an app a
+# factory made, and putting its own objects on ``app.state``).
+_WEB_FRAMEWORKS = frozenset({"fastapi", "starlette", "uvicorn", "gunicorn", "hypercorn", "granian", "daphne"})
 _TEST_DECORATORS = frozenset({"fixture", "parametrize"})  # pytest runs these, no app does
 # Decorators of remote-execution libraries, by the library the module imports: the function's body runs
 # in a worker process or a sandbox elsewhere (``@ray.remote``, Modal's ``@app.function(...)``), never
@@ -750,14 +752,33 @@ def _names_the_project(names: Names, dotted: str) -> bool:
     except (RecursionError, ValueError, OSError):
         return True
     module = dotted.rsplit(".", 1)[0]
-    return resolver.module(module) is not None
+    if resolver.module(module) is not None:
+        return True
+    # A package of the project the index does not resolve (a workspace member under ``libs/core/src/core``).
+    return resolver.index.has_directory(resolver.filename, dotted.split(".", 1)[0])
+
+
+def _bound_around(names: Names, facts: ModuleFacts, definition: Definition, name: str) -> bool:
+    """Whether a function ``definition`` is nested in binds ``name`` (a generator closing over its
+    route's ``queue = EventQueue(path)``)."""
+    parent = facts.definitions.get(definition.parent) if definition.parent is not None else None
+    for _ in range(8):
+        if parent is None:
+            return False
+        scope = names.scope(parent.node)
+        if name in scope.values or name in scope.params or name in scope.unknown or name in scope.annotations:
+            return True
+        parent = facts.definitions.get(parent.parent) if parent.parent is not None else None
+    return True
 
 
 def _library_import(names: Names, name: str) -> bool:
     """Whether the module-level ``name`` is an import from outside the project (``json`` in
     ``json.load(f)``, ``from redis import client``): its methods are the library's, never a project class's."""
     dotted = names.imports.get(name)
-    return dotted is not None and not _names_the_project(names, dotted)
+    if dotted is None or name in names.bindings or any(name in g.names for g in names.nodes.of(ast.Global)):
+        return False  # not imported, or bound again at module level or by a function's ``global``
+    return not _names_the_project(names, dotted)
 
 
 def _copied(names: Names, value: ast.expr) -> ast.expr | None:
@@ -1152,6 +1173,8 @@ class ServingPath:
             return True
         real = self.index.real_path(path)
         named = re.compile(rb"[\"'][\w.]*\b" + re.escape(word.encode()) + rb"\b[\w.:]*[\"']")
+        if self._package_imported_by_pattern(path):
+            return True
         for file in mentioning:
             if self.index.real_path(file) == real:
                 continue
@@ -1163,6 +1186,22 @@ class ServingPath:
                 return True
             text = texts.get(self.index.real_path(file))
             if text is None or named.search(text):
+                return True
+        return False
+
+    def _package_imported_by_pattern(self, path: str) -> bool:
+        """Whether a project file builds module names of the package holding ``path`` at run time:
+        ``import_module(f"agent.tools.{name}")``, ``"agent.tools." + name`` (plugins found by name)."""
+        assert self.index is not None
+        package = os.path.basename(os.path.dirname(path))
+        texts = self.index.project_texts(path)
+        mentioning = self.index.files_mentioning(path, package)
+        if not package or texts is None or mentioning is None:
+            return True
+        built = re.compile(rb"\b" + re.escape(package.encode()) + rb"\.(?:\{|[\"']\s*\+)")
+        for file in mentioning:
+            text = texts.get(self.index.real_path(file))
+            if text is None or built.search(text):
                 return True
         return False
 
@@ -1306,6 +1345,9 @@ class ServingPath:
             base, attribute = receiver.split(".", 1)
             if base == "self":
                 holder = ProjectClass(names, owner.cls) if owner.cls is not None else None
+            elif base not in scope.values and base not in scope.params and base not in scope.unknown and base not in scope.annotations:
+                # ``os.path.exists(name)``: an attribute of a library module is the library's.
+                return not _bound_around(names, facts, owner, base) and _library_import(names, base)
             else:
                 holder = _class_held(names, scope.annotations.get(base), scope.values.get(base) if base not in scope.unknown else None)
             if holder is None:
@@ -1320,7 +1362,13 @@ class ServingPath:
             return walked is not None and all(_foreign_items(names, owner.cls, iterated, judge) for iterated in walked)
         value = scope.values.get(receiver)
         if value is None and receiver not in scope.params:
-            return _library_import(names, receiver)
+            if _bound_around(names, facts, owner, receiver):
+                return False
+            if _library_import(names, receiver):
+                return True
+            # A module-level object: ``redis_client = redis.Redis(...)``, then ``redis_client.get(key)``.
+            bound = names.bindings.get(receiver) if receiver not in names.imports else None
+            return isinstance(bound, ast.Call) and judge.value(bound)
         return value is not None and judge.value(value)
 
     def _never_instantiated(self, definition: Definition, local: dict[str, ModuleFacts]) -> bool:

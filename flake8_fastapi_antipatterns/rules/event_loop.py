@@ -68,6 +68,7 @@ from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names
 from flake8_fastapi_antipatterns.analysis.periodic import periodic_nodes
 from flake8_fastapi_antipatterns.analysis.predicate_guards import predicate_guarded_nodes
 from flake8_fastapi_antipatterns.analysis.processes import SPAWN, only_starts
+from flake8_fastapi_antipatterns.analysis.refresh_guards import refresh_nodes
 from flake8_fastapi_antipatterns.analysis.run_once import run_once_nodes
 from flake8_fastapi_antipatterns.analysis.stat_cached import stat_cached_nodes
 from flake8_fastapi_antipatterns.analysis.thread_sessions import thread_guarded_calls
@@ -123,9 +124,13 @@ def _calls_not_per_request(names: Names, func: FunctionNode, family: Family) -> 
     created = created_once_nodes(func, lambda path: fixed.fixed(path, (func,)), names.spelled)
     if created:
         skipped = skipped | created
-    predicated = predicate_guarded_nodes(func, _sibling_methods(names, func))
+    methods = _sibling_methods(names, func)
+    predicated = predicate_guarded_nodes(func, methods)
     if predicated:
         skipped = skipped | predicated
+    refreshed = refresh_nodes(func, methods)
+    if refreshed:
+        skipped = skipped | refreshed
     stat_cached = stat_cached_nodes(func)
     return skipped | stat_cached if stat_cached else skipped
 

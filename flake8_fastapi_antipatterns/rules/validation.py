@@ -137,6 +137,49 @@ def _short(node: ast.AST, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def _read_by_fields(read: ast.expr, func: FunctionNode, fields: set[str]) -> bool:
+    """Whether the JSON ``read`` (``await request.json()``) is used only by keys in ``fields``:
+    ``(await request.json())["run_id"]``, or ``payload = await request.json()`` and then only
+    ``payload["run_id"]`` and ``payload.get("score")``."""
+    if not (isinstance(read, ast.Await) and isinstance(read.value, ast.Call)):
+        return False
+    func_node = read.value.func
+    if not (isinstance(func_node, ast.Attribute) and func_node.attr == "json"):
+        return False
+    holder: str | None = None
+    for node in walk_shallow(func):
+        if isinstance(node, ast.Subscript) and node.value is read:
+            return _field_key(node.slice, fields)
+        if isinstance(node, ast.Assign) and node.value is read:
+            if len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name):
+                return False
+            holder = node.targets[0].id
+    if holder is None:
+        return False
+    used: set[int] = set()
+    for node in walk_shallow(func):
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id == holder:
+            if not _field_key(node.slice, fields):
+                return False
+            used.add(id(node.value))
+        elif (
+            isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get"
+            and isinstance(node.func.value, ast.Name) and node.func.value.id == holder
+        ):
+            if not (node.args and _field_key(node.args[0], fields)):
+                return False
+            used.add(id(node.func.value))
+    loads = [
+        node for node in walk_shallow(func)
+        if isinstance(node, ast.Name) and node.id == holder and isinstance(node.ctx, ast.Load)
+    ]
+    return bool(loads) and all(id(node) in used for node in loads)
+
+
+def _field_key(key: ast.expr, fields: set[str]) -> bool:
+    return isinstance(key, ast.Constant) and isinstance(key.value, str) and key.value in fields
+
+
 def _defaults(func: FunctionNode) -> dict[int, ast.expr]:
     """id of a parameter -> its default value."""
     args = func.args
@@ -292,8 +335,12 @@ class ValidationChecker(Checker):
                 continue  # Starlette-style endpoints and websockets have no body parameters
             params = self._body_params(route, types)
             reads = self._raw_reads(route.func, types)
-            if reads and self._model_body(route, types):
-                reads = []  # FastAPI has parsed and validated the body already: a read gets the same bytes back
+            if reads:
+                fields = self._model_fields(route, types)
+                if fields:
+                    # FastAPI has parsed and validated the body into the model: a read of the same JSON by
+                    # the model's own fields gets checked values back (keys the model drops do not count).
+                    reads = [(read, shown) for read, shown in reads if not _read_by_fields(read, route.func, fields)]
             # Asked last: whether the route exists in production costs a search of the project.
             if not (params or reads) or self.ctx.serving.only_in_development(route.func):
                 continue  # nothing to say, or a route only a development switch puts on the app
@@ -349,10 +396,10 @@ class ValidationChecker(Checker):
                 found.append(BodyParam(arg, f"{arg.arg}: {_short(arg.annotation)}`", consequence))
         return found
 
-    def _model_body(self, route: Route, types: _Types) -> bool:
-        """Whether the handler takes the body as a Pydantic model of the project's
-        (``request_body: UpsertEvaluationBody``): no ``Query``/``Depends``-like marker, not a path
-        parameter, and a class deriving from ``BaseModel``."""
+    def _model_fields(self, route: Route, types: _Types) -> set[str]:
+        """The fields of the Pydantic model of the project's that the handler takes the body as
+        (``request_body: UpsertEvaluationBody``: no ``Query``/``Depends``-like marker, not a path
+        parameter, a class deriving from ``BaseModel``), its bases' included; empty when there is none."""
         func = route.func
         in_path = _path_params(route)
         defaults = _defaults(func)
@@ -368,11 +415,21 @@ class ValidationChecker(Checker):
                 located = self.ctx.names.project_class(inner)
             except (RecursionError, ValueError, OSError):
                 continue
-            if located is not None and any(
-                last_name(base) in PYDANTIC_MODELS for c in lineage(ProjectClass(*located)) for base in c.node.bases
+            if located is None:
+                continue
+            line = lineage(ProjectClass(*located))
+            if any(
+                last_name(base.value if isinstance(base, ast.Subscript) else base) in PYDANTIC_MODELS
+                for c in line
+                for base in c.node.bases
             ):
-                return True
-        return False
+                return {
+                    stmt.target.id
+                    for c in line
+                    for stmt in c.node.body
+                    if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)
+                }
+        return set()
 
     def _checked_elsewhere(self, flow: Flow) -> bool:
         """Handed on whole to an outbound call or a check (here or in a helper), or checked field by field."""
