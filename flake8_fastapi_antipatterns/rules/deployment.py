@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from flake8_fastapi_antipatterns.analysis.app_model import middleware_registration
 from flake8_fastapi_antipatterns.analysis.deployment_files import app_spec
 from flake8_fastapi_antipatterns.analysis.development import development_only
-from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names
+from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, walk_shallow
 from flake8_fastapi_antipatterns.analysis.nodes import is_main_guard, last_name, names_class_again
 from flake8_fastapi_antipatterns.rules import Checker, register
 
@@ -64,6 +64,29 @@ _CLI_OPTIONS = frozenset({"Option", "option"})
 """A command-line option's declaration, whose first argument is its default (typer)."""
 
 
+_MAX_CALLER_FILES = 48
+
+
+def _off_by_default(func: FunctionNode) -> dict[str, int | None]:
+    """The parameters of ``func`` whose default is an off constant (``False``, ``None``, ``0``), with
+    their position (None for keyword-only ones)."""
+    arguments = func.args
+    positional = [*arguments.posonlyargs, *arguments.args]
+    found: dict[str, int | None] = {}
+    for index, (arg, default) in enumerate(zip(positional[len(positional) - len(arguments.defaults):], arguments.defaults)):
+        if isinstance(default, ast.Constant) and not default.value:
+            found[arg.arg] = len(positional) - len(arguments.defaults) + index
+    for arg, kw_default in zip(arguments.kwonlyargs, arguments.kw_defaults):
+        if isinstance(kw_default, ast.Constant) and not kw_default.value:
+            found[arg.arg] = None
+    return found
+
+
+def _is_method(func: FunctionNode) -> bool:
+    positional = [*func.args.posonlyargs, *func.args.args]
+    return bool(positional) and positional[0].arg in ("self", "cls")
+
+
 def _keyword(call: ast.Call, name: str) -> ast.expr | None:
     for keyword in call.keywords:
         if keyword.arg == name:
@@ -115,6 +138,8 @@ class DeploymentChecker(Checker):
                 stream = _stream_of(call, names)
                 if stream is None:
                     continue  # ``print(..., file=handle)`` writes a file, not log output
+                if self._asked_for(call):
+                    continue  # ``if verbose: print(...)``, and no caller turns ``verbose`` on
                 if id(call) not in guarded and not self._in_test_code(call):
                     where = self._function_of(call)
                     self.ctx.report("FAA402", call, f"`print()`{where} writes unstructured text to {stream}, with no level and no request context")
@@ -198,6 +223,56 @@ class DeploymentChecker(Checker):
         while func is not None:
             yield func
             func = nodes.enclosing_def(func)
+
+    def _asked_for(self, call: ast.Call) -> bool:
+        """Whether ``call`` runs only under ``if <flag>:``, ``flag`` a parameter of its function that
+        is off by default (``verbose: bool = False``) and that no call of the function in the project
+        passes anything but an off value: output the caller must ask for, and none does."""
+        func = self.ctx.names.nodes.call_written_in(call)
+        if func is None:
+            return False
+        flags = _off_by_default(func)
+        if not flags:
+            return False
+        for node in walk_shallow(func):
+            if (
+                isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id in flags
+                and any(inner is call for statement in node.body for inner in ast.walk(statement))
+            ):
+                return not self._turned_on(func, node.test.id, flags[node.test.id])
+        return False
+
+    def _turned_on(self, func: FunctionNode, flag: str, position: int | None) -> bool:
+        """Whether some call of ``func`` (by its name, in any project module) may pass ``flag`` on."""
+        resolver = self.ctx.names.resolver
+        modules: list[Names] = [self.ctx.names]
+        if resolver is not None:
+            files = resolver.index.files_mentioning(resolver.filename, func.name)
+            if files is None or len(files) > _MAX_CALLER_FILES:
+                return True
+            here = resolver.index.real_path(resolver.filename)
+            for file in files:
+                if resolver.index.real_path(file) == here:
+                    continue
+                module = resolver.index.module(file)
+                if module is None:
+                    return True
+                modules.append(module.names)
+        for names in modules:
+            for candidate in names.nodes.of(ast.Call):
+                if last_name(candidate.func) != func.name:
+                    continue
+                passed = [k.value for k in candidate.keywords if k.arg == flag]
+                if any(k.arg is None for k in candidate.keywords) or any(isinstance(a, ast.Starred) for a in candidate.args):
+                    return True
+                if position is not None:
+                    # A method called on an object does not spell ``self``.
+                    index = position - 1 if isinstance(candidate.func, ast.Attribute) and _is_method(func) else position
+                    if index < len(candidate.args):
+                        passed.append(candidate.args[index])
+                if any(not (isinstance(v, ast.Constant) and not v.value) for v in passed):
+                    return True
+        return False
 
     def _served(self, call: ast.Call) -> bool:
         reach = self.ctx.serving.reach_at(call.lineno)
