@@ -2005,3 +2005,72 @@ def test_methods_of_library_modules_and_module_level_library_objects_are_not_pro
     write(tmp_path / "second", {**{"shop/__init__.py": "", "shop/repo.py": (tmp_path / "shop/repo.py").read_text()}, **files})
     monkeypatch.chdir(tmp_path / "second")
     assert [code for _, code, _ in lint(tmp_path / "second", "shop/repo.py")] == ["FAA102"]
+
+
+STORAGES = {
+    "rag/__init__.py": "",
+    "rag/base.py": """
+        class StorageBase:
+            async def initialize(self):
+                return None
+
+        class KVStorage(StorageBase):
+            pass
+
+        class DocStatusStorage(StorageBase):
+            pass
+    """,
+    "rag/json_kv.py": """
+        import time
+
+        from rag.base import KVStorage
+
+        class JsonKVStorage(KVStorage):
+            async def initialize(self):
+                time.sleep(0.5)  # waits for the file lock
+    """,
+    "rag/engine.py": """
+        from rag.base import DocStatusStorage
+
+        class Rag:
+            def __init__(self, status_cls):
+                self.doc_status: DocStatusStorage = status_cls()
+    """,
+    "rag/routes.py": """
+        from fastapi import APIRouter
+        from rag.engine import Rag
+
+        def create_routes(rag: Rag) -> APIRouter:
+            router = APIRouter()
+
+            @router.delete("/documents")
+            async def clear_documents():
+                await rag.doc_status.initialize()
+
+            return router
+    """,
+}
+
+
+def test_an_object_declared_as_an_unrelated_project_class_does_not_run_the_method(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path, STORAGES)
+    monkeypatch.chdir(tmp_path)
+    # ``rag`` is the enclosing factory's parameter; ``doc_status`` is declared a DocStatusStorage, which
+    # JsonKVStorage is not, and no class derives from both.
+    assert lint(tmp_path, "rag/json_kv.py") == []
+
+
+def test_a_class_deriving_from_both_keeps_the_method_reachable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    files = dict(STORAGES)
+    files["rag/json_doc_status.py"] = """
+        from rag.base import DocStatusStorage
+        from rag.json_kv import JsonKVStorage
+
+        class JsonDocStatusStorage(DocStatusStorage, JsonKVStorage):
+            pass
+    """
+    write(tmp_path, files)
+    monkeypatch.chdir(tmp_path)
+    assert [code for _, code, _ in lint(tmp_path, "rag/json_kv.py")] == ["FAA102"]

@@ -155,6 +155,64 @@ def lineage(cls: ProjectClass) -> list[ProjectClass]:
     return order
 
 
+_MAX_SUBCLASSES = 32
+"""How many classes a search for the subclasses of one class looks at before it gives up."""
+_MAX_SUBCLASS_FILES = 48
+
+
+def subclasses(cls: ProjectClass) -> list[ProjectClass] | None:
+    """The project classes deriving from ``cls``, directly or not, found by the name in their bases
+    (read in the files whose text holds it); None when the project was not read whole or the search
+    grew past its bounds."""
+    resolver = cls.names.resolver
+    if resolver is None:
+        return None
+    index = resolver.index
+    found: list[ProjectClass] = []
+    seen: set[tuple[str, int]] = set()
+    pending = [cls]
+    while pending:
+        current = pending.pop()
+        files = index.files_mentioning(resolver.filename, current.name)
+        if files is None or len(files) > _MAX_SUBCLASS_FILES:
+            return None
+        for file in files:
+            module = index.module(file)
+            if module is None:
+                return None
+            for node in module.names.nodes.of(ast.ClassDef):
+                if not any(_base_name(base) == current.name for base in node.bases):
+                    continue
+                key = (index.real_path(file), node.lineno)
+                if key in seen:
+                    continue
+                seen.add(key)
+                candidate = ProjectClass(module.names, node)
+                if not any(base.node is current.node or _same_statement(base, current) for base in bases(candidate)):
+                    continue  # a base of the same name from elsewhere
+                found.append(candidate)
+                pending.append(candidate)
+                if len(found) > _MAX_SUBCLASSES:
+                    return None
+    return found
+
+
+def _base_name(base: ast.expr) -> str | None:
+    if isinstance(base, ast.Subscript):
+        base = base.value
+    if isinstance(base, ast.Attribute):
+        return base.attr
+    return base.id if isinstance(base, ast.Name) else None
+
+
+def _same_statement(one: ProjectClass, other: ProjectClass) -> bool:
+    """The same ``class`` statement, whichever parse of its file each was read from."""
+    if (one.node.name, one.node.lineno) != (other.node.name, other.node.lineno):
+        return False
+    first, second = one.names.resolver, other.names.resolver
+    return first is not None and second is not None and first.index.real_path(first.filename) == second.index.real_path(second.filename)
+
+
 def find_method(cls: ProjectClass, name: str, *, skip_own: bool = False) -> tuple[ProjectClass, FunctionNode] | None:
     """The ``def name`` an instance of ``cls`` runs (``skip_own``: what ``super().name`` runs)."""
     for owner in lineage(cls)[1 if skip_own else 0 :]:

@@ -47,7 +47,8 @@ from typing import Literal, NamedTuple
 
 from flake8_fastapi_antipatterns.analysis.app_model import ROUTE_DECORATORS
 from flake8_fastapi_antipatterns.analysis.audience import ModuleAudience, module_audience
-from flake8_fastapi_antipatterns.analysis.classes import ProjectClass, declarations, lineage
+from flake8_fastapi_antipatterns.analysis.classes import ProjectClass, declarations, lineage, subclasses
+from flake8_fastapi_antipatterns.analysis.classes import bases as bases_of
 from flake8_fastapi_antipatterns.analysis.development import development_lines
 from flake8_fastapi_antipatterns.analysis.inclusions import name_uses
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, Scope, walk_shallow
@@ -565,6 +566,27 @@ class _ReceiverJudge:
         bound = self.scope.values.get(node.id)
         return bound is not None and self.value(bound, depth)
 
+    def _unrelated(self, held: ProjectClass) -> bool:
+        """Whether an object declared as the project class ``held`` cannot run the target's method: the
+        classes are not one another's bases, ``held`` is no protocol or proxy, and no project class
+        derives from both (a mixin putting the target's method into a subclass of ``held``)."""
+        held_line = lineage(held)
+        if any(_same_class(c, self.target) for c in held_line) or any(_same_class(c, held) for c in self.line()):
+            return False
+        if any(_names_protocol(c) for c in held_line) or any(
+            _defines(c.node, "__getattr__") or _defines(c.node, "__getattribute__") for c in held_line
+        ):
+            return False
+        key = (_statement_key(held), _statement_key(self.target))
+        known = _UNRELATED.get(key)
+        if known is None:
+            below = subclasses(self.target)
+            known = below is not None and not any(any(_same_class(c, held) for c in lineage(sub)) for sub in below)
+            if len(_UNRELATED) > 4096:
+                _UNRELATED.clear()
+            _UNRELATED[key] = known
+        return known
+
     def _returns(self, func: ast.expr) -> ast.expr | None:
         """The return annotation of the project function or method ``func`` names, if it has one."""
         if (
@@ -594,7 +616,7 @@ class _ReceiverJudge:
             located = None
         if located is not None:
             if not exact:
-                return False
+                return self._unrelated(ProjectClass(*located))
             line = lineage(ProjectClass(*located))
             if any(_defines(c.node, "__getattr__") or _defines(c.node, "__getattribute__") for c in line):
                 return False  # a proxy: it hands any method on to the object it wraps
@@ -761,15 +783,25 @@ def _names_the_project(names: Names, dotted: str) -> bool:
 def _bound_around(names: Names, facts: ModuleFacts, definition: Definition, name: str) -> bool:
     """Whether a function ``definition`` is nested in binds ``name`` (a generator closing over its
     route's ``queue = EventQueue(path)``)."""
+    return _binding_scope(names, facts, definition, name) is not None
+
+
+_UNREAD = Scope()
+"""What ``_binding_scope`` answers past its depth: bound somewhere, nothing known of how."""
+
+
+def _binding_scope(names: Names, facts: ModuleFacts, definition: Definition, name: str) -> Scope | None:
+    """The scope of the nearest function ``definition`` is nested in that binds ``name``; None when
+    none does."""
     parent = facts.definitions.get(definition.parent) if definition.parent is not None else None
     for _ in range(8):
         if parent is None:
-            return False
+            return None
         scope = names.scope(parent.node)
         if name in scope.values or name in scope.params or name in scope.unknown or name in scope.annotations:
-            return True
+            return scope
         parent = facts.definitions.get(parent.parent) if parent.parent is not None else None
-    return True
+    return _UNREAD
 
 
 def _library_import(names: Names, name: str) -> bool:
@@ -793,6 +825,25 @@ def _copied(names: Names, value: ast.expr) -> ast.expr | None:
     if len(value.args) == 1 and names.qualify(func) in ("copy.copy", "copy.deepcopy"):
         return value.args[0]
     return None
+
+
+# (held class, target class), each as (real path, line) -> whether they are unrelated (``_unrelated``).
+_UNRELATED: dict[tuple[tuple[str, int], tuple[str, int]], bool] = {}
+
+
+def _statement_key(cls: ProjectClass) -> tuple[str, int]:
+    resolver = cls.names.resolver
+    path = os.path.realpath(resolver.filename) if resolver is not None else ""
+    return (path, cls.node.lineno)
+
+
+def _names_protocol(cls: ProjectClass) -> bool:
+    """A ``typing.Protocol``: any class with the methods is one, whatever its bases."""
+    return any(
+        (base.value if isinstance(base, ast.Subscript) else base) is not None
+        and last_name(base.value if isinstance(base, ast.Subscript) else base) == "Protocol"
+        for base in cls.node.bases
+    )
 
 
 def _same_class(one: ProjectClass, other: ProjectClass) -> bool:
@@ -1018,10 +1069,25 @@ class ServingPath:
                     return _Answer(above.reach, above.final, cost + above.cost)
             if unknown_decorator and self._standalone_registration(definition, local):
                 return _Answer(NONE)
-            if unknown_decorator or name.startswith("__") or (cls is not None and _has_outside_bases(cls)):
+            if unknown_decorator or name.startswith("__") or (cls is not None and self._library_may_call(path, cls)):
                 return _Answer(UNKNOWN)
             return _Answer(NONE, final, cost)
         return _Answer(_combine(reaches), final, cost)
+
+    def _library_may_call(self, path: str, cls: ast.ClassDef) -> bool:
+        """Whether a library class may call the method itself: ``cls`` or one of its project bases has
+        a base the project does not define (other than ``object``, ``ABC``, ``Generic[...]`` and
+        ``Protocol``, which call nothing)."""
+        if not _has_outside_bases(cls):
+            return False
+        module = self.index.module(path) if self.index is not None else None
+        if module is None:
+            return True
+        for owner in lineage(ProjectClass(module.names, cls)):
+            named = [b for b in owner.node.bases if last_name(b.value if isinstance(b, ast.Subscript) else b) not in _INERT_BASES]
+            if len(named) > len(bases_of(owner)):
+                return True  # a base the project does not define
+        return False
 
     def _runs_remotely(self, path: str, decorated: str | None) -> bool:
         """A decorator of a remote-execution library the module imports (``_REMOTE_DECORATORS``)."""
@@ -1346,8 +1412,12 @@ class ServingPath:
             if base == "self":
                 holder = ProjectClass(names, owner.cls) if owner.cls is not None else None
             elif base not in scope.values and base not in scope.params and base not in scope.unknown and base not in scope.annotations:
-                # ``os.path.exists(name)``: an attribute of a library module is the library's.
-                return not _bound_around(names, facts, owner, base) and _library_import(names, base)
+                around = _binding_scope(names, facts, owner, base)
+                if around is None:
+                    # ``os.path.exists(name)``: an attribute of a library module is the library's.
+                    return _library_import(names, base)
+                # ``rag.doc_status.initialize()`` in a route defined inside ``create_routes(rag: LightRAG)``.
+                holder = _class_held(names, around.annotations.get(base), around.values.get(base) if base not in around.unknown else None)
             else:
                 holder = _class_held(names, scope.annotations.get(base), scope.values.get(base) if base not in scope.unknown else None)
             if holder is None:
@@ -1648,6 +1718,10 @@ def _is_middleware_class(cls: ast.ClassDef) -> bool:
         and len(n.args.args) == 4 and [a.arg for a in n.args.args[1:]] == ["scope", "receive", "send"]
         for n in cls.body
     )
+
+
+# Bases that call none of a class's methods.
+_INERT_BASES = frozenset({"object", "ABC", "Generic", "Protocol"})
 
 
 def _has_outside_bases(cls: ast.ClassDef) -> bool:
