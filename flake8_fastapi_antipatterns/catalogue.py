@@ -2077,7 +2077,9 @@ SERVING_SCOPE = (
     "searched for one; a receiver that is a parameter of the function a route is defined in "
     "(`create_routes(rag: Rag)`) is read there. A method nothing calls counts as unreached unless "
     "its class, or a project base of it, has a base the project does not define (a library base may "
-    "call it; `ABC`, `Generic` and `Protocol` call nothing). "
+    "call it; `ABC`, `Generic` and `Protocol` call nothing). `self.m()` in a class that defines `m` "
+    "itself runs that `m`, not a same-named method of an unrelated class, unless a subclass of it puts "
+    "that class first in its method order (`class ItemService(HttpFetchMixin, BaseService)`). "
     "A project with neither an app nor a router is a library used by someone else's app: every "
     "function is judged."
 )

@@ -2074,3 +2074,43 @@ def test_a_class_deriving_from_both_keeps_the_method_reachable(tmp_path: Path, m
     write(tmp_path, files)
     monkeypatch.chdir(tmp_path)
     assert [code for _, code, _ in lint(tmp_path, "rag/json_kv.py")] == ["FAA102"]
+
+
+def test_self_in_a_base_runs_a_mixin_that_a_subclass_puts_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path, {
+        "svc/__init__.py": "",
+        "svc/mixins.py": """
+            import requests
+
+            class HttpFetchMixin:
+                async def fetch(self, url):
+                    return requests.get(url, timeout=5).json()
+        """,
+        "svc/base.py": """
+            class BaseService:
+                async def fetch(self, url):
+                    return {}
+
+                async def load(self, url):
+                    return await self.fetch(url)
+        """,
+        "svc/items.py": """
+            from fastapi import FastAPI
+            from svc.base import BaseService
+            from svc.mixins import HttpFetchMixin
+
+            class ItemService(HttpFetchMixin, BaseService):
+                pass
+
+            app = FastAPI()
+            service = ItemService()
+
+            @app.get("/items")
+            async def items():
+                return await service.load("https://items.example/all")
+        """,
+    })
+    monkeypatch.chdir(tmp_path)
+    # ItemService's method order puts the mixin's ``fetch`` before the base's: ``self.fetch`` in
+    # ``BaseService.load`` runs the mixin's for an ItemService.
+    assert [code for _, code, _ in lint(tmp_path, "svc/mixins.py")] == ["FAA102"]

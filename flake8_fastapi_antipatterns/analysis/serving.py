@@ -755,11 +755,15 @@ def _own_method_elsewhere(caller: ProjectClass, target: ProjectClass, name: str)
     subclasses), never the target's (a sibling class's method of the same name)."""
     if _same_class(caller, target) or not _defines(caller.node, name):
         return False
-    # Known gap: a third class may put the target's class before the caller in its method order (a
-    # mixin, ``class ItemService(HttpFetchMixin, BaseService)``), and then ``self.m()`` runs the target's
-    # ``m``; the project's subclasses are not indexed to ask. Tried: keeping the rule to siblings with a
-    # common project base brought back 27 reports through interface classes of one agent platform.
-    return not any(_same_class(base, caller) for base in lineage(target))
+    if any(_same_class(base, caller) for base in lineage(target)):
+        return False
+    # A third class may put the target's class before the caller in its method order (a mixin,
+    # ``class ItemService(HttpFetchMixin, BaseService)``): then ``self.m()`` in the caller runs the
+    # target's ``m``. Only a subclass of the caller that also derives from the target can.
+    below = subclasses(caller)
+    if below is None:
+        return True  # not known: the caller's own method, as most often
+    return not any(any(_same_class(c, target) for c in lineage(sub)) for sub in below)
 
 
 def _names_the_project(names: Names, dotted: str) -> bool:
