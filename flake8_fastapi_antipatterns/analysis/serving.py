@@ -760,10 +760,20 @@ def _own_method_elsewhere(caller: ProjectClass, target: ProjectClass, name: str)
     # A third class may put the target's class before the caller in its method order (a mixin,
     # ``class ItemService(HttpFetchMixin, BaseService)``): then ``self.m()`` in the caller runs the
     # target's ``m``. Only a subclass of the caller that also derives from the target can.
-    below = subclasses(caller)
-    if below is None:
-        return True  # not known: the caller's own method, as most often
-    return not any(any(_same_class(c, target) for c in lineage(sub)) for sub in below)
+    key = (_statement_key(caller), _statement_key(target))
+    known = _OWN_ELSEWHERE.get(key)
+    if known is None:
+        below = subclasses(caller)
+        # Not known (``None``): the caller's own method, as most often.
+        known = below is None or not any(any(_same_class(c, target) for c in lineage(sub)) for sub in below)
+        if len(_OWN_ELSEWHERE) > 4096:
+            _OWN_ELSEWHERE.clear()
+        _OWN_ELSEWHERE[key] = known
+    return known
+
+
+# (calling class, method's class), each as (real path, line) -> ``_own_method_elsewhere``'s answer.
+_OWN_ELSEWHERE: dict[tuple[tuple[str, int], tuple[str, int]], bool] = {}
 
 
 def _names_the_project(names: Names, dotted: str) -> bool:
