@@ -2114,3 +2114,175 @@ def test_self_in_a_base_runs_a_mixin_that_a_subclass_puts_first(tmp_path: Path, 
     # ItemService's method order puts the mixin's ``fetch`` before the base's: ``self.fetch`` in
     # ``BaseService.load`` runs the mixin's for an ItemService.
     assert [code for _, code, _ in lint(tmp_path, "svc/mixins.py")] == ["FAA102"]
+
+
+def test_methods_a_base_dispatches_by_a_computed_name_are_judged_reachable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path, {
+        "hooks/__init__.py": "",
+        "hooks/handlers.py": """
+            import abc
+            import time
+
+            class BaseHandler(abc.ABC):
+                async def dispatch(self, event):
+                    await getattr(self, f"on_{event['type']}")(event)
+
+            class OrderHandler(BaseHandler):
+                async def on_cancelled(self, event):
+                    time.sleep(1)
+        """,
+        "hooks/main.py": """
+            from fastapi import FastAPI
+            from hooks.handlers import OrderHandler
+
+            app = FastAPI()
+            handler = OrderHandler()
+
+            @app.post("/events")
+            async def events(event: dict):
+                await handler.dispatch(event)
+        """,
+    })
+    monkeypatch.chdir(tmp_path)
+    assert [code for _, code, _ in lint(tmp_path, "hooks/handlers.py")] == ["FAA102"]
+
+
+RECEIVER_DECLARATIONS = {
+    "store/__init__.py": "",
+    "store/backends.py": """
+        import time
+
+        import wrapt
+
+        class BaseStorage:
+            async def save(self, data):
+                return None
+
+        class LocalStorage(BaseStorage):
+            async def save(self, data):
+                return None
+
+        class S3Storage(BaseStorage):
+            async def save(self, data):
+                time.sleep(1)
+
+        class Traced(wrapt.ObjectProxy):
+            pass
+
+        class SmsNotifier:
+            async def send(self, text):
+                time.sleep(1)
+
+        class BaseNotifier:
+            async def send(self, text):
+                return None
+    """,
+    "store/main.py": """
+        from fastapi import Depends, FastAPI
+        from store.backends import BaseNotifier, LocalStorage, S3Storage, SmsNotifier, Traced
+
+        app = FastAPI()
+
+        def get_storage() -> LocalStorage:
+            return LocalStorage()
+
+        def get_s3() -> S3Storage:
+            return S3Storage()
+
+        app.dependency_overrides[get_storage] = get_s3
+
+        class Alerts:
+            def __init__(self):
+                self.sms: BaseNotifier = SmsNotifier()
+
+        alerts = Alerts()
+
+        @app.post("/files")
+        async def upload(data: bytes, storage: LocalStorage = Depends(get_storage)):
+            await storage.save(data)
+            await alerts.sms.send("uploaded")
+    """,
+}
+
+
+def test_a_dependency_s_declared_class_and_a_declaration_the_value_contradicts_do_not_hide_the_method(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path, RECEIVER_DECLARATIONS)
+    monkeypatch.chdir(tmp_path)
+    found = lint(tmp_path, "store/backends.py")
+    # S3Storage.save through the overridden dependency, SmsNotifier.send through ``self.sms``.
+    assert sorted(line for line, code, _ in found if code == "FAA102") == [16, 23]
+
+
+def test_a_library_proxy_declared_class_is_no_unrelated_class(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    files = dict(RECEIVER_DECLARATIONS)
+    files["store/main.py"] = """
+        from fastapi import FastAPI
+        from store.backends import S3Storage, Traced
+
+        app = FastAPI()
+
+        class Uploads:
+            def __init__(self):
+                self.storage: Traced = Traced(S3Storage())
+
+            async def put(self, data):
+                await self.storage.save(data)
+
+        uploads = Uploads()
+
+        @app.post("/files")
+        async def upload(data: bytes):
+            await uploads.put(data)
+    """
+    write(tmp_path, files)
+    monkeypatch.chdir(tmp_path)
+    assert [line for line, code, _ in lint(tmp_path, "store/backends.py") if code == "FAA102"] == [16]
+
+
+def test_the_method_order_decides_which_m_self_m_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    base = {
+        "svc/__init__.py": "",
+        "svc/mixins.py": """
+            import requests
+
+            class HttpFetchMixin:
+                async def fetch(self, url):
+                    return requests.get(url, timeout=5).json()
+        """,
+        "svc/base.py": """
+            class BaseService:
+                async def fetch(self, url):
+                    return {}
+
+                async def load(self, url):
+                    return await self.fetch(url)
+        """,
+    }
+    route = """
+        from fastapi import FastAPI
+        from svc.base import BaseService
+        {imports}
+
+        class ItemService({bases}):
+            pass
+
+        app = FastAPI()
+        service = ItemService()
+
+        @app.get("/items")
+        async def items():
+            return await service.load("https://items.example/all")
+    """
+    # The base first: its own ``fetch`` runs; the mixin imported under another name, first: the mixin's.
+    write(tmp_path / "after", {**base, "svc/items.py": route.format(
+        imports="from svc.mixins import HttpFetchMixin", bases="BaseService, HttpFetchMixin")})
+    monkeypatch.chdir(tmp_path / "after")
+    assert lint(tmp_path / "after", "svc/mixins.py") == []
+    write(tmp_path / "aliased", {**base, "svc/items.py": route.format(
+        imports="from svc.mixins import HttpFetchMixin as Fetching", bases="Fetching, BaseService")})
+    monkeypatch.chdir(tmp_path / "aliased")
+    assert [code for _, code, _ in lint(tmp_path / "aliased", "svc/mixins.py")] == ["FAA102"]

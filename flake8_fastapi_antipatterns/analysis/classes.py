@@ -180,8 +180,15 @@ def subclasses(cls: ProjectClass) -> list[ProjectClass] | None:
             module = index.module(file)
             if module is None:
                 return None
+            # ``from app.mixins import HttpFetchMixin as Fetching``: the base is spelled by its alias there.
+            spelled = {current.name} | {
+                alias.asname
+                for imported in module.names.nodes.of(ast.ImportFrom)
+                for alias in imported.names
+                if alias.name == current.name and alias.asname
+            }
             for node in module.names.nodes.of(ast.ClassDef):
-                if not any(_base_name(base) == current.name for base in node.bases):
+                if not any(_base_name(base) in spelled for base in node.bases):
                     continue
                 key = (index.real_path(file), node.lineno)
                 if key in seen:

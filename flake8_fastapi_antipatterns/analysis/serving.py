@@ -496,6 +496,8 @@ class _ReceiverJudge:
         self.scope = scope
         """The calling function's names: what a copy's original is bound to (``rest = items.copy()``)."""
         self._line: list[ProjectClass] | None = None
+        self.substitutable = False
+        """What is judged is a dependency (``Depends``): its declared class may be overridden."""
 
     def at(self, owner: ProjectClass) -> _ReceiverJudge:
         """The judge for what ``owner``'s class body and methods declare, read with its module's names."""
@@ -510,7 +512,8 @@ class _ReceiverJudge:
 
     def declaration(self, annotation: ast.expr | None, value: ast.expr | None) -> bool:
         if annotation is not None:
-            return self.annotation(annotation)
+            # ``self.sms: BaseNotifier = SmsNotifier()``: what is built there counts as much as what is written.
+            return self.annotation(annotation) and not (isinstance(value, ast.Call) and self._builds_target(value))
         return value is not None and self.value(value)
 
     def annotation(self, annotation: ast.expr, depth: int = 0) -> bool:
@@ -566,10 +569,24 @@ class _ReceiverJudge:
         bound = self.scope.values.get(node.id)
         return bound is not None and self.value(bound, depth)
 
+    def _builds_target(self, value: ast.Call) -> bool:
+        """Whether ``value`` calls a project class that is not foreign to the target (its own class or a
+        subclass of it)."""
+        func = value.func
+        if not isinstance(func, (ast.Name, ast.Attribute)):
+            return False
+        try:
+            located = self.names.project_class(func)
+        except (RecursionError, ValueError, OSError):
+            return False
+        return located is not None and not self.value(value)
+
     def _unrelated(self, held: ProjectClass) -> bool:
         """Whether an object declared as the project class ``held`` cannot run the target's method: the
         classes are not one another's bases, ``held`` is no protocol or proxy, and no project class
         derives from both (a mixin putting the target's method into a subclass of ``held``)."""
+        if self.substitutable:
+            return False  # a dependency: ``app.dependency_overrides`` may put another implementation there
         held_line = lineage(held)
         if any(_same_class(c, self.target) for c in held_line) or any(_same_class(c, held) for c in self.line()):
             return False
@@ -577,6 +594,8 @@ class _ReceiverJudge:
             _defines(c.node, "__getattr__") or _defines(c.node, "__getattribute__") for c in held_line
         ):
             return False
+        if any(_library_based(c) for c in held_line):
+            return False  # a library base may proxy anything (``wrapt.ObjectProxy``, ``LocalProxy``)
         key = (_statement_key(held), _statement_key(self.target))
         known = _UNRELATED.get(key)
         if known is None:
@@ -760,20 +779,28 @@ def _own_method_elsewhere(caller: ProjectClass, target: ProjectClass, name: str)
     # A third class may put the target's class before the caller in its method order (a mixin,
     # ``class ItemService(HttpFetchMixin, BaseService)``): then ``self.m()`` in the caller runs the
     # target's ``m``. Only a subclass of the caller that also derives from the target can.
-    key = (_statement_key(caller), _statement_key(target))
+    key = (_statement_key(caller), _statement_key(target), name)
     known = _OWN_ELSEWHERE.get(key)
     if known is None:
         below = subclasses(caller)
-        # Not known (``None``): the caller's own method, as most often.
-        known = below is None or not any(any(_same_class(c, target) for c in lineage(sub)) for sub in below)
+        known = below is not None and not any(_runs(sub, name, target) for sub in below)
         if len(_OWN_ELSEWHERE) > 4096:
             _OWN_ELSEWHERE.clear()
         _OWN_ELSEWHERE[key] = known
     return known
 
 
-# (calling class, method's class), each as (real path, line) -> ``_own_method_elsewhere``'s answer.
-_OWN_ELSEWHERE: dict[tuple[tuple[str, int], tuple[str, int]], bool] = {}
+# (calling class, method's class, method) -> ``_own_method_elsewhere``'s answer.
+_OWN_ELSEWHERE: dict[tuple[tuple[str, int], tuple[str, int], str], bool] = {}
+
+
+def _runs(cls: ProjectClass, name: str, target: ProjectClass) -> bool:
+    """Whether an object of ``cls`` runs ``target``'s ``name``: the first class of its method order
+    (read depth-first, left to right) that defines it is ``target``."""
+    for owner in lineage(cls):
+        if _defines(owner.node, name):
+            return _same_class(owner, target)
+    return False
 
 
 def _names_the_project(names: Names, dotted: str) -> bool:
@@ -1097,10 +1124,15 @@ class ServingPath:
         module = self.index.module(path) if self.index is not None else None
         if module is None:
             return True
-        for owner in lineage(ProjectClass(module.names, cls)):
-            named = [b for b in owner.node.bases if last_name(b.value if isinstance(b, ast.Subscript) else b) not in _INERT_BASES]
-            if len(named) > len(bases_of(owner)):
+        held = ProjectClass(module.names, cls)
+        below = subclasses(held)
+        if below is None:
+            return True
+        for owner in (*lineage(held), *below):
+            if _library_based(owner):
                 return True  # a base the project does not define
+            if _calls_by_name(owner.node):
+                return True  # ``getattr(self, f"on_{kind}")``, a class decorator collecting methods, ``__init_subclass__``
         return False
 
     def _runs_remotely(self, path: str, decorated: str | None) -> bool:
@@ -1440,6 +1472,7 @@ class ServingPath:
             return bool(found) and all(judge.at(d.owner).declaration(d.annotation, d.value) for d in found)
         annotation = scope.annotations.get(receiver)
         if annotation is not None:
+            judge.substitutable = _injected(scope, receiver, annotation)
             return judge.annotation(annotation)
         if receiver in scope.unknown:
             walked = _loop_sources(owner.node, receiver)
@@ -1735,7 +1768,45 @@ def _is_middleware_class(cls: ast.ClassDef) -> bool:
 
 
 # Bases that call none of a class's methods.
-_INERT_BASES = frozenset({"object", "ABC", "Generic", "Protocol"})
+_INERT_BASES = frozenset({
+    "builtins.object", "object", "abc.ABC", "typing.Generic", "typing.Protocol", "typing_extensions.Protocol",
+    "typing_extensions.Generic",
+})  # fmt: skip
+# Calls that reach methods by a name made at run time.
+_BY_NAME = frozenset({"getattr", "getmembers", "__getattribute__", "vars", "dir"})
+
+
+def _injected(scope: Scope, name: str, annotation: ast.expr) -> bool:
+    """Whether the parameter ``name`` is a dependency: ``= Depends(...)``, or ``Annotated[X, Depends(...)]``."""
+    marked = [scope.defaults.get(name)]
+    if isinstance(annotation, ast.Subscript) and last_name(annotation.value) == "Annotated" and isinstance(annotation.slice, ast.Tuple):
+        marked.extend(annotation.slice.elts[1:])
+    return any(isinstance(m, ast.Call) and last_name(m.func) in ("Depends", "Security", "Inject", "Provide") for m in marked)
+
+
+def _library_based(cls: ProjectClass) -> bool:
+    """Whether ``cls`` has a base the project does not define, other than the inert ones."""
+    named = [
+        b for b in cls.node.bases
+        if cls.names.qualify(b.value if isinstance(b, ast.Subscript) else b) not in _INERT_BASES
+    ]
+    return len(named) > len(bases_of(cls))
+
+
+def _calls_by_name(cls: ast.ClassDef) -> bool:
+    """Whether a class may call its methods without spelling them: a lookup by a computed name
+    (``getattr(self, f"on_{kind}")``, ``inspect.getmembers``), a class decorator other than a
+    transparent one (it may collect them), or ``__init_subclass__``."""
+    if any(_decorator_name(d) not in _TRANSPARENT_DECORATORS for d in cls.decorator_list):
+        return True
+    for node in ast.walk(cls):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == "__init_subclass__":
+            return True
+        if isinstance(node, ast.Call) and last_name(node.func) in _BY_NAME:
+            spelled = len(node.args) >= 2 and isinstance(node.args[1], ast.Constant)
+            if not spelled:  # ``getattr(self, "_states", None)`` reads one attribute by its written name
+                return True
+    return False
 
 
 def _has_outside_bases(cls: ast.ClassDef) -> bool:

@@ -229,9 +229,13 @@ class DeploymentChecker(Checker):
         is off by default (``verbose: bool = False``) and that no call of the function in the project
         passes anything but an off value: output the caller must ask for, and none does."""
         func = self.ctx.names.nodes.call_written_in(call)
-        if func is None:
-            return False
+        if func is None or self.ctx.model.route_for(func) is not None:
+            return False  # a route's parameter is the client's to turn on
         flags = _off_by_default(func)
+        reassigned = {
+            n.id for n in walk_shallow(func) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+        }
+        flags = {name: position for name, position in flags.items() if name not in reassigned}
         if not flags:
             return False
         for node in walk_shallow(func):
@@ -259,6 +263,14 @@ class DeploymentChecker(Checker):
                     return True
                 modules.append(module.names)
         for names in modules:
+            called = {id(c.func) for c in names.nodes.of(ast.Call)}
+            for imported in names.nodes.of(ast.ImportFrom):
+                if any(alias.name == func.name and alias.asname for alias in imported.names):
+                    return True  # called under another name
+            for node in names.nodes.of(ast.Name, ast.Attribute):
+                spelled = node.id if isinstance(node, ast.Name) else node.attr
+                if spelled == func.name and isinstance(node.ctx, ast.Load) and id(node) not in called:
+                    return True  # handed on (``add_task(embed, doc, verbose=True)``, ``partial``, ``Depends``)
             for candidate in names.nodes.of(ast.Call):
                 if last_name(candidate.func) != func.name:
                     continue
