@@ -199,6 +199,12 @@ APPS: tuple[RealApp, ...] = (
         "4d2cbb3f983b2bec209f4f154845869fc9e5800a7a2a9bb7005ba7610f4fbe0a",
         ("lightrag",),
     ),
+    RealApp(
+        "xinference", "a model-serving platform's API", "xinference-4.1.0.tar.gz",
+        "49/40/55ce6a125f372e5ea9cfadd28017a172cf2e27deb86edeb92f2af72bc576/xinference-4.1.0.tar.gz",
+        "94a6023a02043fa1400b66c65a520b0421fb026c87e098c0a9088e1c8ae340bb",
+        ("xinference/api", "xinference/core", "xinference/deploy"),
+    ),
 )
 
 
