@@ -42,6 +42,7 @@ from flake8_fastapi_antipatterns.analysis.classes import (
 from flake8_fastapi_antipatterns.analysis.literal_branches import guarded_parameters, literal_path, skipped_calls
 from flake8_fastapi_antipatterns.analysis.names import (
     DEPENDS,
+    REMOTE_REFERENCES,
     FunctionNode,
     Names,
     Scope,
@@ -944,6 +945,13 @@ class CallResolver:
         resolver, func = target
         return resolver.returned(func, include_yield=True)
 
+    def _remote_reference(self, annotation: ast.expr) -> bool:
+        """``xo.ActorRefType[SupervisorActor]`` (also inside ``Optional[...]``): a typed actor reference."""
+        for node in ast.walk(annotation):
+            if isinstance(node, ast.Subscript) and self.names.qualify(node.value) in REMOTE_REFERENCES:
+                return True
+        return False
+
     def returned(self, func: FunctionNode, include_yield: bool = False) -> str | None:
         """What a function returns (or yields, for dependency generators), when every return agrees."""
         key = id(func) * 2 + include_yield
@@ -967,7 +975,9 @@ class CallResolver:
             result: str | None = None
             if paths:
                 result = agreed_path(paths)
-            elif func.returns is not None:
+            if func.returns is not None and (not paths or self._remote_reference(func.returns)):
+                # ``-> xo.ActorRefType[SupervisorActor]`` over the ``xo.actor_ref(...)`` it returns: the
+                # declared actor class is what a method call on the reference runs.
                 result = self.annotation(func.returns)
         finally:
             self._returning.discard(key)

@@ -810,6 +810,11 @@ def same_definition(one: tuple[Names, ast.AST], other: tuple[Names, ast.AST]) ->
     return mine is not None and theirs is not None and mine.index.real_path(mine.filename) == mine.index.real_path(theirs.filename)
 
 
+# Typed references to an actor that may live in another process (``xo.ActorRefType[SupervisorActor]``):
+# a call of a method on one runs that class's method there.
+REMOTE_REFERENCES = frozenset({"xoscar.ActorRefType", "xoscar.ActorRef", "xoscar.api.ActorRefType", "xoscar.api.ActorRef"})
+
+
 def unwrap_annotation(annotation: ast.expr, names: Names) -> ast.expr | None:
     """``Annotated[X, ...]`` / ``Optional[X]`` / ``X | None`` / ``"X"`` -> ``X``."""
     node: ast.expr | None = annotation
@@ -827,6 +832,9 @@ def unwrap_annotation(annotation: ast.expr, names: Names) -> ast.expr | None:
             inner = node.slice
             if wrapper in ANNOTATED:
                 node = inner.elts[0] if isinstance(inner, ast.Tuple) and inner.elts else inner
+                continue
+            if wrapper in REMOTE_REFERENCES:
+                node = inner  # a reference to an actor of the project class: its methods are that class's
                 continue
             if wrapper in OPTIONAL_WRAPPERS:
                 options = inner.elts if isinstance(inner, ast.Tuple) else [inner]
