@@ -296,7 +296,22 @@ def _tested_receivers(tests: list[ast.expr], statements: list[ast.stmt]) -> set[
     for stmt in statements:
         if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Attribute) and isinstance(stmt.value.value, ast.Name):
             found.add(stmt.value.value.id)
+        elif isinstance(stmt, ast.Assign) and (read := _getattr_read(stmt.value)) is not None:
+            found.add(read[0])
     return found
+
+
+def _getattr_read(node: ast.expr) -> tuple[str, str] | None:
+    """``("self", "_registry")`` for ``getattr(self, "_registry", None)``: an attribute read by its written name."""
+    if not (
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr"
+        and 2 <= len(node.args) <= 3 and not node.keywords
+    ):
+        return None
+    holder, name = node.args[0], node.args[1]
+    if isinstance(holder, ast.Name) and isinstance(name, ast.Constant) and isinstance(name.value, str):
+        return holder.id, name.value
+    return None
 
 
 def _registers(decorator: ast.expr) -> bool:
@@ -339,6 +354,9 @@ def _shared_receivers(shared: AbstractSet[str], statements: list[ast.stmt]) -> s
 def _slot(node: ast.expr, receivers: set[str], globals_: set[str]) -> Slot | None:
     if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in receivers:
         return ("attr", f"{node.value.id}.{node.attr}")
+    read = _getattr_read(node)
+    if read is not None and read[0] in receivers:
+        return ("attr", f"{read[0]}.{read[1]}")  # ``getattr(self, "_registry", None)``
     if isinstance(node, ast.Name) and node.id in globals_:
         return ("global", node.id)
     return None
