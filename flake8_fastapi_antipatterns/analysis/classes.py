@@ -195,7 +195,7 @@ def subclasses(cls: ProjectClass) -> list[ProjectClass] | None:
                     continue
                 seen.add(key)
                 candidate = ProjectClass(module.names, node)
-                if not any(base.node is current.node or _same_statement(base, current) for base in bases(candidate)):
+                if not any(same_class(base, current) for base in bases(candidate)):
                     continue  # a base of the same name from elsewhere
                 found.append(candidate)
                 pending.append(candidate)
@@ -212,8 +212,10 @@ def _base_name(base: ast.expr) -> str | None:
     return base.id if isinstance(base, ast.Name) else None
 
 
-def _same_statement(one: ProjectClass, other: ProjectClass) -> bool:
+def same_class(one: ProjectClass, other: ProjectClass) -> bool:
     """The same ``class`` statement, whichever parse of its file each was read from."""
+    if one.node is other.node:
+        return True
     if (one.node.name, one.node.lineno) != (other.node.name, other.node.lineno):
         return False
     first, second = one.names.resolver, other.names.resolver

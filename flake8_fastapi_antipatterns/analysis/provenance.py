@@ -21,7 +21,7 @@ from __future__ import annotations
 import ast
 import re
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from flake8_fastapi_antipatterns.analysis.app_model import ROUTE_DECORATORS
@@ -400,6 +400,16 @@ def _never_wraps(names: Names, class_name: str, anchor: str | None, resolve: Res
 
 
 def _search(names: Names, class_name: str, anchor: str | None, resolve: Resolve) -> bool:
+    for found in _family_sites(names, class_name, anchor):
+        if found is None or _site_wraps(found[0], found[2], resolve):
+            return False
+    return True
+
+
+def _family_sites(names: Names, class_name: str, anchor: str | None) -> Iterator[tuple[Names, str, _WrapSite] | None]:
+    """The places that build ``class_name`` or a project subclass of it inside an ``except ... as e``
+    from ``e``'s text, each with its module and file, found class by class; a None among them says the
+    hierarchy or the project was too large to search whole (nothing follows it)."""
     index = names.resolver.index if names.resolver is not None else None
     pending = [class_name]
     seen: set[str] = set()
@@ -409,20 +419,21 @@ def _search(names: Names, class_name: str, anchor: str | None, resolve: Resolve)
             continue
         seen.add(name)
         if len(seen) > MAX_CLASSES:
-            return False
+            yield None
+            return
         if index is None or anchor is None:
-            modules_names = [names]  # an in-memory module: all there is to read
+            modules = [(names, "")]  # an in-memory module: all there is to read
         else:
-            modules = _modules(index, anchor, name)
-            if modules is None:
-                return False
-            modules_names = [module.names for module in modules]
-        for module_names in modules_names:
+            found = _modules(index, anchor, name)
+            if found is None:
+                yield None
+                return
+            modules = [(module.names, str(module.path)) for module in found]
+        for module_names, path in modules:
             facts = _facts(module_names)
-            if any(_site_wraps(module_names, site, resolve) for site in facts.wrapped.get(name, ())):
-                return False
+            for site in facts.wrapped.get(name, ()):
+                yield module_names, path, site
             pending.extend(facts.subclasses.get(name, ()))
-    return True
 
 
 # -- the places that wrap, and whether a ``try`` can reach them ------------------------------------
@@ -485,26 +496,12 @@ def _is_route(func: FunctionNode) -> bool:
 def _wrapping_sites(names: Names, class_name: str, anchor: str, resolve: Resolve) -> list[tuple[str, _WrapSite]] | None:
     """The places that build ``class_name`` or a project subclass of it from text worth hiding, with
     their files; None when the hierarchy or the project is too large to search whole."""
-    index = names.resolver.index if names.resolver is not None else None
-    if index is None:
-        return None
-    pending = [class_name]
-    seen: set[str] = set()
     found: list[tuple[str, _WrapSite]] = []
-    while pending:
-        name = pending.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        if len(seen) > MAX_CLASSES:
+    for item in _family_sites(names, class_name, anchor):
+        if item is None:
             return None
-        modules = _modules(index, anchor, name)
-        if modules is None:
-            return None
-        for module in modules:
-            facts = _facts(module.names)
-            found.extend((str(module.path), site) for site in facts.wrapped.get(name, ()) if _site_wraps(module.names, site, resolve))
-            pending.extend(facts.subclasses.get(name, ()))
+        if _site_wraps(item[0], item[2], resolve):
+            found.append((item[1], item[2]))
     return found
 
 

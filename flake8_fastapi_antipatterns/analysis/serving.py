@@ -47,7 +47,7 @@ from typing import Literal, NamedTuple
 
 from flake8_fastapi_antipatterns.analysis.app_model import ROUTE_DECORATORS
 from flake8_fastapi_antipatterns.analysis.audience import ModuleAudience, module_audience
-from flake8_fastapi_antipatterns.analysis.classes import ProjectClass, declarations, lineage, subclasses
+from flake8_fastapi_antipatterns.analysis.classes import ProjectClass, declarations, lineage, same_class, subclasses
 from flake8_fastapi_antipatterns.analysis.classes import bases as bases_of
 from flake8_fastapi_antipatterns.analysis.development import development_lines
 from flake8_fastapi_antipatterns.analysis.inclusions import name_uses
@@ -588,7 +588,7 @@ class _ReceiverJudge:
         if self.substitutable:
             return False  # a dependency: ``app.dependency_overrides`` may put another implementation there
         held_line = lineage(held)
-        if any(_same_class(c, self.target) for c in held_line) or any(_same_class(c, held) for c in self.line()):
+        if any(same_class(c, self.target) for c in held_line) or any(same_class(c, held) for c in self.line()):
             return False
         if any(_names_protocol(c) for c in held_line) or any(
             _defines(c.node, "__getattr__") or _defines(c.node, "__getattribute__") for c in held_line
@@ -600,7 +600,7 @@ class _ReceiverJudge:
         known = _UNRELATED.get(key)
         if known is None:
             below = subclasses(self.target)
-            known = below is not None and not any(any(_same_class(c, held) for c in lineage(sub)) for sub in below)
+            known = below is not None and not any(any(same_class(c, held) for c in lineage(sub)) for sub in below)
             if len(_UNRELATED) > 4096:
                 _UNRELATED.clear()
             _UNRELATED[key] = known
@@ -639,7 +639,7 @@ class _ReceiverJudge:
             line = lineage(ProjectClass(*located))
             if any(_defines(c.node, "__getattr__") or _defines(c.node, "__getattribute__") for c in line):
                 return False  # a proxy: it hands any method on to the object it wraps
-            return not any(_same_class(c, self.target) for c in line)
+            return not any(same_class(c, self.target) for c in line)
         dotted = self.names.qualify(named)
         if dotted is None or "." not in dotted or dotted.startswith(("typing.", "typing_extensions.", "builtins.")):
             return False
@@ -772,9 +772,9 @@ def _own_method_elsewhere(caller: ProjectClass, target: ProjectClass, name: str)
     """``self.name(...)`` in a class that defines ``name`` itself and is neither the target's class
     nor one of its bases: the call runs the caller's own method (or an override in the caller's
     subclasses), never the target's (a sibling class's method of the same name)."""
-    if _same_class(caller, target) or not _defines(caller.node, name):
+    if same_class(caller, target) or not _defines(caller.node, name):
         return False
-    if any(_same_class(base, caller) for base in lineage(target)):
+    if any(same_class(base, caller) for base in lineage(target)):
         return False
     # A third class may put the target's class before the caller in its method order (a mixin,
     # ``class ItemService(HttpFetchMixin, BaseService)``): then ``self.m()`` in the caller runs the
@@ -799,7 +799,7 @@ def _runs(cls: ProjectClass, name: str, target: ProjectClass) -> bool:
     (read depth-first, left to right) that defines it is ``target``."""
     for owner in lineage(cls):
         if _defines(owner.node, name):
-            return _same_class(owner, target)
+            return same_class(owner, target)
     return False
 
 
@@ -885,16 +885,6 @@ def _names_protocol(cls: ProjectClass) -> bool:
         and last_name(base.value if isinstance(base, ast.Subscript) else base) == "Protocol"
         for base in cls.node.bases
     )
-
-
-def _same_class(one: ProjectClass, other: ProjectClass) -> bool:
-    """The same ``class`` statement, whichever parse of its file each was read from."""
-    if one.node is other.node:
-        return True
-    if (one.node.name, one.node.lineno) != (other.node.name, other.node.lineno):
-        return False
-    first, second = one.names.resolver, other.names.resolver
-    return first is not None and second is not None and os.path.realpath(first.filename) == os.path.realpath(second.filename)
 
 
 def _receiver(node: ast.expr) -> str | None:
