@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names
+from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, same_definition
 
 _MAX_BASES = 16
 """How many classes one method or attribute search looks through (deep hierarchies are rare)."""
@@ -214,12 +214,7 @@ def _base_name(base: ast.expr) -> str | None:
 
 def same_class(one: ProjectClass, other: ProjectClass) -> bool:
     """The same ``class`` statement, whichever parse of its file each was read from."""
-    if one.node is other.node:
-        return True
-    if (one.node.name, one.node.lineno) != (other.node.name, other.node.lineno):
-        return False
-    first, second = one.names.resolver, other.names.resolver
-    return first is not None and second is not None and first.index.real_path(first.filename) == second.index.real_path(second.filename)
+    return same_definition((one.names, one.node), (other.names, other.node))
 
 
 def find_method(cls: ProjectClass, name: str, *, skip_own: bool = False) -> tuple[ProjectClass, FunctionNode] | None:

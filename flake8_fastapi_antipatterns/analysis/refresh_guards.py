@@ -25,6 +25,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator, Mapping
 
+from flake8_fastapi_antipatterns.analysis.fixed_paths import read_only_open
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode
 from flake8_fastapi_antipatterns.analysis.nodes import ends_the_call, last_name
 from flake8_fastapi_antipatterns.analysis.run_once import node_ids, statement_lists
@@ -37,7 +38,6 @@ WRITING_CALLS = frozenset({
     "sync", "upload", "put", "post", "patch", "delete", "unlink", "remove", "rename", "replace", "mkdir",
     "makedirs", "rmtree", "move", "copy", "copyfile", "insert", "execute", "send",
 })  # fmt: skip
-WRITING_MODES = frozenset("wax+")
 
 
 def refresh_nodes(func: FunctionNode, methods: Mapping[str, FunctionNode]) -> frozenset[int]:
@@ -122,12 +122,8 @@ def _writes(statements: list[ast.stmt]) -> bool:
             name = last_name(node.func)
             if name in WRITING_CALLS:
                 return True
-            if name == "open":
-                modes = [k.value for k in node.keywords if k.arg == "mode"] or node.args[1:2]
-                if any(isinstance(m, ast.Constant) and isinstance(m.value, str) and set(m.value) & WRITING_MODES for m in modes):
-                    return True
-                if any(not isinstance(m, ast.Constant) for m in modes):
-                    return True
+            if name == "open" and not read_only_open(node, "open"):
+                return True
     return False
 
 

@@ -839,10 +839,15 @@ def _binding_scope(names: Names, facts: ModuleFacts, definition: Definition, nam
         if parent is None:
             return None
         scope = names.scope(parent.node)
-        if name in scope.values or name in scope.params or name in scope.unknown or name in scope.annotations:
+        if _binds(scope, name):
             return scope
         parent = facts.definitions.get(parent.parent) if parent.parent is not None else None
     return _UNREAD
+
+
+def _binds(scope: Scope, name: str) -> bool:
+    """Whether the function ``scope`` describes binds ``name`` (a parameter, an assignment, a loop...)."""
+    return name in scope.values or name in scope.params or name in scope.unknown or name in scope.annotations
 
 
 def _library_import(names: Names, name: str) -> bool:
@@ -880,11 +885,7 @@ def _statement_key(cls: ProjectClass) -> tuple[str, int]:
 
 def _names_protocol(cls: ProjectClass) -> bool:
     """A ``typing.Protocol``: any class with the methods is one, whatever its bases."""
-    return any(
-        (base.value if isinstance(base, ast.Subscript) else base) is not None
-        and last_name(base.value if isinstance(base, ast.Subscript) else base) == "Protocol"
-        for base in cls.node.bases
-    )
+    return any(last_name(base.value if isinstance(base, ast.Subscript) else base) == "Protocol" for base in cls.node.bases)
 
 
 def _receiver(node: ast.expr) -> str | None:
@@ -1447,7 +1448,7 @@ class ServingPath:
             base, attribute = receiver.split(".", 1)
             if base == "self":
                 holder = ProjectClass(names, owner.cls) if owner.cls is not None else None
-            elif base not in scope.values and base not in scope.params and base not in scope.unknown and base not in scope.annotations:
+            elif not _binds(scope, base):
                 around = _binding_scope(names, facts, owner, base)
                 if around is None:
                     # ``os.path.exists(name)``: an attribute of a library module is the library's.
@@ -1468,7 +1469,7 @@ class ServingPath:
             walked = _loop_sources(owner.node, receiver)
             return walked is not None and all(_foreign_items(names, owner.cls, iterated, judge) for iterated in walked)
         value = scope.values.get(receiver)
-        if value is None and receiver not in scope.params:
+        if not _binds(scope, receiver):
             if _bound_around(names, facts, owner, receiver):
                 return False
             if _library_import(names, receiver):

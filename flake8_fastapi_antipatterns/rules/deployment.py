@@ -67,19 +67,23 @@ _CLI_OPTIONS = frozenset({"Option", "option"})
 _MAX_CALLER_FILES = 48
 
 
-def _off_by_default(func: FunctionNode) -> dict[str, int | None]:
+def _off_by_default(func: FunctionNode, names: Names) -> dict[str, int | None]:
     """The parameters of ``func`` whose default is an off constant (``False``, ``None``, ``0``), with
     their position (None for keyword-only ones)."""
-    arguments = func.args
-    positional = [*arguments.posonlyargs, *arguments.args]
-    found: dict[str, int | None] = {}
-    for index, (arg, default) in enumerate(zip(positional[len(positional) - len(arguments.defaults):], arguments.defaults)):
-        if isinstance(default, ast.Constant) and not default.value:
-            found[arg.arg] = len(positional) - len(arguments.defaults) + index
-    for arg, kw_default in zip(arguments.kwonlyargs, arguments.kw_defaults):
-        if isinstance(kw_default, ast.Constant) and not kw_default.value:
-            found[arg.arg] = None
-    return found
+    positional = [a.arg for a in (*func.args.posonlyargs, *func.args.args)]
+    return {
+        name: positional.index(name) if name in positional else None
+        for name, default in names.scope(func).defaults.items()
+        if isinstance(default, ast.Constant) and not default.value
+    }
+
+
+def _passed(call: ast.Call, parameter: str, index: int | None) -> list[ast.expr]:
+    """What ``call`` passes for ``parameter``: by keyword, or positionally at ``index``."""
+    passed = [k.value for k in call.keywords if k.arg == parameter]
+    if index is not None and index < len(call.args):
+        passed.append(call.args[index])
+    return passed
 
 
 def _is_method(func: FunctionNode) -> bool:
@@ -231,7 +235,7 @@ class DeploymentChecker(Checker):
         func = self.ctx.names.nodes.call_written_in(call)
         if func is None or self.ctx.model.route_for(func) is not None:
             return False  # a route's parameter is the client's to turn on
-        flags = _off_by_default(func)
+        flags = _off_by_default(func, self.ctx.names)
         reassigned = {
             n.id for n in walk_shallow(func) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
         }
@@ -274,15 +278,12 @@ class DeploymentChecker(Checker):
             for candidate in names.nodes.of(ast.Call):
                 if last_name(candidate.func) != func.name:
                     continue
-                passed = [k.value for k in candidate.keywords if k.arg == flag]
                 if any(k.arg is None for k in candidate.keywords) or any(isinstance(a, ast.Starred) for a in candidate.args):
                     return True
-                if position is not None:
-                    # A method called on an object does not spell ``self``.
-                    index = position - 1 if isinstance(candidate.func, ast.Attribute) and _is_method(func) else position
-                    if index < len(candidate.args):
-                        passed.append(candidate.args[index])
-                if any(not (isinstance(v, ast.Constant) and not v.value) for v in passed):
+                index = position
+                if index is not None and isinstance(candidate.func, ast.Attribute) and _is_method(func):
+                    index -= 1  # a method called on an object does not spell ``self``
+                if any(not (isinstance(v, ast.Constant) and not v.value) for v in _passed(candidate, flag, index)):
                     return True
         return False
 
@@ -380,9 +381,7 @@ class DeploymentChecker(Checker):
         for call in self.ctx.names.nodes.of(ast.Call):
             if not (isinstance(call.func, ast.Name) and call.func.id == func.name):
                 continue
-            passed = [k.value for k in call.keywords if k.arg == parameter]
-            if parameter in positional and positional.index(parameter) < len(call.args):
-                passed.append(call.args[positional.index(parameter)])
+            passed = _passed(call, parameter, positional.index(parameter) if parameter in positional else None)
             if any(k.arg is None for k in call.keywords) or any(not (isinstance(v, ast.Constant) and v.value is True) for v in passed):
                 return True
         return False

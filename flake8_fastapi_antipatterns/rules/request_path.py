@@ -240,9 +240,9 @@ class RequestPathChecker(Checker):
                     return False
         found = self.program.reach(
             "schedules",
-            target[0],
-            target[1],
-            resolver.bind(call, where, target[1]),
+            helper_resolver,
+            helper,
+            resolver.bind(call, where, helper),
             _scheduler,
             lambda _resolver, _func: True,
             lambda _resolver, func: ordered_calls(func),

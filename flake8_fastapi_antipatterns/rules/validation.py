@@ -180,19 +180,6 @@ def _field_key(key: ast.expr, fields: set[str]) -> bool:
     return isinstance(key, ast.Constant) and isinstance(key.value, str) and key.value in fields
 
 
-def _defaults(func: FunctionNode) -> dict[int, ast.expr]:
-    """id of a parameter -> its default value."""
-    args = func.args
-    positional = [*args.posonlyargs, *args.args]
-    defaults: dict[int, ast.expr] = {}
-    for arg, default in zip(reversed(positional), reversed(args.defaults)):
-        defaults[id(arg)] = default
-    for arg, kw_default in zip(args.kwonlyargs, args.kw_defaults):
-        if kw_default is not None:
-            defaults[id(arg)] = kw_default
-    return defaults
-
-
 def _path_params(route: Route) -> set[str]:
     return set(_PATH_PARAM.findall(route.path)) if route.path else set()
 
@@ -367,12 +354,12 @@ class ValidationChecker(Checker):
         func = route.func
         args = func.args
         positional = [*args.posonlyargs, *args.args]
-        defaults = _defaults(func)
+        defaults = self.ctx.names.scope(func).defaults
         in_path = _path_params(route)
         found: list[BodyParam] = []
         nodes: list[ast.AST] | None = None
         for arg in [*positional, *args.kwonlyargs]:
-            default_kind = types.marker(defaults.get(id(arg)))
+            default_kind = types.marker(defaults.get(arg.arg))
             annotated_kind = types.annotation_marker(arg.annotation) if arg.annotation is not None else None
             kinds = {default_kind, annotated_kind} - {None}
             if kinds & {"other", "unknown"}:
@@ -402,11 +389,11 @@ class ValidationChecker(Checker):
         parameter, a class deriving from ``BaseModel``), its bases' included; empty when there is none."""
         func = route.func
         in_path = _path_params(route)
-        defaults = _defaults(func)
+        defaults = self.ctx.names.scope(func).defaults
         for arg in [*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs]:
             if arg.annotation is None or arg.arg in in_path:
                 continue
-            if {types.marker(defaults.get(id(arg))), types.annotation_marker(arg.annotation)} - {None, "body"}:
+            if {types.marker(defaults.get(arg.arg)), types.annotation_marker(arg.annotation)} - {None, "body"}:
                 continue  # ``filters: Filters = Depends()``, ``Query()``: not the body
             inner = types.inner_type(arg.annotation)
             if not isinstance(inner, (ast.Name, ast.Attribute)):
