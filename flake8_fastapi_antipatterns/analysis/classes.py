@@ -173,13 +173,10 @@ def subclasses(cls: ProjectClass) -> list[ProjectClass] | None:
     pending = [cls]
     while pending:
         current = pending.pop()
-        files = index.files_mentioning(resolver.filename, current.name)
-        if files is None or len(files) > _MAX_SUBCLASS_FILES:
+        modules = index.modules_mentioning(resolver.filename, current.name, _MAX_SUBCLASS_FILES)
+        if modules is None:
             return None
-        for file in files:
-            module = index.module(file)
-            if module is None:
-                return None
+        for module in modules:
             # ``from app.mixins import HttpFetchMixin as Fetching``: the base is spelled by its alias there.
             spelled = {current.name} | {
                 alias.asname
@@ -190,7 +187,7 @@ def subclasses(cls: ProjectClass) -> list[ProjectClass] | None:
             for node in module.names.nodes.of(ast.ClassDef):
                 if not any(_base_name(base) in spelled for base in node.bases):
                     continue
-                key = (index.real_path(file), node.lineno)
+                key = (index.real_path(str(module.path)), node.lineno)
                 if key in seen:
                     continue
                 seen.add(key)

@@ -489,6 +489,21 @@ class ProjectIndex:
         self._mentions[key] = found
         return found
 
+    def modules_mentioning(self, path: str, word: str, at_most: int) -> list[ModuleInfo] | None:
+        """The parsed modules of the files of ``path``'s project whose text holds ``word``; None when
+        the project was not read whole, more than ``at_most`` files hold it, or one does not parse
+        (an answer drawn from the rest would be incomplete)."""
+        files = self.files_mentioning(path, word)
+        if files is None or len(files) > at_most:
+            return None
+        found: list[ModuleInfo] = []
+        for file in files:
+            module = self.module(file)
+            if module is None:
+                return None
+            found.append(module)
+        return found
+
     def has_directory(self, path: str, name: str) -> bool:
         """Whether ``path``'s project has a directory ``name`` holding Python files (a package the
         imports of another member of a workspace may name); True when the project was too large to

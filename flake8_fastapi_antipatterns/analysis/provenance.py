@@ -518,14 +518,11 @@ def _callers_by_name(index: ProjectIndex, anchor: str, words: set[str]) -> set[s
             return closure
         added: set[str] = set()
         for word in frontier:
-            files = index.files_mentioning(anchor, word)
-            if files is None or len(files) > MAX_CALLER_FILES:
+            modules = index.modules_mentioning(anchor, word, MAX_CALLER_FILES)
+            if modules is None:
                 return None
-            for file in files:
-                module = index.module(file)
-                if module is None:
-                    return None
-                facts = module_facts(module.names.tree, file)
+            for module in modules:
+                facts = module_facts(module.names.tree, str(module.path))
                 for site in facts.sites.get(word, ()):
                     if site.owner is None:
                         continue

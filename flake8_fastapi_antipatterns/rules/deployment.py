@@ -255,17 +255,11 @@ class DeploymentChecker(Checker):
         resolver = self.ctx.names.resolver
         modules: list[Names] = [self.ctx.names]
         if resolver is not None:
-            files = resolver.index.files_mentioning(resolver.filename, func.name)
-            if files is None or len(files) > _MAX_CALLER_FILES:
+            found = resolver.index.modules_mentioning(resolver.filename, func.name, _MAX_CALLER_FILES)
+            if found is None:
                 return True
             here = resolver.index.real_path(resolver.filename)
-            for file in files:
-                if resolver.index.real_path(file) == here:
-                    continue
-                module = resolver.index.module(file)
-                if module is None:
-                    return True
-                modules.append(module.names)
+            modules.extend(m.names for m in found if resolver.index.real_path(str(m.path)) != here)
         for names in modules:
             called = {id(c.func) for c in names.nodes.of(ast.Call)}
             for imported in names.nodes.of(ast.ImportFrom):
