@@ -337,6 +337,12 @@ def test_classify_path(path: str, blocking: str | None, llm: bool | None) -> Non
         ("get_llm_config", False),
         ("get_chat_history", False),
         ("query_agents", False),
+        ("delete_openai_response", False),
+        ("cancel_openai_response", False),
+        ("_retrieve_llm_completion", False),
+        ("updateAgentRun", False),
+        ("get_openai_response", True),
+        ("invoke_llm_to_update", True),
     ],
 )
 def test_llm_like_name(name: str, expected: bool) -> None:

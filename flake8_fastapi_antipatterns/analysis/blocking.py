@@ -595,6 +595,14 @@ LLM_NAME_DATA_WORDS = frozenset(
     }
 )  # fmt: skip
 
+# Verbs that open a name handling a stored record: ``delete_openai_response``,
+# ``cancel_openai_response``, ``retrieve_llm_completion`` look up, change or remove what a model
+# answered earlier; none of them asks a model anything. (``get_`` stays ambiguous:
+# ``get_llm_response(prompt)`` is as often a model call as a look-up.)
+LLM_NAME_RECORD_VERBS = frozenset(
+    {"delete", "remove", "cancel", "retrieve", "update", "store", "save", "archive", "persist", "purge"}
+)
+
 _TOKEN = re.compile(r"\(\)|[^.()]+")
 
 
@@ -772,12 +780,16 @@ def llm_like_name(name: str) -> bool:
     """True when a function's own name says it runs an LLM or agent (``call_llm``, ``run_agent``).
 
     Not a class's name (``LiteLLMProxyChatConfig``, ``OpenAIChatResponse``: making one calls no
-    model), nor a name that also says it handles data about models (``LLM_NAME_DATA_WORDS``).
+    model), nor a name that also says it handles data about models (``LLM_NAME_DATA_WORDS``), nor one
+    that opens with a verb of stored records (``LLM_NAME_RECORD_VERBS``: ``delete_openai_response``).
     """
     if name.lstrip("_")[:1].isupper():
         return False
     words = name_words(name)
     if words & LLM_NAME_DATA_WORDS:
+        return False
+    leading = _WORD.match(name.lstrip("_"))
+    if leading is not None and leading.group().lower() in LLM_NAME_RECORD_VERBS:
         return False
     if words & LLM_NAME_MODELS and words & LLM_NAME_ACTIONS:
         return True
