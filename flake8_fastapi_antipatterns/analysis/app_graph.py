@@ -172,6 +172,11 @@ def _add_part(graph: AppGraph, part: Part, depth: int, seen: set[tuple[int, str 
         graph.registrations.append((part.names, node))
         method = node.func.attr
         if method == "include_router" and node.args:
+            if _parameter_of_caller(part.names, node, node.args[0]):
+                # ``def _add_router(self, app, router): app.include_router(router)``: whichever router
+                # the callers hand in, not the module's object that happens to share the name.
+                graph.unknown.append(ast.unparse(node.args[0]))
+                continue
             prefix = _string(_keyword(node, "prefix")) or ""
             _include(graph, part, node.args[0], _join(part.prefix, prefix), depth, seen)
         elif method in ("add_api_route", "add_route", "add_api_websocket_route", "add_websocket_route") and node.args:
@@ -187,6 +192,21 @@ def _add_part(graph: AppGraph, part: Part, depth: int, seen: set[tuple[int, str 
                 graph.unknown.append("a mount")
             else:
                 _mount(graph, part, node, target, _join(part.prefix, mount_path), depth, seen)
+
+
+def _parameter_of_caller(names: Names, call: ast.Call, argument: ast.expr) -> bool:
+    """Whether ``argument`` is a name the def that ``call`` is written in takes as a parameter."""
+    if not isinstance(argument, ast.Name):
+        return False
+    func = names.nodes.call_written_in(call)
+    if func is None:
+        return False
+    arguments = func.args
+    return any(
+        parameter.arg == argument.id
+        for parameter in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs, arguments.vararg, arguments.kwarg)
+        if parameter is not None
+    )
 
 
 def _unlisted(value: ast.expr | None) -> bool:

@@ -81,6 +81,25 @@ def _class_of(call: ast.Call, names: Names) -> str | None:
     return None
 
 
+def _factory_result_name(factory: str, assigned: list[tuple[ast.Call, str]]) -> str | None:
+    """The one name this module binds what the factory ``factory`` returns to (``fastapi_app =
+    self._make_app(...)`` for ``def _make_app(self): return FastAPI(...)``): the app a factory returns
+    bare is configured under that name (its handlers, routers and middleware), so it is judged by it.
+    None when no call binds it, or calls bind it to different names."""
+    found = {
+        name
+        for call, name in assigned
+        if (isinstance(call.func, ast.Name) and call.func.id == factory)
+        or (
+            isinstance(call.func, ast.Attribute)
+            and call.func.attr == factory
+            and isinstance(call.func.value, ast.Name)
+            and call.func.value.id in ("self", "cls")
+        )
+    }
+    return found.pop() if len(found) == 1 else None
+
+
 class AppModel:
     """Apps, routers and routes of one module, computed once per file."""
 
@@ -104,6 +123,7 @@ class AppModel:
 
     def _collect_sites(self) -> None:
         bound: dict[int, str] = {}
+        assigned: list[tuple[ast.Call, str]] = []
         nodes = self.names.nodes
         for node in nodes.each(ast.Assign, ast.AnnAssign):
             if isinstance(node.value, ast.Call):
@@ -113,10 +133,23 @@ class AppModel:
                         bound[id(node.value)] = target.id
                     elif isinstance(target, ast.Attribute):
                         bound[id(node.value)] = target.attr
+                    if id(node.value) in bound:
+                        assigned.append((node.value, bound[id(node.value)]))
+        returned_by: dict[int, str] | None = None
         for call in nodes.of(ast.Call):
             kind = _class_of(call, self.names)
             if kind:
                 name = bound.get(id(call))
+                if name is None and kind == "app":
+                    if returned_by is None:
+                        returned_by = {
+                            id(ret.value): func.name
+                            for ret, func in nodes.written_in(ast.Return)
+                            if func is not None and isinstance(ret, ast.Return) and isinstance(ret.value, ast.Call)
+                        }
+                    factory = returned_by.get(id(call))
+                    if factory is not None:
+                        name = _factory_result_name(factory, assigned)
                 self.sites.append(AppSite(call=call, kind=kind, name=name))
                 if name:
                     self._owner_kinds[name] = kind

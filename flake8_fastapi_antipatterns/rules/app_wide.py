@@ -29,7 +29,7 @@ from flake8_fastapi_antipatterns.analysis.app_graph import (
     serves_front_end,
 )
 from flake8_fastapi_antipatterns.analysis.app_model import middleware_registration
-from flake8_fastapi_antipatterns.analysis.classes import ProjectClass, find_method
+from flake8_fastapi_antipatterns.analysis.classes import ProjectClass, class_index, find_method
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, Scope
 from flake8_fastapi_antipatterns.analysis.nodes import alternative_assignments, last_name
 from flake8_fastapi_antipatterns.options import DEFAULT_HEALTH_PATHS
@@ -159,12 +159,18 @@ def _holds_concurrency_limit(names: Names, name: str) -> bool:
     return all((names.value_path(value, scope) or "").removesuffix("()") in CONCURRENCY_LIMITERS for value, scope in values)
 
 
-def _callee(names: Names, func: ast.expr) -> tuple[Names, FunctionNode] | None:
-    """The project ``def`` a call runs: a function, or a method called on its class
-    (``ErrorHandler.configure_app(app)``, a class method or static method)."""
+def _callee(names: Names, func: ast.expr, call: ast.Call | None = None) -> tuple[Names, FunctionNode] | None:
+    """The project ``def`` a call runs: a function, a method called on its class
+    (``ErrorHandler.configure_app(app)``, a class method or static method), or a method of the
+    class ``call`` is written in called on ``self``/``cls`` (``self._add_routes(app)``)."""
     found = names.resolve_function(func)
     if found is not None or not isinstance(func, ast.Attribute):
         return found
+    if call is not None and isinstance(func.value, ast.Name) and func.value.id in ("self", "cls"):
+        written_in = names.nodes.call_written_in(call)
+        own = class_index(names).class_of(written_in) if written_in is not None else None
+        method = find_method(own, func.attr) if own is not None else None
+        return (method[0].names, method[1]) if method is not None else None
     try:
         located = names.project_class(func.value)
     except (RecursionError, ValueError, OSError):
@@ -308,7 +314,7 @@ class AppWideChecker(Checker):
                 for passed in {a.id for a in node.args if isinstance(a, ast.Name)}:
                     self._passing.setdefault(passed, []).append(node)
         for node in self._passing.get(graph.site.name or "", []):
-            found = _callee(names, node.func)
+            found = _callee(names, node.func, node)
             if found is not None and self._function_registers(found[0], found[1], methods, 0):
                 return True
         return False
