@@ -60,3 +60,19 @@ def test_the_fingerprint_changes_with_any_path_or_byte() -> None:
     assert ProjectTexts({"/p/a.py": b"x = 1\n", "/p/c.py": b"y = 2\n"}).fingerprint() != base
     # The same bytes split otherwise between the files are another project.
     assert ProjectTexts({"/p/a.py": b"x = 1\ny", "/p/b.py": b" = 2\n"}).fingerprint() != base
+
+
+def test_deriving_finds_class_statements_naming_the_base_and_aliases_only() -> None:
+    texts = ProjectTexts(
+        {
+            "direct.py": b"class PostgresDb(BaseDb):\n    pass\n",
+            "annotated.py": b"def get(db: BaseDb) -> BaseDb:\n    return db\n",
+            "multiline.py": b"class SqliteDb(\n    Mixin,\n    BaseDb,\n):\n    pass\n",
+            "aliased.py": b"from app.db import BaseDb as Base\n",
+            "longer.py": b"class Other(MyBaseDb):\n    pass\n",
+            "dotted.py": b"class Remote(db.BaseDb, metaclass=Meta):\n    pass\n",
+            "later.py": b"class Plain(Thing):\n    pass\nstore = BaseDb()\n",
+        }
+    )
+    assert texts.deriving("BaseDb") == ["aliased.py", "direct.py", "dotted.py", "multiline.py"]
+    assert texts.deriving("") == []

@@ -37,9 +37,17 @@ from flake8_fastapi_antipatterns.analysis.classes import (
     declarations,
     find_method,
     is_interface,
+    is_stub,
     method_kind,
+    subclasses,
 )
-from flake8_fastapi_antipatterns.analysis.literal_branches import guarded_parameters, literal_path, skipped_calls
+from flake8_fastapi_antipatterns.analysis.literal_branches import (
+    OMITTED_NONE,
+    guarded_parameters,
+    literal_path,
+    none_guarded_parameters,
+    skipped_calls,
+)
 from flake8_fastapi_antipatterns.analysis.names import (
     DEPENDS,
     REMOTE_REFERENCES,
@@ -66,8 +74,13 @@ if TYPE_CHECKING:
     from flake8_fastapi_antipatterns.rules.base import Context
 
 _MAX_DEPTH = 12
+# How many implementations of an abstract method a search follows (``BaseDb.get_session`` has one
+# per database the project supports).
+_MAX_IMPLEMENTATIONS = 16
 # ``Type[X]``, ``type[X]``: an annotation of the class itself, not of an instance.
 CLASS_WRAPPERS = frozenset({"typing.Type", "type", "builtins.type", "typing_extensions.Type"})
+# ``cast(T, value)`` hands back ``value`` declared as a ``T``: what the code says the object is.
+TYPE_CASTS = frozenset({"typing.cast", "typing_extensions.cast"})
 CACHE_DECORATORS = frozenset({"functools.lru_cache", "functools.cache"})
 SYNC_SESSION_CLASSES = frozenset({"sqlalchemy.orm.Session", "sqlalchemy.orm.session.Session", "sqlmodel.Session"})
 
@@ -144,6 +157,7 @@ class _Body:
     nodes: list[ast.AST]
     calls: list[ast.Call] | None = None
     generator: bool | None = None
+    iterated: frozenset[int] | None = None
 
 
 # Keyed weakly by the function node: an entry lives as long as the tree it belongs to.
@@ -180,6 +194,32 @@ def is_generator(func: FunctionNode) -> bool:
     if body.generator is None:
         body.generator = any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in body.nodes)
     return body.generator
+
+
+def iterated_calls(func: FunctionNode) -> frozenset[int]:
+    """Ids of the calls ``func`` iterates where it makes them (``for x in gen()``, ``async for``, a
+    comprehension's ``in``, ``list(gen())``): a generator called there runs its body in ``func``. A
+    generator called anywhere else only comes into being; its body runs where it is consumed."""
+    body = _body(func)
+    if body.iterated is None:
+        found: set[int] = set()
+        for node in body.nodes:
+            if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)) and isinstance(node.iter, ast.Call):
+                found.add(id(node.iter))
+            elif (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in _CONSUMERS
+                and node.args
+                and isinstance(node.args[0], ast.Call)
+            ):
+                found.add(id(node.args[0]))
+        body.iterated = frozenset(found)
+    return body.iterated
+
+
+# Builtins that run a generator they are handed to its end.
+_CONSUMERS = frozenset({"list", "tuple", "set", "dict", "sorted", "sum", "any", "all", "max", "min"})
 
 
 @dataclass(frozen=True)
@@ -605,6 +645,12 @@ class CallResolver:
                 path = self._argument_path(keyword.value, where, keyword.arg in literal_params)
                 if path is not None:
                     bound[keyword.arg] = path
+        omitted = none_guarded_parameters(target)
+        if omitted and not any(isinstance(a, ast.Starred) for a in call.args) and all(k.arg is not None for k in call.keywords):
+            # ``get_agent_by_id(id, agents)``: the ``db`` left out is the ``None`` its ``if db:`` is not taken for.
+            passed = set(positional[: len(call.args)]) | {k.arg for k in call.keywords}
+            for name in omitted - passed - bound.keys():
+                bound[name] = OMITTED_NONE
         return tuple(sorted(bound.items()))
 
     def _argument_path(self, argument: ast.expr, where: Where, literal: bool) -> str | None:
@@ -789,6 +835,8 @@ class CallResolver:
         callee = self.path(node.func, where, depth)
         if callee is None:
             return None
+        if callee in TYPE_CASTS and node.args:
+            return self.annotation(node.args[0], depth + 1)  # ``cast(BaseDb, db)`` is a ``BaseDb``
         looked_up = looked_up_types(callee, node)
         if len(looked_up) == 1:
             return self.annotation(looked_up[0], depth)  # ``services.get(Repo)`` is a ``Repo``
@@ -848,7 +896,11 @@ class CallResolver:
             if name in scope.values:
                 value = scope.values[name]
                 # ``x = x.strip()`` is evaluated in the enclosing scopes.
-                return self.path(value, where.outer(index + 1 if _refers_to(value, name) else index), depth)
+                found = self.path(value, where.outer(index + 1 if _refers_to(value, name) else index), depth)
+                if found is None and name in scope.annotations:
+                    # ``db: BaseDb = os_db`` (narrowed from a union): what the code declares it holds.
+                    return self.annotation(scope.annotations[name], depth)
+                return found
             if name in scope.params:
                 return self._param_path(name, where.outer(index), depth)
             if name in scope.annotations:
@@ -1089,6 +1141,7 @@ class Program:
         """What ``<obj:N>.name`` holds, once worked out."""
         self._runs: dict[tuple[int, int, Where], tuple[tuple[CallResolver, FunctionNode] | None, str | None]] = {}
         self._factories: dict[TypeKey, tuple[Names, FunctionNode] | None] = {}
+        self._implementations: dict[int, list[tuple[CallResolver, FunctionNode, ProjectClass]]] = {}
 
     def what_runs(
         self, resolver: CallResolver, call: ast.Call, where: Where
@@ -1151,6 +1204,31 @@ class Program:
         question = _Question(key, direct, follow, calls)
         return self._reach_memo(question, resolver, func, arguments, frozenset(), _MAX_DEPTH).value
 
+    def implementations(self, resolver: CallResolver, func: FunctionNode) -> list[tuple[CallResolver, FunctionNode, ProjectClass]]:
+        """For a method that only declares itself (``@abstractmethod``, a body of ``...``), the defs
+        that override it in the project's subclasses of its class, each with the class defining it:
+        what a call declared on the interface runs is one of them (``cast(BaseDb, db).get_session()``
+        runs ``PostgresDb.get_session`` or ``SqliteDb.get_session``). Empty for any other function,
+        and when the subclasses cannot all be found (unknown stays silent)."""
+        key = id(func)
+        known = self._implementations.get(key)
+        if known is not None:
+            return known
+        found: list[tuple[CallResolver, FunctionNode, ProjectClass]] = []
+        cls = class_index(resolver.names).class_of(func)
+        below = subclasses(cls) if cls is not None and is_stub(func, resolver.names) else None
+        seen = {id(func)}
+        for sub in below or ():
+            method = find_method(sub, func.name)
+            if method is None or id(method[1]) in seen or is_stub(method[1], method[0].names):
+                continue
+            seen.add(id(method[1]))
+            found.append((self.resolver(method[0].names), method[1], method[0]))
+            if len(found) >= _MAX_IMPLEMENTATIONS:
+                break
+        self._implementations[key] = found
+        return found
+
     def label(self, resolver: CallResolver, func: FunctionNode) -> str:
         """A function's name in a call chain; helpers of other modules carry their module (``crud.get_user``)."""
         if resolver is self.main:
@@ -1195,8 +1273,22 @@ class Program:
         found: Reach | None = None
         complete = exact = True
         local = main
-        skipped = skipped_calls(func, resolver.names, arguments)
-        for call in question.calls(resolver, func):
+        for implementer, implementation, owner in self.implementations(resolver, func):
+            # An interface's method: one of its implementations runs, with ``self`` an object of its
+            # class. Each is searched: the shortest chain says most plainly what blocks.
+            if id(implementation) in visiting:
+                complete = exact = False
+                continue
+            rebound = _rebind_receiver(arguments, resolver.receiver(func), implementer.receiver(implementation), self.instance_token(Instance(owner)))
+            inner = self._reach_memo(question, implementer, implementation, rebound, visiting, budget - 1)
+            complete = complete and inner.complete
+            exact = exact and inner.exact
+            local = local or inner.local
+            if inner.value is not None and (found is None or len(inner.value.chain) < len(found.chain)):
+                chain = (f"{owner.name}.{implementation.name}", *inner.value.chain[1:])
+                found = Reach(chain, inner.value.what, inner.value.filename, inner.value.line)
+        skipped = skipped_calls(func, resolver.names, arguments) if found is None else frozenset()
+        for call in question.calls(resolver, func) if found is None else ():
             if skipped and site_id(call) in skipped:
                 continue  # a branch the literal its caller passed cannot take
             what = question.direct(resolver, call, where)
@@ -1207,6 +1299,8 @@ class Program:
             target = self.what_runs(resolver, call, where)[0]  # the rules' ``direct`` asked it already
             if target is None or not question.follow(target[0], target[1]):
                 continue
+            if is_generator(target[1]) and id(call) not in iterated_calls(func):
+                continue  # a generator handed on (to a ``StreamingResponse``, a caller): its body runs there
             if id(target[1]) in visiting:
                 complete = exact = False
                 continue
@@ -1251,6 +1345,22 @@ class Reach:
         if shown.startswith(".."):
             shown = self.filename
         return f" (at {shown}:{self.line})"
+
+
+def _rebind_receiver(
+    arguments: tuple[tuple[str, str], ...],
+    declared: tuple[ProjectClass, str, MethodKind] | None,
+    implemented: tuple[ProjectClass, str, MethodKind] | None,
+    instance: str,
+) -> tuple[tuple[str, str], ...]:
+    """The arguments a call of an interface's method passed, handed to an implementation: its
+    receiver is an object of the implementing class, under the implementation's own name for it."""
+    bound = dict(arguments)
+    if declared is not None:
+        bound.pop(declared[1], None)
+    if implemented is not None and implemented[2] == "instance":
+        bound[implemented[1]] = instance
+    return tuple(sorted(bound.items()))
 
 
 def _informative(path: str) -> bool:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, same_definition
+from flake8_fastapi_antipatterns.analysis.nodes import last_name
 
 _MAX_BASES = 16
 """How many classes one method or attribute search looks through (deep hierarchies are rare)."""
@@ -173,7 +174,7 @@ def subclasses(cls: ProjectClass) -> list[ProjectClass] | None:
     pending = [cls]
     while pending:
         current = pending.pop()
-        modules = index.modules_mentioning(resolver.filename, current.name, _MAX_SUBCLASS_FILES)
+        modules = index.modules_deriving(resolver.filename, current.name, _MAX_SUBCLASS_FILES)
         if modules is None:
             return None
         for module in modules:
@@ -232,6 +233,21 @@ def is_abstract(func: FunctionNode, names: Names) -> bool:
         isinstance(stmt, ast.Pass) or (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant))
         for stmt in func.body
     )
+
+
+def is_stub(func: FunctionNode, names: Names) -> bool:
+    """An abstract method (``is_abstract``), or one that only raises ``NotImplementedError`` (after
+    a docstring): either way a subclass's implementation is what runs."""
+    if is_abstract(func, names):
+        return True
+    for statement in func.body:
+        if isinstance(statement, ast.Pass) or (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)):
+            continue
+        raised = statement.exc if isinstance(statement, ast.Raise) else None
+        if raised is not None and last_name(raised.func if isinstance(raised, ast.Call) else raised) == "NotImplementedError":
+            continue
+        return False
+    return True
 
 
 def module_overrides(cls: ProjectClass, name: str) -> list[tuple[ProjectClass, FunctionNode]]:

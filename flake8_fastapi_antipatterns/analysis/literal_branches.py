@@ -7,6 +7,10 @@ the statements the literal cannot reach (``skipped_calls``). Only a top-level ``
 test is the parameter's membership (``in`` / ``not in``) of a module-level table written out as a literal
 (a dict, set, list, tuple or ``frozenset({...})`` of strings, in the helper's module or a project module
 it imports the table from) counts: a table built at run time may hold anything.
+
+Likewise an argument the caller leaves out: a parameter that defaults to ``None`` and guards a top-level
+``if`` (``if db:``, ``if db is not None:``, ``if db and ...:``) is bound as ``OMITTED_NONE`` by a call
+that does not pass it (nor ``*args``/``**kwargs``), and that ``if``'s body is left out for that binding.
 """
 
 from __future__ import annotations
@@ -20,11 +24,40 @@ from flake8_fastapi_antipatterns.analysis.nodes import ends_the_call, parameter_
 from flake8_fastapi_antipatterns.analysis.run_once import node_ids
 
 LITERAL_PREFIX = "<literal:"
+OMITTED_NONE = "<literal:None>"
+"""The path an argument the caller leaves out is bound as, for a parameter that defaults to ``None``
+and guards a branch (``none_guarded_parameters``)."""
 
 
 def literal_path(value: str) -> str:
     """The path a string literal passed to a table-guarded parameter is bound as."""
     return f"{LITERAL_PREFIX}{value!r}>"
+
+
+@dataclass(frozen=True)
+class NoneGuard:
+    param: str
+    skipped: frozenset[int]
+    """Ids of the nodes that do not run when the parameter holds its default ``None``."""
+
+
+_NONE_GUARDS: weakref.WeakKeyDictionary[ast.AST, tuple[NoneGuard, ...]] = weakref.WeakKeyDictionary()
+
+
+def none_guards(func: FunctionNode) -> tuple[NoneGuard, ...]:
+    """The top-level ``if`` statements of ``func`` taken only when a parameter that defaults to
+    ``None`` holds something: ``if db:``, ``if db is not None:``, ``if db and isinstance(db, BaseDb):``.
+    A caller that leaves the argument out never runs their bodies (``get_agent_by_id(id, agents)``
+    looks in the list and never queries the database it was not handed)."""
+    known = _NONE_GUARDS.get(func)
+    if known is None:
+        known = _NONE_GUARDS[func] = _find_none_guards(func)
+    return known
+
+
+def none_guarded_parameters(func: FunctionNode) -> frozenset[str]:
+    """The parameters an omitted argument is worth binding for (``OMITTED_NONE``)."""
+    return frozenset(guard.param for guard in none_guards(func))
 
 
 @dataclass(frozen=True)
@@ -57,10 +90,14 @@ def skipped_calls(func: FunctionNode, names: Names, arguments: tuple[tuple[str, 
     ``arguments`` bind to its guarded parameters. Only a literal the table holds decides: a table may
     gain keys at run time, never (in the code this reads) lose the ones written in it."""
     guards = table_guards(func)
-    if not guards:
+    nones = none_guards(func)
+    if not guards and not nones:
         return frozenset()
     given = dict(arguments)
     skipped: set[int] = set()
+    for none in nones:
+        if given.get(none.param) == OMITTED_NONE:
+            skipped |= none.skipped
     for guard in guards:
         bound = given.get(guard.param)
         if bound is None or not bound.startswith(LITERAL_PREFIX):
@@ -101,6 +138,52 @@ def _find(func: FunctionNode) -> tuple[TableGuard, ...]:
     return tuple(found)
 
 
+def _find_none_guards(func: FunctionNode) -> tuple[NoneGuard, ...]:
+    rebound = {n.id for n in walk_shallow(func) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    defaulted = _defaults_to_none(func) - rebound
+    if not defaulted:
+        return ()
+    found: list[NoneGuard] = []
+    for statement in func.body:
+        if not isinstance(statement, ast.If):
+            continue
+        param = _holds_something(statement.test, defaulted)
+        if param is not None:
+            skipped = frozenset(node_ids(statement.body))
+            if skipped:
+                found.append(NoneGuard(param, skipped))
+    return tuple(found)
+
+
+def _defaults_to_none(func: FunctionNode) -> set[str]:
+    """The parameters of ``func`` whose default is ``None`` (a caller may leave them out)."""
+    arguments = func.args
+    positional = [*arguments.posonlyargs, *arguments.args]
+    pairs = list(zip(positional[len(positional) - len(arguments.defaults) :], arguments.defaults))
+    pairs += [(a, d) for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults) if d is not None]
+    return {a.arg for a, d in pairs if isinstance(d, ast.Constant) and d.value is None}
+
+
+def _holds_something(test: ast.expr, params: set[str]) -> str | None:
+    """The parameter a test is false for when it is ``None``: ``p``, ``p is not None``, or an ``and``
+    that starts with one of those."""
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        test = test.values[0]
+    if isinstance(test, ast.Name) and test.id in params:
+        return test.id
+    if (
+        isinstance(test, ast.Compare)
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], ast.IsNot)
+        and isinstance(test.left, ast.Name)
+        and test.left.id in params
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value is None
+    ):
+        return test.left.id
+    return None
+
+
 def _constant_keys(names: Names, table: str) -> frozenset[str] | None:
     """The string keys (or items) of a module-level table written out as a literal, bound once, in
     this module or in the project module it is imported from (``from app.prompts import PROMPTS``)."""
@@ -128,4 +211,4 @@ def _constant_keys(names: Names, table: str) -> frozenset[str] | None:
     return frozenset(i.value for i in items if isinstance(i, ast.Constant) and isinstance(i.value, str))
 
 
-__all__ = ["LITERAL_PREFIX", "TableGuard", "guarded_parameters", "literal_path", "skipped_calls", "table_guards"]
+__all__ = ["LITERAL_PREFIX", "OMITTED_NONE", "NoneGuard", "TableGuard", "guarded_parameters", "literal_path", "none_guarded_parameters", "none_guards", "skipped_calls", "table_guards"]

@@ -504,6 +504,30 @@ class ProjectIndex:
             found.append(module)
         return found
 
+    def modules_deriving(self, path: str, word: str, at_most: int) -> list[ModuleInfo] | None:
+        """``modules_mentioning`` narrowed to the files that may derive a class from ``word``
+        (``ProjectTexts.deriving``): a base class many modules import and annotate with is derived
+        from in a few."""
+        root = self.project_root(path)
+        key = (root, "class (" + word)
+        if key in self._mentions:
+            files = self._mentions[key]
+        else:
+            texts = self.project_texts(path)
+            files = texts.deriving(word) if texts is not None else None
+            if len(self._mentions) > 64 * self._max:
+                self._mentions.clear()
+            self._mentions[key] = files
+        if files is None or len(files) > at_most:
+            return None
+        found: list[ModuleInfo] = []
+        for file in files:
+            module = self.module(file)
+            if module is None:
+                return None
+            found.append(module)
+        return found
+
     def has_directory(self, path: str, name: str) -> bool:
         """Whether ``path``'s project has a directory ``name`` holding Python files (a package the
         imports of another member of a workspace may name); True when the project was too large to

@@ -28,6 +28,7 @@ _WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 # ``from x import (a,\n b)`` up to its closing parenthesis, or one ``import``/``from`` line.
 _IMPORT_STATEMENT = re.compile(rb"^[ \t]*(?:from[ \t][^\n(#]*\([^)]*\)|(?:from|import)[ \t][^\n#]*)", re.MULTILINE)
 _IDENTIFIER_CLASS = rb"[A-Za-z0-9_]"
+_NOT_IDENTIFIER = rb"[^A-Za-z0-9_]"
 _SEPARATOR = b"\n"
 
 
@@ -96,6 +97,27 @@ class ProjectTexts:
             number = bisect.bisect_right(starts, match.start()) - 1
             found.append(self.paths[number])
             match = whole.search(text, ends[number])  # one use is enough: on to the next file
+        return sorted(found)
+
+    def deriving(self, word: str) -> list[str]:
+        """The files that may derive a class from ``word``: a ``class`` statement naming it among its
+        bases (``class PostgresDb(BaseDb):``, the list over several lines too), or an import of it
+        under another name (``import BaseDb as Base``), sorted. A superset of the files whose parse
+        holds such a class, far fewer than those that merely mention the name."""
+        encoded = re.escape(word.encode())
+        if not encoded:
+            return []
+        pattern = re.compile(
+            rb"class[ \t]+[^\s(:\[]+[ \t]*\((?:[^)]*?" + _NOT_IDENTIFIER + rb")?" + encoded + rb"(?!" + _IDENTIFIER_CLASS + rb")"
+            + rb"|" + encoded + rb"(?<!" + _IDENTIFIER_CLASS + encoded + rb")[ \t]+as[ \t]"
+        )  # fmt: skip
+        text, starts, ends = self._text, self._starts, self._ends
+        found: list[str] = []
+        match = pattern.search(text)
+        while match is not None:
+            number = bisect.bisect_right(starts, match.start()) - 1
+            found.append(self.paths[number])
+            match = pattern.search(text, ends[number])
         return sorted(found)
 
     def defined_names(self) -> DefinedNames:

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from flake8_fastapi_antipatterns.analysis.app_model import ROUTE_DECORATORS
-from flake8_fastapi_antipatterns.analysis.classes import ProjectClass, class_index, derives_from, is_abstract, lineage
+from flake8_fastapi_antipatterns.analysis.classes import ProjectClass, class_index, derives_from, is_stub, lineage
 from flake8_fastapi_antipatterns.analysis.exception_text import carried, parameters
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, same_definition, walk_shallow
 from flake8_fastapi_antipatterns.analysis.nodes import last_name
@@ -836,23 +836,8 @@ def only_project_checks(names: Names, body: list[ast.stmt], func: FunctionNode |
     )
 
 
-def _interface_stub(names: Names, func: FunctionNode) -> bool:
-    """An abstract method (``classes.is_abstract``), or one that only raises ``NotImplementedError``:
-    a subclass's implementation is what runs."""
-    if is_abstract(func, names):
-        return True
-    for statement in func.body:
-        if isinstance(statement, ast.Pass) or (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)):
-            continue
-        raised = statement.exc if isinstance(statement, ast.Raise) else None
-        if raised is not None and last_name(raised.func if isinstance(raised, ast.Call) else raised) == "NotImplementedError":
-            continue
-        return False
-    return True
-
-
 def _closed(names: Names, func: FunctionNode, depth: int, resolve: Resolve) -> bool:
-    if _interface_stub(names, func):
+    if is_stub(func, names):
         return False
     message_parts = {id(n) for raise_ in ast.walk(func) if isinstance(raise_, ast.Raise) for n in ast.walk(raise_)}
     scope = names.scope(func)
