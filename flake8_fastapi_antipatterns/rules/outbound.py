@@ -70,8 +70,12 @@ AIOHTTP_FUNCTIONS = frozenset({"aiohttp.request", "aiohttp.client.request"})
 
 SHARED_CLIENT_FIX = "create one client in the lifespan and share it through app.state or a dependency"
 PER_REQUEST_CLIENTS = frozenset(
-    {"httpx.AsyncClient", "httpx.Client", "aiohttp.ClientSession", "aiohttp.client.ClientSession"}
-)
+    {
+        "httpx.AsyncClient", "httpx.Client", "aiohttp.ClientSession", "aiohttp.client.ClientSession",
+        # openai's httpx clients with its default limits and timeouts: a connection pool each, like httpx's.
+        "openai.DefaultAsyncHttpxClient", "openai.DefaultHttpxClient",
+    }
+)  # fmt: skip
 # What a module must spell, or import under another name, to build one of them.
 _CLIENT_CLASS_NAMES = frozenset(path.rsplit(".", 1)[-1] for path in PER_REQUEST_CLIENTS)
 CACHE_DECORATORS = frozenset(
@@ -269,7 +273,7 @@ _RELEVANT_NAMES = (
     REQUEST_METHODS
     | HTTPX_METHODS
     | AIOHTTP_METHODS
-    | {"send", "build_request", "Client", "AsyncClient", "ClientSession", "ClientTimeout"}
+    | {"send", "build_request", "Client", "AsyncClient", "ClientSession", "ClientTimeout", "DefaultAsyncHttpxClient", "DefaultHttpxClient"}
 )
 
 
@@ -281,7 +285,7 @@ def may_be_http(names: Names, call: ast.Call) -> bool:
     if isinstance(func, ast.Name):
         imported = names.imports.get(func.id)
         if imported is not None:
-            return imported.split(".")[0] in HTTP_LIBRARIES
+            return imported.split(".")[0] in HTTP_LIBRARIES or imported in PER_REQUEST_CLIENTS
         return func.id in names.bindings
     return False
 
@@ -507,12 +511,15 @@ class OutboundChecker(Checker):
             # build a client they neither keep nor hand back.
             if not self._fresh_client_calls(func):
                 continue
-            if _returns_what_it_builds(func, names):
-                continue  # a factory: its callers decide whether the client is kept (``app.state.http = ...``)
+            if _returns_what_it_builds(func, names) and not _is_property(func, names):
+                # A factory: its callers decide whether the client is kept (``app.state.http = ...``). A
+                # property's caller is every ``self.client.post(...)``: each access builds one anew.
+                continue
             reach = serving.reach_at(func.body[0].lineno)
             if reach is None or reach.stage != "serving" or reach.per_round_only:
                 continue  # (background work started at start-up runs it once per round, not per request)
-            found[id(func)] = PerRequest(func, f"in `{func.name}`", func.name)
+            where = f"in the property `{func.name}`, which builds one on every read" if _is_property(func, names) else f"in `{func.name}`"
+            found[id(func)] = PerRequest(func, where, func.name)
 
     def _providers(self, route: Route) -> Iterator[FunctionNode]:
         """Same-module functions a route injects with ``Depends``."""
@@ -877,6 +884,11 @@ def _receiver_construction(names: Names, call: ast.Call, scope: Scope | None) ->
     return value if isinstance(value, ast.Call) else None
 
 
+def _is_property(func: FunctionNode, names: Names) -> bool:
+    """``@property``: the function runs on every read of the attribute (``cached_property`` is cached)."""
+    return any(names.qualify(d) in ("property", "builtins.property") for d in func.decorator_list)
+
+
 def _returns_what_it_builds(func: FunctionNode, names: Names) -> bool:
     """``def new_client(): return httpx.AsyncClient(...)``: a function that hands the client it builds to
     its caller, who may keep it (``CLIENTS[base] = build(base)``) or use it once."""
@@ -890,21 +902,41 @@ def _returns_what_it_builds(func: FunctionNode, names: Names) -> bool:
 
 
 def _kept_beyond_request(func: FunctionNode) -> set[int]:
-    """Ids of nodes whose value is stored on an attribute, a subscript or a global: shared, not per request."""
+    """Ids of nodes whose value is stored on an attribute, a subscript or a global: shared, not per request.
+    An item of a dict the function itself built or was handed by a call (``params = self.client_params();
+    params["http_client"] = httpx.AsyncClient()``, the keyword arguments of the client it returns) is not
+    kept beyond the call; an item of anything else (``CLIENTS[base]``, ``cache = self._cache``) is."""
     declared: set[str] = set()
     for node in body_walk(func):
         if isinstance(node, (ast.Global, ast.Nonlocal)):
             declared.update(node.names)
+    made_here = _dicts_made_here(func, declared)
     kept: set[int] = set()
     for node in body_walk(func):
         if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             if any(
-                isinstance(t, (ast.Attribute, ast.Subscript)) or (isinstance(t, ast.Name) and t.id in declared)
+                isinstance(t, ast.Attribute)
+                or (isinstance(t, ast.Subscript) and not (isinstance(t.value, ast.Name) and t.value.id in made_here))
+                or (isinstance(t, ast.Name) and t.id in declared)
                 for t in targets
             ):
                 kept.update(id(n) for n in ast.walk(node.value))
     return kept
+
+
+def _dicts_made_here(func: FunctionNode, declared: set[str]) -> set[str]:
+    """Local names every assignment of which binds a dict literal or what a call returns (not an alias
+    of an attribute or another name, which may be a container shared beyond the call)."""
+    made: dict[str, bool] = {}
+    for node in body_walk(func):
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if isinstance(target, ast.Name) and target.id not in declared:
+                    fresh = isinstance(node.value, (ast.Dict, ast.DictComp, ast.Call))
+                    made[target.id] = made.get(target.id, True) and fresh
+    return {name for name, fresh in made.items() if fresh}
 
 
 __all__ = ["OutboundChecker", "Outbound", "classify"]
