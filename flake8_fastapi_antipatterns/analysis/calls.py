@@ -57,6 +57,7 @@ from flake8_fastapi_antipatterns.analysis.names import (
     agreed_path,
     is_none,
     item_annotation,
+    union_members,
     unwrap_annotation,
     walk_shallow,
 )
@@ -158,6 +159,7 @@ class _Body:
     calls: list[ast.Call] | None = None
     generator: bool | None = None
     iterated: frozenset[int] | None = None
+    awaited: frozenset[int] | None = None
 
 
 # Keyed weakly by the function node: an entry lives as long as the tree it belongs to.
@@ -216,6 +218,14 @@ def iterated_calls(func: FunctionNode) -> frozenset[int]:
                 found.add(id(node.args[0]))
         body.iterated = frozenset(found)
     return body.iterated
+
+
+def awaited_calls(func: FunctionNode) -> frozenset[int]:
+    """Ids of the calls ``func`` awaits where it makes them (``await db.get(...)``)."""
+    body = _body(func)
+    if body.awaited is None:
+        body.awaited = frozenset(id(n.value) for n in body.nodes if isinstance(n, ast.Await) and isinstance(n.value, ast.Call))
+    return body.awaited
 
 
 # Builtins that run a generator they are handed to its end.
@@ -434,7 +444,53 @@ class CallResolver:
     # -- callees ------------------------------------------------------------
     def function_called(self, call: ast.Call, where: Where) -> tuple[CallResolver, FunctionNode] | None:
         """The project function a call runs (nested def, this module, or another project module)."""
-        return self.function_named(call.func, where)
+        found = self.function_named(call.func, where)
+        if found is None and isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name) and where.funcs:
+            found = self._union_member_method(call, call.func, where)
+        return found
+
+    def _union_member_method(self, call: ast.Call, callee: ast.Attribute, where: Where) -> tuple[CallResolver, FunctionNode] | None:
+        """``db.get_runs()`` on ``db: Union[BaseDb, AsyncBaseDb]`` (declared, or returned so by the function
+        that made it): the one member class whose method is called as written, awaited for an ``async
+        def``, not awaited for a plain ``def`` (a coroutine nobody awaits runs nothing, so an un-awaited
+        call is the synchronous member's). None when no member, or more than one, fits."""
+        receiver = callee.value
+        if not isinstance(receiver, ast.Name) or not self.may_define(callee.attr, cls=False):
+            return None
+        declared = self._declared_union(receiver, where)
+        if declared is None:
+            return None
+        owner, members = declared
+        awaited = id(call) in awaited_calls(where.funcs[0])
+        fitting: list[tuple[ProjectClass, FunctionNode]] = []
+        for member in members:
+            cls = owner.project_class_named(member, MODULE_LEVEL)
+            method = find_method(cls, callee.attr) if cls is not None else None
+            if cls is not None and method is not None and isinstance(method[1], ast.AsyncFunctionDef) == awaited:
+                fitting.append((cls, method[1]))
+        if len(fitting) != 1:
+            return None
+        return self._method(fitting[0][0], callee.attr, "method")
+
+    def _declared_union(self, name: ast.Name, where: Where) -> tuple[CallResolver, list[ast.expr]] | None:
+        """The members of the union a local name or parameter is declared as, with the resolver that reads
+        them: its own annotation, or the return annotation of the project function whose (awaited) result
+        it holds (``db = await get_db(...)`` with ``-> Union[BaseDb, AsyncBaseDb]``)."""
+        scope = self.names.scope(where.funcs[0])
+        annotation = scope.annotations.get(name.id)
+        owner: CallResolver = self
+        if annotation is None:
+            value = scope.values.get(name.id)
+            if isinstance(value, ast.Await):
+                value = value.value
+            if not isinstance(value, ast.Call) or _refers_to(value, name.id):
+                return None
+            made_by = self.function_called(value, where)
+            if made_by is None or made_by[1].returns is None:
+                return None
+            owner, annotation = made_by[0], made_by[1].returns
+        members = union_members(annotation, owner.names)
+        return (owner, members) if len(members) > 1 else None
 
     def function_named(self, callee: ast.expr, where: Where) -> tuple[CallResolver, FunctionNode] | None:
         if isinstance(callee, ast.Name):

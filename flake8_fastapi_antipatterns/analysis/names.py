@@ -851,6 +851,37 @@ def unwrap_annotation(annotation: ast.expr, names: Names) -> ast.expr | None:
     return None
 
 
+def union_members(annotation: ast.expr, names: Names) -> list[ast.expr]:
+    """The types a union annotation names, ``None`` left out: ``Union[A, B]``, ``Optional[Union[A, B]]``,
+    ``A | B | None``, a string of one of them. A single type is a one-member list; anything unreadable
+    is an empty one."""
+    found: list[ast.expr] = []
+    pending: list[ast.expr] = [annotation]
+    for _ in range(4 * _MAX_DEPTH):
+        if not pending:
+            return found
+        node = pending.pop(0)
+        if isinstance(node, ast.Constant):
+            if node.value is None:
+                continue
+            if not isinstance(node.value, str):
+                return []
+            try:
+                pending.insert(0, ast.parse(node.value, mode="eval").body)
+            except SyntaxError:
+                return []
+            continue
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+            pending[:0] = [node.left, node.right]
+            continue
+        if isinstance(node, ast.Subscript) and names.qualify(node.value) in OPTIONAL_WRAPPERS:
+            inner = node.slice
+            pending[:0] = list(inner.elts) if isinstance(inner, ast.Tuple) else [inner]
+            continue
+        found.append(node)
+    return []
+
+
 # Containers whose annotation says what an item is: ``Dict[str, Model]`` (the value), ``list[Model]``.
 MAPPING_ANNOTATIONS = frozenset(
     {
