@@ -247,6 +247,12 @@ _KINDS_BASE: dict[str, Kind] = {
     "popen": Kind("subprocess.Popen", blocking=_names("communicate", "wait")),
     # A handle on another process: waiting for it to exit blocks (for up to its ``timeout``).
     "psutil.process": Kind("psutil.Process", blocking=_names("wait")),
+    # PyJWT's key-set client: fetches the JSON Web Key Set over urllib on the calling thread whenever
+    # its cache misses (every five minutes, and for any token whose key id it does not hold).
+    "jwt.jwks": Kind(
+        "PyJWKClient",
+        blocking=_names("get_signing_key_from_jwt", "get_signing_key", "get_signing_keys", "get_jwk_set", "fetch_data"),
+    ),
     "smtp": Kind(
         "smtplib.SMTP",
         blocking=_names("sendmail", "send_message", "login", "starttls", "connect", "ehlo", "helo", "quit", "noop"),
@@ -450,6 +456,7 @@ def _entries() -> dict[str, Entry]:
     add(("psutil.Popen",), Entry("popen", blocks=True))  # a ``subprocess.Popen`` with psutil's methods
     add(("psutil.wait_procs",), Entry(blocks=True))
     add(("smtplib.SMTP", "smtplib.SMTP_SSL"), Entry("smtp", blocks=True))
+    add(("jwt.PyJWKClient", "jwt.jwks_client.PyJWKClient"), Entry("jwt.jwks"))
     add(
         (
             "pathlib.Path",
