@@ -205,6 +205,18 @@ APPS: tuple[RealApp, ...] = (
         "94a6023a02043fa1400b66c65a520b0421fb026c87e098c0a9088e1c8ae340bb",
         ("xinference/api", "xinference/core", "xinference/deploy"),
     ),
+    RealApp(
+        "agno", "an agent framework's API server (AgentOS)", "agno-3.1.10.tar.gz",
+        "ad/f7/002d37fab96dff126b56879578e745d6ceb2a99834342415c4ec5d9c1016/agno-3.1.10.tar.gz",
+        "1830567bd35ea0a178a5c213d6a93dde84d21caae147e4dd285351c3686a41c8",
+        ("agno/os",),
+    ),
+    RealApp(
+        "llama-stack", "an LLM application server and its providers", "llama_stack-0.7.3.tar.gz",
+        "c5/6a/e948e6366612390901913a21423c121a4ab0a58fd3bc35819bcdcbf7676f/llama_stack-0.7.3.tar.gz",
+        "5b1f04ec6758c88ab308cee1683bf6e2429aefc151cabd94fb05cc3a1d6ced63",
+        ("src/llama_stack/core", "src/llama_stack/providers", "src/llama_stack_api"),
+    ),
 )
 
 
