@@ -493,31 +493,30 @@ class ProjectIndex:
         """The parsed modules of the files of ``path``'s project whose text holds ``word``; None when
         the project was not read whole, more than ``at_most`` files hold it, or one does not parse
         (an answer drawn from the rest would be incomplete)."""
-        files = self.files_mentioning(path, word)
-        if files is None or len(files) > at_most:
-            return None
-        found: list[ModuleInfo] = []
-        for file in files:
-            module = self.module(file)
-            if module is None:
-                return None
-            found.append(module)
-        return found
+        return self._modules_of(self.files_mentioning(path, word), at_most)
+
+    def files_deriving(self, path: str, word: str) -> list[str] | None:
+        """The files of ``path``'s project that may derive a class from ``word`` (``ProjectTexts.deriving``),
+        sorted, worked out once per word; None when the project is too large to have been read whole."""
+        root = self.project_root(path)
+        key = (root, "class (" + word)  # no word holds a space: apart from ``files_mentioning``'s keys
+        if key in self._mentions:
+            return self._mentions[key]
+        texts = self.project_texts(path)
+        files = texts.deriving(word) if texts is not None else None
+        if len(self._mentions) > 64 * self._max:
+            self._mentions.clear()
+        self._mentions[key] = files
+        return files
 
     def modules_deriving(self, path: str, word: str, at_most: int) -> list[ModuleInfo] | None:
-        """``modules_mentioning`` narrowed to the files that may derive a class from ``word``
-        (``ProjectTexts.deriving``): a base class many modules import and annotate with is derived
-        from in a few."""
-        root = self.project_root(path)
-        key = (root, "class (" + word)
-        if key in self._mentions:
-            files = self._mentions[key]
-        else:
-            texts = self.project_texts(path)
-            files = texts.deriving(word) if texts is not None else None
-            if len(self._mentions) > 64 * self._max:
-                self._mentions.clear()
-            self._mentions[key] = files
+        """``modules_mentioning`` narrowed to the files that may derive a class from ``word``: a base
+        class many modules import and annotate with is derived from in a few."""
+        return self._modules_of(self.files_deriving(path, word), at_most)
+
+    def _modules_of(self, files: list[str] | None, at_most: int) -> list[ModuleInfo] | None:
+        """The parsed modules of ``files``; None for no list, more than ``at_most`` files, or a file
+        that does not parse (an answer drawn from the rest would be incomplete)."""
         if files is None or len(files) > at_most:
             return None
         found: list[ModuleInfo] = []

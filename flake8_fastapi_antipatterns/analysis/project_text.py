@@ -89,14 +89,18 @@ class ProjectTexts:
         # The literal leads the pattern, so the engine finds its candidates with a fast scan; what
         # precedes it is checked after, by a look-behind over the word itself.
         literal = re.escape(encoded)
-        whole = re.compile(literal + rb"(?<!" + _IDENTIFIER_CLASS + literal + rb")(?!" + _IDENTIFIER_CLASS + rb")")
+        return self._files_matching(re.compile(literal + rb"(?<!" + _IDENTIFIER_CLASS + literal + rb")(?!" + _IDENTIFIER_CLASS + rb")"))
+
+    def _files_matching(self, pattern: re.Pattern[bytes]) -> list[str]:
+        """The files in whose text ``pattern`` matches, sorted: one search over the buffer, resumed
+        at the end of each file that matched (one match is enough)."""
         text, starts, ends = self._text, self._starts, self._ends
         found: list[str] = []
-        match = whole.search(text)
+        match = pattern.search(text)
         while match is not None:
             number = bisect.bisect_right(starts, match.start()) - 1
             found.append(self.paths[number])
-            match = whole.search(text, ends[number])  # one use is enough: on to the next file
+            match = pattern.search(text, ends[number])
         return sorted(found)
 
     def deriving(self, word: str) -> list[str]:
@@ -111,14 +115,7 @@ class ProjectTexts:
             rb"class[ \t]+[^\s(:\[]+[ \t]*\((?:[^)]*?" + _NOT_IDENTIFIER + rb")?" + encoded + rb"(?!" + _IDENTIFIER_CLASS + rb")"
             + rb"|" + encoded + rb"(?<!" + _IDENTIFIER_CLASS + encoded + rb")[ \t]+as[ \t]"
         )  # fmt: skip
-        text, starts, ends = self._text, self._starts, self._ends
-        found: list[str] = []
-        match = pattern.search(text)
-        while match is not None:
-            number = bisect.bisect_right(starts, match.start()) - 1
-            found.append(self.paths[number])
-            match = pattern.search(text, ends[number])
-        return sorted(found)
+        return self._files_matching(pattern)
 
     def defined_names(self) -> DefinedNames:
         # One pass over the buffer: a ``def`` line ends at its newline, so none spans two files.

@@ -340,12 +340,8 @@ def _modules(index: ProjectIndex, anchor: str, word: str) -> list[ModuleInfo] | 
     if paths is None or texts is None:
         return None
     called = word.encode() + b"("
-    derived = re.compile(rb"class\s+\w+\s*\([^)]*\b" + re.escape(word.encode()) + rb"\b")
-    wanted = []
-    for path in paths:
-        text = texts.get(path) or b""
-        if called in text or derived.search(text):
-            wanted.append(path)
+    derived = set(index.files_deriving(anchor, word) or ())
+    wanted = [path for path in paths if path in derived or called in (texts.get(path) or b"")]
     return [info for info in (index.module(path) for path in wanted) if info is not None]
 
 
