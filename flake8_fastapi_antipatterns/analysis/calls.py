@@ -712,6 +712,8 @@ class CallResolver:
     def _argument_path(self, argument: ast.expr, where: Where, literal: bool) -> str | None:
         if literal and isinstance(argument, ast.Constant) and isinstance(argument.value, str):
             return literal_path(argument.value)
+        if isinstance(argument, ast.Constant) and argument.value is None:
+            return OMITTED_NONE  # ``record(event, None)``: the same ``None`` as leaving ``db`` out
         handed = self._handed_function(argument, where)
         if handed is not None:
             return handed
@@ -1004,6 +1006,11 @@ class CallResolver:
         inner = unwrap_annotation(annotation, names)
         if isinstance(inner, ast.Subscript) and names.qualify(inner.value) in CLASS_WRAPPERS:
             return self._class_path(inner.slice)  # ``backend_class: Type[BaseOAuth2]``: the class itself
+        if isinstance(inner, ast.Subscript) and isinstance(inner.value, (ast.Name, ast.Attribute)):
+            # ``Repo[str]``: a generic project class with its parameters is an object of that class.
+            cls = self.project_class_named(inner.value, MODULE_LEVEL)
+            if cls is not None:
+                return self.program.instance_token(Instance(cls))
         if isinstance(inner, (ast.Name, ast.Attribute)):
             cls = self.project_class_named(inner, MODULE_LEVEL)
             if cls is not None:
