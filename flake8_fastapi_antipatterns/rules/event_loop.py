@@ -52,6 +52,7 @@ from flake8_fastapi_antipatterns.analysis.calls import (
     calls_on_loop,
     calls_with_operations,
     is_generator,
+    iterated_calls,
     method_name,
     ordered_calls,
     short,
@@ -154,6 +155,12 @@ def _calls_a_parameter(call: ast.Call, parameters: frozenset[str]) -> bool:
     if isinstance(call.func, ast.Name) and call.func.id in parameters:
         return True
     return any(isinstance(a, ast.Name) and a.id in parameters for a in (*call.args, *(k.value for k in call.keywords)))
+
+
+def _handed_on(func: FunctionNode, call: ast.Call, caller: FunctionNode | None) -> bool:
+    """A generator function called where its caller does not iterate it (``rows = fetch(db)`` handed
+    to a ``StreamingResponse``): its body runs where it is consumed, not at this call."""
+    return is_generator(func) and (caller is None or id(call) not in iterated_calls(caller))
 
 
 def _called_parameters(func: FunctionNode) -> frozenset[str]:
@@ -280,7 +287,7 @@ class EventLoopChecker(Checker):
             return text, {**details, "remedy": self._remedy(family, what, coroutine),
                           "operator_quiet": self._occasional_file_work(what, call, coroutine)}
         target = self.program.what_runs(resolver, call, where)[0]
-        if target is None or not self._runs_inline(target[0], target[1]):
+        if target is None or not self._runs_inline(target[0], target[1]) or _handed_on(target[1], call, coroutine):
             return None
         reach = self.program.reach(
             family,
@@ -322,7 +329,7 @@ class EventLoopChecker(Checker):
         if remote(resolver, call, where) is not None:
             return True
         target = self.program.what_runs(resolver, call, where)[0]
-        if target is None or not self._runs_inline(target[0], target[1]):
+        if target is None or not self._runs_inline(target[0], target[1]) or _handed_on(target[1], call, where.funcs[0] if where.funcs else None):
             return False
         reach = self.program.reach(
             "io-beyond-files",
@@ -432,8 +439,9 @@ class EventLoopChecker(Checker):
         return path is not None and FixedPaths(resolver.names).fixed(path, where.funcs)
 
     def _runs_inline(self, resolver: CallResolver, func: FunctionNode) -> bool:
-        """A sync helper whose body runs right where it is called."""
-        if not isinstance(func, ast.FunctionDef) or is_generator(func):
+        """A sync helper whose body runs right where it is called (a generator's, where it is iterated:
+        ``_handed_on`` and the call graph's search leave out one that is only called)."""
+        if not isinstance(func, ast.FunctionDef):
             return False
         names = resolver.names
         return not any(_decorator_name(d, names) in CACHE_DECORATORS for d in func.decorator_list)
