@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from flake8_fastapi_antipatterns.analysis.app_model import AppModel, AppSite, model_of
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, is_lookup, walk_shallow
+from flake8_fastapi_antipatterns.analysis.nodes import parameter_names
 from flake8_fastapi_antipatterns.analysis.project import ModuleInfo, ProjectIndex, Symbol
 
 ROUTE_CLASSES = frozenset(
@@ -199,14 +200,7 @@ def _parameter_of_caller(names: Names, call: ast.Call, argument: ast.expr) -> bo
     if not isinstance(argument, ast.Name):
         return False
     func = names.nodes.call_written_in(call)
-    if func is None:
-        return False
-    arguments = func.args
-    return any(
-        parameter.arg == argument.id
-        for parameter in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs, arguments.vararg, arguments.kwarg)
-        if parameter is not None
-    )
+    return func is not None and argument.id in parameter_names(func)
 
 
 def _unlisted(value: ast.expr | None) -> bool:

@@ -220,6 +220,12 @@ def iterated_calls(func: FunctionNode) -> frozenset[int]:
     return body.iterated
 
 
+def handed_on(func: FunctionNode, call: ast.Call, caller: FunctionNode | None) -> bool:
+    """A generator function called where its caller does not iterate it (``rows = fetch(db)`` handed
+    to a ``StreamingResponse``): its body runs where it is consumed, not at this call."""
+    return is_generator(func) and (caller is None or id(call) not in iterated_calls(caller))
+
+
 def awaited_calls(func: FunctionNode) -> frozenset[int]:
     """Ids of the calls ``func`` awaits where it makes them (``await db.get(...)``)."""
     body = _body(func)
@@ -1006,13 +1012,10 @@ class CallResolver:
         inner = unwrap_annotation(annotation, names)
         if isinstance(inner, ast.Subscript) and names.qualify(inner.value) in CLASS_WRAPPERS:
             return self._class_path(inner.slice)  # ``backend_class: Type[BaseOAuth2]``: the class itself
-        if isinstance(inner, ast.Subscript) and isinstance(inner.value, (ast.Name, ast.Attribute)):
-            # ``Repo[str]``: a generic project class with its parameters is an object of that class.
-            cls = self.project_class_named(inner.value, MODULE_LEVEL)
-            if cls is not None:
-                return self.program.instance_token(Instance(cls))
-        if isinstance(inner, (ast.Name, ast.Attribute)):
-            cls = self.project_class_named(inner, MODULE_LEVEL)
+        # ``Repo[str]``: a generic project class with its parameters is an object of that class.
+        named = inner.value if isinstance(inner, ast.Subscript) else inner
+        if isinstance(named, (ast.Name, ast.Attribute)):
+            cls = self.project_class_named(named, MODULE_LEVEL)
             if cls is not None:
                 return self.program.instance_token(Instance(cls))
         if isinstance(annotation, ast.Name) and annotation.id not in names.classes:
@@ -1362,7 +1365,7 @@ class Program:
             target = self.what_runs(resolver, call, where)[0]  # the rules' ``direct`` asked it already
             if target is None or not question.follow(target[0], target[1]):
                 continue
-            if is_generator(target[1]) and id(call) not in iterated_calls(func):
+            if handed_on(target[1], call, func):
                 continue  # a generator handed on (to a ``StreamingResponse``, a caller): its body runs there
             if id(target[1]) in visiting:
                 complete = exact = False

@@ -20,7 +20,7 @@ import weakref
 from dataclasses import dataclass
 
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, walk_shallow
-from flake8_fastapi_antipatterns.analysis.nodes import ends_the_call, parameter_names
+from flake8_fastapi_antipatterns.analysis.nodes import ends_the_call, parameter_defaults, parameter_names
 from flake8_fastapi_antipatterns.analysis.run_once import node_ids
 
 LITERAL_PREFIX = "<literal:"
@@ -157,11 +157,7 @@ def _find_none_guards(func: FunctionNode) -> tuple[NoneGuard, ...]:
 
 def _defaults_to_none(func: FunctionNode) -> set[str]:
     """The parameters of ``func`` whose default is ``None`` (a caller may leave them out)."""
-    arguments = func.args
-    positional = [*arguments.posonlyargs, *arguments.args]
-    pairs = list(zip(positional[len(positional) - len(arguments.defaults) :], arguments.defaults))
-    pairs += [(a, d) for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults) if d is not None]
-    return {a.arg for a, d in pairs if isinstance(d, ast.Constant) and d.value is None}
+    return {name for name, default in parameter_defaults(func).items() if isinstance(default, ast.Constant) and default.value is None}
 
 
 def _holds_something(test: ast.expr, params: set[str]) -> str | None:

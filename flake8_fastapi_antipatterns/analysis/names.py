@@ -24,7 +24,14 @@ from collections.abc import Collection, Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from flake8_fastapi_antipatterns.analysis.nodes import _FIELDS, ModuleNodes, child_nodes, mentions_name, node_fields
+from flake8_fastapi_antipatterns.analysis.nodes import (
+    _FIELDS,
+    ModuleNodes,
+    child_nodes,
+    mentions_name,
+    node_fields,
+    parameter_defaults,
+)
 from flake8_fastapi_antipatterns.analysis.project import MODELLED_LIBRARIES, use_names
 from flake8_fastapi_antipatterns.analysis.project_text import DefinedNames
 
@@ -176,11 +183,7 @@ def _scope_of(func: FunctionNode, bindings: Iterable[ast.AST], *, single: bool =
     scope = Scope()
     args = func.args
     positional = [*args.posonlyargs, *args.args]
-    for arg, default in zip(reversed(positional), reversed(args.defaults)):
-        scope.defaults[arg.arg] = default
-    for arg, kw_default in zip(args.kwonlyargs, args.kw_defaults):
-        if kw_default is not None:
-            scope.defaults[arg.arg] = kw_default
+    scope.defaults.update(parameter_defaults(func))
     every: list[ast.arg | None] = [*positional, *args.kwonlyargs, args.vararg, args.kwarg]
     for param in every:
         if param is None:
@@ -836,18 +839,13 @@ def unwrap_annotation(annotation: ast.expr, names: Names) -> ast.expr | None:
             if wrapper in REMOTE_REFERENCES:
                 node = inner  # a reference to an actor of the project class: its methods are that class's
                 continue
-            if wrapper in OPTIONAL_WRAPPERS:
-                options = inner.elts if isinstance(inner, ast.Tuple) else [inner]
-                real = [o for o in options if not (isinstance(o, ast.Constant) and o.value is None)]
-                node = real[0] if len(real) == 1 else None
-                continue
+            if wrapper not in OPTIONAL_WRAPPERS:
+                return node
+        elif not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr)):
             return node
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
-            sides = [node.left, node.right]
-            real = [s for s in sides if not (isinstance(s, ast.Constant) and s.value is None)]
-            node = real[0] if len(real) == 1 else None
-            continue
-        return node
+        # ``Optional[X]``, ``Union[X, None]``, ``X | None``: the one type left once ``None`` is.
+        members = union_members(node, names)
+        node = members[0] if len(members) == 1 else None
     return None
 
 

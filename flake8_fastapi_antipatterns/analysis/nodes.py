@@ -129,6 +129,15 @@ def parameter_names(func: FunctionNode) -> set[str]:
     return {a.arg for a in every if a is not None}
 
 
+def parameter_defaults(func: FunctionNode) -> dict[str, ast.expr]:
+    """Each parameter with a default, and that default: positional ones aligned from the end."""
+    args = func.args
+    positional = [*args.posonlyargs, *args.args]
+    found = {arg.arg: default for arg, default in zip(reversed(positional), reversed(args.defaults))}
+    found.update((arg.arg, default) for arg, default in zip(args.kwonlyargs, args.kw_defaults) if default is not None)
+    return found
+
+
 def ends_the_call(body: list[ast.stmt]) -> bool:
     """Whether a block always leaves the function: it ends in ``return`` or ``raise`` (``return _cache``,
     ``raise RuntimeError("already started")``), so what follows its ``if`` runs only when it is not taken."""

@@ -51,8 +51,7 @@ from flake8_fastapi_antipatterns.analysis.calls import (
     call_text,
     calls_on_loop,
     calls_with_operations,
-    is_generator,
-    iterated_calls,
+    handed_on,
     method_name,
     ordered_calls,
     short,
@@ -155,12 +154,6 @@ def _calls_a_parameter(call: ast.Call, parameters: frozenset[str]) -> bool:
     if isinstance(call.func, ast.Name) and call.func.id in parameters:
         return True
     return any(isinstance(a, ast.Name) and a.id in parameters for a in (*call.args, *(k.value for k in call.keywords)))
-
-
-def _handed_on(func: FunctionNode, call: ast.Call, caller: FunctionNode | None) -> bool:
-    """A generator function called where its caller does not iterate it (``rows = fetch(db)`` handed
-    to a ``StreamingResponse``): its body runs where it is consumed, not at this call."""
-    return is_generator(func) and (caller is None or id(call) not in iterated_calls(caller))
 
 
 def _called_parameters(func: FunctionNode) -> frozenset[str]:
@@ -287,7 +280,7 @@ class EventLoopChecker(Checker):
             return text, {**details, "remedy": self._remedy(family, what, coroutine),
                           "operator_quiet": self._occasional_file_work(what, call, coroutine)}
         target = self.program.what_runs(resolver, call, where)[0]
-        if target is None or not self._runs_inline(target[0], target[1]) or _handed_on(target[1], call, coroutine):
+        if target is None or not self._runs_inline(target[0], target[1]) or handed_on(target[1], call, coroutine):
             return None
         reach = self.program.reach(
             family,
@@ -329,7 +322,7 @@ class EventLoopChecker(Checker):
         if remote(resolver, call, where) is not None:
             return True
         target = self.program.what_runs(resolver, call, where)[0]
-        if target is None or not self._runs_inline(target[0], target[1]) or _handed_on(target[1], call, where.funcs[0] if where.funcs else None):
+        if target is None or not self._runs_inline(target[0], target[1]) or handed_on(target[1], call, where.funcs[0] if where.funcs else None):
             return False
         reach = self.program.reach(
             "io-beyond-files",
@@ -440,7 +433,7 @@ class EventLoopChecker(Checker):
 
     def _runs_inline(self, resolver: CallResolver, func: FunctionNode) -> bool:
         """A sync helper whose body runs right where it is called (a generator's, where it is iterated:
-        ``_handed_on`` and the call graph's search leave out one that is only called)."""
+        ``calls.handed_on`` leaves out one that is only called)."""
         if not isinstance(func, ast.FunctionDef):
             return False
         names = resolver.names
