@@ -3,8 +3,10 @@
 Fetches pinned distributions of production FastAPI servers from the package
 index (sha256-checked, cached in ``benchmarks/.corpus/real/``, gitignored),
 keeps only each project's application code (its tests, docs, migrations and
-build scripts are left out; ``APPS`` says which folders are kept), and lints it
-with every FAA code selected:
+build scripts are left out; ``APPS`` says which folders are kept), unpacks beside
+it the packages of its companions (a package of the same team's monorepo that it
+imports, as a wheel: read by the analysis, never linted), and lints it with every
+FAA code selected:
 
     flake8 --isolated --select FAA --extend-select FAA205,FAA403 -j N FILES...
 
@@ -74,6 +76,22 @@ CRASH_LINE = re.compile(r"flake8-fastapi-antipatterns(?: could not index (?P<ind
 
 
 @dataclass(frozen=True)
+class Companion:
+    """A package the project's own team ships as a separate distribution and the application imports
+    throughout (one package of a monorepo: langflow's flow engine ``lfx``). Its packages are unpacked
+    into the project's root beside the application's, as they sit side by side in the team's
+    repository and in an installed environment: the analysis reads them as the project's code (an
+    exception the companion raises with its own message is the project's own, a blocking call behind
+    its functions is reached). Never linted, never scored."""
+
+    distribution: str
+    url_path: str
+    sha256: str
+    packages: tuple[str, ...]
+    """The top-level folders taken from the distribution (a wheel)."""
+
+
+@dataclass(frozen=True)
 class RealApp:
     name: str
     """The verdict file's stem."""
@@ -86,6 +104,7 @@ class RealApp:
     """Folders and files of the application code, relative to the unpacked root."""
     leave_out: tuple[str, ...] = ()
     """Further paths below ``keep`` that are not application code."""
+    companions: tuple[Companion, ...] = ()
 
     @property
     def root(self) -> Path:
@@ -124,6 +143,14 @@ APPS: tuple[RealApp, ...] = (
         (
             "langflow/api", "langflow/agentic", "langflow/services", "langflow/main.py", "langflow/middleware.py",
             "langflow/server.py", "langflow/plugin_routes.py", "langflow/__main__.py",
+        ),
+        companions=(
+            Companion(
+                "lfx-1.13.0-py3-none-any.whl",
+                "14/09/fcd474a6426eabf93531ec6e6198032f2aad63eddb5ab2d4741ba07d3a06/lfx-1.13.0-py3-none-any.whl",
+                "8d2e90f6438a4c6258256086676dd4d7b9f6ded2110d51ad1c96afa37eb8ac3b",
+                ("lfx",),
+            ),
         ),
     ),
     RealApp(
@@ -231,39 +258,48 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def download(app: RealApp, archives: Path) -> Path:
+def download(distribution: RealApp | Companion, archives: Path) -> Path:
     """The distribution's file, downloaded once and checked against its pinned sha256."""
     archives.mkdir(parents=True, exist_ok=True)
-    target = archives / app.distribution
-    if target.is_file() and sha256_of(target) == app.sha256:
+    target = archives / distribution.distribution
+    if target.is_file() and sha256_of(target) == distribution.sha256:
         return target
     partial = target.with_suffix(target.suffix + ".part")
-    print(f"downloading {app.distribution} ...", file=sys.stderr)
-    with urllib.request.urlopen(FILES_HOST + app.url_path, timeout=300) as response, partial.open("wb") as out:
+    print(f"downloading {distribution.distribution} ...", file=sys.stderr)
+    with urllib.request.urlopen(FILES_HOST + distribution.url_path, timeout=300) as response, partial.open("wb") as out:
         shutil.copyfileobj(response, out)
     got = sha256_of(partial)
-    if got != app.sha256:
+    if got != distribution.sha256:
         partial.unlink()
-        raise SystemExit(f"{app.distribution}: sha256 {got} is not the pinned {app.sha256}")
+        raise SystemExit(f"{distribution.distribution}: sha256 {got} is not the pinned {distribution.sha256}")
     partial.rename(target)
     return target
 
 
 def fetch(app: RealApp) -> Path:
-    """The unpacked distribution (unpacked beside its target and renamed: never half a tree)."""
-    if app.root.is_dir():
-        return app.root
-    archive = download(app, CORPUS / "archives")
-    with tempfile.TemporaryDirectory(dir=CORPUS) as tmp:
-        if archive.name.endswith(".whl"):
-            top = Path(tmp) / app.root.name
-            with zipfile.ZipFile(archive) as wheel:
-                wheel.extractall(top)
-        else:
-            with tarfile.open(archive) as tar:
-                tar.extractall(tmp, filter="data")
-            (top,) = Path(tmp).iterdir()
-        top.rename(app.root)
+    """The unpacked distribution with its companions' packages (each unpacked beside its target and
+    renamed: never half a tree)."""
+    if not app.root.is_dir():
+        archive = download(app, CORPUS / "archives")
+        with tempfile.TemporaryDirectory(dir=CORPUS) as tmp:
+            if archive.name.endswith(".whl"):
+                top = Path(tmp) / app.root.name
+                with zipfile.ZipFile(archive) as wheel:
+                    wheel.extractall(top)
+            else:
+                with tarfile.open(archive) as tar:
+                    tar.extractall(tmp, filter="data")
+                (top,) = Path(tmp).iterdir()
+            top.rename(app.root)
+    for companion in app.companions:
+        if all((app.root / package).is_dir() for package in companion.packages):
+            continue
+        archive = download(companion, CORPUS / "archives")
+        with tempfile.TemporaryDirectory(dir=app.root) as tmp, zipfile.ZipFile(archive) as wheel:
+            wheel.extractall(tmp)
+            for package in companion.packages:
+                if not (app.root / package).is_dir():
+                    (Path(tmp) / package).rename(app.root / package)
     return app.root
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -38,7 +39,12 @@ class Plugin:
 
     @classmethod
     def parse_options(cls, options: Any) -> None:
-        cls.settings = settings_from({spec.field: getattr(options, spec.flag[2:].replace("-", "_"), None) for spec in OPTION_SPECS})
+        try:
+            cls.settings = settings_from({spec.field: getattr(options, spec.flag[2:].replace("-", "_"), None) for spec in OPTION_SPECS})
+        except ValueError as error:
+            # A usage error, told the way flake8 tells its own (``flake8: error: ...``, status 2), not a traceback.
+            print(f"flake8: error: {error}", file=sys.stderr)
+            raise SystemExit(2) from None
 
     def run(self) -> Iterator[tuple[int, int, str, type[Plugin]]]:
         source = _source_bytes(self._lines)

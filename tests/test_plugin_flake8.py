@@ -108,3 +108,12 @@ def test_unparsable_file_is_flake8s_business_not_a_crash(tmp_path: Path) -> None
     result = flake8(tmp_path, "--isolated", "broken.py")
     assert "E999" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+def test_bad_option_value_is_a_usage_error_not_a_traceback(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text(BLOCKING)
+    (tmp_path / "setup.cfg").write_text("[flake8]\nfaa-fixed-file-reads = sometimes\n")
+    result = flake8(tmp_path, "app.py")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "--faa-fixed-file-reads takes yes or no, not 'sometimes'" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -143,6 +144,27 @@ def test_application_files_leave_out_tests_migrations_and_named_paths(tmp_path: 
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text("x = 1\n")
     assert real_apps.application_files(app) == ["launcher.py", "pkg/api/routes.py"]
+
+
+def test_a_companions_packages_are_unpacked_beside_the_application(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(real_apps, "CORPUS", tmp_path)
+    archives = tmp_path / "archives"
+    archives.mkdir()
+    wheel = archives / "engine-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as built:
+        built.writestr("engine/__init__.py", "")
+        built.writestr("engine/errors.py", "class EngineError(Exception):\n    pass\n")
+        built.writestr("engine-1.0.dist-info/METADATA", "Name: engine\n")
+    companion = real_apps.Companion(wheel.name, "", real_apps.sha256_of(wheel), ("engine",))
+    app = real_apps.RealApp("demo", "demo", "demo-1.0.tar.gz", "", "", ("app",), companions=(companion,))
+    (app.root / "app").mkdir(parents=True)
+    (app.root / "app" / "main.py").write_text("from engine.errors import EngineError\n")
+    assert real_apps.fetch(app) == app.root
+    assert (app.root / "engine" / "errors.py").is_file()
+    assert not (app.root / "engine-1.0.dist-info").exists()
+    # Read as project code, never linted: the kept files are still the application's alone.
+    assert real_apps.application_files(app) == ["app/main.py"]
+    assert sorted(p.name for p in app.root.iterdir()) == ["app", "engine"]
 
 
 def test_a_kept_path_missing_from_the_distribution_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

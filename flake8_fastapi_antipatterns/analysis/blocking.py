@@ -253,6 +253,10 @@ _KINDS_BASE: dict[str, Kind] = {
         "PyJWKClient",
         blocking=_names("get_signing_key_from_jwt", "get_signing_key", "get_signing_keys", "get_jwk_set", "fetch_data"),
     ),
+    # concurrent.futures: the calling thread waits for the work handed to another thread (or to another
+    # event loop, ``asyncio.run_coroutine_threadsafe``) to finish.
+    "futures.executor": Kind("ThreadPoolExecutor", blocking=_names("shutdown"), returns={"submit": "futures.future"}),
+    "futures.future": Kind("Future", blocking=_names("result", "exception")),
     "smtp": Kind(
         "smtplib.SMTP",
         blocking=_names("sendmail", "send_message", "login", "starttls", "connect", "ehlo", "helo", "quit", "noop"),
@@ -439,7 +443,7 @@ def _entries() -> dict[str, Entry]:
     add(("rq.job.Job.fetch", "rq.Job.fetch"), Entry("rq.job", blocks=True, family="db"))
     add(("rq.job.Job.fetch_many", "rq.Job.fetch_many"), Entry(blocks=True, family="db"))
     # Blocking calls other than databases.
-    add(("time.sleep", "os.system", "os.popen", "builtins.open", "io.open", "os.fdopen"), Entry(blocks=True))
+    add(("time.sleep", "os.system", "os.popen", "builtins.open", "io.open", "os.fdopen", "os.open"), Entry(blocks=True))
     add(("urllib.request.urlopen", "urllib.request.urlretrieve", "urllib3.request"), Entry(blocks=True))
     add((f"{module}.{verb}" for module in ("requests", "requests.api") for verb in _HTTP_VERBS), Entry(blocks=True))
     add((f"httpx.{verb}" for verb in _HTTP_VERBS | {"stream"}), Entry(blocks=True))
@@ -457,6 +461,17 @@ def _entries() -> dict[str, Entry]:
     add(("psutil.wait_procs",), Entry(blocks=True))
     add(("smtplib.SMTP", "smtplib.SMTP_SSL"), Entry("smtp", blocks=True))
     add(("jwt.PyJWKClient", "jwt.jwks_client.PyJWKClient"), Entry("jwt.jwks"))
+    add(
+        (
+            "concurrent.futures.ThreadPoolExecutor",
+            "concurrent.futures.thread.ThreadPoolExecutor",
+            "concurrent.futures.ProcessPoolExecutor",
+            "concurrent.futures.process.ProcessPoolExecutor",
+        ),
+        Entry("futures.executor"),
+    )
+    add(("asyncio.run_coroutine_threadsafe",), Entry("futures.future"))
+    add(("concurrent.futures.wait",), Entry(blocks=True))
     add(
         (
             "pathlib.Path",
@@ -534,7 +549,7 @@ def _entries() -> dict[str, Entry]:
 
 ENTRIES: dict[str, Entry] = _entries()
 
-_LOCAL_FILE_CALLS = frozenset({"open", "builtins.open", "io.open", "os.fdopen"})
+_LOCAL_FILE_CALLS = frozenset({"open", "builtins.open", "io.open", "os.fdopen", "os.open"})
 _LOCAL_FILE_PREFIXES = ("Path.", "shutil.")
 
 

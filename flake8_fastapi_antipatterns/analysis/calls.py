@@ -43,9 +43,12 @@ from flake8_fastapi_antipatterns.analysis.classes import (
 )
 from flake8_fastapi_antipatterns.analysis.literal_branches import (
     OMITTED_NONE,
+    constant_parameters,
+    constant_path,
     guarded_parameters,
+    is_constant_path,
     literal_path,
-    none_guarded_parameters,
+    omitted_constants,
     skipped_calls,
 )
 from flake8_fastapi_antipatterns.analysis.names import (
@@ -696,30 +699,35 @@ class CallResolver:
         # A string literal is bound only where the callee tests it against a constant table
         # (``literal_branches``): the branch it cannot take is then left out of the search.
         literal_params = guarded_parameters(target)
+        constant_params = constant_parameters(target)
         for index, argument in enumerate(call.args):
             if isinstance(argument, ast.Starred) or index >= len(positional):
                 break
-            path = self._argument_path(argument, where, positional[index] in literal_params)
+            name = positional[index]
+            path = self._argument_path(argument, where, name in literal_params, name in constant_params)
             if path is not None:
-                bound[positional[index]] = path
+                bound[name] = path
         for keyword in call.keywords:
             if keyword.arg in by_keyword:
-                path = self._argument_path(keyword.value, where, keyword.arg in literal_params)
+                path = self._argument_path(keyword.value, where, keyword.arg in literal_params, keyword.arg in constant_params)
                 if path is not None:
                     bound[keyword.arg] = path
-        omitted = none_guarded_parameters(target)
+        omitted = omitted_constants(target)
         if omitted and not any(isinstance(a, ast.Starred) for a in call.args) and all(k.arg is not None for k in call.keywords):
             # ``get_agent_by_id(id, agents)``: the ``db`` left out is the ``None`` its ``if db:`` is not taken for.
             passed = set(positional[: len(call.args)]) | {k.arg for k in call.keywords}
-            for name in omitted - passed - bound.keys():
-                bound[name] = OMITTED_NONE
+            for name, path in omitted.items():
+                if name not in passed and name not in bound:
+                    bound[name] = path
         return tuple(sorted(bound.items()))
 
-    def _argument_path(self, argument: ast.expr, where: Where, literal: bool) -> str | None:
+    def _argument_path(self, argument: ast.expr, where: Where, literal: bool, constant: bool) -> str | None:
         if literal and isinstance(argument, ast.Constant) and isinstance(argument.value, str):
             return literal_path(argument.value)
         if isinstance(argument, ast.Constant) and argument.value is None:
             return OMITTED_NONE  # ``record(event, None)``: the same ``None`` as leaving ``db`` out
+        if constant and isinstance(argument, ast.Constant) and isinstance(argument.value, bool):
+            return constant_path(argument.value)  # ``load(name, use_cache=False)``: settles its ``if use_cache:``
         handed = self._handed_function(argument, where)
         if handed is not None:
             return handed
@@ -990,6 +998,9 @@ class CallResolver:
             if given is not None:
                 return given
             return self.program.instance_token(Instance(receiver[0], is_class=receiver[2] == "class"))
+        given = where.argument(name)
+        if given is not None and is_constant_path(given):
+            return given  # ``None`` (or ``True``/``False``) the caller settled: what it hands on is that, whatever the annotation
         scope = self.names.scope(where.funcs[0])
         annotation = scope.annotations.get(name)
         default = scope.defaults.get(name)
@@ -1097,6 +1108,13 @@ class CallResolver:
                 # ``-> xo.ActorRefType[SupervisorActor]`` over the ``xo.actor_ref(...)`` it returns: the
                 # declared actor class is what a method call on the reference runs.
                 result = self.annotation(func.returns)
+            elif func.returns is not None and not include_yield and (result is None or not _informative(result)):
+                # ``-> PartitionMapper`` over ``return self._mappers[name]`` or a class looked up in a registry:
+                # what the returns do not tell, the declared project class does (its subclasses' methods are
+                # then followed as an interface's). A library type declared is not taken over a path.
+                declared = self.annotation(func.returns)
+                if declared is not None and declared.startswith(INSTANCE_PREFIX):
+                    result = declared
         finally:
             self._returning.discard(key)
             self.program.returning -= 1

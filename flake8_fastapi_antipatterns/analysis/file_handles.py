@@ -3,13 +3,17 @@
 ``with open(path, "rb") as f: data = await asyncio.to_thread(f.read, limit)``: the
 coroutine opens the file (one system call) and hands the file work to a worker thread,
 which is what FAA102 asks for. ``with open(log_path, "a") as log: Popen(cmd, stdout=log)``:
-the child process writes the file. The ``open`` is not the blocking work there and is not
+the child process writes the file. ``fd = os.open(lock_path, os.O_RDWR | os.O_CREAT)`` followed
+by ``fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)``: a lock file, opened to be locked without
+waiting, never read or written. The ``open`` is not the blocking work there and is not
 reported.
 
 The handle must be bound by name (``with ... as f`` or ``f = open(...)``) and every use
 of it must be one of those: a bound method handed to a thread, an argument of a function
 run on a thread (``await asyncio.to_thread(upload, f)``, ``await sync_to_async(create)(file=f)``),
-a standard stream of a child process, ``f.close()``, or an argument of a project function
+a standard stream of a child process, ``f.close()`` or ``os.close(fd)``, a lock taken or released
+without waiting (``fcntl.flock(fd, mode | fcntl.LOCK_NB)``, and then the descriptor may be
+returned to the caller that releases it), or an argument of a project function
 whose parameter is itself only used in those ways (``await transcribe(f)``, followed two
 calls deep). A handle read or written on the loop (``f.read()``, ``json.load(f)``) or handed
 to any other function keeps the ``open`` reported.
@@ -26,6 +30,9 @@ from flake8_fastapi_antipatterns.analysis.nodes import last_name
 
 # What starts a child process that may be handed open files for its standard streams.
 PROCESS_SPAWNS = frozenset({"subprocess.Popen", "asyncio.create_subprocess_exec", "asyncio.create_subprocess_shell"})
+# Advisory locks on a descriptor: they wait for another holder unless asked not to (``LOCK_NB``).
+LOCK_CALLS = frozenset({"fcntl.flock", "fcntl.lockf"})
+_NOT_WAITING = frozenset({"LOCK_NB", "LOCK_UN"})
 STREAM_KEYWORDS = frozenset({"stdin", "stdout", "stderr"})
 MAX_PASSES = 2
 """How many project functions deep a handle passed on is followed."""
@@ -83,10 +90,22 @@ def _uses_elsewhere(func: FunctionNode, names: Names, handles: set[str], passes:
 
     for handed in handed_to_threads(func, names):
         count(handed.value)
+    locked: set[str] = set()
+    returned: list[str] = []
     for node in body_walk(func):
+        if isinstance(node, ast.Return) and isinstance(node.value, ast.Name) and node.value.id in handles:
+            returned.append(node.value.id)
+            continue
         if not isinstance(node, ast.Call):
             continue
-        if names.qualify(node.func) in PROCESS_SPAWNS:
+        qualified = names.qualify(node.func)
+        if qualified in LOCK_CALLS and node.args and _without_waiting(node):
+            count(node.args[0])
+            if isinstance(node.args[0], ast.Name):
+                locked.add(node.args[0].id)
+        elif qualified == "os.close" and node.args:
+            count(node.args[0])
+        elif qualified in PROCESS_SPAWNS:
             for keyword in node.keywords:
                 if keyword.arg in STREAM_KEYWORDS:
                     count(keyword.value)
@@ -99,7 +118,20 @@ def _uses_elsewhere(func: FunctionNode, names: Names, handles: set[str], passes:
             if not threaded and passes > 0:
                 for name in _passed_on(node, names, handles, passes - 1):
                     counted[name] = counted.get(name, 0) + 1
+    for name in returned:
+        if name in locked:
+            counted[name] = counted.get(name, 0) + 1  # a lock's descriptor handed to whoever releases it
     return counted
+
+
+def _without_waiting(call: ast.Call) -> bool:
+    """``fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)`` or a release: the call does not wait for another holder."""
+    operation = call.args[1] if len(call.args) > 1 else None
+    return operation is not None and any(
+        (n.attr if isinstance(n, ast.Attribute) else n.id) in _NOT_WAITING
+        for n in ast.walk(operation)
+        if isinstance(n, (ast.Attribute, ast.Name))
+    )
 
 
 def _thread_arguments(call: ast.Call, names: Names) -> list[ast.expr]:

@@ -158,12 +158,23 @@ class FixedPaths:
         return self.fixed(receiver, funcs, depth + 1)
 
 
+# ``os.open`` flags that write to the file or make it.
+_WRITE_FLAGS = frozenset({"O_WRONLY", "O_RDWR", "O_CREAT", "O_TRUNC", "O_APPEND", "O_EXCL", "O_TMPFILE"})
+
+
 def read_only_open(call: ast.Call, what: str) -> bool:
     """Whether a blocking file call (``open``, ``Path.read_text``...) only reads."""
     if what.endswith(("read_text", "read_bytes")):
         return True
     if not what.endswith("open"):
         return False
+    if what == "os.open":
+        # ``os.open(path, os.O_RDONLY | os.O_NOFOLLOW)``: a read unless a flag asks to write or create.
+        flags = call.args[1] if len(call.args) > 1 else next((k.value for k in call.keywords if k.arg == "flags"), None)
+        return flags is not None and not any(
+            isinstance(n, (ast.Name, ast.Attribute)) and (n.attr if isinstance(n, ast.Attribute) else n.id) in _WRITE_FLAGS
+            for n in ast.walk(flags)
+        )
     mode_position = 1 if what in ("open", "builtins.open", "io.open") else 0
     mode = next((k.value for k in call.keywords if k.arg == "mode"), None)
     if mode is None and len(call.args) > mode_position:
@@ -175,10 +186,10 @@ def read_only_open(call: ast.Call, what: str) -> bool:
 
 def opened_path(call: ast.Call, what: str) -> ast.expr | None:
     """The path a blocking file call reads: ``open(p)``'s argument, ``p.read_text()``'s receiver."""
-    if what in ("open", "builtins.open", "io.open"):
+    if what in ("open", "builtins.open", "io.open", "os.open"):
         if call.args:
             return call.args[0]
-        return next((k.value for k in call.keywords if k.arg == "file"), None)
+        return next((k.value for k in call.keywords if k.arg in ("file", "path")), None)
     if isinstance(call.func, ast.Attribute):
         return call.func.value
     return None

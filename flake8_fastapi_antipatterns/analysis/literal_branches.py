@@ -8,9 +8,12 @@ test is the parameter's membership (``in`` / ``not in``) of a module-level table
 (a dict, set, list, tuple or ``frozenset({...})`` of strings, in the helper's module or a project module
 it imports the table from) counts: a table built at run time may hold anything.
 
-Likewise an argument the caller leaves out: a parameter that defaults to ``None`` and guards a top-level
-``if`` (``if db:``, ``if db is not None:``, ``if db and ...:``) is bound as ``OMITTED_NONE`` by a call
-that does not pass it (nor ``*args``/``**kwargs``), and that ``if``'s body is left out for that binding.
+Likewise the constants a call settles: ``None``, ``True`` or ``False`` passed as an argument, or left
+out where the parameter defaults to one of them, are bound as such (``constant_path``) for a parameter
+that an ``if`` of the helper tests. An ``if`` whose test those constants
+decide (``if db:``, ``if not user_id or ...: return []``, ``if skip_validation or ...:``) then leaves
+out, for that binding, the branch it does not take, and after a branch that leaves the function,
+whatever follows it (``value_guards``).
 """
 
 from __future__ import annotations
@@ -20,13 +23,13 @@ import weakref
 from dataclasses import dataclass
 
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, walk_shallow
-from flake8_fastapi_antipatterns.analysis.nodes import ends_the_call, parameter_defaults, parameter_names
-from flake8_fastapi_antipatterns.analysis.run_once import node_ids
+from flake8_fastapi_antipatterns.analysis.nodes import decided_by, ends_the_call, parameter_defaults, parameter_names
+from flake8_fastapi_antipatterns.analysis.run_once import node_ids, statement_lists
 
 LITERAL_PREFIX = "<literal:"
+_CONSTANTS: dict[str, bool | None] = {"<literal:None>": None, "<literal:True>": True, "<literal:False>": False}
 OMITTED_NONE = "<literal:None>"
-"""The path an argument the caller leaves out is bound as, for a parameter that defaults to ``None``
-and guards a branch (``none_guarded_parameters``)."""
+"""The path ``None`` is bound as: passed (``record(event, None)``) or left out where it is the default."""
 
 
 def literal_path(value: str) -> str:
@@ -34,30 +37,64 @@ def literal_path(value: str) -> str:
     return f"{LITERAL_PREFIX}{value!r}>"
 
 
+def constant_path(value: object) -> str | None:
+    """The path ``None``, ``True`` or ``False`` is bound as (None for any other value)."""
+    if value is None or isinstance(value, bool):
+        return f"{LITERAL_PREFIX}{value!r}>"
+    return None
+
+
+def is_constant_path(path: str) -> bool:
+    """Whether ``path`` is one ``constant_path`` makes."""
+    return path in _CONSTANTS
+
+
 @dataclass(frozen=True)
-class NoneGuard:
-    param: str
-    skipped: frozenset[int]
-    """Ids of the nodes that do not run when the parameter holds its default ``None``."""
+class ValueGuard:
+    """An ``if`` of a function whose test reads its parameters."""
+
+    test: ast.expr
+    params: frozenset[str]
+    when_true: frozenset[int]
+    """Ids of the nodes that do not run when the test holds: its ``else``, and what follows it when the
+    body leaves the function (``if not user_id: return []``)."""
+    when_false: frozenset[int]
+    """Ids of the nodes that do not run when it fails: its body, and what follows it when the ``else``
+    leaves the function."""
 
 
-_NONE_GUARDS: weakref.WeakKeyDictionary[ast.AST, tuple[NoneGuard, ...]] = weakref.WeakKeyDictionary()
+_VALUE_GUARDS: weakref.WeakKeyDictionary[ast.AST, tuple[ValueGuard, ...]] = weakref.WeakKeyDictionary()
 
 
-def none_guards(func: FunctionNode) -> tuple[NoneGuard, ...]:
-    """The top-level ``if`` statements of ``func`` taken only when a parameter that defaults to
-    ``None`` holds something: ``if db:``, ``if db is not None:``, ``if db and isinstance(db, BaseDb):``.
-    A caller that leaves the argument out never runs their bodies (``get_agent_by_id(id, agents)``
-    looks in the list and never queries the database it was not handed)."""
-    known = _NONE_GUARDS.get(func)
+def value_guards(func: FunctionNode) -> tuple[ValueGuard, ...]:
+    """The ``if`` statements of ``func`` (at any depth, nested definitions aside) that test parameters
+    the body never rebinds: a caller that settles the test with constants (``get_agent_by_id(id,
+    agents)`` leaving ``db=None`` out before ``if db:``) never runs the branch it rules out."""
+    known = _VALUE_GUARDS.get(func)
     if known is None:
-        known = _NONE_GUARDS[func] = _find_none_guards(func)
+        known = _VALUE_GUARDS[func] = _find_value_guards(func)
     return known
 
 
-def none_guarded_parameters(func: FunctionNode) -> frozenset[str]:
-    """The parameters an omitted argument is worth binding for (``OMITTED_NONE``)."""
-    return frozenset(guard.param for guard in none_guards(func))
+def constant_parameters(func: FunctionNode) -> frozenset[str]:
+    """The parameters a constant argument (or one left at a ``None``/``True``/``False`` default) is worth
+    binding for: those an ``if`` of ``func`` tests. One it only hands on (``default_model(provider,
+    user_id=None)`` passing ``user_id`` to a helper that tests it) is not bound: binding every such
+    parameter split the call graph's answers by binding and cost more than it told."""
+    return frozenset(name for guard in value_guards(func) for name in guard.params)
+
+
+def omitted_constants(func: FunctionNode) -> dict[str, str]:
+    """Each parameter of ``constant_parameters`` that defaults to ``None``, ``True`` or ``False``, with the
+    path a call that leaves it out binds it as."""
+    wanted = constant_parameters(func)
+    found: dict[str, str] = {}
+    for name, default in parameter_defaults(func).items():
+        if name in wanted and isinstance(default, ast.Constant):
+            path = constant_path(default.value)
+            if path is not None:
+                found[name] = path
+    return found
 
 
 @dataclass(frozen=True)
@@ -90,14 +127,18 @@ def skipped_calls(func: FunctionNode, names: Names, arguments: tuple[tuple[str, 
     ``arguments`` bind to its guarded parameters. Only a literal the table holds decides: a table may
     gain keys at run time, never (in the code this reads) lose the ones written in it."""
     guards = table_guards(func)
-    nones = none_guards(func)
-    if not guards and not nones:
+    values = value_guards(func)
+    if not guards and not values:
         return frozenset()
     given = dict(arguments)
     skipped: set[int] = set()
-    for none in nones:
-        if given.get(none.param) == OMITTED_NONE:
-            skipped |= none.skipped
+    constants = {name: ast.Constant(_CONSTANTS[path]) for name, path in given.items() if path in _CONSTANTS}
+    for value_guard in values if constants else ():
+        if value_guard.params.isdisjoint(constants):
+            continue
+        decided = decided_by(value_guard.test, constants)
+        if decided is not None:
+            skipped |= value_guard.when_true if decided else value_guard.when_false
     for guard in guards:
         bound = given.get(guard.param)
         if bound is None or not bound.startswith(LITERAL_PREFIX):
@@ -138,46 +179,24 @@ def _find(func: FunctionNode) -> tuple[TableGuard, ...]:
     return tuple(found)
 
 
-def _find_none_guards(func: FunctionNode) -> tuple[NoneGuard, ...]:
+def _find_value_guards(func: FunctionNode) -> tuple[ValueGuard, ...]:
     rebound = {n.id for n in walk_shallow(func) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-    defaulted = _defaults_to_none(func) - rebound
-    if not defaulted:
+    params = parameter_names(func) - rebound - {"self", "cls"}
+    if not params:
         return ()
-    found: list[NoneGuard] = []
-    for statement in func.body:
-        if not isinstance(statement, ast.If):
-            continue
-        param = _holds_something(statement.test, defaulted)
-        if param is not None:
-            skipped = frozenset(node_ids(statement.body))
-            if skipped:
-                found.append(NoneGuard(param, skipped))
+    found: list[ValueGuard] = []
+    for body in statement_lists(func):
+        for position, statement in enumerate(body):
+            if not isinstance(statement, ast.If):
+                continue
+            read = frozenset(n.id for n in ast.walk(statement.test) if isinstance(n, ast.Name) and n.id in params)
+            if not read:
+                continue
+            after = body[position + 1 :]
+            when_true = frozenset(node_ids([*statement.orelse, *(after if ends_the_call(statement.body) else [])]))
+            when_false = frozenset(node_ids([*statement.body, *(after if ends_the_call(statement.orelse) else [])]))
+            found.append(ValueGuard(statement.test, read, when_true, when_false))
     return tuple(found)
-
-
-def _defaults_to_none(func: FunctionNode) -> set[str]:
-    """The parameters of ``func`` whose default is ``None`` (a caller may leave them out)."""
-    return {name for name, default in parameter_defaults(func).items() if isinstance(default, ast.Constant) and default.value is None}
-
-
-def _holds_something(test: ast.expr, params: set[str]) -> str | None:
-    """The parameter a test is false for when it is ``None``: ``p``, ``p is not None``, or an ``and``
-    that starts with one of those."""
-    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
-        test = test.values[0]
-    if isinstance(test, ast.Name) and test.id in params:
-        return test.id
-    if (
-        isinstance(test, ast.Compare)
-        and len(test.ops) == 1
-        and isinstance(test.ops[0], ast.IsNot)
-        and isinstance(test.left, ast.Name)
-        and test.left.id in params
-        and isinstance(test.comparators[0], ast.Constant)
-        and test.comparators[0].value is None
-    ):
-        return test.left.id
-    return None
 
 
 def _constant_keys(names: Names, table: str) -> frozenset[str] | None:
@@ -207,4 +226,4 @@ def _constant_keys(names: Names, table: str) -> frozenset[str] | None:
     return frozenset(i.value for i in items if isinstance(i, ast.Constant) and isinstance(i.value, str))
 
 
-__all__ = ["LITERAL_PREFIX", "OMITTED_NONE", "NoneGuard", "TableGuard", "guarded_parameters", "literal_path", "none_guarded_parameters", "none_guards", "skipped_calls", "table_guards"]
+__all__ = ["LITERAL_PREFIX", "OMITTED_NONE", "TableGuard", "ValueGuard", "constant_parameters", "constant_path", "guarded_parameters", "is_constant_path", "literal_path", "omitted_constants", "skipped_calls", "table_guards", "value_guards"]

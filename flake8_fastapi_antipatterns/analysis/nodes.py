@@ -18,7 +18,7 @@ import ast
 import functools
 import operator
 import weakref
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from typing import Any, TypeVar, overload
 
@@ -136,6 +136,42 @@ def parameter_defaults(func: FunctionNode) -> dict[str, ast.expr]:
     found = {arg.arg: default for arg, default in zip(reversed(positional), reversed(args.defaults))}
     found.update((arg.arg, default) for arg, default in zip(args.kwonlyargs, args.kw_defaults) if default is not None)
     return found
+
+
+def decided_by(test: ast.expr, values: Mapping[str, ast.Constant]) -> bool | None:
+    """What ``test`` evaluates to when the names in ``values`` hold those constants (a parameter left
+    at its default, a literal its caller passed): True or False where that settles it (``not user_id
+    or ...`` with ``user_id`` None, ``db and ...`` with ``db`` None, ``path is None and use_cache``),
+    None where it reads anything else."""
+    if isinstance(test, ast.BoolOp):
+        results = [decided_by(value, values) for value in test.values]
+        deciding = False if isinstance(test.op, ast.And) else True
+        if deciding in results:
+            return deciding
+        return (not deciding) if all(r is not None for r in results) else None
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        inner = decided_by(test.operand, values)
+        return None if inner is None else not inner
+    if isinstance(test, ast.Name):
+        held = values.get(test.id)
+        return None if held is None else bool(held.value)
+    if (
+        isinstance(test, ast.Compare)
+        and len(test.ops) == 1
+        and isinstance(test.left, ast.Name)
+        and test.left.id in values
+        and isinstance(test.comparators[0], ast.Constant)
+    ):
+        left, right, op = values[test.left.id].value, test.comparators[0].value, test.ops[0]
+        if isinstance(op, (ast.Is, ast.IsNot)):
+            if not isinstance(right, (bool, type(None))):
+                return None  # identity of other constants is the interpreter's business
+            return (left is right) == isinstance(op, ast.Is)
+        if isinstance(op, ast.Eq):
+            return bool(left == right)
+        if isinstance(op, ast.NotEq):
+            return bool(left != right)
+    return None
 
 
 def ends_the_call(body: list[ast.stmt]) -> bool:

@@ -15,6 +15,10 @@ The wait is an awaited call whose name says it sleeps or waits (``asyncio.sleep`
 its interval must be known to be long: a number, or a local set from one (``interval =
 float(getattr(settings, "sweep_interval_s", 60))`` takes the default's 60), never a value the
 function cannot see.
+
+Code of such a task before or after its loops (``outside_loops``) runs once per process: for a
+coroutine the app only starts as background work at start-up, FAA102 leaves that code's local file
+work alone too (a snapshot read before a daily refresh loop).
 """
 
 from __future__ import annotations
@@ -100,3 +104,15 @@ def _seconds(expr: ast.expr, assigned: dict[str, list[ast.expr]], depth: int) ->
 
 
 __all__ = ["MIN_ROUND_SECONDS", "periodic_nodes"]
+
+
+@once_per_function
+def outside_loops(func: FunctionNode) -> set[int]:
+    """Ids of the nodes of ``func`` (nested definitions aside) that no ``for`` or ``while`` loop of it
+    holds: what one call of ``func`` runs once."""
+    looped: set[int] = set()
+    for body in statement_lists(func):
+        for stmt in body:
+            if isinstance(stmt, (ast.For, ast.AsyncFor, ast.While)):
+                looped.update(id(node) for node in ast.walk(stmt))
+    return {id(node) for node in ast.walk(func) if id(node) not in looped}

@@ -179,16 +179,22 @@ def _site_wraps(names: Names, site: _WrapSite, resolve: Resolve) -> bool:
     return not known
 
 
-def _wrapped_in(names: Names, handler: ast.ExceptHandler) -> set[str]:
-    """The names of what ``handler`` calls with arguments that carry the text of what it caught."""
+def _carriers(names: Names, handler: ast.ExceptHandler) -> set[str]:
+    """The caught exception's name, and the local names given a value built from it in the handler
+    (``message = str(e)``, ``msg = f"could not reach the provider: {e}"``): a value holding any of
+    them carries the exception's text."""
     assert handler.name is not None
-    # The caught exception, and the local names given a value built from it in the handler
-    # (``message = str(e)``): an argument holding any of them carries the exception's text.
     carriers = {handler.name}
     for statement in handler.body:
         for inner in ast.walk(statement):
             if isinstance(inner, ast.Assign) and _carries(names, inner.value, carriers):
                 carriers.update(t.id for t in inner.targets if isinstance(t, ast.Name))
+    return carriers
+
+
+def _wrapped_in(names: Names, handler: ast.ExceptHandler) -> set[str]:
+    """The names of what ``handler`` calls with arguments that carry the text of what it caught."""
+    carriers = _carriers(names, handler)
     found: set[str] = set()
     for statement in handler.body:
         for inner in ast.walk(statement):
@@ -588,7 +594,7 @@ def raised_by_the_project(
     # ``raise ValueError("one decision is required per skill")`` in the ``try`` itself counts when nothing
     # else there is a library call that may raise the class with its own text.
     raises = [node for node in _nodes(body) if isinstance(node, ast.Raise)]
-    raised_here = any(_raised_class(node) in classes and _literal_message(node) for node in raises)
+    raised_here = any(_raised_class(node) in classes and _literal_message(node, func) for node in raises)
     message_parts = {id(inner) for node in raises for inner in ast.walk(node)}
     evidence = False
     for call in _running(_calls(body)):
@@ -657,12 +663,20 @@ def describes_value(qualified: str | None, call: ast.Call) -> bool:
     path strings (``PATH_STRINGS``)."""
     if qualified in INPUT_PARSERS:
         return True
+    if qualified == "zipfile.ZipFile" and call.args and _is_bytes_buffer(call.args[0]):
+        # Reading an archive from bytes in memory (``ZipFile(io.BytesIO(contents))``): no file is opened,
+        # and what it raises ("File is not a zip file") describes those bytes.
+        return True
     keywords = {k.arg for k in call.keywords}
     if qualified in VALUE_ENCODERS:
         return not keywords & _ENCODER_HOOKS and None not in keywords
     if qualified in PATH_STRINGS:
         return "strict" not in keywords and None not in keywords
     return False
+
+
+def _is_bytes_buffer(node: ast.expr) -> bool:
+    return isinstance(node, ast.Call) and last_name(node.func) == "BytesIO"
 
 
 def only_input_parsing(names: Names, body: list[ast.stmt], func: FunctionNode | None) -> bool:
@@ -674,7 +688,7 @@ def only_input_parsing(names: Names, body: list[ast.stmt], func: FunctionNode | 
     if any(isinstance(node, ast.ExceptHandler) for node in nodes):
         return False  # what a nested ``except`` raises may carry what it caught
     raises = [node for node in nodes if isinstance(node, ast.Raise)]
-    if not all(_literal_message(node) for node in raises):
+    if not all(_literal_message(node, func) for node in raises):
         return False
     message_parts = {id(inner) for node in raises for inner in ast.walk(node)}
     parsed = False
@@ -689,19 +703,56 @@ def only_input_parsing(names: Names, body: list[ast.stmt], func: FunctionNode | 
 
 
 def _quiet(names: Names, call: ast.Call) -> bool:
-    """A builtin or a string, container or pattern method (``_QUIET_BUILTINS``, ``_QUIET_METHODS``)."""
+    """A builtin, a string, container or pattern method, or a library read that raises nothing
+    (``_QUIET_BUILTINS``, ``_QUIET_METHODS``, ``QUIET_CALLS``)."""
     callee = call.func
-    if isinstance(callee, ast.Name):
-        return callee.id in _QUIET_BUILTINS and callee.id not in names.imports
-    return isinstance(callee, ast.Attribute) and callee.attr in _QUIET_METHODS
+    if isinstance(callee, ast.Name) and callee.id in _QUIET_BUILTINS and callee.id not in names.imports:
+        return True
+    if isinstance(callee, ast.Attribute) and callee.attr in _QUIET_METHODS:
+        return True
+    return names.qualify(callee) in QUIET_CALLS
 
 
-def _literal_message(node: ast.Raise) -> bool:
-    """``raise ValueError("...")`` or with an f-string of names: text the project wrote, no caught exception."""
+def _literal_message(node: ast.Raise, func: FunctionNode | None = None) -> bool:
+    """``raise ValueError("...")`` or with an f-string of names: text the project wrote, no caught exception.
+    Also the message written into a local first (``msg = f"Vertex {vertex_id} not found"; raise
+    ValueError(msg)``, the shape linters ask for) when every value ``func`` gives that name is such a
+    text and none reads what an ``except`` of ``func`` caught."""
     exc = node.exc
-    if not isinstance(exc, ast.Call):
+    if not isinstance(exc, ast.Call) or exc.keywords:
         return False
-    return all(isinstance(a, (ast.Constant, ast.JoinedStr)) for a in exc.args) and not exc.keywords
+    return all(
+        isinstance(a, (ast.Constant, ast.JoinedStr)) or (isinstance(a, ast.Name) and func is not None and a.id in _written_messages(func))
+        for a in exc.args
+    )
+
+
+_MESSAGES: weakref.WeakKeyDictionary[ast.AST, frozenset[str]] = weakref.WeakKeyDictionary()
+
+
+def _written_messages(func: FunctionNode) -> frozenset[str]:
+    """The local names of ``func`` that only ever hold a string it writes out (a literal, or an f-string
+    that reads no caught exception)."""
+    known = _MESSAGES.get(func)
+    if known is not None:
+        return known
+    caught = {n.name for n in ast.walk(func) if isinstance(n, ast.ExceptHandler) and n.name}
+    written: set[str] = set()
+    other: set[str] = set()
+    for node in walk_shallow(func):
+        if isinstance(node, (ast.AugAssign, ast.AnnAssign, ast.NamedExpr, ast.For, ast.With, ast.AsyncFor, ast.AsyncWith)):
+            other.update(n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+        elif isinstance(node, ast.Assign):
+            targets = [n.id for t in node.targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+            text = isinstance(node.value, ast.JoinedStr) or (
+                isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+            )
+            if text and all(isinstance(t, ast.Name) for t in node.targets) and not _mentions(node.value, caught):
+                written.update(targets)
+            else:
+                other.update(targets)
+    known = _MESSAGES[func] = frozenset(written - other - set(parameters(func)))
+    return known
 
 
 def _nodes(body: list[ast.stmt]) -> list[ast.AST]:
@@ -785,9 +836,10 @@ def _raises_own(names: Names, func: FunctionNode, classes: set[str], depth: int,
         if isinstance(node, _TRY_NODES):
             tried.update((id(handler), getattr(node, "body", [])) for handler in getattr(node, "handlers", ()))
         elif isinstance(node, ast.ExceptHandler) and node.name and not _describes_input(names, node.type):
+            carriers = _carriers(names, node)
             wraps = any(
                 isinstance(inner, ast.Raise) and _raised_class(inner) in classes and inner.exc is not None
-                and _mentions(inner.exc, {node.name})
+                and _mentions(inner.exc, carriers)
                 for inner in ast.walk(node)
             )  # fmt: skip
             if wraps and not _caught_harmless(names, node, tried.get(id(node), []), func, resolve):
@@ -817,6 +869,12 @@ _QUIET_METHODS = frozenset(
      "split", "rsplit", "splitlines", "join", "replace", "format", "isdigit", "isalnum", "isalpha", "isspace",
      "match", "fullmatch", "search", "findall", "get", "keys", "values", "items", "count", "index", "find"}
 )
+# Reads of the process's environment and clocks, and buffers in memory: they raise nothing a client
+# could be shown.
+QUIET_CALLS = frozenset(
+    {"os.getenv", "os.environ.get", "os.getpid", "time.time", "time.monotonic", "time.perf_counter",
+     "datetime.datetime.now", "datetime.datetime.utcnow", "uuid.uuid4", "io.BytesIO", "io.StringIO"}
+)  # fmt: skip
 MAX_CLOSED_DEPTH = 3
 
 
@@ -838,16 +896,14 @@ def _closed(names: Names, func: FunctionNode, depth: int, resolve: Resolve) -> b
     message_parts = {id(n) for raise_ in ast.walk(func) if isinstance(raise_, ast.Raise) for n in ast.walk(raise_)}
     scope = names.scope(func)
     for node in ast.walk(func):
-        if isinstance(node, ast.ExceptHandler) and not _passes_on_unchanged(node):
+        if isinstance(node, ast.ExceptHandler) and not _passes_on_unchanged(node, func):
             return False  # it catches something: what it raises may carry that text
         if not isinstance(node, ast.Call) or id(node) in message_parts:
             continue
         callee = node.func
         if describes_value(names.qualify(callee, scope), node):
             continue
-        if isinstance(callee, ast.Name) and callee.id in _QUIET_BUILTINS and callee.id not in names.imports:
-            continue
-        if isinstance(callee, ast.Attribute) and callee.attr in _QUIET_METHODS:
+        if _quiet(names, node):
             continue
         helper = resolve(names, node, func)
         if helper is None or helper[1] is func or depth >= MAX_CLOSED_DEPTH:
@@ -857,7 +913,7 @@ def _closed(names: Names, func: FunctionNode, depth: int, resolve: Resolve) -> b
     return True
 
 
-def _passes_on_unchanged(handler: ast.ExceptHandler) -> bool:
+def _passes_on_unchanged(handler: ast.ExceptHandler, func: FunctionNode | None = None) -> bool:
     """``except Exception: if not raises: return None; raise``: the handler never reads what it caught
     and raises only that (a bare ``raise``) or a message of its own. What reaches the caller is then
     what the ``try`` raised, and the calls there are judged like any other. ``raise Own("...") from e``
@@ -867,7 +923,7 @@ def _passes_on_unchanged(handler: ast.ExceptHandler) -> bool:
         isinstance(n, ast.Name) and n.id == handler.name and id(n) not in causes for n in ast.walk(handler)
     ):
         return False
-    return all(node.exc is None or _literal_message(node) for node in ast.walk(handler) if isinstance(node, ast.Raise))
+    return all(node.exc is None or _literal_message(node, func) for node in ast.walk(handler) if isinstance(node, ast.Raise))
 
 
 def _raised_class(node: ast.Raise) -> str | None:

@@ -24,7 +24,13 @@ from collections.abc import Set as AbstractSet
 
 from flake8_fastapi_antipatterns.analysis.app_model import ROUTE_DECORATORS
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode
-from flake8_fastapi_antipatterns.analysis.nodes import ends_the_call, lines_only_in, parameter_names
+from flake8_fastapi_antipatterns.analysis.nodes import (
+    decided_by,
+    ends_the_call,
+    lines_only_in,
+    parameter_defaults,
+    parameter_names,
+)
 
 Slot = tuple[str, str]
 """What keeps the value between calls: ("global", name) or ("attr", "receiver.attribute")."""
@@ -96,6 +102,7 @@ def _find(func: FunctionNode, attributes: bool, shared: AbstractSet[str]) -> Ite
     globals_ = {name for stmt in statements if isinstance(stmt, ast.Global) for name in stmt.names}
     aliases = _aliases(statements, receivers, globals_)
     passed: set[str] | None = None  # ``_from_the_caller``, worked out for the first fresh-value return
+    parents: dict[int, tuple[ast.stmt, list[ast.stmt], int]] | None = None  # ``_parents``, for the first early return
     for body, index, stmt in guards:
         if id(stmt) in expiring:
             # ``if expiry > now + timedelta(seconds=60): return payload``, then the refresh: it runs
@@ -129,9 +136,53 @@ def _find(func: FunctionNode, attributes: bool, shared: AbstractSet[str]) -> Ite
             test = _kept_value_test(test, passed)
         slot = _set_test(test, receivers, globals_, aliases)
         if slot is not None:
-            rest = body[index + 1 :]
+            if parents is None:
+                parents = _parents(func)
+            rest = _continuation(func, body, index, parents)
             if _assigns(rest, slot, receivers, globals_):
                 yield from node_ids(rest)
+
+
+def _parents(func: FunctionNode) -> dict[int, tuple[ast.stmt, list[ast.stmt], int]]:
+    """id of each nested statement list of ``func`` -> the statement holding it, the list that statement
+    is in, and its place there."""
+    found: dict[int, tuple[ast.stmt, list[ast.stmt], int]] = {}
+    for body in statement_lists(func):
+        for position, stmt in enumerate(body):
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                continue
+            inner_lists = [getattr(stmt, f, None) for f in ("body", "orelse", "finalbody")]
+            inner_lists += [handler.body for handler in getattr(stmt, "handlers", ())]
+            for inner in inner_lists:
+                if isinstance(inner, list) and inner:
+                    found[id(inner)] = (stmt, body, position)
+    return found
+
+
+def _continuation(
+    func: FunctionNode, body: list[ast.stmt], index: int, parents: dict[int, tuple[ast.stmt, list[ast.stmt], int]]
+) -> list[ast.stmt]:
+    """What runs after the early return ``body[index]`` when it is not taken: the rest of its block, and
+    past each enclosing ``with`` (a lock held while the kept value is read) or ``if`` that the
+    function's defaults take (``if path is None and use_cache:``: the value is kept for the callers that
+    leave those parameters alone, as the function's own callers do), the rest of the enclosing block."""
+    rest = list(body[index + 1 :])
+    current = body
+    while id(current) in parents:
+        holder, outer, position = parents[id(current)]
+        through_lock = isinstance(holder, (ast.With, ast.AsyncWith))
+        taken_by_default = isinstance(holder, ast.If) and current is holder.body and _holds_by_default(holder.test, func)
+        if not (through_lock or taken_by_default):
+            break
+        rest.extend(outer[position + 1 :])
+        current = outer
+    return rest
+
+
+def _holds_by_default(test: ast.expr, func: FunctionNode) -> bool:
+    """Whether ``test`` reads only parameters that have constant defaults and holds for those defaults."""
+    defaults = {name: value for name, value in parameter_defaults(func).items() if isinstance(value, ast.Constant)}
+    return decided_by(test, defaults) is True
 
 
 def _fresh_until_expiry(stmt: ast.stmt, func: FunctionNode) -> bool:

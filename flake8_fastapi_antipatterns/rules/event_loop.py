@@ -65,7 +65,7 @@ from flake8_fastapi_antipatterns.analysis.file_handles import opened_for_elsewhe
 from flake8_fastapi_antipatterns.analysis.fixed_paths import FixedPaths, kernel_file, opened_path, read_only_open
 from flake8_fastapi_antipatterns.analysis.fresh_dirs import REMOVALS, fresh_directory_calls
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names
-from flake8_fastapi_antipatterns.analysis.periodic import periodic_nodes
+from flake8_fastapi_antipatterns.analysis.periodic import outside_loops, periodic_nodes
 from flake8_fastapi_antipatterns.analysis.predicate_guards import predicate_guarded_nodes
 from flake8_fastapi_antipatterns.analysis.processes import SPAWN, only_starts
 from flake8_fastapi_antipatterns.analysis.refresh_guards import refresh_nodes
@@ -109,7 +109,9 @@ def _calls_not_per_request(names: Names, func: FunctionNode, family: Family) -> 
     calls only module globals and attributes of what the module imports count: ``self._user`` on
     a service built per request caches for that request only. For other calls, a file at a fixed path written only while it is missing
     (``analysis/created_once.py``) is written once per installation, and a file read again only when
-    its modification time changed (``analysis/stat_cached.py``) costs a request a ``stat``. And code behind a debug or
+    its modification time changed (``analysis/stat_cached.py``) costs a request a ``stat``, and a file opened
+    only for a thread, a child process or a lock to use (``analysis/file_handles.py``) is not read or
+    written on the loop. And code behind a debug or
     development switch (``analysis/development.py``) does not run in production at all. For database
     calls, a call on a thread-local ``scoped_session`` guarded by its ``registry.has()``
     (``analysis/thread_sessions.py``) only follows this thread's own use of the session, which is
@@ -132,7 +134,11 @@ def _calls_not_per_request(names: Names, func: FunctionNode, family: Family) -> 
     if refreshed:
         skipped = skipped | refreshed
     stat_cached = stat_cached_nodes(func)
-    return skipped | stat_cached if stat_cached else skipped
+    if stat_cached:
+        skipped = skipped | stat_cached
+    # A file a helper opens only for a thread, a child process or a lock to use (``file_handles``).
+    elsewhere = opened_for_elsewhere(func, names)
+    return skipped | elsewhere if elsewhere else skipped
 
 
 def _sibling_methods(names: Names, func: FunctionNode) -> dict[str, FunctionNode]:
@@ -224,6 +230,8 @@ class EventLoopChecker(Checker):
                 if family == "io":
                     if local_file_work(str(message[1]["call"])) and site in periodic_nodes(coroutine):
                         continue  # a periodic round's few file reads, once every half minute or more
+                    if local_file_work(str(message[1]["call"])) and self._started_once(call, coroutine):
+                        continue  # a task started at start-up, before or after its loop: once per process
                     if message[1]["call"] in REMOVALS and site in fresh_directory_calls(coroutine):
                         continue  # removing a temporary directory just made and still empty: one rmdir
                     if site in diagnostics_only(coroutine) and not self._beyond_files(resolver, call, where):
@@ -358,6 +366,14 @@ class EventLoopChecker(Checker):
         configured = settings.db_modules if family == "db" else settings.blocking_calls
         return matches_configured(path, method_name(call), configured)
 
+    def _started_once(self, call: ast.Call, coroutine: ast.AsyncFunctionDef) -> bool:
+        """Whether ``call`` runs once per process: the coroutine is only started as background work at
+        start-up, and no loop of it holds the call."""
+        if site_id(call) not in outside_loops(coroutine):
+            return False
+        reach = self.ctx.serving.reach_at(call.lineno)
+        return reach is not None and reach.per_round_only
+
     def _occasional_file_work(self, what: str, call: ast.Call, coroutine: ast.AsyncFunctionDef) -> bool:
         """Local file work done once per call of the coroutine: what an administrators' route may do
         unreported. A ``while`` loop around it (a follower polling a log) repeats it for as long as it runs."""
@@ -392,7 +408,7 @@ class EventLoopChecker(Checker):
             return "wait for the process with `await asyncio.to_thread(...)`, or poll it between `await asyncio.sleep(...)` calls"
         if what.startswith(("subprocess.", "os.system", "os.popen")):
             return "use `await asyncio.create_subprocess_exec(...)`, or offload the call with `await asyncio.to_thread(...)`"
-        if last in ("open", "read_text", "read_bytes", "write_text", "write_bytes") or what in ("open", "builtins.open", "io.open", "os.fdopen"):
+        if last in ("open", "read_text", "read_bytes", "write_text", "write_bytes") or what in ("open", "builtins.open", "io.open", "os.fdopen", "os.open"):
             return "use `anyio.Path` (or aiofiles), or offload the file work with `await asyncio.to_thread(...)`"
         if what.startswith(("requests", "httpx", "urllib")):
             return "use a shared `httpx.AsyncClient` (created in the lifespan) and `await` it"
@@ -401,6 +417,9 @@ class EventLoopChecker(Checker):
         if what.startswith("Llama."):
             return ("llama.cpp inference is seconds of CPU work: run it with `await asyncio.to_thread(...)` "
                     "(or behind a model server the coroutine awaits)")
+        if what.startswith(("Future.", "ThreadPoolExecutor.", "concurrent.futures.")):
+            return ("await the work instead of waiting for it: `await asyncio.wrap_future(future)` for work handed to a "
+                    "thread, or `await` the coroutine itself instead of running it on another event loop")
         if what.startswith("shutil."):
             return "offload the file work with `await asyncio.to_thread(...)`"
         return None
