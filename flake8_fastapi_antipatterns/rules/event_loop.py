@@ -417,6 +417,8 @@ class EventLoopChecker(Checker):
         if what.startswith("Llama."):
             return ("llama.cpp inference is seconds of CPU work: run it with `await asyncio.to_thread(...)` "
                     "(or behind a model server the coroutine awaits)")
+        if what == "ThreadPoolExecutor.shutdown":
+            return "shut the executor down off the loop, `await asyncio.to_thread(executor.shutdown)`, or with `wait=False`"
         if what.startswith(("Future.", "ThreadPoolExecutor.", "concurrent.futures.")):
             return ("await the work instead of waiting for it: `await asyncio.wrap_future(future)` for work handed to a "
                     "thread, or `await` the coroutine itself instead of running it on another event loop")
