@@ -42,7 +42,6 @@ from flake8_fastapi_antipatterns.analysis.classes import (
     subclasses,
 )
 from flake8_fastapi_antipatterns.analysis.literal_branches import (
-    OMITTED_NONE,
     constant_parameters,
     constant_path,
     guarded_parameters,
@@ -724,10 +723,10 @@ class CallResolver:
     def _argument_path(self, argument: ast.expr, where: Where, literal: bool, constant: bool) -> str | None:
         if literal and isinstance(argument, ast.Constant) and isinstance(argument.value, str):
             return literal_path(argument.value)
-        if isinstance(argument, ast.Constant) and argument.value is None:
-            return OMITTED_NONE  # ``record(event, None)``: the same ``None`` as leaving ``db`` out
-        if constant and isinstance(argument, ast.Constant) and isinstance(argument.value, bool):
-            return constant_path(argument.value)  # ``load(name, use_cache=False)``: settles its ``if use_cache:``
+        if isinstance(argument, ast.Constant) and (argument.value is None or constant and isinstance(argument.value, bool)):
+            # ``record(event, None)``: the same ``None`` as leaving ``db`` out; ``load(name, use_cache=False)``
+            # settles its ``if use_cache:``.
+            return constant_path(argument.value)
         handed = self._handed_function(argument, where)
         if handed is not None:
             return handed

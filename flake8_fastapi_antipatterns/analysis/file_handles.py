@@ -26,7 +26,7 @@ import ast
 from flake8_fastapi_antipatterns.analysis.blocking import THREAD_HANDOFF_METHODS, THREAD_HANDOFFS, THREAD_WRAPPERS
 from flake8_fastapi_antipatterns.analysis.calls import body_walk, handed_to_threads, method_name
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names
-from flake8_fastapi_antipatterns.analysis.nodes import last_name
+from flake8_fastapi_antipatterns.analysis.nodes import last_name, spells_any
 
 # What starts a child process that may be handed open files for its standard streams.
 PROCESS_SPAWNS = frozenset({"subprocess.Popen", "asyncio.create_subprocess_exec", "asyncio.create_subprocess_shell"})
@@ -126,12 +126,7 @@ def _uses_elsewhere(func: FunctionNode, names: Names, handles: set[str], passes:
 
 def _without_waiting(call: ast.Call) -> bool:
     """``fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)`` or a release: the call does not wait for another holder."""
-    operation = call.args[1] if len(call.args) > 1 else None
-    return operation is not None and any(
-        (n.attr if isinstance(n, ast.Attribute) else n.id) in _NOT_WAITING
-        for n in ast.walk(operation)
-        if isinstance(n, (ast.Attribute, ast.Name))
-    )
+    return len(call.args) > 1 and spells_any(call.args[1], _NOT_WAITING)
 
 
 def _thread_arguments(call: ast.Call, names: Names) -> list[ast.expr]:

@@ -20,7 +20,7 @@ import re
 
 from flake8_fastapi_antipatterns.analysis.blocking import name_words
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, Scope
-from flake8_fastapi_antipatterns.analysis.nodes import last_name
+from flake8_fastapi_antipatterns.analysis.nodes import last_name, spells_any
 
 MAX_DEPTH = 6
 # Words that name the app's configuration: ``settings.data_dir``, ``config.STATIC_ROOT``, ``constants.X``.
@@ -171,10 +171,7 @@ def read_only_open(call: ast.Call, what: str) -> bool:
     if what == "os.open":
         # ``os.open(path, os.O_RDONLY | os.O_NOFOLLOW)``: a read unless a flag asks to write or create.
         flags = call.args[1] if len(call.args) > 1 else next((k.value for k in call.keywords if k.arg == "flags"), None)
-        return flags is not None and not any(
-            isinstance(n, (ast.Name, ast.Attribute)) and (n.attr if isinstance(n, ast.Attribute) else n.id) in _WRITE_FLAGS
-            for n in ast.walk(flags)
-        )
+        return flags is not None and not spells_any(flags, _WRITE_FLAGS)
     mode_position = 1 if what in ("open", "builtins.open", "io.open") else 0
     mode = next((k.value for k in call.keywords if k.arg == "mode"), None)
     if mode is None and len(call.args) > mode_position:

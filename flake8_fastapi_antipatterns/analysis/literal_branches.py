@@ -27,21 +27,24 @@ from flake8_fastapi_antipatterns.analysis.nodes import decided_by, ends_the_call
 from flake8_fastapi_antipatterns.analysis.run_once import node_ids, statement_lists
 
 LITERAL_PREFIX = "<literal:"
-_CONSTANTS: dict[str, bool | None] = {"<literal:None>": None, "<literal:True>": True, "<literal:False>": False}
-OMITTED_NONE = "<literal:None>"
-"""The path ``None`` is bound as: passed (``record(event, None)``) or left out where it is the default."""
+
+
+def _bound_as(value: object) -> str:
+    return f"{LITERAL_PREFIX}{value!r}>"
 
 
 def literal_path(value: str) -> str:
     """The path a string literal passed to a table-guarded parameter is bound as."""
-    return f"{LITERAL_PREFIX}{value!r}>"
+    return _bound_as(value)
+
+
+# The path each of ``None``, ``True`` and ``False`` is bound as -> that constant.
+_CONSTANTS: dict[str, bool | None] = {_bound_as(value): value for value in (None, True, False)}
 
 
 def constant_path(value: object) -> str | None:
     """The path ``None``, ``True`` or ``False`` is bound as (None for any other value)."""
-    if value is None or isinstance(value, bool):
-        return f"{LITERAL_PREFIX}{value!r}>"
-    return None
+    return _bound_as(value) if value is None or isinstance(value, bool) else None
 
 
 def is_constant_path(path: str) -> bool:
@@ -124,8 +127,10 @@ def guarded_parameters(func: FunctionNode) -> frozenset[str]:
 
 def skipped_calls(func: FunctionNode, names: Names, arguments: tuple[tuple[str, str], ...]) -> frozenset[int]:
     """The calls of ``func`` (a function of the module ``names`` reads) that do not run for the literals
-    ``arguments`` bind to its guarded parameters. Only a literal the table holds decides: a table may
-    gain keys at run time, never (in the code this reads) lose the ones written in it."""
+    ``arguments`` bind to its guarded parameters: the constants (``constant_path``) that decide an ``if``
+    of it (``value_guards``), and a string the table of a membership test holds. Only a literal the table
+    holds decides: a table may gain keys at run time, never (in the code this reads) lose the ones
+    written in it."""
     guards = table_guards(func)
     values = value_guards(func)
     if not guards and not values:
@@ -149,10 +154,15 @@ def skipped_calls(func: FunctionNode, names: Names, arguments: tuple[tuple[str, 
     return frozenset(skipped)
 
 
-def _find(func: FunctionNode) -> tuple[TableGuard, ...]:
-    # A parameter the body rebinds (``name = name.lower()``) no longer holds what the caller passed.
+def _held_parameters(func: FunctionNode) -> set[str]:
+    """The parameters of ``func`` its body never rebinds: a rebound one (``name = name.lower()``) no
+    longer holds what the caller passed."""
     rebound = {n.id for n in walk_shallow(func) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-    params = parameter_names(func) - rebound
+    return parameter_names(func) - rebound
+
+
+def _find(func: FunctionNode) -> tuple[TableGuard, ...]:
+    params = _held_parameters(func)
     found: list[TableGuard] = []
     for position, statement in enumerate(func.body):
         if not isinstance(statement, ast.If):
@@ -180,8 +190,7 @@ def _find(func: FunctionNode) -> tuple[TableGuard, ...]:
 
 
 def _find_value_guards(func: FunctionNode) -> tuple[ValueGuard, ...]:
-    rebound = {n.id for n in walk_shallow(func) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-    params = parameter_names(func) - rebound - {"self", "cls"}
+    params = _held_parameters(func) - {"self", "cls"}
     if not params:
         return ()
     found: list[ValueGuard] = []
@@ -226,4 +235,4 @@ def _constant_keys(names: Names, table: str) -> frozenset[str] | None:
     return frozenset(i.value for i in items if isinstance(i, ast.Constant) and isinstance(i.value, str))
 
 
-__all__ = ["LITERAL_PREFIX", "OMITTED_NONE", "TableGuard", "ValueGuard", "constant_parameters", "constant_path", "guarded_parameters", "is_constant_path", "literal_path", "omitted_constants", "skipped_calls", "table_guards", "value_guards"]
+__all__ = ["LITERAL_PREFIX", "TableGuard", "ValueGuard", "constant_parameters", "constant_path", "guarded_parameters", "is_constant_path", "literal_path", "omitted_constants", "skipped_calls", "table_guards", "value_guards"]

@@ -174,6 +174,12 @@ def decided_by(test: ast.expr, values: Mapping[str, ast.Constant]) -> bool | Non
     return None
 
 
+def spells_any(expr: ast.expr, words: AbstractSet[str]) -> bool:
+    """Whether ``expr`` names one of ``words`` anywhere in it, as a name or an attribute: the flags of
+    ``os.O_RDWR | os.O_CREAT``, the operation of ``mode | fcntl.LOCK_NB``."""
+    return any(isinstance(node, (ast.Name, ast.Attribute)) and last_name(node) in words for node in ast.walk(expr))
+
+
 def ends_the_call(body: list[ast.stmt]) -> bool:
     """Whether a block always leaves the function: it ends in ``return`` or ``raise`` (``return _cache``,
     ``raise RuntimeError("already started")``), so what follows its ``if`` runs only when it is not taken."""

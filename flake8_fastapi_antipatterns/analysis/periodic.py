@@ -103,9 +103,6 @@ def _seconds(expr: ast.expr, assigned: dict[str, list[ast.expr]], depth: int) ->
     return None
 
 
-__all__ = ["MIN_ROUND_SECONDS", "periodic_nodes"]
-
-
 @once_per_function
 def outside_loops(func: FunctionNode) -> set[int]:
     """Ids of the nodes of ``func`` (nested definitions aside) that no ``for`` or ``while`` loop of it
@@ -116,3 +113,6 @@ def outside_loops(func: FunctionNode) -> set[int]:
             if isinstance(stmt, (ast.For, ast.AsyncFor, ast.While)):
                 looped.update(id(node) for node in ast.walk(stmt))
     return {id(node) for node in ast.walk(func) if id(node) not in looped}
+
+
+__all__ = ["MIN_ROUND_SECONDS", "outside_loops", "periodic_nodes"]

@@ -149,13 +149,8 @@ def _parents(func: FunctionNode) -> dict[int, tuple[ast.stmt, list[ast.stmt], in
     found: dict[int, tuple[ast.stmt, list[ast.stmt], int]] = {}
     for body in statement_lists(func):
         for position, stmt in enumerate(body):
-            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                continue
-            inner_lists = [getattr(stmt, f, None) for f in ("body", "orelse", "finalbody")]
-            inner_lists += [handler.body for handler in getattr(stmt, "handlers", ())]
-            for inner in inner_lists:
-                if isinstance(inner, list) and inner:
-                    found[id(inner)] = (stmt, body, position)
+            for inner in _nested_lists(stmt):
+                found[id(inner)] = (stmt, body, position)
     return found
 
 
@@ -493,14 +488,20 @@ def statement_lists(func: FunctionNode | ast.Module) -> Iterator[list[ast.stmt]]
         body = stack.pop()
         yield body
         for stmt in body:
-            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                continue
-            for field in ("body", "orelse", "finalbody"):
-                inner = getattr(stmt, field, None)
-                if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
-                    stack.append(inner)
-            for handler in getattr(stmt, "handlers", ()):
-                stack.append(handler.body)
+            stack.extend(_nested_lists(stmt))
+
+
+def _nested_lists(stmt: ast.stmt) -> Iterator[list[ast.stmt]]:
+    """The statement lists ``stmt`` holds (its body, ``else``, ``finally`` and handlers); none for a
+    nested definition, whose statements run elsewhere."""
+    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return
+    for field in ("body", "orelse", "finalbody"):
+        inner = getattr(stmt, field, None)
+        if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
+            yield inner
+    for handler in getattr(stmt, "handlers", ()):
+        yield handler.body
 
 
 def node_ids(body: list[ast.stmt]) -> Iterator[int]:

@@ -202,7 +202,6 @@ class EventLoopChecker(Checker):
         # Which calls a request does not pay for is worked out only once a call would be reported:
         # most coroutines have none, and each answer is a walk of the whole function.
         skipped: dict[Family, frozenset[int]] = {}
-        opened_only: frozenset[int] | None = None
         awaited_inline = lambda call: resolver.runs_factory(call, where)  # noqa: E731
         for call in calls_on_loop(coroutine, resolver.names, resolver.operations(coroutine), awaited_inline):
             site = site_id(call)
@@ -236,10 +235,6 @@ class EventLoopChecker(Checker):
                         continue  # removing a temporary directory just made and still empty: one rmdir
                     if site in diagnostics_only(coroutine) and not self._beyond_files(resolver, call, where):
                         continue  # a trace file written only while tracing or profiling is switched on
-                    if opened_only is None:
-                        opened_only = opened_for_elsewhere(coroutine, resolver.names)
-                    if site in opened_only:
-                        continue  # the file work is done by a thread or a child process
                 reported.add((call.lineno, code))
                 self.ctx.report(code, call, message[0], **message[1])
                 break  # one call, one code: the database call (FAA101) is looked for first
@@ -408,7 +403,7 @@ class EventLoopChecker(Checker):
             return "wait for the process with `await asyncio.to_thread(...)`, or poll it between `await asyncio.sleep(...)` calls"
         if what.startswith(("subprocess.", "os.system", "os.popen")):
             return "use `await asyncio.create_subprocess_exec(...)`, or offload the call with `await asyncio.to_thread(...)`"
-        if last in ("open", "read_text", "read_bytes", "write_text", "write_bytes") or what in ("open", "builtins.open", "io.open", "os.fdopen", "os.open"):
+        if last in ("open", "read_text", "read_bytes", "write_text", "write_bytes") or what in ("open", "builtins.open", "io.open", "os.fdopen"):
             return "use `anyio.Path` (or aiofiles), or offload the file work with `await asyncio.to_thread(...)`"
         if what.startswith(("requests", "httpx", "urllib")):
             return "use a shared `httpx.AsyncClient` (created in the lifespan) and `await` it"
