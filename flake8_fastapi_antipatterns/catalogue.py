@@ -1086,7 +1086,11 @@ _add(
             what=(
                 'Flags `CORSMiddleware` configured with `"*"` in `allow_origins`, whether written inline, through a '
                 "module-level list, a name imported from a project module, or as the default of a setting "
-                '(`os.getenv("CORS_ORIGINS") or "*"`, `os.environ.get("CORS_ORIGINS", "*").split(",")`), and '
+                '(`os.getenv("CORS_ORIGINS") or "*"`, `os.environ.get("CORS_ORIGINS", "*").split(",")`, or the '
+                'default a project settings class writes: `settings.cors_origins` where the class says '
+                '`cors_origins: list[str] = ["*"]` or `Field(default="*")`, followed to the settings object '
+                "through the project's own helpers; an object built with the value given, "
+                "`AppSettings(cors_origins=[...])`, is left to that value), and "
                 "`allow_origin_regex` patterns that match any origin (such as `.*`). A project subclass of "
                 "`CORSMiddleware` is read too: the configuration its `__init__` passes to `super().__init__`, the "
                 "arguments it is registered with when it keeps the constructor, and an `is_allowed_origin` "

@@ -38,13 +38,16 @@ from flake8_fastapi_antipatterns.analysis.classes import (
     find_method,
     is_interface,
     is_stub,
+    lineage,
     method_kind,
+    same_class,
     subclasses,
 )
 from flake8_fastapi_antipatterns.analysis.literal_branches import (
     constant_parameters,
     constant_path,
     guarded_parameters,
+    handed_arguments,
     is_constant_path,
     literal_path,
     omitted_constants,
@@ -356,6 +359,7 @@ class CallResolver:
         self._defined: tuple[frozenset[str], frozenset[str]] | None | bool = False
         self._bound: dict[tuple[int, Where, int, int | None], tuple[tuple[str, str], ...]] = {}
         self._operations: dict[int, list[ImplicitCall]] = {}
+        self._handed: dict[int, frozenset[str]] = {}
 
     # -- scopes -------------------------------------------------------------
     def funcs(self, func: FunctionNode) -> Funcs:
@@ -660,11 +664,15 @@ class CallResolver:
         known = [path for path in candidates if path is not None]
         return next((p for p in known if _informative(p)), known[0] if known else None)
 
-    def bind(self, call: ast.Call, where: Where, target: FunctionNode, skip: int | None = None) -> tuple[tuple[str, str], ...]:
+    def bind(
+        self, call: ast.Call, where: Where, target: FunctionNode, skip: int | None = None, callee: CallResolver | None = None
+    ) -> tuple[tuple[str, str], ...]:
         """The paths of the arguments ``call`` passes to ``target``'s parameters, by parameter name.
 
         A method called on an object binds its first parameter to the object
-        (``repo.get(1)``: ``self`` is ``repo``, ``1`` goes to the next one).
+        (``repo.get(1)``: ``self`` is ``repo``, ``1`` goes to the next one). ``callee`` is the resolver
+        of ``target``'s module, when known: with it, a constant ``target`` only hands on to a helper
+        that tests it is bound too (``handed_constants``).
         """
         # Worked out once per call, scope and callee: the event-loop rule asks it of the same call
         # for each family of blocking work, and again where a search through helpers meets it.
@@ -672,14 +680,16 @@ class CallResolver:
         known = self._bound.get(key)
         if known is None:
             cuts = self.program.cuts
-            known = self._bind(call, where, target, skip)
+            known = self._bind(call, where, target, skip, callee)
             # An argument whose value was cut short (a return followed too deep, or met again while its
             # own answer is worked out) is not kept: asked again from less deep, it has its full answer.
             if self.program.cuts == cuts:
                 self._bound[key] = known
         return known
 
-    def _bind(self, call: ast.Call, where: Where, target: FunctionNode, skip: int | None) -> tuple[tuple[str, str], ...]:
+    def _bind(
+        self, call: ast.Call, where: Where, target: FunctionNode, skip: int | None, callee: CallResolver | None
+    ) -> tuple[tuple[str, str], ...]:
         args = target.args
         positional = [a.arg for a in (*args.posonlyargs, *args.args)]
         by_keyword = {a.arg for a in (*args.args, *args.kwonlyargs)}
@@ -699,6 +709,8 @@ class CallResolver:
         # (``literal_branches``): the branch it cannot take is then left out of the search.
         literal_params = guarded_parameters(target)
         constant_params = constant_parameters(target)
+        if callee is not None:
+            constant_params |= callee.handed_constants(target)
         for index, argument in enumerate(call.args):
             if isinstance(argument, ast.Starred) or index >= len(positional):
                 break
@@ -711,7 +723,7 @@ class CallResolver:
                 path = self._argument_path(keyword.value, where, keyword.arg in literal_params, keyword.arg in constant_params)
                 if path is not None:
                     bound[keyword.arg] = path
-        omitted = omitted_constants(target)
+        omitted = omitted_constants(target, constant_params)
         if omitted and not any(isinstance(a, ast.Starred) for a in call.args) and all(k.arg is not None for k in call.keywords):
             # ``get_agent_by_id(id, agents)``: the ``db`` left out is the ``None`` its ``if db:`` is not taken for.
             passed = set(positional[: len(call.args)]) | {k.arg for k in call.keywords}
@@ -719,6 +731,38 @@ class CallResolver:
                 if name not in passed and name not in bound:
                     bound[name] = path
         return tuple(sorted(bound.items()))
+
+    def handed_constants(self, func: FunctionNode) -> frozenset[str]:
+        """The parameters of ``func`` (a function of this module) it hands on, as they are, to a project
+        helper whose ``if`` tests them: ``get_default_model(provider)`` leaves ``user_id=None`` out and
+        passes it to ``list_installed(provider, user_id)``, which returns at ``if not user_id:``. One
+        step deep, and only where the helper tests it: binding every parameter handed on split the
+        graph's answers by binding for nothing."""
+        key = id(func)
+        known = self._handed.get(key)
+        if known is not None:
+            return known
+        self._handed[key] = frozenset()  # met again while worked out: nothing
+        found: set[str] = set()
+        where = self.where(func)
+        for call, param, slot in handed_arguments(func):
+            if param in found:
+                continue
+            target = self.function_called(call, where)
+            if target is None:
+                continue
+            helper = target[1]
+            if isinstance(slot, int):
+                positional = [a.arg for a in (*helper.args.posonlyargs, *helper.args.args)]
+                if positional and positional[0] in ("self", "cls") and isinstance(call.func, ast.Attribute):
+                    positional = positional[1:]
+                if slot >= len(positional):
+                    continue
+                slot = positional[slot]
+            if slot in constant_parameters(helper):
+                found.add(param)
+        known = self._handed[key] = frozenset(found)
+        return known
 
     def _argument_path(self, argument: ast.expr, where: Where, literal: bool, constant: bool) -> str | None:
         if literal and isinstance(argument, ast.Constant) and isinstance(argument.value, str):
@@ -1114,12 +1158,29 @@ class CallResolver:
                 declared = self.annotation(func.returns)
                 if declared is not None and declared.startswith(INSTANCE_PREFIX):
                     result = declared
+            elif func.returns is not None and not include_yield and result is not None and result.startswith(INSTANCE_PREFIX):
+                # ``-> SettingsService`` over ``return get_service(SETTINGS)`` typed as the base ``Service``:
+                # the declared subclass says more (its attributes and methods are the ones used).
+                result = self._narrowed(result, func.returns)
         finally:
             self._returning.discard(key)
             self.program.returning -= 1
         # Results cut short are kept with the depth they had: a caller with no more depth left may reuse them.
         self._returned[key] = _Memo(func, result, self.program.cuts == cuts, budget)
         return result
+
+    def _narrowed(self, found: str, returns: ast.expr) -> str:
+        """``found``, or the declared return class when that is a project subclass of ``found``'s class."""
+        instance = self.program.instance(found)
+        if instance is None or instance.is_class:
+            return found
+        declared = self.annotation(returns)
+        narrower = self.program.instance(declared)
+        if narrower is None or narrower.is_class or same_class(narrower.cls, instance.cls):
+            return found
+        if declared is not None and any(same_class(base, instance.cls) for base in lineage(narrower.cls)):
+            return declared
+        return found
 
     # -- what a call is -------------------------------------------------------
     def callee_path(self, call: ast.Call, where: Where) -> str | None:
@@ -1387,7 +1448,7 @@ class Program:
             if id(target[1]) in visiting:
                 complete = exact = False
                 continue
-            bound = resolver.bind(call, where, target[1])
+            bound = resolver.bind(call, where, target[1], callee=target[0])
             inner = self._reach_memo(question, target[0], target[1], bound, visiting, budget - 1)
             complete = complete and inner.complete
             exact = exact and inner.exact
@@ -1421,13 +1482,17 @@ class Reach:
         """
         if self.filename is None or not self.line:
             return ""
-        try:
-            shown = os.path.relpath(self.filename)
-        except ValueError:  # another drive (Windows)
-            shown = self.filename
-        if shown.startswith(".."):
-            shown = self.filename
-        return f" (at {shown}:{self.line})"
+        return f" (at {shown_path(self.filename)}:{self.line})"
+
+
+def shown_path(filename: str) -> str:
+    """``filename`` as a message shows it: relative to the working directory (flake8 prints its paths
+    so) when the file is below it, else as given."""
+    try:
+        shown = os.path.relpath(filename)
+    except ValueError:  # another drive (Windows)
+        return filename
+    return filename if shown.startswith("..") else shown
 
 
 def _rebind_receiver(

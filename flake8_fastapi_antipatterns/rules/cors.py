@@ -5,7 +5,8 @@ own call: ``app.add_middleware(CORSMiddleware, ...)``,
 ``Middleware(CORSMiddleware, ...)`` (wherever the list it goes into ends up)
 and wrapping an app directly, ``CORSMiddleware(app, ...)``.  Origins are
 followed through local and module-level names; an origin list computed at run
-time (``settings.cors_origins``) cannot be judged and stays silent.
+time stays silent, except for the default a project settings class writes for it
+(``settings.cors_origins`` of a ``BaseSettings`` whose ``cors_origins = ["*"]``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,14 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from flake8_fastapi_antipatterns.analysis.classes import ProjectClass, class_index, derives_from, find_method
+from flake8_fastapi_antipatterns.analysis.calls import MODULE_LEVEL, shown_path
+from flake8_fastapi_antipatterns.analysis.classes import (
+    ProjectClass,
+    class_index,
+    declarations,
+    derives_from,
+    find_method,
+)
 from flake8_fastapi_antipatterns.analysis.default_values import ENVIRONMENT_READS
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, Scope
 from flake8_fastapi_antipatterns.analysis.origin_overrides import METHOD, AnyOrigin, accepts_any_origin
@@ -39,6 +47,7 @@ POSITIONAL = ("allow_origins", "allow_methods", "allow_headers", "allow_credenti
 PROBE_ORIGINS = ("https://evil.invalid", "http://evil.invalid")
 CONTAINER_CALLS = frozenset({"builtins.list", "builtins.tuple", "builtins.set", "builtins.frozenset"})
 _MAX_DEPTH = 8
+FIELD_CALLS = frozenset({"pydantic.Field", "pydantic.fields.Field", "dataclasses.field"})
 
 
 @dataclass
@@ -226,12 +235,14 @@ class CorsChecker(Checker):
         return value.value if isinstance(value, ast.Constant) else None
 
     def _origins_wildcard(
-        self, expr: ast.expr, scope: Scope | None, depth: int = 0, names: Names | None = None
+        self, expr: ast.expr, scope: Scope | None, depth: int = 0, names: Names | None = None, func: FunctionNode | None = None
     ) -> str | None:
-        """How ``allow_origins`` admits every origin, or None."""
+        """How ``allow_origins`` admits every origin, or None. ``func`` is the function ``scope`` is of."""
         if depth > _MAX_DEPTH:
             return None
         value, scope, names = self._resolve_in(expr, scope, depth, names or self.ctx.names)
+        if scope is None:
+            func = None
         if isinstance(value, ast.Constant) and isinstance(value.value, str):
             # Starlette tests ``"*" in allow_origins``: on a string that is a substring test.
             if value.value == "*":
@@ -243,7 +254,7 @@ class CorsChecker(Checker):
             for element in value.elts:
                 inner = element.value if isinstance(element, ast.Starred) else element
                 if isinstance(element, ast.Starred):
-                    found = self._origins_wildcard(inner, scope, depth + 1, names)
+                    found = self._origins_wildcard(inner, scope, depth + 1, names, func)
                     if found:
                         return found
                     continue
@@ -251,36 +262,71 @@ class CorsChecker(Checker):
                 if isinstance(item, ast.Constant) and item.value == "*":
                     return '`"*"` in `allow_origins`'
                 if isinstance(item, (ast.BoolOp, ast.Call)):  # ``[os.getenv("ORIGIN") or "*"]``
-                    found = self._origins_wildcard(inner, scope, depth + 1, names)
+                    found = self._origins_wildcard(inner, scope, depth + 1, names, func)
                     if found:
                         return found.replace('`allow_origins="*"`', '`"*"` in `allow_origins`')
             return None
         if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add):
-            return self._origins_wildcard(value.left, scope, depth + 1, names) or self._origins_wildcard(
-                value.right, scope, depth + 1, names
+            return self._origins_wildcard(value.left, scope, depth + 1, names, func) or self._origins_wildcard(
+                value.right, scope, depth + 1, names, func
             )
         if isinstance(value, ast.BoolOp) and isinstance(value.op, ast.Or):
             # ``os.getenv("CORS_ORIGINS") or "*"``: the fallback is what a deployment that sets nothing gets.
             for operand in value.values:
-                found = self._origins_wildcard(operand, scope, depth + 1, names)
+                found = self._origins_wildcard(operand, scope, depth + 1, names, func)
                 if found:
                     return f"{found}, the default when the setting is not given"
             return None
+        if isinstance(value, ast.Attribute):
+            return self._setting_default(value, scope, depth, names, func)
         if not isinstance(value, ast.Call):
             return None
         callee = names.qualify(value.func, scope)
         if callee in CONTAINER_CALLS and len(value.args) == 1 and not value.keywords:
-            return self._origins_wildcard(value.args[0], scope, depth + 1, names)
+            return self._origins_wildcard(value.args[0], scope, depth + 1, names, func)
         if callee in ENVIRONMENT_READS or (
             isinstance(value.func, ast.Attribute) and value.func.attr == "get" and names.qualify(value.func.value, scope) == "os.environ"
         ):
             default = value.args[1] if len(value.args) > 1 else next((k.value for k in value.keywords if k.arg == "default"), None)
-            found = self._origins_wildcard(default, scope, depth + 1, names) if default is not None else None
+            found = self._origins_wildcard(default, scope, depth + 1, names, func) if default is not None else None
             return f"{found}, the default when the environment does not set it" if found else None
         if isinstance(value.func, ast.Attribute) and value.func.attr == "split":
             # ``"*".split(",")`` is ``["*"]``: a wildcard string stays one once split.
-            found = self._origins_wildcard(value.func.value, scope, depth + 1, names)
+            found = self._origins_wildcard(value.func.value, scope, depth + 1, names, func)
             return found.replace("`allow_origins=\"*\"`", '`"*"` in `allow_origins`') if found else None
+        return None
+
+    def _setting_default(
+        self, value: ast.Attribute, scope: Scope | None, depth: int, names: Names, func: FunctionNode | None
+    ) -> str | None:
+        """``settings.cors_origins``: the default the project's settings class writes for the attribute
+        (``cors_origins: list[str] = ["*"]``, ``Field(default="*")``), which is what a deployment that
+        sets nothing gets. Only an object the call graph knows the project class of is read, and not
+        one built with the attribute given (``Settings(cors_origins=[...])``)."""
+        made, _, _ = self._resolve_in(value.value, scope, depth, names)
+        if isinstance(made, ast.Call) and any(k.arg in (value.attr, None) for k in made.keywords):
+            return None  # ``AppSettings(cors_origins=[...])``: the object is given the value
+        resolver = self.ctx.program.resolver(names)
+        where = resolver.where(func) if func is not None else MODULE_LEVEL
+        instance = self.ctx.program.instance(resolver.path(value.value, where))
+        if instance is None or instance.is_class or instance.argument(value.attr) is not None:
+            return None
+        for declaration in declarations(instance.cls, value.attr):
+            if declaration.method is not None or declaration.is_property:
+                return None  # set in ``__init__`` or computed: not a default written in the class
+            written = declaration.value
+            if written is None:
+                continue  # annotated only here; a base may write the default
+            default = _field_default(written, declaration.owner.names)
+            if default is None:
+                return None  # ``Field(default_factory=load_origins)``: not written out
+            found = self._origins_wildcard(default, None, depth + 1, declaration.owner.names)
+            if not found:
+                return None
+            owner = declaration.owner
+            module = owner.names.resolver
+            place = f"{shown_path(module.filename)}:{written.lineno}" if module is not None else f"line {written.lineno}"
+            return f"{found}, the default of `{owner.name}.{value.attr}` ({place}) when the setting is not given"
         return None
 
     def _regex_text(self, expr: ast.expr, scope: Scope | None) -> str | None:
@@ -301,7 +347,7 @@ class CorsChecker(Checker):
         credentials = self._constant(site.arguments.get("allow_credentials"), site.scope) is True
         origins = site.arguments.get("allow_origins")
         if origins is not None:
-            found = self._origins_wildcard(origins, site.scope)
+            found = self._origins_wildcard(origins, site.scope, func=site.func)
             if found:
                 return Finding(found, credentials, reflects=credentials)
         regex = site.arguments.get("allow_origin_regex")
@@ -343,6 +389,23 @@ class CorsChecker(Checker):
             credentials=finding.credentials,
             **({"remedy": finding.remedy} if finding.remedy else {}),
         )
+
+
+def _field_default(value: ast.expr, names: Names) -> ast.expr | None:
+    """The default a class-body value gives: itself, or what ``Field(...)`` is told (``Field("*")``,
+    ``default="*"``, ``default_factory=lambda: ["*"]``)."""
+    if not isinstance(value, ast.Call):
+        return value
+    if names.qualify(value.func) not in FIELD_CALLS:
+        return None
+    if value.args and not isinstance(value.args[0], ast.Starred):
+        return value.args[0]
+    for keyword in value.keywords:
+        if keyword.arg == "default":
+            return keyword.value
+        if keyword.arg == "default_factory" and isinstance(keyword.value, ast.Lambda):
+            return keyword.value.body
+    return None
 
 
 def _override_accepting_any(cls: ProjectClass) -> tuple[str, AnyOrigin] | None:

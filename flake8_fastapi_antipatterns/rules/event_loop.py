@@ -258,7 +258,7 @@ class EventLoopChecker(Checker):
             target = resolver.function_called(call, caller_where)
             if target is None or target[1] is not coroutine:
                 continue
-            bound = resolver.bind(call, caller_where, coroutine)
+            bound = resolver.bind(call, caller_where, coroutine, callee=target[0])
             handed = tuple((name, path) for name, path in bound if name in called and self.program.function(path) is not None)
             if not handed or any(handed == given.arguments for given, _ in found):
                 continue
@@ -289,7 +289,7 @@ class EventLoopChecker(Checker):
             family,
             target[0],
             target[1],
-            resolver.bind(call, where, target[1]),
+            resolver.bind(call, where, target[1], callee=target[0]),
             lambda r, c, w: self._direct(r, c, w, family),
             self._runs_inline,
             lambda callee, func: self._per_request_calls(callee, func, family),
@@ -331,7 +331,7 @@ class EventLoopChecker(Checker):
             "io-beyond-files",
             target[0],
             target[1],
-            resolver.bind(call, where, target[1]),
+            resolver.bind(call, where, target[1], callee=target[0]),
             remote,
             self._runs_inline,
             lambda callee, func: [
