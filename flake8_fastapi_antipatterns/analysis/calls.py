@@ -38,9 +38,7 @@ from flake8_fastapi_antipatterns.analysis.classes import (
     find_method,
     is_interface,
     is_stub,
-    lineage,
     method_kind,
-    same_class,
     subclasses,
 )
 from flake8_fastapi_antipatterns.analysis.literal_branches import (
@@ -1158,10 +1156,6 @@ class CallResolver:
                 declared = self.annotation(func.returns)
                 if declared is not None and declared.startswith(INSTANCE_PREFIX):
                     result = declared
-            elif func.returns is not None and not include_yield and result is not None and result.startswith(INSTANCE_PREFIX):
-                # ``-> SettingsService`` over ``return get_service(SETTINGS)`` typed as the base ``Service``:
-                # the declared subclass says more (its attributes and methods are the ones used).
-                result = self._narrowed(result, func.returns)
         finally:
             self._returning.discard(key)
             self.program.returning -= 1
@@ -1169,18 +1163,32 @@ class CallResolver:
         self._returned[key] = _Memo(func, result, self.program.cuts == cuts, budget)
         return result
 
-    def _narrowed(self, found: str, returns: ast.expr) -> str:
-        """``found``, or the declared return class when that is a project subclass of ``found``'s class."""
-        instance = self.program.instance(found)
-        if instance is None or instance.is_class:
-            return found
-        declared = self.annotation(returns)
-        narrower = self.program.instance(declared)
-        if narrower is None or narrower.is_class or same_class(narrower.cls, instance.cls):
-            return found
-        if declared is not None and any(same_class(base, instance.cls) for base in lineage(narrower.cls)):
-            return declared
-        return found
+    def declared_path(self, node: ast.expr, where: Where, depth: int = 0) -> str | None:
+        """``path``, except that a project function called on the way stands for the class its return
+        annotation declares: ``get_settings_service().settings`` with ``-> SettingsService`` over a
+        ``return get_service(SETTINGS)`` that ``path`` reads as the base ``Service``. For a question
+        about one value (a setting's default); ``path`` itself keeps what the returns give, which the
+        call graph follows everywhere (taking the declared class there cost 16% more instructions on
+        the largest project and found nothing more)."""
+        if depth < _MAX_DEPTH:
+            if isinstance(node, ast.Call):
+                target = self.function_called(node, where)
+                if target is not None and target[1].returns is not None:
+                    declared = target[0].annotation(target[1].returns)
+                    if self.program.instance(declared) is not None:
+                        return declared
+            elif isinstance(node, ast.Attribute):
+                inner = self.program.instance(self.declared_path(node.value, where, depth + 1))
+                if inner is not None and not inner.is_class:
+                    found = self.attribute_path(inner, node.attr, depth)
+                    if found is not None:
+                        return found
+            elif isinstance(node, ast.Name) and where.funcs:
+                scope = self.names.scope(where.funcs[0])
+                value = scope.values.get(node.id)
+                if value is not None and node.id not in scope.params:
+                    return self.declared_path(value, where, depth + 1)
+        return self.path(node, where)
 
     # -- what a call is -------------------------------------------------------
     def callee_path(self, call: ast.Call, where: Where) -> str | None:

@@ -308,7 +308,7 @@ class CorsChecker(Checker):
             return None  # ``AppSettings(cors_origins=[...])``: the object is given the value
         resolver = self.ctx.program.resolver(names)
         where = resolver.where(func) if func is not None else MODULE_LEVEL
-        instance = self.ctx.program.instance(resolver.path(value.value, where))
+        instance = self.ctx.program.instance(resolver.declared_path(value.value, where))
         if instance is None or instance.is_class or instance.argument(value.attr) is not None:
             return None
         for declaration in declarations(instance.cls, value.attr):
