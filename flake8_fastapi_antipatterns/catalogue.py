@@ -238,7 +238,10 @@ _add(
                 "waiting for work handed to another thread or event loop (`executor.submit(...).result()`, "
                 "`asyncio.run_coroutine_threadsafe(...).result()`, `concurrent.futures.wait`: also the sync "
                 "helper that runs a coroutine on a fresh loop in a worker thread and waits for it), `subprocess.*`, "
-                "`os.system`, `shutil` file-tree operations, synchronous SDK clients (LLM providers, Docker, boto3, "
+                "`os.system`, `shutil` file-tree operations, archives that read files from disk or write their "
+                "members to it (`zipfile.ZipFile`'s `write`/`extract`/`extractall`, `tarfile`'s `add`/`extract`/"
+                "`extractall`; `writestr` and `read` of a member held in memory are not reported, since their cost "
+                "is the member's size, which the code rarely shows), synchronous SDK clients (LLM providers, Docker, boto3, "
                 "Twilio, Resend, ElevenLabs, Google sign-in token checks, PyJWT's `PyJWKClient.get_signing_key_from_jwt` "
                 "(a key-set fetch over urllib on every cache miss, and for any token with an unknown key id), "
                 "Google's Gen AI `genai.Client` but not its `client.aio`), models run in-process (loading a sentence-transformers `SentenceTransformer` "
@@ -2148,7 +2151,7 @@ OPERATOR_ROUTES = (
     "Depends(get_current_active_superuser)]`), in the decorator's `dependencies=[...]` or the router's "
     "(`APIRouter(dependencies=[Depends(get_admin_user)])`). They are the operator's tools, called rarely by "
     "the people who run the service. Code such routes reach is left alone only when every route that reaches "
-    "it is one; for FAA102 only local file work (`open`, `Path` reads and writes, `shutil`) is, while a "
+    "it is one; for FAA102 only local file work (`open`, `Path` reads and writes, `shutil`, archives) is, while a "
     "subprocess, a network call or a sleep is still reported."
 )
 OPERATOR_OPTION = (

@@ -255,6 +255,11 @@ _KINDS_BASE: dict[str, Kind] = {
     ),
     # concurrent.futures: the calling thread waits for the work handed to another thread (or to another
     # event loop, ``asyncio.run_coroutine_threadsafe``) to finish.
+    # Archives: the methods that read files from disk into the archive or write its members out to disk.
+    # ``writestr``/``read`` of an in-memory member are not listed: what they cost is the member's size and
+    # compression, which the code rarely shows (a small JSON manifest and a user's whole history look alike).
+    "zip.archive": Kind("ZipFile", blocking=_names("write", "extract", "extractall")),
+    "tar.archive": Kind("TarFile", blocking=_names("add", "extract", "extractall")),
     "futures.executor": Kind("ThreadPoolExecutor", blocking=_names("shutdown"), returns={"submit": "futures.future"}),
     "futures.future": Kind("Future", blocking=_names("result", "exception")),
     "smtp": Kind(
@@ -525,6 +530,8 @@ def _entries() -> dict[str, Entry]:
         ),
         Entry(blocks=True),
     )  # fmt: skip
+    add(("zipfile.ZipFile", "zipfile.PyZipFile"), Entry("zip.archive"))
+    add(("tarfile.open", "tarfile.TarFile", "tarfile.TarFile.open"), Entry("tar.archive"))
     add(
         (
             "pwdlib.PasswordHash", "pwdlib.PasswordHash.recommended", "passlib.context.CryptContext",
@@ -550,7 +557,7 @@ def _entries() -> dict[str, Entry]:
 ENTRIES: dict[str, Entry] = _entries()
 
 _LOCAL_FILE_CALLS = frozenset({"open", "builtins.open", "io.open", "os.fdopen", "os.open"})
-_LOCAL_FILE_PREFIXES = ("Path.", "shutil.")
+_LOCAL_FILE_PREFIXES = ("Path.", "shutil.", "ZipFile.", "TarFile.")
 
 
 def local_file_work(what: str) -> bool:

@@ -419,6 +419,9 @@ class EventLoopChecker(Checker):
                     "thread, or `await` the coroutine itself instead of running it on another event loop")
         if what.startswith("shutil."):
             return "offload the file work with `await asyncio.to_thread(...)`"
+        if what.startswith(("ZipFile.", "TarFile.")):
+            return ("archiving and extracting are file and compression work: build or unpack the archive in a "
+                    "function run with `await asyncio.to_thread(...)`")
         return None
 
     def _role(self, coroutine: ast.AsyncFunctionDef) -> str | None:
