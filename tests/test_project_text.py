@@ -76,3 +76,32 @@ def test_deriving_finds_class_statements_naming_the_base_and_aliases_only() -> N
     )
     assert texts.deriving("BaseDb") == ["aliased.py", "direct.py", "dotted.py", "multiline.py"]
     assert texts.deriving("") == []
+
+
+# ``deriving``'s meaning, one file at a time: a ``class`` statement naming the word among its bases,
+# or an import renaming it.
+def _derives(text: bytes, word: str) -> bool:
+    encoded = re.escape(word.encode())
+    pattern = (
+        rb"class[ \t]+[^\s(:\[]+[ \t]*\((?:[^)]*?[^A-Za-z0-9_])?" + encoded + rb"(?![A-Za-z0-9_])"
+        + rb"|" + encoded + rb"(?<![A-Za-z0-9_]" + encoded + rb")[ \t]+as[ \t]"
+    )  # fmt: skip
+    return re.search(pattern, text) is not None
+
+
+_FRAGMENTS = st.sampled_from(
+    [
+        b"class A(Base):\n", b"class B(\n    Mixin,\n    Base,\n):\n", b"class C(db.Base, metaclass=M):\n",
+        b"class D(MyBase):\n", b"class E(Base2)", b"from x import Base as B\n", b"import Base as B\n",
+        b"x: Base = Base()\n", b"class F:\n", b"class G(Other):\n    y = Base\n", b"(Base)", b"class H(",
+        b")", b"\n", b"    pass\n", b"Base", b"class", b" ", b"as ", b"subclass K(Base)\n",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(_FRAGMENTS, max_size=8).map(b"".join), min_size=1, max_size=5), st.sampled_from(["Base", "Mixin", "Other", "B"]))
+def test_deriving_answers_as_each_file_searched_alone(contents: list[bytes], word: str) -> None:
+    files = {f"/p/m{number}.py": text for number, text in enumerate(contents)}
+    expected = sorted(path for path, text in files.items() if _derives(text, word))
+    assert ProjectTexts(files).deriving(word) == expected
