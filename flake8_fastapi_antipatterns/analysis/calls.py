@@ -64,7 +64,7 @@ from flake8_fastapi_antipatterns.analysis.names import (
     unwrap_annotation,
     walk_shallow,
 )
-from flake8_fastapi_antipatterns.analysis.nodes import ModuleNodes, mentions_name
+from flake8_fastapi_antipatterns.analysis.nodes import ModuleNodes, mentions_name, parameter_defaults
 from flake8_fastapi_antipatterns.analysis.service_locators import (
     TypeKey,
     looked_up_types,
@@ -707,7 +707,7 @@ class CallResolver:
         # (``literal_branches``): the branch it cannot take is then left out of the search.
         literal_params = guarded_parameters(target)
         constant_params = constant_parameters(target)
-        if callee is not None:
+        if callee is not None and _settles_more(call, target, positional, constant_params):
             constant_params |= callee.handed_constants(target)
         for index, argument in enumerate(call.args):
             if isinstance(argument, ast.Starred) or index >= len(positional):
@@ -1517,6 +1517,27 @@ def _rebind_receiver(
     if implemented is not None and implemented[2] == "instance":
         bound[implemented[1]] = instance
     return tuple(sorted(bound.items()))
+
+
+def _settles_more(call: ast.Call, target: FunctionNode, positional: list[str], tested: frozenset[str]) -> bool:
+    """Whether ``call`` passes a ``None``/``True``/``False`` to, or leaves at such a default, a parameter of
+    ``target`` outside ``tested``: only then can a helper ``target`` hands it to be settled by it (most
+    calls pass variables and leave no such default out, and need no look at what ``target`` calls)."""
+    for index, argument in enumerate(call.args):
+        if isinstance(argument, ast.Starred) or index >= len(positional):
+            break
+        if isinstance(argument, ast.Constant) and constant_path(argument.value) is not None and positional[index] not in tested:
+            return True
+    for keyword in call.keywords:
+        if keyword.arg not in tested and isinstance(keyword.value, ast.Constant) and constant_path(keyword.value.value) is not None:
+            return True
+    if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+        return False  # what is left out is not known: nothing is bound for it (``_bind``)
+    passed = set(positional[: len(call.args)]) | {k.arg for k in call.keywords}
+    return any(
+        name not in tested and name not in passed and isinstance(default, ast.Constant) and constant_path(default.value) is not None
+        for name, default in parameter_defaults(target).items()
+    )
 
 
 def _informative(path: str) -> bool:
