@@ -93,6 +93,31 @@ def test_cors_star_inside_a_string_is_explained() -> None:
     assert "string 'https://*.example.com'" in found.message
 
 
+def test_cors_settings_default_names_the_attribute_and_what_to_change() -> None:
+    source = """\
+    from fastapi import FastAPI
+    from fastapi.middleware.cors import CORSMiddleware
+    from pydantic_settings import BaseSettings
+
+    class Settings(BaseSettings):
+        cors_origins: list[str] = ["*"]
+
+    def get_settings() -> Settings:
+        return Settings()
+
+    def create_app() -> FastAPI:
+        settings = get_settings()
+        app = FastAPI()
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins)
+        return app
+    """
+    found = only(source, "FAA301")
+    assert found.line == 14
+    assert "the default of `Settings.cors_origins` (line 6) when the setting is not given" in found.message
+    assert "make the default of `Settings.cors_origins` an explicit list of trusted origins" in found.message
+    assert not found.message.endswith(get_rule("FAA301").fix)
+
+
 @pytest.mark.parametrize("pattern", [".*", ".+", "^.*$", r"https?://.*", r"https://.*", r"(https?://)?.*", r".*|x"])
 def test_regex_matching_everything(pattern: str) -> None:
     assert _matches_any_origin(pattern)

@@ -253,13 +253,13 @@ _KINDS_BASE: dict[str, Kind] = {
         "PyJWKClient",
         blocking=_names("get_signing_key_from_jwt", "get_signing_key", "get_signing_keys", "get_jwk_set", "fetch_data"),
     ),
-    # concurrent.futures: the calling thread waits for the work handed to another thread (or to another
-    # event loop, ``asyncio.run_coroutine_threadsafe``) to finish.
     # Archives: the methods that read files from disk into the archive or write its members out to disk.
     # ``writestr``/``read`` of an in-memory member are not listed: what they cost is the member's size and
     # compression, which the code rarely shows (a small JSON manifest and a user's whole history look alike).
     "zip.archive": Kind("ZipFile", blocking=_names("write", "extract", "extractall")),
     "tar.archive": Kind("TarFile", blocking=_names("add", "extract", "extractall")),
+    # concurrent.futures: the calling thread waits for the work handed to another thread (or to another
+    # event loop, ``asyncio.run_coroutine_threadsafe``) to finish.
     "futures.executor": Kind("ThreadPoolExecutor", blocking=_names("shutdown"), returns={"submit": "futures.future"}),
     "futures.future": Kind("Future", blocking=_names("result", "exception")),
     "smtp": Kind(

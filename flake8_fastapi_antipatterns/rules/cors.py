@@ -48,6 +48,8 @@ PROBE_ORIGINS = ("https://evil.invalid", "http://evil.invalid")
 CONTAINER_CALLS = frozenset({"builtins.list", "builtins.tuple", "builtins.set", "builtins.frozenset"})
 _MAX_DEPTH = 8
 FIELD_CALLS = frozenset({"pydantic.Field", "pydantic.fields.Field", "dataclasses.field"})
+# How ``_setting_default`` names the class attribute whose default lets every origin in.
+_SETTING_DEFAULT = re.compile(r"the default of `([^`]+)` \(")
 
 
 @dataclass
@@ -349,7 +351,14 @@ class CorsChecker(Checker):
         if origins is not None:
             found = self._origins_wildcard(origins, site.scope, func=site.func)
             if found:
-                return Finding(found, credentials, reflects=credentials)
+                setting = _SETTING_DEFAULT.search(found)
+                remedy = (
+                    f"make the default of `{setting.group(1)}` an explicit list of trusted origins (or an empty one), "
+                    "and give each deployment its own through the setting"
+                    if setting
+                    else None
+                )
+                return Finding(found, credentials, reflects=credentials, remedy=remedy)
         regex = site.arguments.get("allow_origin_regex")
         if regex is not None:
             text = self._regex_text(regex, site.scope)
