@@ -42,6 +42,7 @@ from flake8_fastapi_antipatterns.analysis.classes import (
     subclasses,
 )
 from flake8_fastapi_antipatterns.analysis.literal_branches import (
+    constant_defaults,
     constant_parameters,
     constant_path,
     guarded_parameters,
@@ -64,7 +65,7 @@ from flake8_fastapi_antipatterns.analysis.names import (
     unwrap_annotation,
     walk_shallow,
 )
-from flake8_fastapi_antipatterns.analysis.nodes import ModuleNodes, mentions_name, parameter_defaults
+from flake8_fastapi_antipatterns.analysis.nodes import ModuleNodes, bound_arguments, mentions_name
 from flake8_fastapi_antipatterns.analysis.service_locators import (
     TypeKey,
     looked_up_types,
@@ -743,21 +744,17 @@ class CallResolver:
         self._handed[key] = frozenset()  # met again while worked out: nothing
         found: set[str] = set()
         where = self.where(func)
-        for call, param, slot in handed_arguments(func):
+        for call, param in handed_arguments(func):
             if param in found:
                 continue
             target = self.function_called(call, where)
             if target is None:
                 continue
-            helper = target[1]
-            if isinstance(slot, int):
-                positional = [a.arg for a in (*helper.args.posonlyargs, *helper.args.args)]
-                if positional and positional[0] in ("self", "cls") and isinstance(call.func, ast.Attribute):
-                    positional = positional[1:]
-                if slot >= len(positional):
-                    continue
-                slot = positional[slot]
-            if slot in constant_parameters(helper):
+            tested = constant_parameters(target[1])
+            if any(
+                name in tested and isinstance(argument, ast.Name) and argument.id == param
+                for name, argument in bound_arguments(call, target[1])
+            ):
                 found.add(param)
         known = self._handed[key] = frozenset(found)
         return known
@@ -1534,10 +1531,7 @@ def _settles_more(call: ast.Call, target: FunctionNode, positional: list[str], t
     if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
         return False  # what is left out is not known: nothing is bound for it (``_bind``)
     passed = set(positional[: len(call.args)]) | {k.arg for k in call.keywords}
-    return any(
-        name not in tested and name not in passed and isinstance(default, ast.Constant) and constant_path(default.value) is not None
-        for name, default in parameter_defaults(target).items()
-    )
+    return any(name not in tested and name not in passed for name in constant_defaults(target))
 
 
 def _informative(path: str) -> bool:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from flake8_fastapi_antipatterns.analysis.development import error_detail_only
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, walk_shallow
-from flake8_fastapi_antipatterns.analysis.nodes import last_name
+from flake8_fastapi_antipatterns.analysis.nodes import bound_arguments, last_name, parameters
 
 HTTP_EXCEPTIONS = frozenset(
     {"fastapi.HTTPException", "fastapi.exceptions.HTTPException", "starlette.exceptions.HTTPException"}
@@ -78,19 +78,6 @@ class Carried:
 
 _NOTHING = Carried(frozenset(), frozenset())
 _CACHE: weakref.WeakKeyDictionary[ast.AST, Carried] = weakref.WeakKeyDictionary()
-
-
-def parameters(func: FunctionNode) -> list[str]:
-    return [a.arg for a in [*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs]]
-
-
-def bound_arguments(call: ast.Call, helper: FunctionNode) -> list[tuple[str, ast.expr]]:
-    """(parameter, argument) for each argument ``call`` hands ``helper`` by position or by name; a
-    method called on an object (``service.send(error)``) binds its ``self``/``cls`` to that object."""
-    params = parameters(helper)
-    if params and params[0] in ("self", "cls") and isinstance(call.func, ast.Attribute):
-        params = params[1:]
-    return list(zip(params, call.args)) + [(k.arg, k.value) for k in call.keywords if k.arg is not None]
 
 
 def carried(names: Names, func: FunctionNode) -> Carried:
@@ -432,4 +419,4 @@ class _Reader:
         return name is not None and name[:1].isupper() and self.names.project_class(callee) is not None
 
 
-__all__ = ["ADDING_METHODS", "bound_arguments", "values_added", "passed_on", "replaced", "CARRIERS", "MODEL_DUMPS", "STR_METHODS", "SUBSTITUTIONS", "HTTP_EXCEPTIONS", "RESPONSE_CLASSES", "STRINGIFIERS", "TRACEBACK_TEXT", "Carried", "carried", "parameters"]
+__all__ = ["ADDING_METHODS", "values_added", "passed_on", "replaced", "CARRIERS", "MODEL_DUMPS", "STR_METHODS", "SUBSTITUTIONS", "HTTP_EXCEPTIONS", "RESPONSE_CLASSES", "STRINGIFIERS", "TRACEBACK_TEXT", "Carried", "carried"]

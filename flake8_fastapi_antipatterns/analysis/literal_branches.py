@@ -87,42 +87,47 @@ def constant_parameters(func: FunctionNode) -> frozenset[str]:
     return frozenset(name for guard in value_guards(func) for name in guard.params)
 
 
-def omitted_constants(func: FunctionNode, wanted: frozenset[str] | None = None) -> dict[str, str]:
-    """Each parameter of ``wanted`` (``constant_parameters`` unless given) that defaults to ``None``,
-    ``True`` or ``False``, with the path a call that leaves it out binds it as."""
-    if wanted is None:
-        wanted = constant_parameters(func)
+def constant_defaults(func: FunctionNode) -> dict[str, str]:
+    """Each parameter of ``func`` that defaults to ``None``, ``True`` or ``False``, with the path a call
+    that leaves it out binds it as."""
     found: dict[str, str] = {}
     for name, default in parameter_defaults(func).items():
-        if name in wanted and isinstance(default, ast.Constant):
+        if isinstance(default, ast.Constant):
             path = constant_path(default.value)
             if path is not None:
                 found[name] = path
     return found
 
 
-_HANDED: weakref.WeakKeyDictionary[ast.AST, tuple[tuple[ast.Call, str, int | str], ...]] = weakref.WeakKeyDictionary()
+def omitted_constants(func: FunctionNode, wanted: frozenset[str] | None = None) -> dict[str, str]:
+    """``constant_defaults`` of the parameters in ``wanted`` (``constant_parameters`` unless given)."""
+    if wanted is None:
+        wanted = constant_parameters(func)
+    return {name: path for name, path in constant_defaults(func).items() if name in wanted}
 
 
-def handed_arguments(func: FunctionNode) -> tuple[tuple[ast.Call, str, int | str], ...]:
+_HANDED: weakref.WeakKeyDictionary[ast.AST, tuple[tuple[ast.Call, str], ...]] = weakref.WeakKeyDictionary()
+
+
+def handed_arguments(func: FunctionNode) -> tuple[tuple[ast.Call, str], ...]:
     """The calls of ``func`` (nested definitions aside) that hand on, as they are, parameters no ``if`` of
-    ``func`` tests: (the call, the parameter, the position or keyword it is passed as). Whether the
-    helper called tests what it receives is the call graph's question (``CallResolver.handed_constants``)."""
+    ``func`` tests: (the call, the parameter), before any ``*args`` of the call. Whether the helper called
+    tests what it receives is the call graph's question (``CallResolver.handed_constants``)."""
     known = _HANDED.get(func)
     if known is None:
         params = _held_parameters(func) - {"self", "cls"} - constant_parameters(func)
-        found: list[tuple[ast.Call, str, int | str]] = []
+        found: list[tuple[ast.Call, str]] = []
         for node in walk_shallow(func) if params else ():
             if not isinstance(node, ast.Call):
                 continue
-            for index, argument in enumerate(node.args):
+            for argument in node.args:
                 if isinstance(argument, ast.Starred):
                     break
                 if isinstance(argument, ast.Name) and argument.id in params:
-                    found.append((node, argument.id, index))
+                    found.append((node, argument.id))
             for keyword in node.keywords:
                 if keyword.arg is not None and isinstance(keyword.value, ast.Name) and keyword.value.id in params:
-                    found.append((node, keyword.value.id, keyword.arg))
+                    found.append((node, keyword.value.id))
         known = _HANDED[func] = tuple(found)
     return known
 
@@ -262,4 +267,4 @@ def _constant_keys(names: Names, table: str) -> frozenset[str] | None:
     return frozenset(i.value for i in items if isinstance(i, ast.Constant) and isinstance(i.value, str))
 
 
-__all__ = ["LITERAL_PREFIX", "TableGuard", "ValueGuard", "constant_parameters", "constant_path", "guarded_parameters", "handed_arguments", "is_constant_path", "literal_path", "omitted_constants", "skipped_calls", "table_guards", "value_guards"]
+__all__ = ["LITERAL_PREFIX", "TableGuard", "ValueGuard", "constant_defaults", "constant_parameters", "constant_path", "guarded_parameters", "handed_arguments", "is_constant_path", "literal_path", "omitted_constants", "skipped_calls", "table_guards", "value_guards"]

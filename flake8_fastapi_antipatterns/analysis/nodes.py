@@ -138,6 +138,20 @@ def parameter_defaults(func: FunctionNode) -> dict[str, ast.expr]:
     return found
 
 
+def parameters(func: FunctionNode) -> list[str]:
+    """The names a call may bind by position or by keyword, in order (no ``*args``/``**kwargs``)."""
+    return [a.arg for a in [*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs]]
+
+
+def bound_arguments(call: ast.Call, helper: FunctionNode) -> list[tuple[str, ast.expr]]:
+    """(parameter, argument) for each argument ``call`` hands ``helper`` by position or by name; a
+    method called on an object (``service.send(error)``) binds its ``self``/``cls`` to that object."""
+    params = parameters(helper)
+    if params and params[0] in ("self", "cls") and isinstance(call.func, ast.Attribute):
+        params = params[1:]
+    return list(zip(params, call.args)) + [(k.arg, k.value) for k in call.keywords if k.arg is not None]
+
+
 def decided_by(test: ast.expr, values: Mapping[str, ast.Constant]) -> bool | None:
     """What ``test`` evaluates to when the names in ``values`` hold those constants (a parameter left
     at its default, a literal its caller passed): True or False where that settles it (``not user_id

@@ -30,7 +30,7 @@ _IMPORT_STATEMENT = re.compile(rb"^[ \t]*(?:from[ \t][^\n(#]*\([^)]*\)|(?:from|i
 _IDENTIFIER_CLASS = rb"[A-Za-z0-9_]"
 _NOT_IDENTIFIER = rb"[^A-Za-z0-9_]"
 _SEPARATOR = b"\n"
-_IDENTIFIER_RUN = re.compile(rb"[A-Za-z0-9_]+")
+_IDENTIFIER_RUN = re.compile(_IDENTIFIER_CLASS + rb"+")
 # A ``class`` statement's name and the text of its parentheses up to the first ``)``.
 _CLASS_BASES = re.compile(rb"class[ \t]+[^\s(:\[]+[ \t]*\(([^)]*)")
 

@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 
 from flake8_fastapi_antipatterns.analysis.app_model import ROUTE_DECORATORS
 from flake8_fastapi_antipatterns.analysis.classes import ProjectClass, class_index, derives_from, is_stub, lineage
-from flake8_fastapi_antipatterns.analysis.exception_text import carried, parameters
+from flake8_fastapi_antipatterns.analysis.exception_text import carried
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, same_definition, walk_shallow
-from flake8_fastapi_antipatterns.analysis.nodes import last_name
+from flake8_fastapi_antipatterns.analysis.nodes import last_name, parameters
 from flake8_fastapi_antipatterns.analysis.project import ModuleInfo, ProjectIndex
 from flake8_fastapi_antipatterns.analysis.serving import module_facts
 

@@ -60,11 +60,11 @@ from flake8_fastapi_antipatterns.analysis.calls import (
 from flake8_fastapi_antipatterns.analysis.classes import class_index
 from flake8_fastapi_antipatterns.analysis.created_once import created_once_nodes
 from flake8_fastapi_antipatterns.analysis.development import development_only, diagnostics_only
-from flake8_fastapi_antipatterns.analysis.exception_text import bound_arguments
 from flake8_fastapi_antipatterns.analysis.file_handles import opened_for_elsewhere
 from flake8_fastapi_antipatterns.analysis.fixed_paths import FixedPaths, kernel_file, opened_path, read_only_open
 from flake8_fastapi_antipatterns.analysis.fresh_dirs import REMOVALS, fresh_directory_calls
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names
+from flake8_fastapi_antipatterns.analysis.nodes import bound_arguments
 from flake8_fastapi_antipatterns.analysis.periodic import outside_loops, periodic_nodes
 from flake8_fastapi_antipatterns.analysis.predicate_guards import predicate_guarded_nodes
 from flake8_fastapi_antipatterns.analysis.processes import SPAWN, only_starts

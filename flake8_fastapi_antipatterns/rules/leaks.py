@@ -50,14 +50,19 @@ from flake8_fastapi_antipatterns.analysis.exception_text import (
     STR_METHODS,
     STRINGIFIERS,
     TRACEBACK_TEXT,
-    bound_arguments,
     carried,
     passed_on,
     replaced,
     values_added,
 )
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, Scope, same_definition, walk_shallow
-from flake8_fastapi_antipatterns.analysis.nodes import child_nodes, ends_the_call, last_name, node_fields
+from flake8_fastapi_antipatterns.analysis.nodes import (
+    bound_arguments,
+    child_nodes,
+    ends_the_call,
+    last_name,
+    node_fields,
+)
 from flake8_fastapi_antipatterns.analysis.provenance import (
     DESCRIBES_INPUT,
     OWN_BUILTINS,
