@@ -255,7 +255,7 @@ def _mentions(node: ast.AST, param: str) -> bool:
     return False
 
 
-def _decides_by_class(names: Names, func: FunctionNode) -> bool:
+def decides_by_class(names: Names, func: FunctionNode) -> bool:
     """``if isinstance(exc, SQLAlchemyError): return fallback``: a function that tests the class of a
     parameter whose text it returns, and has a return that does not carry that parameter: it chooses
     by the class of what it is handed what to let through. That choice is the project's policy for its
@@ -398,7 +398,7 @@ class _Reader:
         (``sanitize_message(message)``, ``create_error_response(message)``). Any other function is
         assumed to clean what it is given."""
         found_function = self.names.resolve_function(call.func)
-        if found_function is None or _decides_by_class(*found_function):
+        if found_function is None or decides_by_class(*found_function):
             return set()
         helper_names, helper = found_function
         inner = carried(helper_names, helper).returned
@@ -419,4 +419,4 @@ class _Reader:
         return name is not None and name[:1].isupper() and self.names.project_class(callee) is not None
 
 
-__all__ = ["ADDING_METHODS", "values_added", "passed_on", "replaced", "CARRIERS", "MODEL_DUMPS", "STR_METHODS", "SUBSTITUTIONS", "HTTP_EXCEPTIONS", "RESPONSE_CLASSES", "STRINGIFIERS", "TRACEBACK_TEXT", "Carried", "carried"]
+__all__ = ["ADDING_METHODS", "decides_by_class", "values_added", "passed_on", "replaced", "CARRIERS", "MODEL_DUMPS", "STR_METHODS", "SUBSTITUTIONS", "HTTP_EXCEPTIONS", "RESPONSE_CLASSES", "STRINGIFIERS", "TRACEBACK_TEXT", "Carried", "carried"]

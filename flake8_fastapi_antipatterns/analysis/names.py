@@ -53,7 +53,7 @@ _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 _SCOPE_TYPES = frozenset(_SCOPES)
 
 
-def _is_project_name(qualified: str) -> bool:
+def is_project_name(qualified: str) -> bool:
     """Whether an imported name may come from the project (relative, or neither a modelled library nor the standard library)."""
     return qualified.startswith(".") or (
         (top := qualified.split(".", 1)[0]) not in MODELLED_LIBRARIES and top not in _STDLIB
@@ -548,7 +548,7 @@ class Names:
     def imports_project_names(self) -> bool:
         """Whether some import names a project module (``value_path`` then follows it there)."""
         if self._project_imports is None:
-            self._project_imports = any(map(_is_project_name, self.imports.values()))
+            self._project_imports = any(map(is_project_name, self.imports.values()))
         return self._project_imports
 
     def imports_library(self, tops: Container[str]) -> bool:
@@ -581,7 +581,7 @@ class Names:
         if imported is None:
             return name in last_names
         last = imported.rsplit(".", 1)[-1]
-        if _is_project_name(imported):
+        if is_project_name(imported):
             # A project module's name, which value_path follows there, unless the project
             # ``def``s or ``class``es that name: functions and classes keep their own name
             # (``get_settings()`` is no CORS middleware), and knowing so costs a set look-up

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from flake8_fastapi_antipatterns.analysis.app_model import ROUTE_DECORATORS
 from flake8_fastapi_antipatterns.analysis.classes import ProjectClass, class_index, derives_from, is_stub, lineage
-from flake8_fastapi_antipatterns.analysis.exception_text import carried
+from flake8_fastapi_antipatterns.analysis.exception_text import HTTP_EXCEPTIONS, carried
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, same_definition, walk_shallow
 from flake8_fastapi_antipatterns.analysis.nodes import last_name, parameters
 from flake8_fastapi_antipatterns.analysis.project import ModuleInfo, ProjectIndex
@@ -568,6 +568,9 @@ MAX_HELPER_DEPTH = 2
 
 Resolve = Callable[[Names, ast.Call, FunctionNode | None], "tuple[Names, FunctionNode] | None"]
 """The project function a call in a body runs (``names``: the body's module, the function holding it)."""
+LibraryCall = Callable[[Names, ast.Call, FunctionNode | None], "str | None"]
+"""The top-level package of the library a call runs (a method of an object the call graph knows a
+library made: ``client.get(url)`` on an ``httpx.AsyncClient``), or None."""
 
 
 def _by_name(names: Names, call: ast.Call, func: FunctionNode | None) -> tuple[Names, FunctionNode] | None:
@@ -858,6 +861,80 @@ def _raises_own(names: Names, func: FunctionNode, classes: set[str], depth: int,
     return found
 
 
+# How many project calls deep ``may_rewrap`` follows a ``try``.
+MAX_REWRAP_DEPTH = 6
+# Libraries whose errors carry what they met outside the process (an address, a path, a command, a
+# provider's answer): a call of one in the ``try`` itself hands the text of such an error on.
+OUTSIDE_TEXT = frozenset(
+    {"requests", "httpx", "aiohttp", "urllib", "urllib3", "boto3", "botocore", "openai", "anthropic", "litellm",
+     "subprocess", "os", "shutil", "pathlib", "zipfile", "tarfile", "socket", "smtplib", "paramiko"}
+)  # fmt: skip
+
+
+def may_rewrap(
+    names: Names, body: list[ast.stmt], func: FunctionNode | None, resolve: Resolve, library: LibraryCall
+) -> bool:
+    """Whether a ``try`` is seen to raise text the project did not write, past a policy that chose
+    by class what to show (``exception_text.decides_by_class``): it calls a library whose errors
+    carry what the library met outside the process (``OUTSIDE_TEXT``: ``httpx``, ``subprocess``,
+    ``os``), or a project function it reaches (by calls, by functions handed to a call such as
+    ``run_with_retry(attempt)``, and the functions those define, up to ``MAX_REWRAP_DEPTH`` calls deep)
+    has an ``except`` that raises what it caught inside something new (``raise RuntimeError(msg, e)
+    from e``). What cannot be resolved is not evidence either way and is left out, as elsewhere in
+    the call graph. ``library``: the library a call runs, where the call graph knows it."""
+    scope = names.scope(func) if func is not None else None
+    for call in _calls(body):
+        if _quiet(names, call) or describes_value(names.qualify(call.func, scope), call):
+            continue  # ``os.getenv(...)``, ``os.path.join(...)``: nothing met outside
+        if library(names, call, func) in OUTSIDE_TEXT:
+            return True
+    return _rewraps(names, _calls(body), func, resolve, 0, set())
+
+
+def _rewraps(
+    names: Names, calls: list[ast.Call], func: FunctionNode | None, resolve: Resolve, depth: int, seen: set[int]
+) -> bool:
+    for call in calls:
+        # A function handed to the call (``run_with_lock_retry(_attempt)``, ``operation=...``) runs
+        # under it, as a thread runner's does: judged as if called.
+        handed = [
+            ast.Call(func=a, args=[], keywords=[])
+            for a in [*call.args, *(k.value for k in call.keywords)]
+            if isinstance(a, (ast.Name, ast.Attribute))
+        ]
+        for runs in (call, *handed):
+            found = resolve(names, runs, func)
+            if found is None:
+                continue
+            for runs_names, helper in (found, *project_overrides(*found)):
+                if id(helper) in seen:
+                    continue
+                seen.add(id(helper))
+                if _handler_rewraps(runs_names, helper):
+                    return True
+                # The functions it defines too: one it returns (``return _operation``) runs for it.
+                inner = [n for n in ast.walk(helper) if isinstance(n, ast.Call)]
+                if depth + 1 < MAX_REWRAP_DEPTH and _rewraps(runs_names, inner, helper, resolve, depth + 1, seen):
+                    return True
+    return False
+
+
+def _handler_rewraps(names: Names, func: FunctionNode) -> bool:
+    """Whether an ``except ... as e`` in ``func`` (or a function it defines) raises something that
+    carries ``e``'s text (the cause of a ``raise ... from e`` aside: that only chains it). An
+    ``HTTPException`` so raised is sent as it is, and judged where it is raised."""
+    for node in ast.walk(func):
+        if not (isinstance(node, ast.ExceptHandler) and node.name) or _describes_input(names, node.type):
+            continue
+        carriers = _carriers(names, node)
+        for inner in ast.walk(node):
+            if isinstance(inner, ast.Raise) and inner.exc is not None and _mentions(inner.exc, carriers):
+                raised = inner.exc.func if isinstance(inner.exc, ast.Call) else inner.exc
+                if names.qualify(raised) not in HTTP_EXCEPTIONS:
+                    return True
+    return False
+
+
 # Calls that raise nothing but on a bug, or an error about the value they were given (``int("x")``).
 _QUIET_BUILTINS = frozenset(
     {"len", "isinstance", "issubclass", "str", "int", "float", "bool", "any", "all", "min", "max", "sorted", "set",
@@ -933,4 +1010,4 @@ def _raised_class(node: ast.Raise) -> str | None:
     return exc.id if isinstance(exc, ast.Name) else None
 
 
-__all__ = ["answer_cut_short", "DESCRIBES_INPUT", "INPUT_PARSERS", "OWN_BUILTINS", "PATH_STRINGS", "SANDBOXES", "VALUE_ENCODERS", "describes_value", "documented_raises", "only_input_parsing", "only_own_text", "only_project_checks", "only_sandboxed_rendering", "project_overrides", "raised_by_the_project"]
+__all__ = ["answer_cut_short", "DESCRIBES_INPUT", "INPUT_PARSERS", "OWN_BUILTINS", "PATH_STRINGS", "SANDBOXES", "VALUE_ENCODERS", "describes_value", "documented_raises", "may_rewrap", "only_input_parsing", "only_own_text", "only_project_checks", "only_sandboxed_rendering", "project_overrides", "raised_by_the_project"]

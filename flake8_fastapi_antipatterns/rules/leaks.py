@@ -51,11 +51,19 @@ from flake8_fastapi_antipatterns.analysis.exception_text import (
     STRINGIFIERS,
     TRACEBACK_TEXT,
     carried,
+    decides_by_class,
     passed_on,
     replaced,
     values_added,
 )
-from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, Scope, same_definition, walk_shallow
+from flake8_fastapi_antipatterns.analysis.names import (
+    FunctionNode,
+    Names,
+    Scope,
+    is_project_name,
+    same_definition,
+    walk_shallow,
+)
 from flake8_fastapi_antipatterns.analysis.nodes import (
     bound_arguments,
     child_nodes,
@@ -68,6 +76,7 @@ from flake8_fastapi_antipatterns.analysis.provenance import (
     OWN_BUILTINS,
     TEXT_SOURCES,
     answer_cut_short,
+    may_rewrap,
     only_input_parsing,
     only_own_text,
     only_project_checks,
@@ -1299,6 +1308,8 @@ class LeakChecker(Checker):
             return None
         for param, argument in bound_arguments(call, helper):
             exception = self._exception(argument, live)
+            if exception and param in carrying and how == "returned" and self._policy_holds(call, argument, helper_names, helper, owner):
+                continue
             if exception and param in carrying:
                 return Leak(exception if how == "sent" else f"the text of {exception} (through `{_short(call.func)}()`)")
             if not exception and param in passing and index is not None:
@@ -1306,6 +1317,37 @@ class LeakChecker(Checker):
                 if text is not None:
                     return Leak(f"{text.shown} (through `{_short(call.func)}()`)")
         return None
+
+    def _policy_holds(
+        self, call: ast.Call, argument: ast.expr, helper_names: Names, helper: FunctionNode, owner: Owner
+    ) -> bool:
+        """``detail=sanitize_database_error(e, PROJECT_READ_FAILED)``: a helper that chooses by the class
+        of the exception what text to hand back (``exception_text.decides_by_class``: a fixed text for
+        ``SQLAlchemyError``, the message otherwise) is the project's policy for its errors, and holds
+        unless the ``try`` is seen to get past it (``provenance.may_rewrap``): a call there of a library
+        whose errors carry what it met outside the process (``subprocess.run``, an HTTP client), or a
+        project function within reach that puts another exception's text into a class the policy
+        lets through (``raise RuntimeError(msg, e) from e``)."""
+        if not isinstance(argument, ast.Name) or not decides_by_class(helper_names, helper):
+            return False
+        tried = _tried_for(owner.body, argument.id, call)
+        return tried is not None and not may_rewrap(self.ctx.names, tried, owner.func, self._resolve, self._library_call)
+
+    def _library_call(self, names: Names, call: ast.Call, func: FunctionNode | None) -> str | None:
+        """The top-level package of the library a call runs, as the call graph knows it (``httpx`` for
+        ``client.get(url)`` on an ``httpx.AsyncClient``, ``subprocess`` for ``subprocess.run``)."""
+        qualified = names.qualify(call.func, names.scope(func) if func is not None else None)
+        path = qualified
+        if func is not None and (qualified is None or is_project_name(qualified)):
+            resolver = self.program.resolver(names)
+            try:
+                path = resolver.callee_path(call, resolver.where(func))
+            except (RecursionError, ValueError, OSError):
+                return None
+        if path is None:
+            return None
+        top = path.removeprefix("await ").split(".", 1)[0]
+        return None if is_project_name(top) else top
 
     def _builds_a_model(self, callee: ast.expr, qualified: str | None) -> bool:
         """``ValidateProviderResponse(error=str(e))``: a model class of the project carries what it is
@@ -1340,6 +1382,22 @@ class LeakChecker(Checker):
                 put = f" (put in at line {value.lineno})" if index.added(name.id, value) else ""
                 return Leak(f"{found.shown} through `{name.id}`{put}")
         return None
+
+
+def _tried_for(body: list[ast.stmt], name: str, node: ast.AST) -> list[ast.stmt] | None:
+    """The body of the ``try`` whose ``except ... as name`` holds ``node`` (nested definitions left out)."""
+    line = getattr(node, "lineno", -1)
+    stack: list[ast.AST] = list(body)
+    while stack:
+        inner = stack.pop()
+        if isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        for handler in getattr(inner, "handlers", ()):
+            if handler.name == name and handler.lineno <= line <= (handler.end_lineno or handler.lineno):
+                if any(n is node for statement in handler.body for n in ast.walk(statement)):
+                    return list(getattr(inner, "body", []))
+        stack.extend(child_nodes(inner))
+    return None
 
 
 @dataclass(frozen=True)
