@@ -247,7 +247,7 @@ def _own_raise_wrapped(
         return False
     _WRAPPING.add(id(handler))
     try:
-        return raised_by_the_project(names, handler.type, body, func, resolve)
+        return raised_by_the_project(names, handler.type, body, func, resolve, deep=False)
     finally:
         _WRAPPING.discard(id(handler))
 
@@ -578,7 +578,13 @@ def _by_name(names: Names, call: ast.Call, func: FunctionNode | None) -> tuple[N
 
 
 def raised_by_the_project(
-    names: Names, caught: ast.expr | None, body: list[ast.stmt], func: FunctionNode | None, resolve: Resolve = _by_name
+    names: Names,
+    caught: ast.expr | None,
+    body: list[ast.stmt],
+    func: FunctionNode | None,
+    resolve: Resolve = _by_name,
+    *,
+    deep: bool = True,
 ) -> bool:
     """Whether a narrow builtin class (``except ValueError as e``) catches what the project raised
     with its own text: a project function the ``try`` calls raises it with a literal or f-string
@@ -586,7 +592,11 @@ def raised_by_the_project(
     a library whose errors would carry that library's text (``json.loads``, ``response.json()``).
 
     ``resolve`` finds the function a call runs; the default knows functions by name, the leak rule
-    passes the call graph's, which also knows methods (``service.create(...)`` on a project class)."""
+    passes the call graph's, which also knows methods (``service.create(...)`` on a project class).
+
+    ``deep``: also look further than ``_raises_own`` reads (two calls) for a place that rewraps another
+    exception's text into the class (``_rewraps``, six calls deep), as the leak rule does for the
+    ``except`` it judges; a wrap site judged on the way (``_own_raise_wrapped``) reads two calls only."""
     if caught is None:
         return False
     elements = caught.elts if isinstance(caught, ast.Tuple) else [caught]
@@ -617,7 +627,14 @@ def raised_by_the_project(
             if verdict is False:
                 return False
             evidence = evidence or verdict is True
-    return evidence or raised_here
+    if not (evidence or raised_here):
+        return False
+    if not deep:
+        return True
+    # ``_raises_own`` reads two calls deep; a rewrap of the class further down (``raise
+    # RuntimeError(f"Failed to load the registry from {path}: {e}")`` in a loader the build calls)
+    # puts another exception's text into it all the same.
+    return not _rewraps(names, _calls(body), func, resolve, 0, set(), classes)
 
 
 def project_overrides(names: Names, func: FunctionNode) -> list[tuple[Names, FunctionNode]]:
@@ -888,50 +905,68 @@ def may_rewrap(
             continue  # ``os.getenv(...)``, ``os.path.join(...)``: nothing met outside
         if library(names, call, func) in OUTSIDE_TEXT:
             return True
-    return _rewraps(names, _calls(body), func, resolve, 0, set())
+    return _rewraps(names, _calls(body), func, resolve, 0, set(), None)
 
 
 def _rewraps(
-    names: Names, calls: list[ast.Call], func: FunctionNode | None, resolve: Resolve, depth: int, seen: set[int]
+    names: Names, calls: list[ast.Call], func: FunctionNode | None, resolve: Resolve, depth: int, seen: set[int],
+    classes: set[str] | None,
 ) -> bool:
+    """Whether a project function ``calls`` reach raises what it caught inside a new exception (of
+    ``classes`` only, when given)."""
     for call in calls:
-        # A function handed to the call (``run_with_lock_retry(_attempt)``, ``operation=...``) runs
-        # under it, as a thread runner's does: judged as if called.
+        called = resolve(names, call, func)
+        if called is None:
+            continue
+        # A function handed to a project function (``run_with_lock_retry(_attempt)``, ``operation=...``)
+        # runs under it, as a thread runner's does: judged as if called. A class handed on is not built
+        # there (``isinstance(tool, SchedulerTools)`` is no project call, and a look-up by class is not
+        # a construction).
         handed = [
-            ast.Call(func=a, args=[], keywords=[])
+            resolve(names, ast.Call(func=a, args=[], keywords=[]), func)
             for a in [*call.args, *(k.value for k in call.keywords)]
             if isinstance(a, (ast.Name, ast.Attribute))
         ]
-        for runs in (call, *handed):
-            found = resolve(names, runs, func)
-            if found is None:
+        # Only what the call names: another class's override of the method is not what runs here
+        # (``super().__init__()`` runs the base's), and following every override of a base method
+        # reaches most of a large project.
+        for runs_names, helper in (called, *(h for h in handed if h is not None and h[1].name != "__init__")):
+            if id(helper) in seen:
                 continue
-            for runs_names, helper in (found, *project_overrides(*found)):
-                if id(helper) in seen:
-                    continue
-                seen.add(id(helper))
-                if _handler_rewraps(runs_names, helper):
-                    return True
-                # The functions it defines too: one it returns (``return _operation``) runs for it.
-                inner = [n for n in ast.walk(helper) if isinstance(n, ast.Call)]
-                if depth + 1 < MAX_REWRAP_DEPTH and _rewraps(runs_names, inner, helper, resolve, depth + 1, seen):
-                    return True
+            seen.add(id(helper))
+            if _handler_rewraps(runs_names, helper, classes, resolve):
+                return True
+            # The functions it defines too: one it returns (``return _operation``) runs for it.
+            inner = [n for n in ast.walk(helper) if isinstance(n, ast.Call)]
+            if depth + 1 < MAX_REWRAP_DEPTH and _rewraps(runs_names, inner, helper, resolve, depth + 1, seen, classes):
+                return True
     return False
 
 
-def _handler_rewraps(names: Names, func: FunctionNode) -> bool:
-    """Whether an ``except ... as e`` in ``func`` (or a function it defines) raises something that
-    carries ``e``'s text (the cause of a ``raise ... from e`` aside: that only chains it). An
-    ``HTTPException`` so raised is sent as it is, and judged where it is raised."""
+def _handler_rewraps(names: Names, func: FunctionNode, classes: set[str] | None, resolve: Resolve) -> bool:
+    """Whether an ``except ... as e`` in ``func`` (or a function it defines) raises something (of
+    ``classes``, when given) that carries ``e``'s text, the cause of a ``raise ... from e`` aside (that
+    only chains it). Not when what it caught is fit for the client by provenance (``_site_wraps``:
+    ``raise ValueError(f"not a valid ZIP: {exc}")`` around ``ZipFile(BytesIO(upload))``), nor an
+    ``HTTPException`` raised so: that is sent as it is, and judged where it is raised."""
     for node in ast.walk(func):
-        if not (isinstance(node, ast.ExceptHandler) and node.name) or _describes_input(names, node.type):
+        if not isinstance(node, _TRY_NODES):
             continue
-        carriers = _carriers(names, node)
-        for inner in ast.walk(node):
-            if isinstance(inner, ast.Raise) and inner.exc is not None and _mentions(inner.exc, carriers):
+        for handler in getattr(node, "handlers", ()):
+            if not handler.name or _describes_input(names, handler.type):
+                continue
+            carriers = _carriers(names, handler)
+            for inner in ast.walk(handler):
+                if not (isinstance(inner, ast.Raise) and inner.exc is not None and _mentions(inner.exc, carriers)):
+                    continue
                 raised = inner.exc.func if isinstance(inner.exc, ast.Call) else inner.exc
-                if names.qualify(raised) not in HTTP_EXCEPTIONS:
+                if classes is not None and _raised_class(inner) not in classes:
+                    continue
+                if names.qualify(raised) in HTTP_EXCEPTIONS:
+                    continue
+                if _site_wraps(names, _WrapSite(handler, getattr(node, "body", []), func), resolve):
                     return True
+                break  # the handler's text is harmless: its other raises carry the same
     return False
 
 
