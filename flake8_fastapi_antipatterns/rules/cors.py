@@ -48,8 +48,6 @@ PROBE_ORIGINS = ("https://evil.invalid", "http://evil.invalid")
 CONTAINER_CALLS = frozenset({"builtins.list", "builtins.tuple", "builtins.set", "builtins.frozenset"})
 _MAX_DEPTH = 8
 FIELD_CALLS = frozenset({"pydantic.Field", "pydantic.fields.Field", "dataclasses.field"})
-# How ``_setting_default`` names the class attribute whose default lets every origin in.
-_SETTING_DEFAULT = re.compile(r"the default of `([^`]+)` \(")
 
 
 @dataclass
@@ -65,6 +63,22 @@ class CorsSite:
     scope: Scope | None
     subclass: ProjectClass | None = None
     """The project subclass of ``CORSMiddleware`` configured here."""
+
+
+@dataclass(frozen=True)
+class Wildcard:
+    """How ``allow_origins`` admits every origin, as the message says it."""
+
+    text: str
+    setting: str | None = None
+    """The settings attribute whose default it is (``SecuritySettings.cors_origins``), when it is one."""
+
+    def within(self) -> Wildcard:
+        """Said of one item of ``allow_origins`` rather than of the whole value."""
+        return Wildcard(self.text.replace('`allow_origins="*"`', '`"*"` in `allow_origins`'), self.setting)
+
+    def when(self, condition: str) -> Wildcard:
+        return Wildcard(f"{self.text}, {condition}", self.setting)
 
 
 @dataclass
@@ -238,7 +252,7 @@ class CorsChecker(Checker):
 
     def _origins_wildcard(
         self, expr: ast.expr, scope: Scope | None, depth: int = 0, names: Names | None = None, func: FunctionNode | None = None
-    ) -> str | None:
+    ) -> Wildcard | None:
         """How ``allow_origins`` admits every origin, or None. ``func`` is the function ``scope`` is of."""
         if depth > _MAX_DEPTH:
             return None
@@ -248,9 +262,11 @@ class CorsChecker(Checker):
         if isinstance(value, ast.Constant) and isinstance(value.value, str):
             # Starlette tests ``"*" in allow_origins``: on a string that is a substring test.
             if value.value == "*":
-                return '`allow_origins="*"`'
+                return Wildcard('`allow_origins="*"`')
             if "*" in value.value:
-                return f"`allow_origins` is the string {value.value!r}, and Starlette reads any `*` in it as a wildcard"
+                return Wildcard(
+                    f"`allow_origins` is the string {value.value!r}, and Starlette reads any `*` in it as a wildcard"
+                )
             return None
         if isinstance(value, (ast.List, ast.Tuple, ast.Set)):
             for element in value.elts:
@@ -262,11 +278,11 @@ class CorsChecker(Checker):
                     continue
                 item, _, _ = self._resolve_in(inner, scope, depth + 1, names)
                 if isinstance(item, ast.Constant) and item.value == "*":
-                    return '`"*"` in `allow_origins`'
+                    return Wildcard('`"*"` in `allow_origins`')
                 if isinstance(item, (ast.BoolOp, ast.Call)):  # ``[os.getenv("ORIGIN") or "*"]``
                     found = self._origins_wildcard(inner, scope, depth + 1, names, func)
                     if found:
-                        return found.replace('`allow_origins="*"`', '`"*"` in `allow_origins`')
+                        return found.within()
             return None
         if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add):
             return self._origins_wildcard(value.left, scope, depth + 1, names, func) or self._origins_wildcard(
@@ -277,7 +293,7 @@ class CorsChecker(Checker):
             for operand in value.values:
                 found = self._origins_wildcard(operand, scope, depth + 1, names, func)
                 if found:
-                    return f"{found}, the default when the setting is not given"
+                    return found.when("the default when the setting is not given")
             return None
         if isinstance(value, ast.Attribute):
             return self._setting_default(value, scope, depth, names, func)
@@ -291,16 +307,16 @@ class CorsChecker(Checker):
         ):
             default = value.args[1] if len(value.args) > 1 else next((k.value for k in value.keywords if k.arg == "default"), None)
             found = self._origins_wildcard(default, scope, depth + 1, names, func) if default is not None else None
-            return f"{found}, the default when the environment does not set it" if found else None
+            return found.when("the default when the environment does not set it") if found else None
         if isinstance(value.func, ast.Attribute) and value.func.attr == "split":
             # ``"*".split(",")`` is ``["*"]``: a wildcard string stays one once split.
             found = self._origins_wildcard(value.func.value, scope, depth + 1, names, func)
-            return found.replace("`allow_origins=\"*\"`", '`"*"` in `allow_origins`') if found else None
+            return found.within() if found else None
         return None
 
     def _setting_default(
         self, value: ast.Attribute, scope: Scope | None, depth: int, names: Names, func: FunctionNode | None
-    ) -> str | None:
+    ) -> Wildcard | None:
         """``settings.cors_origins``: the default the project's settings class writes for the attribute
         (``cors_origins: list[str] = ["*"]``, ``Field(default="*")``), which is what a deployment that
         sets nothing gets. Only an object the call graph knows the project class of is read, and not
@@ -328,7 +344,8 @@ class CorsChecker(Checker):
             owner = declaration.owner
             module = owner.names.resolver
             place = f"{shown_path(module.filename)}:{written.lineno}" if module is not None else f"line {written.lineno}"
-            return f"{found}, the default of `{owner.name}.{value.attr}` ({place}) when the setting is not given"
+            setting = f"{owner.name}.{value.attr}"
+            return Wildcard(f"{found.text}, the default of `{setting}` ({place}) when the setting is not given", setting)
         return None
 
     def _regex_text(self, expr: ast.expr, scope: Scope | None) -> str | None:
@@ -351,14 +368,13 @@ class CorsChecker(Checker):
         if origins is not None:
             found = self._origins_wildcard(origins, site.scope, func=site.func)
             if found:
-                setting = _SETTING_DEFAULT.search(found)
                 remedy = (
-                    f"make the default of `{setting.group(1)}` an explicit list of trusted origins (or an empty one), "
+                    f"make the default of `{found.setting}` an explicit list of trusted origins (or an empty one), "
                     "and give each deployment its own through the setting"
-                    if setting
+                    if found.setting
                     else None
                 )
-                return Finding(found, credentials, reflects=credentials, remedy=remedy)
+                return Finding(found.text, credentials, reflects=credentials, remedy=remedy)
         regex = site.arguments.get("allow_origin_regex")
         if regex is not None:
             text = self._regex_text(regex, site.scope)
