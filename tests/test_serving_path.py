@@ -2286,3 +2286,56 @@ def test_the_method_order_decides_which_m_self_m_runs(tmp_path: Path, monkeypatc
         imports="from svc.mixins import HttpFetchMixin as Fetching", bases="Fetching, BaseService")})
     monkeypatch.chdir(tmp_path / "aliased")
     assert [code for _, code, _ in lint(tmp_path / "aliased", "svc/mixins.py")] == ["FAA102"]
+
+
+INTERFACES = {
+    "app/__init__.py": "",
+    "app/interfaces.py": """
+        from abc import ABC, abstractmethod
+
+        class Interface(ABC):
+            @abstractmethod
+            def message(self, text: str) -> None: ...
+
+        class QueuingInterface(Interface):
+            def message(self, text: str) -> None:
+                print(text)
+
+        class StreamingInterface(Interface):
+            def message(self, text: str) -> None:
+                self.last = text
+    """,
+    "app/main.py": """
+        from fastapi import FastAPI
+        from app.interfaces import Interface
+
+        app = FastAPI()
+
+        def send(interface: Interface, text: str) -> None:
+            interface.message(text)
+
+        @app.post("/messages")
+        async def post_message(text: str, interface: Interface):
+            send(interface, text)
+    """,
+}
+
+
+@pytest.mark.parametrize(
+    ("auth", "reported"),
+    [
+        # Another module only imports the class and writes it in an annotation: no instance is made.
+        ("from app.interfaces import QueuingInterface\n\ndef setup(interface: QueuingInterface) -> None:\n    return None\n", False),
+        # Another module builds one: its method may be what the route calls.
+        ("from app.interfaces import QueuingInterface\n\ndef setup() -> object:\n    return QueuingInterface()\n", True),
+        # No other module mentions it: with a base, it may be an implementation the package's users build.
+        ("def setup() -> None:\n    return None\n", True),
+    ],
+)
+def test_a_subclass_other_modules_only_annotate_has_no_instance(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, auth: str, reported: bool
+) -> None:
+    write(tmp_path, {**INTERFACES, "app/auth.py": auth})
+    monkeypatch.chdir(tmp_path)
+    found = [(line, code) for line, code, _ in lint(tmp_path, "app/interfaces.py") if code == "FAA402"]
+    assert found == ([(10, "FAA402")] if reported else [])

@@ -94,6 +94,13 @@ def lines_only_in(roots: Iterable[ast.AST], chosen: AbstractSet[int]) -> frozens
     return frozenset(inside - outside)
 
 
+def names_a_symbol(text: str) -> bool:
+    """Whether a string could name a symbol to look up (``"app.loggers.Logger"``, ``"app.loggers:Logger"``,
+    ``"Logger"``): no spaces, only identifier characters, dots and a colon. A sentence that mentions a
+    class (``"QueuingInterface requires msg_obj references"``) looks nothing up."""
+    return bool(text) and all(c.isalnum() or c in "_.:" for c in text)
+
+
 def names_class_again(nodes: Iterable[ast.AST], cls: ast.ClassDef, *, references: bool) -> bool:
     """Whether one of ``nodes`` (of the module ``cls`` is in) names the class outside its ``class``
     statement: in a string (``import_string("app.Logger")``, ``globals()["Logger"]``) or in a second
@@ -105,7 +112,7 @@ def names_class_again(nodes: Iterable[ast.AST], cls: ast.ClassDef, *, references
     name = cls.name
     for node in nodes:
         if isinstance(node, ast.Constant):
-            if isinstance(node.value, str) and name in node.value:
+            if isinstance(node.value, str) and name in node.value and names_a_symbol(node.value):
                 return True
         elif isinstance(node, ast.ClassDef):
             if node.name == name and node.lineno != cls.lineno:

@@ -52,7 +52,13 @@ from flake8_fastapi_antipatterns.analysis.classes import bases as bases_of
 from flake8_fastapi_antipatterns.analysis.development import development_lines
 from flake8_fastapi_antipatterns.analysis.inclusions import name_uses
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, Scope, walk_shallow
-from flake8_fastapi_antipatterns.analysis.nodes import child_nodes, is_main_guard, last_name, names_class_again
+from flake8_fastapi_antipatterns.analysis.nodes import (
+    child_nodes,
+    is_main_guard,
+    last_name,
+    names_a_symbol,
+    names_class_again,
+)
 from flake8_fastapi_antipatterns.analysis.project import ProjectIndex
 from flake8_fastapi_antipatterns.analysis.run_once import run_once_lines
 
@@ -125,6 +131,23 @@ _TEST_DECORATORS = frozenset({"fixture", "parametrize"})  # pytest runs these, n
 # in the server, however it is called (a direct call is refused; ``.remote(...)`` sends it away).
 _REMOTE_DECORATORS = {"ray": frozenset({"remote"}), "modal": frozenset({"function", "cls"})}
 # Decorators that leave a function called where it is named (its callers are still its callers).
+# How many other files ``_only_annotated_elsewhere`` reads for a class's name before it gives up.
+_ANNOTATION_FILES = 16
+
+
+def _annotations(node: ast.AST) -> list[ast.expr]:
+    """The annotations ``node`` holds itself: a parameter's, a function's return, an annotated assignment's."""
+    if isinstance(node, ast.arg):
+        return [node.annotation] if node.annotation is not None else []
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return [node.returns] if node.returns is not None else []
+    if isinstance(node, ast.AnnAssign):
+        return [node.annotation]
+    return []
+
+
+# Bases that never build an instance of a subclass themselves.
+_INERT_BASES = frozenset({"builtins.object", "abc.ABC", "typing.Generic", "typing.Protocol", "typing_extensions.Protocol"})
 _TRANSPARENT_DECORATORS = frozenset(
     {"staticmethod", "classmethod", "property", "cached_property", "wraps", "override", "abstractmethod",
      "asynccontextmanager", "contextmanager", "lru_cache", "cache", "setter", "getter", "deleter",
@@ -1480,26 +1503,32 @@ class ServingPath:
         return value is not None and judge.value(value)
 
     def _never_instantiated(self, definition: Definition, local: dict[str, ModuleFacts]) -> bool:
-        """Whether the project never names the method's class outside its ``class`` statement.
+        """Whether the project never names the method's class outside its ``class`` statement, but in
+        imports and annotations of other modules.
 
         Then no instance of it is made, so a method call on some object (``container.start()``) is
-        another class's method of the same name. Only for a class with no base, no metaclass and no
-        decorator but transparent ones: a library may find and build a subclass of its own base
-        (plugins, ``__subclasses__``), a project base may register its subclasses, and a decorator
-        may register the class. A name in a string (``import_string("app.Logger")``) counts as named.
+        another class's method of the same name. Not for a class with a metaclass or a decorator but
+        transparent ones (a decorator may register the class). A class with bases only when they build
+        and register nothing (``_bases_build_nothing``: a library may find and build a subclass of its
+        own base, a project base may register its subclasses) and other modules do import it: one with a
+        base that no other file of the project mentions may be an implementation the package offers its
+        users (a data layer they configure), which the project itself never needs to build. A name in a
+        string that could look it up (``import_string("app.Logger")``) counts as named.
         """
         cls = definition.cls
-        if cls is None or self.index is None or cls.keywords:
+        if cls is None or self.index is None:
             return False
-        if any(not (isinstance(base, ast.Name) and base.id == "object") for base in cls.bases):
-            return False
-        if any(_decorator_name(d) not in _TRANSPARENT_DECORATORS for d in cls.decorator_list):
+        if cls.keywords or any(_decorator_name(d) not in _TRANSPARENT_DECORATORS for d in cls.decorator_list):
             return False
         path = definition.key[0]
-        if not self.index.mentioned_only_in(path, cls.name):
-            return False
         module = self.index.module(path)
         if module is None:
+            return False
+        based = any(not (isinstance(base, ast.Name) and base.id == "object") for base in cls.bases)
+        only_here = self.index.mentioned_only_in(path, cls.name)
+        if based and (only_here or not self._bases_build_nothing(ProjectClass(module.names, cls), path)):
+            return False
+        if not only_here and not self._only_annotated_elsewhere(path, cls):
             return False
         facts = local.get(path) or module_facts(module.names.tree, path)
         if facts.sites.get(cls.name):
@@ -1508,6 +1537,61 @@ class ServingPath:
         # Its uses by name are the sites just asked: the names a store, an annotation or a pattern
         # holds are not among them, as they make no instance.
         return not names_class_again(ast.walk(module.names.tree), cls, references=False)
+
+    def _only_annotated_elsewhere(self, path: str, cls: ast.ClassDef) -> bool:
+        """Whether the other project files that spell the class's name only import it and write it in
+        annotations (``interface: QueuingInterface``): a type hint makes no instance."""
+        if self.index is None:
+            return False
+        modules = self.index.modules_mentioning(path, cls.name, _ANNOTATION_FILES)
+        if modules is None:
+            return False
+        real = self.index.real_path(path)
+        for module in modules:
+            if self.index.real_path(module.path) == real:
+                continue
+            annotated: set[int] = set()
+            tree = module.names.tree
+            for node in ast.walk(tree):
+                for annotation in _annotations(node):
+                    annotated.update(id(inner) for inner in ast.walk(annotation))
+            for node in ast.walk(tree):
+                if id(node) in annotated:
+                    continue
+                if isinstance(node, ast.alias) and node.name.rsplit(".", 1)[-1] == cls.name and node.asname:
+                    return False  # imported under another name: its uses are not spelled with this one
+                if isinstance(node, ast.Constant) and isinstance(node.value, str) and cls.name in node.value:
+                    if names_a_symbol(node.value):
+                        return False  # ``import_string("app.QueuingInterface")``
+                if (isinstance(node, ast.Name) and node.id == cls.name) or (
+                    isinstance(node, ast.Attribute) and node.attr == cls.name
+                ):
+                    return False
+        return True
+
+    def _bases_build_nothing(self, cls: ProjectClass, path: str) -> bool:
+        """Whether nothing but a named use can make an instance of ``cls``: every class it derives
+        from is the project's (or ``object``, ``abc.ABC``, ``typing.Generic``/``Protocol``), none of
+        them has a metaclass, a registering decorator or ``__init_subclass__`` (a base that registers
+        its subclasses finds them without naming them), and the project never asks a class for its
+        ``__subclasses__()``."""
+        found = self.index.files_mentioning(path, "__subclasses__") if self.index is not None else None
+        if found is None or found:
+            return False
+        for current in lineage(cls):
+            node = current.node
+            if any(k.arg != "metaclass" or current.names.qualify(k.value) != "abc.ABCMeta" for k in node.keywords):
+                return False
+            if any(_decorator_name(d) not in _TRANSPARENT_DECORATORS for d in node.decorator_list):
+                return False
+            if any(isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == "__init_subclass__" for s in node.body):
+                return False
+            for base in node.bases:
+                if isinstance(base, ast.Name) and base.id == "object":
+                    continue
+                if current.names.project_class(base) is None and current.names.qualify(base) not in _INERT_BASES:
+                    return False
+        return True
 
     def _aliases(self, definition: Definition, word: str, file: str) -> list[str]:
         """The other names ``file`` imports the module function ``definition`` (named ``word``) as."""
