@@ -1009,6 +1009,7 @@ class ServingPath:
         self._library: dict[str, bool] = {}
         self._development_routers: dict[tuple[str, str], bool] = {}
         self._programs: dict[str, bool] = {}
+        self._unbuilt: dict[DefKey, bool] = {}
 
     # -- the project --------------------------------------------------------------------------
     def is_library(self, anchor: str | None, tree: ast.Module) -> bool:
@@ -1524,19 +1525,26 @@ class ServingPath:
         module = self.index.module(path)
         if module is None:
             return False
+        key: DefKey = (path, cls.lineno, cls.name)
+        known = self._unbuilt.get(key)
+        if known is not None:
+            return known
+        known = self._unbuilt[key] = self._unbuilt_class(path, cls, module.names, local)
+        return known
+
+    def _unbuilt_class(self, path: str, cls: ast.ClassDef, names: Names, local: dict[str, ModuleFacts]) -> bool:
+        assert self.index is not None
+        # Its own module first (no other file read): a use by name, a string that may look it up
+        # (``globals()["Logger"]``), a second class statement of the name. The names a store, an
+        # annotation or a pattern holds are not sites, as they make no instance.
+        facts = local.get(path) or module_facts(names.tree, path)
+        if facts.sites.get(cls.name) or names_class_again(ast.walk(names.tree), cls, references=False):
+            return False
         based = any(not (isinstance(base, ast.Name) and base.id == "object") for base in cls.bases)
         only_here = self.index.mentioned_only_in(path, cls.name)
-        if based and (only_here or not self._bases_build_nothing(ProjectClass(module.names, cls), path)):
+        if based and (only_here or not self._bases_build_nothing(ProjectClass(names, cls), path)):
             return False
-        if not only_here and not self._only_annotated_elsewhere(path, cls):
-            return False
-        facts = local.get(path) or module_facts(module.names.tree, path)
-        if facts.sites.get(cls.name):
-            return False
-        # Its own module may still spell it in a string (``globals()["Logger"]``) or define the name twice.
-        # Its uses by name are the sites just asked: the names a store, an annotation or a pattern
-        # holds are not among them, as they make no instance.
-        return not names_class_again(ast.walk(module.names.tree), cls, references=False)
+        return only_here or self._only_annotated_elsewhere(path, cls)
 
     def _only_annotated_elsewhere(self, path: str, cls: ast.ClassDef) -> bool:
         """Whether the other project files that spell the class's name only import it and write it in
