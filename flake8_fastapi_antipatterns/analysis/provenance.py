@@ -878,7 +878,7 @@ def _raises_own(names: Names, func: FunctionNode, classes: set[str], depth: int,
     return found
 
 
-# How many project calls deep ``may_rewrap`` follows a ``try``.
+# How many project calls deep ``_rewraps`` follows a ``try`` (for ``may_rewrap`` and ``raised_by_the_project``).
 MAX_REWRAP_DEPTH = 6
 # Libraries whose errors carry what they met outside the process (an address, a path, a command, a
 # provider's answer): a call of one in the ``try`` itself hands the text of such an error on.
@@ -900,12 +900,13 @@ def may_rewrap(
     from e``). What cannot be resolved is not evidence either way and is left out, as elsewhere in
     the call graph. ``library``: the library a call runs, where the call graph knows it."""
     scope = names.scope(func) if func is not None else None
-    for call in _calls(body):
+    calls = _calls(body)
+    for call in calls:
         if _quiet(names, call) or describes_value(names.qualify(call.func, scope), call):
             continue  # ``os.getenv(...)``, ``os.path.join(...)``: nothing met outside
         if library(names, call, func) in OUTSIDE_TEXT:
             return True
-    return _rewraps(names, _calls(body), func, resolve, 0, set(), None)
+    return _rewraps(names, calls, func, resolve, 0, set(), None)
 
 
 def _rewraps(
