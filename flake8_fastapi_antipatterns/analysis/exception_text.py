@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import weakref
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from flake8_fastapi_antipatterns.analysis.development import error_detail_only
@@ -151,7 +152,17 @@ def values_added(node: ast.AST) -> list[tuple[ast.Name, ast.expr]]:
     return []
 
 
-def _carried(names: Names, func: FunctionNode, *, values: bool = False) -> Carried:
+def carried_given(names: Names, func: FunctionNode, given: Mapping[str, object]) -> Carried:
+    """``carried`` for one call that passes some parameters as constants (``given``: parameter -> value):
+    a conditional expression that tests such a parameter takes the branch the value chooses
+    (``handle_error(exc, sanitize=True)`` with ``detail="Rate limit reached" if sanitize else str(e)``
+    sends a fixed text). Not kept: it is asked only of calls that pass a constant."""
+    stored = {n.id for n in walk_shallow(func) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    kept = {param: value for param, value in given.items() if param not in stored}  # never rebound
+    return _carried(names, func, given=kept) if kept else carried(names, func)
+
+
+def _carried(names: Names, func: FunctionNode, *, values: bool = False, given: Mapping[str, object] | None = None) -> Carried:
     params = frozenset(p for p in parameters(func) if p not in ("self", "cls"))
     if not params:
         return _NOTHING
@@ -168,7 +179,7 @@ def _carried(names: Names, func: FunctionNode, *, values: bool = False) -> Carri
         # What is put into a local container later (``payload["error"] = message``) is part of its value.
         for container, value in values_added(node):
             added.setdefault(container.id, []).append(value)
-    reader = _Reader(names, params, assigned, added if values else None)
+    reader = _Reader(names, params, assigned, added if values else None, given or {})
     returned: set[str] = set()
     sent: set[str] = set()
     for node in nodes:
@@ -280,12 +291,19 @@ class _Reader:
     """Which parameters' text an expression holds."""
 
     def __init__(
-        self, names: Names, params: frozenset[str], assigned: dict[str, ast.expr], added: dict[str, list[ast.expr]] | None = None
+        self,
+        names: Names,
+        params: frozenset[str],
+        assigned: dict[str, ast.expr],
+        added: dict[str, list[ast.expr]] | None = None,
+        given: Mapping[str, object] | None = None,
     ) -> None:
         self.names = names
         self.params = params
         self.assigned = assigned
         self.added = added
+        self.given = given or {}
+        """Parameters this call passes as constants: a conditional expression testing one takes its branch."""
         """With ``added`` (``passed_on``), a parameter's value counts as its text, and what is put into a
         local container counts as part of it."""
 
@@ -364,6 +382,8 @@ class _Reader:
             for element in expr.elts:
                 found |= self.text(element, depth + 1)
             return found
+        if isinstance(expr, ast.IfExp) and isinstance(expr.test, ast.Name) and expr.test.id in self.given:
+            return self.text(expr.body if self.given[expr.test.id] else expr.orelse, depth + 1)
         if isinstance(expr, ast.IfExp):
             return self.text(expr.body, depth + 1) | self.text(expr.orelse, depth + 1)
         if isinstance(expr, ast.Call):
@@ -419,4 +439,4 @@ class _Reader:
         return name is not None and name[:1].isupper() and self.names.project_class(callee) is not None
 
 
-__all__ = ["ADDING_METHODS", "decides_by_class", "values_added", "passed_on", "replaced", "CARRIERS", "MODEL_DUMPS", "STR_METHODS", "SUBSTITUTIONS", "HTTP_EXCEPTIONS", "RESPONSE_CLASSES", "STRINGIFIERS", "TRACEBACK_TEXT", "Carried", "carried"]
+__all__ = ["ADDING_METHODS", "carried_given", "decides_by_class", "values_added", "passed_on", "replaced", "CARRIERS", "MODEL_DUMPS", "STR_METHODS", "SUBSTITUTIONS", "HTTP_EXCEPTIONS", "RESPONSE_CLASSES", "STRINGIFIERS", "TRACEBACK_TEXT", "Carried", "carried"]

@@ -50,7 +50,7 @@ from flake8_fastapi_antipatterns.analysis.exception_text import (
     STR_METHODS,
     STRINGIFIERS,
     TRACEBACK_TEXT,
-    carried,
+    carried_given,
     decides_by_class,
     passed_on,
     replaced,
@@ -1302,7 +1302,14 @@ class LeakChecker(Checker):
         if found is None:
             return None
         helper_names, helper = found
-        carrying = getattr(carried(helper_names, helper), how)
+        # A flag the call passes (``handle_request_limit_error(e, sanitize=True)``) settles the
+        # conditional expressions that test it: ``"Rate limit reached" if sanitize else str(e)``.
+        flags = {
+            param: argument.value
+            for param, argument in bound_arguments(call, helper)
+            if isinstance(argument, ast.Constant) and isinstance(argument.value, bool)
+        }
+        carrying = getattr(carried_given(helper_names, helper, flags), how)
         passing = getattr(passed_on(helper_names, helper), how)
         if not carrying and not passing:
             return None
