@@ -157,6 +157,8 @@ def carried_given(names: Names, func: FunctionNode, given: Mapping[str, object])
     a conditional expression that tests such a parameter takes the branch the value chooses
     (``handle_error(exc, sanitize=True)`` with ``detail="Rate limit reached" if sanitize else str(e)``
     sends a fixed text). Not kept: it is asked only of calls that pass a constant."""
+    if not given:
+        return carried(names, func)  # most calls: nothing to settle, and the kept answer serves
     stored = {n.id for n in walk_shallow(func) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
     kept = {param: value for param, value in given.items() if param not in stored}  # never rebound
     return _carried(names, func, given=kept) if kept else carried(names, func)
@@ -302,10 +304,10 @@ class _Reader:
         self.params = params
         self.assigned = assigned
         self.added = added
-        self.given = given or {}
-        """Parameters this call passes as constants: a conditional expression testing one takes its branch."""
         """With ``added`` (``passed_on``), a parameter's value counts as its text, and what is put into a
         local container counts as part of it."""
+        self.given = given or {}
+        """Parameters this call passes as constants: a conditional expression testing one takes its branch."""
 
     def arguments(self, call: ast.Call, depth: int = 0) -> set[str]:
         found: set[str] = set()

@@ -850,21 +850,11 @@ def _raises_own(names: Names, func: FunctionNode, classes: set[str], depth: int,
     condition it raises it for, part of what it promises its callers); False when it raises one with
     another exception's text (unless that text is no leak either: ``_caught_harmless``); None when it
     raises none."""
+    if _handler_rewraps(names, func, classes, resolve):
+        return False
     found: bool | None = True if documented_raises(func) & classes else None
-    tried: dict[int, list[ast.stmt]] = {}  # id(handler) -> the body of its ``try`` (met first: ``ast.walk`` is breadth-first)
     for node in ast.walk(func):
-        if isinstance(node, _TRY_NODES):
-            tried.update((id(handler), getattr(node, "body", [])) for handler in getattr(node, "handlers", ()))
-        elif isinstance(node, ast.ExceptHandler) and node.name and not _describes_input(names, node.type):
-            carriers = _carriers(names, node)
-            wraps = any(
-                isinstance(inner, ast.Raise) and _raised_class(inner) in classes and inner.exc is not None
-                and _mentions(inner.exc, carriers)
-                for inner in ast.walk(node)
-            )  # fmt: skip
-            if wraps and not _caught_harmless(names, node, tried.get(id(node), []), func, resolve):
-                return False
-        elif isinstance(node, ast.Raise) and _raised_class(node) in classes:
+        if isinstance(node, ast.Raise) and _raised_class(node) in classes:
             found = True
         elif isinstance(node, ast.Call) and depth < MAX_HELPER_DEPTH:
             runs = _running([node])

@@ -1392,19 +1392,11 @@ class LeakChecker(Checker):
 
 
 def _tried_for(body: list[ast.stmt], name: str, node: ast.AST) -> list[ast.stmt] | None:
-    """The body of the ``try`` whose ``except ... as name`` holds ``node`` (nested definitions left out)."""
-    line = getattr(node, "lineno", -1)
-    stack: list[ast.AST] = list(body)
-    while stack:
-        inner = stack.pop()
-        if isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-            continue
-        for handler in getattr(inner, "handlers", ()):
-            if handler.name == name and handler.lineno <= line <= (handler.end_lineno or handler.lineno):
-                if any(n is node for statement in handler.body for n in ast.walk(statement)):
-                    return list(getattr(inner, "body", []))
-        stack.extend(child_nodes(inner))
-    return None
+    """The body of the ``try`` whose ``except ... as name`` holds ``node`` (``_tried`` over the body's
+    ``try`` statements, outer ones first as ``ast.walk`` meets them)."""
+    trys = [inner for statement in body for inner in ast.walk(statement) if isinstance(inner, ast.Try)]
+    found = _tried(trys, name, node)
+    return found.body if found is not None else None
 
 
 @dataclass(frozen=True)
