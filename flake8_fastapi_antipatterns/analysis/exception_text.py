@@ -195,6 +195,155 @@ def _carried(names: Names, func: FunctionNode, *, values: bool = False, given: M
     return Carried(frozenset(returned), frozenset(sent))
 
 
+@dataclass(frozen=True)
+class GuardedSinks:
+    """Where a helper puts one parameter's text, for one call of it (``guarded_sinks``)."""
+
+    tests: tuple[tuple[ast.expr, ...], ...]
+    """For each place the text goes (a sink it is put in, or a return that hands it back), the tests of
+    the ``if`` bodies around it, as the call's flags leave them; an ``else`` branch adds none."""
+    bound_once: Mapping[str, ast.expr]
+    """Locals bound once where the call's flags let the code run (``message = str(e)``,
+    ``context_error = isinstance(e, ContextLengthExceeded)``): what a test that names one asks."""
+
+
+def guarded_sinks(
+    names: Names, func: FunctionNode, param: str, given: Mapping[str, object], how: str
+) -> GuardedSinks | None:
+    """Where ``func`` puts the text of its parameter ``param``, for a call that passes ``given`` (flags,
+    as for ``carried_given``): the ``HTTPException`` or response it builds with it (``how="sent"``), or
+    the returns that hand it back (``"returned"``), each with the ``if`` tests it sits under. A test
+    the flags settle is not a guard, and a branch they rule out is not read: with ``sanitize=False``,
+    ``if sanitize and ...: context_error = ...`` never runs. None when ``func`` rebinds ``param``."""
+    params = frozenset(p for p in parameters(func) if p not in ("self", "cls"))
+    if param not in params:
+        return None
+    stored = {n.id for n in walk_shallow(func) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    given = {flag: value for flag, value in given.items() if flag not in stored}  # a rebound flag decides nothing
+    placed: list[tuple[ast.AST, tuple[ast.expr, ...]]] = []
+    _live_nodes(func.body, (), given, placed)
+    bindings: dict[str, list[ast.expr | None]] = {}
+    for node, _ in placed:
+        for target, value in _bound(node):
+            bindings.setdefault(target, []).append(value)
+    if param in bindings:
+        return None
+    assigned = {name: values[0] for name, values in bindings.items() if values[0] is not None}
+    reader = _Reader(names, params, assigned, None, given)
+    skipped = error_detail_only(func)
+    tests: list[tuple[ast.expr, ...]] = []
+    for node, around in placed:
+        if id(node) in skipped:
+            continue
+        if how == "returned" and isinstance(node, ast.Return) and node.value is not None:
+            if param in reader.text(node.value):
+                tests.append(around)
+        elif how == "sent" and isinstance(node, ast.Call):
+            if names.qualify(node.func) in HTTP_EXCEPTIONS | RESPONSE_CLASSES and param in reader.arguments(node):
+                tests.append(around)
+    once = {name: values[0] for name, values in bindings.items() if len(values) == 1 and values[0] is not None}
+    return GuardedSinks(tuple(tests), once)
+
+
+def flag_defaults(func: FunctionNode) -> dict[str, bool]:
+    """The parameters of ``func`` whose default is ``True`` or ``False``: what a call that leaves one
+    out passes (``def handle_error(e, *, sanitize: bool = False)``)."""
+    args = func.args
+    positional = [*args.posonlyargs, *args.args]
+    pairs = [*zip(positional[len(positional) - len(args.defaults):], args.defaults), *zip(args.kwonlyargs, args.kw_defaults)]
+    return {
+        arg.arg: default.value
+        for arg, default in pairs
+        if isinstance(default, ast.Constant) and isinstance(default.value, bool)
+    }
+
+
+def _bound(node: ast.AST) -> list[tuple[str, ast.expr | None]]:
+    """The names a node binds, with the value where it is a plain ``name = value`` (None otherwise)."""
+    if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+        return [(node.targets[0].id, node.value)]
+    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+        return [(node.target.id, node.value)] if node.value is not None else []
+    if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor, ast.NamedExpr, ast.withitem, ast.comprehension)):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.optional_vars] if isinstance(node, ast.withitem) else [node.target]
+        return [(n.id, None) for t in targets if t is not None for n in ast.walk(t) if isinstance(n, ast.Name)]
+    if isinstance(node, ast.ExceptHandler) and node.name:
+        return [(node.name, None)]
+    return []
+
+
+def _live_nodes(
+    body: list[ast.stmt], tests: tuple[ast.expr, ...], given: Mapping[str, object], out: list[tuple[ast.AST, tuple[ast.expr, ...]]]
+) -> None:
+    """Every node of ``body`` the flags in ``given`` let run (nested definitions and lambdas left out),
+    with the tests of the ``if`` bodies around it."""
+    for statement in body:
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            out.extend((d, tests) for d in statement.decorator_list)
+            continue
+        if isinstance(statement, ast.If):
+            out.extend((n, tests) for n in _expression_nodes(statement.test))
+            settled = settle(statement.test, given)
+            if settled is not False:
+                _live_nodes(statement.body, tests if settled is True else (*tests, settled), given, out)
+            if settled is not True:
+                _live_nodes(statement.orelse, tests, given, out)
+            continue
+        out.append((statement, tests))
+        for _, value in ast.iter_fields(statement):
+            if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
+                _live_nodes(value, tests, given, out)
+            elif isinstance(value, list):
+                for item in value:
+                    if isinstance(item, ast.ExceptHandler):
+                        out.append((item, tests))
+                        _live_nodes(item.body, tests, given, out)
+                    elif isinstance(item, ast.match_case):
+                        _live_nodes(item.body, tests, given, out)
+                    elif isinstance(item, ast.AST):
+                        out.extend((n, tests) for n in _expression_nodes(item))
+            elif isinstance(value, ast.AST):
+                out.extend((n, tests) for n in _expression_nodes(value))
+
+
+def _expression_nodes(node: ast.AST) -> list[ast.AST]:
+    """The nodes of an expression (or a ``with`` item, a comprehension), lambdas not entered."""
+    found: list[ast.AST] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        if not isinstance(current, ast.Lambda):
+            stack.extend(ast.iter_child_nodes(current))
+    return found
+
+
+def settle(test: ast.expr, given: Mapping[str, object]) -> ast.expr | bool:
+    """``test`` as the flags in ``given`` leave it: True or False where they decide it
+    (``sanitize and ...`` with ``sanitize=False``), else the test with the operands they decide taken
+    out (``"Rate limit reached" in message or (sanitize and ...)`` becomes its first operand)."""
+    if isinstance(test, ast.Name) and test.id in given:
+        return bool(given[test.id])
+    if isinstance(test, ast.Constant):
+        return bool(test.value)
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        inner = settle(test.operand, given)
+        return (not inner) if isinstance(inner, bool) else test
+    if isinstance(test, ast.BoolOp):
+        deciding = isinstance(test.op, ast.Or)  # the operand value that decides the whole
+        left: list[ast.expr] = []
+        for value in test.values:
+            settled = settle(value, given)
+            if settled is deciding:
+                return deciding
+            if not isinstance(settled, bool):
+                left.append(settled)
+        if not left:
+            return not deciding
+        return left[0] if len(left) == 1 else ast.BoolOp(op=test.op, values=left)
+    return test
+
+
 # Attributes that hold an exception's text or another exception: reading them keeps the text.
 _TEXT_ATTRIBUTES = frozenset({"args", "__cause__", "__context__", "orig", "message", "detail"})
 _REPLACED: weakref.WeakKeyDictionary[ast.AST, frozenset[str]] = weakref.WeakKeyDictionary()
@@ -441,4 +590,4 @@ class _Reader:
         return name is not None and name[:1].isupper() and self.names.project_class(callee) is not None
 
 
-__all__ = ["ADDING_METHODS", "carried_given", "decides_by_class", "values_added", "passed_on", "replaced", "CARRIERS", "MODEL_DUMPS", "STR_METHODS", "SUBSTITUTIONS", "HTTP_EXCEPTIONS", "RESPONSE_CLASSES", "STRINGIFIERS", "TRACEBACK_TEXT", "Carried", "carried"]
+__all__ = ["ADDING_METHODS", "GuardedSinks", "carried_given", "flag_defaults", "guarded_sinks", "settle", "decides_by_class", "values_added", "passed_on", "replaced", "CARRIERS", "MODEL_DUMPS", "STR_METHODS", "SUBSTITUTIONS", "HTTP_EXCEPTIONS", "RESPONSE_CLASSES", "STRINGIFIERS", "TRACEBACK_TEXT", "Carried", "carried"]

@@ -34,7 +34,7 @@ about that value. A project function that documents a builtin class among what i
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 
@@ -52,6 +52,8 @@ from flake8_fastapi_antipatterns.analysis.exception_text import (
     TRACEBACK_TEXT,
     carried_given,
     decides_by_class,
+    flag_defaults,
+    guarded_sinks,
     passed_on,
     replaced,
     values_added,
@@ -1302,20 +1304,25 @@ class LeakChecker(Checker):
         if found is None:
             return None
         helper_names, helper = found
-        # A flag the call passes (``handle_request_limit_error(e, sanitize=True)``) settles the
-        # conditional expressions that test it: ``"Rate limit reached" if sanitize else str(e)``.
-        flags = {
-            param: argument.value
-            for param, argument in bound_arguments(call, helper)
+        # A flag the call passes (``handle_request_limit_error(e, sanitize=True)``), or leaves at its
+        # default (``sanitize: bool = False``), settles the tests that read it in the helper:
+        # ``"Rate limit reached" if sanitize else str(e)``, ``if sanitize and ...:``.
+        bound = bound_arguments(call, helper)
+        settled: dict[str, object] = {p: v for p, v in flag_defaults(helper).items() if p not in {param for param, _ in bound}}
+        settled.update(
+            (param, argument.value)
+            for param, argument in bound
             if isinstance(argument, ast.Constant) and isinstance(argument.value, bool)
-        }
-        carrying = getattr(carried_given(helper_names, helper, flags), how)
+        )
+        carrying = getattr(carried_given(helper_names, helper, settled), how)
         passing = getattr(passed_on(helper_names, helper), how)
         if not carrying and not passing:
             return None
-        for param, argument in bound_arguments(call, helper):
+        for param, argument in bound:
             exception = self._exception(argument, live)
             if exception and param in carrying and how == "returned" and self._policy_holds(call, argument, helper_names, helper, owner):
+                continue
+            if exception and param in carrying and self._sorted_by_helper(helper_names, helper, param, settled, how):
                 continue
             if exception and param in carrying:
                 return Leak(exception if how == "sent" else f"the text of {exception} (through `{_short(call.func)}()`)")
@@ -1324,6 +1331,45 @@ class LeakChecker(Checker):
                 if text is not None:
                     return Leak(f"{text.shown} (through `{_short(call.func)}()`)")
         return None
+
+    def _sorted_by_helper(
+        self, names: Names, helper: FunctionNode, param: str, flags: Mapping[str, object], how: str
+    ) -> bool:
+        """``handle_error(e)`` whose every use of ``e``'s text sits under a test that sorts it, judged as
+        the same test in a handler would be: ``if isinstance(e, ContextLengthExceeded): raise
+        HTTPException(400, str(e))`` with the project's own class, ``if "Rate limit reached" in
+        message:`` (a sentence of a known message) with ``message = str(e)``. The flags the call passes
+        settle the tests and branches that read them (``exception_text.guarded_sinks``)."""
+        sinks = guarded_sinks(names, helper, param, flags, how)
+        if sinks is None or not sinks.tests:
+            return False
+        return all(
+            any(self._sorts(names, test, param, sinks.bound_once, 0) for test in tests) for tests in sinks.tests
+        )
+
+    def _sorts(self, names: Names, test: ast.expr, param: str, bound_once: Mapping[str, ast.expr], depth: int) -> bool:
+        """Whether ``test`` holds only for exceptions ``param`` whose text is fit for the client."""
+        if depth > _FOLLOW_NAMES:
+            return False
+        if isinstance(test, ast.Name) and test.id in bound_once:
+            return self._sorts(names, bound_once[test.id], param, bound_once, depth + 1)
+        if isinstance(test, ast.Call) and isinstance(test.func, ast.Name) and test.func.id == "bool" and len(test.args) == 1:
+            return self._sorts(names, test.args[0], param, bound_once, depth + 1)
+        if isinstance(test, ast.BoolOp):
+            sorted_by = [self._sorts(names, value, param, bound_once, depth + 1) for value in test.values]
+            return any(sorted_by) if isinstance(test.op, ast.And) else all(sorted_by)
+        live = frozenset({param})
+        narrowed = _narrowed(test, live)
+        if narrowed is not None:
+            return self._public_type(narrowed.classes, names=names) or only_own_text(names, narrowed.classes, self._resolve)
+        if isinstance(test, ast.Compare) and len(test.ops) == 1:
+            # ``message = str(e)`` earlier: the test reads the text through the local.
+            operands = [
+                bound_once[o.id] if isinstance(o, ast.Name) and o.id in bound_once else o
+                for o in (test.left, test.comparators[0])
+            ]
+            test = ast.Compare(left=operands[0], ops=test.ops, comparators=[operands[1]])
+        return _recognised_text(test, live) is not None
 
     def _policy_holds(
         self, call: ast.Call, argument: ast.expr, helper_names: Names, helper: FunctionNode, owner: Owner
