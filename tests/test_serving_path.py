@@ -2339,3 +2339,86 @@ def test_a_subclass_other_modules_only_annotate_has_no_instance(
     monkeypatch.chdir(tmp_path)
     found = [(line, code) for line, code, _ in lint(tmp_path, "app/interfaces.py") if code == "FAA402"]
     assert found == ([(10, "FAA402")] if reported else [])
+
+
+ROUTER_COPIES = {
+    "app/__init__.py": "",
+    "app/main.py": """
+        from fastapi import FastAPI
+        from app.routers.v1.chat import router as chat_router
+        from app.routers import discovered
+
+        app = FastAPI()
+        app.include_router(chat_router)
+        discovered.include_all(app)
+    """,
+    "app/routers/__init__.py": "",
+    "app/routers/v1/__init__.py": "",
+    "app/routers/v1/chat.py": """
+        from fastapi import APIRouter
+
+        router = APIRouter()
+
+        @router.post("/chat")
+        async def chat(prompt: str):
+            print("chat", prompt)
+            return {"prompt": prompt}
+    """,
+    # An old copy beside the live module of the same name: nothing imports this one.
+    "app/routers/legacy/chat/chat.py": """
+        from fastapi import APIRouter
+
+        router = APIRouter()
+
+        @router.post("/v0/chat")
+        async def chat(prompt: str):
+            print("legacy chat", prompt)
+            return {"prompt": prompt}
+    """,
+    # Found at run time by name: ``import_module`` beside the package's name.
+    "app/routers/plugins/__init__.py": "",
+    "app/routers/plugins/weather.py": """
+        from fastapi import APIRouter
+
+        router = APIRouter()
+
+        @router.get("/weather")
+        async def weather(city: str):
+            print("weather", city)
+            return {"city": city}
+    """,
+    "app/routers/discovered.py": """
+        import importlib
+        import pkgutil
+
+        from app.routers import plugins
+
+        def include_all(app):
+            for module in pkgutil.iter_modules(plugins.__path__):
+                app.include_router(importlib.import_module("." + module.name, plugins.__name__).router)
+    """,
+}
+
+
+@pytest.mark.parametrize(
+    ("rel", "expected"),
+    [
+        ("app/routers/v1/chat.py", [(8, "FAA402")]),
+        ("app/routers/legacy/chat/chat.py", []),
+        ("app/routers/plugins/weather.py", [(8, "FAA402")]),
+    ],
+)
+def test_a_router_module_nothing_imports_serves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rel: str, expected: list[tuple[int, str]]
+) -> None:
+    write(tmp_path, ROUTER_COPIES)
+    monkeypatch.chdir(tmp_path)
+    assert [(line, code) for line, code, _ in lint(tmp_path, rel) if code == "FAA402"] == expected
+
+
+def test_a_router_module_at_the_top_of_a_project_may_be_imported_from_outside(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path, {"main.py": "from fastapi import FastAPI\n\napp = FastAPI()\n", "extra.py": ROUTER_COPIES["app/routers/v1/chat.py"]})
+    monkeypatch.chdir(tmp_path)
+    assert [(line, code) for line, code, _ in lint(tmp_path, "extra.py") if code == "FAA402"] == [(8, "FAA402")]

@@ -60,6 +60,7 @@ from flake8_fastapi_antipatterns.analysis.nodes import (
     names_class_again,
 )
 from flake8_fastapi_antipatterns.analysis.project import ProjectIndex
+from flake8_fastapi_antipatterns.analysis.project_text import ProjectTexts
 from flake8_fastapi_antipatterns.analysis.run_once import run_once_lines
 
 Stage = Literal["serving", "startup", "development", "none", "unknown"]
@@ -1010,6 +1011,7 @@ class ServingPath:
         self._development_routers: dict[tuple[str, str], bool] = {}
         self._programs: dict[str, bool] = {}
         self._unbuilt: dict[DefKey, bool] = {}
+        self._unimported: dict[str, bool] = {}
 
     # -- the project --------------------------------------------------------------------------
     def is_library(self, anchor: str | None, tree: ast.Module) -> bool:
@@ -1064,6 +1066,8 @@ class ServingPath:
         for decorator in node.decorator_list:
             label = _route_label(decorator, local[path].prefixes)
             if label is not None:
+                if self._router_never_imported(path, decorator, local):
+                    return _Answer(NONE)
                 if self._development_route(definition, decorator, local, visiting):
                     return _Answer(DEVELOPMENT)
                 operator_only = local[path].audience.route_is_operator_only(node, decorator)
@@ -1286,6 +1290,68 @@ class ServingPath:
             )
             self._programs[path] = known
         return known
+
+    def _router_never_imported(self, path: str, decorator: ast.expr, local: dict[str, ModuleFacts]) -> bool:
+        """A route of a router the module makes at its top (not an app, which a server may run by
+        name), in a module no other project file imports or names in a string that could import it:
+        an old copy left beside the routers the app includes. No app can include what nothing imports."""
+        if self.index is None or os.path.basename(path) == "__init__.py" or _is_test_path(path):
+            return False
+        receiver = decorator.func.value if isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute) else None
+        facts = local.get(path)
+        tree = facts.tree() if facts is not None and facts.tree is not None else None
+        if not isinstance(receiver, ast.Name) or tree is None or not _router_at_top(tree, receiver.id):
+            return False
+        if any(isinstance(s, ast.If) and is_main_guard(s.test) for s in tree.body):
+            return False  # a program of its own
+        known = self._unimported.get(path)
+        if known is None:
+            known = self._unimported[path] = not self._imported_elsewhere(path, receiver.id)
+        return known
+
+    def _imported_elsewhere(self, path: str, router: str) -> bool:
+        """Whether another project file imports the module at ``path`` (or ``router`` from it, as the
+        import resolves, not by its last word: ``routers/v1/chat_completions.py`` is not
+        ``routers/openai/chat_completions/chat_completions.py``), spells its dotted tail
+        (``import pkg.openai.chat_completions.chat_completions``, an import string), or builds module
+        names of its package at run time. Anything that cannot be read counts as an import."""
+        assert self.index is not None
+        word = _module_word(path)
+        mentioning = self.index.files_mentioning(path, word)
+        texts = self.index.project_texts(path)
+        if mentioning is None or texts is None or self._package_imported_by_pattern(path):
+            return True
+        real = self.index.real_path(path)
+        if not self._inside_a_package(real, texts):
+            return True  # a module at the project's top may be run or imported by its bare name from outside
+        parent = os.path.basename(os.path.dirname(path))
+        for file in self.index.files_mentioning(path, parent) or ():
+            text = texts.get(self.index.real_path(file))
+            if text is None or _DISCOVERS_MODULES.search(text):
+                return True  # ``import_module(...)`` beside the package's name: routers found at run time
+        tail = re.compile(rb"\b" + re.escape(f"{parent}.{word}".encode()) + rb"\b")
+        for file in mentioning:
+            if self.index.real_path(file) == real or _is_test_path(file):
+                continue
+            text = texts.get(self.index.real_path(file))
+            if text is None or tail.search(text):
+                return True
+            named = self._import_names(path, router, file)
+            if named is None or named[0] or named[1]:
+                return True
+        return False
+
+    def _inside_a_package(self, real: str, texts: ProjectTexts) -> bool:
+        """Whether a directory between the module at ``real`` and the project's root is a package (has an
+        ``__init__.py``): such a module is loaded only by an import of its dotted name."""
+        assert self.index is not None
+        root = self.index.project_root(real).rstrip(os.sep)
+        directory = os.path.dirname(real)
+        while directory.startswith(root + os.sep):
+            if os.path.join(directory, "__init__.py") in texts:
+                return True
+            directory = os.path.dirname(directory)
+        return False
 
     def _named_elsewhere(self, path: str, depth: int = 0) -> bool:
         """Whether another project file imports the module at ``path`` or holds its name in a string that
@@ -1803,6 +1869,10 @@ class ServingPath:
         if keyword in _STARTUP_KEYWORDS or (wrapper in _EVENT_REGISTRATIONS and site.wrapper_text in ("startup", "shutdown")):
             return STARTUP
         return None
+
+
+# Calls that import modules found or named at run time.
+_DISCOVERS_MODULES = re.compile(rb"\b(?:import_module|iter_modules|walk_packages|__import__|spec_from_file_location)\(")
 
 
 def _router_at_top(tree: ast.Module, name: str) -> bool:
