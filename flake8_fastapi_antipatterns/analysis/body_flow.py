@@ -164,10 +164,17 @@ class BodyFlow:
         return flow
 
     def checked_by_field(self, flow: Flow) -> bool:
-        """Read only by fixed keys, and each value read checked before use."""
+        """Read only by fixed keys, and each key's value checked before use: where a function reads one
+        key twice (``validate(body.get("x"))``, then ``run(body.get("x"))``), one checked read checks
+        the value both hand on, since the body is not written to (a write is not understood)."""
         if not flow.understood or flow.whole_uses or not flow.fields:
             return False
-        return all(self._field_checked(resolver, func, read, 0) for resolver, func, read in flow.fields)
+        checked: dict[tuple[int, str | None], bool] = {}
+        for resolver, func, read in flow.fields:
+            key = (id(func), _read_key(read))
+            if not checked.get(key):
+                checked[key] = self._field_checked(resolver, func, read, 0)
+        return all(checked.values())
 
     # -- following the whole value ---------------------------------------------
     def _follow(self, where: _Function, names: list[str], starts: list[ast.expr], flow: Flow, depth: int) -> None:
@@ -256,10 +263,12 @@ class BodyFlow:
             elif not all(isinstance(op, (ast.Is, ast.IsNot)) for op in parent.ops):
                 flow.understood = False
             return []
-        if isinstance(parent, (ast.If, ast.While, ast.Assert)) or (
-            isinstance(parent, ast.UnaryOp) and isinstance(parent.op, ast.Not)
+        if (
+            isinstance(parent, (ast.If, ast.While, ast.Assert))
+            or (isinstance(parent, ast.UnaryOp) and isinstance(parent.op, ast.Not))
+            or (isinstance(parent, ast.IfExp) and parent.test is node)
         ):
-            return []  # a truth test: is there a body at all
+            return []  # a truth test: is there a body at all (``json.loads(raw) if raw else {}``)
         if isinstance(parent, ast.keyword):
             call = where.parent(parent)
             if isinstance(call, ast.Call):
@@ -292,7 +301,7 @@ class BodyFlow:
     ) -> list[str]:
         """The value passed to a call: forwarded, checked, handed to a helper, or else not understood."""
         names = where.resolver.names
-        if names.qualify(call.func) in _HARMLESS_BUILTINS:
+        if names.qualify(call.func) in _HARMLESS_BUILTINS or _keys_compared(names, call, where.parent(call)):
             return []
         flow.whole_uses = True
         resolved = self.called(where, call)
@@ -370,6 +379,10 @@ class BodyFlow:
     def _field_checked(self, resolver: CallResolver, func: FunctionNode, read: ast.expr, depth: int) -> bool:
         where = self.function(resolver, func)
         parent = where.parent(read)
+        while (isinstance(parent, ast.IfExp) and parent.test is not read) or isinstance(parent, ast.BoolOp):
+            # ``body.get("token") if isinstance(body, dict) else None``, ``body.get("id") or new_id()``:
+            # the name then holds the value read or one the code made; checking it checks the read.
+            read, parent = parent, where.parent(parent)
         if isinstance(parent, ast.Call) and self._checks(where, parent, read):
             return True
         if not isinstance(parent, (ast.Assign, ast.AnnAssign)) or parent.value is not read:
@@ -417,6 +430,27 @@ class BodyFlow:
             if param is None or not self._name_checked(self.function(resolver, target), param, depth + 1):
                 return False
         return True
+
+
+def _keys_compared(names: Names, call: ast.Call, parent: ast.AST | None) -> bool:
+    """``set(body) - {"name", "id"}``, ``set(body) <= ALLOWED``: the body's keys held against a set the
+    code wrote, a check of which keys came (the values are read by key, and judged, elsewhere)."""
+    if names.qualify(call.func) not in ("builtins.set", "builtins.frozenset") or len(call.args) != 1:
+        return False
+    if isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Sub) and parent.left is call:
+        other: ast.expr = parent.right
+    elif isinstance(parent, ast.Compare) and len(parent.ops) == 1 and call in (parent.left, parent.comparators[0]):
+        other = parent.comparators[0] if parent.left is call else parent.left
+    else:
+        return False
+    return isinstance(other, (ast.Set, ast.Name, ast.Attribute))
+
+
+def _read_key(read: ast.expr) -> str | None:
+    """The key a field read names: ``body.get("x")``, ``body["x"]``."""
+    if isinstance(read, ast.Call):
+        return _constant_key(read.args[0]) if read.args else None
+    return _constant_key(read.slice) if isinstance(read, ast.Subscript) else None
 
 
 def _copies(names: Names, call: ast.Call) -> bool:
