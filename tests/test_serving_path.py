@@ -2387,6 +2387,51 @@ ROUTER_COPIES = {
             print("weather", city)
             return {"city": city}
     """,
+    # A class in a module nothing imports: a call of its method's name on an object the analysis cannot
+    # type (``notifier.announce(...)``) runs another class's method.
+    "app/services/__init__.py": "",
+    "app/services/notify.py": """
+        import logging
+
+        class Notifier:
+            def announce(self, text: str) -> None:
+                logging.getLogger(__name__).info(text)
+
+        def notifier_for(app):
+            return app.state.notifier
+    """,
+    "app/services/terminal.py": """
+        class TerminalNotifier:
+            def announce(self, text: str) -> None:
+                print(text)
+
+        DEFAULT = TerminalNotifier()
+    """,
+    # A module only a dead module imports (an old server nothing starts) is dead too.
+    "app/ws/__init__.py": "",
+    "app/ws/interface.py": """
+        class SocketNotifier:
+            def announce(self, text: str) -> None:
+                print("socket", text)
+    """,
+    "app/ws/server.py": """
+        from app.ws.interface import SocketNotifier
+
+        class SocketServer:
+            def __init__(self):
+                self.notifier = SocketNotifier()
+    """,
+    "app/routers/v1/notify.py": """
+        from fastapi import APIRouter, Request
+
+        from app.services.notify import notifier_for
+
+        router = APIRouter()
+
+        @router.post("/announce")
+        async def announce(request: Request, text: str):
+            notifier_for(request.app).announce(text)
+    """,
     "app/routers/discovered.py": """
         import importlib
         import pkgutil
@@ -2408,12 +2453,28 @@ ROUTER_COPIES = {
         ("app/routers/plugins/weather.py", [(8, "FAA402")]),
     ],
 )
-def test_a_router_module_nothing_imports_serves_nothing(
+def test_a_package_module_nothing_imports_serves_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rel: str, expected: list[tuple[int, str]]
 ) -> None:
     write(tmp_path, ROUTER_COPIES)
     monkeypatch.chdir(tmp_path)
     assert [(line, code) for line, code, _ in lint(tmp_path, rel) if code == "FAA402"] == expected
+
+
+def test_a_class_in_a_module_nothing_imports_is_dead_only_in_a_project_that_makes_an_app(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    main = textwrap.dedent(ROUTER_COPIES["app/main.py"]) + "from app.routers.v1 import notify\n"
+    files = {**ROUTER_COPIES, "app/main.py": main}
+    write(tmp_path, files)
+    monkeypatch.chdir(tmp_path)
+    assert lint(tmp_path, "app/services/terminal.py") == []
+    assert lint(tmp_path, "app/ws/interface.py") == []
+    # Without an app, the package is routes and helpers for someone else's app, whose imports are not here.
+    second = tmp_path / "second"
+    write(second, {rel: text for rel, text in files.items() if rel != "app/main.py"})
+    monkeypatch.chdir(second)
+    assert [(line, code) for line, code, _ in lint(second, "app/services/terminal.py")] == [(4, "FAA402")]
 
 
 def test_a_router_module_at_the_top_of_a_project_may_be_imported_from_outside(

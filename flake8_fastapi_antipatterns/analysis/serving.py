@@ -1012,6 +1012,7 @@ class ServingPath:
         self._programs: dict[str, bool] = {}
         self._unbuilt: dict[DefKey, bool] = {}
         self._unimported: dict[str, bool] = {}
+        self._apps: dict[str, bool] = {}
 
     # -- the project --------------------------------------------------------------------------
     def is_library(self, anchor: str | None, tree: ast.Module) -> bool:
@@ -1062,12 +1063,12 @@ class ServingPath:
         path, line, name = definition.key
         if self.index is not None and self.index.shadowed(path):
             return _Answer(NONE)  # dead code: ``import`` finds the package of the same name beside the file
+        if self._dead_module(path, local):
+            return _Answer(NONE)
         unknown_decorator = False
         for decorator in node.decorator_list:
             label = _route_label(decorator, local[path].prefixes)
             if label is not None:
-                if self._router_never_imported(path, decorator, local):
-                    return _Answer(NONE)
                 if self._development_route(definition, decorator, local, visiting):
                     return _Answer(DEVELOPMENT)
                 operator_only = local[path].audience.route_is_operator_only(node, decorator)
@@ -1291,26 +1292,50 @@ class ServingPath:
             self._programs[path] = known
         return known
 
-    def _router_never_imported(self, path: str, decorator: ast.expr, local: dict[str, ModuleFacts]) -> bool:
-        """A route of a router the module makes at its top (not an app, which a server may run by
-        name), in a module no other project file imports or names in a string that could import it:
-        an old copy left beside the routers the app includes. No app can include what nothing imports."""
+    def _dead_module(self, path: str, local: dict[str, ModuleFacts]) -> bool:
+        """A module inside a package that no other live project file imports (a module only dead modules
+        import is dead too), names in a string that could import it, or may find at run time, and that
+        is no program or app of its own (no ``__main__`` block, no app made in it, which a server may run
+        by name): an old copy left beside the modules the app uses. Nothing in it runs."""
         if self.index is None or os.path.basename(path) == "__init__.py" or _is_test_path(path):
             return False
-        receiver = decorator.func.value if isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute) else None
-        facts = local.get(path)
-        tree = facts.tree() if facts is not None and facts.tree is not None else None
-        if not isinstance(receiver, ast.Name) or tree is None or not _router_at_top(tree, receiver.id):
-            return False
-        if any(isinstance(s, ast.If) and is_main_guard(s.test) for s in tree.body):
-            return False  # a program of its own
         known = self._unimported.get(path)
         if known is None:
-            known = self._unimported[path] = not self._imported_elsewhere(path, receiver.id)
+            if not self._app_in_project(path):
+                # Routes and helpers a project makes for an app elsewhere (``create_routes(rag)``) are
+                # imported by that app's code, which is not here to read.
+                self._unimported[path] = False
+                return False
+            # Met again while its importers are judged (a cycle of imports): taken as live meanwhile.
+            self._unimported[path] = False
+            facts = self._project_facts(path, local)
+            tree = facts.tree() if facts is not None and facts.tree is not None else None
+            known = (
+                tree is not None
+                and not any(isinstance(s, ast.If) and is_main_guard(s.test) for s in tree.body)
+                and not _makes_an_app(tree)
+                and not self._imported_elsewhere(path, local)
+            )
+            self._unimported[path] = known
         return known
 
-    def _imported_elsewhere(self, path: str, router: str) -> bool:
-        """Whether another project file imports the module at ``path`` (or ``router`` from it, as the
+    def _app_in_project(self, path: str) -> bool:
+        """Whether a file of the project (tests left out) makes an app: names ``FastAPI`` or ``Starlette``
+        and calls it."""
+        assert self.index is not None
+        root = self.index.project_root(path)
+        known = self._apps.get(root)
+        if known is None:
+            known = self._apps[root] = any(
+                (module := None if _is_test_path(file) else self.index.module(file)) is not None
+                and _makes_an_app(module.names.tree)
+                for word in ("FastAPI", "Starlette")
+                for file in self.index.files_mentioning(path, word) or ()
+            )
+        return known
+
+    def _imported_elsewhere(self, path: str, local: dict[str, ModuleFacts]) -> bool:
+        """Whether another project file imports the module at ``path`` (or a name from it, as the
         import resolves, not by its last word: ``routers/v1/chat_completions.py`` is not
         ``routers/openai/chat_completions/chat_completions.py``), spells its dotted tail
         (``import pkg.openai.chat_completions.chat_completions``, an import string), or builds module
@@ -1334,10 +1359,33 @@ class ServingPath:
             if self.index.real_path(file) == real or _is_test_path(file):
                 continue
             text = texts.get(self.index.real_path(file))
-            if text is None or tail.search(text):
+            if text is None:
                 return True
-            named = self._import_names(path, router, file)
-            if named is None or named[0] or named[1]:
+            if (tail.search(text) or self._imports_module(path, file)) and not self._dead_module(file, local):
+                return True
+        return False
+
+    def _imports_module(self, path: str, file: str) -> bool:
+        """Whether ``file`` imports the module at ``path`` or a name from it, as its imports resolve
+        (``from pkg import mod``, ``from .mod import x``, ``import pkg.mod as m``); a file that cannot be
+        read, or star-imports, counts as importing it."""
+        assert self.index is not None
+        module = self.index.module(file)
+        resolver = module.names.resolver if module is not None else None
+        if module is None or resolver is None:
+            return True
+        names = module.names
+        if any(isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names) for n in names.tree.body):
+            return True
+        real = self.index.real_path(path)
+        word = _module_word(path)
+        for dotted in names.imports.values():
+            parts = dotted.split(".")
+            if word not in parts[-2:]:
+                continue
+            candidate = dotted if parts[-1] == word else dotted.rsplit(".", 1)[0]
+            found = resolver.module(candidate)
+            if found is not None and self.index.real_path(found.path) == real:
                 return True
         return False
 
@@ -1873,6 +1921,12 @@ class ServingPath:
 
 # Calls that import modules found or named at run time.
 _DISCOVERS_MODULES = re.compile(rb"\b(?:import_module|iter_modules|walk_packages|__import__|spec_from_file_location)\(")
+
+
+def _makes_an_app(tree: ast.Module) -> bool:
+    """An app made in the module, at its top (``app = FastAPI()``) or by a factory (``def create_app():``):
+    a server may run it by the module's name, from a command no Python file holds."""
+    return any(isinstance(node, ast.Call) and _name_of(node.func) in _APP_CLASSES for node in ast.walk(tree))
 
 
 def _router_at_top(tree: ast.Module, name: str) -> bool:
