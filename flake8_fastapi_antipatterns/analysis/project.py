@@ -148,6 +148,7 @@ class ProjectIndex:
         self._directories: dict[tuple[str, str], bool] = {}
         self._mentions: dict[tuple[str, str], list[str] | None] = {}
         self._import_words: dict[str, frozenset[str]] = {}
+        self._importing: dict[str, dict[str, list[str]] | None] = {}
         self._defined: dict[str, DefinedNames | None] = {}
         # Every file parsed from disk in this process, kept after its module is dropped: what a
         # linted file's findings may have been worked out from (``parsed_paths``).
@@ -488,6 +489,23 @@ class ProjectIndex:
             self._mentions.clear()
         self._mentions[key] = found
         return found
+
+    def files_importing_word(self, path: str, word: str) -> list[str] | None:
+        """The files of ``path``'s project whose import statements hold ``word`` (``imported_words``), by
+        real path; the table is made once per project from one read of every file. None when the project
+        was too large to have been read whole."""
+        root = self.project_root(path)
+        if root not in self._importing:
+            texts = self.project_texts(path)
+            table: dict[str, list[str]] | None = None
+            if texts is not None:
+                table = {}
+                for file, text in texts.items():
+                    for imported in imported_words(text):
+                        table.setdefault(imported, []).append(file)
+            self._importing[root] = table
+        found = self._importing[root]
+        return None if found is None else found.get(word, [])
 
     def modules_mentioning(self, path: str, word: str, at_most: int) -> list[ModuleInfo] | None:
         """The parsed modules of the files of ``path``'s project whose text holds ``word``; None when

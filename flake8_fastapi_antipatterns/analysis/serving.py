@@ -1013,6 +1013,7 @@ class ServingPath:
         self._unbuilt: dict[DefKey, bool] = {}
         self._unimported: dict[str, bool] = {}
         self._apps: dict[str, bool] = {}
+        self._discovered: dict[str, bool] = {}
 
     # -- the project --------------------------------------------------------------------------
     def is_library(self, anchor: str | None, tree: ast.Module) -> bool:
@@ -1308,13 +1309,14 @@ class ServingPath:
                 return False
             # Met again while its importers are judged (a cycle of imports): taken as live meanwhile.
             self._unimported[path] = False
-            facts = self._project_facts(path, local)
-            tree = facts.tree() if facts is not None and facts.tree is not None else None
+            # Most modules have a live importer, found among the first files that name them: the checks
+            # that read the whole package are left for the few that have none.
+            module = None if self._imported_elsewhere(path, local) else self.index.module(path)
             known = (
-                tree is not None
-                and not any(isinstance(s, ast.If) and is_main_guard(s.test) for s in tree.body)
-                and not _makes_an_app(tree)
-                and not self._imported_elsewhere(path, local)
+                module is not None
+                and not any(isinstance(s, ast.If) and is_main_guard(s.test) for s in module.names.tree.body)
+                and not _makes_an_app(module.names.tree)
+                and not self._found_at_run_time(path)
             )
             self._unimported[path] = known
         return known
@@ -1326,8 +1328,11 @@ class ServingPath:
         root = self.index.project_root(path)
         known = self._apps.get(root)
         if known is None:
-            known = self._apps[root] = any(
-                (module := None if _is_test_path(file) else self.index.module(file)) is not None
+            texts = self.index.project_texts(path)
+            known = self._apps[root] = texts is not None and any(
+                not _is_test_path(file)
+                and _APP_CALL.search(texts.get(self.index.real_path(file)) or b"") is not None
+                and (module := self.index.module(file)) is not None
                 and _makes_an_app(module.names.tree)
                 for word in ("FastAPI", "Starlette")
                 for file in self.index.files_mentioning(path, word) or ()
@@ -1338,32 +1343,51 @@ class ServingPath:
         """Whether another project file imports the module at ``path`` (or a name from it, as the
         import resolves, not by its last word: ``routers/v1/chat_completions.py`` is not
         ``routers/openai/chat_completions/chat_completions.py``), spells its dotted tail
-        (``import pkg.openai.chat_completions.chat_completions``, an import string), or builds module
-        names of its package at run time. Anything that cannot be read counts as an import."""
+        (``import pkg.openai.chat_completions.chat_completions``, an import string); a file that is dead
+        itself does not count. Anything that cannot be read counts as an import."""
         assert self.index is not None
         word = _module_word(path)
-        mentioning = self.index.files_mentioning(path, word)
         texts = self.index.project_texts(path)
-        if mentioning is None or texts is None or self._package_imported_by_pattern(path):
+        importing = self.index.files_importing_word(path, word)
+        if texts is None or importing is None:
             return True
         real = self.index.real_path(path)
         if not self._inside_a_package(real, texts):
             return True  # a module at the project's top may be run or imported by its bare name from outside
+        # Files whose import statements hold the module's name first: one of them is usually the importer,
+        # found without searching the project's text for the name.
+        for file in importing:
+            if file != real and not _is_test_path(file) and self._imports_module(path, file) and not self._dead_module(file, local):
+                return True
+        mentioning = self.index.files_mentioning(path, word)
+        if mentioning is None:
+            return True
         parent = os.path.basename(os.path.dirname(path))
-        for file in self.index.files_mentioning(path, parent) or ():
-            text = texts.get(self.index.real_path(file))
-            if text is None or _DISCOVERS_MODULES.search(text):
-                return True  # ``import_module(...)`` beside the package's name: routers found at run time
         tail = re.compile(rb"\b" + re.escape(f"{parent}.{word}".encode()) + rb"\b")
         for file in mentioning:
             if self.index.real_path(file) == real or _is_test_path(file):
                 continue
             text = texts.get(self.index.real_path(file))
-            if text is None:
-                return True
-            if (tail.search(text) or self._imports_module(path, file)) and not self._dead_module(file, local):
+            if text is None or (tail.search(text) and not self._dead_module(file, local)):
                 return True
         return False
+
+    def _found_at_run_time(self, path: str) -> bool:
+        """Whether the package holding ``path`` has its modules found by name at run time: a project file
+        builds their dotted names (``_package_imported_by_pattern``), or calls ``import_module`` and the
+        like beside the package's name. Kept per directory: every module of a package gets one answer."""
+        assert self.index is not None
+        directory = os.path.dirname(self.index.real_path(path))
+        known = self._discovered.get(directory)
+        if known is None:
+            texts = self.index.project_texts(path)
+            parent = os.path.basename(directory)
+            known = texts is None or self._package_imported_by_pattern(path) or any(
+                (text := texts.get(self.index.real_path(file))) is None or _DISCOVERS_MODULES.search(text) is not None
+                for file in self.index.files_mentioning(path, parent) or ()
+            )
+            self._discovered[directory] = known
+        return known
 
     def _imports_module(self, path: str, file: str) -> bool:
         """Whether ``file`` imports the module at ``path`` or a name from it, as its imports resolve
@@ -1919,6 +1943,8 @@ class ServingPath:
         return None
 
 
+# The text of a call that makes an app (read before the file is parsed to be sure).
+_APP_CALL = re.compile(rb"\b(?:FastAPI|Starlette)\s*\(")
 # Calls that import modules found or named at run time.
 _DISCOVERS_MODULES = re.compile(rb"\b(?:import_module|iter_modules|walk_packages|__import__|spec_from_file_location)\(")
 
