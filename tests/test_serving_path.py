@@ -2322,20 +2322,30 @@ INTERFACES = {
 
 
 @pytest.mark.parametrize(
-    ("auth", "reported"),
+    ("auth", "imported", "reported"),
     [
         # Another module only imports the class and writes it in an annotation: no instance is made.
-        ("from app.interfaces import QueuingInterface\n\ndef setup(interface: QueuingInterface) -> None:\n    return None\n", False),
+        ("from app.interfaces import QueuingInterface\n\ndef setup(interface: QueuingInterface) -> None:\n    return None\n", True, False),
         # Another module builds one: its method may be what the route calls.
-        ("from app.interfaces import QueuingInterface\n\ndef setup() -> object:\n    return QueuingInterface()\n", True),
+        ("from app.interfaces import QueuingInterface\n\ndef setup() -> object:\n    return QueuingInterface()\n", True, True),
+        # ... unless nothing imports that module: it never runs, and builds nothing.
+        ("from app.interfaces import QueuingInterface\n\ndef setup() -> object:\n    return QueuingInterface()\n", False, False),
+        # ... or it is a program of its own: what it builds lives in its own process.
+        (
+            "from app.interfaces import QueuingInterface\n\ndef setup() -> object:\n    return QueuingInterface()\n\n"
+            "if __name__ == '__main__':\n    setup()\n",
+            False,
+            False,
+        ),
         # No other module mentions it: with a base, it may be an implementation the package's users build.
-        ("def setup() -> None:\n    return None\n", True),
+        ("def setup() -> None:\n    return None\n", True, True),
     ],
 )
 def test_a_subclass_other_modules_only_annotate_has_no_instance(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, auth: str, reported: bool
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, auth: str, imported: bool, reported: bool
 ) -> None:
-    write(tmp_path, {**INTERFACES, "app/auth.py": auth})
+    main = textwrap.dedent(INTERFACES["app/main.py"]) + ("from app import auth\n" if imported else "")
+    write(tmp_path, {**INTERFACES, "app/main.py": main, "app/auth.py": auth})
     monkeypatch.chdir(tmp_path)
     found = [(line, code) for line, code, _ in lint(tmp_path, "app/interfaces.py") if code == "FAA402"]
     assert found == ([(10, "FAA402")] if reported else [])

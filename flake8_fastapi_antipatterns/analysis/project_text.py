@@ -184,4 +184,38 @@ def imported_words(text: bytes) -> frozenset[str]:
     )
 
 
-__all__ = ["DefinedNames", "ProjectTexts", "imported_words"]
+_FROM_IMPORT = re.compile(rb"from\s+(\.*)\s*([\w.]*)\s+import\b(.*)", re.DOTALL)
+
+
+def imported_modules(text: bytes, package: tuple[str, ...]) -> frozenset[tuple[str, ...]]:
+    """What a module's import statements may load, as dotted names split into their parts, read from its
+    text without parsing it: ``from pkg.sub import mod, x`` gives ``pkg.sub``, ``pkg.sub.mod`` and
+    ``pkg.sub.x`` (a name imported from a package may be one of its modules), ``import pkg.mod as m``
+    gives ``pkg.mod``. A relative import is resolved against ``package``, the parts of the importing
+    file's directory. Statements in strings are read too: the answer may hold more, never less."""
+    found: set[tuple[str, ...]] = set()
+    for statement in _IMPORT_STATEMENT.findall(text):
+        statement = statement.strip()
+        match = _FROM_IMPORT.match(statement)
+        if match is not None:
+            dots, module, names = match.groups()
+            up = len(dots) - 1 if dots else 0
+            if up > len(package):
+                continue
+            base = (package[: len(package) - up] if up else package) if dots else ()
+            head = base + tuple(part.decode("ascii", "replace") for part in module.split(b".") if part)
+            if head:
+                found.add(head)
+            for item in names.strip().strip(b"()").split(b","):
+                words = item.split()
+                if words and _WORD.fullmatch(words[0]):
+                    found.add((*head, words[0].decode("ascii")))
+        elif statement.startswith(b"import"):
+            for item in statement[len(b"import"):].split(b","):
+                words = item.split()
+                if words:
+                    found.add(tuple(part.decode("ascii", "replace") for part in words[0].split(b".") if part))
+    return frozenset(found)
+
+
+__all__ = ["DefinedNames", "ProjectTexts", "imported_modules", "imported_words"]

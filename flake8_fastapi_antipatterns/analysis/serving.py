@@ -1064,7 +1064,7 @@ class ServingPath:
         path, line, name = definition.key
         if self.index is not None and self.index.shadowed(path):
             return _Answer(NONE)  # dead code: ``import`` finds the package of the same name beside the file
-        if self._dead_module(path, local):
+        if self._dead_module(path):
             return _Answer(NONE)
         unknown_decorator = False
         for decorator in node.decorator_list:
@@ -1276,7 +1276,8 @@ class ServingPath:
 
     def _program_only(self, path: str) -> bool:
         """Whether the module at ``path`` is a program of its own: it has a ``__main__`` block, imports
-        no web framework, and no other project file names it (no import, no import string). The objects
+        no web framework, and no other project file names it (no import, no import string), or, in a
+        package, none that is live imports it as its imports resolve (``_imported_nowhere``). The objects
         its classes make exist only while that program runs, in its own process; a method call in the
         server's code (``await session.run(...)`` on a database session) is another class's method."""
         if self.index is None or os.path.basename(path) == "__init__.py":
@@ -1288,12 +1289,12 @@ class ServingPath:
                 module is not None
                 and any(isinstance(s, ast.If) and is_main_guard(s.test) for s in module.names.tree.body)
                 and not module.names.imports_library(_WEB_FRAMEWORKS)
-                and not self._named_elsewhere(path)
+                and (not self._named_elsewhere(path) or self._imported_nowhere(path))
             )
             self._programs[path] = known
         return known
 
-    def _dead_module(self, path: str, local: dict[str, ModuleFacts]) -> bool:
+    def _dead_module(self, path: str) -> bool:
         """A module inside a package that no other live project file imports (a module only dead modules
         import is dead too), names in a string that could import it, or may find at run time, and that
         is no program or app of its own (no ``__main__`` block, no app made in it, which a server may run
@@ -1309,17 +1310,28 @@ class ServingPath:
                 return False
             # Met again while its importers are judged (a cycle of imports): taken as live meanwhile.
             self._unimported[path] = False
-            # Most modules have a live importer, found among the first files that name them: the checks
-            # that read the whole package are left for the few that have none.
-            module = None if self._imported_elsewhere(path, local) else self.index.module(path)
+            module = self.index.module(path) if self._imported_nowhere(path) else None
             known = (
                 module is not None
                 and not any(isinstance(s, ast.If) and is_main_guard(s.test) for s in module.names.tree.body)
                 and not _makes_an_app(module.names.tree)
-                and not self._found_at_run_time(path)
             )
             self._unimported[path] = known
         return known
+
+    def _imported_nowhere(self, path: str) -> bool:
+        """A module inside a package (a module at the project's top may be run or imported by its bare
+        name from outside) that no live project file imports or names (``_imported_elsewhere``) and that
+        is not found at run time. Most modules have a live importer, found among the first files that
+        name them: the checks that read the whole package are left for the few that have none."""
+        assert self.index is not None
+        texts = self.index.project_texts(path)
+        return (
+            texts is not None
+            and self._inside_a_package(self.index.real_path(path), texts)
+            and not self._imported_elsewhere(path)
+            and not self._found_at_run_time(path)
+        )
 
     def _app_in_project(self, path: str) -> bool:
         """Whether a file of the project (tests left out) makes an app: names ``FastAPI`` or ``Starlette``
@@ -1339,7 +1351,7 @@ class ServingPath:
             )
         return known
 
-    def _imported_elsewhere(self, path: str, local: dict[str, ModuleFacts]) -> bool:
+    def _imported_elsewhere(self, path: str) -> bool:
         """Whether another project file imports the module at ``path`` (or a name from it, as the
         import resolves, not by its last word: ``routers/v1/chat_completions.py`` is not
         ``routers/openai/chat_completions/chat_completions.py``), spells its dotted tail
@@ -1352,12 +1364,10 @@ class ServingPath:
         if texts is None or importing is None:
             return True
         real = self.index.real_path(path)
-        if not self._inside_a_package(real, texts):
-            return True  # a module at the project's top may be run or imported by its bare name from outside
         # Files whose import statements hold the module's name first: one of them is usually the importer,
         # found without searching the project's text for the name.
         for file in importing:
-            if file != real and not _is_test_path(file) and self._imports_module(path, file) and not self._dead_module(file, local):
+            if file != real and not _is_test_path(file) and self._imports_module(path, file) and not self._dead_module(file):
                 return True
         mentioning = self.index.files_mentioning(path, word)
         if mentioning is None:
@@ -1368,7 +1378,7 @@ class ServingPath:
             if self.index.real_path(file) == real or _is_test_path(file):
                 continue
             text = texts.get(self.index.real_path(file))
-            if text is None or (tail.search(text) and not self._dead_module(file, local)):
+            if text is None or (tail.search(text) and not self._dead_module(file)):
                 return True
         return False
 
@@ -1390,28 +1400,16 @@ class ServingPath:
         return known
 
     def _imports_module(self, path: str, file: str) -> bool:
-        """Whether ``file`` imports the module at ``path`` or a name from it, as its imports resolve
-        (``from pkg import mod``, ``from .mod import x``, ``import pkg.mod as m``); a file that cannot be
-        read, or star-imports, counts as importing it."""
+        """Whether ``file``'s import statements may load the module at ``path`` or a name from it
+        (``from pkg import mod``, ``from .mod import x``, ``import pkg.mod as m``): one of the dotted
+        names they give is a tail of the module's (``ProjectIndex.imported_modules``, read from the text,
+        so a check of thousands of modules parses none). A file that cannot be read counts."""
         assert self.index is not None
-        module = self.index.module(file)
-        resolver = module.names.resolver if module is not None else None
-        if module is None or resolver is None:
+        imported = self.index.imported_modules(file)
+        if imported is None:
             return True
-        names = module.names
-        if any(isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names) for n in names.tree.body):
-            return True
-        real = self.index.real_path(path)
-        word = _module_word(path)
-        for dotted in names.imports.values():
-            parts = dotted.split(".")
-            if word not in parts[-2:]:
-                continue
-            candidate = dotted if parts[-1] == word else dotted.rsplit(".", 1)[0]
-            found = resolver.module(candidate)
-            if found is not None and self.index.real_path(found.path) == real:
-                return True
-        return False
+        parts = self.index.module_parts(path)
+        return any(len(name) <= len(parts) and parts[-len(name):] == name for name in imported)
 
     def _inside_a_package(self, real: str, texts: ProjectTexts) -> bool:
         """Whether a directory between the module at ``real`` and the project's root is a package (has an
@@ -1686,7 +1684,8 @@ class ServingPath:
 
     def _only_annotated_elsewhere(self, path: str, cls: ast.ClassDef) -> bool:
         """Whether the other project files that spell the class's name only import it and write it in
-        annotations (``interface: QueuingInterface``): a type hint makes no instance."""
+        annotations (``interface: QueuingInterface``): a type hint makes no instance. Programs of their
+        own and dead modules are left out: what they build lives in another process, or nowhere."""
         if self.index is None:
             return False
         modules = self.index.modules_mentioning(path, cls.name, _ANNOTATION_FILES)
@@ -1696,6 +1695,8 @@ class ServingPath:
         for module in modules:
             if self.index.real_path(module.path) == real:
                 continue
+            if self._program_only(str(module.path)) or self._dead_module(str(module.path)):
+                continue  # what a program of its own, or a module nothing runs, builds is no object the server holds
             annotated: set[int] = set()
             tree = module.names.tree
             for node in ast.walk(tree):
