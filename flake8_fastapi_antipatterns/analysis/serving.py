@@ -1055,6 +1055,9 @@ class ServingPath:
             answer = self._decide(definition, local, visiting)
         finally:
             visiting.discard(key)
+        if answer.reach.stage in ("serving", "unknown") and self._dead_module(key[0]):
+            # Asked only of what would be reported or followed further: most modules never need it.
+            answer = _Answer(NONE)
         if answer.final:
             self._answers[key] = answer
         return answer
@@ -1064,8 +1067,6 @@ class ServingPath:
         path, line, name = definition.key
         if self.index is not None and self.index.shadowed(path):
             return _Answer(NONE)  # dead code: ``import`` finds the package of the same name beside the file
-        if self._dead_module(path):
-            return _Answer(NONE)
         unknown_decorator = False
         for decorator in node.decorator_list:
             label = _route_label(decorator, local[path].prefixes)
