@@ -83,7 +83,7 @@ def test_deriving_finds_class_statements_naming_the_base_and_aliases_only() -> N
 def _derives(text: bytes, word: str) -> bool:
     encoded = re.escape(word.encode())
     pattern = (
-        rb"class[ \t]+[^\s(:\[]+[ \t]*\((?:[^)]*?[^A-Za-z0-9_])?" + encoded + rb"(?![A-Za-z0-9_])"
+        rb"class[ \t]+[^\s(:\[]+[ \t]*\((?:[^)]*?[^)A-Za-z0-9_])?" + encoded + rb"(?![A-Za-z0-9_])"
         + rb"|" + encoded + rb"(?<![A-Za-z0-9_]" + encoded + rb")[ \t]+as[ \t]"
     )  # fmt: skip
     return re.search(pattern, text) is not None

@@ -2322,174 +2322,20 @@ INTERFACES = {
 
 
 @pytest.mark.parametrize(
-    ("auth", "imported", "reported"),
+    ("auth", "reported"),
     [
         # Another module only imports the class and writes it in an annotation: no instance is made.
-        ("from app.interfaces import QueuingInterface\n\ndef setup(interface: QueuingInterface) -> None:\n    return None\n", True, False),
+        ("from app.interfaces import QueuingInterface\n\ndef setup(interface: QueuingInterface) -> None:\n    return None\n", False),
         # Another module builds one: its method may be what the route calls.
-        ("from app.interfaces import QueuingInterface\n\ndef setup() -> object:\n    return QueuingInterface()\n", True, True),
-        # ... unless nothing imports that module: it never runs, and builds nothing.
-        ("from app.interfaces import QueuingInterface\n\ndef setup() -> object:\n    return QueuingInterface()\n", False, False),
-        # ... or it is a program of its own: what it builds lives in its own process.
-        (
-            "from app.interfaces import QueuingInterface\n\ndef setup() -> object:\n    return QueuingInterface()\n\n"
-            "if __name__ == '__main__':\n    setup()\n",
-            False,
-            False,
-        ),
+        ("from app.interfaces import QueuingInterface\n\ndef setup() -> object:\n    return QueuingInterface()\n", True),
         # No other module mentions it: with a base, it may be an implementation the package's users build.
-        ("def setup() -> None:\n    return None\n", True, True),
+        ("def setup() -> None:\n    return None\n", True),
     ],
 )
 def test_a_subclass_other_modules_only_annotate_has_no_instance(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, auth: str, imported: bool, reported: bool
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, auth: str, reported: bool
 ) -> None:
-    main = textwrap.dedent(INTERFACES["app/main.py"]) + ("from app import auth\n" if imported else "")
-    write(tmp_path, {**INTERFACES, "app/main.py": main, "app/auth.py": auth})
+    write(tmp_path, {**INTERFACES, "app/auth.py": auth})
     monkeypatch.chdir(tmp_path)
     found = [(line, code) for line, code, _ in lint(tmp_path, "app/interfaces.py") if code == "FAA402"]
     assert found == ([(10, "FAA402")] if reported else [])
-
-
-ROUTER_COPIES = {
-    "app/__init__.py": "",
-    "app/main.py": """
-        from fastapi import FastAPI
-        from app.routers.v1.chat import router as chat_router
-        from app.routers import discovered
-
-        app = FastAPI()
-        app.include_router(chat_router)
-        discovered.include_all(app)
-    """,
-    "app/routers/__init__.py": "",
-    "app/routers/v1/__init__.py": "",
-    "app/routers/v1/chat.py": """
-        from fastapi import APIRouter
-
-        router = APIRouter()
-
-        @router.post("/chat")
-        async def chat(prompt: str):
-            print("chat", prompt)
-            return {"prompt": prompt}
-    """,
-    # An old copy beside the live module of the same name: nothing imports this one.
-    "app/routers/legacy/chat/chat.py": """
-        from fastapi import APIRouter
-
-        router = APIRouter()
-
-        @router.post("/v0/chat")
-        async def chat(prompt: str):
-            print("legacy chat", prompt)
-            return {"prompt": prompt}
-    """,
-    # Found at run time by name: ``import_module`` beside the package's name.
-    "app/routers/plugins/__init__.py": "",
-    "app/routers/plugins/weather.py": """
-        from fastapi import APIRouter
-
-        router = APIRouter()
-
-        @router.get("/weather")
-        async def weather(city: str):
-            print("weather", city)
-            return {"city": city}
-    """,
-    # A class in a module nothing imports: a call of its method's name on an object the analysis cannot
-    # type (``notifier.announce(...)``) runs another class's method.
-    "app/services/__init__.py": "",
-    "app/services/notify.py": """
-        import logging
-
-        class Notifier:
-            def announce(self, text: str) -> None:
-                logging.getLogger(__name__).info(text)
-
-        def notifier_for(app):
-            return app.state.notifier
-    """,
-    "app/services/terminal.py": """
-        class TerminalNotifier:
-            def announce(self, text: str) -> None:
-                print(text)
-
-        DEFAULT = TerminalNotifier()
-    """,
-    # A module only a dead module imports (an old server nothing starts) is dead too.
-    "app/ws/__init__.py": "",
-    "app/ws/interface.py": """
-        class SocketNotifier:
-            def announce(self, text: str) -> None:
-                print("socket", text)
-    """,
-    "app/ws/server.py": """
-        from app.ws.interface import SocketNotifier
-
-        class SocketServer:
-            def __init__(self):
-                self.notifier = SocketNotifier()
-    """,
-    "app/routers/v1/notify.py": """
-        from fastapi import APIRouter, Request
-
-        from app.services.notify import notifier_for
-
-        router = APIRouter()
-
-        @router.post("/announce")
-        async def announce(request: Request, text: str):
-            notifier_for(request.app).announce(text)
-    """,
-    "app/routers/discovered.py": """
-        import importlib
-        import pkgutil
-
-        from app.routers import plugins
-
-        def include_all(app):
-            for module in pkgutil.iter_modules(plugins.__path__):
-                app.include_router(importlib.import_module("." + module.name, plugins.__name__).router)
-    """,
-}
-
-
-@pytest.mark.parametrize(
-    ("rel", "expected"),
-    [
-        ("app/routers/v1/chat.py", [(8, "FAA402")]),
-        ("app/routers/legacy/chat/chat.py", []),
-        ("app/routers/plugins/weather.py", [(8, "FAA402")]),
-    ],
-)
-def test_a_package_module_nothing_imports_serves_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rel: str, expected: list[tuple[int, str]]
-) -> None:
-    write(tmp_path, ROUTER_COPIES)
-    monkeypatch.chdir(tmp_path)
-    assert [(line, code) for line, code, _ in lint(tmp_path, rel) if code == "FAA402"] == expected
-
-
-def test_a_class_in_a_module_nothing_imports_is_dead_only_in_a_project_that_makes_an_app(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    main = textwrap.dedent(ROUTER_COPIES["app/main.py"]) + "from app.routers.v1 import notify\n"
-    files = {**ROUTER_COPIES, "app/main.py": main}
-    write(tmp_path, files)
-    monkeypatch.chdir(tmp_path)
-    assert lint(tmp_path, "app/services/terminal.py") == []
-    assert lint(tmp_path, "app/ws/interface.py") == []
-    # Without an app, the package is routes and helpers for someone else's app, whose imports are not here.
-    second = tmp_path / "second"
-    write(second, {rel: text for rel, text in files.items() if rel != "app/main.py"})
-    monkeypatch.chdir(second)
-    assert [(line, code) for line, code, _ in lint(second, "app/services/terminal.py")] == [(4, "FAA402")]
-
-
-def test_a_router_module_at_the_top_of_a_project_may_be_imported_from_outside(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    write(tmp_path, {"main.py": "from fastapi import FastAPI\n\napp = FastAPI()\n", "extra.py": ROUTER_COPIES["app/routers/v1/chat.py"]})
-    monkeypatch.chdir(tmp_path)
-    assert [(line, code) for line, code, _ in lint(tmp_path, "extra.py") if code == "FAA402"] == [(8, "FAA402")]

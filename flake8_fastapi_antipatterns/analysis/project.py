@@ -35,12 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flake8_fastapi_antipatterns.analysis.project_text import (
-    DefinedNames,
-    ProjectTexts,
-    imported_modules,
-    imported_words,
-)
+from flake8_fastapi_antipatterns.analysis.project_text import DefinedNames, ProjectTexts, imported_words
 
 if TYPE_CHECKING:
     from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names
@@ -153,8 +148,6 @@ class ProjectIndex:
         self._directories: dict[tuple[str, str], bool] = {}
         self._mentions: dict[tuple[str, str], list[str] | None] = {}
         self._import_words: dict[str, frozenset[str]] = {}
-        self._importing: dict[str, dict[str, list[str]] | None] = {}
-        self._imported_modules: dict[str, frozenset[tuple[str, ...]]] = {}
         self._defined: dict[str, DefinedNames | None] = {}
         # Every file parsed from disk in this process, kept after its module is dropped: what a
         # linted file's findings may have been worked out from (``parsed_paths``).
@@ -495,47 +488,6 @@ class ProjectIndex:
             self._mentions.clear()
         self._mentions[key] = found
         return found
-
-    def files_importing_word(self, path: str, word: str) -> list[str] | None:
-        """The files of ``path``'s project whose import statements hold ``word`` (``imported_words``), by
-        real path; the table is made once per project from one read of every file. None when the project
-        was too large to have been read whole."""
-        root = self.project_root(path)
-        if root not in self._importing:
-            texts = self.project_texts(path)
-            table: dict[str, list[str]] | None = None
-            if texts is not None:
-                table = {}
-                for file, text in texts.items():
-                    for imported in imported_words(text):
-                        table.setdefault(imported, []).append(file)
-            self._importing[root] = table
-        found = self._importing[root]
-        return None if found is None else found.get(word, [])
-
-    def imported_modules(self, path: str) -> frozenset[tuple[str, ...]] | None:
-        """What a project file's import statements may load (``project_text.imported_modules``), relative
-        imports resolved against its directory, read from its text without parsing it; None for a file
-        outside the read project."""
-        real = self._resolve(path)
-        known = self._imported_modules.get(real)
-        if known is None:
-            root = self.project_root(real)
-            texts = self._texts.get(root)
-            text = texts.get(real) if texts is not None else None
-            if text is None:
-                return None
-            known = self._imported_modules[real] = imported_modules(text, self.module_parts(os.path.dirname(real)))
-        return known
-
-    def module_parts(self, path: str) -> tuple[str, ...]:
-        """The parts of a file's (or directory's) dotted name from the project's root, ``.py`` dropped:
-        ``src/pkg/mod.py`` -> ("src", "pkg", "mod"); an import names a tail of them."""
-        real = self._resolve(path)
-        relative = os.path.relpath(real, self.project_root(real))
-        if relative == os.curdir:
-            return ()
-        return tuple(relative.removesuffix(".py").split(os.sep))
 
     def modules_mentioning(self, path: str, word: str, at_most: int) -> list[ModuleInfo] | None:
         """The parsed modules of the files of ``path``'s project whose text holds ``word``; None when

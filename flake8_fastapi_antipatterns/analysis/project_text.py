@@ -28,7 +28,6 @@ _WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 # ``from x import (a,\n b)`` up to its closing parenthesis, or one ``import``/``from`` line.
 _IMPORT_STATEMENT = re.compile(rb"^[ \t]*(?:from[ \t][^\n(#]*\([^)]*\)|(?:from|import)[ \t][^\n#]*)", re.MULTILINE)
 _IDENTIFIER_CLASS = rb"[A-Za-z0-9_]"
-_NOT_IDENTIFIER = rb"[^A-Za-z0-9_]"
 _SEPARATOR = b"\n"
 _IDENTIFIER_RUN = re.compile(_IDENTIFIER_CLASS + rb"+")
 # A ``class`` statement's name and the text of its parentheses up to the first ``)``.
@@ -125,7 +124,7 @@ class ProjectTexts:
             return sorted(self.paths[number] for number in numbers)
         encoded = re.escape(raw)
         pattern = re.compile(
-            rb"class[ \t]+[^\s(:\[]+[ \t]*\((?:[^)]*?" + _NOT_IDENTIFIER + rb")?" + encoded + rb"(?!" + _IDENTIFIER_CLASS + rb")"
+            rb"class[ \t]+[^\s(:\[]+[ \t]*\((?:[^)]*?[^)A-Za-z0-9_])?" + encoded + rb"(?!" + _IDENTIFIER_CLASS + rb")"
             + rb"|" + encoded + rb"(?<!" + _IDENTIFIER_CLASS + encoded + rb")[ \t]+as[ \t]"
         )  # fmt: skip
         return self._files_matching(pattern)
@@ -184,38 +183,4 @@ def imported_words(text: bytes) -> frozenset[str]:
     )
 
 
-_FROM_IMPORT = re.compile(rb"from\s+(\.*)\s*([\w.]*)\s+import\b(.*)", re.DOTALL)
-
-
-def imported_modules(text: bytes, package: tuple[str, ...]) -> frozenset[tuple[str, ...]]:
-    """What a module's import statements may load, as dotted names split into their parts, read from its
-    text without parsing it: ``from pkg.sub import mod, x`` gives ``pkg.sub``, ``pkg.sub.mod`` and
-    ``pkg.sub.x`` (a name imported from a package may be one of its modules), ``import pkg.mod as m``
-    gives ``pkg.mod``. A relative import is resolved against ``package``, the parts of the importing
-    file's directory. Statements in strings are read too: the answer may hold more, never less."""
-    found: set[tuple[str, ...]] = set()
-    for statement in _IMPORT_STATEMENT.findall(text):
-        statement = statement.strip()
-        match = _FROM_IMPORT.match(statement)
-        if match is not None:
-            dots, module, names = match.groups()
-            up = len(dots) - 1 if dots else 0
-            if up > len(package):
-                continue
-            base = (package[: len(package) - up] if up else package) if dots else ()
-            head = base + tuple(part.decode("ascii", "replace") for part in module.split(b".") if part)
-            if head:
-                found.add(head)
-            for item in names.strip().strip(b"()").split(b","):
-                words = item.split()
-                if words and _WORD.fullmatch(words[0]):
-                    found.add((*head, words[0].decode("ascii")))
-        elif statement.startswith(b"import"):
-            for item in statement[len(b"import"):].split(b","):
-                words = item.split()
-                if words:
-                    found.add(tuple(part.decode("ascii", "replace") for part in words[0].split(b".") if part))
-    return frozenset(found)
-
-
-__all__ = ["DefinedNames", "ProjectTexts", "imported_modules", "imported_words"]
+__all__ = ["DefinedNames", "ProjectTexts", "imported_words"]

@@ -60,7 +60,6 @@ from flake8_fastapi_antipatterns.analysis.nodes import (
     names_class_again,
 )
 from flake8_fastapi_antipatterns.analysis.project import ProjectIndex
-from flake8_fastapi_antipatterns.analysis.project_text import ProjectTexts
 from flake8_fastapi_antipatterns.analysis.run_once import run_once_lines
 
 Stage = Literal["serving", "startup", "development", "none", "unknown"]
@@ -1011,9 +1010,6 @@ class ServingPath:
         self._development_routers: dict[tuple[str, str], bool] = {}
         self._programs: dict[str, bool] = {}
         self._unbuilt: dict[DefKey, bool] = {}
-        self._unimported: dict[str, bool] = {}
-        self._apps: dict[str, bool] = {}
-        self._discovered: dict[str, bool] = {}
 
     # -- the project --------------------------------------------------------------------------
     def is_library(self, anchor: str | None, tree: ast.Module) -> bool:
@@ -1055,9 +1051,6 @@ class ServingPath:
             answer = self._decide(definition, local, visiting)
         finally:
             visiting.discard(key)
-        if answer.reach.stage in ("serving", "unknown") and self._dead_module(key[0]):
-            # Asked only of what would be reported or followed further: most modules never need it.
-            answer = _Answer(NONE)
         if answer.final:
             self._answers[key] = answer
         return answer
@@ -1277,8 +1270,7 @@ class ServingPath:
 
     def _program_only(self, path: str) -> bool:
         """Whether the module at ``path`` is a program of its own: it has a ``__main__`` block, imports
-        no web framework, and no other project file names it (no import, no import string), or, in a
-        package, none that is live imports it as its imports resolve (``_imported_nowhere``). The objects
+        no web framework, and no other project file names it (no import, no import string). The objects
         its classes make exist only while that program runs, in its own process; a method call in the
         server's code (``await session.run(...)`` on a database session) is another class's method."""
         if self.index is None or os.path.basename(path) == "__init__.py":
@@ -1290,139 +1282,10 @@ class ServingPath:
                 module is not None
                 and any(isinstance(s, ast.If) and is_main_guard(s.test) for s in module.names.tree.body)
                 and not module.names.imports_library(_WEB_FRAMEWORKS)
-                and (not self._named_elsewhere(path) or self._imported_nowhere(path))
+                and not self._named_elsewhere(path)
             )
             self._programs[path] = known
         return known
-
-    def _dead_module(self, path: str) -> bool:
-        """A module inside a package that no other live project file imports (a module only dead modules
-        import is dead too), names in a string that could import it, or may find at run time, and that
-        is no program or app of its own (no ``__main__`` block, no app made in it, which a server may run
-        by name): an old copy left beside the modules the app uses. Nothing in it runs."""
-        if self.index is None or os.path.basename(path) == "__init__.py" or _is_test_path(path):
-            return False
-        known = self._unimported.get(path)
-        if known is None:
-            if not self._app_in_project(path):
-                # Routes and helpers a project makes for an app elsewhere (``create_routes(rag)``) are
-                # imported by that app's code, which is not here to read.
-                self._unimported[path] = False
-                return False
-            # Met again while its importers are judged (a cycle of imports): taken as live meanwhile.
-            self._unimported[path] = False
-            module = self.index.module(path) if self._imported_nowhere(path) else None
-            known = (
-                module is not None
-                and not any(isinstance(s, ast.If) and is_main_guard(s.test) for s in module.names.tree.body)
-                and not _makes_an_app(module.names.tree)
-            )
-            self._unimported[path] = known
-        return known
-
-    def _imported_nowhere(self, path: str) -> bool:
-        """A module inside a package (a module at the project's top may be run or imported by its bare
-        name from outside) that no live project file imports or names (``_imported_elsewhere``) and that
-        is not found at run time. Most modules have a live importer, found among the first files that
-        name them: the checks that read the whole package are left for the few that have none."""
-        assert self.index is not None
-        texts = self.index.project_texts(path)
-        return (
-            texts is not None
-            and self._inside_a_package(self.index.real_path(path), texts)
-            and not self._imported_elsewhere(path)
-            and not self._found_at_run_time(path)
-        )
-
-    def _app_in_project(self, path: str) -> bool:
-        """Whether a file of the project (tests left out) makes an app: names ``FastAPI`` or ``Starlette``
-        and calls it."""
-        assert self.index is not None
-        root = self.index.project_root(path)
-        known = self._apps.get(root)
-        if known is None:
-            texts = self.index.project_texts(path)
-            known = self._apps[root] = texts is not None and any(
-                not _is_test_path(file)
-                and _APP_CALL.search(texts.get(self.index.real_path(file)) or b"") is not None
-                and (module := self.index.module(file)) is not None
-                and _makes_an_app(module.names.tree)
-                for word in ("FastAPI", "Starlette")
-                for file in self.index.files_mentioning(path, word) or ()
-            )
-        return known
-
-    def _imported_elsewhere(self, path: str) -> bool:
-        """Whether another project file imports the module at ``path`` (or a name from it, as the
-        import resolves, not by its last word: ``routers/v1/chat_completions.py`` is not
-        ``routers/openai/chat_completions/chat_completions.py``), spells its dotted tail
-        (``import pkg.openai.chat_completions.chat_completions``, an import string); a file that is dead
-        itself does not count. Anything that cannot be read counts as an import."""
-        assert self.index is not None
-        word = _module_word(path)
-        texts = self.index.project_texts(path)
-        importing = self.index.files_importing_word(path, word)
-        if texts is None or importing is None:
-            return True
-        real = self.index.real_path(path)
-        # Files whose import statements hold the module's name first: one of them is usually the importer,
-        # found without searching the project's text for the name.
-        for file in importing:
-            if file != real and not _is_test_path(file) and self._imports_module(path, file) and not self._dead_module(file):
-                return True
-        mentioning = self.index.files_mentioning(path, word)
-        if mentioning is None:
-            return True
-        parent = os.path.basename(os.path.dirname(path))
-        tail = re.compile(rb"\b" + re.escape(f"{parent}.{word}".encode()) + rb"\b")
-        for file in mentioning:
-            if self.index.real_path(file) == real or _is_test_path(file):
-                continue
-            text = texts.get(self.index.real_path(file))
-            if text is None or (tail.search(text) and not self._dead_module(file)):
-                return True
-        return False
-
-    def _found_at_run_time(self, path: str) -> bool:
-        """Whether the package holding ``path`` has its modules found by name at run time: a project file
-        builds their dotted names (``_package_imported_by_pattern``), or calls ``import_module`` and the
-        like beside the package's name. Kept per directory: every module of a package gets one answer."""
-        assert self.index is not None
-        directory = os.path.dirname(self.index.real_path(path))
-        known = self._discovered.get(directory)
-        if known is None:
-            texts = self.index.project_texts(path)
-            parent = os.path.basename(directory)
-            known = texts is None or self._package_imported_by_pattern(path) or any(
-                (text := texts.get(self.index.real_path(file))) is None or _DISCOVERS_MODULES.search(text) is not None
-                for file in self.index.files_mentioning(path, parent) or ()
-            )
-            self._discovered[directory] = known
-        return known
-
-    def _imports_module(self, path: str, file: str) -> bool:
-        """Whether ``file``'s import statements may load the module at ``path`` or a name from it
-        (``from pkg import mod``, ``from .mod import x``, ``import pkg.mod as m``): one of the dotted
-        names they give is a tail of the module's (``ProjectIndex.imported_modules``, read from the text,
-        so a check of thousands of modules parses none). A file that cannot be read counts."""
-        assert self.index is not None
-        imported = self.index.imported_modules(file)
-        if imported is None:
-            return True
-        parts = self.index.module_parts(path)
-        return any(len(name) <= len(parts) and parts[-len(name):] == name for name in imported)
-
-    def _inside_a_package(self, real: str, texts: ProjectTexts) -> bool:
-        """Whether a directory between the module at ``real`` and the project's root is a package (has an
-        ``__init__.py``): such a module is loaded only by an import of its dotted name."""
-        assert self.index is not None
-        root = self.index.project_root(real).rstrip(os.sep)
-        directory = os.path.dirname(real)
-        while directory.startswith(root + os.sep):
-            if os.path.join(directory, "__init__.py") in texts:
-                return True
-            directory = os.path.dirname(directory)
-        return False
 
     def _named_elsewhere(self, path: str, depth: int = 0) -> bool:
         """Whether another project file imports the module at ``path`` or holds its name in a string that
@@ -1685,8 +1548,7 @@ class ServingPath:
 
     def _only_annotated_elsewhere(self, path: str, cls: ast.ClassDef) -> bool:
         """Whether the other project files that spell the class's name only import it and write it in
-        annotations (``interface: QueuingInterface``): a type hint makes no instance. Programs of their
-        own and dead modules are left out: what they build lives in another process, or nowhere."""
+        annotations (``interface: QueuingInterface``): a type hint makes no instance."""
         if self.index is None:
             return False
         modules = self.index.modules_mentioning(path, cls.name, _ANNOTATION_FILES)
@@ -1696,8 +1558,6 @@ class ServingPath:
         for module in modules:
             if self.index.real_path(module.path) == real:
                 continue
-            if self._program_only(str(module.path)) or self._dead_module(str(module.path)):
-                continue  # what a program of its own, or a module nothing runs, builds is no object the server holds
             annotated: set[int] = set()
             tree = module.names.tree
             for node in ast.walk(tree):
@@ -1943,18 +1803,6 @@ class ServingPath:
         if keyword in _STARTUP_KEYWORDS or (wrapper in _EVENT_REGISTRATIONS and site.wrapper_text in ("startup", "shutdown")):
             return STARTUP
         return None
-
-
-# The text of a call that makes an app (read before the file is parsed to be sure).
-_APP_CALL = re.compile(rb"\b(?:FastAPI|Starlette)\s*\(")
-# Calls that import modules found or named at run time.
-_DISCOVERS_MODULES = re.compile(rb"\b(?:import_module|iter_modules|walk_packages|__import__|spec_from_file_location)\(")
-
-
-def _makes_an_app(tree: ast.Module) -> bool:
-    """An app made in the module, at its top (``app = FastAPI()``) or by a factory (``def create_app():``):
-    a server may run it by the module's name, from a command no Python file holds."""
-    return any(isinstance(node, ast.Call) and _name_of(node.func) in _APP_CLASSES for node in ast.walk(tree))
 
 
 def _router_at_top(tree: ast.Module, name: str) -> bool:
