@@ -1308,7 +1308,8 @@ class LeakChecker(Checker):
         # default (``sanitize: bool = False``), settles the tests that read it in the helper:
         # ``"Rate limit reached" if sanitize else str(e)``, ``if sanitize and ...:``.
         bound = bound_arguments(call, helper)
-        settled: dict[str, object] = {p: v for p, v in flag_defaults(helper).items() if p not in {param for param, _ in bound}}
+        passed = {param for param, _ in bound}
+        settled: dict[str, object] = {p: v for p, v in flag_defaults(helper).items() if p not in passed}
         settled.update(
             (param, argument.value)
             for param, argument in bound
