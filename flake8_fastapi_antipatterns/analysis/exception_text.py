@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from flake8_fastapi_antipatterns.analysis.development import error_detail_only
 from flake8_fastapi_antipatterns.analysis.names import FunctionNode, Names, walk_shallow
-from flake8_fastapi_antipatterns.analysis.nodes import bound_arguments, last_name, parameters
+from flake8_fastapi_antipatterns.analysis.nodes import bound_arguments, last_name, parameter_defaults, parameters
 
 HTTP_EXCEPTIONS = frozenset(
     {"fastapi.HTTPException", "fastapi.exceptions.HTTPException", "starlette.exceptions.HTTPException"}
@@ -56,6 +56,8 @@ STR_METHODS = frozenset(
 SUBSTITUTIONS = frozenset({"re.sub", "re.subn", "regex.sub", "regex.subn"})
 # Methods of a (Pydantic) model that hand on the values it holds, as a dict or as JSON text.
 MODEL_DUMPS = frozenset({"model_dump", "model_dump_json", "dict", "json"})
+# What the client is sent as it is built: an ``HTTPException`` raised, a response returned.
+_SINK_CLASSES = HTTP_EXCEPTIONS | RESPONSE_CLASSES
 # Arguments of an ``HTTPException`` or a response that hold no text the client reads as a message.
 _NOT_TEXT_KEYWORDS = frozenset({"status_code", "headers", "media_type", "background"})
 # Calls that carry their arguments' text into their result.
@@ -159,9 +161,14 @@ def carried_given(names: Names, func: FunctionNode, given: Mapping[str, object])
     sends a fixed text). Not kept: it is asked only of calls that pass a constant."""
     if not given:
         return carried(names, func)  # most calls: nothing to settle, and the kept answer serves
-    stored = {n.id for n in walk_shallow(func) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-    kept = {param: value for param, value in given.items() if param not in stored}  # never rebound
+    kept = _unrebound(func, given)
     return _carried(names, func, given=kept) if kept else carried(names, func)
+
+
+def _unrebound(func: FunctionNode, given: Mapping[str, object]) -> dict[str, object]:
+    """The flags of ``given`` that ``func`` never rebinds: a rebound one decides nothing."""
+    stored = {n.id for n in walk_shallow(func) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    return {flag: value for flag, value in given.items() if flag not in stored}
 
 
 def _carried(names: Names, func: FunctionNode, *, values: bool = False, given: Mapping[str, object] | None = None) -> Carried:
@@ -182,17 +189,23 @@ def _carried(names: Names, func: FunctionNode, *, values: bool = False, given: M
         for container, value in values_added(node):
             added.setdefault(container.id, []).append(value)
     reader = _Reader(names, params, assigned, added if values else None, given or {})
-    returned: set[str] = set()
-    sent: set[str] = set()
+    skipped = error_detail_only(func)  # handed on only when the operator asked for detail
+    found: dict[str, set[str]] = {"returned": set(), "sent": set()}
     for node in nodes:
-        if isinstance(node, ast.Return) and node.value is not None:
-            if id(node) not in error_detail_only(func):  # handed on only when the operator asked for detail
-                returned |= reader.text(node.value)
-        elif isinstance(node, ast.Call):
-            qualified = names.qualify(node.func)
-            if (qualified in HTTP_EXCEPTIONS or qualified in RESPONSE_CLASSES) and id(node) not in error_detail_only(func):
-                sent |= reader.arguments(node)
-    return Carried(frozenset(returned), frozenset(sent))
+        placed = None if id(node) in skipped else _placed(names, reader, node)
+        if placed is not None:
+            found[placed[0]] |= placed[1]
+    return Carried(frozenset(found["returned"]), frozenset(found["sent"]))
+
+
+def _placed(names: Names, reader: _Reader, node: ast.AST) -> tuple[str, set[str]] | None:
+    """Where ``node`` puts parameters' text: ``("returned", ...)`` the ones a ``return`` hands back,
+    ``("sent", ...)`` the ones an ``HTTPException`` or a response it builds holds; None for any other node."""
+    if isinstance(node, ast.Return) and node.value is not None:
+        return "returned", reader.text(node.value)
+    if isinstance(node, ast.Call) and names.qualify(node.func) in _SINK_CLASSES:
+        return "sent", reader.arguments(node)
+    return None
 
 
 @dataclass(frozen=True)
@@ -218,12 +231,11 @@ def guarded_sinks(
     params = frozenset(p for p in parameters(func) if p not in ("self", "cls"))
     if param not in params:
         return None
-    stored = {n.id for n in walk_shallow(func) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-    given = {flag: value for flag, value in given.items() if flag not in stored}  # a rebound flag decides nothing
-    placed: list[tuple[ast.AST, tuple[ast.expr, ...]]] = []
-    _live_nodes(func.body, (), given, placed)
+    given = _unrebound(func, given)
+    live: list[tuple[ast.AST, tuple[ast.expr, ...]]] = []
+    _live_nodes(func.body, (), given, live)
     bindings: dict[str, list[ast.expr | None]] = {}
-    for node, _ in placed:
+    for node, _ in live:
         for target, value in _bound(node):
             bindings.setdefault(target, []).append(value)
     if param in bindings:
@@ -232,15 +244,10 @@ def guarded_sinks(
     reader = _Reader(names, params, assigned, None, given)
     skipped = error_detail_only(func)
     tests: list[tuple[ast.expr, ...]] = []
-    for node, around in placed:
-        if id(node) in skipped:
-            continue
-        if how == "returned" and isinstance(node, ast.Return) and node.value is not None:
-            if param in reader.text(node.value):
-                tests.append(around)
-        elif how == "sent" and isinstance(node, ast.Call):
-            if names.qualify(node.func) in HTTP_EXCEPTIONS | RESPONSE_CLASSES and param in reader.arguments(node):
-                tests.append(around)
+    for node, around in live:
+        placed = None if id(node) in skipped else _placed(names, reader, node)
+        if placed is not None and placed[0] == how and param in placed[1]:
+            tests.append(around)
     once = {name: values[0] for name, values in bindings.items() if len(values) == 1 and values[0] is not None}
     return GuardedSinks(tuple(tests), once)
 
@@ -248,12 +255,9 @@ def guarded_sinks(
 def flag_defaults(func: FunctionNode) -> dict[str, bool]:
     """The parameters of ``func`` whose default is ``True`` or ``False``: what a call that leaves one
     out passes (``def handle_error(e, *, sanitize: bool = False)``)."""
-    args = func.args
-    positional = [*args.posonlyargs, *args.args]
-    pairs = [*zip(positional[len(positional) - len(args.defaults):], args.defaults), *zip(args.kwonlyargs, args.kw_defaults)]
     return {
-        arg.arg: default.value
-        for arg, default in pairs
+        name: default.value
+        for name, default in parameter_defaults(func).items()
         if isinstance(default, ast.Constant) and isinstance(default.value, bool)
     }
 
@@ -307,15 +311,9 @@ def _live_nodes(
 
 
 def _expression_nodes(node: ast.AST) -> list[ast.AST]:
-    """The nodes of an expression (or a ``with`` item, a comprehension), lambdas not entered."""
-    found: list[ast.AST] = []
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        found.append(current)
-        if not isinstance(current, ast.Lambda):
-            stack.extend(ast.iter_child_nodes(current))
-    return found
+    """The nodes of an expression (or a ``with`` item, a comprehension) that run where it is: itself and
+    ``walk_shallow``'s (a lambda's defaults, not its body)."""
+    return [node, *walk_shallow(node)]
 
 
 def settle(test: ast.expr, given: Mapping[str, object]) -> ast.expr | bool:
@@ -460,7 +458,7 @@ class _Reader:
 
     def arguments(self, call: ast.Call, depth: int = 0) -> set[str]:
         found: set[str] = set()
-        sink = self.names.qualify(call.func) in HTTP_EXCEPTIONS | RESPONSE_CLASSES
+        sink = self.names.qualify(call.func) in _SINK_CLASSES
         for argument in [*call.args, *(k.value for k in call.keywords if not (sink and k.arg in _NOT_TEXT_KEYWORDS))]:
             found |= self.text(argument.value if isinstance(argument, ast.Starred) else argument, depth + 1)
         return found
@@ -548,7 +546,7 @@ class _Reader:
             for argument in call.args:
                 found |= self._formatted(argument, depth)
             return found
-        if qualified in CARRIERS or qualified in HTTP_EXCEPTIONS or qualified in RESPONSE_CLASSES or self._model(call.func):
+        if qualified in CARRIERS or qualified in _SINK_CLASSES or self._model(call.func):
             return self.arguments(call, depth)
         if qualified in SUBSTITUTIONS:
             string = call.args[2] if len(call.args) > 2 else next((k.value for k in call.keywords if k.arg == "string"), None)

@@ -1558,12 +1558,12 @@ class ServingPath:
         for module in modules:
             if self.index.real_path(module.path) == real:
                 continue
+            # ``ast.walk`` meets the node that holds an annotation before any node inside it: one walk
+            # both learns what is annotation and leaves it out.
             annotated: set[int] = set()
-            tree = module.names.tree
-            for node in ast.walk(tree):
+            for node in ast.walk(module.names.tree):
                 for annotation in _annotations(node):
                     annotated.update(id(inner) for inner in ast.walk(annotation))
-            for node in ast.walk(tree):
                 if id(node) in annotated:
                     continue
                 if isinstance(node, ast.alias) and node.name.rsplit(".", 1)[-1] == cls.name and node.asname:
